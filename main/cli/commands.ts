@@ -1,0 +1,525 @@
+// Every `lakekey` command except the credential-process hot path. This layer parses flags,
+// calls the core's use cases and renders their results; it decides nothing itself.
+import { spawn } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { awsConfigPath, configureAwsProfile, credentialProcessCommand, readProfileSetting } from '../core/aws-config.js';
+import { asLakekeyError, configError, LakekeyError, usageError } from '../core/errors.js';
+import { settingsDir } from '../core/paths.js';
+import { isoSeconds, secondsLeft, type S3Credentials } from '../core/record.js';
+import { describe, getS3Credentials, login, logout, type Context, type ProfileStatus } from '../core/session.js';
+import { getProfile, parseProfile, PROFILE_NAME, readSettings, type Profile } from '../core/settings.js';
+import { updateSettings } from '../core/settings-write.js';
+import { compose } from './compose.js';
+
+const USAGE = `lakekey — short-lived lakeFS and S3 credentials from your identity provider
+
+Usage:
+  lakekey profile add NAME --issuer URL --client-id ID [--scope S]... [--redirect-port N]
+          [--s3-sts-endpoint URL] [--s3-region R] [--s3-role-arn ARN] [--s3-duration SECONDS]
+          [--s3-token-source idp|lakefs] [--lakefs-endpoint URL] [--lakefs-ttl SECONDS]
+          [--refresh-before SECONDS] [--force]
+  lakekey profile list [--json] | profile show NAME [--json] | profile remove NAME
+  lakekey login NAME [--no-browser] [--timeout SECONDS]
+  lakekey logout NAME
+  lakekey status [NAME] [--json]
+  lakekey credential-process NAME
+  lakekey env NAME [--format sh|fish|powershell|json]
+  lakekey exec NAME -- COMMAND [ARGS...]
+  lakekey configure-aws NAME [--aws-profile P] [--dry-run]
+  lakekey doctor [NAME]
+
+Environment: LAKEKEY_CONFIG_DIR (settings folder), LAKEKEY_BROWSER (browser command),
+AWS_CONFIG_FILE (for configure-aws), LAKEKEY_DEBUG=1 (redacted debug log on stderr).
+Exit codes: 0 ok, 1 unexpected, 2 usage or configuration, 3 login required,
+4 keychain unavailable or locked, 5 identity provider, STS or lakeFS refused or unreachable.`;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+function parse(args: string[], options: Options, positionals: { min: number; max: number; usage: string }) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw usageError((err as Error).message, `Usage: ${positionals.usage}`);
+  }
+  const n = parsed.positionals.length;
+  if (n < positionals.min || n > positionals.max) throw usageError(`expected: ${positionals.usage}`);
+  return parsed as { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE + '\n');
+      return command === undefined ? 2 : 0;
+    case '--version':
+    case 'version':
+      process.stdout.write('lakekey 0.1.0\n');
+      return 0;
+    case 'profile':
+      return profileCommand(rest);
+    case 'login':
+      return loginCommand(rest);
+    case 'logout':
+      return logoutCommand(rest);
+    case 'status':
+      return statusCommand(rest);
+    case 'env':
+      return envCommand(rest);
+    case 'exec':
+      return execCommand(rest);
+    case 'configure-aws':
+      return configureAwsCommand(rest);
+    case 'doctor':
+      return doctorCommand(rest);
+    default:
+      throw usageError(`unknown command "${command}"`);
+  }
+}
+
+// ---- profile ---------------------------------------------------------------------------
+
+async function profileCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const dir = settingsDir();
+  switch (sub) {
+    case 'add':
+      return profileAdd(dir, rest);
+    case 'list': {
+      const { values } = parse(rest, { json: { type: 'boolean' } }, { min: 0, max: 0, usage: 'lakekey profile list [--json]' });
+      const profiles = readSettings(dir).profiles;
+      if (values.json) print(JSON.stringify(Object.entries(profiles).map(([name, p]) => ({ name, ...p })), null, 2));
+      else if (!Object.keys(profiles).length) process.stderr.write('No profiles yet. Add one with `lakekey profile add NAME --issuer URL --client-id ID`.\n');
+      else for (const [name, p] of Object.entries(profiles)) print(`${name}\t${p.issuer}\t${kinds(p)}`);
+      return 0;
+    }
+    case 'show': {
+      const { values, positionals } = parse(rest, { json: { type: 'boolean' } }, { min: 1, max: 1, usage: 'lakekey profile show NAME [--json]' });
+      const name = positionals[0];
+      const profile = getProfile(readSettings(dir), name);
+      if (values.json) print(JSON.stringify({ name, ...profile }, null, 2));
+      else print(renderProfile(name, profile));
+      return 0;
+    }
+    case 'remove': {
+      const { positionals } = parse(rest, {}, { min: 1, max: 1, usage: 'lakekey profile remove NAME' });
+      const name = positionals[0];
+      const profile = getProfile(readSettings(dir), name);
+      await logout(compose(dir), name, profile);
+      updateSettings(dir, (s) => {
+        delete s.profiles[name];
+      });
+      process.stderr.write(`Removed profile "${name}" and its keychain item.\n`);
+      return 0;
+    }
+    default:
+      throw usageError(sub ? `unknown profile command "${sub}"` : 'expected: lakekey profile add|list|show|remove');
+  }
+}
+
+function profileAdd(dir: string, args: string[]): number {
+  const usage = 'lakekey profile add NAME --issuer URL --client-id ID [options]';
+  const { values, positionals } = parse(
+    args,
+    {
+      issuer: { type: 'string' },
+      'client-id': { type: 'string' },
+      scope: { type: 'string', multiple: true },
+      'redirect-port': { type: 'string' },
+      's3-sts-endpoint': { type: 'string' },
+      's3-region': { type: 'string' },
+      's3-role-arn': { type: 'string' },
+      's3-duration': { type: 'string' },
+      's3-token-source': { type: 'string' },
+      'lakefs-endpoint': { type: 'string' },
+      'lakefs-ttl': { type: 'string' },
+      'refresh-before': { type: 'string' },
+      force: { type: 'boolean' },
+    },
+    { min: 1, max: 1, usage },
+  );
+  const name = positionals[0];
+  if (!PROFILE_NAME.test(name)) throw usageError(`"${name}" is not a valid profile name`, 'Use letters, digits, ".", "_" and "-" (at most 64).');
+  if (!values.issuer || !values['client-id']) throw usageError('--issuer and --client-id are required', `Usage: ${usage}`);
+  const raw: Record<string, unknown> = {
+    issuer: values.issuer,
+    clientId: values['client-id'],
+    scopes: values.scope,
+    redirectPort: values['redirect-port'],
+    refreshBeforeSeconds: values['refresh-before'],
+  };
+  const s3Flags = ['s3-sts-endpoint', 's3-region', 's3-role-arn', 's3-duration', 's3-token-source'];
+  if (s3Flags.some((f) => values[f] !== undefined)) {
+    raw.s3 = {
+      stsEndpoint: values['s3-sts-endpoint'],
+      region: values['s3-region'],
+      roleArn: values['s3-role-arn'],
+      durationSeconds: values['s3-duration'],
+      tokenSource: values['s3-token-source'],
+    };
+  }
+  if (values['lakefs-endpoint'] !== undefined || values['lakefs-ttl'] !== undefined) {
+    raw.lakefs = { endpoint: values['lakefs-endpoint'], ttlSeconds: values['lakefs-ttl'] };
+  }
+  const profile = parseProfile(name, JSON.parse(JSON.stringify(raw)), 'profile add');
+  if (profile.s3 && !profile.s3.stsEndpoint && !profile.s3.roleArn) {
+    throw usageError('AWS STS needs a role to assume', 'Pass --s3-role-arn arn:aws:iam::ACCOUNT:role/NAME, or --s3-sts-endpoint for MinIO or lakeFS.');
+  }
+  updateSettings(dir, (s) => {
+    if (s.profiles[name] && !values.force) {
+      throw configError(`profile "${name}" already exists`, 'Pass --force to replace it, or remove it first.');
+    }
+    s.profiles[name] = profile;
+  });
+  process.stderr.write(`Added profile "${name}". Next: \`lakekey login ${name}\`${profile.s3 ? `, then \`lakekey configure-aws ${name}\`` : ''}.\n`);
+  return 0;
+}
+
+function kinds(p: Profile): string {
+  return [p.s3 ? `s3 via ${p.s3.tokenSource === 'lakefs' ? 'lakeFS' : 'STS'}` : '', p.lakefs ? 'lakeFS' : ''].filter(Boolean).join(', ') || 'login only';
+}
+
+function renderProfile(name: string, p: Profile): string {
+  const rows: Array<[string, string | number | undefined]> = [
+    ['profile', name],
+    ['issuer', p.issuer],
+    ['client id', p.clientId],
+    ['scopes', p.scopes.join(' ')],
+    ['redirect port', p.redirectPort || 'any free port'],
+    ['refresh before', `${p.refreshBeforeSeconds} s`],
+  ];
+  if (p.s3) {
+    rows.push(['S3 STS endpoint', p.s3.stsEndpoint ?? `AWS (${p.s3.region})`], ['S3 region', p.s3.region], ['S3 role', p.s3.roleArn], ['S3 duration', `${p.s3.durationSeconds} s`], ['S3 token source', p.s3.tokenSource]);
+  }
+  if (p.lakefs) rows.push(['lakeFS endpoint', p.lakefs.endpoint], ['lakeFS token TTL', `${p.lakefs.ttlSeconds} s`]);
+  return table(rows.filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+}
+
+// ---- login / logout / status ----------------------------------------------------------
+
+function context(): { dir: string; ctx: Context } {
+  const dir = settingsDir();
+  return { dir, ctx: compose(dir) };
+}
+
+async function loginCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { 'no-browser': { type: 'boolean' }, timeout: { type: 'string' } },
+    { min: 1, max: 1, usage: 'lakekey login NAME [--no-browser] [--timeout SECONDS]' },
+  );
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 10 && timeout <= 3600)) {
+    throw usageError('--timeout takes a whole number of seconds from 10 to 3600');
+  }
+  const { dir, ctx } = context();
+  const name = positionals[0];
+  const profile = getProfile(readSettings(dir), name);
+  const record = await login(ctx, name, profile, { noBrowser: Boolean(values['no-browser']), timeoutSeconds: timeout });
+  const who = record.idp?.email ?? record.idp?.subject ?? 'unknown user';
+  process.stderr.write(`Logged in to profile "${name}" as ${who}.\n`);
+  if (record.s3) process.stderr.write(`S3 credentials are valid until ${isoSeconds(record.s3.expiresAt)}.\n`);
+  if (!record.idp?.refreshToken) {
+    process.stderr.write('Note: the identity provider gave no refresh token, so you will need to log in again when these expire.\n');
+  }
+  return 0;
+}
+
+async function logoutCommand(args: string[]): Promise<number> {
+  const { positionals } = parse(args, {}, { min: 1, max: 1, usage: 'lakekey logout NAME' });
+  const { dir, ctx } = context();
+  const name = positionals[0];
+  const { revoked } = await logout(ctx, name, getProfile(readSettings(dir), name));
+  process.stderr.write(`Logged out of profile "${name}"${revoked ? ' (session revoked at the identity provider)' : ''}.\n`);
+  return 0;
+}
+
+async function statusCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' } }, { min: 0, max: 1, usage: 'lakekey status [NAME] [--json]' });
+  const { dir, ctx } = context();
+  const settings = readSettings(dir);
+  const names = positionals.length ? [positionals[0]] : Object.keys(settings.profiles);
+  for (const n of names) getProfile(settings, n);
+  const statuses: ProfileStatus[] = [];
+  for (const n of names) statuses.push(describe(n, await ctx.vault.read(n), ctx.now()));
+  if (values.json) {
+    print(JSON.stringify(statuses, null, 2));
+    return 0;
+  }
+  if (!statuses.length) {
+    process.stderr.write('No profiles yet. Add one with `lakekey profile add NAME --issuer URL --client-id ID`.\n');
+    return 0;
+  }
+  const rows = [['PROFILE', 'USER', 'S3', 'LAKEFS', 'RENEWS']];
+  for (const s of statuses) {
+    const p = settings.profiles[s.name];
+    rows.push([
+      s.name,
+      s.signedIn ? (s.email ?? s.subject ?? '') : 'not logged in',
+      p.s3 ? timeLeft(s.s3?.secondsLeft) : '—',
+      p.lakefs ? timeLeft(s.lakefs?.secondsLeft) : '—',
+      s.canRefresh ? 'silently' : s.signedIn ? 'needs login' : '—',
+    ]);
+  }
+  print(table(rows));
+  return 0;
+}
+
+function timeLeft(seconds: number | undefined): string {
+  if (seconds === undefined) return 'none';
+  if (seconds <= 0) return 'expired';
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  return h ? `${h} h ${m} min left` : `${m} min left`;
+}
+
+// ---- credentials to tools ----------------------------------------------------------------
+
+async function s3For(name: string): Promise<{ profile: Profile; creds: S3Credentials }> {
+  const { dir, ctx } = context();
+  const profile = getProfile(readSettings(dir), name);
+  if (!profile.s3) throw configError(`profile "${name}" has no S3 settings`);
+  const record = await ctx.vault.read(name);
+  const creds =
+    record.s3 && secondsLeft(record.s3.expiresAt, ctx.now()) > profile.refreshBeforeSeconds
+      ? record.s3
+      : await getS3Credentials(ctx, name, profile, { interactive: true });
+  return { profile, creds };
+}
+
+function envVars(profile: Profile, creds: S3Credentials): Record<string, string> {
+  const vars: Record<string, string> = {
+    AWS_ACCESS_KEY_ID: creds.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+    AWS_SESSION_TOKEN: creds.sessionToken,
+    AWS_CREDENTIAL_EXPIRATION: isoSeconds(creds.expiresAt),
+  };
+  if (profile.s3?.region) {
+    vars.AWS_REGION = profile.s3.region;
+    vars.AWS_DEFAULT_REGION = profile.s3.region;
+  }
+  return vars;
+}
+
+async function envCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { format: { type: 'string' } }, { min: 1, max: 1, usage: 'lakekey env NAME [--format sh|fish|powershell|json]' });
+  const format = (values.format as string | undefined) ?? 'sh';
+  if (!['sh', 'fish', 'powershell', 'json'].includes(format)) throw usageError(`unknown format "${format}"`, 'Use sh, fish, powershell or json.');
+  const { profile, creds } = await s3For(positionals[0]);
+  print(renderEnv(envVars(profile, creds), format));
+  return 0;
+}
+
+export function renderEnv(vars: Record<string, string>, format: string): string {
+  const entries = Object.entries(vars);
+  const sq = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+  switch (format) {
+    case 'json':
+      return JSON.stringify(vars, null, 2);
+    case 'fish':
+      return entries.map(([k, v]) => `set -gx ${k} '${v.replace(/(['\\])/g, '\\$1')}';`).join('\n');
+    case 'powershell':
+      return entries.map(([k, v]) => `$Env:${k} = '${v.replace(/'/g, "''")}'`).join('\n');
+    default:
+      return entries.map(([k, v]) => `export ${k}=${sq(v)}`).join('\n');
+  }
+}
+
+async function execCommand(args: string[]): Promise<number> {
+  const dash = args.indexOf('--');
+  const usage = 'lakekey exec NAME -- COMMAND [ARGS...]';
+  if (dash !== 1 || dash === args.length - 1) throw usageError(`expected: ${usage}`);
+  const [name] = args;
+  const [cmd, ...cmdArgs] = args.slice(dash + 1);
+  const { profile, creds } = await s3For(name);
+  const child = spawn(cmd, cmdArgs, { stdio: 'inherit', env: { ...process.env, ...envVars(profile, creds) } });
+  const forward = (sig: NodeJS.Signals) => child.kill(sig);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise<number>((resolve, reject) => {
+    child.once('error', (err) =>
+      reject(new LakekeyError('USAGE', `cannot run "${cmd}": ${(err as NodeJS.ErrnoException).code ?? err.message}`, { hint: 'Check the command name and your PATH.' })),
+    );
+    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? osSignal(signal) : 1)));
+  });
+}
+
+function osSignal(signal: NodeJS.Signals): number {
+  return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 1;
+}
+
+// ---- AWS config ----------------------------------------------------------------------------
+
+/** The command that runs this very CLI, with absolute paths (no PATH lookup, no npm shim). */
+export function selfCommand(): string[] {
+  return [process.execPath, realpathSync(fileURLToPath(new URL('./lakekey.js', import.meta.url)))];
+}
+
+async function configureAwsCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { 'aws-profile': { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    { min: 1, max: 1, usage: 'lakekey configure-aws NAME [--aws-profile P] [--dry-run]' },
+  );
+  const name = positionals[0];
+  const profile = getProfile(readSettings(settingsDir()), name);
+  if (!profile.s3) throw configError(`profile "${name}" has no S3 settings`, 'Add --s3-sts-endpoint or --s3-role-arn to the profile first.');
+  const awsProfile = (values['aws-profile'] as string | undefined) ?? name;
+  if (!/^[\w.@+-]+$/.test(awsProfile)) throw usageError(`"${awsProfile}" is not a valid AWS profile name`);
+  const line = credentialProcessCommand([...selfCommand(), 'credential-process', name]);
+  const file = awsConfigPath();
+  const result = configureAwsProfile(
+    file,
+    awsProfile,
+    [
+      { key: 'credential_process', value: line },
+      { key: 'region', value: profile.s3.region, onlyIfMissing: true },
+    ],
+    { dryRun: Boolean(values['dry-run']) },
+  );
+  if (values['dry-run']) {
+    print(result.changed ? unifiedDiff(result.before, result.after, file) : `${file} already has profile "${awsProfile}" wired to lakekey.`);
+    return 0;
+  }
+  if (!result.changed) process.stderr.write(`${file} already has profile "${awsProfile}" wired to lakekey; nothing changed.\n`);
+  else process.stderr.write(`Wrote profile "${awsProfile}" to ${file}${result.backup ? ` (backup: ${result.backup})` : ''}.\nTry: aws sts get-caller-identity --profile ${awsProfile}\n`);
+  return 0;
+}
+
+/** A small line diff for --dry-run: changed region only, with a little context. */
+function unifiedDiff(before: string, after: string, file: string): string {
+  const a = before.split('\n');
+  const b = after.split('\n');
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
+    endA--;
+    endB--;
+  }
+  const out = [`--- ${file}`, `+++ ${file} (after lakekey configure-aws)`, `@@ -${start + 1},${endA - start} +${start + 1},${endB - start} @@`];
+  for (const l of a.slice(Math.max(0, start - 2), start)) out.push(` ${l}`);
+  for (const l of a.slice(start, endA)) out.push(`-${l}`);
+  for (const l of b.slice(start, endB)) out.push(`+${l}`);
+  return out.join('\n');
+}
+
+// ---- doctor ---------------------------------------------------------------------------------
+
+interface Check {
+  name: string;
+  run(): Promise<string>;
+}
+
+async function doctorCommand(args: string[]): Promise<number> {
+  const { positionals } = parse(args, {}, { min: 0, max: 1, usage: 'lakekey doctor [NAME]' });
+  const dir = settingsDir();
+  const checks: Check[] = [];
+  let firstFailure = 0;
+  let settings;
+  try {
+    settings = readSettings(dir);
+    print(`ok    settings: ${Object.keys(settings.profiles).length} profile(s) in ${dir}`);
+  } catch (err) {
+    return report('settings', err);
+  }
+  const names = positionals.length ? [positionals[0]] : Object.keys(settings.profiles);
+  const ctx = compose(dir);
+  checks.push({
+    name: 'keychain',
+    run: async () => {
+      await ctx.vault.read(names[0] ?? '__lakekey_probe__');
+      return 'reachable and unlocked';
+    },
+  });
+  for (const name of names) {
+    const profile = getProfile(settings, name);
+    checks.push({
+      name: `${name}: identity provider`,
+      run: async () => {
+        const { discover } = await import('../core/oidc.js');
+        const config = await discover(profile);
+        return `discovery ok (${config.serverMetadata().issuer})`;
+      },
+    });
+    if (profile.s3) {
+      const s3 = profile.s3;
+      checks.push({
+        name: `${name}: STS`,
+        run: async () => {
+          const { defaultStsEndpoint } = await import('../core/sts.js');
+          const endpoint = s3.stsEndpoint ?? defaultStsEndpoint(s3.region);
+          await probe(endpoint, 'STS_UNREACHABLE');
+          return `${endpoint} answers`;
+        },
+      });
+      checks.push({
+        name: `${name}: AWS config`,
+        run: async () => {
+          const { readFileSync } = await import('node:fs');
+          const file = awsConfigPath();
+          let text = '';
+          try {
+            text = readFileSync(file, 'utf8');
+          } catch {
+            /* missing */
+          }
+          const line = readProfileSetting(text, name, 'credential_process');
+          if (!line?.includes('credential-process')) {
+            throw configError(`${file} has no credential_process for profile "${name}"`, `Run \`lakekey configure-aws ${name}\`.`);
+          }
+          return `${file} [profile ${name}] uses lakekey`;
+        },
+      });
+    }
+    checks.push({
+      name: `${name}: session`,
+      run: async () => {
+        const s = describe(name, await ctx.vault.read(name), ctx.now());
+        if (!s.signedIn) throw new LakekeyError('LOGIN_REQUIRED', 'not logged in', { hint: `Run \`lakekey login ${name}\`.` });
+        return `logged in as ${s.email ?? s.subject}${s.canRefresh ? ', renews silently' : ', no refresh token'}`;
+      },
+    });
+  }
+  for (const check of checks) {
+    try {
+      print(`ok    ${check.name}: ${await check.run()}`);
+    } catch (err) {
+      const code = report(check.name, err);
+      firstFailure ||= code;
+    }
+  }
+  return firstFailure;
+
+  function report(name: string, err: unknown): number {
+    const e = asLakekeyError(err);
+    print(`FAIL  ${name}: ${e.message}${e.hint ? `\n      fix: ${e.hint}` : ''}`);
+    return e.exitCode;
+  }
+}
+
+async function probe(url: string, code: 'STS_UNREACHABLE'): Promise<void> {
+  try {
+    await fetch(url, { method: 'GET', signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    throw new LakekeyError(code, `${url} is unreachable (${(err as Error).message})`, { hint: 'Check the endpoint URL, your network and proxy settings.' });
+  }
+}
+
+// ---- rendering -------------------------------------------------------------------------------
+
+function print(text: string): void {
+  process.stdout.write(text + '\n');
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
+}

@@ -1,0 +1,17 @@
+// Builds the CLI's Context once: the keychain vault, the redacting logger, the browser,
+// the clock and the notice channel (stderr).
+import { systemBrowser } from '../core/browser.js';
+import { createLogger } from '../core/log.js';
+import type { Context } from '../core/session.js';
+import { keytarStore, Vault } from '../core/vault.js';
+
+export function compose(dir: string, env: NodeJS.ProcessEnv = process.env, vault?: Vault): Context {
+  return {
+    dir,
+    vault: vault ?? new Vault(keytarStore()),
+    log: createLogger({ dir, debug: Boolean(env.LAKEKEY_DEBUG) }),
+    browser: systemBrowser(env),
+    now: () => Date.now(),
+    notice: (text) => process.stderr.write(text + '\n'),
+  };
+}

@@ -1,0 +1,109 @@
+// Errors with stable codes. Each class maps to one CLI exit code (DESIGN §3), and every
+// message says what to do next. Messages never carry secret values: callers pass redacted
+// text, and the `cause` is kept non-enumerable so printing an error never dumps a response.
+
+export const ExitCode = {
+  ok: 0,
+  unexpected: 1,
+  usage: 2,
+  loginRequired: 3,
+  keychain: 4,
+  remote: 5,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export type ErrorCode =
+  | 'USAGE'
+  | 'CONFIG'
+  | 'LOGIN_REQUIRED'
+  | 'LOGIN_TIMEOUT'
+  | 'KEYCHAIN_UNAVAILABLE'
+  | 'KEYCHAIN_LOCKED'
+  | 'IDP_UNREACHABLE'
+  | 'IDP_REFUSED'
+  | 'STS_UNREACHABLE'
+  | 'STS_REFUSED'
+  | 'LAKEFS_UNREACHABLE'
+  | 'LAKEFS_REFUSED'
+  | 'LOCK_TIMEOUT'
+  | 'INTERNAL';
+
+const exitFor: Record<ErrorCode, ExitCode> = {
+  USAGE: ExitCode.usage,
+  CONFIG: ExitCode.usage,
+  LOGIN_REQUIRED: ExitCode.loginRequired,
+  LOGIN_TIMEOUT: ExitCode.loginRequired,
+  KEYCHAIN_UNAVAILABLE: ExitCode.keychain,
+  KEYCHAIN_LOCKED: ExitCode.keychain,
+  IDP_UNREACHABLE: ExitCode.remote,
+  IDP_REFUSED: ExitCode.remote,
+  STS_UNREACHABLE: ExitCode.remote,
+  STS_REFUSED: ExitCode.remote,
+  LAKEFS_UNREACHABLE: ExitCode.remote,
+  LAKEFS_REFUSED: ExitCode.remote,
+  LOCK_TIMEOUT: ExitCode.unexpected,
+  INTERNAL: ExitCode.unexpected,
+};
+
+export class LakekeyError extends Error {
+  readonly code: ErrorCode;
+  /** What the user should do next; printed after the message. */
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message);
+    this.name = 'LakekeyError';
+    this.code = code;
+    this.hint = options.hint;
+    if (options.cause !== undefined) {
+      Object.defineProperty(this, 'cause', { value: options.cause, enumerable: false, writable: true });
+    }
+  }
+
+  get exitCode(): ExitCode {
+    return exitFor[this.code];
+  }
+}
+
+export function usageError(message: string, hint?: string): LakekeyError {
+  return new LakekeyError('USAGE', message, { hint: hint ?? 'Run `lakekey --help` for usage.' });
+}
+
+export function configError(message: string, hint?: string): LakekeyError {
+  return new LakekeyError('CONFIG', message, { hint });
+}
+
+export function loginRequired(profile: string, why: string): LakekeyError {
+  return new LakekeyError('LOGIN_REQUIRED', `${why}`, {
+    hint: `Run \`lakekey login ${profile}\` in a terminal (or use the tray's Login), then retry.`,
+  });
+}
+
+export function asLakekeyError(err: unknown): LakekeyError {
+  if (err instanceof LakekeyError) return err;
+  return new LakekeyError('INTERNAL', `unexpected error: ${errorText(err)}`, {
+    hint: 'Run with LAKEKEY_DEBUG=1 for details and report it if it persists.',
+    cause: err,
+  });
+}
+
+/** A short description of any thrown value, for wrapping. Callers redact it. */
+export function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
+  }
+  return String(err);
+}
+
+/** Network-level failure (refused, reset, DNS, timeout) as opposed to an HTTP answer. */
+export function isNetworkError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    const name = (e as { name?: unknown }).name;
+    if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|UND_ERR_\w+)$/.test(code)) return true;
+    if (name === 'TimeoutError' || name === 'AbortError') return true;
+    if (e instanceof TypeError && /fetch failed|terminated|other side closed/i.test(e.message)) return true;
+  }
+  return false;
+}

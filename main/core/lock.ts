@@ -1,0 +1,170 @@
+// Per-profile locks shared by the tray and every CLI process (DESIGN §4): a lock file created
+// with O_EXCL in `<settings>/locks/`, holding the owner's pid, host and a start time. The
+// holder refreshes the file's mtime while it works; a lock whose owner process is gone, or
+// whose heartbeat stopped, is stale and taken over. Takeover itself is serialised by a short
+// second lock so that two waiters never both remove the same stale file.
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { LakekeyError } from './errors.js';
+
+export interface Lock {
+  release(): void;
+}
+
+export interface LockOptions {
+  /** How long to wait for another holder before giving up. */
+  waitMs: number;
+  /** A lock whose heartbeat is older than this is stale even if its pid looks alive. */
+  staleMs?: number;
+  pollMs?: number;
+}
+
+const HEARTBEAT_MS = 2_000;
+const DEFAULT_STALE_MS = 15_000;
+
+interface Owner {
+  pid: number;
+  host: string;
+  since: number;
+}
+
+export function lockPath(dir: string, profile: string): string {
+  return join(dir, 'locks', `${profile}.lock`);
+}
+
+export async function acquireLock(dir: string, profile: string, opts: LockOptions): Promise<Lock> {
+  const file = lockPath(dir, profile);
+  mkdirSync(join(dir, 'locks'), { recursive: true, mode: 0o700 });
+  const staleMs = opts.staleMs ?? DEFAULT_STALE_MS;
+  const deadline = Date.now() + opts.waitMs;
+  for (let attempt = 0; ; attempt++) {
+    const lock = tryCreate(file);
+    if (lock) return lock;
+    if (isStale(file, staleMs)) {
+      takeOver(file, staleMs);
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new LakekeyError('LOCK_TIMEOUT', `another lakekey process has held the lock for profile "${profile}" for too long`, {
+        hint: `If no lakekey login or refresh is running, remove ${file} and retry.`,
+      });
+    }
+    // Back off a little further each round, with jitter, up to 100 ms.
+    const pause = Math.min(opts.pollMs ?? 100, 10 + attempt * 5) * (0.5 + Math.random());
+    await new Promise((r) => setTimeout(r, pause));
+  }
+}
+
+function tryCreate(file: string): Lock | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw new LakekeyError('CONFIG', `cannot create the lock file ${file}: ${(err as Error).message}`, {
+      hint: 'Check that the settings folder is writable and the disk is not full.',
+      cause: err,
+    });
+  }
+  try {
+    const owner: Owner = { pid: process.pid, host: hostname(), since: Date.now() };
+    writeSync(fd, JSON.stringify(owner));
+  } finally {
+    closeSync(fd);
+  }
+  const heartbeat = setInterval(() => {
+    try {
+      const now = new Date();
+      utimesSync(file, now, now);
+    } catch {
+      /* released or taken over */
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      clearInterval(heartbeat);
+      try {
+        const owner = readOwner(file);
+        if (owner?.pid === process.pid && owner.host === hostname()) unlinkSync(file);
+      } catch {
+        /* already gone */
+      }
+    },
+  };
+}
+
+function readOwner(file: string): Owner | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Owner;
+  } catch {
+    return undefined;
+  }
+}
+
+function isStale(file: string, staleMs: number): boolean {
+  let mtime: number;
+  try {
+    mtime = statSync(file).mtimeMs;
+  } catch {
+    return false; // gone: the next create attempt will tell
+  }
+  const owner = readOwner(file);
+  if (!owner) {
+    // Being written right now, or garbage left by a crash between create and write.
+    return Date.now() - mtime > 1_000;
+  }
+  if (owner.host === hostname() && !processAlive(owner.pid)) return true;
+  return Date.now() - mtime > staleMs;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function takeOver(file: string, staleMs: number): void {
+  const guard = file + '.takeover';
+  let fd: number;
+  try {
+    fd = openSync(guard, 'wx', 0o600);
+  } catch {
+    // Someone else is taking over; clear a guard left by a crash mid-takeover.
+    try {
+      if (Date.now() - statSync(guard).mtimeMs > 5_000) unlinkSync(guard);
+    } catch {
+      /* gone */
+    }
+    return;
+  }
+  closeSync(fd);
+  try {
+    if (isStale(file, staleMs)) unlinkSync(file);
+  } catch {
+    /* already removed */
+  } finally {
+    try {
+      unlinkSync(guard);
+    } catch {
+      /* ignore */
+    }
+  }
+}
+
+/** Runs `fn` while holding the profile lock. */
+export async function withLock<T>(dir: string, profile: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
+  const lock = await acquireLock(dir, profile, opts);
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,51 @@
+// A redacting logger. It logs steps and outcomes, never values: every line passes through
+// redact() before it reaches stderr (LAKEKEY_DEBUG=1) or the log file in the settings folder.
+import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { redact } from './redact.js';
+
+export interface Logger {
+  debug(step: string, fields?: Record<string, unknown>): void;
+  info(step: string, fields?: Record<string, unknown>): void;
+  warn(step: string, fields?: Record<string, unknown>): void;
+}
+
+const MAX_LOG_BYTES = 1024 * 1024;
+
+export function format(level: string, step: string, fields?: Record<string, unknown>): string {
+  const parts = [new Date().toISOString(), level, step];
+  for (const [k, v] of Object.entries(fields ?? {})) {
+    if (v === undefined) continue;
+    parts.push(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  }
+  return redact(parts.join(' '));
+}
+
+/** Logs to `<dir>/lakekey.log` (rotated at 1 MiB, owner-only) and to stderr when debugging. */
+export function createLogger(opts: { dir?: string; debug?: boolean; stderr?: (line: string) => void }): Logger {
+  const file = opts.dir ? join(opts.dir, 'lakekey.log') : undefined;
+  const toStderr = opts.stderr ?? ((line: string) => process.stderr.write(line + '\n'));
+  const write = (level: string, step: string, fields?: Record<string, unknown>) => {
+    const line = format(level, step, fields);
+    if (opts.debug) toStderr(line);
+    if (!file || level === 'debug') return;
+    try {
+      mkdirSync(opts.dir!, { recursive: true, mode: 0o700 });
+      try {
+        if (statSync(file).size > MAX_LOG_BYTES) renameSync(file, file + '.1');
+      } catch {
+        /* no log yet */
+      }
+      appendFileSync(file, line + '\n', { mode: 0o600 });
+    } catch {
+      /* logging must never break a credential request */
+    }
+  };
+  return {
+    debug: (s, f) => write('debug', s, f),
+    info: (s, f) => write('info', s, f),
+    warn: (s, f) => write('warn', s, f),
+  };
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {} };

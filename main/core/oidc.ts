@@ -1,0 +1,131 @@
+// OIDC with openid-client 6: discovery, the authorization-code + PKCE (S256) login with
+// state, nonce and the `iss` check, refresh and revocation. Loaded only on a cache miss.
+import * as client from 'openid-client';
+import { errorText, isNetworkError, LakekeyError } from './errors.js';
+import { redact, registerSecret } from './redact.js';
+import { isLoopbackUrl, type Profile } from './settings.js';
+
+export const HTTP_TIMEOUT_SECONDS = 10;
+
+export interface TokenSet {
+  idToken?: string;
+  idTokenExpiresAt?: number;
+  refreshToken?: string;
+  accessToken: string;
+  claims?: { sub: string; email?: string; name?: string };
+}
+
+export async function discover(profile: Pick<Profile, 'issuer' | 'clientId'>): Promise<client.Configuration> {
+  const issuer = new URL(profile.issuer);
+  try {
+    const config = await client.discovery(issuer, profile.clientId, undefined, client.None(), {
+      execute: isLoopbackUrl(issuer) ? [client.allowInsecureRequests] : [],
+      timeout: HTTP_TIMEOUT_SECONDS,
+    });
+    config.timeout = HTTP_TIMEOUT_SECONDS;
+    // Check ID token signatures against the IdP's JWKS too, not only TLS to the token endpoint.
+    client.enableNonRepudiationChecks(config);
+    return config;
+  } catch (err) {
+    throw idpError(err, `discovery at ${profile.issuer}`);
+  }
+}
+
+export interface AuthorizationRequest {
+  url: URL;
+  state: string;
+  nonce: string;
+  verifier: string;
+}
+
+export async function authorizationRequest(
+  config: client.Configuration,
+  opts: { redirectUri: string; scopes: string[]; extra?: Record<string, string> },
+): Promise<AuthorizationRequest> {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  registerSecret(verifier);
+  registerSecret(state);
+  registerSecret(nonce);
+  const params: Record<string, string> = {
+    redirect_uri: opts.redirectUri,
+    scope: opts.scopes.join(' '),
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...opts.extra,
+  };
+  // OIDC Core §11: offline_access needs prompt=consent, or many providers drop it silently.
+  if (opts.scopes.includes('offline_access') && !params.prompt) params.prompt = 'consent';
+  return { url: client.buildAuthorizationUrl(config, params), state, nonce, verifier };
+}
+
+export async function redeemCode(config: client.Configuration, callbackUrl: URL, req: AuthorizationRequest): Promise<TokenSet> {
+  const code = callbackUrl.searchParams.get('code');
+  registerSecret(code);
+  try {
+    const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+      pkceCodeVerifier: req.verifier,
+      expectedState: req.state,
+      expectedNonce: req.nonce,
+      idTokenExpected: true,
+    });
+    return toTokenSet(tokens);
+  } catch (err) {
+    throw idpError(err, 'the code exchange');
+  }
+}
+
+export async function refresh(config: client.Configuration, refreshToken: string): Promise<TokenSet> {
+  try {
+    return toTokenSet(await client.refreshTokenGrant(config, refreshToken));
+  } catch (err) {
+    throw idpError(err, 'the refresh');
+  }
+}
+
+export async function revoke(config: client.Configuration, refreshToken: string): Promise<void> {
+  if (!config.serverMetadata().revocation_endpoint) return;
+  await client.tokenRevocation(config, refreshToken, { token_type_hint: 'refresh_token' });
+}
+
+function toTokenSet(tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): TokenSet {
+  registerSecret(tokens.access_token);
+  registerSecret(tokens.id_token);
+  registerSecret(tokens.refresh_token);
+  const claims = tokens.claims();
+  const set: TokenSet = { accessToken: tokens.access_token };
+  if (tokens.id_token) set.idToken = tokens.id_token;
+  if (tokens.refresh_token) set.refreshToken = tokens.refresh_token;
+  if (claims) {
+    set.idTokenExpiresAt = claims.exp * 1000;
+    set.claims = { sub: claims.sub };
+    if (typeof claims.email === 'string') set.claims.email = claims.email;
+    if (typeof claims.name === 'string') set.claims.name = claims.name;
+  }
+  return set;
+}
+
+/** invalid_grant on refresh: the refresh token is dead and only a new login helps. */
+export function isInvalidGrant(err: unknown): boolean {
+  const cause = (err as { cause?: unknown }).cause ?? err;
+  return (cause as { error?: unknown }).error === 'invalid_grant';
+}
+
+export function idpError(err: unknown, during: string): LakekeyError {
+  if (err instanceof LakekeyError) return err;
+  if (isNetworkError(err)) {
+    return new LakekeyError('IDP_UNREACHABLE', `the identity provider is unreachable during ${during}: ${redact(errorText(err))}`, {
+      hint: 'Check your network, VPN and proxy settings, then retry.',
+      cause: err,
+    });
+  }
+  const e = err as { error?: string; error_description?: string; code?: string };
+  const detail = e.error ? `${e.error}${e.error_description ? `: ${e.error_description}` : ''}` : errorText(err);
+  return new LakekeyError('IDP_REFUSED', `the identity provider refused ${during}: ${redact(detail)}`, {
+    hint: 'Check the profile\'s issuer and client id (`lakekey profile show NAME`), then log in again.',
+    cause: err,
+  });
+}

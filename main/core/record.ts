@@ -1,0 +1,67 @@
+// The secret record: everything secret about one profile, kept as ONE keychain item so that
+// one write updates it atomically (DESIGN §4). Times are epoch milliseconds.
+
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+export interface IdpSession {
+  refreshToken?: string;
+  idToken?: string;
+  idTokenExpiresAt?: number;
+  /** Who is signed in (from the ID token): shown by `status` and the tray. */
+  subject: string;
+  email?: string;
+  name?: string;
+}
+
+export interface LakefsToken {
+  token: string;
+  expiresAt: number;
+}
+
+export interface SecretRecord {
+  v: 1;
+  idp?: IdpSession;
+  s3?: S3Credentials;
+  lakefs?: LakefsToken;
+  /** Epoch ms of the last write. */
+  updatedAt: number;
+}
+
+export function emptyRecord(): SecretRecord {
+  return { v: 1, updatedAt: 0 };
+}
+
+export function parseRecord(text: string): SecretRecord | undefined {
+  try {
+    const r = JSON.parse(text) as SecretRecord;
+    return r && r.v === 1 ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Seconds left before `expiresAt`, negative once expired. */
+export function secondsLeft(expiresAt: number | undefined, now: number): number {
+  return expiresAt === undefined ? -Infinity : Math.floor((expiresAt - now) / 1000);
+}
+
+/** The credential_process document (AWS CLI / SDK contract): Expiration as YYYY-MM-DDTHH:MM:SSZ. */
+export function credentialProcessJson(c: S3Credentials): string {
+  return JSON.stringify({
+    Version: 1,
+    AccessKeyId: c.accessKeyId,
+    SecretAccessKey: c.secretAccessKey,
+    SessionToken: c.sessionToken,
+    Expiration: isoSeconds(c.expiresAt),
+  });
+}
+
+export function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

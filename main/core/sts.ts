@@ -1,0 +1,83 @@
+// STS AssumeRoleWithWebIdentity against AWS, MinIO or lakeFS, through @aws-sdk/client-sts.
+// The SDK sends this operation unsigned (its auth scheme is smithy.api#noAuth), which MinIO
+// requires: a signed request is routed to AssumeRole. DurationSeconds is always sent, or
+// MinIO ties the credentials' expiry to the web identity token's.
+import { errorText, isNetworkError, LakekeyError } from './errors.js';
+import { redact, registerSecret } from './redact.js';
+import type { S3Credentials } from './record.js';
+
+export interface StsRequest {
+  endpoint: string;
+  region: string;
+  roleArn?: string;
+  webIdentityToken: string;
+  sessionName: string;
+  durationSeconds: number;
+}
+
+export function defaultStsEndpoint(region: string): string {
+  return `https://sts.${region}.amazonaws.com`;
+}
+
+export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS'): Promise<S3Credentials> {
+  const { STSClient, AssumeRoleWithWebIdentityCommand } = await import('@aws-sdk/client-sts');
+  const sts = new STSClient({
+    region: req.region,
+    endpoint: req.endpoint,
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 },
+  });
+  try {
+    const out = await sts.send(
+      new AssumeRoleWithWebIdentityCommand({
+        // MinIO's claim-based mode takes no role; the SDK leaves an undefined field out.
+        RoleArn: req.roleArn as string,
+        WebIdentityToken: req.webIdentityToken,
+        RoleSessionName: req.sessionName,
+        DurationSeconds: req.durationSeconds,
+      }),
+    );
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+      throw new LakekeyError('STS_REFUSED', `${what} answered without complete credentials`, {
+        hint: `Check the STS endpoint ${req.endpoint}.`,
+      });
+    }
+    registerSecret(c.AccessKeyId);
+    registerSecret(c.SecretAccessKey);
+    registerSecret(c.SessionToken);
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiresAt: c.Expiration.getTime(),
+    };
+  } catch (err) {
+    throw stsError(err, req.endpoint, what);
+  } finally {
+    sts.destroy();
+  }
+}
+
+function stsError(err: unknown, endpoint: string, what: string): LakekeyError {
+  if (err instanceof LakekeyError) return err;
+  if (isNetworkError(err)) {
+    return new LakekeyError('STS_UNREACHABLE', `${what} at ${endpoint} is unreachable: ${redact(errorText(err))}`, {
+      hint: 'Check your network, VPN and proxy settings, then retry.',
+      cause: err,
+    });
+  }
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  const detail = `${e.name ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? ''}`;
+  return new LakekeyError('STS_REFUSED', `${what} at ${endpoint} refused the request: ${redact(detail)}`, {
+    hint: 'Check the profile\'s role ARN and that the role trusts your identity provider; `lakekey doctor NAME` checks the wiring.',
+    cause: err,
+  });
+}
+
+/** AWS: RoleSessionName is 2–64 characters of [\w+=,.@-]. */
+export function sessionName(from: string | undefined): string {
+  const cleaned = (from ?? '').replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
+  return cleaned.length >= 2 ? cleaned : `lakekey-${cleaned}`.slice(0, 64);
+}

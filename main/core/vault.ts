@@ -1,0 +1,231 @@
+// The SecretStore port, its keytar adapter, and the profile vault on top of it.
+//
+// One keychain item per profile holds the whole SecretRecord. Windows' Credential Manager
+// caps an item at 2560 bytes, so a record larger than the store's limit is split: the chunks
+// are written first under a fresh generation, then the head item is replaced with a small
+// manifest that names that generation (the head write is the commit), then the previous
+// generation's chunks are deleted. A reader therefore sees either the old or the new record,
+// never a mix, and a crash at any step leaves at worst unreferenced chunks behind.
+import { createHash, randomBytes } from 'node:crypto';
+import { LakekeyError, errorText } from './errors.js';
+import { redact, registerSecret } from './redact.js';
+import { emptyRecord, parseRecord, type SecretRecord } from './record.js';
+
+export const KEYCHAIN_SERVICE = 'lakekey';
+
+export interface SecretStore {
+  get(account: string): Promise<string | null>;
+  set(account: string, secret: string): Promise<void>;
+  delete(account: string): Promise<boolean>;
+  /** Largest secret (in UTF-8 bytes) one item can hold; Infinity where there is no limit. */
+  readonly maxItemBytes: number;
+}
+
+/** Windows' CRED_MAX_CREDENTIAL_BLOB_SIZE. */
+export const WINDOWS_MAX_ITEM_BYTES = 2560;
+
+interface KeytarModule {
+  getPassword(service: string, account: string): Promise<string | null>;
+  setPassword(service: string, account: string, password: string): Promise<void>;
+  deletePassword(service: string, account: string): Promise<boolean>;
+}
+
+let keytarPromise: Promise<KeytarModule> | undefined;
+
+function loadKeytar(): Promise<KeytarModule> {
+  keytarPromise ??= import('keytar').then(
+    (m) => ((m as { default?: KeytarModule }).default ?? m) as KeytarModule,
+    (err) => {
+      throw new LakekeyError('KEYCHAIN_UNAVAILABLE', `the keychain module could not be loaded: ${errorText(err)}`, {
+        hint: 'Reinstall lakekey (keytar must be built for this platform; on Linux it needs libsecret).',
+        cause: err,
+      });
+    },
+  );
+  return keytarPromise;
+}
+
+/**
+ * The OS keychain through keytar. Every call is bounded by `timeoutMs`: a Secret Service that
+ * hangs (no keyring daemon, a prompt nobody can answer) becomes a KEYCHAIN error, not a hang.
+ */
+export function keytarStore(opts: { timeoutMs?: number; maxItemBytes?: number } = {}): SecretStore {
+  const timeoutMs = opts.timeoutMs ?? defaultKeychainTimeout();
+  const call = async <T>(op: string, fn: (k: KeytarModule) => Promise<T>): Promise<T> => {
+    const keytar = await loadKeytar();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new LakekeyError('KEYCHAIN_LOCKED', `the OS keychain did not answer within ${timeoutMs} ms (${op})`, {
+              hint: keychainHint(),
+            }),
+          ),
+        timeoutMs,
+      );
+      timer.unref();
+    });
+    try {
+      return await Promise.race([fn(keytar), timeout]);
+    } catch (err) {
+      throw keychainError(err, op);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return {
+    maxItemBytes: opts.maxItemBytes ?? (process.platform === 'win32' ? WINDOWS_MAX_ITEM_BYTES : Infinity),
+    get: (account) => call('read', (k) => k.getPassword(KEYCHAIN_SERVICE, account)),
+    set: (account, secret) => call('write', (k) => k.setPassword(KEYCHAIN_SERVICE, account, secret)),
+    delete: (account) => call('delete', (k) => k.deletePassword(KEYCHAIN_SERVICE, account)),
+  };
+}
+
+function defaultKeychainTimeout(): number {
+  const fromEnv = Number(process.env.LAKEKEY_KEYCHAIN_TIMEOUT_MS);
+  if (Number.isFinite(fromEnv) && fromEnv > 0) return fromEnv;
+  // macOS and Windows may show an access prompt the user must answer; Linux must fail fast.
+  return process.platform === 'linux' ? 1800 : 60_000;
+}
+
+function keychainHint(): string {
+  if (process.platform === 'darwin') return 'Unlock your login keychain (Keychain Access) and allow lakekey to use it, then retry.';
+  if (process.platform === 'win32') return 'Make sure Windows Credential Manager is available for your user, then retry.';
+  return (
+    'lakekey needs a Secret Service keychain (GNOME Keyring, KWallet) in an unlocked desktop session. ' +
+    'Log in to the desktop (or start gnome-keyring-daemon --unlock in your D-Bus session), then retry. ' +
+    'lakekey never falls back to storing secrets in plain files.'
+  );
+}
+
+function keychainError(err: unknown, op: string): LakekeyError {
+  if (err instanceof LakekeyError) return err;
+  const text = redact(errorText(err));
+  const locked = /locked|does not exist at path|No such interface|prompt|dismissed|cancel/i.test(text);
+  return new LakekeyError(
+    locked ? 'KEYCHAIN_LOCKED' : 'KEYCHAIN_UNAVAILABLE',
+    `the OS keychain is ${locked ? 'locked or has no default keyring' : 'unavailable'} (${op}: ${text})`,
+    { hint: keychainHint(), cause: err },
+  );
+}
+
+interface Manifest {
+  lakekeyChunks: number;
+  gen: string;
+  sha256: string;
+}
+
+function chunkAccount(account: string, gen: string, i: number): string {
+  return `${account}#${gen}.${i}`;
+}
+
+/** Reads and writes whole SecretRecords for profiles, splitting them when the store needs it. */
+export class Vault {
+  constructor(private readonly store: SecretStore) {}
+
+  async read(profile: string): Promise<SecretRecord> {
+    let record: SecretRecord | undefined;
+    // A split record read while a writer replaces it can miss its chunks: read again from the head.
+    for (let attempt = 0; attempt < 3 && !record; attempt++) {
+      const head = await this.store.get(profile);
+      if (head === null) return emptyRecord();
+      const text = await this.assemble(profile, head);
+      record = text === undefined ? undefined : parseRecord(text);
+    }
+    if (!record) {
+      throw new LakekeyError('KEYCHAIN_UNAVAILABLE', `the keychain item for profile "${profile}" is damaged`, {
+        hint: `Run \`lakekey logout ${profile}\` and then \`lakekey login ${profile}\`.`,
+      });
+    }
+    registerRecordSecrets(record);
+    return record;
+  }
+
+  async write(profile: string, record: SecretRecord): Promise<void> {
+    registerRecordSecrets(record);
+    const text = JSON.stringify(record);
+    const oldGen = await this.currentGeneration(profile);
+    const limit = this.store.maxItemBytes;
+    if (Buffer.byteLength(text, 'utf8') <= limit) {
+      await this.store.set(profile, text);
+    } else {
+      const gen = randomBytes(4).toString('hex');
+      const parts = splitUtf8(text, limit - 64);
+      for (let i = 0; i < parts.length; i++) await this.store.set(chunkAccount(profile, gen, i), parts[i]);
+      const manifest: Manifest = { lakekeyChunks: parts.length, gen, sha256: sha256(text) };
+      await this.store.set(profile, JSON.stringify(manifest));
+    }
+    if (oldGen) await this.deleteChunks(profile, oldGen);
+  }
+
+  async remove(profile: string): Promise<void> {
+    const oldGen = await this.currentGeneration(profile);
+    await this.store.delete(profile);
+    if (oldGen) await this.deleteChunks(profile, oldGen);
+  }
+
+  private async assemble(profile: string, head: string): Promise<string | undefined> {
+    const manifest = parseManifest(head);
+    if (!manifest) return head;
+    const parts: string[] = [];
+    for (let i = 0; i < manifest.lakekeyChunks; i++) {
+      const part = await this.store.get(chunkAccount(profile, manifest.gen, i));
+      if (part === null) return undefined;
+      parts.push(part);
+    }
+    const text = parts.join('');
+    return sha256(text) === manifest.sha256 ? text : undefined;
+  }
+
+  private async currentGeneration(profile: string): Promise<Manifest | undefined> {
+    const head = await this.store.get(profile);
+    return head === null ? undefined : parseManifest(head);
+  }
+
+  private async deleteChunks(profile: string, m: Manifest): Promise<void> {
+    for (let i = 0; i < m.lakekeyChunks; i++) await this.store.delete(chunkAccount(profile, m.gen, i));
+  }
+}
+
+function parseManifest(head: string): Manifest | undefined {
+  if (!head.startsWith('{"lakekeyChunks"')) return undefined;
+  try {
+    const m = JSON.parse(head) as Manifest;
+    return Number.isInteger(m.lakekeyChunks) && typeof m.gen === 'string' ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Splits text into pieces of at most `maxBytes` UTF-8 bytes without cutting a character. */
+export function splitUtf8(text: string, maxBytes: number): string[] {
+  const parts: string[] = [];
+  let current = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (bytes + n > maxBytes) {
+      parts.push(current);
+      current = '';
+      bytes = 0;
+    }
+    current += ch;
+    bytes += n;
+  }
+  if (current || parts.length === 0) parts.push(current);
+  return parts;
+}
+
+export function registerRecordSecrets(r: SecretRecord): void {
+  registerSecret(r.idp?.refreshToken);
+  registerSecret(r.idp?.idToken);
+  registerSecret(r.s3?.accessKeyId);
+  registerSecret(r.s3?.secretAccessKey);
+  registerSecret(r.s3?.sessionToken);
+  registerSecret(r.lakefs?.token);
+}
