@@ -1,0 +1,43 @@
+// Runs the test suite (or the bench) inside a private D-Bus session with an unlocked
+// gnome-keyring and a temporary HOME, so tests use the real Secret Service without touching
+// the user's keychain. A missing test peer is a failure, never a skip.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
+const bench = process.argv.includes('--bench');
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+
+const required = ['dbus-run-session', 'gnome-keyring-daemon', '/usr/bin/chromium', '/usr/bin/aws', '/usr/bin/python3'];
+const missing = required.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+if (missing.length) {
+  console.error(`missing test peers: ${missing.join(', ')} — run \`npm run setup\` first.`);
+  process.exit(1);
+}
+
+function findTests(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? findTests(join(dir, e.name)) : e.name.endsWith(bench ? '.bench.js' : '.test.js') ? [join(dir, e.name)] : [],
+  );
+}
+let files = findTests(join(root, 'dist', 'test')).sort();
+if (only.length) files = files.filter((f) => only.some((o) => f.includes(o)));
+if (!files.length) {
+  console.error('no test files found under dist/test — did the build run?');
+  process.exit(1);
+}
+
+const home = mkdtempSync(join(tmpdir(), 'lakekey-test-home-'));
+for (const d of ['.cache', '.local/share/keyrings', '.config']) mkdirSync(join(home, d), { recursive: true });
+const nodeArgs = bench ? files : ['--test', '--test-concurrency=1', '--test-timeout=600000', ...files];
+const inner = `eval "$(printf lakekey-test | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null && exec "$0" "$@"`;
+const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), LAKEKEY_REPO: root };
+delete env.DBUS_SESSION_BUS_ADDRESS;
+delete env.DISPLAY;
+delete env.WAYLAND_DISPLAY;
+const result = spawnSync('dbus-run-session', ['--', 'sh', '-c', inner, process.execPath, ...nodeArgs], { stdio: 'inherit', env, cwd: root });
+rmSync(home, { recursive: true, force: true });
+process.exit(result.status ?? 1);

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up this machine for lakekey development and tests: Debian packages (browser, keyring,
+# AWS CLI v2, boto3), a pinned MinIO built from source and cached, and the npm packages.
+# Safe to run again: each step is skipped when it is already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c   # keep in sync with test/peers/minio.ts
+MINIO_DIR="$HOME/.cache/lakekey-test/minio-$MINIO_VERSION"
+APT_PACKAGES=(chromium libsecret-1-dev gnome-keyring dbus dbus-x11 libsecret-tools awscli python3-boto3 xvfb build-essential python3)
+
+say() { printf '\n== %s\n' "$*"; }
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  say "installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -x "$MINIO_DIR/minio" ]; then
+  say "building MinIO $MINIO_VERSION (once; cached in $MINIO_DIR)"
+  command -v go >/dev/null || { echo "Go is needed to build MinIO for the tests: install Go 1.24+." >&2; exit 1; }
+  mkdir -p "$MINIO_DIR"
+  CGO_ENABLED=0 GOFLAGS=-trimpath GOBIN="$MINIO_DIR" go install "github.com/minio/minio@$MINIO_VERSION"
+fi
+
+say "installing npm packages"
+# Electron's binary cannot be downloaded here; keytar builds from source against the system Node headers.
+export ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm_config_nodedir=/usr
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+say "setup done"

@@ -1,0 +1,58 @@
+// Runs against the real Secret Service (gnome-keyring in the test D-Bus session).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { keytarStore, splitUtf8, Vault, WINDOWS_MAX_ITEM_BYTES } from '../../../main/core/vault.js';
+import type { SecretRecord } from '../../../main/core/record.js';
+
+function bigRecord(tag: string): SecretRecord {
+  return {
+    v: 1,
+    updatedAt: Date.now(),
+    idp: { subject: 'alice', refreshToken: `rt-${tag}`, idToken: `id-${tag}-${'x'.repeat(1500)}`, email: 'ä@example.com' },
+    s3: { accessKeyId: `AK${tag}`, secretAccessKey: 's'.repeat(40), sessionToken: `st-${tag}-${'y'.repeat(1800)}`, expiresAt: Date.now() + 3600_000 },
+  };
+}
+
+test('splitUtf8 never cuts a multi-byte character', () => {
+  const parts = splitUtf8('aé😀'.repeat(100), 7);
+  assert.equal(parts.join(''), 'aé😀'.repeat(100));
+  for (const p of parts) assert.ok(Buffer.byteLength(p) <= 7);
+});
+
+test('records larger than a Windows item are split and reassembled, and old chunks are removed', async () => {
+  const store = keytarStore({ maxItemBytes: WINDOWS_MAX_ITEM_BYTES });
+  const vault = new Vault(store);
+  const name = `split-${process.pid}`;
+  const one = bigRecord('one');
+  await vault.write(name, one);
+  const head = await store.get(name);
+  assert.ok(head && head.length < 200 && head.startsWith('{"lakekeyChunks"'), 'head item is a small manifest');
+  assert.deepEqual(await vault.read(name), one);
+  const firstGen = JSON.parse(head).gen;
+  await vault.write(name, bigRecord('two'));
+  assert.equal((await vault.read(name)).s3?.accessKeyId, 'AKtwo');
+  assert.equal(await store.get(`${name}#${firstGen}.0`), null, 'previous generation deleted');
+  await vault.remove(name);
+  assert.equal(await store.get(name), null);
+  assert.equal((await vault.read(name)).idp, undefined);
+});
+
+test('readers racing a writer always see one whole record', async () => {
+  const vault = new Vault(keytarStore({ maxItemBytes: WINDOWS_MAX_ITEM_BYTES }));
+  const name = `race-${process.pid}`;
+  await vault.write(name, bigRecord('w0'));
+  const seen = new Set<string>();
+  let writing = true;
+  const writer = (async () => {
+    for (let i = 1; i <= 15; i++) await vault.write(name, bigRecord(`w${i}`));
+    writing = false;
+  })();
+  while (writing) {
+    const r = await vault.read(name);
+    assert.equal(r.idp?.refreshToken?.slice(3), r.s3?.accessKeyId?.slice(2), 'fields from one generation');
+    seen.add(r.s3!.accessKeyId);
+  }
+  await writer;
+  assert.ok(seen.size >= 1);
+  await vault.remove(name);
+});
