@@ -3,7 +3,7 @@
 // the user's keychain. A missing test peer is a failure, never a skip.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
@@ -34,7 +34,11 @@ const home = mkdtempSync(join(tmpdir(), 'lakekey-test-home-'));
 for (const d of ['.cache', '.local/share/keyrings', '.config']) mkdirSync(join(home, d), { recursive: true });
 const nodeArgs = bench ? files : ['--test', '--test-concurrency=1', '--test-timeout=600000', ...files];
 const inner = `eval "$(printf lakekey-test | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null && exec "$0" "$@"`;
-const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), LAKEKEY_REPO: root };
+const env = {
+  ...process.env,
+  LAKEKEY_TEST_CACHE: process.env.LAKEKEY_TEST_CACHE || join(homedir(), '.cache', 'lakekey-test'),
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  HOME: home, XDG_CONFIG_HOME: join(home, '.config'), LAKEKEY_REPO: root };
 delete env.DBUS_SESSION_BUS_ADDRESS;
 delete env.DISPLAY;
 delete env.WAYLAND_DISPLAY;

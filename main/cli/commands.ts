@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { awsConfigPath, configureAwsProfile, credentialProcessCommand, readProfileSetting } from '../core/aws-config.js';
+import { boundedFetch } from '../core/http.js';
 import { asLakekeyError, configError, LakekeyError, usageError } from '../core/errors.js';
 import { settingsDir } from '../core/paths.js';
 import { isoSeconds, secondsLeft, type S3Credentials } from '../core/record.js';
@@ -507,7 +508,7 @@ async function doctorCommand(args: string[]): Promise<number> {
 
 async function probe(url: string, code: 'STS_UNREACHABLE'): Promise<void> {
   try {
-    await fetch(url, { method: 'GET', signal: AbortSignal.timeout(5000) });
+    await boundedFetch(5000)(url, { method: 'GET' });
   } catch (err) {
     throw new LakekeyError(code, `${url} is unreachable (${(err as Error).message})`, { hint: 'Check the endpoint URL, your network and proxy settings.' });
   }

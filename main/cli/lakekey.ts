@@ -12,4 +12,19 @@ async function main(argv: string[]): Promise<number> {
   return run(argv);
 }
 
-main(process.argv.slice(2)).then(exit, (err) => exit(printError(err)));
+let settled = false;
+// If the event loop empties while a command is still unfinished, a promise was dropped: never
+// let that look like success (exit 0 with nothing printed) to the AWS CLI or a script.
+process.once('beforeExit', () => {
+  if (!settled) exit(printError(new Error('lakekey stopped before the command finished (internal error)')));
+});
+main(process.argv.slice(2)).then(
+  (code) => {
+    settled = true;
+    exit(code);
+  },
+  (err) => {
+    settled = true;
+    exit(printError(err));
+  },
+);

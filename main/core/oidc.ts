@@ -2,10 +2,9 @@
 // state, nonce and the `iss` check, refresh and revocation. Loaded only on a cache miss.
 import * as client from 'openid-client';
 import { errorText, isNetworkError, LakekeyError } from './errors.js';
+import { boundedFetch, httpTimeoutSeconds } from './http.js';
 import { redact, registerSecret } from './redact.js';
 import { isLoopbackUrl, type Profile } from './settings.js';
-
-export const HTTP_TIMEOUT_SECONDS = 10;
 
 export interface TokenSet {
   idToken?: string;
@@ -17,12 +16,16 @@ export interface TokenSet {
 
 export async function discover(profile: Pick<Profile, 'issuer' | 'clientId'>): Promise<client.Configuration> {
   const issuer = new URL(profile.issuer);
+  // openid-client passes fetch-compatible options; its body type is merely declared narrower.
+  const fetchImpl = boundedFetch() as unknown as client.CustomFetch;
   try {
     const config = await client.discovery(issuer, profile.clientId, undefined, client.None(), {
       execute: isLoopbackUrl(issuer) ? [client.allowInsecureRequests] : [],
-      timeout: HTTP_TIMEOUT_SECONDS,
+      timeout: httpTimeoutSeconds(),
+      [client.customFetch]: fetchImpl,
     });
-    config.timeout = HTTP_TIMEOUT_SECONDS;
+    config.timeout = httpTimeoutSeconds();
+    config[client.customFetch] = fetchImpl;
     // Check ID token signatures against the IdP's JWKS too, not only TLS to the token endpoint.
     client.enableNonRepudiationChecks(config);
     return config;

@@ -20,6 +20,8 @@ export function defaultStsEndpoint(region: string): string {
 }
 
 export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS'): Promise<S3Credentials> {
+  // The SDK warns on stderr about Node versions it will drop; credential_process output stays ours.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { STSClient, AssumeRoleWithWebIdentityCommand } = await import('@aws-sdk/client-sts');
   const sts = new STSClient({
     region: req.region,

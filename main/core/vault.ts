@@ -86,7 +86,7 @@ function defaultKeychainTimeout(): number {
   const fromEnv = Number(process.env.LAKEKEY_KEYCHAIN_TIMEOUT_MS);
   if (Number.isFinite(fromEnv) && fromEnv > 0) return fromEnv;
   // macOS and Windows may show an access prompt the user must answer; Linux must fail fast.
-  return process.platform === 'linux' ? 1800 : 60_000;
+  return process.platform === 'linux' ? 1000 : 60_000;
 }
 
 function keychainHint(): string {

@@ -1,0 +1,291 @@
+// End to end against real peers: oidc-provider, Debian chromium, gnome-keyring, MinIO STS,
+// AWS CLI v2, boto3 and the AWS JS SDK — all through `lakekey credential-process`.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { fromIni } from '@aws-sdk/credential-providers';
+import { allOutput, run } from '../helpers/cli.js';
+import { ageS3, parseCredentials, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
+
+const AWS = '/usr/bin/aws';
+const PYTHON = '/usr/bin/python3';
+
+let peers: Peers;
+before(async () => {
+  peers = await startPeers();
+});
+after(async () => {
+  await peers?.stop();
+});
+
+/** Logs a sandbox in through the real browser; returns the sandbox. */
+async function loggedIn(opts: { browser?: boolean } = {}): Promise<Sandbox> {
+  const box = await sandbox(peers, { browser: true });
+  const login = await box.cli(['login', box.name]);
+  assert.equal(login.code, 0, login.stderr);
+  if (!opts.browser) delete box.env.LAKEKEY_BROWSER;
+  return box;
+}
+
+describe('end to end: login, configure-aws, and real AWS clients through credential_process', () => {
+  let box: Sandbox;
+
+  test('login in the browser stores a session and S3 credentials in the keychain', async () => {
+    const before = { ...peers.idp.counts };
+    box = await sandbox(peers, { browser: true });
+    const login = await box.cli(['login', box.name]);
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stderr, /Logged in to profile .* as alice@example.com/);
+    assert.equal(peers.idp.counts.authorizations - before.authorizations, 1, 'one interactive login');
+    assert.equal(peers.idp.counts.codeGrants - before.codeGrants, 1);
+    const record = await readRecord(box.name);
+    assert.ok(record.idp?.refreshToken, 'refresh token kept');
+    assert.ok(record.s3 && record.s3.expiresAt - Date.now() > 3000_000, 'S3 credentials for about an hour');
+    const status = await box.cli(['status', box.name, '--json']);
+    const [s] = JSON.parse(status.stdout);
+    assert.equal(s.email, 'alice@example.com');
+    assert.ok(s.s3.secondsLeft > 3000);
+  });
+
+  test('configure-aws wires the AWS CLI, which lists the bucket', async () => {
+    const conf = await box.cli(['configure-aws', box.name]);
+    assert.equal(conf.code, 0, conf.stderr);
+    const text = readFileSync(box.awsConfig, 'utf8');
+    assert.match(text, new RegExp(`\\[profile ${box.name}\\]\\ncredential_process = ".+" ".+lakekey\\.js" credential-process ${box.name}\\n`));
+    const exported = await run(AWS, ['configure', 'export-credentials', '--profile', box.name], { env: { ...box.env, LAKEKEY_BROWSER: undefined } });
+    assert.equal(exported.code, 0, exported.stderr);
+    const creds = JSON.parse(exported.stdout);
+    assert.equal(creds.AccessKeyId, (await readRecord(box.name)).s3?.accessKeyId);
+    const ls = await run(AWS, ['s3', 'ls', `s3://${peers.bucket}`, '--endpoint-url', peers.minio.endpoint, '--profile', box.name], { env: box.env });
+    assert.equal(ls.code, 0, ls.stderr);
+    const buckets = await run(AWS, ['s3', 'ls', '--endpoint-url', peers.minio.endpoint, '--profile', box.name], { env: box.env });
+    assert.match(buckets.stdout, new RegExp(peers.bucket));
+  });
+
+  test('boto3 lists the bucket through credential_process', async () => {
+    const script = `import boto3,sys\ns=boto3.Session(profile_name=sys.argv[1])\nc=s.client('s3',endpoint_url=sys.argv[2])\nprint([b['Name'] for b in c.list_buckets()['Buckets']])\nprint(s.get_credentials().get_frozen_credentials().access_key == sys.argv[3])`;
+    const key = (await readRecord(box.name)).s3!.accessKeyId;
+    const out = await run(PYTHON, ['-c', script, box.name, peers.minio.endpoint, key], { env: box.env });
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, new RegExp(`'${peers.bucket}'`));
+    assert.match(out.stdout, /True/);
+  });
+
+  test('the AWS JS SDK (fromIni) lists the bucket through credential_process', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_CONFIG_FILE: box.env.AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE: box.env.AWS_SHARED_CREDENTIALS_FILE, LAKEKEY_CONFIG_DIR: box.dir });
+    try {
+      const s3 = new S3Client({ region: 'us-east-1', endpoint: peers.minio.endpoint, forcePathStyle: true, credentials: fromIni({ profile: box.name }) });
+      const out = await s3.send(new ListObjectsV2Command({ Bucket: peers.bucket }));
+      assert.equal(out.$metadata.httpStatusCode, 200);
+      s3.destroy();
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  test('no token, key or code appears in any file, log or CLI output', async () => {
+    const record = await readRecord(box.name);
+    const secrets = [record.idp!.refreshToken!, record.idp!.idToken!, record.s3!.accessKeyId, record.s3!.secretAccessKey, record.s3!.sessionToken];
+    const files = [...walk(box.dir), ...walk(join(box.awsConfig, '..')), ...walk(homedir())];
+    assert.ok(files.some((f) => f.endsWith('lakekey.log')), 'the log file exists and is scanned');
+    for (const file of files) {
+      const content = readFileSync(file, 'latin1');
+      for (const s of secrets) assert.ok(!content.includes(s), `a secret leaked into ${file}`);
+    }
+    for (const out of allOutput) for (const s of secrets) assert.ok(!out.includes(s), 'a secret leaked into stderr');
+  });
+});
+
+describe('refresh', () => {
+  test('aged S3 credentials are re-minted from MinIO via the refresh token, without a browser', async () => {
+    const box = await loggedIn();
+    const old = await ageS3(box.name, 60);
+    const before = { ...peers.idp.counts };
+    const stsBefore = peers.sts.count((r) => r.action === 'AssumeRoleWithWebIdentity');
+    const out = await box.cli(['credential-process', box.name]);
+    assert.equal(out.code, 0, out.stderr);
+    const creds = parseCredentials(out.stdout);
+    assert.notEqual(creds.AccessKeyId, old.s3!.accessKeyId);
+    assert.match(creds.Expiration, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.deepEqual(Object.keys(creds), ['Version', 'AccessKeyId', 'SecretAccessKey', 'SessionToken', 'Expiration']);
+    assert.equal(peers.idp.counts.refreshGrants - before.refreshGrants, 1);
+    assert.equal(peers.idp.counts.authorizations, before.authorizations, 'no browser login');
+    assert.equal(peers.sts.count((r) => r.action === 'AssumeRoleWithWebIdentity') - stsBefore, 1);
+    assert.ok(!peers.sts.requests.some((r) => r.signed), 'STS calls are unsigned');
+    const after = await readRecord(box.name);
+    assert.notEqual(after.idp!.refreshToken, old.idp!.refreshToken, 'the rotated refresh token was stored');
+    // A cache hit makes no network request at all.
+    const hitBefore = peers.sts.count();
+    const refreshBefore = peers.idp.counts.refreshGrants;
+    const hit = await box.cli(['credential-process', box.name]);
+    assert.equal(parseCredentials(hit.stdout).AccessKeyId, creds.AccessKeyId);
+    assert.equal(peers.sts.count(), hitBefore);
+    assert.equal(peers.idp.counts.refreshGrants, refreshBefore);
+  });
+
+  test('stampede: 32 processes at once while a refresh is due make one IdP grant and one STS call', async () => {
+    const box = await loggedIn();
+    await ageS3(box.name, 60);
+    const before = { ...peers.idp.counts };
+    const stsBefore = peers.sts.count((r) => r.action === 'AssumeRoleWithWebIdentity');
+    const results = await Promise.all(Array.from({ length: 32 }, () => box.cli(['credential-process', box.name])));
+    for (const r of results) assert.equal(r.code, 0, r.stderr);
+    const outputs = new Set(results.map((r) => r.stdout));
+    assert.equal(outputs.size, 1, 'all 32 print the same credentials');
+    const creds = parseCredentials([...outputs][0]);
+    assert.ok(Date.parse(creds.Expiration) - Date.now() > 3000_000);
+    assert.equal(peers.idp.counts.refreshGrants - before.refreshGrants, 1);
+    assert.equal(peers.sts.count((r) => r.action === 'AssumeRoleWithWebIdentity') - stsBefore, 1);
+  });
+});
+
+describe('on-demand login', () => {
+  test('with no session and LAKEKEY_BROWSER set, credential-process logs in and prints credentials', async () => {
+    const box = await sandbox(peers, { browser: true });
+    const out = await box.cli(['credential-process', box.name]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(parseCredentials(out.stdout).AccessKeyId, (await readRecord(box.name)).s3?.accessKeyId);
+  });
+
+  test('8 started together open exactly one login and all succeed', async () => {
+    const box = await sandbox(peers, { browser: true });
+    const before = { ...peers.idp.counts };
+    const results = await Promise.all(Array.from({ length: 8 }, () => box.cli(['credential-process', box.name])));
+    for (const r of results) assert.equal(r.code, 0, r.stderr);
+    assert.equal(new Set(results.map((r) => r.stdout)).size, 1);
+    assert.equal(peers.idp.counts.authorizations - before.authorizations, 1, 'one login page');
+    assert.equal(peers.idp.counts.codeGrants - before.codeGrants, 1, 'one code exchange');
+  });
+});
+
+describe('failure modes', () => {
+  test('no session and no way to show a browser: exit 3 naming the login command', async () => {
+    const box = await sandbox(peers);
+    const out = await box.cli(['credential-process', box.name]);
+    assert.equal(out.code, 3);
+    assert.match(out.stderr, new RegExp(`lakekey login ${box.name}`));
+    assert.equal(out.stdout, '');
+  });
+
+  test('no D-Bus session: exit 4 within 2 s with a fix', async () => {
+    const box = await sandbox(peers);
+    const out = await box.cli(['credential-process', box.name], { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' });
+    assert.equal(out.code, 4, out.stderr);
+    assert.ok(out.ms < 2000, `took ${out.ms} ms`);
+    assert.match(out.stderr, /keychain/i);
+    assert.match(out.stderr, /never falls back/);
+  });
+
+  test('a locked keyring: exit 4 within 2 s', async () => {
+    // A keyring that holds this profile's session, created unlocked in one D-Bus session and
+    // then opened by a fresh daemon that nobody unlocks: the state after a reboot without login.
+    const box = await sandbox(peers, { browser: true });
+    const home = join(box.dir, '..', 'lockedhome');
+    const cli = join(process.env.LAKEKEY_REPO!, 'dist/main/cli/lakekey.js');
+    const env = { ...box.env, HOME: home, DBUS_SESSION_BUS_ADDRESS: undefined };
+    const prepare = `mkdir -p "$HOME/.cache" "$HOME/.local/share/keyrings"; eval "$(printf secret | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null; exec "$0" "$@"`;
+    const login = await run('dbus-run-session', ['--', 'sh', '-c', prepare, process.execPath, cli, 'login', box.name], { env });
+    assert.equal(login.code, 0, login.stderr);
+    const locked = `eval "$(gnome-keyring-daemon --start --components=secrets 2>/dev/null)" >/dev/null; t0=$(date +%s%N); "$0" "$@"; rc=$?; echo "ms=$(( ($(date +%s%N)-t0)/1000000 ))" >&2; exit $rc`;
+    const out = await run('dbus-run-session', ['--', 'sh', '-c', locked, process.execPath, cli, 'credential-process', box.name], { env });
+    assert.equal(out.code, 4, out.stderr);
+    const ms = Number(/ms=(\d+)/.exec(out.stderr)?.[1]);
+    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.match(out.stderr, /keychain/i);
+    assert.equal(out.stdout, '');
+  });
+
+  test('IdP down: still-valid credentials are served; expired ones give exit 5', async () => {
+    const box = await loggedIn();
+    const aged = await ageS3(box.name, 600); // due for refresh, still valid
+    peers.idp.setDown(true);
+    try {
+      const served = await box.cli(['credential-process', box.name]);
+      assert.equal(served.code, 0, served.stderr);
+      assert.ok(served.stdout, served.stderr);
+      assert.equal(parseCredentials(served.stdout).AccessKeyId, aged.s3!.accessKeyId);
+      assert.match(served.stderr, /could not renew/);
+      await ageS3(box.name, -10);
+      const expired = await box.cli(['credential-process', box.name]);
+      assert.equal(expired.code, 5, `${expired.stderr} ${expired.stdout.slice(0, 120)}`);
+      assert.equal(expired.stdout, '');
+      assert.match(expired.stderr, /identity provider is unreachable/);
+    } finally {
+      peers.idp.setDown(false);
+    }
+    assert.ok((await readRecord(box.name)).idp?.refreshToken, 'the session survives the outage');
+    const recovered = await box.cli(['credential-process', box.name]);
+    assert.equal(recovered.code, 0, recovered.stderr);
+  });
+
+  test('STS down with expired credentials: exit 5, and the rotated refresh token is kept', async () => {
+    const box = await loggedIn();
+    const old = await ageS3(box.name, -10);
+    peers.sts.setDown(true);
+    try {
+      const out = await box.cli(['credential-process', box.name]);
+      assert.equal(out.code, 5, out.stderr);
+      assert.match(out.stderr, /STS .* unreachable/);
+    } finally {
+      peers.sts.setDown(false);
+    }
+    const kept = await readRecord(box.name);
+    assert.notEqual(kept.idp!.refreshToken, old.idp!.refreshToken, 'the new refresh token was persisted before STS failed');
+    const out = await box.cli(['credential-process', box.name]);
+    assert.equal(out.code, 0, 'the kept refresh token still works: ' + out.stderr);
+  });
+
+  test('a wrong state or a second callback is rejected with no token request', async () => {
+    const box = await sandbox(peers);
+    const before = { ...peers.idp.counts };
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(process.env.LAKEKEY_REPO!, 'dist/main/cli/lakekey.js'), 'login', box.name, '--no-browser', '--timeout', '60'], { env: box.env });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    while (!/http:\/\/127\.0\.0\.1:\d+\/login\/\w+/.test(stderr)) await new Promise((r) => setTimeout(r, 50));
+    const launch = new URL(/http:\/\/127\.0\.0\.1:\d+\/login\/\w+/.exec(stderr)![0]);
+    assert.ok(!/state=/.test(stderr), 'the printed URL carries no state');
+    const redirect = await fetch(launch, { redirect: 'manual' });
+    assert.equal(redirect.status, 302);
+    const authorize = new URL(redirect.headers.get('location')!);
+    assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
+    assert.ok(authorize.searchParams.get('nonce'));
+    const callback = new URL('/callback', launch);
+    callback.search = new URLSearchParams({ code: 'forged', state: 'wrong' }).toString();
+    const wrong = await fetch(callback);
+    assert.equal(wrong.status, 400);
+    assert.match(await wrong.text(), /state mismatch/);
+    callback.search = new URLSearchParams({ code: 'forged' }).toString();
+    assert.equal((await fetch(callback)).status, 400, 'missing state');
+    // The real login still completes.
+    const { driveLogin } = await import('../helpers/browser.js');
+    const page = await driveLogin(launch.href);
+    assert.match(page.finalText, /You are logged in/);
+    assert.equal(await exited, 0, stderr);
+    assert.equal(peers.idp.counts.codeGrants - before.codeGrants, 1, 'only the real callback reached the token endpoint');
+    // Replaying the callback finds nobody listening.
+    callback.search = new URLSearchParams({ code: 'forged', state: authorize.searchParams.get('state')! }).toString();
+    await assert.rejects(fetch(callback));
+    assert.equal(peers.idp.counts.codeGrants - before.codeGrants, 1);
+  });
+});
+
+function walk(dir: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return walk(p);
+    return e.isFile() && statSync(p).size < 5_000_000 ? [p] : [];
+  });
+}
+
