@@ -113,7 +113,7 @@ async function profileCommand(args: string[]): Promise<number> {
       const name = positionals[0];
       const profile = getProfile(readSettings(dir), name);
       await logout(compose(dir), name, profile);
-      updateSettings(dir, (s) => {
+      await updateSettings(dir, (s) => {
         delete s.profiles[name];
       });
       process.stderr.write(`Removed profile "${name}" and its keychain item.\n`);
@@ -124,7 +124,7 @@ async function profileCommand(args: string[]): Promise<number> {
   }
 }
 
-function profileAdd(dir: string, args: string[]): number {
+async function profileAdd(dir: string, args: string[]): Promise<number> {
   const usage = 'lakekey profile add NAME --issuer URL --client-id ID [options]';
   const { values, positionals } = parse(
     args,
@@ -172,7 +172,7 @@ function profileAdd(dir: string, args: string[]): number {
   if (profile.s3 && !profile.s3.stsEndpoint && !profile.s3.roleArn) {
     throw usageError('AWS STS needs a role to assume', 'Pass --s3-role-arn arn:aws:iam::ACCOUNT:role/NAME, or --s3-sts-endpoint for MinIO or lakeFS.');
   }
-  updateSettings(dir, (s) => {
+  await updateSettings(dir, (s) => {
     if (s.profiles[name] && !values.force) {
       throw configError(`profile "${name}" already exists`, 'Pass --force to replace it, or remove it first.');
     }

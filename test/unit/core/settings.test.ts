@@ -29,16 +29,16 @@ test('profile defaults and ranges', () => {
   assert.deepEqual(parseProfile('w', { issuer: 'https://i', clientId: 'a', scopes: ['email'] }).scopes, ['openid', 'email']);
 });
 
-test('settings round-trip through conf, and a corrupt file is a clear configuration error', () => {
+test('settings round-trip through conf, and a corrupt file is a clear configuration error', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lakekey-settings-'));
   assert.deepEqual(readSettings(dir).profiles, {});
-  updateSettings(dir, (s) => {
+  await updateSettings(dir, (s) => {
     s.profiles.work = parseProfile('work', { issuer: 'https://idp.example.com', clientId: 'abc' });
   });
   const onDisk = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   assert.equal(onDisk.profiles.work.clientId, 'abc');
   assert.equal(readSettings(dir).profiles.work.issuer, 'https://idp.example.com');
-  assert.throws(() => updateSettings(dir, (s) => ((s.profiles.work as { clientId: string }).clientId = '')), { code: 'CONFIG' });
+  await assert.rejects(updateSettings(dir, (s) => ((s.profiles.work as { clientId: string }).clientId = '')), { code: 'CONFIG' });
   assert.equal(readSettings(dir).profiles.work.clientId, 'abc', 'an invalid change writes nothing');
   writeFileSync(join(dir, 'config.json'), '{"profiles": ');
   assert.throws(() => readSettings(dir), (e: Error & { code?: string; hint?: string }) => e.code === 'CONFIG' && /not valid JSON/.test(e.message) && Boolean(e.hint));
