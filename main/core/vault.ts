@@ -6,6 +6,7 @@
 // manifest that names that generation (the head write is the commit), then the previous
 // generation's chunks are deleted. A reader therefore sees either the old or the new record,
 // never a mix, and a crash at any step leaves at worst unreferenced chunks behind.
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { LakekeyError, errorText } from './errors.js';
 import { redact, registerSecret } from './redact.js';
@@ -76,10 +77,31 @@ export function keytarStore(opts: { timeoutMs?: number; maxItemBytes?: number } 
   };
   return {
     maxItemBytes: opts.maxItemBytes ?? (process.platform === 'win32' ? WINDOWS_MAX_ITEM_BYTES : Infinity),
-    get: (account) => call('read', (k) => k.getPassword(KEYCHAIN_SERVICE, account)),
+    get: async (account) => {
+      const value = await call('read', (k) => k.getPassword(KEYCHAIN_SERVICE, account));
+      // libsecret answers "nothing found" for items in a locked collection it cannot prompt to
+      // unlock (no desktop). Tell that apart from a missing item, or a signed-in user would be
+      // told to log in again when the real fix is unlocking the keyring.
+      if (value === null && process.platform === 'linux' && (await secretServiceLocked())) {
+        throw new LakekeyError('KEYCHAIN_LOCKED', 'the Secret Service keyring is locked', { hint: keychainHint() });
+      }
+      return value;
+    },
     set: (account, secret) => call('write', (k) => k.setPassword(KEYCHAIN_SERVICE, account, secret)),
     delete: (account) => call('delete', (k) => k.deletePassword(KEYCHAIN_SERVICE, account)),
   };
+}
+
+/** Whether the Secret Service's default collection is locked; false when that cannot be told. */
+export function secretServiceLocked(): Promise<boolean> {
+  const args = [
+    '--session', '--print-reply', '--reply-timeout=1000', '--dest=org.freedesktop.secrets',
+    '/org/freedesktop/secrets/aliases/default', 'org.freedesktop.DBus.Properties.Get',
+    'string:org.freedesktop.Secret.Collection', 'string:Locked',
+  ];
+  return new Promise((resolve) => {
+    execFile('dbus-send', args, { timeout: 1500 }, (err, stdout) => resolve(!err && /boolean true/.test(stdout)));
+  });
 }
 
 function defaultKeychainTimeout(): number {

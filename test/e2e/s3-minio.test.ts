@@ -195,7 +195,7 @@ describe('failure modes', () => {
     assert.equal(out.code, 4, out.stderr);
     const ms = Number(/ms=(\d+)/.exec(out.stderr)?.[1]);
     assert.ok(ms < 2000, `took ${ms} ms`);
-    assert.match(out.stderr, /keychain/i);
+    assert.match(out.stderr, /keyring is locked/);
     assert.equal(out.stdout, '');
   });
 
