@@ -8,8 +8,9 @@ import { awsConfigPath, configureAwsProfile, credentialProcessCommand, readProfi
 import { boundedFetch } from '../core/http.js';
 import { asLakekeyError, configError, LakekeyError, usageError } from '../core/errors.js';
 import { settingsDir } from '../core/paths.js';
-import { isoSeconds, secondsLeft, type S3Credentials } from '../core/record.js';
-import { describe, getS3Credentials, login, logout, type Context, type ProfileStatus } from '../core/session.js';
+import { lakefsServerUrl } from '../core/lakefs.js';
+import { isoSeconds, secondsLeft, type LakefsToken, type S3Credentials } from '../core/record.js';
+import { describe, getLakefsToken, getS3Credentials, login, logout, MIN_TOKEN_SECONDS, type Context, type ProfileStatus } from '../core/session.js';
 import { getProfile, parseProfile, PROFILE_NAME, readSettings, type Profile } from '../core/settings.js';
 import { updateSettings } from '../core/settings-write.js';
 import { compose } from './compose.js';
@@ -20,7 +21,7 @@ Usage:
   lakekey profile add NAME --issuer URL --client-id ID [--scope S]... [--redirect-port N]
           [--s3-sts-endpoint URL] [--s3-region R] [--s3-role-arn ARN] [--s3-duration SECONDS]
           [--s3-token-source idp|lakefs] [--lakefs-endpoint URL] [--lakefs-ttl SECONDS]
-          [--refresh-before SECONDS] [--force]
+          [--lakectl-cache] [--refresh-before SECONDS] [--force]
   lakekey profile list [--json] | profile show NAME [--json] | profile remove NAME
   lakekey login NAME [--no-browser] [--timeout SECONDS]
   lakekey logout NAME
@@ -28,6 +29,7 @@ Usage:
   lakekey credential-process NAME
   lakekey env NAME [--format sh|fish|powershell|json]
   lakekey exec NAME -- COMMAND [ARGS...]
+  lakekey token NAME --lakefs
   lakekey configure-aws NAME [--aws-profile P] [--dry-run]
   lakekey doctor [NAME]
 
@@ -75,6 +77,8 @@ export async function run(argv: string[]): Promise<number> {
       return envCommand(rest);
     case 'exec':
       return execCommand(rest);
+    case 'token':
+      return tokenCommand(rest);
     case 'configure-aws':
       return configureAwsCommand(rest);
     case 'doctor':
@@ -140,6 +144,7 @@ async function profileAdd(dir: string, args: string[]): Promise<number> {
       's3-token-source': { type: 'string' },
       'lakefs-endpoint': { type: 'string' },
       'lakefs-ttl': { type: 'string' },
+      'lakectl-cache': { type: 'boolean' },
       'refresh-before': { type: 'string' },
       force: { type: 'boolean' },
     },
@@ -165,8 +170,8 @@ async function profileAdd(dir: string, args: string[]): Promise<number> {
       tokenSource: values['s3-token-source'],
     };
   }
-  if (values['lakefs-endpoint'] !== undefined || values['lakefs-ttl'] !== undefined) {
-    raw.lakefs = { endpoint: values['lakefs-endpoint'], ttlSeconds: values['lakefs-ttl'] };
+  if (values['lakefs-endpoint'] !== undefined || values['lakefs-ttl'] !== undefined || values['lakectl-cache']) {
+    raw.lakefs = { endpoint: values['lakefs-endpoint'], ttlSeconds: values['lakefs-ttl'], lakectlCache: Boolean(values['lakectl-cache']) };
   }
   const profile = parseProfile(name, JSON.parse(JSON.stringify(raw)), 'profile add');
   if (profile.s3 && !profile.s3.stsEndpoint && !profile.s3.roleArn) {
@@ -178,6 +183,9 @@ async function profileAdd(dir: string, args: string[]): Promise<number> {
     }
     s.profiles[name] = profile;
   });
+  if (profile.lakefs?.lakectlCache) {
+    process.stderr.write('Warning: --lakectl-cache writes the lakeFS token to ~/.lakectl/cache/lakectl_token_cache.json, a PLAINTEXT file any process of yours can read. lakectl reads no session token otherwise.\n');
+  }
   process.stderr.write(`Added profile "${name}". Next: \`lakekey login ${name}\`${profile.s3 ? `, then \`lakekey configure-aws ${name}\`` : ''}.\n`);
   return 0;
 }
@@ -198,7 +206,7 @@ function renderProfile(name: string, p: Profile): string {
   if (p.s3) {
     rows.push(['S3 STS endpoint', p.s3.stsEndpoint ?? `AWS (${p.s3.region})`], ['S3 region', p.s3.region], ['S3 role', p.s3.roleArn], ['S3 duration', `${p.s3.durationSeconds} s`], ['S3 token source', p.s3.tokenSource]);
   }
-  if (p.lakefs) rows.push(['lakeFS endpoint', p.lakefs.endpoint], ['lakeFS token TTL', `${p.lakefs.ttlSeconds} s`]);
+  if (p.lakefs) rows.push(['lakeFS endpoint', p.lakefs.endpoint], ['lakeFS token TTL', `${p.lakefs.ttlSeconds} s`], ['lakectl cache file', p.lakefs.lakectlCache ? 'kept in sync (plaintext)' : 'off']);
   return table(rows.filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
 }
 
@@ -226,7 +234,8 @@ async function loginCommand(args: string[]): Promise<number> {
   const who = record.idp?.email ?? record.idp?.subject ?? 'unknown user';
   process.stderr.write(`Logged in to profile "${name}" as ${who}.\n`);
   if (record.s3) process.stderr.write(`S3 credentials are valid until ${isoSeconds(record.s3.expiresAt)}.\n`);
-  if (!record.idp?.refreshToken) {
+  if (record.lakefs) process.stderr.write(`The lakeFS token is valid until ${isoSeconds(record.lakefs.expiresAt)} (renewing it needs a browser login).\n`);
+  if (!record.idp?.refreshToken && !profile.lakefs) {
     process.stderr.write('Note: the identity provider gave no refresh token, so you will need to log in again when these expire.\n');
   }
   return 0;
@@ -282,28 +291,46 @@ function timeLeft(seconds: number | undefined): string {
 
 // ---- credentials to tools ----------------------------------------------------------------
 
-async function s3For(name: string): Promise<{ profile: Profile; creds: S3Credentials }> {
-  const { dir, ctx } = context();
-  const profile = getProfile(readSettings(dir), name);
-  if (!profile.s3) throw configError(`profile "${name}" has no S3 settings`);
-  const record = await ctx.vault.read(name);
-  const creds =
-    record.s3 && secondsLeft(record.s3.expiresAt, ctx.now()) > profile.refreshBeforeSeconds
-      ? record.s3
-      : await getS3Credentials(ctx, name, profile, { interactive: true });
-  return { profile, creds };
+interface Handout {
+  profile: Profile;
+  s3?: S3Credentials;
+  lakefs?: LakefsToken;
 }
 
-function envVars(profile: Profile, creds: S3Credentials): Record<string, string> {
-  const vars: Record<string, string> = {
-    AWS_ACCESS_KEY_ID: creds.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
-    AWS_SESSION_TOKEN: creds.sessionToken,
-    AWS_CREDENTIAL_EXPIRATION: isoSeconds(creds.expiresAt),
-  };
-  if (profile.s3?.region) {
-    vars.AWS_REGION = profile.s3.region;
-    vars.AWS_DEFAULT_REGION = profile.s3.region;
+/** Whatever the profile hands to tools: S3 credentials and/or a lakeFS token, valid and fresh. */
+async function handout(name: string): Promise<Handout> {
+  const { dir, ctx } = context();
+  const profile = getProfile(readSettings(dir), name);
+  const record = await ctx.vault.read(name);
+  const out: Handout = { profile };
+  if (profile.lakefs) {
+    out.lakefs =
+      record.lakefs && secondsLeft(record.lakefs.expiresAt, ctx.now()) > MIN_TOKEN_SECONDS
+        ? record.lakefs
+        : await getLakefsToken(ctx, name, profile, { interactive: true });
+  }
+  if (profile.s3) {
+    out.s3 =
+      record.s3 && secondsLeft(record.s3.expiresAt, ctx.now()) > profile.refreshBeforeSeconds
+        ? record.s3
+        : await getS3Credentials(ctx, name, profile, { interactive: true });
+  }
+  return out;
+}
+
+export function envVars(h: Handout): Record<string, string> {
+  const vars: Record<string, string> = {};
+  if (h.s3) {
+    vars.AWS_ACCESS_KEY_ID = h.s3.accessKeyId;
+    vars.AWS_SECRET_ACCESS_KEY = h.s3.secretAccessKey;
+    vars.AWS_SESSION_TOKEN = h.s3.sessionToken;
+    vars.AWS_CREDENTIAL_EXPIRATION = isoSeconds(h.s3.expiresAt);
+    vars.AWS_REGION = h.profile.s3!.region;
+    vars.AWS_DEFAULT_REGION = h.profile.s3!.region;
+  }
+  if (h.lakefs) {
+    vars.LAKECTL_SERVER_ENDPOINT_URL = lakefsServerUrl(h.profile.lakefs!.endpoint);
+    vars.LAKECTL_CREDENTIALS_SESSION_TOKEN = h.lakefs.token;
   }
   return vars;
 }
@@ -312,8 +339,24 @@ async function envCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { format: { type: 'string' } }, { min: 1, max: 1, usage: 'lakekey env NAME [--format sh|fish|powershell|json]' });
   const format = (values.format as string | undefined) ?? 'sh';
   if (!['sh', 'fish', 'powershell', 'json'].includes(format)) throw usageError(`unknown format "${format}"`, 'Use sh, fish, powershell or json.');
-  const { profile, creds } = await s3For(positionals[0]);
-  print(renderEnv(envVars(profile, creds), format));
+  print(renderEnv(envVars(await handout(positionals[0])), format));
+  return 0;
+}
+
+async function tokenCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { lakefs: { type: 'boolean' } }, { min: 1, max: 1, usage: 'lakekey token NAME --lakefs' });
+  if (!values.lakefs) throw usageError('say which token: --lakefs', 'Usage: lakekey token NAME --lakefs');
+  const { dir, ctx } = context();
+  const name = positionals[0];
+  const profile = getProfile(readSettings(dir), name);
+  const record = await ctx.vault.read(name);
+  const token =
+    record.lakefs && secondsLeft(record.lakefs.expiresAt, ctx.now()) > MIN_TOKEN_SECONDS
+      ? record.lakefs
+      : await getLakefsToken(ctx, name, profile, { interactive: true });
+  const left = secondsLeft(token.expiresAt, ctx.now());
+  if (left < profile.refreshBeforeSeconds) process.stderr.write(`lakekey: this lakeFS token expires in ${Math.floor(left / 60)} min; \`lakekey login ${name}\` renews it.\n`);
+  print(token.token);
   return 0;
 }
 
@@ -338,8 +381,8 @@ async function execCommand(args: string[]): Promise<number> {
   if (dash !== 1 || dash === args.length - 1) throw usageError(`expected: ${usage}`);
   const [name] = args;
   const [cmd, ...cmdArgs] = args.slice(dash + 1);
-  const { profile, creds } = await s3For(name);
-  const child = spawn(cmd, cmdArgs, { stdio: 'inherit', env: { ...process.env, ...envVars(profile, creds) } });
+  const vars = envVars(await handout(name));
+  const child = spawn(cmd, cmdArgs, { stdio: 'inherit', env: { ...process.env, ...vars } });
   const forward = (sig: NodeJS.Signals) => child.kill(sig);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);

@@ -43,10 +43,10 @@ export interface AuthorizationRequest {
 
 export async function authorizationRequest(
   config: client.Configuration,
-  opts: { redirectUri: string; scopes: string[]; extra?: Record<string, string> },
+  opts: { redirectUri: string; scopes: string[]; extra?: Record<string, string>; stateFor?: (random: string, verifier: string) => string },
 ): Promise<AuthorizationRequest> {
   const verifier = client.randomPKCECodeVerifier();
-  const state = client.randomState();
+  const state = opts.stateFor ? opts.stateFor(client.randomState(), verifier) : client.randomState();
   const nonce = client.randomNonce();
   registerSecret(verifier);
   registerSecret(state);

@@ -6,7 +6,8 @@ import { asLakekeyError, LakekeyError, loginRequired } from './errors.js';
 import { withLock } from './lock.js';
 import type { Logger } from './log.js';
 import { startLoopback } from './loopback.js';
-import type { IdpSession, S3Credentials, SecretRecord } from './record.js';
+import type { TokenSet } from './oidc.js';
+import type { IdpSession, LakefsToken, S3Credentials, SecretRecord } from './record.js';
 import { secondsLeft } from './record.js';
 import type { Profile } from './settings.js';
 import type { Vault } from './vault.js';
@@ -28,8 +29,8 @@ export interface LoginOptions {
 }
 
 export const DEFAULT_LOGIN_TIMEOUT_SECONDS = 300;
-/** An ID token with less than this left is not sent to STS. */
-const MIN_ID_TOKEN_SECONDS = 60;
+/** A token with less than this left is neither sent to STS nor handed out. */
+export const MIN_TOKEN_SECONDS = 60;
 
 /** Interactive login (browser), then fresh S3 credentials if the profile wants them. */
 export async function login(ctx: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {
@@ -37,55 +38,109 @@ export async function login(ctx: Context, name: string, profile: Profile, opts: 
   return withLock(ctx.dir, name, { waitMs: (timeout + 30) * 1000 }, () => loginLocked(ctx, name, profile, opts));
 }
 
+/** One authorization request in the login: ours (we redeem the code) or lakeFS's. */
+type Grant = 'idp' | 'lakefs';
+
+/** The grants a profile needs, in the order the browser tab visits them. */
+export function grantsFor(profile: Profile): Grant[] {
+  const grants: Grant[] = [];
+  if (!profile.lakefs || profile.s3?.tokenSource === 'idp') grants.push('idp');
+  if (profile.lakefs) grants.push('lakefs');
+  return grants;
+}
+
 async function loginLocked(ctx: Context, name: string, profile: Profile, opts: LoginOptions): Promise<SecretRecord> {
   const { discover, authorizationRequest, redeemCode } = await import('./oidc.js');
+  const lakefs = profile.lakefs ? await import('./lakefs.js') : undefined;
   const timeoutMs = (opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000;
   const config = await discover(profile);
   const receiver = await startLoopback(profile.redirectPort);
-  let tokens;
+  const grants = grantsFor(profile);
+  let tokens: TokenSet | undefined;
+  let lakefsToken: LakefsToken | undefined;
   try {
-    const request = await authorizationRequest(config, { redirectUri: receiver.redirectUri, scopes: profile.scopes });
+    const requestFor = (grant: Grant) =>
+      grant === 'idp'
+        ? authorizationRequest(config, { redirectUri: receiver.redirectUri, scopes: profile.scopes })
+        : // lakeFS's leg needs no refresh token, so no offline_access (and no consent prompt).
+          authorizationRequest(config, {
+            redirectUri: receiver.redirectUri,
+            scopes: profile.scopes.filter((s) => s !== 'offline_access'),
+            stateFor: lakefs!.lakefsState,
+          });
+    let request = await requestFor(grants[0]);
     receiver.setAuthorizationUrl(request.url.href);
-    const callback = receiver.waitForCallback(request.state, timeoutMs);
-    const minutes = Math.round(timeoutMs / 60000);
-    if (!opts.noBrowser && ctx.browser.available()) {
+    let callback = receiver.waitForCallback(request.state, timeoutMs);
+    announce(ctx, name, receiver.launchUrl, timeoutMs, opts);
+    ctx.log.info('login.waiting', { profile: name, grants: grants.join('+') });
+    for (let i = 0; i < grants.length; i++) {
+      const result = await callback;
       try {
-        await ctx.browser.open(receiver.launchUrl);
-        ctx.notice(`lakekey: log in for profile "${name}" in the browser window that opened (waiting up to ${minutes} min; Ctrl-C to stop).`);
-        ctx.notice(`lakekey: if no browser opened, visit ${receiver.launchUrl} on this computer.`);
+        if (grants[i] === 'idp') {
+          tokens = await redeemCode(config, result.url, request);
+        } else {
+          lakefsToken = await lakefs!.stsLogin(profile.lakefs!.endpoint, {
+            code: result.url.searchParams.get('code') ?? '',
+            state: request.state,
+            redirectUri: receiver.redirectUri,
+            ttlSeconds: profile.lakefs!.ttlSeconds,
+          });
+        }
+        if (i + 1 < grants.length) {
+          // Forward the same tab to the next authorization; the IdP session makes it silent.
+          request = await requestFor(grants[i + 1]);
+          receiver.setAuthorizationUrl(request.url.href);
+          callback = receiver.waitForCallback(request.state, timeoutMs);
+          result.respond({ status: 302, title: 'Signing you in to lakeFS…', message: 'One more step; this tab continues by itself.', redirectTo: receiver.launchUrl });
+        } else {
+          result.respond({ status: 200, title: 'You are logged in', message: `lakekey has signed you in for profile "${name}". You can close this tab.` });
+        }
       } catch (err) {
-        ctx.notice(`lakekey: ${asLakekeyError(err).message.replace(/^unexpected error: /, '')}`);
-        ctx.notice(`lakekey: to log in for profile "${name}", visit ${receiver.launchUrl} on this computer (waiting up to ${minutes} min).`);
+        const e = asLakekeyError(err);
+        result.respond({ status: 502, title: 'Login failed', message: `${e.message}. ${e.hint ?? ''}`.trim() });
+        throw e;
       }
-    } else {
-      ctx.notice(`lakekey: to log in for profile "${name}", open ${receiver.launchUrl} in a browser on this computer (waiting up to ${minutes} min; Ctrl-C to stop).`);
-    }
-    ctx.log.info('login.waiting', { profile: name });
-    const result = await callback;
-    try {
-      tokens = await redeemCode(config, result.url, request);
-      result.respond({ status: 200, title: 'You are logged in', message: `lakekey has signed you in for profile "${name}". You can close this tab.` });
-    } catch (err) {
-      const e = asLakekeyError(err);
-      result.respond({ status: 502, title: 'Login failed', message: `${e.message}. ${e.hint ?? ''}`.trim() });
-      throw e;
     }
   } finally {
     await receiver.close();
   }
-  if (!tokens.claims) throw new LakekeyError('IDP_REFUSED', 'the identity provider returned no ID token', { hint: 'Make sure the profile requests the "openid" scope.' });
-  let record = await ctx.vault.read(name);
-  const idp: IdpSession = { subject: tokens.claims.sub, email: tokens.claims.email, name: tokens.claims.name, idToken: tokens.idToken, idTokenExpiresAt: tokens.idTokenExpiresAt };
-  if (tokens.refreshToken) idp.refreshToken = tokens.refreshToken;
   // A new login replaces the whole session: credentials of a previous user must not survive.
-  record = { v: 1, idp, updatedAt: ctx.now() };
+  let record: SecretRecord = { v: 1, updatedAt: ctx.now() };
+  if (tokens) {
+    if (!tokens.claims) throw new LakekeyError('IDP_REFUSED', 'the identity provider returned no ID token', { hint: 'Make sure the profile requests the "openid" scope.' });
+    record.idp = { subject: tokens.claims.sub, email: tokens.claims.email, name: tokens.claims.name, idToken: tokens.idToken, idTokenExpiresAt: tokens.idTokenExpiresAt };
+    if (tokens.refreshToken) record.idp.refreshToken = tokens.refreshToken;
+  }
+  if (lakefsToken) {
+    record.lakefs = lakefsToken;
+    record.idp ??= { subject: lakefs!.lakefsTokenSubject(lakefsToken.token) ?? 'unknown' };
+  }
   await ctx.vault.write(name, record);
-  ctx.log.info('login.done', { profile: name, refreshToken: Boolean(tokens.refreshToken) });
-  if (profile.s3?.tokenSource === 'idp') {
-    record = { ...record, s3: await mintS3(ctx, profile, idp, tokens.idToken), updatedAt: ctx.now() };
+  if (lakefsToken && profile.lakefs?.lakectlCache) lakefs!.writeLakectlCache(lakefsToken);
+  ctx.log.info('login.done', { profile: name, refreshToken: Boolean(tokens?.refreshToken), lakefs: Boolean(lakefsToken) });
+  if (profile.s3) {
+    record = { ...record, s3: await mintS3(ctx, profile, record), updatedAt: ctx.now() };
     await ctx.vault.write(name, record);
   }
   return record;
+}
+
+function announce(ctx: Context, name: string, launchUrl: string, timeoutMs: number, opts: LoginOptions): void {
+  const minutes = Math.round(timeoutMs / 60000);
+  if (!opts.noBrowser && ctx.browser.available()) {
+    ctx.browser.open(launchUrl).then(
+      () => {
+        ctx.notice(`lakekey: log in for profile "${name}" in the browser window that opened (waiting up to ${minutes} min; Ctrl-C to stop).`);
+        ctx.notice(`lakekey: if no browser opened, visit ${launchUrl} on this computer.`);
+      },
+      (err: unknown) => {
+        ctx.notice(`lakekey: ${asLakekeyError(err).message.replace(/^unexpected error: /, '')}`);
+        ctx.notice(`lakekey: to log in for profile "${name}", visit ${launchUrl} on this computer (waiting up to ${minutes} min).`);
+      },
+    );
+  } else {
+    ctx.notice(`lakekey: to log in for profile "${name}", open ${launchUrl} in a browser on this computer (waiting up to ${minutes} min; Ctrl-C to stop).`);
+  }
 }
 
 export interface S3Options {
@@ -131,59 +186,90 @@ export async function getS3Credentials(ctx: Context, name: string, profile: Prof
 }
 
 async function renewS3Silently(ctx: Context, name: string, profile: Profile, record: SecretRecord): Promise<S3Credentials> {
-  if (!profile.s3) throw new LakekeyError('CONFIG', `profile "${name}" has no S3 settings`, { hint: `Add them with \`lakekey profile add ${name} --s3-sts-endpoint URL ...\`.` });
+  if (!profile.s3) throw new LakekeyError('CONFIG', `profile "${name}" has no S3 settings`, { hint: `Add them with \`lakekey profile add ${name} --s3-sts-endpoint URL ... --force\`.` });
   if (profile.s3.tokenSource === 'lakefs') {
-    throw new LakekeyError('CONFIG', 'S3 credentials through lakeFS are not available in this version', { hint: 'Use --s3-token-source idp.' });
-  }
-  const idp = record.idp;
-  if (!idp) throw loginRequired(name, `profile "${name}" is not logged in`);
-  let idToken: string | undefined;
-  if (idp.refreshToken) {
-    const { discover, refresh, isInvalidGrant } = await import('./oidc.js');
-    const config = await discover(profile);
-    let tokens;
-    try {
-      tokens = await refresh(config, idp.refreshToken);
-    } catch (err) {
-      if (!isInvalidGrant(err)) throw err;
-      // The refresh token is dead (expired, revoked or rotated away): forget it.
-      const { refreshToken: _dead, ...rest } = idp;
-      await ctx.vault.write(name, { ...record, idp: rest, updatedAt: ctx.now() });
-      throw loginRequired(name, 'your session at the identity provider has ended');
+    if (secondsLeft(record.lakefs?.expiresAt, ctx.now()) <= MIN_TOKEN_SECONDS) {
+      throw loginRequired(name, 'the lakeFS token has expired (lakeFS tokens are renewed only by a browser login)');
     }
-    const next: IdpSession = { ...idp };
-    if (tokens.refreshToken) next.refreshToken = tokens.refreshToken;
-    if (tokens.idToken) {
-      next.idToken = tokens.idToken;
-      next.idTokenExpiresAt = tokens.idTokenExpiresAt;
-    }
-    record = { ...record, idp: next, updatedAt: ctx.now() };
-    // Persist a rotated refresh token before anything else can fail.
-    await ctx.vault.write(name, record);
-    ctx.log.info('refresh.done', { profile: name, rotated: tokens.refreshToken !== undefined && tokens.refreshToken !== idp.refreshToken });
-    idToken = tokens.idToken;
+  } else {
+    record = await refreshIdp(ctx, name, profile, record);
   }
-  if (!idToken && idp.idToken && secondsLeft(idp.idTokenExpiresAt, ctx.now()) > MIN_ID_TOKEN_SECONDS) idToken = idp.idToken;
-  if (!idToken) throw loginRequired(name, `profile "${name}" has no usable identity token`);
-  const s3 = await mintS3(ctx, profile, record.idp!, idToken);
+  const s3 = await mintS3(ctx, profile, record);
   await ctx.vault.write(name, { ...record, s3, updatedAt: ctx.now() });
   return s3;
 }
 
-async function mintS3(ctx: Context, profile: Profile, idp: IdpSession, webIdentityToken: string | undefined): Promise<S3Credentials> {
+/** Renews the ID token with the refresh token, persisting a rotated refresh token at once. */
+async function refreshIdp(ctx: Context, name: string, profile: Profile, record: SecretRecord): Promise<SecretRecord> {
+  const idp = record.idp;
+  if (!idp) throw loginRequired(name, `profile "${name}" is not logged in`);
+  if (!idp.refreshToken) {
+    if (idp.idToken && secondsLeft(idp.idTokenExpiresAt, ctx.now()) > MIN_TOKEN_SECONDS) return record;
+    throw loginRequired(name, `profile "${name}" has no usable identity token`);
+  }
+  const { discover, refresh, isInvalidGrant } = await import('./oidc.js');
+  const config = await discover(profile);
+  let tokens;
+  try {
+    tokens = await refresh(config, idp.refreshToken);
+  } catch (err) {
+    if (!isInvalidGrant(err)) throw err;
+    // The refresh token is dead (expired, revoked or rotated away): forget it.
+    const { refreshToken: _dead, ...rest } = idp;
+    await ctx.vault.write(name, { ...record, idp: rest, updatedAt: ctx.now() });
+    throw loginRequired(name, 'your session at the identity provider has ended');
+  }
+  const next: IdpSession = { ...idp };
+  if (tokens.refreshToken) next.refreshToken = tokens.refreshToken;
+  if (tokens.idToken) {
+    next.idToken = tokens.idToken;
+    next.idTokenExpiresAt = tokens.idTokenExpiresAt;
+  }
+  const updated = { ...record, idp: next, updatedAt: ctx.now() };
+  // Persist a rotated refresh token before anything else can fail.
+  await ctx.vault.write(name, updated);
+  ctx.log.info('refresh.done', { profile: name, rotated: tokens.refreshToken !== undefined && tokens.refreshToken !== idp.refreshToken });
+  if (!tokens.idToken && secondsLeft(idp.idTokenExpiresAt, ctx.now()) <= MIN_TOKEN_SECONDS) {
+    throw new LakekeyError('IDP_REFUSED', 'the identity provider refreshed the session but returned no ID token', { hint: 'Make sure the profile requests the "openid" scope.' });
+  }
+  return updated;
+}
+
+/** STS AssumeRoleWithWebIdentity with the ID token (AWS, MinIO) or the lakeFS token (lakeFS). */
+async function mintS3(ctx: Context, profile: Profile, record: SecretRecord): Promise<S3Credentials> {
   const s3 = profile.s3!;
-  if (!webIdentityToken) throw new LakekeyError('IDP_REFUSED', 'the identity provider returned no ID token for STS', { hint: 'Make sure the profile requests the "openid" scope.' });
   const { assumeRoleWithWebIdentity, defaultStsEndpoint, sessionName } = await import('./sts.js');
-  const creds = await assumeRoleWithWebIdentity({
-    endpoint: s3.stsEndpoint ?? defaultStsEndpoint(s3.region),
-    region: s3.region,
-    roleArn: s3.roleArn,
-    webIdentityToken,
-    sessionName: sessionName(idp.email ?? idp.subject),
-    durationSeconds: s3.durationSeconds,
-  });
-  ctx.log.info('sts.done', { expiresAt: new Date(creds.expiresAt).toISOString() });
+  let endpoint = s3.stsEndpoint ?? defaultStsEndpoint(s3.region);
+  let webIdentityToken = record.idp?.idToken;
+  let what = 'STS';
+  if (s3.tokenSource === 'lakefs') {
+    const { lakefsServerUrl } = await import('./lakefs.js');
+    endpoint = s3.stsEndpoint ?? lakefsServerUrl(profile.lakefs!.endpoint);
+    webIdentityToken = record.lakefs?.token;
+    what = 'lakeFS STS';
+  }
+  if (!webIdentityToken) throw new LakekeyError('IDP_REFUSED', 'no identity token to exchange for S3 credentials', { hint: 'Log in again; make sure the profile requests the "openid" scope.' });
+  const creds = await assumeRoleWithWebIdentity(
+    { endpoint, region: s3.region, roleArn: s3.roleArn, webIdentityToken, sessionName: sessionName(record.idp?.email ?? record.idp?.subject), durationSeconds: s3.durationSeconds },
+    what,
+  );
+  ctx.log.info('sts.done', { source: s3.tokenSource, expiresAt: new Date(creds.expiresAt).toISOString() });
   return creds;
+}
+
+/** A valid lakeFS token, renewed through a browser login when allowed and needed. */
+export async function getLakefsToken(ctx: Context, name: string, profile: Profile, opts: S3Options): Promise<LakefsToken> {
+  if (!profile.lakefs) throw new LakekeyError('CONFIG', `profile "${name}" has no lakeFS endpoint`, { hint: `Add one with \`lakekey profile add ${name} ... --lakefs-endpoint URL --force\`.` });
+  const timeout = opts.loginTimeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
+  return withLock(ctx.dir, name, { waitMs: (timeout + 30) * 1000 }, async () => {
+    const record = await ctx.vault.read(name);
+    if (record.lakefs && secondsLeft(record.lakefs.expiresAt, ctx.now()) > MIN_TOKEN_SECONDS) return record.lakefs;
+    if (opts.interactive && ctx.browser.available()) {
+      const fresh = await loginLocked(ctx, name, profile, { timeoutSeconds: timeout });
+      if (fresh.lakefs) return fresh.lakefs;
+    }
+    throw loginRequired(name, record.lakefs ? 'the lakeFS token has expired (lakeFS tokens are renewed only by a browser login)' : `profile "${name}" has no lakeFS token`);
+  });
 }
 
 function stillValid(ctx: Context, s3: S3Credentials | undefined): boolean {

@@ -1,0 +1,128 @@
+// The lakeFS client: STS login (an authorization code becomes a lakeFS token through lakeFS's
+// remote authenticator), the current-user check, and the opt-in lakectl token cache file.
+// Request and response shapes follow lakeFS's swagger.yml (StsAuthRequest, AuthenticationToken).
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { errorText, isNetworkError, LakekeyError } from './errors.js';
+import { boundedFetch } from './http.js';
+import { redact, registerSecret } from './redact.js';
+import type { LakefsToken } from './record.js';
+
+/** The API root for a configured lakeFS endpoint (which may or may not end in /api/v1). */
+export function lakefsApi(endpoint: string): string {
+  return endpoint.replace(/\/+$/, '').replace(/\/api\/v1$/, '') + '/api/v1';
+}
+
+/** The server URL lakeFS clients want (lakectl and the Python SDK add /api/v1 themselves). */
+export function lakefsServerUrl(endpoint: string): string {
+  return endpoint.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
+}
+
+/**
+ * The `state` of an authorization request whose code goes to lakeFS. lakeFS's remote
+ * authenticator redeems the code, so it needs the PKCE verifier; lakeFS's documented sample
+ * carries it in `state`. The cost: the verifier travels through the browser and the IdP's
+ * redirect (it is as exposed as the code itself), so PKCE no longer protects this one code
+ * against an attacker who can read the redirect. lakekey keeps it out of logs and pages.
+ */
+export function lakefsState(random: string, verifier: string): string {
+  return Buffer.from(JSON.stringify({ state: random, code_verifier: verifier })).toString('base64url');
+}
+
+export interface StsLoginRequest {
+  code: string;
+  state: string;
+  redirectUri: string;
+  ttlSeconds: number;
+}
+
+export async function stsLogin(endpoint: string, req: StsLoginRequest, now = Date.now()): Promise<LakefsToken> {
+  const url = `${lakefsApi(endpoint)}/sts/login`;
+  let res: Response;
+  try {
+    res = await boundedFetch()(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ code: req.code, state: req.state, redirect_uri: req.redirectUri, ttl_seconds: req.ttlSeconds }),
+    });
+  } catch (err) {
+    throw unreachable(endpoint, err);
+  }
+  const text = await res.text().catch(() => '');
+  if (!res.ok) throw refused(endpoint, res.status, text);
+  let body: { token?: unknown; token_expiration?: unknown };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    throw new LakefsError(endpoint, 'answered the login with something that is not JSON', 'Check that the lakeFS endpoint points at the lakeFS server itself.');
+  }
+  if (typeof body?.token !== 'string' || body.token === '') {
+    throw new LakefsError(endpoint, 'answered the login without a token', 'Check that the lakeFS endpoint points at the lakeFS server itself.');
+  }
+  registerSecret(body.token);
+  const exp = typeof body.token_expiration === 'number' && Number.isFinite(body.token_expiration) ? body.token_expiration * 1000 : jwtExpiry(body.token);
+  return { token: body.token, expiresAt: exp ?? now + req.ttlSeconds * 1000 };
+}
+
+/** The subject of a lakeFS token, for display only (the token is not verified here). */
+export function lakefsTokenSubject(token: string): string | undefined {
+  const claims = jwtClaims(token);
+  return typeof claims?.sub === 'string' ? claims.sub : undefined;
+}
+
+function jwtExpiry(token: string): number | undefined {
+  const exp = jwtClaims(token)?.exp;
+  return typeof exp === 'number' ? exp * 1000 : undefined;
+}
+
+function jwtClaims(token: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+class LakefsError extends LakekeyError {
+  constructor(endpoint: string, what: string, hint: string, cause?: unknown) {
+    super('LAKEFS_REFUSED', `lakeFS at ${endpoint} ${what}`, { hint, cause });
+  }
+}
+
+function unreachable(endpoint: string, err: unknown): LakekeyError {
+  if (!isNetworkError(err)) return new LakefsError(endpoint, `could not be called: ${redact(errorText(err))}`, 'Check the lakeFS endpoint URL.', err);
+  return new LakekeyError('LAKEFS_UNREACHABLE', `lakeFS at ${endpoint} is unreachable: ${redact(errorText(err))}`, {
+    hint: 'Check your network, VPN and proxy settings, then retry.',
+    cause: err,
+  });
+}
+
+function refused(endpoint: string, status: number, body: string): LakekeyError {
+  let message = '';
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown };
+    if (typeof parsed.message === 'string') message = `: ${redact(parsed.message).slice(0, 300)}`;
+  } catch {
+    /* not JSON */
+  }
+  if (status === 401 || status === 403) {
+    return new LakefsError(endpoint, `refused the login (HTTP ${status})${message}`,
+      'lakeFS needs STS login enabled (auth.authentication_api.endpoint pointing at a remote authenticator that knows this client id); check with your lakeFS admin, then log in again.');
+  }
+  if (status === 429) return new LakefsError(endpoint, `is rate limiting logins (HTTP 429)${message}`, 'Wait a minute and retry.');
+  if (status === 404) return new LakefsError(endpoint, `has no STS login endpoint (HTTP 404)${message}`, 'STS login needs lakeFS Enterprise or Cloud; check the endpoint URL.');
+  return new LakefsError(endpoint, `failed the login (HTTP ${status})${message}`, 'Retry later; if it persists, ask your lakeFS admin to check the server and remote authenticator logs.');
+}
+
+export function lakectlCachePath(home = homedir()): string {
+  return join(home, '.lakectl', 'cache', 'lakectl_token_cache.json');
+}
+
+/** Writes lakectl's (undocumented, plaintext) token cache. Only for profiles that opted in. */
+export function writeLakectlCache(token: LakefsToken, file = lakectlCachePath()): void {
+  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ token: token.token, expiration_time: Math.floor(token.expiresAt / 1000) }), { mode: 0o600 });
+  renameSync(tmp, file);
+}

@@ -1,0 +1,154 @@
+// The typed IPC contract between Electron main and the settings window (DESIGN §6). Every
+// channel, its request and its response are declared once here; the preload builds the
+// renderer's API from API_CHANNELS, and main registers its handlers through a wrapper typed by
+// the same map. This file is imported by main, the preload bundle and the renderer, so it holds
+// types and plain data only: no Node, no Electron, no core runtime code.
+//
+// Nothing in a response is ever secret: statuses come from the core's `describe`, snippets are
+// command lines, and errors carry only the core's (redacted) message and hint.
+
+/** The settings form as the user typed it: strings, so that main validates exactly what was entered. */
+export interface ProfileDraft {
+  issuer: string;
+  clientId: string;
+  /** Space-separated scope names; empty means the defaults. */
+  scopes: string;
+  /** Empty or 0: any free port. */
+  redirectPort: string;
+  refreshBeforeSeconds: string;
+  s3Enabled: boolean;
+  s3StsEndpoint: string;
+  s3Region: string;
+  s3RoleArn: string;
+  s3DurationSeconds: string;
+  s3TokenSource: 'idp' | 'lakefs';
+  lakefsEnabled: boolean;
+  lakefsEndpoint: string;
+  lakefsTtlSeconds: string;
+}
+
+/** The form fields a validation error can point at. */
+export type DraftField = keyof ProfileDraft | 'name';
+
+export interface FieldError {
+  field: DraftField | 'form';
+  message: string;
+}
+
+/** A non-secret view of one credential's lifetime. */
+export interface TimeLeft {
+  expiresAt: string;
+  secondsLeft: number;
+}
+
+export type ProfileState = 'signed-out' | 'ok' | 'expiring' | 'expired' | 'needs-login' | 'error';
+
+export interface ProfileView {
+  name: string;
+  draft: ProfileDraft;
+  /** What the profile provides, in words ("S3 via STS, lakeFS"). */
+  kinds: string;
+  state: ProfileState;
+  /** One line for people: "Signed in as alice@example.com", "Not signed in", the keychain error… */
+  summary: string;
+  signedIn: boolean;
+  who?: string;
+  canRefresh: boolean;
+  s3?: TimeLeft;
+  lakefs?: TimeLeft;
+}
+
+export interface SaveRequest {
+  name: string;
+  draft: ProfileDraft;
+  /** The name the profile had when the form opened; absent when adding. */
+  originalName?: string;
+}
+
+export type ValidationResult = { ok: true } | { ok: false; errors: FieldError[] };
+
+export interface ProbeResult {
+  what: 'identity provider' | 'STS' | 'lakeFS';
+  url: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface CheckResult {
+  /** Validation failed: nothing was contacted. */
+  errors?: FieldError[];
+  probes: ProbeResult[];
+}
+
+export interface Snippets {
+  /** A `[profile NAME]` section for ~/.aws/config with the credential_process line. */
+  awsConfig: string;
+  /** `eval "$(lakekey env NAME)"`. */
+  shell: string;
+}
+
+export interface NameRequest {
+  name: string;
+}
+
+/** The error every channel can answer with: the core's code, message and hint (never a secret). */
+export interface IpcError {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: IpcError };
+
+/** Every channel: request and response. */
+export interface IpcContract {
+  'profiles:list': { request: null; response: ProfileView[] };
+  'profiles:defaults': { request: null; response: ProfileDraft };
+  'profiles:validate': { request: SaveRequest; response: ValidationResult };
+  'profiles:save': { request: SaveRequest; response: ValidationResult };
+  'profiles:remove': { request: NameRequest; response: null };
+  'profiles:check': { request: SaveRequest; response: CheckResult };
+  'session:login': { request: NameRequest; response: ProfileView };
+  'session:refresh': { request: NameRequest; response: ProfileView };
+  'session:logout': { request: NameRequest; response: ProfileView };
+  'snippets:get': { request: NameRequest; response: Snippets };
+  'snippets:copy': { request: NameRequest & { kind: keyof Snippets }; response: null };
+}
+
+export type Channel = keyof IpcContract;
+export type RequestOf<C extends Channel> = IpcContract[C]['request'];
+export type ResponseOf<C extends Channel> = IpcContract[C]['response'];
+
+/** The renderer's method names and the channel each one invokes. The preload is generated from this. */
+export const API_CHANNELS = {
+  listProfiles: 'profiles:list',
+  profileDefaults: 'profiles:defaults',
+  validateProfile: 'profiles:validate',
+  saveProfile: 'profiles:save',
+  removeProfile: 'profiles:remove',
+  checkProfile: 'profiles:check',
+  login: 'session:login',
+  refresh: 'session:refresh',
+  logout: 'session:logout',
+  snippets: 'snippets:get',
+  copySnippet: 'snippets:copy',
+} as const satisfies Record<string, Channel>;
+
+export type ApiMethod = keyof typeof API_CHANNELS;
+
+/** The API the preload exposes as `window.lakekey`: one promise-returning function per channel. */
+export type LakekeyApi = {
+  readonly [M in ApiMethod]: (request: RequestOf<(typeof API_CHANNELS)[M]>) => Promise<Outcome<ResponseOf<(typeof API_CHANNELS)[M]>>>;
+};
+
+/** Main's side: one handler per channel. Throwing is fine: the wrapper turns it into an Outcome. */
+export type IpcHandlers = {
+  [C in Channel]: (request: RequestOf<C>) => Promise<ResponseOf<C>>;
+};
+
+/** The name under which the preload exposes the API in the page. */
+export const API_GLOBAL = 'lakekey';
+
+export function channels(): Channel[] {
+  return Object.values(API_CHANNELS);
+}
