@@ -89,7 +89,8 @@ describe('end to end: login, configure-aws, and real AWS clients through credent
 
   test('no token, key or code appears in any file, log or CLI output', async () => {
     const record = await readRecord(box.name);
-    const secrets = [record.idp!.refreshToken!, record.idp!.idToken!, record.s3!.accessKeyId, record.s3!.secretAccessKey, record.s3!.sessionToken];
+    const secrets = [record.idp!.refreshToken!, record.idp!.idToken!, record.s3!.accessKeyId, record.s3!.secretAccessKey, record.s3!.sessionToken, ...peers.idp.seenSecrets];
+    assert.ok(peers.idp.seenSecrets.length >= 2, 'authorization codes and verifiers are part of the scan');
     const files = [...walk(box.dir), ...walk(join(box.awsConfig, '..')), ...walk(homedir())];
     assert.ok(files.some((f) => f.endsWith('lakekey.log')), 'the log file exists and is scanned');
     for (const file of files) {

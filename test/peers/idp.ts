@@ -36,6 +36,8 @@ export interface Idp {
   clientId: string;
   counts: IdpCounts;
   users: IdpUser[];
+  /** Authorization codes, PKCE verifiers and refresh tokens presented at the token endpoint (for leak scans). */
+  seenSecrets: string[];
   /** While down, every connection is destroyed at once: the IdP looks unreachable. */
   setDown(down: boolean): void;
   stop(): Promise<void>;
@@ -135,6 +137,7 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
   const ttl = opts.idTokenTtlSeconds ?? 3600;
   const users = opts.users ?? DEFAULT_USERS;
   const counts: IdpCounts = { authorizations: 0, codeGrants: 0, refreshGrants: 0, deviceGrants: 0 };
+  const seenSecrets: string[] = [];
   let down = false;
 
   // Bind first: the issuer must carry the real port.
@@ -201,6 +204,10 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
 
   provider.on('grant.success', (ctx) => {
     const grantType = ctx.oidc?.params?.grant_type;
+    for (const key of ['code', 'refresh_token', 'code_verifier']) {
+      const value = ctx.oidc?.params?.[key];
+      if (typeof value === 'string') seenSecrets.push(value);
+    }
     if (grantType === 'authorization_code') counts.codeGrants += 1;
     else if (grantType === 'refresh_token') counts.refreshGrants += 1;
     else if (grantType === 'urn:ietf:params:oauth:grant-type:device_code') counts.deviceGrants += 1;
@@ -289,6 +296,7 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
     clientId,
     counts,
     users,
+    seenSecrets,
     setDown(value: boolean) {
       down = value;
       if (value) for (const socket of sockets) socket.destroy();

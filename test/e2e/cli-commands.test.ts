@@ -1,0 +1,106 @@
+// The rest of the CLI contract against the real peers: env, exec, logout, doctor, profiles,
+// and usage errors with their exit codes.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { run } from '../helpers/cli.js';
+import { readRecord, sandbox, startPeers, vault, type Peers, type Sandbox } from '../helpers/world.js';
+
+let peers: Peers;
+let box: Sandbox;
+before(async () => {
+  peers = await startPeers();
+  box = await sandbox(peers, { browser: true });
+  const login = await box.cli(['login', box.name]);
+  assert.equal(login.code, 0, login.stderr);
+  delete box.env.LAKEKEY_BROWSER;
+});
+after(async () => {
+  await peers?.stop();
+});
+
+describe('handing credentials to tools', () => {
+  test('env --format sh is evaluated by a real shell and the AWS CLI uses it', async () => {
+    const script = `eval "$("$0" "$1" env "$2")" && /usr/bin/aws s3 ls --endpoint-url "$3" && echo "exp=$AWS_CREDENTIAL_EXPIRATION"`;
+    const out = await run('sh', ['-c', script, process.execPath, join(process.env.LAKEKEY_REPO!, 'dist/main/cli/lakekey.js'), box.name, peers.minio.endpoint], { env: box.env });
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, new RegExp(peers.bucket));
+    assert.match(out.stdout, /exp=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
+  });
+
+  test('env speaks fish, powershell and json', async () => {
+    const key = (await readRecord(box.name)).s3!.accessKeyId;
+    const fish = await box.cli(['env', box.name, '--format', 'fish']);
+    assert.match(fish.stdout, new RegExp(`^set -gx AWS_ACCESS_KEY_ID '${key}';$`, 'm'));
+    const ps = await box.cli(['env', box.name, '--format', 'powershell']);
+    assert.match(ps.stdout, new RegExp(`^\\$Env:AWS_ACCESS_KEY_ID = '${key}'$`, 'm'));
+    const json = JSON.parse((await box.cli(['env', box.name, '--format', 'json'])).stdout);
+    assert.equal(json.AWS_ACCESS_KEY_ID, key);
+    assert.equal(json.AWS_REGION, 'us-east-1');
+    const bad = await box.cli(['env', box.name, '--format', 'csh']);
+    assert.equal(bad.code, 2);
+  });
+
+  test('exec runs a command with the credentials and passes its exit code through', async () => {
+    const ok = await box.cli(['exec', box.name, '--', '/usr/bin/aws', 's3', 'ls', `s3://${peers.bucket}`, '--endpoint-url', peers.minio.endpoint]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const code = await box.cli(['exec', box.name, '--', 'sh', '-c', 'test -n "$AWS_SESSION_TOKEN" && exit 7']);
+    assert.equal(code.code, 7);
+    const missing = await box.cli(['exec', box.name, '--', 'no-such-command-xyz']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot run "no-such-command-xyz"/);
+  });
+});
+
+describe('inspection and housekeeping', () => {
+  test('status prints a readable table', async () => {
+    const out = await box.cli(['status']);
+    assert.equal(out.code, 0);
+    assert.match(out.stdout, /^PROFILE\s+USER\s+S3\s+LAKEFS\s+RENEWS$/m);
+    assert.match(out.stdout, new RegExp(`^${box.name}\\s+alice@example.com\\s+\\d+ min left\\s+—\\s+silently$`, 'm'));
+  });
+
+  test('doctor passes every check once the AWS config is wired, and names the fix when not', async () => {
+    const before = await box.cli(['doctor', box.name]);
+    assert.equal(before.code, 2, before.stdout);
+    assert.match(before.stdout, /FAIL {2}.*AWS config.*\n\s+fix: Run `lakekey configure-aws/);
+    await box.cli(['configure-aws', box.name]);
+    const out = await box.cli(['doctor', box.name]);
+    assert.equal(out.code, 0, out.stdout);
+    for (const check of ['settings', 'keychain', 'identity provider', 'STS', 'AWS config', 'session']) assert.match(out.stdout, new RegExp(`^ok .*${check}`, 'm'));
+  });
+
+  test('profile list, show --json, and usage errors exit 2', async () => {
+    const list = await box.cli(['profile', 'list']);
+    assert.match(list.stdout, new RegExp(`^${box.name}\\t${peers.idp.issuer}\\ts3 via STS$`, 'm'));
+    const show = JSON.parse((await box.cli(['profile', 'show', box.name, '--json'])).stdout);
+    assert.equal(show.s3.stsEndpoint, peers.sts.url);
+    for (const args of [['bogus'], ['login'], ['profile', 'add', 'x', '--issuer', 'https://i'], ['profile', 'show', 'nope'], ['login', box.name, '--timeout', 'soon']]) {
+      const r = await box.cli(args);
+      assert.equal(r.code, 2, `${args.join(' ')} → ${r.code}: ${r.stderr}`);
+      assert.ok(r.stderr.split('\n').length >= 2, 'an error and a hint');
+    }
+    const dup = await box.cli(['profile', 'add', box.name, '--issuer', peers.idp.issuer, '--client-id', 'x']);
+    assert.equal(dup.code, 2);
+    assert.match(dup.stderr, /--force/);
+  });
+
+  test('logout revokes the refresh token and forgets the secrets; profile remove deletes the profile', async () => {
+    const record = await readRecord(box.name);
+    const out = await box.cli(['logout', box.name]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stderr, /revoked/);
+    assert.equal((await readRecord(box.name)).idp, undefined);
+    // The revoked refresh token no longer works at the IdP.
+    await vault.write(box.name, { ...record, s3: { ...record.s3!, expiresAt: Date.now() - 1000 } });
+    const after = await box.cli(['credential-process', box.name]);
+    assert.equal(after.code, 3, after.stderr);
+    assert.equal((await readRecord(box.name)).idp?.refreshToken, undefined, 'the dead refresh token is dropped');
+    const removed = await box.cli(['profile', 'remove', box.name]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.ok(!readFileSync(join(box.dir, 'config.json'), 'utf8').includes(box.name));
+    assert.equal((await readRecord(box.name)).s3, undefined);
+    assert.ok(existsSync(box.dir));
+  });
+});
