@@ -10,7 +10,7 @@ import { asLakekeyError, configError, LakekeyError, usageError } from '../core/e
 import { settingsDir } from '../core/paths.js';
 import { lakefsServerUrl } from '../core/lakefs.js';
 import { isoSeconds, secondsLeft, type LakefsToken, type S3Credentials } from '../core/record.js';
-import { describe, getLakefsToken, getS3Credentials, login, logout, MIN_TOKEN_SECONDS, type Context, type ProfileStatus } from '../core/session.js';
+import { describe, deviceLogin, getLakefsToken, getS3Credentials, login, logout, MIN_TOKEN_SECONDS, type Context, type ProfileStatus } from '../core/session.js';
 import { getProfile, parseProfile, PROFILE_NAME, readSettings, type Profile } from '../core/settings.js';
 import { updateSettings } from '../core/settings-write.js';
 import { compose } from './compose.js';
@@ -23,7 +23,7 @@ Usage:
           [--s3-token-source idp|lakefs] [--lakefs-endpoint URL] [--lakefs-ttl SECONDS]
           [--lakectl-cache] [--refresh-before SECONDS] [--force]
   lakekey profile list [--json] | profile show NAME [--json] | profile remove NAME
-  lakekey login NAME [--no-browser] [--timeout SECONDS]
+  lakekey login NAME [--no-browser | --device] [--timeout SECONDS]
   lakekey logout NAME
   lakekey status [NAME] [--json]
   lakekey credential-process NAME
@@ -220,8 +220,8 @@ function context(): { dir: string; ctx: Context } {
 async function loginCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { 'no-browser': { type: 'boolean' }, timeout: { type: 'string' } },
-    { min: 1, max: 1, usage: 'lakekey login NAME [--no-browser] [--timeout SECONDS]' },
+    { 'no-browser': { type: 'boolean' }, device: { type: 'boolean' }, timeout: { type: 'string' } },
+    { min: 1, max: 1, usage: 'lakekey login NAME [--no-browser | --device] [--timeout SECONDS]' },
   );
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 10 && timeout <= 3600)) {
@@ -230,7 +230,8 @@ async function loginCommand(args: string[]): Promise<number> {
   const { dir, ctx } = context();
   const name = positionals[0];
   const profile = getProfile(readSettings(dir), name);
-  const record = await login(ctx, name, profile, { noBrowser: Boolean(values['no-browser']), timeoutSeconds: timeout });
+  const options = { noBrowser: Boolean(values['no-browser']), timeoutSeconds: timeout };
+  const record = values.device ? await deviceLogin(ctx, name, profile, options) : await login(ctx, name, profile, options);
   const who = record.idp?.email ?? record.idp?.subject ?? 'unknown user';
   process.stderr.write(`Logged in to profile "${name}" as ${who}.\n`);
   if (record.s3) process.stderr.write(`S3 credentials are valid until ${isoSeconds(record.s3.expiresAt)}.\n`);

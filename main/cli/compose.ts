@@ -1,5 +1,6 @@
 // Builds the CLI's Context once: the keychain vault, the redacting logger, the browser,
 // the clock and the notice channel (stderr).
+import { openSync, writeSync } from 'node:fs';
 import { systemBrowser } from '../core/browser.js';
 import { createLogger } from '../core/log.js';
 import type { Context } from '../core/session.js';
@@ -13,5 +14,24 @@ export function compose(dir: string, env: NodeJS.ProcessEnv = process.env, vault
     browser: systemBrowser(env),
     now: () => Date.now(),
     notice: (text) => process.stderr.write(text + '\n'),
+    terminal: controllingTerminal(),
+  };
+}
+
+/** The controlling terminal, if this process has one (the AWS CLI captures our stderr). */
+function controllingTerminal(): ((text: string) => void) | undefined {
+  if (process.platform === 'win32') return undefined;
+  let fd: number;
+  try {
+    fd = openSync('/dev/tty', 'w');
+  } catch {
+    return undefined;
+  }
+  return (text) => {
+    try {
+      writeSync(fd, text + '\n');
+    } catch {
+      /* the terminal went away */
+    }
   };
 }

@@ -132,3 +132,49 @@ export function idpError(err: unknown, during: string): LakekeyError {
     cause: err,
   });
 }
+
+export interface DeviceAuthorization {
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete?: string;
+  expiresIn: number;
+  poll(signal?: AbortSignal): Promise<TokenSet>;
+}
+
+/** RFC 8628 device authorization: for machines with no browser to show (SSH, headless). */
+export async function startDeviceAuthorization(config: client.Configuration, scopes: string[]): Promise<DeviceAuthorization> {
+  if (!config.serverMetadata().device_authorization_endpoint) {
+    throw new LakekeyError('IDP_REFUSED', 'the identity provider does not offer the device login (RFC 8628)', {
+      hint: 'Log in on a machine with a browser, or enable the device authorization grant for this client at your IdP.',
+    });
+  }
+  const params: Record<string, string> = { scope: scopes.join(' ') };
+  if (scopes.includes('offline_access')) params.prompt = 'consent';
+  let response: client.DeviceAuthorizationResponse;
+  try {
+    response = await client.initiateDeviceAuthorization(config, params);
+  } catch (err) {
+    throw idpError(err, 'the device login');
+  }
+  registerSecret(response.device_code);
+  return {
+    userCode: response.user_code,
+    verificationUri: response.verification_uri,
+    verificationUriComplete: response.verification_uri_complete,
+    expiresIn: response.expires_in,
+    async poll(signal) {
+      try {
+        return toTokenSet(await client.pollDeviceAuthorizationGrant(config, response, undefined, { signal }));
+      } catch (err) {
+        const e = err as { error?: string };
+        if (e.error === 'expired_token' || e.error === 'access_denied') {
+          throw new LakekeyError(e.error === 'access_denied' ? 'IDP_REFUSED' : 'LOGIN_TIMEOUT', e.error === 'access_denied' ? 'the device login was denied' : 'the device code expired before the login was finished', {
+            hint: 'Run the login again and finish it at the address shown.',
+            cause: err,
+          });
+        }
+        throw idpError(err, 'the device login');
+      }
+    },
+  };
+}

@@ -21,6 +21,11 @@ export interface Context {
   now(): number;
   /** A line for the person at the keyboard (stderr in the CLI, a notification in the tray). */
   notice(text: string): void;
+  /**
+   * Where a person can read instructions even when stderr is captured (the AWS CLI captures a
+   * credential_process helper's stderr): the controlling terminal. Absent when there is none.
+   */
+  terminal?: (text: string) => void;
 }
 
 export interface LoginOptions {
@@ -104,6 +109,11 @@ async function loginLocked(ctx: Context, name: string, profile: Profile, opts: L
   } finally {
     await receiver.close();
   }
+  return storeLogin(ctx, name, profile, tokens, lakefsToken);
+}
+
+/** Saves what a login produced, replacing the previous session, then mints S3 credentials. */
+async function storeLogin(ctx: Context, name: string, profile: Profile, tokens: TokenSet | undefined, lakefsToken: LakefsToken | undefined): Promise<SecretRecord> {
   // A new login replaces the whole session: credentials of a previous user must not survive.
   let record: SecretRecord = { v: 1, updatedAt: ctx.now() };
   if (tokens) {
@@ -112,17 +122,42 @@ async function loginLocked(ctx: Context, name: string, profile: Profile, opts: L
     if (tokens.refreshToken) record.idp.refreshToken = tokens.refreshToken;
   }
   if (lakefsToken) {
+    const lakefs = await import('./lakefs.js');
     record.lakefs = lakefsToken;
-    record.idp ??= { subject: lakefs!.lakefsTokenSubject(lakefsToken.token) ?? 'unknown' };
+    record.idp ??= { subject: lakefs.lakefsTokenSubject(lakefsToken.token) ?? 'unknown' };
+    if (profile.lakefs?.lakectlCache) lakefs.writeLakectlCache(lakefsToken);
   }
   await ctx.vault.write(name, record);
-  if (lakefsToken && profile.lakefs?.lakectlCache) lakefs!.writeLakectlCache(lakefsToken);
   ctx.log.info('login.done', { profile: name, refreshToken: Boolean(tokens?.refreshToken), lakefs: Boolean(lakefsToken) });
   if (profile.s3) {
     record = { ...record, s3: await mintS3(ctx, profile, record), updatedAt: ctx.now() };
     await ctx.vault.write(name, record);
   }
   return record;
+}
+
+/** RFC 8628 device login, for a terminal with no browser: the user finishes it on any device. */
+export async function deviceLogin(ctx: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {
+  const timeout = opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
+  return withLock(ctx.dir, name, { waitMs: (timeout + 30) * 1000 }, () => deviceLoginLocked(ctx, name, profile, opts));
+}
+
+async function deviceLoginLocked(ctx: Context, name: string, profile: Profile, opts: LoginOptions, say: (text: string) => void = ctx.notice): Promise<SecretRecord> {
+  if (profile.lakefs) {
+    throw new LakekeyError('CONFIG', 'lakeFS tokens need a browser login: lakeFS redeems an authorization code, which the device login does not produce', {
+      hint: `Run \`lakekey login ${name}\` on a machine with a browser.`,
+    });
+  }
+  const { discover, startDeviceAuthorization } = await import('./oidc.js');
+  const device = await startDeviceAuthorization(await discover(profile), profile.scopes);
+  const minutes = Math.max(1, Math.round(Math.min(device.expiresIn, opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) / 60));
+  say(`lakekey: to log in for profile "${name}", visit ${device.verificationUri} on any device and enter the code ${device.userCode}`);
+  if (device.verificationUriComplete) say(`lakekey: or open ${device.verificationUriComplete}`);
+  say(`lakekey: waiting up to ${minutes} min (Ctrl-C to stop)...`);
+  ctx.log.info('login.device-waiting', { profile: name });
+  const signal = AbortSignal.timeout((opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000);
+  const tokens = await device.poll(signal);
+  return storeLogin(ctx, name, profile, tokens, undefined);
 }
 
 function announce(ctx: Context, name: string, launchUrl: string, timeoutMs: number, opts: LoginOptions): void {
@@ -140,6 +175,7 @@ function announce(ctx: Context, name: string, launchUrl: string, timeoutMs: numb
     );
   } else {
     ctx.notice(`lakekey: to log in for profile "${name}", open ${launchUrl} in a browser on this computer (waiting up to ${minutes} min; Ctrl-C to stop).`);
+    ctx.notice(`lakekey: on a remote machine (SSH), stop this and run \`lakekey login ${name} --device\` instead.`);
   }
 }
 
@@ -173,16 +209,22 @@ export async function getS3Credentials(ctx: Context, name: string, profile: Prof
       }
       needLogin = e;
     }
-    if (opts.interactive && ctx.browser.available()) {
-      const fresh = await loginLocked(ctx, name, profile, { timeoutSeconds: timeout });
-      if (fresh.s3) return fresh.s3;
-    }
+    const fresh = await interactiveLogin(ctx, name, profile, opts, timeout);
+    if (fresh?.s3) return fresh.s3;
     if (stillValid(ctx, record.s3)) {
       ctx.notice(`lakekey: ${needLogin.message}; the current credentials expire in ${minutesLeft(ctx, record.s3!)} min. ${needLogin.hint ?? ''}`.trim());
       return record.s3!;
     }
     throw needLogin;
   });
+}
+
+/** The login a caller may run when silent renewal is impossible: browser first, else device code on a terminal. */
+async function interactiveLogin(ctx: Context, name: string, profile: Profile, opts: S3Options, timeout: number): Promise<SecretRecord | undefined> {
+  if (!opts.interactive) return undefined;
+  if (ctx.browser.available()) return loginLocked(ctx, name, profile, { timeoutSeconds: timeout });
+  if (ctx.terminal && !profile.lakefs) return deviceLoginLocked(ctx, name, profile, { timeoutSeconds: timeout }, ctx.terminal);
+  return undefined;
 }
 
 async function renewS3Silently(ctx: Context, name: string, profile: Profile, record: SecretRecord): Promise<S3Credentials> {

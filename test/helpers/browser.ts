@@ -37,7 +37,7 @@ class DriveError extends Error {}
 
 interface Snapshot {
   ready: boolean;
-  kind: 'login' | 'consent' | 'other';
+  kind: 'login' | 'consent' | 'device' | 'other';
   /** True once per document: the caller owns acting on this login/consent page. */
   claimed: boolean;
   /** The page declares a meta refresh, so it is about to move on however long it waits. */
@@ -52,8 +52,9 @@ function snapshot(page: Page): Promise<Snapshot> {
   return page.evaluate(() => {
     const marker = window as unknown as { __lakekeyTestHandled?: boolean };
     const ready = document.readyState === 'complete';
-    let kind: 'login' | 'consent' | 'other' = 'other';
+    let kind: 'login' | 'consent' | 'device' | 'other' = 'other';
     if (document.querySelector('input[name=login]')) kind = 'login';
+    else if (location.pathname.startsWith('/device') && document.querySelector('button[autofocus]')) kind = 'device';
     else if (location.pathname.startsWith('/interaction/') && document.querySelector('form button[type=submit]')) kind = 'consent';
     const claimed = ready && kind !== 'other' && !marker.__lakekeyTestHandled;
     if (claimed) marker.__lakekeyTestHandled = true;
@@ -67,7 +68,7 @@ function snapshot(page: Page): Promise<Snapshot> {
  * approves consent, and follows redirects until the tab settles on a loopback page that is not an IdP page.
  * Rejects if it settles anywhere else or after 60 s.
  */
-export async function driveLogin(url: string): Promise<DriveResult> {
+export async function driveLogin(url: string, opts: { device?: boolean } = {}): Promise<DriveResult> {
   const user = process.env.LAKEKEY_TEST_USER || 'alice@example.com';
   const profile = mkdtempSync(join(tmpdir(), 'lakekey-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -104,7 +105,8 @@ export async function driveLogin(url: string): Promise<DriveResult> {
             await page.fill('input[name=login]', user);
             await page.fill('input[name=password]', 'pw');
           }
-          await page.click('form button[type=submit]', { noWaitAfter: true });
+          // The device confirmation page has Continue (autofocus) and Abort buttons.
+          await page.click(kind === 'device' ? 'button[autofocus]' : 'form button[type=submit]', { noWaitAfter: true });
           navigating();
         } else if (ready && kind === 'other' && !refreshes && Date.now() - lastNavigationAt >= SETTLE_MS) {
           const finalUrl = page.url();
@@ -115,7 +117,8 @@ export async function driveLogin(url: string): Promise<DriveResult> {
           };
           logPage(result);
           const final = new URL(finalUrl);
-          if (isLoopback(final) && !idpOrigins.has(final.origin)) return result;
+          // A device login ends on the IdP's own success page; a code login on our loopback page.
+          if (opts.device ? /Sign-in Success/.test(result.finalText) : isLoopback(final) && !idpOrigins.has(final.origin)) return result;
           throw new DriveError(`browser settled on a non-callback page ${final.origin}${final.pathname}: ${result.finalText.slice(0, 500)}`);
         }
       } catch (err) {

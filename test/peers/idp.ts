@@ -167,7 +167,7 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
         application_type: 'native', // any loopback port is accepted for the registered redirect URI
         token_endpoint_auth_method: 'none',
         redirect_uris: ['http://127.0.0.1/callback'],
-        grant_types: ['authorization_code', 'refresh_token'],
+        grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
         response_types: ['code'],
       },
     ],
@@ -177,6 +177,7 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
     features: {
       devInteractions: { enabled: false }, // our own pages below, so the session's accountId is the real sub
       revocation: { enabled: true },
+      deviceFlow: { enabled: true }, // RFC 8628, for `lakekey login --device`
     },
     // Claims go into the ID token itself (MinIO reads `policy` from the token it is given).
     conformIdTokenClaims: false,

@@ -1,0 +1,172 @@
+// The settings window's IPC handlers: one function per channel of main/ipc.ts, over the core's
+// use cases. No Electron here (the clipboard is injected), so tests call these very functions.
+// Nothing returned is secret: statuses come from `describe`, snippets are command lines.
+import { credentialProcessCommand } from '../core/aws-config.js';
+import { asLakekeyError, configError, LakekeyError } from '../core/errors.js';
+import { boundedFetch } from '../core/http.js';
+import { describe, getS3Credentials, logout, type Context, type ProfileStatus } from '../core/session.js';
+import { getProfile, type Profile } from '../core/settings.js';
+import type { CheckResult, IpcHandlers, ProbeResult, ProfileView, SaveRequest, Snippets, ValidationResult } from '../ipc.js';
+import { defaultDraft, validateDraft } from './profile-form.js';
+import { profileView } from './profile-view.js';
+import type { ProfileSchedule } from './scheduler.js';
+import type { SettingsStore } from './settings-store.js';
+
+export interface HandlerDeps {
+  settings: SettingsStore;
+  ctx: Context;
+  /** The one interactive login per profile (shared with the tray menu and the login broker). */
+  login(name: string): Promise<void>;
+  /** Silent renewal now (through the scheduler when there is one). */
+  refresh?(name: string): Promise<void>;
+  /** The scheduler's view of a profile, for the state shown. */
+  schedule?(name: string): ProfileSchedule | undefined;
+  /** Sessions or settings changed: re-plan, rebuild the menu. */
+  changed?(): void;
+  clipboard: { writeText(text: string): void };
+  /** argv that runs the lakekey CLI (the packaged wrapper script, or node + dist/main/cli/lakekey.js). */
+  cliCommand(): string[];
+  /** Bound for the Check probes. */
+  probeTimeoutMs?: number;
+}
+
+export async function viewOf(deps: HandlerDeps, name: string, profile: Profile): Promise<ProfileView> {
+  let status: ProfileStatus | undefined;
+  let error: string | undefined;
+  try {
+    status = describe(name, await deps.ctx.vault.read(name), deps.ctx.now());
+  } catch (err) {
+    const e = asLakekeyError(err);
+    error = `${e.message}${e.hint ? `. ${e.hint}` : ''}`;
+  }
+  const schedule = deps.schedule?.(name);
+  return profileView({ name, profile, ...(status ? { status } : {}), ...(error ? { error } : {}), ...(schedule ? { schedule } : {}) });
+}
+
+export async function listViews(deps: HandlerDeps): Promise<ProfileView[]> {
+  const { profiles } = deps.settings.read();
+  const views: ProfileView[] = [];
+  for (const name of Object.keys(profiles).sort()) views.push(await viewOf(deps, name, profiles[name]));
+  return views;
+}
+
+function validate(deps: HandlerDeps, req: SaveRequest) {
+  const { profiles } = deps.settings.read();
+  const keep = req.originalName && Object.hasOwn(profiles, req.originalName) ? profiles[req.originalName] : undefined;
+  return validateDraft(req.name.trim(), req.draft, { existing: Object.keys(profiles), ...(req.originalName ? { originalName: req.originalName } : {}), ...(keep ? { keep } : {}) });
+}
+
+export function snippets(deps: HandlerDeps, name: string, profile: Profile): Snippets {
+  const line = credentialProcessCommand([...deps.cliCommand(), 'credential-process', name]);
+  const lines = [`[profile ${name}]`, `credential_process = ${line}`];
+  if (profile.s3) lines.push(`region = ${profile.s3.region}`);
+  return { awsConfig: lines.join('\n') + '\n', shell: `eval "$(lakekey env ${name})"` };
+}
+
+async function probe(what: ProbeResult['what'], url: string, timeoutMs: number, unreachable: string): Promise<ProbeResult> {
+  try {
+    const res = await boundedFetch(timeoutMs)(url, { method: 'GET', redirect: 'manual' });
+    await res.body?.cancel();
+    return { what, url, ok: true, detail: `answers (HTTP ${res.status})` };
+  } catch (err) {
+    return { what, url, ok: false, detail: `${unreachable}: ${(err as Error).message}` };
+  }
+}
+
+export async function checkProfile(deps: HandlerDeps, req: SaveRequest): Promise<CheckResult> {
+  const v = validate(deps, req);
+  if (!v.ok) return { errors: v.errors, probes: [] };
+  const profile = v.profile;
+  const timeoutMs = deps.probeTimeoutMs ?? 5000;
+  const probes: Promise<ProbeResult>[] = [
+    (async (): Promise<ProbeResult> => {
+      try {
+        const { discover } = await import('../core/oidc.js');
+        const config = await discover(profile);
+        const meta = config.serverMetadata();
+        const pkce = meta.code_challenge_methods_supported?.includes('S256');
+        return {
+          what: 'identity provider',
+          url: profile.issuer,
+          ok: true,
+          detail: `discovery ok: issuer ${meta.issuer}${pkce === false ? ' (warning: S256 PKCE not advertised)' : ''}${meta.revocation_endpoint ? ', revocation supported' : ''}`,
+        };
+      } catch (err) {
+        const e = asLakekeyError(err);
+        return { what: 'identity provider', url: profile.issuer, ok: false, detail: e.message };
+      }
+    })(),
+  ];
+  if (profile.s3) {
+    const { defaultStsEndpoint } = await import('../core/sts.js');
+    probes.push(probe('STS', profile.s3.stsEndpoint ?? defaultStsEndpoint(profile.s3.region), timeoutMs, 'unreachable'));
+  }
+  if (profile.lakefs) probes.push(probe('lakeFS', `${profile.lakefs.endpoint}/api/v1/healthcheck`, timeoutMs, 'unreachable'));
+  return { probes: await Promise.all(probes) };
+}
+
+function profileNamed(deps: HandlerDeps, name: string): Profile {
+  return getProfile(deps.settings.read(), name);
+}
+
+export function createHandlers(deps: HandlerDeps): IpcHandlers {
+  return {
+    'profiles:list': async () => listViews(deps),
+    'profiles:defaults': async () => defaultDraft(),
+    'profiles:validate': async (req): Promise<ValidationResult> => {
+      const v = validate(deps, req);
+      return v.ok ? { ok: true } : { ok: false, errors: v.errors };
+    },
+    'profiles:save': async (req): Promise<ValidationResult> => {
+      const v = validate(deps, req);
+      if (!v.ok) return { ok: false, errors: v.errors };
+      const name = req.name.trim();
+      deps.settings.update((s) => {
+        if (req.originalName && req.originalName !== name) delete s.profiles[req.originalName];
+        s.profiles[name] = v.profile;
+      });
+      if (req.originalName && req.originalName !== name) {
+        // Secrets stay with the old name's keychain item: a renamed profile logs in afresh.
+        await deps.ctx.vault.remove(req.originalName).catch(() => undefined);
+      }
+      deps.changed?.();
+      return { ok: true };
+    },
+    'profiles:remove': async ({ name }) => {
+      const profile = profileNamed(deps, name);
+      await logout(deps.ctx, name, profile);
+      deps.settings.update((s) => {
+        delete s.profiles[name];
+      });
+      deps.changed?.();
+      return null;
+    },
+    'profiles:check': async (req) => checkProfile(deps, req),
+    'session:login': async ({ name }) => {
+      profileNamed(deps, name);
+      await deps.login(name);
+      deps.changed?.();
+      return viewOf(deps, name, profileNamed(deps, name));
+    },
+    'session:refresh': async ({ name }) => {
+      const profile = profileNamed(deps, name);
+      if (!profile.s3) throw configError(`profile "${name}" has no S3 settings, so there is nothing to refresh`);
+      if (deps.refresh) await deps.refresh(name);
+      else await getS3Credentials(deps.ctx, name, profile, { interactive: false });
+      deps.changed?.();
+      return viewOf(deps, name, profile);
+    },
+    'session:logout': async ({ name }) => {
+      const profile = profileNamed(deps, name);
+      await logout(deps.ctx, name, profile);
+      deps.changed?.();
+      return viewOf(deps, name, profile);
+    },
+    'snippets:get': async ({ name }) => snippets(deps, name, profileNamed(deps, name)),
+    'snippets:copy': async ({ name, kind }) => {
+      if (kind !== 'awsConfig' && kind !== 'shell') throw new LakekeyError('USAGE', `unknown snippet "${String(kind)}"`);
+      deps.clipboard.writeText(snippets(deps, name, profileNamed(deps, name))[kind]);
+      return null;
+    },
+  };
+}

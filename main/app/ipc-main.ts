@@ -1,0 +1,85 @@
+// Main's side of the typed IPC: every handler is registered through `registerHandlers`, which
+// checks the sender (the settings page in the top frame), checks the request's shape (the
+// renderer is untrusted input), runs the handler and answers an Outcome — never a thrown
+// Error, whose text Electron would mangle. `invoke` is the same path without Electron, used
+// by the tests' transport.
+import { asLakekeyError, LakekeyError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
+import { channels, type Channel, type IpcHandlers, type Outcome, type ProfileDraft, type RequestOf, type ResponseOf } from '../ipc.js';
+
+const DRAFT_STRINGS: Array<keyof ProfileDraft> = [
+  'issuer', 'clientId', 'scopes', 'redirectPort', 'refreshBeforeSeconds', 's3StsEndpoint', 's3Region', 's3RoleArn',
+  's3DurationSeconds', 'lakefsEndpoint', 'lakefsTtlSeconds',
+];
+const MAX_FIELD = 2048;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function shortString(v: unknown): v is string {
+  return typeof v === 'string' && v.length <= MAX_FIELD;
+}
+
+function isDraft(v: unknown): v is ProfileDraft {
+  if (!isObject(v)) return false;
+  return (
+    DRAFT_STRINGS.every((k) => shortString(v[k])) &&
+    typeof v.s3Enabled === 'boolean' &&
+    typeof v.lakefsEnabled === 'boolean' &&
+    (v.s3TokenSource === 'idp' || v.s3TokenSource === 'lakefs')
+  );
+}
+
+const isName = (v: unknown) => isObject(v) && shortString(v.name);
+const isSave = (v: unknown) => isName(v) && isObject(v) && isDraft(v.draft) && (v.originalName === undefined || shortString(v.originalName));
+
+const REQUEST_SHAPES: { [C in Channel]: (v: unknown) => boolean } = {
+  'profiles:list': (v) => v === null || v === undefined,
+  'profiles:defaults': (v) => v === null || v === undefined,
+  'profiles:validate': isSave,
+  'profiles:save': isSave,
+  'profiles:remove': isName,
+  'profiles:check': isSave,
+  'session:login': isName,
+  'session:refresh': isName,
+  'session:logout': isName,
+  'snippets:get': isName,
+  'snippets:copy': (v) => isName(v) && isObject(v) && (v.kind === 'awsConfig' || v.kind === 'shell'),
+};
+
+/** Runs one handler and wraps its answer; errors become { code, message, hint }, redacted. */
+export async function invoke<C extends Channel>(handlers: IpcHandlers, channel: C, request: unknown): Promise<Outcome<ResponseOf<C>>> {
+  try {
+    if (!channels().includes(channel)) throw new LakekeyError('USAGE', `unknown channel "${String(channel)}"`);
+    if (!REQUEST_SHAPES[channel](request)) throw new LakekeyError('USAGE', `malformed request on ${channel}`);
+    const handler = handlers[channel] as (r: RequestOf<C>) => Promise<ResponseOf<C>>;
+    return { ok: true, value: await handler((request ?? null) as RequestOf<C>) };
+  } catch (err) {
+    const e = asLakekeyError(err);
+    const error = { code: e.code, message: redact(e.message) };
+    return { ok: false, error: e.hint ? { ...error, hint: redact(e.hint) } : error };
+  }
+}
+
+/** The slice of ipcMain used (a stub implements it in tests). */
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: { senderFrame: { url: string; parent: unknown } | null }, request: unknown) => Promise<unknown>): void;
+  removeHandler(channel: string): void;
+}
+
+/** Registers every channel of the contract; requests from anything but the settings page are refused. */
+export function registerHandlers(ipcMain: IpcMainLike, handlers: IpcHandlers, isTrustedSender: (frameUrl: string | undefined) => boolean): () => void {
+  for (const channel of channels()) {
+    ipcMain.handle(channel, async (event, request) => {
+      const frame = event.senderFrame;
+      if (!frame || frame.parent !== null || !isTrustedSender(frame.url)) {
+        return { ok: false, error: { code: 'FORBIDDEN', message: 'request refused: it did not come from the settings window' } } satisfies Outcome<never>;
+      }
+      return invoke(handlers, channel, request);
+    });
+  }
+  return () => {
+    for (const channel of channels()) ipcMain.removeHandler(channel);
+  };
+}

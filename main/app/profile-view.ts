@@ -1,0 +1,101 @@
+// What the tray and the settings window show about one profile, computed from its settings, the
+// core's `describe` (never a secret) and the scheduler's view. Pure.
+import type { ProfileStatus } from '../core/session.js';
+import type { Profile } from '../core/settings.js';
+import type { ProfileState, ProfileView, TimeLeft } from '../ipc.js';
+import { profileToDraft } from './profile-form.js';
+import type { ProfileSchedule, ScheduleInput } from './scheduler.js';
+
+export function kinds(p: Profile): string {
+  const parts = [p.s3 ? `S3 via ${p.s3.tokenSource === 'lakefs' ? 'lakeFS' : p.s3.stsEndpoint ? 'STS' : 'AWS STS'}` : '', p.lakefs ? 'lakeFS' : ''].filter(Boolean);
+  return parts.join(', ') || 'login only';
+}
+
+/** "2 h 5 min", "12 min", "under a minute", "expired". */
+export function formatTimeLeft(seconds: number | undefined): string {
+  if (seconds === undefined) return 'none';
+  if (seconds <= 0) return 'expired';
+  if (seconds < 60) return 'under a minute';
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  return h ? `${h} h ${m} min` : `${m} min`;
+}
+
+export interface ViewInput {
+  name: string;
+  profile: Profile;
+  /** From the core's describe(); absent when the keychain could not be read. */
+  status?: ProfileStatus;
+  /** Why the keychain could not be read (already a user-facing message). */
+  error?: string;
+  schedule?: ProfileSchedule;
+}
+
+export function profileState(v: ViewInput): ProfileState {
+  const { status, profile, schedule } = v;
+  if (!status) return 'error';
+  if (!status.signedIn) return 'signed-out';
+  if (schedule?.loginRequired) return 'needs-login';
+  const window = profile.refreshBeforeSeconds;
+  // Credentials only a browser login can renew, close to expiry.
+  const s3Left = status.s3?.secondsLeft ?? 0;
+  const s3BrowserOnly = Boolean(profile.s3) && !status.canRefresh;
+  if (s3BrowserOnly && s3Left <= window) return 'needs-login';
+  if (profile.lakefs && status.lakefs && status.lakefs.secondsLeft <= window) return 'needs-login';
+  if ((schedule?.failures ?? 0) > 0) return 'error';
+  if (profile.s3 && s3Left <= 0) return 'expired';
+  if (profile.s3 && s3Left <= window) return 'expiring';
+  return 'ok';
+}
+
+export function needsAttention(state: ProfileState): boolean {
+  return state === 'signed-out' || state === 'needs-login' || state === 'error' || state === 'expired';
+}
+
+export function summary(v: ViewInput, state: ProfileState): string {
+  if (!v.status) return v.error ?? 'The keychain could not be read.';
+  const who = v.status.email ?? v.status.subject;
+  switch (state) {
+    case 'signed-out':
+      return 'Not signed in';
+    case 'needs-login':
+      return `Signed in as ${who} — log in again to renew`;
+    case 'error':
+      return `Signed in as ${who} — renewal failing: ${v.schedule?.lastError?.message ?? 'unknown error'}`;
+    default:
+      return `Signed in as ${who}`;
+  }
+}
+
+export function profileView(v: ViewInput): ProfileView {
+  const state = profileState(v);
+  const view: ProfileView = {
+    name: v.name,
+    draft: profileToDraft(v.profile),
+    kinds: kinds(v.profile),
+    state,
+    summary: summary(v, state),
+    signedIn: Boolean(v.status?.signedIn),
+    canRefresh: Boolean(v.status?.canRefresh),
+  };
+  const who = v.status?.email ?? v.status?.subject;
+  if (v.status?.signedIn && who) view.who = who;
+  if (v.status?.s3) view.s3 = { ...v.status.s3 } satisfies TimeLeft;
+  if (v.status?.lakefs) view.lakefs = { ...v.status.lakefs } satisfies TimeLeft;
+  return view;
+}
+
+/** What the scheduler needs to know about a profile. */
+export function scheduleInput(name: string, profile: Profile, status: ProfileStatus | undefined): ScheduleInput {
+  const input: ScheduleInput = {
+    name,
+    refreshBeforeSeconds: profile.refreshBeforeSeconds,
+    signedIn: Boolean(status?.signedIn),
+    canRefresh: Boolean(status?.canRefresh),
+    wantsS3: Boolean(profile.s3),
+    wantsLakefs: Boolean(profile.lakefs),
+  };
+  if (status?.s3) input.s3ExpiresAt = Date.parse(status.s3.expiresAt);
+  if (status?.lakefs) input.lakefsExpiresAt = Date.parse(status.lakefs.expiresAt);
+  return input;
+}

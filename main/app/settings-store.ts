@@ -1,0 +1,43 @@
+// The tray's view of the settings file: electron-store writing `config.json` in the settings
+// folder (its `cwd` option), the same file the CLI reads with plain fs and writes through conf.
+// Every read and write goes through the core's parseSettings. The store class is injected:
+// the app passes electron-store, tests pass conf (electron-store's engine), which never loads
+// Electron.
+import { parseSettings, SETTINGS_VERSION, type Settings } from '../core/settings.js';
+
+/** The part of electron-store / conf this module uses. */
+export interface ConfLike {
+  store: Record<string, unknown>;
+  onDidAnyChange(callback: () => void): () => void;
+}
+
+export type OpenStore = (dir: string) => ConfLike;
+
+/** electron-store's options for the shared file. */
+export function electronStoreOptions(dir: string): { cwd: string; name: string; configFileMode: number; clearInvalidConfig: boolean; watch: boolean } {
+  return { cwd: dir, name: 'config', configFileMode: 0o600, clearInvalidConfig: false, watch: true };
+}
+
+export interface SettingsStore {
+  read(): Settings;
+  /** Applies the change, validates the result, then writes it atomically. */
+  update(change: (s: Settings) => void): Settings;
+  /** Called when the file changes (also when the CLI changed it). Returns an unsubscribe function. */
+  onChange(callback: () => void): () => void;
+}
+
+export function settingsStore(open: OpenStore, dir: string): SettingsStore {
+  const store = open(dir);
+  const read = (): Settings => parseSettings({ version: SETTINGS_VERSION, ...store.store }, `${dir}/config.json`);
+  return {
+    read,
+    update(change) {
+      const current = read();
+      change(current);
+      const next = parseSettings(JSON.parse(JSON.stringify(current)));
+      store.store = next as unknown as Record<string, unknown>;
+      return next;
+    },
+    onChange: (callback) => store.onDidAnyChange(callback),
+  };
+}

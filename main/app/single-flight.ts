@@ -1,0 +1,19 @@
+// At most one run per key at a time; callers asking while it runs share its result. The tray
+// runs every interactive login through one of these (menu, settings window, notification
+// click, and CLI requests through the login broker), so one profile never gets two browser tabs.
+export function singleFlight<K, T>(fn: (key: K) => Promise<T>): { run(key: K): Promise<T>; running(): K[] } {
+  const inflight = new Map<K, Promise<T>>();
+  return {
+    run(key) {
+      let p = inflight.get(key);
+      if (!p) {
+        p = Promise.resolve()
+          .then(() => fn(key))
+          .finally(() => inflight.delete(key));
+        inflight.set(key, p);
+      }
+      return p;
+    },
+    running: () => [...inflight.keys()],
+  };
+}

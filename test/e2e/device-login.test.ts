@@ -1,0 +1,61 @@
+// The device authorization grant (RFC 8628) for machines with no browser: `login --device`,
+// and the automatic fallback in credential-process when there is a terminal but no desktop.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { driveLogin } from '../helpers/browser.js';
+import { CLI } from '../helpers/cli.js';
+import { readRecord, sandbox, startPeers, type Peers } from '../helpers/world.js';
+
+let peers: Peers;
+before(async () => {
+  peers = await startPeers();
+});
+after(async () => {
+  await peers?.stop();
+});
+
+/** Starts a command, waits for the device-login URL in its output, and finishes it in a browser elsewhere. */
+async function finishDeviceLogin(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; output: string }> {
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let stdout = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    output += d;
+  });
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((r) => child.on('close', r));
+  const deadline = Date.now() + 30_000;
+  let match: RegExpExecArray | null = null;
+  while (!(match = /or open (http\S+user_code=\S+)/.exec(output)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(match, `no device URL in: ${output}`);
+  const page = await driveLogin(match[1].replace(/\r$/, ''), { device: true });
+  assert.match(page.finalText, /Sign-in Success/);
+  return { code: await exited, stdout, output };
+}
+
+test('login --device signs in through a browser on another device and gets S3 credentials', async () => {
+  const box = await sandbox(peers);
+  const before = { ...peers.idp.counts };
+  const result = await finishDeviceLogin(process.execPath, [CLI, 'login', box.name, '--device'], box.env);
+  assert.equal(result.code, 0, result.output);
+  assert.match(result.output, /enter the code [A-Z-]+/);
+  assert.equal(peers.idp.counts.deviceGrants - before.deviceGrants, 1);
+  const record = await readRecord(box.name);
+  assert.equal(record.idp?.email, 'alice@example.com');
+  assert.ok(record.idp?.refreshToken, 'a refresh token, so later renewals stay silent');
+  assert.ok(record.s3 && record.s3.expiresAt > Date.now() + 3000_000);
+});
+
+test('credential-process with a terminal but no desktop falls back to the device login on the terminal', async () => {
+  const box = await sandbox(peers);
+  // `script` gives the CLI a real pseudo-terminal as its controlling terminal; the AWS CLI would
+  // capture stderr, so the instructions must reach the terminal itself.
+  const command = `"${process.execPath}" "${CLI}" credential-process ${box.name} 2>/dev/null`;
+  const result = await finishDeviceLogin('script', ['-qfec', command, '/dev/null'], box.env);
+  assert.equal(result.code, 0, result.output);
+  const json = /\{"Version":1,.*\}/.exec(result.stdout);
+  assert.ok(json, `credentials on stdout: ${result.stdout}`);
+  assert.equal(JSON.parse(json[0]).AccessKeyId, (await readRecord(box.name)).s3?.accessKeyId);
+});
