@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { awsConfigPath, configureAwsProfile, credentialProcessCommand, readProfileSetting } from '../core/aws-config.js';
+import { applyProfileSettings, awsConfigPath, configureAwsProfile, credentialProcessCommand, readProfileSetting } from '../core/aws-config.js';
 import { boundedFetch } from '../core/http.js';
 import { asLakekeyError, configError, LakekeyError, usageError } from '../core/errors.js';
 import { settingsDir } from '../core/paths.js';
@@ -28,7 +28,7 @@ Usage:
   lakekey status [NAME] [--json]
   lakekey credential-process NAME
   lakekey env NAME [--format sh|fish|powershell|json]
-  lakekey exec NAME -- COMMAND [ARGS...]
+  lakekey exec NAME [--static] -- COMMAND [ARGS...]
   lakekey token NAME --lakefs
   lakekey configure-aws NAME [--aws-profile P] [--dry-run]
   lakekey doctor [NAME]
@@ -378,21 +378,62 @@ export function renderEnv(vars: Record<string, string>, format: string): string 
 
 async function execCommand(args: string[]): Promise<number> {
   const dash = args.indexOf('--');
-  const usage = 'lakekey exec NAME -- COMMAND [ARGS...]';
-  if (dash !== 1 || dash === args.length - 1) throw usageError(`expected: ${usage}`);
-  const [name] = args;
+  const usage = 'lakekey exec NAME [--static] -- COMMAND [ARGS...]';
+  if (dash < 1 || dash === args.length - 1) throw usageError(`expected: ${usage}`);
+  const { values, positionals } = parse(args.slice(0, dash), { static: { type: 'boolean' } }, { min: 1, max: 1, usage });
+  const name = positionals[0];
   const [cmd, ...cmdArgs] = args.slice(dash + 1);
-  const vars = envVars(await handout(name));
-  const child = spawn(cmd, cmdArgs, { stdio: 'inherit', env: { ...process.env, ...vars } });
+  const h = await handout(name);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  let cleanup = () => {};
+  if (h.s3 && !values.static) {
+    // A job may outlive one set of credentials: hand it a profile whose credential_process is
+    // lakekey, so its SDK asks again as expiry nears, instead of static keys that die mid-job.
+    const wired = await execAwsProfile(name, h.profile);
+    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION', 'AWS_DEFAULT_PROFILE']) delete env[k];
+    Object.assign(env, { AWS_CONFIG_FILE: wired.file, AWS_PROFILE: wired.profile, AWS_REGION: h.profile.s3!.region, AWS_DEFAULT_REGION: h.profile.s3!.region });
+    const { lakefs } = h;
+    Object.assign(env, envVars({ profile: h.profile, lakefs }));
+    cleanup = wired.remove;
+  } else {
+    Object.assign(env, envVars(h));
+  }
+  const child = spawn(cmd, cmdArgs, { stdio: 'inherit', env });
   const forward = (sig: NodeJS.Signals) => child.kill(sig);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   return new Promise<number>((resolve, reject) => {
-    child.once('error', (err) =>
-      reject(new LakekeyError('USAGE', `cannot run "${cmd}": ${(err as NodeJS.ErrnoException).code ?? err.message}`, { hint: 'Check the command name and your PATH.' })),
-    );
-    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? osSignal(signal) : 1)));
+    child.once('error', (err) => {
+      cleanup();
+      reject(new LakekeyError('USAGE', `cannot run "${cmd}": ${(err as NodeJS.ErrnoException).code ?? err.message}`, { hint: 'Check the command name and your PATH.' }));
+    });
+    child.once('exit', (code, signal) => {
+      cleanup();
+      resolve(code ?? 128 + (signal ? osSignal(signal) : 1));
+    });
   });
+}
+
+/** A private copy of the user's AWS config plus a profile wired to `lakekey credential-process`. */
+async function execAwsProfile(name: string, profile: Profile): Promise<{ file: string; profile: string; remove(): void }> {
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  let base = '';
+  try {
+    base = readFileSync(awsConfigPath(), 'utf8');
+  } catch {
+    /* no config yet */
+  }
+  const awsProfile = `lakekey-exec-${name}`;
+  const dir = mkdtempSync(join(tmpdir(), 'lakekey-exec-'));
+  const file = join(dir, 'config');
+  const text = applyProfileSettings(base, awsProfile, [
+    { key: 'credential_process', value: credentialProcessCommand([...selfCommand(), 'credential-process', name]) },
+    { key: 'region', value: profile.s3!.region },
+  ]);
+  writeFileSync(file, text, { mode: 0o600 });
+  return { file, profile: awsProfile, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 function osSignal(signal: NodeJS.Signals): number {

@@ -45,12 +45,35 @@ describe('handing credentials to tools', () => {
   test('exec runs a command with the credentials and passes its exit code through', async () => {
     const ok = await box.cli(['exec', box.name, '--', '/usr/bin/aws', 's3', 'ls', `s3://${peers.bucket}`, '--endpoint-url', peers.minio.endpoint]);
     assert.equal(ok.code, 0, ok.stderr);
-    const code = await box.cli(['exec', box.name, '--', 'sh', '-c', 'test -n "$AWS_SESSION_TOKEN" && exit 7']);
+    const code = await box.cli(['exec', box.name, '--static', '--', 'sh', '-c', 'test -n "$AWS_SESSION_TOKEN" && exit 7']);
     assert.equal(code.code, 7);
     const missing = await box.cli(['exec', box.name, '--', 'no-such-command-xyz']);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /cannot run "no-such-command-xyz"/);
   });
+});
+
+test('exec hands a long job a credential_process profile, so it gets fresh credentials after a renewal', async () => {
+  // The job reads its credentials, waits (while they are renewed), and reads them again.
+  const job = 'aws configure export-credentials; read _; aws configure export-credentials; test -z "$AWS_ACCESS_KEY_ID"';
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [join(process.env.LAKEKEY_REPO!, 'dist/main/cli/lakekey.js'), 'exec', box.name, '--', 'sh', '-c', job], {
+    env: { ...box.env, PATH: `/usr/bin:${box.env.PATH}` },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('close', r));
+  while (!stdout.includes('}')) await new Promise((r) => setTimeout(r, 50));
+  const first = JSON.parse(stdout).AccessKeyId;
+  const record = await readRecord(box.name);
+  await vault.write(box.name, { ...record, s3: { ...record.s3!, expiresAt: Date.now() + 60_000 } });
+  child.stdin.end('go\n');
+  assert.equal(await exited, 0, stderr);
+  const second = JSON.parse(stdout.slice(stdout.indexOf('}') + 1)).AccessKeyId;
+  assert.notEqual(second, first, 'the job saw renewed credentials without restarting');
+  assert.equal(second, (await readRecord(box.name)).s3?.accessKeyId);
 });
 
 describe('inspection and housekeeping', () => {
