@@ -1,7 +1,9 @@
 // Every `lakekey` command except the credential-process hot path. This layer parses flags,
 // calls the core's use cases and renders their results; it decides nothing itself.
 import { spawn } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { applyProfileSettings, awsConfigPath, configureAwsProfile, credentialProcessCommand, readProfileSetting } from '../core/aws-config.js';
@@ -531,8 +533,24 @@ async function doctorCommand(args: string[]): Promise<number> {
       name: `${name}: identity provider`,
       run: async () => {
         const { discover } = await import('../core/oidc.js');
-        const config = await discover(profile);
-        return `discovery ok (${config.serverMetadata().issuer})`;
+        const meta = (await discover(profile)).serverMetadata();
+        const jwks = meta.jwks_uri ? await getJson(meta.jwks_uri, 'IDP_UNREACHABLE') : undefined;
+        const keys = (jwks as { keys?: unknown[] } | undefined)?.keys?.length ?? 0;
+        if (!keys) throw new LakekeyError('IDP_REFUSED', `the IdP publishes no signing keys at ${meta.jwks_uri ?? '(no jwks_uri)'}`, { hint: 'Check the issuer URL: it must be the OpenID issuer, not a login page.' });
+        return `discovery and JWKS ok (${keys} key${keys === 1 ? '' : 's'})${meta.device_authorization_endpoint ? '; device login available' : ''}`;
+      },
+    });
+    checks.push({
+      name: `${name}: clock`,
+      run: async () => {
+        const res = await boundedFetch(5000)(`${profile.issuer}/.well-known/openid-configuration`, { method: 'HEAD' });
+        const date = Date.parse(res.headers.get('date') ?? '');
+        if (!Number.isFinite(date)) return 'the IdP sends no Date header; skipped';
+        const skew = Math.round((Date.now() - date) / 1000);
+        if (Math.abs(skew) > 60) {
+          throw new LakekeyError('CONFIG', `this computer's clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} the IdP's`, { hint: 'Turn on automatic time sync (e.g. `timedatectl set-ntp true`); tokens are refused when clocks disagree.' });
+        }
+        return `within ${Math.abs(skew)} s of the IdP`;
       },
     });
     if (profile.s3) {
@@ -549,7 +567,6 @@ async function doctorCommand(args: string[]): Promise<number> {
       checks.push({
         name: `${name}: AWS config`,
         run: async () => {
-          const { readFileSync } = await import('node:fs');
           const file = awsConfigPath();
           let text = '';
           try {
@@ -561,7 +578,36 @@ async function doctorCommand(args: string[]): Promise<number> {
           if (!line?.includes('credential-process')) {
             throw configError(`${file} has no credential_process for profile "${name}"`, `Run \`lakekey configure-aws ${name}\`.`);
           }
-          return `${file} [profile ${name}] uses lakekey`;
+          // Static keys win over credential_process in every SDK's chain: find any that shadow it.
+          const credsFile = process.env.AWS_SHARED_CREDENTIALS_FILE || join(homedir(), '.aws', 'credentials');
+          let creds = '';
+          try {
+            creds = readFileSync(credsFile, 'utf8');
+          } catch {
+            /* none */
+          }
+          const staticKey = new RegExp(`^\\s*\\[\\s*${name.replace(/[.+]/g, '\\$&')}\\s*\\][^[]*?^\\s*aws_access_key_id\\s*=`, 'm');
+          if (staticKey.test(creds)) {
+            throw configError(`${credsFile} has static keys for [${name}], which win over lakekey's credential_process`, `Remove the [${name}] section from ${credsFile}.`);
+          }
+          if (process.env.AWS_ACCESS_KEY_ID) {
+            throw configError('AWS_ACCESS_KEY_ID is set in this shell, which wins over every profile', 'Unset AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.');
+          }
+          return `${file} [profile ${name}] uses lakekey; no static keys shadow it`;
+        },
+      });
+    }
+    if (profile.lakefs) {
+      const endpoint = profile.lakefs.endpoint;
+      checks.push({
+        name: `${name}: lakeFS`,
+        run: async () => {
+          const { lakefsApi } = await import('../core/lakefs.js');
+          const res = await boundedFetch(5000)(`${lakefsApi(endpoint)}/healthcheck`).catch((err: unknown) => {
+            throw new LakekeyError('LAKEFS_UNREACHABLE', `${endpoint} is unreachable (${(err as Error).message})`, { hint: 'Check the lakeFS endpoint URL, your network and proxy settings.' });
+          });
+          if (!res.ok) throw new LakekeyError('LAKEFS_REFUSED', `${endpoint} answers its health check with HTTP ${res.status}`, { hint: 'Check that the endpoint is the lakeFS server URL.' });
+          return `${endpoint} is healthy`;
         },
       });
     }
@@ -588,6 +634,14 @@ async function doctorCommand(args: string[]): Promise<number> {
     const e = asLakekeyError(err);
     print(`FAIL  ${name}: ${e.message}${e.hint ? `\n      fix: ${e.hint}` : ''}`);
     return e.exitCode;
+  }
+}
+
+async function getJson(url: string, code: 'IDP_UNREACHABLE'): Promise<unknown> {
+  try {
+    return await (await boundedFetch(5000)(url)).json();
+  } catch (err) {
+    throw new LakekeyError(code, `${url} could not be read (${(err as Error).message})`, { hint: 'Check your network and proxy settings.' });
   }
 }
 

@@ -1,7 +1,7 @@
 // The rest of the CLI contract against the real peers: env, exec, logout, doctor, profiles,
 // and usage errors with their exit codes.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { run } from '../helpers/cli.js';
@@ -91,7 +91,17 @@ describe('inspection and housekeeping', () => {
     await box.cli(['configure-aws', box.name]);
     const out = await box.cli(['doctor', box.name]);
     assert.equal(out.code, 0, out.stdout);
-    for (const check of ['settings', 'keychain', 'identity provider', 'STS', 'AWS config', 'session']) assert.match(out.stdout, new RegExp(`^ok .*${check}`, 'm'));
+    for (const check of ['settings', 'keychain', 'identity provider', 'clock', 'STS', 'AWS config', 'session']) assert.match(out.stdout, new RegExp(`^ok .*${check}`, 'm'));
+    assert.match(out.stdout, /JWKS ok \(2 keys\); device login available/);
+    // Static keys for the same profile in the credentials file shadow credential_process.
+    writeFileSync(box.env.AWS_SHARED_CREDENTIALS_FILE!, `[${box.name}]\naws_access_key_id = AKIAOLDSTATICKEY0000\naws_secret_access_key = x\n`);
+    try {
+      const shadowed = await box.cli(['doctor', box.name]);
+      assert.equal(shadowed.code, 2);
+      assert.match(shadowed.stdout, /FAIL {2}.*static keys for \[.*\], which win over lakekey's credential_process\n\s+fix: Remove/);
+    } finally {
+      writeFileSync(box.env.AWS_SHARED_CREDENTIALS_FILE!, '');
+    }
   });
 
   test('profile list, show --json, and usage errors exit 2', async () => {
