@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c   # keep in sync with test/peers/minio.ts
 MINIO_DIR="${LAKEKEY_TEST_CACHE:-$HOME/.cache/lakekey-test}/minio-$MINIO_VERSION"
-APT_PACKAGES=(chromium libsecret-1-dev gnome-keyring dbus dbus-x11 libsecret-tools awscli python3-boto3 xvfb build-essential python3)
+APT_PACKAGES=(chromium libsecret-1-dev gnome-keyring dbus dbus-x11 libsecret-tools awscli python3-boto3 python3-venv xvfb build-essential python3 bsdutils)
 
 say() { printf '\n== %s\n' "$*"; }
 
@@ -27,6 +27,13 @@ if [ ! -x "$MINIO_DIR/minio" ]; then
   command -v go >/dev/null || { echo "Go is needed to build MinIO for the tests: install Go 1.24+." >&2; exit 1; }
   mkdir -p "$MINIO_DIR"
   CGO_ENABLED=0 GOFLAGS=-trimpath GOBIN="$MINIO_DIR" go install "github.com/minio/minio@$MINIO_VERSION"
+fi
+
+VENV="${LAKEKEY_TEST_CACHE:-$HOME/.cache/lakekey-test}/venv"   # keep in sync with lakefsPython() in test/peers/lakefs.ts
+if ! "$VENV/bin/python" -c 'import lakefs' 2>/dev/null; then
+  say "installing the lakeFS Python SDK into $VENV"
+  /usr/bin/python3 -m venv --system-site-packages "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check lakefs==0.16.0
 fi
 
 say "installing npm packages"

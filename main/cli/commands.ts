@@ -176,7 +176,7 @@ async function profileAdd(dir: string, args: string[]): Promise<number> {
     raw.lakefs = { endpoint: values['lakefs-endpoint'], ttlSeconds: values['lakefs-ttl'], lakectlCache: Boolean(values['lakectl-cache']) };
   }
   const profile = parseProfile(name, JSON.parse(JSON.stringify(raw)), 'profile add');
-  if (profile.s3 && !profile.s3.stsEndpoint && !profile.s3.roleArn) {
+  if (profile.s3?.tokenSource === 'idp' && !profile.s3.stsEndpoint && !profile.s3.roleArn) {
     throw usageError('AWS STS needs a role to assume', 'Pass --s3-role-arn arn:aws:iam::ACCOUNT:role/NAME, or --s3-sts-endpoint for MinIO or lakeFS.');
   }
   await updateSettings(dir, (s) => {

@@ -3,6 +3,8 @@
 // connection right after accepting it, and AbortSignal.timeout's timer does not hold the event
 // loop open, so without this a CLI process would simply stop mid-request with nothing printed.
 
+import { fetchFor } from './proxy.js';
+
 export const DEFAULT_HTTP_TIMEOUT_SECONDS = 10;
 
 export function httpTimeoutSeconds(env: NodeJS.ProcessEnv = process.env): number {
@@ -12,6 +14,8 @@ export function httpTimeoutSeconds(env: NodeJS.ProcessEnv = process.env): number
 
 export function boundedFetch(timeoutMs = httpTimeoutSeconds() * 1000): typeof fetch {
   return async (input, init = {}) => {
+    const url = input instanceof Request ? input.url : input;
+    const send = await fetchFor(url);
     const controller = new AbortController();
     const timer = setTimeout(
       () => controller.abort(new DOMException(`no answer within ${Math.round(timeoutMs / 1000)} s`, 'TimeoutError')),
@@ -19,7 +23,7 @@ export function boundedFetch(timeoutMs = httpTimeoutSeconds() * 1000): typeof fe
     );
     const signals = [controller.signal, ...(init.signal ? [init.signal] : [])];
     try {
-      return await fetch(input, { ...init, signal: AbortSignal.any(signals) });
+      return await send(input, { ...init, signal: AbortSignal.any(signals) });
     } finally {
       clearTimeout(timer);
     }

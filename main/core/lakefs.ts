@@ -22,13 +22,19 @@ export function lakefsServerUrl(endpoint: string): string {
 /**
  * The `state` of an authorization request whose code goes to lakeFS. lakeFS's remote
  * authenticator redeems the code, so it needs the PKCE verifier; lakeFS's documented sample
- * carries it in `state`. The cost: the verifier travels through the browser and the IdP's
- * redirect (it is as exposed as the code itself), so PKCE no longer protects this one code
- * against an attacker who can read the redirect. lakekey keeps it out of logs and pages.
+ * sends the verifier itself as `state` (and no nonce, which the authenticator could not check).
+ * The cost: the verifier travels through the browser and the IdP's redirect next to the code,
+ * so for this one code PKCE no longer protects against someone who can read the redirect (a
+ * local process watching the loopback port, a browser extension, history). The code is still
+ * single-use and bound to the client and redirect URI. The verifier is random (43 characters),
+ * so it also serves as the CSRF `state`. lakekey keeps it out of logs and pages.
  */
-export function lakefsState(random: string, verifier: string): string {
-  return Buffer.from(JSON.stringify({ state: random, code_verifier: verifier })).toString('base64url');
+export function lakefsState(_random: string, verifier: string): string {
+  return verifier;
 }
+
+/** STS wants a RoleArn on the wire; lakeFS's gateway maps the token's user, not a role. */
+export const LAKEFS_DEFAULT_ROLE_ARN = 'arn:lakefs:iam:::role/lakekey';
 
 export interface StsLoginRequest {
   code: string;

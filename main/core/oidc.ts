@@ -43,7 +43,14 @@ export interface AuthorizationRequest {
 
 export async function authorizationRequest(
   config: client.Configuration,
-  opts: { redirectUri: string; scopes: string[]; extra?: Record<string, string>; stateFor?: (random: string, verifier: string) => string },
+  opts: {
+    redirectUri: string;
+    scopes: string[];
+    extra?: Record<string, string>;
+    stateFor?: (random: string, verifier: string) => string;
+    /** Off for a code that someone else redeems (lakeFS): they cannot know our nonce. */
+    nonce?: boolean;
+  },
 ): Promise<AuthorizationRequest> {
   const verifier = client.randomPKCECodeVerifier();
   const state = opts.stateFor ? opts.stateFor(client.randomState(), verifier) : client.randomState();
@@ -57,7 +64,7 @@ export async function authorizationRequest(
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
     state,
-    nonce,
+    ...(opts.nonce === false ? {} : { nonce }),
     ...opts.extra,
   };
   // OIDC Core §11: offline_access needs prompt=consent, or many providers drop it silently.

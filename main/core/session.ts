@@ -72,6 +72,7 @@ async function loginLocked(ctx: Context, name: string, profile: Profile, opts: L
             redirectUri: receiver.redirectUri,
             scopes: profile.scopes.filter((s) => s !== 'offline_access'),
             stateFor: lakefs!.lakefsState,
+            nonce: false,
           });
     let request = await requestFor(grants[0]);
     receiver.setAuthorizationUrl(request.url.href);
@@ -284,15 +285,17 @@ async function mintS3(ctx: Context, profile: Profile, record: SecretRecord): Pro
   let endpoint = s3.stsEndpoint ?? defaultStsEndpoint(s3.region);
   let webIdentityToken = record.idp?.idToken;
   let what = 'STS';
+  let roleArn = s3.roleArn;
   if (s3.tokenSource === 'lakefs') {
-    const { lakefsServerUrl } = await import('./lakefs.js');
+    const { lakefsServerUrl, LAKEFS_DEFAULT_ROLE_ARN } = await import('./lakefs.js');
     endpoint = s3.stsEndpoint ?? lakefsServerUrl(profile.lakefs!.endpoint);
+    roleArn ??= LAKEFS_DEFAULT_ROLE_ARN;
     webIdentityToken = record.lakefs?.token;
     what = 'lakeFS STS';
   }
   if (!webIdentityToken) throw new LakekeyError('IDP_REFUSED', 'no identity token to exchange for S3 credentials', { hint: 'Log in again; make sure the profile requests the "openid" scope.' });
   const creds = await assumeRoleWithWebIdentity(
-    { endpoint, region: s3.region, roleArn: s3.roleArn, webIdentityToken, sessionName: sessionName(record.idp?.email ?? record.idp?.subject), durationSeconds: s3.durationSeconds },
+    { endpoint, region: s3.region, roleArn, webIdentityToken, sessionName: sessionName(record.idp?.email ?? record.idp?.subject), durationSeconds: s3.durationSeconds },
     what,
   );
   ctx.log.info('sts.done', { source: s3.tokenSource, expiresAt: new Date(creds.expiresAt).toISOString() });

@@ -23,11 +23,12 @@ export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS'): 
   // The SDK warns on stderr about Node versions it will drop; credential_process output stays ours.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { STSClient, AssumeRoleWithWebIdentityCommand } = await import('@aws-sdk/client-sts');
+  const { proxyAgentsFor } = await import('./proxy.js');
   const sts = new STSClient({
     region: req.region,
     endpoint: req.endpoint,
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 },
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000, ...(await proxyAgentsFor(req.endpoint)) },
   });
   try {
     const out = await sts.send(

@@ -8,7 +8,8 @@ import { lakefsContract } from './openapi.js';
 /**
  * How lakeFS's documented STS-login sample carries the PKCE verifier: **`state` is the PKCE `code_verifier` itself**,
  * unchanged (the sample builds `…&code_challenge=${challenge}&code_challenge_method=S256&…&scope=openid&state=${verifier}`
- * with `verifier = base64url(32 random bytes)`, 43 characters, no padding, and sends no nonce). Source: lakeFS docs,
+ * with `verifier = base64url(32 random bytes)`, 43 characters, no padding, and sends no nonce: an ID token carrying a
+ * nonce is refused, since the authenticator cannot know which nonce the client chose). Source: lakeFS docs,
  * "Short-lived token (STS like)" → "Sample implementation to generate the code, redirect_uri, and state"
  * (treeverse/lakeFS docs/src/security/sts-login.md). So this authenticator redeems the code with `code_verifier = state`.
  * A verifier must be 43–128 characters of `[A-Za-z0-9-._~]` (RFC 7636 §4.1); anything else is refused with 401.
@@ -24,11 +25,6 @@ export interface AuthenticatorOptions {
   /** IdP issuer, no trailing slash; the IdP must be up (discovery runs at start). */
   issuer: string;
   clientId: string;
-  /**
-   * Accept an ID token that carries a `nonce`. Default false: the lakeFS sample sends no nonce, and the authenticator
-   * cannot know which nonce the client chose, so (like openid-client) it refuses a token with an unexpected nonce.
-   */
-  acceptNonce?: boolean;
 }
 
 export interface AuthenticatorCounts {
@@ -88,7 +84,7 @@ export async function startAuthenticator(opts: AuthenticatorOptions): Promise<Au
   const counts: AuthenticatorCounts = { logins: 0, failures: 0 };
   const violations: string[] = [];
   let mode: AuthenticatorMode = 'ok';
-  const state: Pick<Authenticator, 'lastFailure'> = {};
+  const diagnostics: Pick<Authenticator, 'lastFailure'> = {};
 
   async function redeem(body: { code: string; state: string; redirect_uri: string }): Promise<Record<string, string>> {
     const verifier = codeVerifierFromState(body.state);
@@ -114,10 +110,16 @@ export async function startAuthenticator(opts: AuthenticatorOptions): Promise<Au
         idTokenExpected: true,
       });
     } catch (err) {
+      // Includes an ID token with a `nonce`: the lakeFS sample sends none, and the authenticator cannot know which
+      // nonce the client chose, so (like openid-client) it refuses a token with an unexpected nonce.
       const e = err as { error?: string; code?: string; message?: string };
-      // An unexpected nonce is refused here unless the test asked for leniency (see AuthenticatorOptions.acceptNonce).
-      if (opts.acceptNonce && /nonce/i.test(e.message ?? '')) throw new LoginRefused('nonce leniency is not implemented');
-      throw new LoginRefused(`code redemption failed: ${e.error ?? e.code ?? 'error'}: ${e.message ?? ''}`.trim());
+      // openid-client wraps oauth4webapi's error; the failing claim's name sits somewhere down the `cause` chain.
+      let claim = '';
+      for (let c: unknown = err; c && typeof c === 'object' && !claim; c = (c as { cause?: unknown }).cause) {
+        const name = (c as { claim?: unknown }).claim;
+        if (typeof name === 'string') claim = ` (claim ${name})`;
+      }
+      throw new LoginRefused(`code redemption failed: ${e.error ?? e.code ?? 'error'}: ${e.message ?? ''}${claim}`);
     }
     const claims = tokens.claims();
     if (!claims) throw new LoginRefused('the IdP returned no ID token');
@@ -127,7 +129,7 @@ export async function startAuthenticator(opts: AuthenticatorOptions): Promise<Au
     if (claims.iss !== config.serverMetadata().issuer) throw new LoginRefused('ID token iss mismatch');
     if (!aud.includes(opts.clientId)) throw new LoginRefused('ID token aud mismatch');
     if (typeof claims.exp !== 'number' || claims.exp <= now) throw new LoginRefused('ID token expired');
-    if (claims.nonce !== undefined && !opts.acceptNonce) throw new LoginRefused('ID token carries a nonce the authenticator cannot check');
+    if (claims.nonce !== undefined) throw new LoginRefused('ID token carries a nonce the authenticator cannot check');
     return claimsAsStrings(claims as Record<string, unknown>);
   }
 
@@ -145,7 +147,7 @@ export async function startAuthenticator(opts: AuthenticatorOptions): Promise<Au
     };
     const fail = (status: 401 | 500, message: string) => {
       counts.failures += 1;
-      state.lastFailure = message;
+      diagnostics.lastFailure = message;
       send(status, { message });
     };
 
@@ -209,7 +211,7 @@ export async function startAuthenticator(opts: AuthenticatorOptions): Promise<Au
     counts,
     violations,
     get lastFailure() {
-      return state.lastFailure;
+      return diagnostics.lastFailure;
     },
     setMode(next: AuthenticatorMode) {
       mode = next;

@@ -1,0 +1,178 @@
+// lakeFS end to end with the real IdP and browser, against the lakeFS and remote-authenticator
+// test peers (stand-ins for lakeFS Enterprise, checked against lakeFS's own OpenAPI specs).
+import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { run } from '../helpers/cli.js';
+import { readRecord, sandbox, startPeers, vault, type Peers, type Sandbox } from '../helpers/world.js';
+import { startAuthenticator, type Authenticator } from '../peers/authenticator.js';
+import { lakefsPython, startLakefs, type Lakefs } from '../peers/lakefs.js';
+
+let peers: Peers;
+let auth: Authenticator;
+let lakefs: Lakefs;
+before(async () => {
+  peers = await startPeers();
+  auth = await startAuthenticator({ issuer: peers.idp.issuer, clientId: peers.idp.clientId });
+  lakefs = await startLakefs({ authenticatorUrl: auth.url });
+});
+after(async () => {
+  assert.deepEqual(lakefs?.violations ?? [], [], 'every lakeFS request and response matched swagger.yml');
+  assert.deepEqual(auth?.violations ?? [], [], 'every authenticator call matched authentication.yml');
+  await lakefs?.stop();
+  await auth?.stop();
+  await peers?.stop();
+});
+
+/** A sandbox whose profile uses lakeFS (and, with s3Args, S3 too), logged in through the browser. */
+async function lakefsBox(extraArgs: string[], opts: { s3?: boolean } = {}): Promise<Sandbox> {
+  const box = await sandbox(peers, { browser: true, extraArgs: ['--lakefs-endpoint', lakefs.endpoint, ...extraArgs] });
+  if (opts.s3 === false) {
+    // Re-add without S3: a lakeFS-only profile.
+    const redo = await box.cli(['profile', 'add', box.name, '--issuer', peers.idp.issuer, '--client-id', peers.idp.clientId, '--lakefs-endpoint', lakefs.endpoint, ...extraArgs, '--force']);
+    assert.equal(redo.code, 0, redo.stderr);
+  }
+  return box;
+}
+
+async function currentUser(token: string): Promise<{ status: number; id?: string }> {
+  const res = await fetch(`${lakefs.endpoint}/api/v1/user`, { headers: { Authorization: `Bearer ${token}` } });
+  return { status: res.status, id: res.ok ? ((await res.json()) as { user: { id: string } }).user.id : undefined };
+}
+
+describe('lakeFS token', () => {
+  let box: Sandbox;
+
+  test('login sends the code to lakeFS /sts/login; `token --lakefs` prints a bearer lakeFS accepts', async () => {
+    box = await lakefsBox(['--lakefs-ttl', '900'], { s3: false });
+    const login = await box.cli(['login', box.name]);
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stderr, /lakeFS token is valid until/);
+    const token = await box.cli(['token', box.name, '--lakefs']);
+    assert.equal(token.code, 0, token.stderr);
+    assert.deepEqual(await currentUser(token.stdout.trim()), { status: 200, id: 'alice' });
+    const record = await readRecord(box.name);
+    assert.ok(Math.abs(record.lakefs!.expiresAt - (Date.now() + 900_000)) < 30_000, 'ttl_seconds honoured');
+    assert.equal(record.idp?.refreshToken, undefined, 'a lakeFS-only login redeems no code of its own');
+    const status = JSON.parse((await box.cli(['status', box.name, '--json'])).stdout)[0];
+    assert.ok(status.lakefs.secondsLeft > 800 && status.lakefs.secondsLeft <= 900);
+  });
+
+  test('the lakeFS Python SDK calls lakeFS with the token, under exec and through env', async () => {
+    const python = lakefsPython();
+    const script = 'import lakefs; c = lakefs.Client(); print(c.sdk_client.auth_api.get_current_user().user.id)';
+    const calls = lakefs.counts.userCalls;
+    const viaExec = await box.cli(['exec', box.name, '--', python, '-c', script]);
+    assert.equal(viaExec.code, 0, viaExec.stderr);
+    assert.equal(viaExec.stdout.trim(), 'alice');
+    const viaEnv = await run('sh', ['-c', `eval "$("$0" "$1" env "$2")" && "$3" -c "$4"`, process.execPath, join(process.env.LAKEKEY_REPO!, 'dist/main/cli/lakekey.js'), box.name, python, script], { env: box.env });
+    assert.equal(viaEnv.code, 0, viaEnv.stderr);
+    assert.equal(viaEnv.stdout.trim(), 'alice');
+    assert.equal(lakefs.counts.userCalls - calls, 2);
+    const env = JSON.parse((await box.cli(['env', box.name, '--format', 'json'])).stdout);
+    assert.equal(env.LAKECTL_SERVER_ENDPOINT_URL, lakefs.endpoint);
+    assert.equal(env.AWS_ACCESS_KEY_ID, undefined, 'a lakeFS-only profile exports no AWS keys');
+  });
+
+  test('an expired lakeFS token is never printed or exported; without a browser: exit 3 naming the login', async () => {
+    const record = await readRecord(box.name);
+    await vault.write(box.name, { ...record, lakefs: { ...record.lakefs!, expiresAt: Date.now() - 1000 } });
+    delete box.env.LAKEKEY_BROWSER;
+    for (const args of [['token', box.name, '--lakefs'], ['env', box.name], ['exec', box.name, '--', 'true']]) {
+      const out = await box.cli(args);
+      assert.equal(out.code, 3, `${args[0]}: ${out.stderr}`);
+      assert.equal(out.stdout, '');
+      assert.match(out.stderr, new RegExp(`lakekey login ${box.name}`));
+      assert.ok(!out.stderr.includes(record.lakefs!.token));
+    }
+  });
+
+  test('with a browser, `token` renews an expired lakeFS token through a new login', async () => {
+    box.env.LAKEKEY_BROWSER = (await sandbox(peers, { browser: true })).env.LAKEKEY_BROWSER;
+    const logins = lakefs.counts.stsLogins;
+    const out = await box.cli(['token', box.name, '--lakefs']);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(lakefs.counts.stsLogins - logins, 1);
+    assert.equal((await currentUser(out.stdout.trim())).status, 200);
+  });
+});
+
+describe('one visit, two grants', () => {
+  test('a profile with IdP-sourced S3 and lakeFS gets both from one login page', async () => {
+    const box = await lakefsBox([]);
+    const before = { ...peers.idp.counts };
+    const logins = lakefs.counts.stsLogins;
+    const redeemed = auth.counts.logins;
+    const out = await box.cli(['login', box.name]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(peers.idp.counts.authorizations - before.authorizations, 1, 'the login form was shown once');
+    assert.equal(peers.idp.counts.codeGrants - before.codeGrants, 2, 'two codes: ours and lakeFS\'s');
+    assert.equal(auth.counts.logins - redeemed, 1, 'the remote authenticator redeemed lakeFS\'s code');
+    assert.equal(lakefs.counts.stsLogins - logins, 1);
+    const record = await readRecord(box.name);
+    assert.ok(record.idp?.refreshToken, 'our grant kept a refresh token');
+    assert.ok(record.s3, 'S3 credentials from MinIO');
+    assert.equal((await currentUser(record.lakefs!.token)).id, 'alice');
+    const ls = await box.cli(['exec', box.name, '--', '/usr/bin/aws', 's3', 'ls', `s3://${peers.bucket}`, '--endpoint-url', peers.minio.endpoint]);
+    assert.equal(ls.code, 0, ls.stderr);
+  });
+});
+
+describe('S3 through lakeFS', () => {
+  test('--s3-token-source lakefs mints S3 credentials at lakeFS STS and re-mints them while the token lives', async () => {
+    const box = await sandbox(peers, { browser: true });
+    const add = await box.cli(['profile', 'add', box.name, '--issuer', peers.idp.issuer, '--client-id', peers.idp.clientId, '--lakefs-endpoint', lakefs.endpoint, '--s3-token-source', 'lakefs', '--force']);
+    assert.equal(add.code, 0, add.stderr);
+    const sts = lakefs.counts.s3Sts;
+    const login = await box.cli(['login', box.name]);
+    assert.equal(login.code, 0, login.stderr);
+    assert.equal(lakefs.counts.s3Sts - sts, 1);
+    const first = await readRecord(box.name);
+    assert.equal(lakefs.issued.at(-1)?.accessKeyId, first.s3?.accessKeyId);
+    assert.ok(lakefs.stsCalls.every((c) => !c.signed), 'STS at lakeFS is called unsigned');
+    delete box.env.LAKEKEY_BROWSER;
+    await vault.write(box.name, { ...first, s3: { ...first.s3!, expiresAt: Date.now() + 60_000 } });
+    const idpBefore = { ...peers.idp.counts };
+    const out = await box.cli(['credential-process', box.name]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.notEqual(JSON.parse(out.stdout).AccessKeyId, first.s3!.accessKeyId);
+    assert.equal(lakefs.counts.s3Sts - sts, 2);
+    assert.deepEqual(peers.idp.counts, idpBefore, 'no IdP round trip: the lakeFS token was enough');
+  });
+});
+
+describe('lakeFS failures', () => {
+  for (const fault of ['401', '429', '500', 'malformed'] as const) {
+    test(`lakeFS answering ${fault}: exit 5 with a clear message, and the stored session is kept`, async () => {
+      const box = await lakefsBox([], { s3: false });
+      assert.equal((await box.cli(['login', box.name])).code, 0);
+      const kept = await readRecord(box.name);
+      lakefs.setFault(fault);
+      try {
+        const out = await box.cli(['login', box.name]);
+        assert.equal(out.code, 5, out.stderr);
+        const expected = { '401': /refused the login \(HTTP 401\)/, '429': /rate limiting/, '500': /failed the login \(HTTP 500\)/, malformed: /not JSON/ }[fault];
+        assert.match(out.stderr, expected);
+        assert.ok(out.stderr.split('\n')[1]?.trim(), 'a hint on what to do');
+      } finally {
+        lakefs.setFault('none');
+      }
+      assert.deepEqual(await readRecord(box.name), kept, 'nothing stored was lost');
+    });
+  }
+});
+
+test('opting in keeps lakectl\'s token cache in sync (owner-only, and only when asked)', async () => {
+  const box = await lakefsBox(['--lakectl-cache'], { s3: false });
+  const add = await box.cli(['profile', 'add', box.name, '--issuer', peers.idp.issuer, '--client-id', peers.idp.clientId, '--lakefs-endpoint', lakefs.endpoint, '--lakectl-cache', '--force']);
+  assert.match(add.stderr, /PLAINTEXT/);
+  assert.equal((await box.cli(['login', box.name])).code, 0);
+  const file = join(homedir(), '.lakectl', 'cache', 'lakectl_token_cache.json');
+  const cache = JSON.parse(readFileSync(file, 'utf8'));
+  const record = await readRecord(box.name);
+  assert.equal(cache.token, record.lakefs!.token);
+  assert.equal(cache.expiration_time, Math.floor(record.lakefs!.expiresAt / 1000));
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+});
