@@ -107,8 +107,10 @@ export function secretServiceLocked(): Promise<boolean> {
 function defaultKeychainTimeout(): number {
   const fromEnv = Number(process.env.LAKEKEY_KEYCHAIN_TIMEOUT_MS);
   if (Number.isFinite(fromEnv) && fromEnv > 0) return fromEnv;
-  // macOS and Windows may show an access prompt the user must answer; Linux must fail fast.
-  return process.platform === 'linux' ? 1000 : 60_000;
+  // macOS and Windows may show an access prompt the user must answer. On Linux a locked keyring
+  // is recognised directly (see secretServiceLocked), so this only bounds a keyring daemon that
+  // hangs; it must stay well above the seconds a busy daemon needs under a stampede.
+  return process.platform === 'linux' ? 5000 : 60_000;
 }
 
 function keychainHint(): string {
