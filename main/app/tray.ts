@@ -1,0 +1,28 @@
+// Renders the pure menu model to Electron: the one place that knows Electron's Menu API.
+import type { Menu as MenuType, MenuItemConstructorOptions } from 'electron';
+import type { MenuAction, MenuModel } from './menu-model.js';
+
+export function menuTemplate(model: MenuModel, dispatch: (action: MenuAction) => void): MenuItemConstructorOptions[] {
+  return model.items.map((item): MenuItemConstructorOptions => {
+    switch (item.kind) {
+      case 'separator':
+        return { type: 'separator' };
+      case 'header':
+        return { label: item.label, enabled: false };
+      case 'info':
+        return { label: `   ${item.label}`, enabled: false };
+      case 'action':
+        return { label: item.action.type === 'settings' || item.action.type === 'quit' ? item.label : `   ${item.label}`, enabled: item.enabled, click: () => dispatch(item.action) };
+    }
+  });
+}
+
+export function renderMenu(Menu: { buildFromTemplate(t: MenuItemConstructorOptions[]): MenuType }, model: MenuModel, dispatch: (action: MenuAction) => void): MenuType {
+  return Menu.buildFromTemplate(menuTemplate(model, dispatch));
+}
+
+/** Tray icon file for a state; macOS uses template images (black + alpha, tinted by the system). */
+export function trayIconFile(state: MenuModel['icon'], platform = process.platform): string {
+  const base = state === 'attention' ? 'attention' : 'ok';
+  return platform === 'darwin' ? `${base}Template.png` : `${base}.png`;
+}
