@@ -3,6 +3,7 @@
 // parses flags or prints output beyond the user notices the host routes to stderr or the UI.
 import type { Browser } from './browser.js';
 import { asLakekeyError, LakekeyError, loginRequired } from './errors.js';
+import { faultPoint } from './fault.js';
 import { withLock } from './lock.js';
 import type { Logger } from './log.js';
 import { startLoopback } from './loopback.js';
@@ -238,6 +239,7 @@ async function renewS3Silently(ctx: Context, name: string, profile: Profile, rec
     record = await refreshIdp(ctx, name, profile, record);
   }
   const s3 = await mintS3(ctx, profile, record);
+  faultPoint('after-sts');
   await ctx.vault.write(name, { ...record, s3, updatedAt: ctx.now() });
   return s3;
 }
@@ -262,6 +264,7 @@ async function refreshIdp(ctx: Context, name: string, profile: Profile, record: 
     await ctx.vault.write(name, { ...record, idp: rest, updatedAt: ctx.now() });
     throw loginRequired(name, 'your session at the identity provider has ended');
   }
+  faultPoint('after-idp-grant');
   const next: IdpSession = { ...idp };
   if (tokens.refreshToken) next.refreshToken = tokens.refreshToken;
   if (tokens.idToken) {
@@ -271,6 +274,7 @@ async function refreshIdp(ctx: Context, name: string, profile: Profile, record: 
   const updated = { ...record, idp: next, updatedAt: ctx.now() };
   // Persist a rotated refresh token before anything else can fail.
   await ctx.vault.write(name, updated);
+  faultPoint('after-refresh-stored');
   ctx.log.info('refresh.done', { profile: name, rotated: tokens.refreshToken !== undefined && tokens.refreshToken !== idp.refreshToken });
   if (!tokens.idToken && secondsLeft(idp.idTokenExpiresAt, ctx.now()) <= MIN_TOKEN_SECONDS) {
     throw new LakekeyError('IDP_REFUSED', 'the identity provider refreshed the session but returned no ID token', { hint: 'Make sure the profile requests the "openid" scope.' });

@@ -9,6 +9,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { LakekeyError, errorText } from './errors.js';
+import { faultPoint } from './fault.js';
 import { redact, registerSecret } from './redact.js';
 import { emptyRecord, parseRecord, type SecretRecord } from './record.js';
 
@@ -76,7 +77,8 @@ export function keytarStore(opts: { timeoutMs?: number; maxItemBytes?: number } 
     }
   };
   return {
-    maxItemBytes: opts.maxItemBytes ?? (process.platform === 'win32' ? WINDOWS_MAX_ITEM_BYTES : Infinity),
+    // LAKEKEY_KEYCHAIN_MAX_ITEM_BYTES imposes an item size limit (e.g. Windows' 2560) anywhere.
+    maxItemBytes: opts.maxItemBytes ?? (Number(process.env.LAKEKEY_KEYCHAIN_MAX_ITEM_BYTES) || (process.platform === 'win32' ? WINDOWS_MAX_ITEM_BYTES : Infinity)),
     get: async (account) => {
       const value = await call('read', (k) => k.getPassword(KEYCHAIN_SERVICE, account));
       // libsecret answers "nothing found" for items in a locked collection it cannot prompt to
@@ -176,7 +178,10 @@ export class Vault {
     } else {
       const gen = randomBytes(4).toString('hex');
       const parts = splitUtf8(text, limit - 64);
-      for (let i = 0; i < parts.length; i++) await this.store.set(chunkAccount(profile, gen, i), parts[i]);
+      for (let i = 0; i < parts.length; i++) {
+        await this.store.set(chunkAccount(profile, gen, i), parts[i]);
+        if (i === 0) faultPoint('mid-keychain-write');
+      }
       const manifest: Manifest = { lakekeyChunks: parts.length, gen, sha256: sha256(text) };
       await this.store.set(profile, JSON.stringify(manifest));
     }

@@ -52,6 +52,7 @@ export async function startDemo(root = join(homedir(), '.cache', 'lakekey-demo')
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const demo = await startDemo();
   const exports = Object.entries(demo.env).map(([k, v]) => `export ${k}="${v}"`).join('\n');
   process.stdout.write(`
