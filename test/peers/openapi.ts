@@ -262,8 +262,14 @@ const loaded = new Map<string, Contract>();
 export function lakefsContractsDir(): string {
   if (process.env.LAKEKEY_CONTRACTS_DIR) return process.env.LAKEKEY_CONTRACTS_DIR;
   // This file runs from dist/test/peers/; the repository root is three levels up.
-  const repo = process.env.LAKEKEY_REPO || fileURLToPath(new URL('../../../', import.meta.url));
-  return join(repo, '..', 'shared', 'contracts', 'lakefs');
+  const repo = lakekeyRepo();
+  const shared = join(repo, '..', 'shared', 'contracts', 'lakefs');
+  // The shared copy is the source of truth; the vendored one serves a plain clone.
+  return existsSync(shared) ? shared : join(repo, 'test', 'contracts', 'lakefs');
+}
+
+export function lakekeyRepo(): string {
+  return process.env.LAKEKEY_REPO || fileURLToPath(new URL('../../../', import.meta.url));
 }
 
 /** lakeFS's server API (`swagger.yml`) or remote authenticator API (`authentication.yml`), loaded once per process. */
