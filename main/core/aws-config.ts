@@ -27,9 +27,105 @@ export function credentialProcessCommand(argv: string[]): string {
     .join(' ');
 }
 
-const HEADER = /^\s*\[([^\]]*)\]\s*(?:[#;].*)?$/;
+/**
+ * The AWS config file as botocore reads it: Python's configparser (RawConfigParser: `=` or `:`
+ * delimiters, case-insensitive keys, `#`/`;` comment lines, a more-indented line continues the
+ * value above it, a header is `[` … last `]` of a line) and botocore's profile naming
+ * (`[default]`, or `[profile NAME]` split shell-style so `[profile "a b"]` is "a b").
+ */
+interface Entry {
+  key: string;
+  /** First line of the entry and one past its last continuation line. */
+  start: number;
+  end: number;
+  indent: string;
+}
 
-function sectionName(awsProfile: string): string {
+interface Section {
+  header: string;
+  start: number;
+  /** One past the section's last line (the next header, or the end of the file). */
+  end: number;
+  entries: Entry[];
+}
+
+function parseSections(lines: string[]): Section[] {
+  const sections: Section[] = [];
+  let current: Section | undefined;
+  let entry: Entry | undefined;
+  let indentLevel = 0;
+  lines.forEach((line, i) => {
+    const value = line.trim();
+    if (value === '' || value.startsWith('#') || value.startsWith(';')) return;
+    const indent = line.length - line.trimStart().length;
+    if (current && entry && indent > indentLevel) {
+      entry.end = i + 1;
+      return;
+    }
+    indentLevel = indent;
+    const header = /^\[(.+)\]/.exec(value);
+    if (header) {
+      if (current) current.end = i;
+      current = { header: header[1], start: i, end: lines.length, entries: [] };
+      sections.push(current);
+      entry = undefined;
+      return;
+    }
+    const option = /^(.*?)\s*[=:]/.exec(value);
+    entry = current && option ? { key: option[1].trimEnd().toLowerCase(), start: i, end: i + 1, indent: line.slice(0, indent) } : undefined;
+    if (entry) current!.entries.push(entry);
+  });
+  return sections;
+}
+
+/** The profile a section header names for botocore, if any. */
+export function profileOfHeader(header: string): string | undefined {
+  if (header === 'default') return 'default';
+  if (!header.startsWith('profile')) return undefined;
+  const parts = shellSplit(header);
+  return parts?.length === 2 ? parts[1] : undefined;
+}
+
+/** Python's shlex.split (POSIX mode, no comments); undefined where it would raise. */
+function shellSplit(text: string): string[] | undefined {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "'" || c === '"') {
+      const close = c === "'" ? text.indexOf("'", i + 1) : findDoubleQuoteEnd(text, i + 1);
+      if (close === -1) return undefined;
+      const inner = text.slice(i + 1, close);
+      word += c === '"' ? inner.replace(/\\(["\\$`])/g, '$1') : inner;
+      inWord = true;
+      i = close;
+    } else if (c === '\\') {
+      if (i + 1 >= text.length) return undefined;
+      word += text[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+function findDoubleQuoteEnd(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    if (text[i] === '\\') i++;
+    else if (text[i] === '"') return i;
+  }
+  return -1;
+}
+
+function headerFor(awsProfile: string): string {
   return awsProfile === 'default' ? 'default' : `profile ${awsProfile}`;
 }
 
@@ -45,55 +141,44 @@ export function applyProfileSettings(text: string, awsProfile: string, settings:
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const lines = text === '' ? [] : text.split(/\r?\n/);
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
-  const wanted = sectionName(awsProfile);
-  const start = lines.findIndex((l) => {
-    const m = HEADER.exec(l);
-    return m !== null && m[1].trim().replace(/\s+/g, ' ') === wanted;
-  });
-  if (start === -1) {
-    const block = [`[${wanted}]`, ...settings.map((s) => `${s.key} = ${s.value}`)];
+  // botocore lets a later section for the same profile win: edit the one it reads.
+  const section = parseSections(lines).filter((sec) => profileOfHeader(sec.header) === awsProfile).pop();
+  if (!section) {
+    const block = [`[${headerFor(awsProfile)}]`, ...settings.map((s) => `${s.key} = ${s.value}`)];
     const sep = lines.length && lines[lines.length - 1].trim() !== '' ? [''] : [];
     return [...lines, ...sep, ...block].join(eol) + eol;
   }
-  let end = lines.length;
-  for (let i = start + 1; i < lines.length; i++) {
-    if (HEADER.test(lines[i])) {
-      end = i;
-      break;
-    }
-  }
-  const section = lines.slice(start + 1, end);
+  // Edits as [start, end, replacement lines], applied bottom-up so indices stay valid.
+  const edits: Array<[number, number, string[]]> = [];
+  const additions: string[] = [];
   for (const s of settings) {
-    const keyRe = new RegExp(`^\\s*${s.key}\\s*=`);
-    const found = section.findIndex((l) => keyRe.test(l));
-    if (found !== -1) {
-      if (!s.onlyIfMissing) section[found] = `${s.key} = ${s.value}`;
-      // Drop later duplicates of a key we own: the first one wins in botocore.
-      for (let i = section.length - 1; i > found; i--) if (!s.onlyIfMissing && keyRe.test(section[i])) section.splice(i, 1);
-    } else {
-      // Insert after the section's last non-blank line, so trailing blank lines stay between sections.
-      let at = section.length;
-      while (at > 0 && section[at - 1].trim() === '') at--;
-      section.splice(at, 0, `${s.key} = ${s.value}`);
-    }
-  }
-  return [...lines.slice(0, start + 1), ...section, ...lines.slice(end)].join(eol) + eol;
-}
-
-/** Reads a key of a profile section (for doctor and tests). */
-export function readProfileSetting(text: string, awsProfile: string, key: string): string | undefined {
-  const wanted = sectionName(awsProfile);
-  let inSection = false;
-  for (const line of text.split(/\r?\n/)) {
-    const m = HEADER.exec(line);
-    if (m) {
-      inSection = m[1].trim().replace(/\s+/g, ' ') === wanted;
+    const found = section.entries.filter((e) => e.key === s.key.toLowerCase());
+    if (!found.length) {
+      additions.push(`${s.key} = ${s.value}`);
       continue;
     }
-    const kv = /^\s*([\w-]+)\s*=\s*(.*)$/.exec(line);
-    if (inSection && kv && kv[1] === key) return kv[2].trim();
+    if (s.onlyIfMissing) continue;
+    // Ours replaces the first (with its continuation lines); later duplicates go, as configparser refuses them.
+    edits.push([found[0].start, found[0].end, [`${found[0].indent}${s.key} = ${s.value}`]]);
+    for (const dup of found.slice(1)) edits.push([dup.start, dup.end, []]);
   }
-  return undefined;
+  if (additions.length) {
+    // After the section's last non-blank line, so blank lines between sections stay put.
+    let at = section.end;
+    while (at > section.start + 1 && lines[at - 1].trim() === '') at--;
+    edits.push([at, at, additions]);
+  }
+  edits.sort((a, b) => b[0] - a[0] || b[1] - a[1]);
+  for (const [start, end, replacement] of edits) lines.splice(start, end - start, ...replacement);
+  return lines.join(eol) + eol;
+}
+
+/** Reads a key of a profile section as botocore would (for doctor and tests). */
+export function readProfileSetting(text: string, awsProfile: string, key: string): string | undefined {
+  const lines = text.split(/\r?\n/);
+  const section = parseSections(lines).filter((sec) => profileOfHeader(sec.header) === awsProfile).pop();
+  const entry = section?.entries.find((e) => e.key === key.toLowerCase());
+  return entry ? lines[entry.start].trim().replace(/^.*?\s*[=:]\s*/, '') : undefined;
 }
 
 export interface ConfigureResult {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { errorText, isNetworkError, LakekeyError } from './errors.js';
 import { boundedFetch } from './http.js';
 import { redact, registerSecret } from './redact.js';
-import type { LakefsToken } from './record.js';
+import { plausibleExpiry, type LakefsToken } from './record.js';
 
 /** The API root for a configured lakeFS endpoint (which may or may not end in /api/v1). */
 export function lakefsApi(endpoint: string): string {
@@ -45,6 +45,9 @@ export interface StsLoginRequest {
 
 export async function stsLogin(endpoint: string, req: StsLoginRequest, now = Date.now()): Promise<LakefsToken> {
   const url = `${lakefsApi(endpoint)}/sts/login`;
+  // The code and state (which carries the PKCE verifier) must never be echoed back in clear.
+  registerSecret(req.code);
+  registerSecret(req.state);
   let res: Response;
   try {
     res = await boundedFetch()(url, {
@@ -67,8 +70,12 @@ export async function stsLogin(endpoint: string, req: StsLoginRequest, now = Dat
     throw new LakefsError(endpoint, 'answered the login without a token', 'Check that the lakeFS endpoint points at the lakeFS server itself.');
   }
   registerSecret(body.token);
-  const exp = typeof body.token_expiration === 'number' && Number.isFinite(body.token_expiration) ? body.token_expiration * 1000 : jwtExpiry(body.token);
-  return { token: body.token, expiresAt: exp ?? now + req.ttlSeconds * 1000 };
+  const exp = typeof body.token_expiration === 'number' ? body.token_expiration * 1000 : jwtExpiry(body.token);
+  const expiresAt = exp ?? now + req.ttlSeconds * 1000;
+  if (!plausibleExpiry(expiresAt, now)) {
+    throw new LakefsError(endpoint, 'answered the login with an impossible token expiration', 'Check the lakeFS server\'s clock and version.');
+  }
+  return { token: body.token, expiresAt };
 }
 
 /** The subject of a lakeFS token, for display only (the token is not verified here). */

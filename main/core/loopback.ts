@@ -79,6 +79,10 @@ export async function startLoopback(port = 0): Promise<LoopbackReceiver> {
       res.setHeader('Allow', 'GET');
       return sendPage(res, { status: 405, title: 'Refused', message: 'Only GET is accepted here.' });
     }
+    // Origin-form only: an absolute or "//host" target must not choose the URL we redeem.
+    if (!/^\/(?!\/)/.test(req.url ?? '')) {
+      return sendPage(res, { status: 400, title: 'Refused', message: 'Malformed request target.' });
+    }
     const url = new URL(req.url ?? '/', origin);
     if (url.pathname === launchPath && authorizationUrl) {
       res.writeHead(302, { Location: authorizationUrl, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });

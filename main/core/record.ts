@@ -46,6 +46,11 @@ export function parseRecord(text: string): SecretRecord | undefined {
   }
 }
 
+/** An expiry (epoch ms) that can be stored and printed as YYYY-MM-DDTHH:MM:SSZ, and is not long past. */
+export function plausibleExpiry(ms: number, now = Date.now()): boolean {
+  return Number.isFinite(ms) && ms > now - 86_400_000 && ms < Date.UTC(10000, 0, 1);
+}
+
 /** Seconds left before `expiresAt`, negative once expired. */
 export function secondsLeft(expiresAt: number | undefined, now: number): number {
   return expiresAt === undefined ? -Infinity : Math.floor((expiresAt - now) / 1000);

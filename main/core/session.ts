@@ -265,6 +265,12 @@ async function refreshIdp(ctx: Context, name: string, profile: Profile, record: 
     throw loginRequired(name, 'your session at the identity provider has ended');
   }
   faultPoint('after-idp-grant');
+  if (tokens.claims && tokens.claims.sub !== idp.subject) {
+    // OIDC Core §12.2: a refreshed ID token must be for the same user. Keep the record as it was.
+    throw new LakekeyError('IDP_REFUSED', 'the identity provider refused the refresh: it answered with an ID token for a different user', {
+      hint: `Run \`lakekey login ${name}\` to sign in again as the right user.`,
+    });
+  }
   const next: IdpSession = { ...idp };
   if (tokens.refreshToken) next.refreshToken = tokens.refreshToken;
   if (tokens.idToken) {

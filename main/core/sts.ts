@@ -3,8 +3,9 @@
 // requires: a signed request is routed to AssumeRole. DurationSeconds is always sent, or
 // MinIO ties the credentials' expiry to the web identity token's.
 import { errorText, isNetworkError, LakekeyError } from './errors.js';
+import { httpTimeoutSeconds } from './http.js';
+import { plausibleExpiry, type S3Credentials } from './record.js';
 import { redact, registerSecret } from './redact.js';
-import type { S3Credentials } from './record.js';
 
 export interface StsRequest {
   endpoint: string;
@@ -24,12 +25,23 @@ export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS'): 
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { STSClient, AssumeRoleWithWebIdentityCommand } = await import('@aws-sdk/client-sts');
   const { proxyAgentsFor } = await import('./proxy.js');
+  const timeoutMs = httpTimeoutSeconds() * 1000;
   const sts = new STSClient({
     region: req.region,
     endpoint: req.endpoint,
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000, ...(await proxyAgentsFor(req.endpoint)) },
+    requestHandler: {
+      connectionTimeout: Math.min(5_000, timeoutMs),
+      // Without throwOnRequestTimeout the handler only logs a warning and waits forever.
+      requestTimeout: timeoutMs,
+      throwOnRequestTimeout: true,
+      socketTimeout: timeoutMs,
+      ...(await proxyAgentsFor(req.endpoint)),
+    },
   });
+  // A timer that holds the process open and bounds both attempts, whatever the handler does.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${Math.round((2 * timeoutMs) / 1000)} s`, 'TimeoutError')), 2 * timeoutMs);
   try {
     const out = await sts.send(
       new AssumeRoleWithWebIdentityCommand({
@@ -39,9 +51,10 @@ export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS'): 
         RoleSessionName: req.sessionName,
         DurationSeconds: req.durationSeconds,
       }),
+      { abortSignal: deadline.signal },
     );
     const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration || !plausibleExpiry(c.Expiration.getTime())) {
       throw new LakekeyError('STS_REFUSED', `${what} answered without complete credentials`, {
         hint: `Check the STS endpoint ${req.endpoint}.`,
       });
@@ -58,6 +71,7 @@ export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS'): 
   } catch (err) {
     throw stsError(err, req.endpoint, what);
   } finally {
+    clearTimeout(timer);
     sts.destroy();
   }
 }

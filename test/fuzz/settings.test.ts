@@ -1,0 +1,150 @@
+// Property-based fuzzing of the settings file (main/core/settings.ts): arbitrary JSON values,
+// mutated near-valid settings, and arbitrary bytes on disk. Property: parseSettings/readSettings
+// return settings that satisfy every documented rule, or throw a LakekeyError CONFIG (exit 2) —
+// never another error, never a half-valid profile. Valid results are stable under a round trip.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import fc from 'fast-check';
+import { LakekeyError } from '../../main/core/errors.js';
+import { parseSettings, PROFILE_NAME, readSettings, settingsPath, type Settings } from '../../main/core/settings.js';
+import { reportCount, runs } from '../helpers/security-world.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lakekey-fuzz-settings-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function isLoopbackHost(h: string): boolean {
+  return h === '127.0.0.1' || h === '[::1]' || h === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+function checkEndpoint(value: string, what: string): void {
+  const u = new URL(value);
+  assert.ok(u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname)), `${what}: https or loopback http, got ${value}`);
+  assert.equal(u.username + u.password, '', `${what}: no credentials`);
+  assert.equal(u.search + u.hash, '', `${what}: no query or fragment`);
+  assert.ok(!value.endsWith('/'), `${what}: no trailing slash`);
+}
+
+const int = (v: unknown, min: number, max: number, what: string) =>
+  assert.ok(typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max, `${what}: ${String(v)} in ${min}..${max}`);
+
+/** Every rule DESIGN §3/§4 and settings.ts promise about a parsed Settings value. */
+function checkValid(s: Settings): void {
+  assert.equal(s.version, 1);
+  assert.equal(Object.getPrototypeOf(s.profiles), Object.prototype, 'profiles is a plain object');
+  for (const [name, p] of Object.entries(s.profiles)) {
+    assert.match(name, PROFILE_NAME);
+    checkEndpoint(p.issuer, 'issuer');
+    assert.ok(typeof p.clientId === 'string' && p.clientId.trim() === p.clientId && p.clientId !== '');
+    assert.ok(Array.isArray(p.scopes) && p.scopes.includes('openid') && new Set(p.scopes).size === p.scopes.length);
+    for (const sc of p.scopes) assert.match(sc, /^[\x21\x23-\x5b\x5d-\x7e]+$/);
+    int(p.redirectPort, 0, 65535, 'redirectPort');
+    int(p.refreshBeforeSeconds, 60, 43200, 'refreshBeforeSeconds');
+    if (p.s3) {
+      assert.ok(typeof p.s3.region === 'string' && p.s3.region !== '');
+      int(p.s3.durationSeconds, 900, 43200, 's3.durationSeconds');
+      assert.ok(p.s3.tokenSource === 'idp' || p.s3.tokenSource === 'lakefs');
+      if (p.s3.stsEndpoint !== undefined) checkEndpoint(p.s3.stsEndpoint, 's3.stsEndpoint');
+      if (p.s3.roleArn !== undefined) assert.ok(typeof p.s3.roleArn === 'string' && p.s3.roleArn !== '');
+      if (p.s3.tokenSource === 'lakefs') assert.ok(p.lakefs, 'lakefs token source needs a lakeFS endpoint');
+    }
+    if (p.lakefs) {
+      checkEndpoint(p.lakefs.endpoint, 'lakefs.endpoint');
+      int(p.lakefs.ttlSeconds, 60, 43200, 'lakefs.ttlSeconds');
+      assert.equal(typeof p.lakefs.lakectlCache, 'boolean');
+    }
+  }
+}
+
+/** parse → either valid (and a fixed point of a JSON round trip) or CONFIG. */
+function outcome(run: () => Settings): 'valid' | 'config' {
+  let s: Settings;
+  try {
+    s = run();
+  } catch (err) {
+    assert.ok(err instanceof LakekeyError, `a LakekeyError, got ${String(err)}`);
+    assert.equal(err.code, 'CONFIG');
+    assert.equal(err.exitCode, 2);
+    return 'config';
+  }
+  checkValid(s);
+  assert.deepEqual(parseSettings(JSON.parse(JSON.stringify(s))), s, 'stable under a round trip');
+  return 'valid';
+}
+
+const anyValue = fc.oneof(
+  fc.constantFrom(null, true, false, 0, -1, 1.5, 65536, 900, 43200, 43201, 59, '', ' ', '60', '0x10', '1e3', 'NaN', [], {}, ['openid'], ['a b'], ['openid', 'openid']),
+  fc.constantFrom('https://idp.example.com', 'http://127.0.0.1:8080/', 'http://localhost', 'http://[::1]:1', 'http://127.1.2.3', 'http://evil.example',
+    'https://user:pw@idp.example', 'https://idp.example/?q=1', 'https://idp.example/#f', 'ftp://x', 'javascript:alert(1)', 'http://127.0.0.1.evil.example', 'http://localhost.evil.example', 'not a url'),
+  fc.jsonValue({ maxDepth: 2 }),
+);
+
+const profileArb = fc.record(
+  {
+    issuer: anyValue,
+    clientId: anyValue,
+    scopes: anyValue,
+    redirectPort: anyValue,
+    refreshBeforeSeconds: anyValue,
+    s3: fc.oneof(anyValue, fc.record({ stsEndpoint: anyValue, region: anyValue, roleArn: anyValue, durationSeconds: anyValue, tokenSource: fc.oneof(fc.constantFrom('idp', 'lakefs', 'IDP'), anyValue) }, { requiredKeys: [] })),
+    lakefs: fc.oneof(anyValue, fc.record({ endpoint: anyValue, ttlSeconds: anyValue, lakectlCache: anyValue }, { requiredKeys: [] })),
+  },
+  { requiredKeys: [] },
+);
+
+const nameArb = fc.oneof(
+  fc.constantFrom('work', 'a', 'A-1_b.c', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '-x', '.x', 'x'.repeat(64), 'x'.repeat(65), 'ä', 'a b', ''),
+  fc.string({ maxLength: 10 }),
+);
+
+const settingsArb = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ version: fc.oneof({ weight: 4, arbitrary: fc.constant(1) }, anyValue), profiles: fc.dictionary(nameArb, profileArb, { maxKeys: 3 }) }, { requiredKeys: [] }) },
+  { weight: 1, arbitrary: fc.jsonValue() },
+  { weight: 1, arbitrary: fc.anything() },
+);
+
+test('fuzz: parseSettings returns valid settings or a CONFIG error', () => {
+  let cases = 0;
+  const tally = { valid: 0, config: 0 };
+  fc.assert(
+    fc.property(settingsArb, (raw) => {
+      cases++;
+      tally[outcome(() => parseSettings(raw))]++;
+    }),
+    { numRuns: runs(500) },
+  );
+  // A JSON text with a "__proto__" profile key (JSON.parse makes it an own property).
+  for (const text of ['{"profiles":{"__proto__":{"issuer":"https://x","clientId":"c"}}}', '{"__proto__":{"version":2},"profiles":{}}', '{"profiles":{"constructor":{"issuer":"https://x","clientId":"c"}}}']) {
+    cases++;
+    tally[outcome(() => parseSettings(JSON.parse(text)))]++;
+  }
+  reportCount('settings-json', cases);
+  process.stdout.write(`fuzz: settings-json valid=${tally.valid} config=${tally.config}\n`);
+  assert.ok(tally.valid > 0 && tally.config > 0, 'both outcomes are reached');
+});
+
+test('fuzz: readSettings on arbitrary bytes returns valid settings or a CONFIG error', () => {
+  let cases = 0;
+  const tally = { valid: 0, config: 0 };
+  const file = settingsPath(dir);
+  const bytes = fc.oneof(
+    fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+    fc.string({ unit: 'binary', maxLength: 200 }).map((s) => Buffer.from(s, 'utf8')),
+    settingsArb.map((v) => Buffer.from(JSON.stringify(v) ?? 'undefined', 'utf8')),
+    settingsArb.map((v) => Buffer.from(`\uFEFF${JSON.stringify(v)}`, 'utf8')),
+    settingsArb.map((v) => Buffer.from(JSON.stringify(v) ?? '', 'utf16le')),
+    fc.tuple(settingsArb, fc.nat({ max: 100 })).map(([v, n]) => Buffer.from((JSON.stringify(v) ?? '').slice(0, n), 'utf8')),
+  );
+  fc.assert(
+    fc.property(bytes, (buf) => {
+      cases++;
+      writeFileSync(file, buf);
+      tally[outcome(() => readSettings(dir))]++;
+    }),
+    { numRuns: runs(500) },
+  );
+  reportCount('settings-bytes', cases);
+  process.stdout.write(`fuzz: settings-bytes valid=${tally.valid} config=${tally.config}\n`);
+});

@@ -1,0 +1,52 @@
+// A minimal LAKEKEY_BROWSER for the hand-written security IdP (which has no login page): GETs
+// the URL, follows redirects, and appends the final status and page text as one JSON line to
+// LAKEKEY_SECURITY_BROWSER_LOG when set. Run as `node security-browser.js <URL>`.
+import { appendFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+export interface FetchedPage {
+  status: number;
+  url: string;
+  text: string;
+}
+
+export async function followRedirects(start: string, maxHops = 10): Promise<FetchedPage> {
+  let url = start;
+  for (let hop = 0; hop < maxHops; hop++) {
+    const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(30_000) });
+    const location = res.headers.get('location');
+    if (res.status >= 300 && res.status < 400 && location) {
+      await res.arrayBuffer();
+      url = new URL(location, url).href;
+      continue;
+    }
+    return { status: res.status, url, text: await res.text() };
+  }
+  throw new Error(`too many redirects from ${start}`);
+}
+
+function isMain(): boolean {
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(process.argv[1] ?? '')).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  const url = process.argv[process.argv.length - 1];
+  followRedirects(url).then(
+    (page) => {
+      const log = process.env.LAKEKEY_SECURITY_BROWSER_LOG;
+      if (log) {
+        const u = new URL(page.url);
+        appendFileSync(log, JSON.stringify({ status: page.status, url: `${u.origin}${u.pathname}`, text: page.text.replace(/<[^>]+>/g, ' ') }) + '\n');
+      }
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`security browser: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
