@@ -152,7 +152,7 @@ export function createHandlers(deps: HandlerDeps): IpcHandlers {
       const profile = profileNamed(deps, name);
       if (!profile.s3) throw configError(`profile "${name}" has no S3 settings, so there is nothing to refresh`);
       if (deps.refresh) await deps.refresh(name);
-      else await getS3Credentials(deps.ctx, name, profile, { interactive: false });
+      else await getS3Credentials(deps.ctx, name, profile, { interactive: false, force: true });
       deps.changed?.();
       return viewOf(deps, name, profile);
     },

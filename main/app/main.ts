@@ -126,8 +126,9 @@ export async function start(electron: ElectronModule, deps: StartDeps): Promise<
       }
       return out;
     },
+    // The scheduler owns the timing (it fires a little before the refresh window, with jitter).
     refresh: async (name) => {
-      await getS3Credentials(ctx, name, getProfile(settings.read(), name), { interactive: false });
+      await getS3Credentials(ctx, name, getProfile(settings.read(), name), { interactive: false, force: true });
     },
     login: (name) => logins.run(name),
     presence,

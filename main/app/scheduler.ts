@@ -299,8 +299,15 @@ export class Scheduler {
     const e = this.entries.get(name);
     if (!e || e.running) return;
     e.running = true;
+    const before = e.input.s3ExpiresAt;
     try {
       await this.deps.refresh(name);
+      await this.reload();
+      if (e.input.s3ExpiresAt === before && before !== undefined && this.refreshTime(e, this.deps.clock.now())! <= this.deps.clock.now()) {
+        // "Success" without new credentials: the core served the cached ones (IdP or STS down).
+        // Back off like a failure, or the plan would fire again at once.
+        throw new RenewalError('NOT_RENEWED', 'the credentials could not be renewed yet (identity provider or STS unreachable)');
+      }
       e.failures = 0;
       delete e.lastError;
       delete e.retryAt;
@@ -323,7 +330,7 @@ export class Scheduler {
           });
         }
       }
-      if (userAsked) throw err;
+      if (userAsked && !(err instanceof RenewalError)) throw err;
     } finally {
       e.running = false;
       await this.update();
@@ -352,6 +359,15 @@ export class Scheduler {
     });
     this.plan(e);
     this.deps.changed?.();
+  }
+}
+
+class RenewalError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
   }
 }
 

@@ -15,6 +15,10 @@ export function compose(dir: string, env: NodeJS.ProcessEnv = process.env, vault
     now: () => Date.now(),
     notice: (text) => process.stderr.write(text + '\n'),
     terminal: controllingTerminal(),
+    askTray: async (profile, timeoutMs) => {
+      const { requestLoginViaTray } = await import('../core/login-broker.js');
+      return requestLoginViaTray(dir, profile, timeoutMs);
+    },
   };
 }
 

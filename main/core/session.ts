@@ -27,6 +27,8 @@ export interface Context {
    * credential_process helper's stderr): the controlling terminal. Absent when there is none.
    */
   terminal?: (text: string) => void;
+  /** Ask a running tray app to run an interactive login (the CLI's path to the tray). */
+  askTray?: (profile: string, timeoutMs: number) => Promise<'done' | 'no-tray'>;
 }
 
 export interface LoginOptions {
@@ -185,6 +187,8 @@ export interface S3Options {
   /** Whether a browser login may run when nothing else works. */
   interactive: boolean;
   loginTimeoutSeconds?: number;
+  /** Renew even if the current credentials are fresh ("Refresh now"). */
+  force?: boolean;
 }
 
 /**
@@ -193,32 +197,48 @@ export interface S3Options {
  */
 export async function getS3Credentials(ctx: Context, name: string, profile: Profile, opts: S3Options): Promise<S3Credentials> {
   const timeout = opts.loginTimeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
-  return withLock(ctx.dir, name, { waitMs: (timeout + 30) * 1000 }, async () => {
+  const lockWait = { waitMs: (timeout + 30) * 1000 };
+  const fresh = (s3: S3Credentials | undefined) => secondsLeft(s3?.expiresAt, ctx.now()) > profile.refreshBeforeSeconds;
+  const silent = await withLock(ctx.dir, name, lockWait, async (): Promise<S3Credentials | LakekeyError> => {
     const record = await ctx.vault.read(name);
-    if (secondsLeft(record.s3?.expiresAt, ctx.now()) > profile.refreshBeforeSeconds) return record.s3!;
-    let needLogin: LakekeyError;
+    if (!opts.force && fresh(record.s3)) return record.s3!;
     try {
       return await renewS3Silently(ctx, name, profile, record);
     } catch (err) {
       const e = asLakekeyError(err);
-      if (e.code !== 'LOGIN_REQUIRED') {
-        if (e.exitCode === 5 && stillValid(ctx, record.s3)) {
-          ctx.log.warn('s3.serve-cached', { profile: name, reason: e.code });
-          ctx.notice(`lakekey: could not renew credentials (${e.message}); using the current ones, valid for ${minutesLeft(ctx, record.s3!)} more min.`);
-          return record.s3!;
-        }
-        throw e;
+      if (e.code === 'LOGIN_REQUIRED') return e;
+      if (e.exitCode === 5 && stillValid(ctx, record.s3)) {
+        ctx.log.warn('s3.serve-cached', { profile: name, reason: e.code });
+        ctx.notice(`lakekey: could not renew credentials (${e.message}); using the current ones, valid for ${minutesLeft(ctx, record.s3!)} more min.`);
+        return record.s3!;
       }
-      needLogin = e;
+      throw e;
     }
-    const fresh = await interactiveLogin(ctx, name, profile, opts, timeout);
-    if (fresh?.s3) return fresh.s3;
+  });
+  if (!(silent instanceof LakekeyError)) return silent;
+  await askTray(ctx, name, opts);
+  return withLock(ctx.dir, name, lockWait, async () => {
+    // The tray, or another process, may have logged in while we were not holding the lock.
+    const record = await ctx.vault.read(name);
+    if (fresh(record.s3)) return record.s3!;
+    const loggedIn = await interactiveLogin(ctx, name, profile, opts, timeout);
+    if (loggedIn?.s3) return loggedIn.s3;
     if (stillValid(ctx, record.s3)) {
-      ctx.notice(`lakekey: ${needLogin.message}; the current credentials expire in ${minutesLeft(ctx, record.s3!)} min. ${needLogin.hint ?? ''}`.trim());
+      ctx.notice(`lakekey: ${silent.message}; the current credentials expire in ${minutesLeft(ctx, record.s3!)} min. ${silent.hint ?? ''}`.trim());
       return record.s3!;
     }
-    throw needLogin;
+    throw silent;
   });
+}
+
+/**
+ * When a login is needed and a person may be asked, let a running tray app run it (one login
+ * per profile, whoever asks). Called outside the profile lock: the tray's login takes it.
+ */
+async function askTray(ctx: Context, name: string, opts: S3Options): Promise<void> {
+  if (!opts.interactive || !ctx.askTray) return;
+  const answer = await ctx.askTray(name, (opts.loginTimeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000);
+  ctx.log.info('login.via-tray', { profile: name, answer });
 }
 
 /** The login a caller may run when silent renewal is impossible: browser first, else device code on a terminal. */
@@ -316,9 +336,13 @@ async function mintS3(ctx: Context, profile: Profile, record: SecretRecord): Pro
 export async function getLakefsToken(ctx: Context, name: string, profile: Profile, opts: S3Options): Promise<LakefsToken> {
   if (!profile.lakefs) throw new LakekeyError('CONFIG', `profile "${name}" has no lakeFS endpoint`, { hint: `Add one with \`lakekey profile add ${name} ... --lakefs-endpoint URL --force\`.` });
   const timeout = opts.loginTimeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
+  const usable = (t: LakefsToken | undefined) => secondsLeft(t?.expiresAt, ctx.now()) > MIN_TOKEN_SECONDS;
+  const current = await ctx.vault.read(name);
+  if (!opts.force && usable(current.lakefs)) return current.lakefs!;
+  await askTray(ctx, name, opts);
   return withLock(ctx.dir, name, { waitMs: (timeout + 30) * 1000 }, async () => {
     const record = await ctx.vault.read(name);
-    if (record.lakefs && secondsLeft(record.lakefs.expiresAt, ctx.now()) > MIN_TOKEN_SECONDS) return record.lakefs;
+    if (usable(record.lakefs) && (!opts.force || record.lakefs!.token !== current.lakefs?.token)) return record.lakefs!;
     if (opts.interactive && ctx.browser.available()) {
       const fresh = await loginLocked(ctx, name, profile, { timeoutSeconds: timeout });
       if (fresh.lakefs) return fresh.lakefs;
@@ -326,6 +350,7 @@ export async function getLakefsToken(ctx: Context, name: string, profile: Profil
     throw loginRequired(name, record.lakefs ? 'the lakeFS token has expired (lakeFS tokens are renewed only by a browser login)' : `profile "${name}" has no lakeFS token`);
   });
 }
+
 
 function stillValid(ctx: Context, s3: S3Credentials | undefined): boolean {
   return secondsLeft(s3?.expiresAt, ctx.now()) > 30;

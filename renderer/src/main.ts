@@ -1,0 +1,341 @@
+// The settings window: list, add, edit and remove profiles, check them against the IdP and STS,
+// show each profile's status with its actions, and the snippets to wire tools. Plain DOM: every
+// node is built with createElement and textContent (no innerHTML), and everything goes through
+// `window.lakekey`, the preload's typed API. This page never receives a secret.
+import type { CheckResult, DraftField, FieldError, IpcError, Outcome, ProfileDraft, ProfileView } from '../../main/ipc.js';
+import { checkDraft } from './validate.js';
+
+const api = window.lakekey;
+
+type Child = Node | string | null | undefined | false;
+
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | boolean | undefined> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    if (k === 'class') el.className = String(v);
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c);
+  return el;
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const list = $<HTMLUListElement>('profile-list');
+const detail = $<HTMLElement>('detail');
+const toast = $<HTMLDivElement>('toast');
+
+let profiles: ProfileView[] = [];
+let selected: string | undefined;
+
+async function call<T>(p: Promise<Outcome<T>>): Promise<T | undefined> {
+  const r = await p;
+  if (r.ok) return r.value;
+  showError(r.error);
+  return undefined;
+}
+
+function showError(e: IpcError): void {
+  say(`${e.message}${e.hint ? ` — ${e.hint}` : ''}`, true);
+}
+
+let toastTimer: number | undefined;
+function say(text: string, error = false): void {
+  toast.textContent = text;
+  toast.className = error ? 'toast visible error' : 'toast visible';
+  window.clearTimeout(toastTimer);
+  toastTimer = window.setTimeout(() => (toast.className = 'toast'), error ? 10000 : 4000);
+}
+
+const STATE_LABEL: Record<ProfileView['state'], string> = {
+  'signed-out': 'Not signed in',
+  ok: 'OK',
+  expiring: 'Renewing soon',
+  expired: 'Expired',
+  'needs-login': 'Log in again',
+  error: 'Problem',
+};
+
+function badge(state: ProfileView['state']): HTMLElement {
+  return h('span', { class: `badge state-${state}` }, STATE_LABEL[state]);
+}
+
+function timeLeft(seconds: number | undefined): string {
+  if (seconds === undefined) return 'none';
+  if (seconds <= 0) return 'expired';
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  if (!hours && !minutes) return 'under a minute left';
+  return `${hours ? `${hours} h ` : ''}${minutes} min left`;
+}
+
+// ---- list -----------------------------------------------------------------------------------
+
+async function reload(select?: string): Promise<void> {
+  const views = await call(api.listProfiles(null));
+  if (!views) return;
+  profiles = views;
+  if (select !== undefined) selected = select;
+  if (!profiles.some((p) => p.name === selected)) selected = profiles[0]?.name;
+  renderList();
+  if (selected) renderProfile(profiles.find((p) => p.name === selected)!);
+  else renderEmpty();
+}
+
+function renderList(): void {
+  list.replaceChildren(
+    ...profiles.map((p) => {
+      const button = h('button', { type: 'button', class: 'profile-item', 'aria-current': p.name === selected ? 'true' : undefined, 'data-profile': p.name }, h('span', { class: 'profile-name' }, p.name), badge(p.state));
+      button.addEventListener('click', () => {
+        selected = p.name;
+        renderList();
+        renderProfile(p);
+      });
+      return h('li', {}, button);
+    }),
+  );
+}
+
+function renderEmpty(): void {
+  detail.replaceChildren(
+    h('section', { class: 'empty' },
+      h('h2', {}, 'No profiles yet'),
+      h('p', {}, 'A profile connects lakekey to your identity provider and tells it where to get S3 and lakeFS credentials.'),
+      actionButton('Add your first profile', 'primary', () => void openForm()),
+    ),
+  );
+}
+
+function actionButton(label: string, cls: string, onClick: () => void | Promise<void>, disabled = false): HTMLButtonElement {
+  const b = h('button', { type: 'button', class: cls, disabled }, label);
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    b.setAttribute('aria-busy', 'true');
+    try {
+      await onClick();
+    } finally {
+      b.disabled = false;
+      b.removeAttribute('aria-busy');
+    }
+  });
+  return b;
+}
+
+// ---- one profile ----------------------------------------------------------------------------
+
+function renderProfile(p: ProfileView): void {
+  const rows: Array<[string, string]> = [['Status', p.summary], ['Provides', p.kinds], ['Identity provider', p.draft.issuer], ['Client id', p.draft.clientId]];
+  if (p.draft.s3Enabled) rows.push(['S3 credentials', p.signedIn ? timeLeft(p.s3?.secondsLeft) : '—']);
+  if (p.draft.lakefsEnabled) rows.push(['lakeFS token', p.signedIn ? timeLeft(p.lakefs?.secondsLeft) : '—']);
+  if (p.signedIn) rows.push(['Renews', p.canRefresh ? 'silently, before expiry' : 'needs a browser login']);
+  const snippetsBox = h('div', { class: 'snippets' });
+  detail.replaceChildren(
+    h('section', { class: 'profile', 'aria-labelledby': 'profile-title' },
+      h('div', { class: 'profile-head' }, h('h2', { id: 'profile-title' }, p.name), badge(p.state)),
+      h('dl', { class: 'facts' }, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+      h('div', { class: 'actions', role: 'group', 'aria-label': 'Session' },
+        actionButton(p.signedIn ? 'Log in again' : 'Log in', 'primary', () => session('login', p.name)),
+        actionButton('Refresh now', '', () => session('refresh', p.name), !(p.signedIn && p.canRefresh && p.draft.s3Enabled)),
+        actionButton('Log out', '', () => session('logout', p.name), !p.signedIn),
+        h('span', { class: 'spacer' }),
+        actionButton('Edit', '', () => void openForm(p)),
+        actionButton('Remove', 'danger', () => remove(p.name)),
+      ),
+      snippetsBox,
+    ),
+  );
+  void renderSnippets(p, snippetsBox);
+}
+
+async function session(op: 'login' | 'refresh' | 'logout', name: string): Promise<void> {
+  if (op === 'login') say(`Log in for "${name}" in the browser window that opens…`);
+  const view = await call(op === 'login' ? api.login({ name }) : op === 'refresh' ? api.refresh({ name }) : api.logout({ name }));
+  if (!view) return;
+  say(op === 'login' ? `Logged in as ${view.who ?? 'unknown user'}.` : op === 'refresh' ? 'Credentials are current.' : `Logged out of "${name}".`);
+  await reload(name);
+}
+
+async function remove(name: string): Promise<void> {
+  if (!window.confirm(`Remove profile "${name}" and forget its keychain item?`)) return;
+  if ((await call(api.removeProfile({ name }))) === undefined) return;
+  say(`Removed "${name}".`);
+  await reload();
+}
+
+async function renderSnippets(p: ProfileView, box: HTMLElement): Promise<void> {
+  const s = await call(api.snippets({ name: p.name }));
+  if (!s) return;
+  const block = (title: string, help: string, text: string, kind: 'awsConfig' | 'shell') =>
+    h('figure', { class: 'snippet' },
+      h('figcaption', {}, h('strong', {}, title), ' ', h('span', { class: 'help' }, help)),
+      h('pre', { tabindex: '0', 'data-snippet': kind }, text),
+      actionButton('Copy', 'small', async () => {
+        if ((await call(api.copySnippet({ name: p.name, kind }))) !== undefined) say('Copied to the clipboard.');
+      }),
+    );
+  const blocks = [block('Shell', 'exports the credentials into the current shell', s.shell, 'shell')];
+  if (p.draft.s3Enabled) blocks.unshift(block('~/.aws/config', 'for the AWS CLI, boto3, s3fs, DuckDB and Spark', s.awsConfig, 'awsConfig'));
+  box.replaceChildren(h('h3', {}, 'Use it'), ...blocks);
+}
+
+// ---- the form -------------------------------------------------------------------------------
+
+interface FieldSpec {
+  field: keyof ProfileDraft;
+  label: string;
+  help?: string;
+  type?: 'text' | 'url' | 'number';
+  placeholder?: string;
+}
+
+const IDP_FIELDS: FieldSpec[] = [
+  { field: 'issuer', label: 'Issuer URL', type: 'url', placeholder: 'https://login.example.com/realms/data', help: 'https, or http on 127.0.0.1 / localhost for local development' },
+  { field: 'clientId', label: 'Client id', placeholder: 'lakekey' },
+  { field: 'scopes', label: 'Scopes', help: 'separated by spaces; offline_access lets lakekey renew without a browser' },
+  { field: 'redirectPort', label: 'Redirect port', type: 'number', help: 'empty: any free port (RFC 8252)' },
+  { field: 'refreshBeforeSeconds', label: 'Renew before expiry (seconds)', type: 'number', help: '60 to 43200' },
+];
+const S3_FIELDS: FieldSpec[] = [
+  { field: 's3StsEndpoint', label: 'STS endpoint', type: 'url', placeholder: 'https://minio.example.com', help: 'empty for AWS STS in the region below' },
+  { field: 's3Region', label: 'Region' },
+  { field: 's3RoleArn', label: 'Role ARN', placeholder: 'arn:aws:iam::123456789012:role/data-engineer', help: 'required for AWS' },
+  { field: 's3DurationSeconds', label: 'Session length (seconds)', type: 'number', help: '900 to 43200' },
+];
+const LAKEFS_FIELDS: FieldSpec[] = [
+  { field: 'lakefsEndpoint', label: 'lakeFS URL', type: 'url', placeholder: 'https://lakefs.example.com' },
+  { field: 'lakefsTtlSeconds', label: 'Token lifetime (seconds)', type: 'number', help: '60 to 43200' },
+];
+
+async function openForm(existing?: ProfileView): Promise<void> {
+  const draft: ProfileDraft | undefined = existing ? { ...existing.draft } : await call(api.profileDefaults(null));
+  if (!draft) return;
+  const originalName = existing?.name;
+  const form = h('form', { class: 'profile-form', novalidate: true, 'aria-labelledby': 'form-title' });
+  const inputs = new Map<DraftField, HTMLInputElement | HTMLSelectElement>();
+  const errorNodes = new Map<DraftField | 'form', HTMLElement>();
+
+  const textField = (spec: FieldSpec | { field: 'name'; label: string; help?: string; type?: 'text'; placeholder?: string }, value: string) => {
+    const id = `f-${spec.field}`;
+    const input = h('input', { id, name: spec.field, type: spec.type === 'number' ? 'text' : 'text', inputmode: spec.type === 'number' ? 'numeric' : undefined, placeholder: spec.placeholder, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `${id}-help ${id}-error` });
+    input.value = value;
+    inputs.set(spec.field, input);
+    const error = h('p', { class: 'field-error', id: `${id}-error`, 'aria-live': 'polite' });
+    errorNodes.set(spec.field, error);
+    return h('div', { class: 'field' }, h('label', { for: id }, spec.label), input, spec.help ? h('p', { class: 'help', id: `${id}-help` }, spec.help) : null, error);
+  };
+  const toggle = (field: 's3Enabled' | 'lakefsEnabled', label: string, fields: HTMLElement) => {
+    const input = h('input', { type: 'checkbox', id: `f-${field}`, name: field });
+    input.checked = draft[field];
+    inputs.set(field, input);
+    const sync = () => (fields.hidden = !input.checked);
+    input.addEventListener('change', sync);
+    sync();
+    return h('label', { class: 'toggle', for: `f-${field}` }, input, ' ', label);
+  };
+
+  const s3Box = h('div', { class: 'grid' }, ...S3_FIELDS.map((f) => textField(f, String(draft[f.field]))));
+  const source = h('select', { id: 'f-s3TokenSource', name: 's3TokenSource', 'aria-describedby': 'f-s3TokenSource-error' },
+    h('option', { value: 'idp' }, 'ID token from the identity provider'),
+    h('option', { value: 'lakefs' }, 'lakeFS token (lakeFS S3 gateway)'),
+  );
+  source.value = draft.s3TokenSource;
+  inputs.set('s3TokenSource', source);
+  const sourceError = h('p', { class: 'field-error', id: 'f-s3TokenSource-error', 'aria-live': 'polite' });
+  errorNodes.set('s3TokenSource', sourceError);
+  s3Box.append(h('div', { class: 'field' }, h('label', { for: 'f-s3TokenSource' }, 'Web identity token'), source, sourceError));
+  const lakefsBox = h('div', { class: 'grid' }, ...LAKEFS_FIELDS.map((f) => textField(f, String(draft[f.field]))));
+  const formError = h('p', { class: 'form-error', role: 'alert' });
+  errorNodes.set('form', formError);
+  const results = h('div', { class: 'check-results', 'aria-live': 'polite' });
+
+  form.append(
+    h('h2', { id: 'form-title' }, existing ? `Edit profile "${existing.name}"` : 'Add a profile'),
+    h('fieldset', {}, h('legend', {}, 'Identity provider'), h('div', { class: 'grid' }, textField({ field: 'name', label: 'Profile name', placeholder: 'work', help: 'letters, digits, ".", "_" and "-"' }, existing?.name ?? ''), ...IDP_FIELDS.map((f) => textField(f, String(draft[f.field]))))),
+    h('fieldset', {}, h('legend', {}, toggle('s3Enabled', 'S3 credentials (AWS STS, MinIO)', s3Box)), s3Box),
+    h('fieldset', {}, h('legend', {}, toggle('lakefsEnabled', 'lakeFS', lakefsBox)), lakefsBox),
+    formError,
+    results,
+    h('div', { class: 'actions' },
+      actionButton('Check', '', () => check()),
+      h('span', { class: 'spacer' }),
+      actionButton('Cancel', '', () => void reload(originalName)),
+      h('button', { type: 'submit', class: 'primary' }, existing ? 'Save changes' : 'Add profile'),
+    ),
+  );
+
+  const read = (): { name: string; draft: ProfileDraft } => {
+    const value = (f: DraftField) => (inputs.get(f) as HTMLInputElement).value;
+    const checked = (f: DraftField) => (inputs.get(f) as HTMLInputElement).checked;
+    return {
+      name: value('name').trim(),
+      draft: {
+        issuer: value('issuer'), clientId: value('clientId'), scopes: value('scopes'), redirectPort: value('redirectPort'),
+        refreshBeforeSeconds: value('refreshBeforeSeconds'), s3Enabled: checked('s3Enabled'), s3StsEndpoint: value('s3StsEndpoint'),
+        s3Region: value('s3Region'), s3RoleArn: value('s3RoleArn'), s3DurationSeconds: value('s3DurationSeconds'),
+        s3TokenSource: value('s3TokenSource') === 'lakefs' ? 'lakefs' : 'idp', lakefsEnabled: checked('lakefsEnabled'),
+        lakefsEndpoint: value('lakefsEndpoint'), lakefsTtlSeconds: value('lakefsTtlSeconds'),
+      },
+    };
+  };
+  const showErrors = (errors: FieldError[]): boolean => {
+    for (const [field, node] of errorNodes) {
+      const e = errors.find((x) => x.field === field);
+      node.textContent = e?.message ?? '';
+      const input = field === 'form' ? undefined : inputs.get(field);
+      if (input) {
+        if (e) input.setAttribute('aria-invalid', 'true');
+        else input.removeAttribute('aria-invalid');
+      }
+    }
+    const first = errors.map((e) => (e.field === 'form' ? undefined : inputs.get(e.field))).find(Boolean);
+    first?.focus();
+    return errors.length === 0;
+  };
+  const request = () => {
+    const { name, draft: d } = read();
+    return { name, draft: d, ...(originalName ? { originalName } : {}) };
+  };
+
+  async function check(): Promise<void> {
+    const req = request();
+    if (!showErrors(checkDraft(req.name, req.draft))) return;
+    results.replaceChildren(h('p', { class: 'muted' }, 'Checking…'));
+    const r: CheckResult | undefined = await call(api.checkProfile(req));
+    if (!r) return results.replaceChildren();
+    if (r.errors) {
+      showErrors(r.errors);
+      return results.replaceChildren();
+    }
+    results.replaceChildren(
+      h('h3', {}, 'Check'),
+      h('ul', { class: 'probes' }, ...r.probes.map((p) => h('li', { class: p.ok ? 'probe ok' : 'probe fail' }, h('span', { class: 'probe-mark', 'aria-hidden': 'true' }, p.ok ? '✓' : '✗'), h('strong', {}, `${p.what}`), ' ', h('code', {}, p.url), h('span', { class: 'probe-detail' }, ` — ${p.ok ? '' : 'failed: '}${p.detail}`)))),
+    );
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const req = request();
+    if (!showErrors(checkDraft(req.name, req.draft))) return;
+    const r = await call(api.saveProfile(req));
+    if (!r) return;
+    if (!r.ok) {
+      showErrors(r.errors);
+      return;
+    }
+    say(existing ? `Saved "${req.name}".` : `Added "${req.name}". Next: Log in.`);
+    await reload(req.name);
+  });
+  for (const input of inputs.values()) {
+    // Clear a field's error as soon as it is edited.
+    input.addEventListener('input', () => {
+      const field = input.name as DraftField;
+      errorNodes.get(field)?.replaceChildren();
+      input.removeAttribute('aria-invalid');
+    });
+  }
+  detail.replaceChildren(form);
+  (inputs.get(existing ? 'issuer' : 'name') as HTMLInputElement).focus();
+}
+
+$<HTMLButtonElement>('add-profile').addEventListener('click', () => void openForm());
+void reload();

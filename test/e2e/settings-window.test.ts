@@ -1,0 +1,228 @@
+// The settings window in real Chromium, driven through the REAL main-side IPC handlers: the
+// built renderer (renderer/dist) is served from a loopback server with the app's headers, and
+// `window.lakekey` is the contract of main/ipc.ts forwarded by page.exposeBinding to the
+// handlers of main/app/handlers.ts (through the same `invoke` wrapper the app registers). Behind
+// them: the real test IdP, the real keychain (gnome-keyring), a real browser login.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import Conf from 'conf';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createHandlers, type HandlerDeps } from '../../main/app/handlers.js';
+import { invoke } from '../../main/app/ipc-main.js';
+import { rendererFile } from '../../main/app/renderer-files.js';
+import { settingsStore, type ConfLike } from '../../main/app/settings-store.js';
+import { singleFlight } from '../../main/app/single-flight.js';
+import { systemBrowser } from '../../main/core/browser.js';
+import { silentLogger } from '../../main/core/log.js';
+import { login, type Context } from '../../main/core/session.js';
+import { getProfile } from '../../main/core/settings.js';
+import { keytarStore, Vault } from '../../main/core/vault.js';
+import { API_CHANNELS, type Channel, type LakekeyApi } from '../../main/ipc.js';
+import { CHROMIUM_PATH } from '../helpers/browser.js';
+import { CLI, REPO } from '../helpers/cli.js';
+import { BROWSER_COMMAND } from '../helpers/world.js';
+import { startIdp, type Idp } from '../peers/idp.js';
+import { buildRendererAndPreload, RENDERER_DIST } from '../unit/app/vite-build.js';
+
+const ARTIFACTS = join(REPO, 'test-artifacts', 'settings-window');
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let idp: Idp;
+let server: Server;
+let origin: string;
+let browser: Browser;
+let page: Page;
+let dir: string;
+let vault: Vault;
+const clipboard: string[] = [];
+/** Every answer the page received: checked for secrets at the end. */
+const answers: string[] = [];
+const cspViolations: string[] = [];
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+before(async () => {
+  await buildRendererAndPreload();
+  mkdirSync(ARTIFACTS, { recursive: true });
+  idp = await startIdp();
+  dir = join(mkdtempSync(join(tmpdir(), 'lk-window-')), 'cfg');
+  vault = new Vault(keytarStore({ timeoutMs: 10_000 }));
+  const settings = settingsStore((d) => new Conf({ cwd: d, configName: 'config', projectName: 'lakekey', configFileMode: 0o600 }) as unknown as ConfLike, dir);
+  const ctx: Context = {
+    dir,
+    vault,
+    log: silentLogger,
+    browser: systemBrowser({ LAKEKEY_BROWSER: BROWSER_COMMAND }),
+    now: () => Date.now(),
+    notice: () => {},
+  };
+  const logins = singleFlight((name: string) => login(ctx, name, getProfile(settings.read(), name)).then(() => undefined));
+  const deps: HandlerDeps = {
+    settings,
+    ctx,
+    login: (name) => logins.run(name),
+    clipboard: { writeText: (t) => void clipboard.push(t) },
+    cliCommand: () => [process.execPath, CLI],
+    probeTimeoutMs: 2000,
+  };
+  const handlers = createHandlers(deps);
+
+  server = createServer((req, res) => {
+    void rendererFile(RENDERER_DIST, new URL(req.url ?? '/', 'http://x').pathname).then((a) => {
+      res.writeHead(a.status, a.headers);
+      res.end(a.body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
+  page = await context.newPage();
+  page.on('dialog', (d) => void d.accept());
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
+  });
+  // The test transport: the page's window.lakekey → this process's real handlers, sender checked.
+  await page.exposeBinding('__lakekeyInvoke', async (source, channel: Channel, request: unknown) => {
+    if (new URL(source.frame.url()).origin !== origin || source.frame.parentFrame() !== null) {
+      return { ok: false, error: { code: 'FORBIDDEN', message: 'refused' } };
+    }
+    const outcome = await invoke(handlers, channel, request);
+    answers.push(JSON.stringify(outcome));
+    return outcome;
+  });
+  // The same API the preload builds from API_CHANNELS.
+  await page.addInitScript((channels: Record<string, string>) => {
+    const w = window as unknown as { __lakekeyInvoke: (c: string, r: unknown) => Promise<unknown> };
+    const api = Object.freeze(Object.fromEntries(Object.entries(channels).map(([m, c]) => [m, (r: unknown) => w.__lakekeyInvoke(c, r ?? null)])));
+    Object.defineProperty(window, 'lakekey', { value: api });
+  }, API_CHANNELS as unknown as Record<string, string>);
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await idp?.stop();
+});
+
+test('first launch shows the empty state and serves the page with the strict CSP', async () => {
+  const response = await page.goto(`${origin}/index.html`);
+  assert.match(response?.headers()['content-security-policy'] ?? '', /default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'none'; img-src 'self' data:/);
+  await page.getByRole('heading', { name: 'No profiles yet' }).waitFor();
+  // The CSP really holds in Chromium: an injected inline script does not run.
+  const ran = await page.evaluate(() => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__inline = 1';
+    document.body.append(s);
+    return (window as unknown as { __inline?: number }).__inline === 1;
+  });
+  assert.equal(ran, false);
+  assert.equal(await page.evaluate(() => typeof (window as unknown as { require?: unknown }).require), 'undefined');
+  await shot('01-empty');
+});
+
+test('bad input shows field errors, from the window and from the core in main', async () => {
+  await page.getByRole('button', { name: 'Add your first profile' }).click();
+  await page.getByLabel('Profile name').fill('bad name!');
+  await page.getByLabel('Issuer URL').fill('http://idp.example.com');
+  await page.getByLabel('Client id').fill('');
+  await page.getByLabel('Renew before expiry (seconds)').fill('30');
+  await page.getByLabel('S3 credentials (AWS STS, MinIO)').check();
+  await page.getByLabel('Session length (seconds)').fill('100');
+  await page.getByRole('button', { name: 'Add profile', exact: true }).last().click();
+  const error = (id: string) => page.locator(`#f-${id}-error`).textContent();
+  assert.match((await error('name')) ?? '', /letters, digits/);
+  assert.match((await error('issuer')) ?? '', /must use https/i);
+  assert.match((await error('clientId')) ?? '', /Required/);
+  assert.match((await error('refreshBeforeSeconds')) ?? '', /60 to 43200/);
+  assert.match((await error('s3DurationSeconds')) ?? '', /900 to 43200/);
+  assert.match((await error('s3RoleArn')) ?? '', /role/);
+  assert.equal(await page.getByLabel('Issuer URL').getAttribute('aria-invalid'), 'true');
+  await shot('02-validation-errors');
+  // Main validates again with the core (the page's checks are only a first pass).
+  const viaMain = await page.evaluate(async () => {
+    const d = await (window as unknown as { lakekey: LakekeyApi }).lakekey.profileDefaults(null);
+    if (!d.ok) throw new Error('defaults');
+    return (window as unknown as { lakekey: LakekeyApi }).lakekey.saveProfile({ name: 'x', draft: { ...d.value, issuer: 'http://evil.example.com', clientId: 'c' } });
+  });
+  assert.deepEqual(viaMain.ok && !viaMain.value.ok && viaMain.value.errors.map((e: { field: string }) => e.field), ['issuer']);
+});
+
+test('Check runs OIDC discovery against the real IdP and probes STS', async () => {
+  await page.getByLabel('Profile name').fill('dev');
+  await page.getByLabel('Issuer URL').fill(idp.issuer);
+  await page.getByLabel('Client id').fill(idp.clientId);
+  await page.getByLabel('Renew before expiry (seconds)').fill('1200');
+  await page.getByLabel('STS endpoint').fill('http://127.0.0.1:9'); // nothing listens: unreachable
+  await page.getByLabel('Session length (seconds)').fill('3600');
+  await page.getByRole('button', { name: 'Check' }).click();
+  const ok = page.locator('.probe.ok');
+  await ok.waitFor();
+  assert.match((await ok.textContent()) ?? '', new RegExp(`identity provider.*discovery ok: issuer ${idp.issuer.replace(/[.:/]/g, '\\$&')}`));
+  const fail = page.locator('.probe.fail');
+  await fail.waitFor();
+  assert.match((await fail.textContent()) ?? '', /STS.*127\.0\.0\.1:9.*unreachable/);
+  await shot('03-check');
+});
+
+test('save, see the status, log in through the real IdP, copy snippets, log out', async () => {
+  // This profile is login-only (no STS behind it here): untick S3 and save.
+  await page.getByLabel('S3 credentials (AWS STS, MinIO)').uncheck();
+  await page.getByRole('button', { name: 'Add profile', exact: true }).last().click();
+  await page.getByRole('heading', { name: 'dev', exact: true }).waitFor();
+  assert.match((await page.locator('.facts').textContent()) ?? '', /Not signed in/);
+  assert.match((await page.locator('pre[data-snippet=shell]').textContent()) ?? '', /^eval "\$\(lakekey env dev\)"$/);
+  await shot('04-profile-signed-out');
+
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.locator('.facts', { hasText: 'Signed in as alice@example.com' }).waitFor({ timeout: 90_000 });
+  assert.equal(idp.counts.codeGrants, 1);
+  assert.match((await page.locator('.facts').textContent()) ?? '', /silently, before expiry/);
+  await shot('05-signed-in');
+
+  // The window never received a secret, though the keychain now holds them.
+  const record = await vault.read('dev');
+  assert.ok(record.idp?.refreshToken && record.idp.idToken);
+  for (const secret of [record.idp.refreshToken, record.idp.idToken]) {
+    assert.ok(!answers.some((a) => a.includes(secret)), 'a secret reached the renderer');
+  }
+
+  // A profile with S3 shows its ~/.aws/config snippet with the credential_process line.
+  await page.evaluate(async (issuer) => {
+    const d = await (window as unknown as { lakekey: LakekeyApi }).lakekey.profileDefaults(null);
+    if (!d.ok) throw new Error('defaults');
+    await (window as unknown as { lakekey: LakekeyApi }).lakekey.saveProfile({ name: 'minio', draft: { ...d.value, issuer, clientId: 'lakekey', s3Enabled: true, s3StsEndpoint: 'http://127.0.0.1:9000' } });
+  }, idp.issuer);
+  await page.reload();
+  await page.locator('button[data-profile=minio]').click();
+  await page.getByRole('heading', { name: 'minio', exact: true }).waitFor();
+  const aws = (await page.locator('pre[data-snippet=awsConfig]').textContent()) ?? '';
+  assert.match(aws, /^\[profile minio\]\ncredential_process = .*lakekey\.js"? credential-process minio\nregion = us-east-1\n$/);
+  await page.locator('figure', { hasText: '~/.aws/config' }).getByRole('button', { name: 'Copy' }).click();
+  await page.locator('#toast', { hasText: 'Copied' }).waitFor();
+  assert.equal(clipboard.at(-1), aws);
+  await shot('06-s3-profile-snippets');
+
+  await page.locator('button[data-profile=dev]').click();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.locator('.facts', { hasText: 'Not signed in' }).waitFor();
+  assert.equal((await vault.read('dev')).idp, undefined);
+
+  // Edit: the form opens with the saved values; Remove drops the profile and its keychain item.
+  await page.getByRole('button', { name: 'Edit' }).click();
+  assert.equal(await page.getByLabel('Issuer URL').inputValue(), idp.issuer);
+  await shot('07-edit');
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.locator('button[data-profile=minio]').click();
+  await page.getByRole('button', { name: 'Remove' }).click();
+  await page.locator('button[data-profile=minio]').waitFor({ state: 'detached' });
+  assert.deepEqual(cspViolations.filter((v) => !/__inline|inline script/i.test(v)), [], 'no CSP violations from the app itself');
+});

@@ -1,0 +1,52 @@
+// The preload API surface: exactly one method per channel of main/ipc.ts, each a single invoke on
+// its channel; and the shipped bundle (vite-built, sandbox-compatible) exposes only that.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { runInNewContext } from 'node:vm';
+import { API_CHANNELS, API_GLOBAL, channels } from '../../../main/ipc.js';
+import { buildApi } from '../../../main/preload/api.js';
+import { buildRendererAndPreload, PRELOAD_BUNDLE } from './vite-build.js';
+
+test('buildApi: one frozen method per channel, forwarding the request unchanged', async () => {
+  const calls: Array<[string, unknown]> = [];
+  const api = buildApi(async (channel, request) => {
+    calls.push([channel, request]);
+    return { ok: true, value: channel };
+  });
+  assert.deepEqual(Object.keys(api).sort(), Object.keys(API_CHANNELS).sort());
+  assert.ok(Object.isFrozen(api));
+  assert.equal(new Set(channels()).size, channels().length, 'no channel used twice');
+  for (const [method, channel] of Object.entries(API_CHANNELS)) {
+    const out = await (api as unknown as Record<string, (r: unknown) => Promise<unknown>>)[method]({ name: 'x' });
+    assert.deepEqual(out, { ok: true, value: channel });
+  }
+  assert.deepEqual(calls.map((c) => c[0]), Object.values(API_CHANNELS));
+  await api.listProfiles(null);
+  assert.deepEqual(calls.at(-1), ['profiles:list', null]);
+});
+
+test('the shipped preload bundle requires only electron and exposes only the typed API', async () => {
+  await buildRendererAndPreload();
+  const code = readFileSync(PRELOAD_BUNDLE, 'utf8');
+  const requires = [...code.matchAll(/require\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
+  assert.deepEqual([...new Set(requires)], ['electron'], 'a sandboxed preload can require nothing else');
+  const exposed: Array<[string, Record<string, unknown>]> = [];
+  const invoked: Array<[string, unknown]> = [];
+  const electron = {
+    contextBridge: { exposeInMainWorld: (key: string, value: Record<string, unknown>) => exposed.push([key, value]) },
+    ipcRenderer: { invoke: async (channel: string, request: unknown) => void invoked.push([channel, request]) },
+  };
+  const module = { exports: {} };
+  runInNewContext(code, { require: (name: string) => (name === 'electron' ? electron : assert.fail(`required ${name}`)), module, exports: module.exports });
+  assert.equal(exposed.length, 1);
+  assert.equal(exposed[0][0], API_GLOBAL);
+  const api = exposed[0][1];
+  assert.deepEqual(Object.keys(api).sort(), Object.keys(API_CHANNELS).sort());
+  for (const [method, fn] of Object.entries(api)) {
+    assert.equal(typeof fn, 'function');
+    await (fn as (r: unknown) => Promise<void>)({ name: 'work' });
+    assert.deepEqual(invoked.at(-1), [API_CHANNELS[method as keyof typeof API_CHANNELS], { name: 'work' }]);
+  }
+  assert.ok(!/ipcRenderer\.(on|send|sendSync)\b/.test(code), 'no raw listeners or sync IPC');
+});
