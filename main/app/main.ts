@@ -10,6 +10,7 @@ import { createLogger } from '../core/log.js';
 import { startLoginBroker, type LoginBroker } from '../core/login-broker.js';
 import { settingsDir } from '../core/paths.js';
 import { describe, getS3Credentials, login, logout, type Context } from '../core/session.js';
+import { proxyFromPacResult, setSystemProxyResolver } from '../core/proxy.js';
 import { getProfile } from '../core/settings.js';
 import { keytarStore, Vault } from '../core/vault.js';
 import type { ElectronModule } from './electron-types.js';
@@ -51,7 +52,7 @@ export interface TrayApp {
 
 /** Starts the tray. Resolves with undefined when another instance already runs (this one quits). */
 export async function start(electron: ElectronModule, deps: StartDeps): Promise<TrayApp | undefined> {
-  const { app, BrowserWindow, Tray, Menu, ipcMain, shell, clipboard, powerMonitor, Notification, nativeImage, protocol } = electron;
+  const { app, BrowserWindow, Tray, Menu, ipcMain, shell, clipboard, powerMonitor, Notification, nativeImage, protocol, session } = electron;
   const env = deps.env ?? process.env;
   const platform = deps.platform ?? process.platform;
 
@@ -64,6 +65,9 @@ export async function start(electron: ElectronModule, deps: StartDeps): Promise<
   app.on('web-contents-created', (_event, contents) => hardenContents(contents as unknown as GuardableContents));
   await app.whenReady();
   if (platform === 'darwin') app.dock?.hide();
+
+  // The tray follows the OS proxy settings (and PAC), unless proxy variables say otherwise.
+  setSystemProxyResolver(async (url) => proxyFromPacResult(await session.defaultSession.resolveProxy(url)));
 
   const dir = settingsDir(env);
   const settings = settingsStore(deps.openStore, dir);

@@ -28,12 +28,43 @@ export function bypassed(url: URL, noProxy: string): boolean {
   return false;
 }
 
+/**
+ * The tray asks the OS (Electron's session.resolveProxy: system settings, PAC) which proxy a URL
+ * needs; it applies only when no proxy variable is set, so a shell's explicit choice wins.
+ */
+type SystemProxyResolver = (url: string) => Promise<string | undefined>;
+let systemResolver: SystemProxyResolver | undefined;
+
+export function setSystemProxyResolver(resolver: SystemProxyResolver | undefined): void {
+  systemResolver = resolver;
+}
+
+/** Chromium's answer ("PROXY host:port; DIRECT", "HTTPS host:port", "DIRECT") as a proxy URL. */
+export function proxyFromPacResult(result: string): string | undefined {
+  for (const entry of result.split(';')) {
+    const [kind, hostPort] = entry.trim().split(/\s+/);
+    if (kind === 'DIRECT') return undefined;
+    if ((kind === 'PROXY' || kind === 'HTTP') && hostPort) return `http://${hostPort}`;
+    if (kind === 'HTTPS' && hostPort) return `https://${hostPort}`;
+    // SOCKS entries are skipped: neither Node's fetch nor the AWS SDK speaks SOCKS here.
+  }
+  return undefined;
+}
+
+const PROXY_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy'];
+
+async function resolveProxy(url: string | URL): Promise<string | undefined> {
+  const fromEnv = proxyFor(url);
+  if (fromEnv || !systemResolver || PROXY_VARS.some((v) => process.env[v])) return fromEnv;
+  return systemResolver(String(url));
+}
+
 type Fetch = typeof fetch;
 let undiciFetch: Promise<(proxy: string) => Fetch> | undefined;
 
 /** A fetch that goes through the proxy the environment names for `url`, or the global fetch. */
 export async function fetchFor(url: string | URL): Promise<Fetch> {
-  const proxy = proxyFor(url);
+  const proxy = await resolveProxy(url);
   if (!proxy) return fetch;
   undiciFetch ??= import('undici').then(({ fetch: f, ProxyAgent }) => {
     const agents = new Map<string, InstanceType<typeof ProxyAgent>>();
@@ -48,7 +79,7 @@ export async function fetchFor(url: string | URL): Promise<Fetch> {
 
 /** node:http agents for the AWS SDK when a proxy applies to `endpoint`. */
 export async function proxyAgentsFor(endpoint: string): Promise<{ httpAgent?: unknown; httpsAgent?: unknown } | undefined> {
-  const proxy = proxyFor(endpoint);
+  const proxy = await resolveProxy(endpoint);
   if (!proxy) return undefined;
   if (new URL(endpoint).protocol === 'https:') {
     const { HttpsProxyAgent } = await import('https-proxy-agent');

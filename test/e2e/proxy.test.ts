@@ -53,3 +53,25 @@ test('refresh and STS go through the proxy named by HTTP_PROXY, and not when NO_
   const deadProxy = await box.cli(['credential-process', box.name], { HTTP_PROXY: 'http://127.0.0.1:9', NO_PROXY: '' });
   assert.equal(deadProxy.code, 5, 'a proxy that is down is an unreachable IdP: ' + deadProxy.stderr);
 });
+
+test('the tray follows the OS proxy answer (PAC-style) when no proxy variable is set', async () => {
+  const { proxyFromPacResult, setSystemProxyResolver, fetchFor } = await import('../../main/core/proxy.js');
+  assert.equal(proxyFromPacResult('DIRECT'), undefined);
+  assert.equal(proxyFromPacResult('PROXY corp:3128; DIRECT'), 'http://corp:3128');
+  assert.equal(proxyFromPacResult('SOCKS5 s:1080; HTTPS secure:443'), 'https://secure:443');
+  const saved = { ...process.env };
+  for (const v of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy']) delete process.env[v];
+  setSystemProxyResolver(async () => proxyFromPacResult(`PROXY ${new URL(proxy.url).host}`));
+  try {
+    const seen = proxy.targets.length;
+    const res = await (await fetchFor(`${peers.idp.issuer}/.well-known/openid-configuration`))(`${peers.idp.issuer}/.well-known/openid-configuration`);
+    assert.equal(res.status, 200);
+    assert.equal(proxy.targets.length, seen + 1, 'went through the proxy the OS named');
+    process.env.NO_PROXY = '127.0.0.1';
+    await (await fetchFor(`${peers.idp.issuer}/.well-known/openid-configuration`))(`${peers.idp.issuer}/.well-known/openid-configuration`);
+    assert.equal(proxy.targets.length, seen + 1, 'an explicit NO_PROXY in the environment wins over the OS');
+  } finally {
+    setSystemProxyResolver(undefined);
+    process.env = saved;
+  }
+});

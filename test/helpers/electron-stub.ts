@@ -40,6 +40,8 @@ export interface ElectronStub {
   opened: string[];
   notifications: Array<{ title: string; body: string; emitter: EventEmitter }>;
   powerMonitor: EventEmitter & { idleState: 'active' | 'idle' | 'locked' | 'unknown' };
+  /** What session.resolveProxy answers (Chromium's PAC-style result). */
+  proxyAnswer: string;
   /** Fires web-contents-created for a new contents (as Electron does for every window). */
   createContents(): StubWebContents;
 }
@@ -48,6 +50,7 @@ export function electronStub(opts: { lockAvailable?: boolean; appPath?: string }
   const app = Object.assign(new EventEmitter(), { quitCalled: 0, lockAvailable: opts.lockAvailable ?? true, dockHidden: false });
   const stub: ElectronStub = {
     electron: undefined as unknown as ElectronModule,
+    proxyAnswer: 'DIRECT',
     app,
     windows: [],
     trays: [],
@@ -169,6 +172,10 @@ export function electronStub(opts: { lockAvailable?: boolean; appPath?: string }
     powerMonitor,
     Notification,
     nativeImage: { createFromPath: (path: string) => ({ path, setTemplateImage() {} }) },
+    session: {
+      // The OS proxy answer for every URL: no proxy (tests set proxyAnswer to simulate one).
+      defaultSession: { resolveProxy: async () => stub.proxyAnswer },
+    },
     protocol: {
       registerSchemesAsPrivileged: (schemes: unknown[]) => void stub.privilegedSchemes.push(...schemes),
       handle: (scheme: string, fn: (r: Request) => Promise<Response>) => void stub.protocolHandlers.set(scheme, fn),
