@@ -76,6 +76,26 @@ test('exec hands a long job a credential_process profile, so it gets fresh crede
   assert.equal(second, (await readRecord(box.name)).s3?.accessKeyId);
 });
 
+test('configure-aws: --dry-run shows a diff and writes nothing; the real edit keeps the user\'s profiles for the AWS CLI and boto3', async () => {
+  const userConfig = '# company defaults\n[default]\nregion = eu-west-1\noutput = json\n\n[profile other]\nregion = ap-south-1\n';
+  writeFileSync(box.awsConfig, userConfig);
+  const dry = await box.cli(['configure-aws', box.name, '--aws-profile', 'wired', '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /^\+\[profile wired\]$/m);
+  assert.match(dry.stdout, /^\+credential_process = ".+" ".+" credential-process /m);
+  assert.equal(readFileSync(box.awsConfig, 'utf8'), userConfig, 'dry run wrote nothing');
+  assert.equal((await box.cli(['configure-aws', box.name, '--aws-profile', 'wired'])).code, 0);
+  const again = await box.cli(['configure-aws', box.name, '--aws-profile', 'wired']);
+  assert.match(again.stderr, /nothing changed/);
+  assert.equal(readFileSync(`${box.awsConfig}.lakekey-backup`, 'utf8'), userConfig);
+  const region = await run('/usr/bin/aws', ['configure', 'get', 'region', '--profile', 'other'], { env: box.env });
+  assert.equal(region.stdout.trim(), 'ap-south-1');
+  const key = (await readRecord(box.name)).s3!.accessKeyId;
+  const py = await run('/usr/bin/python3', ['-c', 'import boto3; print(boto3.Session(profile_name="wired").get_credentials().access_key); print(boto3.Session(profile_name="default").region_name)'], { env: box.env });
+  assert.equal(py.code, 0, py.stderr);
+  assert.deepEqual(py.stdout.trim().split('\n'), [key, 'eu-west-1']);
+});
+
 describe('inspection and housekeeping', () => {
   test('status prints a readable table', async () => {
     const out = await box.cli(['status']);
