@@ -35,7 +35,11 @@ export function lockPath(dir: string, profile: string): string {
 
 export async function acquireLock(dir: string, profile: string, opts: LockOptions): Promise<Lock> {
   const file = lockPath(dir, profile);
-  mkdirSync(join(dir, 'locks'), { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(join(dir, 'locks'), { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw lockFolderError(join(dir, 'locks'), err);
+  }
   const staleMs = opts.staleMs ?? DEFAULT_STALE_MS;
   const deadline = Date.now() + opts.waitMs;
   for (let attempt = 0; ; attempt++) {
@@ -62,17 +66,22 @@ function tryCreate(file: string): Lock | undefined {
     fd = openSync(file, 'wx', 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-    throw new LakekeyError('CONFIG', `cannot create the lock file ${file}: ${(err as Error).message}`, {
-      hint: 'Check that the settings folder is writable and the disk is not full.',
-      cause: err,
-    });
+    throw lockFolderError(file, err);
   }
   try {
     const owner: Owner = { pid: process.pid, host: hostname(), since: Date.now() };
     writeSync(fd, JSON.stringify(owner));
-  } finally {
+  } catch (err) {
+    // A disk that fills up between create and write: leave no empty lock behind.
     closeSync(fd);
+    try {
+      unlinkSync(file);
+    } catch {
+      /* stale-lock recovery clears it */
+    }
+    throw lockFolderError(file, err);
   }
+  closeSync(fd);
   const heartbeat = setInterval(() => {
     try {
       const now = new Date();
@@ -96,6 +105,14 @@ function tryCreate(file: string): Lock | undefined {
       }
     },
   };
+}
+
+function lockFolderError(path: string, err: unknown): LakekeyError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'error';
+  return new LakekeyError('CONFIG', `cannot create the lock ${path} (${code})`, {
+    hint: 'Check that the settings folder (LAKEKEY_CONFIG_DIR) is a writable folder on a disk that is not full.',
+    cause: err,
+  });
 }
 
 function readOwner(file: string): Owner | undefined {

@@ -132,7 +132,14 @@ export function idpError(err: unknown, during: string): LakekeyError {
       cause: err,
     });
   }
-  const e = err as { error?: string; error_description?: string; code?: string };
+  const e = err as { error?: string; error_description?: string; code?: string; status?: number; cause?: unknown };
+  const status = typeof e.status === 'number' ? e.status : e.cause instanceof Response ? e.cause.status : undefined;
+  if (status !== undefined && status >= 500) {
+    return new LakekeyError('IDP_REFUSED', `the identity provider failed during ${during} (HTTP ${status})`, {
+      hint: 'This is a problem at the identity provider, not in your setup: your session is kept; retry in a few minutes.',
+      cause: err,
+    });
+  }
   const detail = e.error ? `${e.error}${e.error_description ? `: ${e.error_description}` : ''}` : errorText(err);
   return new LakekeyError('IDP_REFUSED', `the identity provider refused ${during}: ${redact(detail)}`, {
     hint: 'Check the profile\'s issuer and client id (`lakekey profile show NAME`), then log in again.',

@@ -84,9 +84,17 @@ function stsError(err: unknown, endpoint: string, what: string): LakekeyError {
       cause: err,
     });
   }
-  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode;
-  const detail = `${e.name ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? ''}`;
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number } };
+  const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+  if (status !== undefined && status >= 500) {
+    return new LakekeyError('STS_REFUSED', `${what} at ${endpoint} failed (HTTP ${status})`, {
+      hint: 'This is a problem at the STS service, not in your setup: your session is kept; retry in a few minutes.',
+      cause: err,
+    });
+  }
+  // The SDK's deserialization errors run to several lines; the first says what happened.
+  const firstLine = (e.message ?? '').split('\n')[0];
+  const detail = `${e.name ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${firstLine}`;
   return new LakekeyError('STS_REFUSED', `${what} at ${endpoint} refused the request: ${redact(detail)}`, {
     hint: 'Check the profile\'s role ARN and that the role trusts your identity provider; `lakekey doctor NAME` checks the wiring.',
     cause: err,

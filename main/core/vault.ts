@@ -21,12 +21,15 @@ export interface SecretStore {
   delete(account: string): Promise<boolean>;
   /** Largest secret (in UTF-8 bytes) one item can hold; Infinity where there is no limit. */
   readonly maxItemBytes: number;
+  /** Accounts that start with `prefix` (to sweep chunks a crash left behind); optional. */
+  list?(prefix: string): Promise<string[]>;
 }
 
 /** Windows' CRED_MAX_CREDENTIAL_BLOB_SIZE. */
 export const WINDOWS_MAX_ITEM_BYTES = 2560;
 
 interface KeytarModule {
+  findCredentials(service: string): Promise<Array<{ account: string }>>;
   getPassword(service: string, account: string): Promise<string | null>;
   setPassword(service: string, account: string, password: string): Promise<void>;
   deletePassword(service: string, account: string): Promise<boolean>;
@@ -90,6 +93,9 @@ export function keytarStore(opts: { timeoutMs?: number; maxItemBytes?: number } 
       return value;
     },
     set: (account, secret) => call('write', (k) => k.setPassword(KEYCHAIN_SERVICE, account, secret)),
+    // Only used right after a successful write, i.e. on an unlocked keychain (libsecret's search
+    // crashes keytar on a locked one).
+    list: async (prefix) => (await call('list', (k) => k.findCredentials(KEYCHAIN_SERVICE))).map((c) => c.account).filter((a) => a.startsWith(prefix)),
     delete: (account) => call('delete', (k) => k.deletePassword(KEYCHAIN_SERVICE, account)),
   };
 }
@@ -184,6 +190,13 @@ export class Vault {
       }
       const manifest: Manifest = { lakekeyChunks: parts.length, gen, sha256: sha256(text) };
       await this.store.set(profile, JSON.stringify(manifest));
+      if (this.store.list) {
+        // Chunks of any other generation are garbage: the previous record's, or a crashed write's.
+        for (const account of await this.store.list(`${profile}#`)) {
+          if (!account.startsWith(`${profile}#${gen}.`)) await this.store.delete(account);
+        }
+        return;
+      }
     }
     if (oldGen) await this.deleteChunks(profile, oldGen);
   }

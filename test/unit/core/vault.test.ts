@@ -56,3 +56,16 @@ test('readers racing a writer always see one whole record', async () => {
   assert.ok(seen.size >= 1);
   await vault.remove(name);
 });
+
+test('a split write sweeps chunk items a crashed write left behind', async () => {
+  const store = keytarStore({ maxItemBytes: WINDOWS_MAX_ITEM_BYTES });
+  const vault = new Vault(store);
+  const name = `sweep-${process.pid}`;
+  await vault.write(name, bigRecord('one'));
+  await store.set(`${name}#deadbeef.0`, 'fragment of a write that died');
+  await vault.write(name, bigRecord('two'));
+  assert.equal(await store.get(`${name}#deadbeef.0`), null);
+  assert.equal((await store.list!(`${name}#`)).length, JSON.parse((await store.get(name))!).lakekeyChunks);
+  assert.equal((await vault.read(name)).s3?.accessKeyId, 'AKtwo');
+  await vault.remove(name);
+});
