@@ -1,13 +1,13 @@
 // End to end against real peers: oidc-provider, Debian chromium, gnome-keyring, MinIO STS,
 // AWS CLI v2, boto3 and the AWS JS SDK — all through `lakekey credential-process`.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { fromIni } from '@aws-sdk/credential-providers';
-import { allOutput, run } from '../helpers/cli.js';
+import { allOutput, run, walkFiles } from '../helpers/cli.js';
 import { ageS3, parseCredentials, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
 
 const AWS = '/usr/bin/aws';
@@ -91,7 +91,7 @@ describe('end to end: login, configure-aws, and real AWS clients through credent
     const record = await readRecord(box.name);
     const secrets = [record.idp!.refreshToken!, record.idp!.idToken!, record.s3!.accessKeyId, record.s3!.secretAccessKey, record.s3!.sessionToken, ...peers.idp.seenSecrets];
     assert.ok(peers.idp.seenSecrets.length >= 2, 'authorization codes and verifiers are part of the scan');
-    const files = [...walk(box.dir), ...walk(join(box.awsConfig, '..')), ...walk(homedir())];
+    const files = [...walkFiles(box.dir), ...walkFiles(join(box.awsConfig, '..')), ...walkFiles(homedir())];
     assert.ok(files.some((f) => f.endsWith('lakekey.log')), 'the log file exists and is scanned');
     for (const file of files) {
       const content = readFileSync(file, 'latin1');
@@ -275,18 +275,4 @@ describe('failure modes', () => {
     assert.equal(peers.idp.counts.codeGrants - before.codeGrants, 1);
   });
 });
-
-function walk(dir: string): string[] {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  return entries.flatMap((e) => {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) return walk(p);
-    return e.isFile() && statSync(p).size < 5_000_000 ? [p] : [];
-  });
-}
 

@@ -1,5 +1,7 @@
-// Runs the real compiled `lakekey` CLI as a child process and captures everything it prints.
+// Runs the real compiled `lakekey` CLI (or any command) as a child process and captures
+// everything it prints.
 import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const REPO = process.env.LAKEKEY_REPO ?? join(import.meta.dirname, '..', '..', '..');
@@ -12,13 +14,24 @@ export interface CliResult {
   ms: number;
 }
 
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /** Written to the child's stdin, which is then closed; without it stdin is empty. */
+  input?: string;
+}
+
 /** Every stderr the suite has seen, for the secret scan. */
 export const allOutput: string[] = [];
 
-export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult> {
+  return run(process.execPath, [CLI, ...args], opts);
+}
+
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<CliResult> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -30,25 +43,27 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutM
       allOutput.push(stderr);
       resolve({ code, stdout, stderr, ms: Date.now() - t0 });
     });
+    child.stdin.on('error', () => {}); // a child that exits without reading stdin
     child.stdin.end(opts.input ?? '');
   });
 }
 
-/** Runs a process (not the CLI) the same way. */
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      allOutput.push(stderr);
-      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
-    });
+/** Every regular file under `dir` (below 64 MiB), skipping any path `skip` says to: for leak scans. */
+export function walkFiles(dir: string, skip: (path: string) => boolean = () => false): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => {
+    const p = join(dir, e.name);
+    if (skip(p)) return [];
+    if (e.isDirectory()) return walkFiles(p, skip);
+    try {
+      return e.isFile() && statSync(p).size < 64 * 1024 * 1024 ? [p] : [];
+    } catch {
+      return [];
+    }
   });
 }

@@ -9,10 +9,8 @@
 // this process, so the injector hooks their servers' `request` event instead: the client sees
 // exactly what a slow, failing or garbling server (or a gateway in front of it) would send.
 import { subscribe } from 'node:diagnostics_channel';
-import { readdirSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
 import { lockPath } from '../../main/core/lock.js';
 import type { Peers, Sandbox } from './world.js';
 import { sandbox } from './world.js';
@@ -217,24 +215,6 @@ export function observeAuthorizeRequests(): AuthorizeSeen[] {
 
 // ---- files ----------------------------------------------------------------------------------
 
-/** Every regular file under `dir` (below 64 MiB), skipping any path `skip` says to. */
-export function walkFiles(dir: string, skip: (path: string) => boolean = () => false): string[] {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  return entries.flatMap((e) => {
-    const p = join(dir, e.name);
-    if (skip(p)) return [];
-    if (e.isDirectory()) return walkFiles(p, skip);
-    try {
-      return e.isFile() && statSync(p).size < 64 * 1024 * 1024 ? [p] : [];
-    } catch {
-      return [];
-    }
-  });
-}
+export { walkFiles } from './cli.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

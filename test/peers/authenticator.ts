@@ -1,7 +1,7 @@
 // Test peer: a lakeFS remote authenticator (lakeFS's authentication.yml) that redeems STS-login authorization codes
 // at the real test IdP with PKCE, checks the ID token (JWKS signature, iss, aud, exp) and returns its claims.
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from '../helpers/loopback-server.js';
 import * as oidc from 'openid-client';
 import { lakefsContract } from './openapi.js';
 
@@ -188,7 +188,6 @@ export async function startAuthenticator(opts: AuthenticatorOptions): Promise<Au
     }
   }
 
-  const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       violations.push(`authenticator crashed: ${err instanceof Error ? err.message : String(err)}`);
@@ -196,15 +195,8 @@ export async function startAuthenticator(opts: AuthenticatorOptions): Promise<Au
       res.end(JSON.stringify({ message: 'internal error' }));
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
+  const { port } = listening;
 
   return {
     url: `http://127.0.0.1:${port}/api/v1`,
@@ -216,11 +208,6 @@ export async function startAuthenticator(opts: AuthenticatorOptions): Promise<Au
     setMode(next: AuthenticatorMode) {
       mode = next;
     },
-    stop() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
+    stop: () => listening.close(),
   };
 }

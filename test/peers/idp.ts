@@ -1,7 +1,7 @@
 // Test peer: a real OpenID Provider (oidc-provider 9) served in-process on 127.0.0.1 with its own login/consent pages.
 import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
+import { listenOnLoopback } from '../helpers/loopback-server.js';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 
 /** A user the IdP knows. `login` is what goes in the login form; `sub` becomes the subject. */
 export interface IdpUser {
@@ -142,20 +142,8 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
 
   // Bind first: the issuer must carry the real port.
   const server = http.createServer();
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    if (down) {
-      socket.destroy();
-      return;
-    }
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
+  const { port } = listening;
   const issuer = `http://127.0.0.1:${port}`;
 
   const findUser = (id: string): IdpUser | undefined => users.find((u) => u.sub === id || u.login === id);
@@ -300,13 +288,8 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
     seenSecrets,
     setDown(value: boolean) {
       down = value;
-      if (value) for (const socket of sockets) socket.destroy();
+      listening.setDown(value);
     },
-    stop() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
+    stop: () => listening.close(),
   };
 }

@@ -4,9 +4,9 @@
 // calls to the remote authenticator against authentication.yml); any mismatch is recorded in `violations` and answered
 // loudly (400 for a request, 500 for a response), so tests assert that the list stays empty.
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { listenOnLoopback } from '../helpers/loopback-server.js';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { lakefsContract } from './openapi.js';
@@ -495,7 +495,6 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
 
   // ---- server ---------------------------------------------------------------------------------------------------
 
-  const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const work = url.pathname === '/api/v1' || url.pathname.startsWith('/api/v1/')
@@ -512,15 +511,8 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
       res.end(JSON.stringify({ message: 'internal error' }));
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
+  const { port } = listening;
   const endpoint = `http://127.0.0.1:${port}`;
 
   return {
@@ -540,11 +532,6 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
       const checked = verify(token);
       return checked.ok ? checked.sub : undefined;
     },
-    stop() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
+    stop: () => listening.close(),
   };
 }

@@ -1,6 +1,6 @@
 // Test peer: a transparent HTTP reverse proxy that records each request (and its STS Action) and can play dead.
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from '../helpers/loopback-server.js';
 
 export interface ProxiedRequest {
   method: string;
@@ -29,7 +29,6 @@ export interface CountingProxy {
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const upstream = new URL(target);
   const requests: ProxiedRequest[] = [];
-  const sockets = new Set<Socket>();
   let down = false;
 
   const server = http.createServer((req, res) => {
@@ -73,19 +72,8 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       forward.end(body);
     });
   });
-  server.on('connection', (socket) => {
-    if (down) {
-      socket.destroy();
-      return;
-    }
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
+  const { port } = listening;
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -93,13 +81,8 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     count: (pred) => (pred ? requests.filter(pred).length : requests.length),
     setDown(value: boolean) {
       down = value;
-      if (value) for (const socket of sockets) socket.destroy();
+      listening.setDown(value);
     },
-    stop() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
+    stop: () => listening.close(),
   };
 }
