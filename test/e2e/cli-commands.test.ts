@@ -106,11 +106,11 @@ describe('inspection and housekeeping', () => {
 
   test('doctor passes every check once the AWS config is wired, and names the fix when not', async () => {
     const before = await box.cli(['doctor', box.name]);
-    assert.equal(before.code, 2, before.stdout);
+    assert.equal(before.code, 2, `${before.stdout}\n${before.stderr}`);
     assert.match(before.stdout, /FAIL {2}.*AWS config.*\n\s+fix: Run `lakekey configure-aws/);
     await box.cli(['configure-aws', box.name]);
     const out = await box.cli(['doctor', box.name]);
-    assert.equal(out.code, 0, out.stdout);
+    assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`);
     for (const check of ['settings', 'keychain', 'identity provider', 'clock', 'STS', 'AWS config', 'session']) assert.match(out.stdout, new RegExp(`^ok .*${check}`, 'm'));
     assert.match(out.stdout, /JWKS ok \(2 keys\); device login available/);
     // Static keys for the same profile in the credentials file shadow credential_process.
