@@ -3,8 +3,6 @@
 // lakeFS user ids are the IdP's `sub` claim: alice@example.com signs in and is lakeFS user `alice`.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { AssumeRoleWithWebIdentityCommand, STSClient, type AssumeRoleWithWebIdentityCommandInput } from '@aws-sdk/client-sts';
@@ -13,6 +11,7 @@ import { driveLogin } from '../helpers/browser.js';
 import { startAuthenticator, type Authenticator } from '../peers/authenticator.js';
 import { startIdp, type Idp } from '../peers/idp.js';
 import { lakefsPython, startLakefs, type Lakefs } from '../peers/lakefs.js';
+import { startCallbackServer } from '../helpers/callback-catcher.js';
 
 // Keep the AWS SDK away from this machine's ~/.aws and from instance metadata.
 process.env.AWS_CONFIG_FILE = '/nonexistent/lakekey-test-aws-config';
@@ -48,28 +47,6 @@ after(async () => {
 function assertNoViolations(): void {
   assert.deepEqual(lakefs.violations, [], 'lakeFS contract violations');
   assert.deepEqual(authenticator.violations, [], 'authenticator contract violations');
-}
-
-/** A loopback redirect target that captures the first /callback request. */
-async function startCallbackServer(t: TestContext): Promise<{ redirectUri: string; received: Promise<URL> }> {
-  let deliver!: (url: URL) => void;
-  const received = new Promise<URL>((resolve) => (deliver = resolve));
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    if (url.pathname !== '/callback') {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><title>signed in</title><p>lakeFS peers test: signed in, you can close this tab.</p>');
-    deliver(url);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  t.after(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { redirectUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`, received };
 }
 
 interface LakefsCode {

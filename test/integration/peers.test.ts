@@ -1,7 +1,5 @@
 // Integration: the real test peers (IdP, chromium, MinIO, counting proxy) work together without lakekey in between.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -10,6 +8,7 @@ import { driveLogin } from '../helpers/browser.js';
 import { startIdp, type Idp } from '../peers/idp.js';
 import { createBucket, startMinio } from '../peers/minio.js';
 import { startCountingProxy } from '../peers/sts-counter.js';
+import { startCallbackServer } from '../helpers/callback-catcher.js';
 
 // Keep the AWS SDK away from this machine's ~/.aws and from instance metadata.
 process.env.AWS_CONFIG_FILE = '/nonexistent/lakekey-test-aws-config';
@@ -18,28 +17,6 @@ process.env.AWS_EC2_METADATA_DISABLED = 'true';
 // On Node 20 the SDK otherwise prints a NodeVersionSupportWarning (it wants Node >= 22 from 2027).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete process.env[name];
-
-/** A loopback redirect target that captures the first /callback request. */
-async function startCallbackServer(t: TestContext): Promise<{ redirectUri: string; received: Promise<URL> }> {
-  let deliver!: (url: URL) => void;
-  const received = new Promise<URL>((resolve) => (deliver = resolve));
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    if (url.pathname !== '/callback') {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><title>signed in</title><p>peers test: signed in, you can close this tab.</p>');
-    deliver(url);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  t.after(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { redirectUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`, received };
-}
 
 /** Authorization code + PKCE (S256) through headless chromium; returns the token response and timing. */
 async function browserLogin(t: TestContext, idp: Idp) {
