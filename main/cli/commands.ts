@@ -352,11 +352,8 @@ async function tokenCommand(args: string[]): Promise<number> {
   const { dir, ctx } = context();
   const name = positionals[0];
   const profile = getProfile(readSettings(dir), name);
-  const record = await ctx.vault.read(name);
-  const token =
-    record.lakefs && secondsLeft(record.lakefs.expiresAt, ctx.now()) > MIN_TOKEN_SECONDS
-      ? record.lakefs
-      : await getLakefsToken(ctx, name, profile, { interactive: true });
+  // getLakefsToken answers a usable stored token from one keychain read, without the lock.
+  const token = await getLakefsToken(ctx, name, profile, { interactive: true });
   const left = secondsLeft(token.expiresAt, ctx.now());
   if (left < profile.refreshBeforeSeconds) process.stderr.write(`lakekey: this lakeFS token expires in ${Math.floor(left / 60)} min; \`lakekey login ${name}\` renews it.\n`);
   print(token.token);

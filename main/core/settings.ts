@@ -3,7 +3,7 @@
 // stay light) and validates every field; settings-write.ts writes it through `conf`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configError, LakekeyError } from './errors.js';
+import { configError } from './errors.js';
 import { SETTINGS_FILE } from './paths.js';
 
 export const SETTINGS_VERSION = 1;
@@ -189,8 +189,4 @@ function integer(value: unknown, min: number, max: number, what: string): number
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-export function isConfigError(err: unknown): boolean {
-  return err instanceof LakekeyError && err.code === 'CONFIG';
 }

@@ -6,7 +6,6 @@
 // manifest that names that generation (the head write is the commit), then the previous
 // generation's chunks are deleted. A reader therefore sees either the old or the new record,
 // never a mix, and a crash at any step leaves at worst unreferenced chunks behind.
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { LakekeyError, errorText } from './errors.js';
 import { faultPoint } from './fault.js';
@@ -107,9 +106,13 @@ export function secretServiceLocked(): Promise<boolean> {
     '/org/freedesktop/secrets/aliases/default', 'org.freedesktop.DBus.Properties.Get',
     'string:org.freedesktop.Secret.Collection', 'string:Locked',
   ];
-  return new Promise((resolve) => {
-    execFile('dbus-send', args, { timeout: 1500 }, (err, stdout) => resolve(!err && /boolean true/.test(stdout)));
-  });
+  // Loaded here, not at the top: the credential-process hot path never needs it.
+  return import('node:child_process').then(
+    ({ execFile }) =>
+      new Promise<boolean>((resolve) => {
+        execFile('dbus-send', args, { timeout: 1500 }, (err, stdout) => resolve(!err && /boolean true/.test(stdout)));
+      }),
+  );
 }
 
 function defaultKeychainTimeout(): number {

@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { LakekeyError } from '../../main/core/errors.js';
 import { lakefsState, stsLogin } from '../../main/core/lakefs.js';
 import { registerSecret } from '../../main/core/redact.js';
+import { listenOnLoopback, type Listening } from '../helpers/loopback-server.js';
 import { reportCount, runs } from '../helpers/security-world.js';
 
 type Behaviour = 'answer' | 'destroy' | 'short-body' | 'silent';
@@ -26,7 +26,7 @@ interface Reply {
 let reply: Reply = { behaviour: 'answer', status: 200, contentType: 'application/json', body: '{}' };
 let lastBody: unknown;
 let lastPath = '';
-const sockets = new Set<Socket>();
+let listening: Listening;
 let server: http.Server;
 let endpoint: string;
 
@@ -57,17 +57,12 @@ before(async () => {
       }
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  listening = await listenOnLoopback(server);
+  endpoint = `http://127.0.0.1:${listening.port}`;
 });
 after(async () => {
   delete process.env.LAKEKEY_HTTP_TIMEOUT_SECONDS;
-  for (const s of sockets) s.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await listening.close();
 });
 
 function jwt(claims: Record<string, unknown>): string {
@@ -280,5 +275,5 @@ test('a lakeFS server that accepts the connection and never answers gives LAKEFS
   assert.ok(out.err instanceof LakekeyError, String(out.err));
   assert.equal(out.err.code, 'LAKEFS_UNREACHABLE');
   assert.ok(out.ms < 8_000, `bounded by LAKEKEY_HTTP_TIMEOUT_SECONDS=2, took ${out.ms} ms`);
-  for (const s of sockets) s.destroy();
+  listening.dropConnections();
 });

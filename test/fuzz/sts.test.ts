@@ -5,11 +5,11 @@
 // LakekeyError STS_REFUSED / STS_UNREACHABLE — never another error type, never a hang.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { LakekeyError } from '../../main/core/errors.js';
 import { assumeRoleWithWebIdentity } from '../../main/core/sts.js';
+import { listenOnLoopback, type Listening } from '../helpers/loopback-server.js';
 import { reportCount, runs } from '../helpers/security-world.js';
 
 type Behaviour = 'answer' | 'destroy' | 'short-body' | 'silent';
@@ -23,7 +23,7 @@ interface Reply {
 let reply: Reply = { behaviour: 'answer', status: 200, contentType: 'text/xml', body: '' };
 let requests = 0;
 let lastForm: URLSearchParams | undefined;
-const sockets = new Set<Socket>();
+let listening: Listening;
 let server: http.Server;
 let endpoint: string;
 
@@ -52,16 +52,11 @@ before(async () => {
       res.end(body);
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  listening = await listenOnLoopback(server);
+  endpoint = `http://127.0.0.1:${listening.port}`;
 });
 after(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await listening.close();
 });
 
 const FIELDS = ['AccessKeyId', 'SecretAccessKey', 'SessionToken', 'Expiration'] as const;
@@ -241,7 +236,7 @@ test(
     } finally {
       if (saved === undefined) delete process.env.LAKEKEY_HTTP_TIMEOUT_SECONDS;
       else process.env.LAKEKEY_HTTP_TIMEOUT_SECONDS = saved;
-      for (const s of sockets) s.destroy();
+      listening.dropConnections();
     }
   },
 );

@@ -12,7 +12,7 @@
 // profile with S3 settings can log in against this IdP without MinIO.
 import { createHash, createHmac, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 
 /** What is wrong with the ID tokens the provider issues. */
 export type TokenFault =
@@ -95,16 +95,8 @@ export async function startSecurityIdp(opts: SecurityIdpOptions = {}): Promise<S
   const refreshTokens = new Map<string, { scope: string }>();
 
   const server = http.createServer();
-  const sockets = new Set<Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
+  const { port } = listening;
   const issuer = `http://127.0.0.1:${port}`;
 
   const idp: SecurityIdp = {
@@ -115,11 +107,7 @@ export async function startSecurityIdp(opts: SecurityIdpOptions = {}): Promise<S
     refreshFault: 'none',
     rotateRefreshTokens: false,
     subject: 'mallory-test-subject',
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      }),
+    stop: () => listening.close(),
   };
 
   function idToken(fault: TokenFault, nonce: string | undefined): string | undefined {
@@ -281,15 +269,11 @@ export async function startFakeSts(): Promise<FakeSts> {
       res.end(body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const listening = await listenOnLoopback(server);
   const sts: FakeSts = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${listening.port}`,
     calls: 0,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: () => listening.close(),
   };
   return sts;
 }

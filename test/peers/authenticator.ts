@@ -1,7 +1,7 @@
 // Test peer: a lakeFS remote authenticator (lakeFS's authentication.yml) that redeems STS-login authorization codes
 // at the real test IdP with PKCE, checks the ID token (JWKS signature, iss, aud, exp) and returns its claims.
 import http from 'node:http';
-import { listenOnLoopback } from '../helpers/loopback-server.js';
+import { listenOnLoopback, readBody } from '../helpers/loopback-server.js';
 import * as oidc from 'openid-client';
 import { lakefsContract } from './openapi.js';
 
@@ -46,18 +46,7 @@ export interface Authenticator {
   stop(): Promise<void>;
 }
 
-const MAX_BODY = 64 * 1024;
 
-async function readBody(req: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error('request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** Claim values as the contract wants them (`additionalProperties: string`): strings as-is, anything else as JSON. */
 export function claimsAsStrings(claims: Record<string, unknown>): Record<string, string> {

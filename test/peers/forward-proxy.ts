@@ -2,7 +2,7 @@
 // networks run, that records which hosts each client reached through it.
 import http from 'node:http';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../helpers/loopback-server.js';
 
 export interface ForwardProxy {
   url: string;
@@ -13,7 +13,6 @@ export interface ForwardProxy {
 
 export async function startForwardProxy(): Promise<ForwardProxy> {
   const targets: string[] = [];
-  const sockets = new Set<net.Socket>();
   const server = http.createServer((req, res) => {
     // Absolute-URI form: GET http://host:port/path HTTP/1.1
     let target: URL;
@@ -43,18 +42,6 @@ export async function startForwardProxy(): Promise<ForwardProxy> {
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    targets,
-    stop: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
+  const listening = await listenOnLoopback(server);
+  return { url: `http://127.0.0.1:${listening.port}`, targets, stop: () => listening.close() };
 }

@@ -4,7 +4,7 @@
 // calls to the remote authenticator against authentication.yml); any mismatch is recorded in `violations` and answered
 // loudly (400 for a request, 500 for a response), so tests assert that the list stays empty.
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { listenOnLoopback } from '../helpers/loopback-server.js';
+import { listenOnLoopback, readBody } from '../helpers/loopback-server.js';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { homedir } from 'node:os';
@@ -155,16 +155,6 @@ function checkHs256(token: string, secret: Buffer): TokenCheck {
   }
 }
 
-async function readBody(req: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error('request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 function xmlEscape(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
@@ -331,7 +321,7 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
     }
     call.operationId = op.operationId;
 
-    const text = await readBody(req);
+    const text = await readBody(req, MAX_BODY);
     const contentType = req.headers['content-type'];
     let body: unknown;
     if (text.length) {
@@ -465,7 +455,7 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
     counts.s3Sts += 1;
     const params: Record<string, string> = Object.fromEntries(url.searchParams);
     if (req.method === 'POST') {
-      const text = await readBody(req);
+      const text = await readBody(req, MAX_BODY);
       if ((req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
         Object.assign(params, Object.fromEntries(new URLSearchParams(text)));
       }
