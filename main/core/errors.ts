@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'CONFIG'
   | 'LOGIN_REQUIRED'
   | 'LOGIN_TIMEOUT'
+  | 'LOGIN_ABORTED'
   | 'KEYCHAIN_UNAVAILABLE'
   | 'KEYCHAIN_LOCKED'
   | 'IDP_UNREACHABLE'
@@ -33,6 +34,7 @@ const exitFor: Record<ErrorCode, ExitCode> = {
   CONFIG: ExitCode.usage,
   LOGIN_REQUIRED: ExitCode.loginRequired,
   LOGIN_TIMEOUT: ExitCode.loginRequired,
+  LOGIN_ABORTED: ExitCode.loginRequired,
   KEYCHAIN_UNAVAILABLE: ExitCode.keychain,
   KEYCHAIN_LOCKED: ExitCode.keychain,
   IDP_UNREACHABLE: ExitCode.remote,

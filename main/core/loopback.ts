@@ -1,12 +1,21 @@
-// The loopback redirect receiver (RFC 8252 §7.3). It listens on 127.0.0.1 only, serves a
-// one-time launcher path that redirects to the authorization URL (so neither the browser's
-// command line nor the terminal ever shows `state`), and accepts exactly one callback whose
-// `state` matches. Everything else — wrong path or method, a foreign Host header, a wrong or
-// missing state, a second callback — gets a clear page and leaves the login waiting.
+// The loopback redirect receiver (RFC 8252 §7.3). It listens on 127.0.0.1 only and accepts
+// exactly one callback per authorization request, and only from the browser that started it:
+// - The browser is given a single-use launch path (`/login/<random>`), never the authorization
+//   URL itself, so neither a command line nor the terminal shows `state`. Command lines are
+//   public to other local users, so a second visit of a launch path means someone else has it:
+//   it is refused and the whole login is stopped.
+// - The first launch answer sets a random HttpOnly, SameSite=Lax cookie; every callback (and
+//   the launch path of a combined login's second leg) must carry it. A callback without it is
+//   refused and the login keeps waiting, so nobody without the cookie can end or steer it.
+// - On Linux the kernel names the local user at the other end of each connection; requests
+//   from another user's programs are refused outright and never count as a visit.
+// Everything else — wrong path or method, a foreign Host header, a wrong or missing state, a
+// second callback — gets a clear page and leaves the login waiting.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LakekeyError } from './errors.js';
+import { loopbackPeerUid, ownUid } from './peer-uid.js';
 
 export const CALLBACK_PATH = '/callback';
 const MAX_URL_LENGTH = 8192;
@@ -28,21 +37,66 @@ export interface Page {
 
 export interface LoopbackReceiver {
   redirectUri: string;
-  /** Local URL that forwards the browser to the authorization request. */
-  launchUrl: string;
-  setAuthorizationUrl(url: string): void;
-  /** Resolves with the first callback whose state matches; rejects on timeout or IdP error. */
+  /**
+   * A fresh single-use local URL that forwards the browser to `authorizationUrl`. The first one
+   * binds the browser that opens it (the cookie); later ones, for the next leg of a combined
+   * login, work only in that browser.
+   */
+  launch(authorizationUrl: string): string;
+  /** Resolves with the first callback whose state and cookie match; rejects on timeout, abort or IdP error. */
   waitForCallback(expectedState: string, timeoutMs: number, signal?: AbortSignal): Promise<CallbackResult>;
   close(): Promise<void>;
 }
 
-export async function startLoopback(port = 0): Promise<LoopbackReceiver> {
-  const launchPath = `/login/${randomBytes(16).toString('hex')}`;
-  let authorizationUrl: string | undefined;
+export interface LoopbackOptions {
+  /** Told about refused attempts that leave the login waiting (someone else is trying). */
+  onRefused?: (text: string) => void;
+  /** Who owns a loopback client socket (for tests); default: the kernel's answer. */
+  peerUid?: (clientPort: number, serverPort: number) => number | null | undefined;
+}
+
+interface Launch {
+  authorizationUrl: string;
+  /** The first launch sets the cookie; later ones require it. */
+  first: boolean;
+  used: boolean;
+}
+
+export function loginAborted(): LakekeyError {
+  return new LakekeyError(
+    'LOGIN_ABORTED',
+    'lakekey stopped the login because its one-time login link was opened a second time: another program or user on this computer may have read it',
+    { hint: 'Run the login again. If this keeps happening, check which other users and programs on this computer can see your processes.' },
+  );
+}
+
+export async function startLoopback(port = 0, opts: LoopbackOptions = {}): Promise<LoopbackReceiver> {
+  const launches = new Map<string, Launch>();
+  const cookieName = `lakekey-${randomBytes(6).toString('hex')}`;
+  const cookieValue = randomBytes(32).toString('base64url');
+  const peerUid = opts.peerUid ?? loopbackPeerUid;
+  const me = ownUid();
   let pending:
     | { state: string; resolve: (r: CallbackResult) => void; reject: (e: Error) => void }
     | undefined;
   let accepted = false;
+  let aborted: LakekeyError | undefined;
+
+  /** Ends the login: the waiting caller (or the next one) gets `err`. */
+  function abort(err: LakekeyError): void {
+    aborted ??= err;
+    const waiter = pending;
+    pending = undefined;
+    waiter?.reject(aborted);
+  }
+
+  function hasCookie(req: IncomingMessage): boolean {
+    for (const part of (req.headers.cookie ?? '').split(';')) {
+      const eq = part.indexOf('=');
+      if (eq > 0 && part.slice(0, eq).trim() === cookieName && safeEqual(part.slice(eq + 1).trim(), cookieValue)) return true;
+    }
+    return false;
+  }
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch(() => sendPage(res, { status: 500, title: 'Error', message: 'lakekey hit an internal error.' }));
@@ -68,6 +122,14 @@ export async function startLoopback(port = 0): Promise<LoopbackReceiver> {
     if (!(remote === '127.0.0.1' || remote === '::ffff:127.0.0.1' || remote === '::1')) {
       return sendPage(res, { status: 403, title: 'Refused', message: 'lakekey accepts the login callback only from this computer.' });
     }
+    // Another local user's program: refused before it can see or end anything.
+    if (me !== undefined) {
+      const uid = peerUid(req.socket.remotePort ?? 0, actualPort);
+      if (uid !== undefined && uid !== me) {
+        opts.onRefused?.(`refused a request to your login from ${uid === null ? 'an unknown program' : `another user of this computer (uid ${uid})`}; your login is still waiting`);
+        return sendPage(res, { status: 403, title: 'Refused', message: 'This login belongs to another user of this computer.' });
+      }
+    }
     // A foreign Host header means another origin is driving this request (DNS rebinding).
     if (req.headers.host !== `127.0.0.1:${actualPort}`) {
       return sendPage(res, { status: 400, title: 'Refused', message: 'This address is only valid as 127.0.0.1.' });
@@ -84,18 +146,42 @@ export async function startLoopback(port = 0): Promise<LoopbackReceiver> {
       return sendPage(res, { status: 400, title: 'Refused', message: 'Malformed request target.' });
     }
     const url = new URL(req.url ?? '/', origin);
-    if (url.pathname === launchPath && authorizationUrl) {
-      res.writeHead(302, { Location: authorizationUrl, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+    const launch = launches.get(url.pathname);
+    if (launch) {
+      // A second visit, or a later leg's link outside the bound browser: someone else has it.
+      if (launch.used || aborted || (!launch.first && !hasCookie(req))) {
+        abort(loginAborted());
+        return sendPage(res, {
+          status: 409,
+          title: 'Login stopped',
+          message: 'This one-time login link was already used, so someone else may have it. lakekey stopped this login for your safety; start a new one.',
+        });
+      }
+      launch.used = true;
+      const headers: Record<string, string> = { Location: launch.authorizationUrl, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' };
+      if (launch.first) headers['Set-Cookie'] = `${cookieName}=${cookieValue}; HttpOnly; SameSite=Lax; Path=/`;
+      res.writeHead(302, headers);
       return void res.end();
     }
     if (url.pathname !== CALLBACK_PATH) {
       return sendPage(res, { status: 404, title: 'Not found', message: 'Nothing here. Finish the login in the tab lakekey opened.' });
+    }
+    if (aborted) {
+      return sendPage(res, { status: 409, title: 'Login stopped', message: 'lakekey stopped this login because its link was opened twice. Start a new login.' });
     }
     if (accepted || !pending) {
       return sendPage(res, {
         status: 409,
         title: 'Already used',
         message: 'This login was already completed or is no longer waiting. Close this tab and start a new login if you need one.',
+      });
+    }
+    if (!hasCookie(req)) {
+      opts.onRefused?.('refused a login callback from a browser that did not open your login link; your login is still waiting');
+      return sendPage(res, {
+        status: 403,
+        title: 'Login not accepted',
+        message: 'This browser did not open the login link lakekey started, so its answer is not accepted. Finish the login in the tab lakekey opened.',
       });
     }
     const state = url.searchParams.get('state');
@@ -133,13 +219,15 @@ export async function startLoopback(port = 0): Promise<LoopbackReceiver> {
 
   return {
     redirectUri: `${origin}${CALLBACK_PATH}`,
-    launchUrl: `${origin}${launchPath}`,
-    setAuthorizationUrl(url) {
-      authorizationUrl = url;
+    launch(authorizationUrl) {
+      const path = `/login/${randomBytes(16).toString('hex')}`;
+      launches.set(path, { authorizationUrl, first: launches.size === 0, used: false });
       accepted = false;
+      return `${origin}${path}`;
     },
     waitForCallback(expectedState, timeoutMs, signal) {
       return new Promise<CallbackResult>((resolve, reject) => {
+        if (aborted) return reject(aborted);
         const timer = setTimeout(() => {
           pending = undefined;
           reject(

@@ -62,7 +62,7 @@ async function loginLocked(ctx: Context, name: string, profile: Profile, opts: L
   const lakefs = profile.lakefs ? await import('./lakefs.js') : undefined;
   const timeoutMs = (opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000;
   const config = await discover(profile);
-  const receiver = await startLoopback(profile.redirectPort);
+  const receiver = await startLoopback(profile.redirectPort, { onRefused: (text) => ctx.notice(`lakekey: ${text}.`) });
   const grants = grantsFor(profile);
   let tokens: TokenSet | undefined;
   let lakefsToken: LakefsToken | undefined;
@@ -78,9 +78,8 @@ async function loginLocked(ctx: Context, name: string, profile: Profile, opts: L
             nonce: false,
           });
     let request = await requestFor(grants[0]);
-    receiver.setAuthorizationUrl(request.url.href);
     let callback = receiver.waitForCallback(request.state, timeoutMs);
-    announce(ctx, name, receiver.launchUrl, timeoutMs, opts);
+    announce(ctx, name, receiver.launch(request.url.href), timeoutMs, opts);
     ctx.log.info('login.waiting', { profile: name, grants: grants.join('+') });
     for (let i = 0; i < grants.length; i++) {
       const result = await callback;
@@ -98,9 +97,8 @@ async function loginLocked(ctx: Context, name: string, profile: Profile, opts: L
         if (i + 1 < grants.length) {
           // Forward the same tab to the next authorization; the IdP session makes it silent.
           request = await requestFor(grants[i + 1]);
-          receiver.setAuthorizationUrl(request.url.href);
           callback = receiver.waitForCallback(request.state, timeoutMs);
-          result.respond({ status: 302, title: 'Signing you in to lakeFS…', message: 'One more step; this tab continues by itself.', redirectTo: receiver.launchUrl });
+          result.respond({ status: 302, title: 'Signing you in to lakeFS…', message: 'One more step; this tab continues by itself.', redirectTo: receiver.launch(request.url.href) });
         } else {
           result.respond({ status: 200, title: 'You are logged in', message: `lakekey has signed you in for profile "${name}". You can close this tab.` });
         }

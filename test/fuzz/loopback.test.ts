@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { LakekeyError } from '../../main/core/errors.js';
-import { startLoopback, type CallbackResult } from '../../main/core/loopback.js';
+import { startLoopback, type CallbackResult, type LoopbackReceiver } from '../../main/core/loopback.js';
 import { reportCount, runs } from '../helpers/security-world.js';
 
 interface RawAnswer {
@@ -76,6 +76,8 @@ interface Case {
   method: string;
   target: string;
   host: 'right' | 'localhost' | 'no-port' | 'evil' | 'missing' | 'suffix' | 'empty';
+  /** The browser-binding cookie: the one the launch path set, none, or a forged one. */
+  cookie: 'right' | 'none' | 'wrong-value' | 'wrong-name' | 'second';
   stateOf: string;
 }
 
@@ -91,8 +93,31 @@ function caseArb(expected: string): fc.Arbitrary<Case> {
     method: fc.oneof({ weight: 5, arbitrary: fc.constant('GET') }, { weight: 2, arbitrary: fc.constantFrom('POST', 'PUT', 'HEAD', 'OPTIONS', 'DELETE', 'PATCH', 'get', 'GeT', 'TRACE') }),
     target,
     host: fc.oneof({ weight: 5, arbitrary: fc.constant('right' as const) }, { weight: 2, arbitrary: fc.constantFrom('localhost', 'no-port', 'evil', 'missing', 'suffix', 'empty') as fc.Arbitrary<Case['host']> }),
+    cookie: fc.oneof({ weight: 6, arbitrary: fc.constant('right' as const) }, { weight: 3, arbitrary: fc.constantFrom('none', 'wrong-value', 'wrong-name', 'second') as fc.Arbitrary<Case['cookie']> }),
     stateOf: fc.constant(expected),
   });
+}
+
+/** The Cookie header for a case, given the `name=value` pair the launch path set. */
+function cookieHeader(c: Case, jar: string): string | undefined {
+  const [name, value] = jar.split('=');
+  switch (c.cookie) {
+    case 'right': return jar;
+    case 'none': return undefined;
+    case 'wrong-value': return `${name}=${value.slice(0, -1)}${value.endsWith('A') ? 'B' : 'A'}`;
+    case 'wrong-name': return `${name}x=${value}`;
+    case 'second': return `other=1; ${jar}`;
+  }
+}
+
+/** Opens the receiver's first launch path as a browser would and returns the cookie it set. */
+async function bindBrowser(receiver: LoopbackReceiver, port: number): Promise<string> {
+  const launch = new URL(receiver.launch('http://127.0.0.1:9/authorize'));
+  const answer = await send(port, `GET ${launch.pathname} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+  assert.equal(answer.status, 302);
+  const m = /^set-cookie: ([^;\r\n]+)/im.exec(answer.head);
+  assert.ok(m, 'the launch path sets the browser-binding cookie');
+  return m[1];
 }
 
 function hostHeader(c: Case, port: number): string | undefined {
@@ -117,6 +142,7 @@ function ownState(target: string): string | null {
 test('fuzz: the loopback receiver resolves only on an exact state match and always answers', async () => {
   const receiver = await startLoopback();
   const port = Number(new URL(receiver.redirectUri).port);
+  const jar = await bindBrowser(receiver, port);
   let cases = 0;
   let resolved = 0;
   let refusedByLakekey = 0;
@@ -128,7 +154,7 @@ test('fuzz: the loopback receiver resolves only on an exact state match and alwa
         async (c) => {
           cases++;
           const expected = c.stateOf;
-          receiver.setAuthorizationUrl('http://127.0.0.1:9/authorize');
+          receiver.launch('http://127.0.0.1:9/authorize');
           const abort = new AbortController();
           let settled: { ok: CallbackResult } | { err: unknown } | undefined;
           const waiting = receiver.waitForCallback(expected, 60_000, abort.signal).then(
@@ -139,7 +165,8 @@ test('fuzz: the loopback receiver resolves only on an exact state match and alwa
             (err: unknown) => (settled = { err }),
           );
           const host = hostHeader(c, port);
-          const request = `${c.method} ${c.target} HTTP/1.1\r\n${host === undefined ? '' : `Host: ${host}\r\n`}Connection: close\r\n\r\n`;
+          const cookie = cookieHeader(c, jar);
+          const request = `${c.method} ${c.target} HTTP/1.1\r\n${host === undefined ? '' : `Host: ${host}\r\n`}${cookie === undefined ? '' : `Cookie: ${cookie}\r\n`}Connection: close\r\n\r\n`;
           const answer = await send(port, request);
           await new Promise((r) => setImmediate(r));
           abort.abort();
@@ -156,7 +183,7 @@ test('fuzz: the loopback receiver resolves only on an exact state match and alwa
 
           const own = ownState(c.target);
           const canonical =
-            c.method === 'GET' && c.host === 'right' && c.target.length <= 8192 && c.target.startsWith('/callback?') && own === expected &&
+            c.method === 'GET' && c.host === 'right' && (c.cookie === 'right' || c.cookie === 'second') && c.target.length <= 8192 && c.target.startsWith('/callback?') && own === expected &&
             // What a browser sends: printable ASCII (it percent-encodes everything else).
             /^[\x21-\x7e]*$/.test(c.target);
           if (settled && 'ok' in settled) {
@@ -166,10 +193,12 @@ test('fuzz: the loopback receiver resolves only on an exact state match and alwa
             assert.equal(settled.ok.url.searchParams.get('state'), expected);
             assert.equal(c.method, 'GET');
             assert.equal(c.host, 'right');
+            assert.ok(c.cookie === 'right' || c.cookie === 'second', `resolved without the browser's cookie (${c.cookie})`);
             assert.equal(answer.status, 200);
           } else if (settled && 'err' in settled && settled.err instanceof LakekeyError && settled.err.code === 'IDP_REFUSED') {
-            // An error= reply is honoured only with the exact state.
+            // An error= reply is honoured only with the exact state, from the bound browser.
             assert.equal(own, expected);
+            assert.ok(c.cookie === 'right' || c.cookie === 'second', `an error reply without the browser's cookie ended the login (${c.cookie})`);
             assert.equal(c.method, 'GET');
             assert.equal(answer.status, 400);
           } else {
@@ -200,7 +229,7 @@ test('fuzz: pipelined and split requests never resolve a wait with the wrong sta
     await fc.assert(
       fc.asyncProperty(fc.array(fc.string({ unit: 'binary', maxLength: 200 }), { minLength: 1, maxLength: 4 }), async (parts) => {
         cases++;
-        receiver.setAuthorizationUrl('http://127.0.0.1:9/authorize');
+        receiver.launch('http://127.0.0.1:9/authorize');
         const abort = new AbortController();
         let resolved = false;
         const waiting = receiver.waitForCallback(expected, 60_000, abort.signal).then(

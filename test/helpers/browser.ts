@@ -68,8 +68,21 @@ function snapshot(page: Page): Promise<Snapshot> {
  * approves consent, and follows redirects until the tab settles on a loopback page that is not an IdP page.
  * Rejects if it settles anywhere else or after 60 s.
  */
-export async function driveLogin(url: string, opts: { device?: boolean } = {}): Promise<DriveResult> {
-  const user = process.env.LAKEKEY_TEST_USER || 'alice@example.com';
+export async function driveLogin(
+  url: string,
+  opts: {
+    device?: boolean;
+    cookies?: Array<{ name: string; value: string; url: string }>;
+    /** Sign in as this IdP login instead of LAKEKEY_TEST_USER. */
+    user?: string;
+    /**
+     * Stop as soon as the tab requests a URL starting with this, and return that URL as the final one
+     * (playwright cannot hold back a request that is the target of a redirect, so it is still sent).
+     */
+    intercept?: string;
+  } = {},
+): Promise<DriveResult> {
+  const user = opts.user ?? (process.env.LAKEKEY_TEST_USER || 'alice@example.com');
   const profile = mkdtempSync(join(tmpdir(), 'lakekey-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
@@ -77,7 +90,11 @@ export async function driveLogin(url: string, opts: { device?: boolean } = {}): 
     args: CHROMIUM_ARGS,
   });
   try {
+    if (opts.cookies?.length) await context.addCookies(opts.cookies);
     const page = context.pages()[0] ?? (await context.newPage());
+    const prefix = opts.intercept;
+    let intercepted: string | undefined;
+    if (prefix) page.on('request', (r) => void (r.url().startsWith(prefix) && (intercepted ??= r.url())));
     let lastNavigationAt = Date.now();
     const navigating = () => (lastNavigationAt = Date.now());
     page.on('framenavigated', (frame) => {
@@ -95,6 +112,7 @@ export async function driveLogin(url: string, opts: { device?: boolean } = {}): 
     await page.goto(url, { waitUntil: 'load', timeout: TIMEOUT_MS }).catch(() => undefined);
 
     while (Date.now() < deadline) {
+      if (intercepted) return { finalUrl: intercepted, finalTitle: '', finalText: '' };
       try {
         const { ready, kind, claimed, refreshes } = await snapshot(page);
         if (claimed) {

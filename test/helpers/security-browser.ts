@@ -10,10 +10,19 @@ export interface FetchedPage {
   text: string;
 }
 
+/** Follows redirects like a browser, including its cookies (per host, as browsers key them). */
 export async function followRedirects(start: string, maxHops = 10): Promise<FetchedPage> {
   let url = start;
+  const jar = new Map<string, Map<string, string>>();
   for (let hop = 0; hop < maxHops; hop++) {
-    const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(30_000) });
+    const host = new URL(url).hostname;
+    const cookies = [...(jar.get(host) ?? new Map<string, string>())].map(([k, v]) => `${k}=${v}`).join('; ');
+    const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(30_000), headers: cookies ? { cookie: cookies } : {} });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair.indexOf('=');
+      if (eq > 0) jar.set(host, (jar.get(host) ?? new Map<string, string>()).set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()));
+    }
     const location = res.headers.get('location');
     if (res.status >= 300 && res.status < 400 && location) {
       await res.arrayBuffer();

@@ -103,6 +103,8 @@ export interface LoginChild {
   launch: URL;
   /** The IdP authorization URL the launch path redirects to. */
   authorize: URL;
+  /** The browser-binding cookie the launch path set, as `name=value`. */
+  cookie: string;
   state: string;
   stderr(): string;
   exited: Promise<number | null>;
@@ -138,7 +140,15 @@ export async function startLogin(box: Box, timeoutSeconds = 120): Promise<LoginC
   const redirect = await rawRequest({ url: launch });
   if (redirect.status !== 302 || !redirect.headers.location) throw new Error(`launch URL answered ${redirect.status}`);
   const authorize = new URL(redirect.headers.location);
-  return { child, launch, authorize, state: authorize.searchParams.get('state') ?? '', stderr: () => stderr, exited };
+  const cookie = /^[^;]+/.exec(String(redirect.headers['set-cookie']?.[0] ?? ''))?.[0] ?? '';
+  if (!cookie.includes('=')) throw new Error('the launch URL set no browser-binding cookie');
+  return { child, launch, authorize, cookie, state: authorize.searchParams.get('state') ?? '', stderr: () => stderr, exited };
+}
+
+/** The cookie `name=value` as playwright's addCookies wants it, for the receiver at `launch`. */
+export function browserCookie(launch: URL, cookie: string): { name: string; value: string; url: string } {
+  const eq = cookie.indexOf('=');
+  return { name: cookie.slice(0, eq), value: cookie.slice(eq + 1), url: launch.origin };
 }
 
 // ---- raw requests ----------------------------------------------------------------------------
@@ -158,6 +168,8 @@ export interface RawRequest {
   host?: string | null;
   localAddress?: string;
   body?: string;
+  /** A Cookie header to send. */
+  cookie?: string;
 }
 
 /** One request through node:http with full control of method, target, Host and source address. */
@@ -166,6 +178,7 @@ export function rawRequest(r: RawRequest): Promise<RawResponse> {
     const headers: Record<string, string> = {};
     if (r.host !== null) headers.Host = r.host ?? r.url.host;
     if (r.body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    if (r.cookie !== undefined) headers.Cookie = r.cookie;
     const req = http.request(
       {
         host: r.url.hostname,

@@ -97,9 +97,12 @@ async function loginByHand(box: Sandbox): Promise<{ state: string; commandLines:
     const launch = LAUNCH.exec(stderr)![0];
     const redirect = await fetch(launch, { redirect: 'manual' });
     assert.equal(redirect.status, 302);
-    const state = new URL(redirect.headers.get('location')!).searchParams.get('state');
+    const authorize = redirect.headers.get('location')!;
+    const state = new URL(authorize).searchParams.get('state');
     assert.ok(state, 'the authorization request carries a state');
-    const page = await driveLogin(launch);
+    // The launch path is single-use: the browser continues from where it points, with the cookie it set.
+    const [name, value] = (redirect.headers.get('set-cookie') ?? '').split(';')[0].split('=');
+    const page = await driveLogin(authorize, { cookies: [{ name, value, url: new URL(launch).origin }] });
     assert.match(page.finalText, /You are logged in/);
     assert.equal(await exited, 0, stderr);
     outputs.push({ what: 'lakekey login --no-browser', stdout, stderr, scanStdout: true });

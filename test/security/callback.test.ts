@@ -5,7 +5,7 @@
 // must leave the login waiting for the real browser.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startLoopback } from '../../main/core/loopback.js';
+import { startLoopback, type LoopbackReceiver } from '../../main/core/loopback.js';
 import { keytarStore, Vault } from '../../main/core/vault.js';
 import { driveLogin } from '../helpers/browser.js';
 import {
@@ -15,6 +15,7 @@ import {
   observeServerRequests,
   rawRequest,
   securityBox,
+  browserCookie,
   startLogin,
   type RawResponse,
 } from '../helpers/security-world.js';
@@ -49,7 +50,7 @@ describe('hostile callbacks against a waiting `lakekey login`', () => {
     const grantsBefore = idp.counts.codeGrants;
     const tokenBefore = tokenRequests();
     const login = await startLogin(box);
-    const { launch, state } = login;
+    const { launch, state, cookie } = login;
     assert.ok(state.length >= 32, 'a high-entropy state');
     assert.equal(login.authorize.searchParams.get('code_challenge_method'), 'S256');
     assert.ok(!login.stderr().includes(state), 'the printed output carries no state');
@@ -59,22 +60,26 @@ describe('hostile callbacks against a waiting `lakekey login`', () => {
       return u;
     };
     const cases: Array<[string, () => Promise<RawResponse>, number, RegExp]> = [
-      ['wrong state', () => rawRequest({ url: cb({ code: 'forged', state: 'wrong' }) }), 400, /state mismatch/],
-      ['state differing in one character', () => rawRequest({ url: cb({ code: 'forged', state: state.slice(0, -1) + (state.endsWith('A') ? 'B' : 'A') }) }), 400, /state mismatch/],
-      ['state as a prefix', () => rawRequest({ url: cb({ code: 'forged', state: state.slice(0, 8) }) }), 400, /state mismatch/],
-      ['missing state', () => rawRequest({ url: cb({ code: 'forged' }) }), 400, /state mismatch/],
-      ['empty state', () => rawRequest({ url: cb({ code: 'forged', state: '' }) }), 400, /state mismatch/],
-      ['wrong state first, right state second', () => rawRequest({ url: new URL(`/callback?code=forged&state=wrong&state=${encodeURIComponent(state)}`, launch) }), 400, /state mismatch/],
-      ['wrong path with the right state', () => rawRequest({ url: cb({ code: 'forged', state }, '/callbackx') }), 404, /Nothing here/],
-      ['root path with the right state', () => rawRequest({ url: cb({ code: 'forged', state }, '/') }), 404, /Nothing here/],
+      ['wrong state', () => rawRequest({ cookie, url: cb({ code: 'forged', state: 'wrong' }) }), 400, /state mismatch/],
+      ['state differing in one character', () => rawRequest({ cookie, url: cb({ code: 'forged', state: state.slice(0, -1) + (state.endsWith('A') ? 'B' : 'A') }) }), 400, /state mismatch/],
+      ['state as a prefix', () => rawRequest({ cookie, url: cb({ code: 'forged', state: state.slice(0, 8) }) }), 400, /state mismatch/],
+      ['missing state', () => rawRequest({ cookie, url: cb({ code: 'forged' }) }), 400, /state mismatch/],
+      ['empty state', () => rawRequest({ cookie, url: cb({ code: 'forged', state: '' }) }), 400, /state mismatch/],
+      ['wrong state first, right state second', () => rawRequest({ cookie, url: new URL(`/callback?code=forged&state=wrong&state=${encodeURIComponent(state)}`, launch) }), 400, /state mismatch/],
+      ['wrong path with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }, '/callbackx') }), 404, /Nothing here/],
+      ['root path with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }, '/') }), 404, /Nothing here/],
       ['another launch id', () => rawRequest({ url: new URL('/login/00000000000000000000000000000000', launch) }), 404, /Nothing here/],
-      ['POST with the right state', () => rawRequest({ url: cb({ code: 'forged', state }), method: 'POST', body: `code=forged&state=${state}` }), 405, /Only GET/],
-      ['PUT with the right state', () => rawRequest({ url: cb({ code: 'forged', state }), method: 'PUT' }), 405, /Only GET/],
-      ['DELETE with the right state', () => rawRequest({ url: cb({ code: 'forged', state }), method: 'DELETE' }), 405, /Only GET/],
-      ['foreign Host header (DNS rebinding) with the right state', () => rawRequest({ url: cb({ code: 'forged', state }), host: `evil.example:${launch.port}` }), 400, /only valid as 127\.0\.0\.1/],
-      ['Host "localhost" with the right state', () => rawRequest({ url: cb({ code: 'forged', state }), host: `localhost:${launch.port}` }), 400, /only valid as 127\.0\.0\.1/],
-      ['Host without the port with the right state', () => rawRequest({ url: cb({ code: 'forged', state }), host: '127.0.0.1' }), 400, /only valid as 127\.0\.0\.1/],
-      ['oversized query (> 8 KiB) with the right state', () => rawRequest({ url: cb({ state, code: 'forged', pad: 'x'.repeat(9000) }) }), 414, /too long/],
+      ['the right state from a browser without the cookie', () => rawRequest({ url: cb({ code: 'forged', state }) }), 403, /did not open the login link/],
+      ['the right state with a forged cookie value', () => rawRequest({ cookie: cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), url: cb({ code: 'forged', state }) }), 403, /did not open the login link/],
+      ['the right state with the cookie value under another name', () => rawRequest({ cookie: `x${cookie}`, url: cb({ code: 'forged', state }) }), 403, /did not open the login link/],
+      ['error=access_denied with the right state but no cookie', () => rawRequest({ url: cb({ error: 'access_denied', state }) }), 403, /did not open the login link/],
+      ['POST with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }), method: 'POST', body: `code=forged&state=${state}` }), 405, /Only GET/],
+      ['PUT with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }), method: 'PUT' }), 405, /Only GET/],
+      ['DELETE with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }), method: 'DELETE' }), 405, /Only GET/],
+      ['foreign Host header (DNS rebinding) with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }), host: `evil.example:${launch.port}` }), 400, /only valid as 127\.0\.0\.1/],
+      ['Host "localhost" with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }), host: `localhost:${launch.port}` }), 400, /only valid as 127\.0\.0\.1/],
+      ['Host without the port with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }), host: '127.0.0.1' }), 400, /only valid as 127\.0\.0\.1/],
+      ['oversized query (> 8 KiB) with the right state', () => rawRequest({ cookie, url: cb({ state, code: 'forged', pad: 'x'.repeat(9000) }) }), 414, /too long/],
       ['foreign Host on the launch path', () => rawRequest({ url: launch, host: `evil.example:${launch.port}` }), 400, /only valid as 127\.0\.0\.1/],
     ];
     for (const [what, send, status, text] of cases) {
@@ -83,16 +88,16 @@ describe('hostile callbacks against a waiting `lakekey login`', () => {
       if (status === 405) assert.equal(res.headers.allow, 'GET', `${what}: Allow header`);
     }
     // HTTP/1.1 without a Host header is refused by Node's HTTP server itself.
-    assert.equal((await rawRequest({ url: cb({ code: 'forged', state }), host: null })).status, 400, 'no Host header');
+    assert.equal((await rawRequest({ cookie, url: cb({ code: 'forged', state }), host: null })).status, 400, 'no Host header');
     // A request line beyond Node's header limit is refused before it reaches lakekey.
-    const huge = await rawRequest({ url: cb({ state, code: 'forged', pad: 'x'.repeat(20_000) }) });
+    const huge = await rawRequest({ cookie, url: cb({ state, code: 'forged', pad: 'x'.repeat(20_000) }) });
     assert.equal(huge.status, 431, 'an oversized request line is refused by the HTTP parser');
 
     // A request from a non-loopback source address of this host (possible here because this
     // host has one); the receiver binds 127.0.0.1 only, so the same address is not even reachable.
     const external = await localNonLoopbackAddress();
     if (external) {
-      const res = await rawRequest({ url: cb({ code: 'forged', state }), localAddress: external });
+      const res = await rawRequest({ cookie, url: cb({ code: 'forged', state }), localAddress: external });
       assertRefusal(res, 403, /only from this computer/, 'non-loopback source');
       const direct = new URL(cb({ code: 'forged', state }).href.replace('127.0.0.1', external));
       await assert.rejects(rawRequest({ url: direct, host: `127.0.0.1:${launch.port}` }), /ECONNREFUSED/, 'not listening on other interfaces');
@@ -102,8 +107,9 @@ describe('hostile callbacks against a waiting `lakekey login`', () => {
     assert.equal(tokenRequests(), tokenBefore, 'the token endpoint saw no request at all');
     assert.equal(login.child.exitCode, null, 'the login is still waiting');
 
-    // The real browser still completes the same login.
-    const page = await driveLogin(launch.href);
+    assert.match(login.stderr(), /refused a login callback from a browser that did not open your login link/, 'the terminal is told');
+    // The real browser (the one holding the cookie) still completes the same login.
+    const page = await driveLogin(login.authorize.href, { cookies: [browserCookie(launch, cookie)] });
     assert.match(page.finalText, /You are logged in/);
     assert.equal(await login.exited, 0, login.stderr());
     assert.match(login.stderr(), /Logged in to profile/);
@@ -113,7 +119,7 @@ describe('hostile callbacks against a waiting `lakekey login`', () => {
     assert.equal(record.idp?.subject, 'alice');
 
     // Replaying the accepted callback (state and all) after success finds nobody listening.
-    await assert.rejects(rawRequest({ url: cb({ code: 'forged', state }) }), /ECONNREFUSED/);
+    await assert.rejects(rawRequest({ cookie, url: cb({ code: 'forged', state }) }), /ECONNREFUSED/);
     assert.equal(tokenRequests() - tokenBefore, 1, 'the replay reached no token endpoint');
     assert.deepEqual(await vault.read(box.name), record, 'the replay changed nothing');
   });
@@ -124,7 +130,7 @@ describe('hostile callbacks against a waiting `lakekey login`', () => {
     const login = await startLogin(box);
     const u = new URL('/callback', login.launch);
     u.search = new URLSearchParams({ error: 'access_denied', error_description: 'The user said no', state: login.state }).toString();
-    const res = await rawRequest({ url: u });
+    const res = await rawRequest({ cookie: login.cookie, url: u });
     assertRefusal(res, 400, /access_denied/, 'error reply');
     assert.match(res.body, /Login failed/);
     assert.equal(await login.exited, 5, login.stderr());
@@ -140,14 +146,14 @@ describe('hostile callbacks against a waiting `lakekey login`', () => {
     try {
       const u = new URL('/callback', login.launch);
       u.search = new URLSearchParams({ error: 'access_denied', state: 'wrong' }).toString();
-      assertRefusal(await rawRequest({ url: u }), 400, /state mismatch/, 'error with wrong state');
+      assertRefusal(await rawRequest({ cookie: login.cookie, url: u }), 400, /state mismatch/, 'error with wrong state');
       assert.equal(login.child.exitCode, null, 'still waiting');
       u.search = new URLSearchParams({
         error: '<script>alert(1)</script>',
         error_description: '"><img src=x>\x1b]0;pwned\x07\x1b[2J\nlakekey: Logged in to profile "x"',
         state: login.state,
       }).toString();
-      const res = await rawRequest({ url: u });
+      const res = await rawRequest({ cookie: login.cookie, url: u });
       assert.equal(res.status, 400);
       assert.ok(!res.body.includes('<script>') && !res.body.includes('<img'), 'IdP text is escaped in the page');
       assert.match(String(res.headers['content-security-policy']), /default-src 'none'/);
@@ -166,7 +172,7 @@ describe('hostile callbacks against a waiting `lakekey login`', () => {
     const login = await startLogin(box);
     const u = new URL('/callback', login.launch);
     u.search = new URLSearchParams({ code: 'code-from-the-evil-idp', state: login.state, iss: 'http://evil.example' }).toString();
-    const res = await rawRequest({ url: u });
+    const res = await rawRequest({ cookie: login.cookie, url: u });
     assert.equal(res.status, 502);
     assert.match(res.body, /Login failed/);
     assert.equal(await login.exited, 5, login.stderr());
@@ -184,32 +190,68 @@ describe('hostile callbacks against a waiting `lakekey login`', () => {
     const login = await startLogin(box);
     const u = new URL('/callback', login.launch);
     u.search = new URLSearchParams({ code: 'code-without-iss', state: login.state }).toString();
-    const res = await rawRequest({ url: u });
+    const res = await rawRequest({ cookie: login.cookie, url: u });
     assert.equal(res.status, 502);
     assert.equal(await login.exited, 5, login.stderr());
     assert.equal(tokenRequests(), tokenBefore);
   });
 });
 
+/** Opens the receiver's first launch path as the browser would; returns the cookie it set. */
+async function bindBrowser(receiver: LoopbackReceiver): Promise<string> {
+  const res = await rawRequest({ url: new URL(receiver.launch('http://127.0.0.1:9/authorize')) });
+  assert.equal(res.status, 302);
+  return /^[^;]+/.exec(String(res.headers['set-cookie']?.[0]))![0];
+}
+
 describe('the loopback receiver in-process', () => {
   test('a second callback while the first is being handled gets "Already used"', async () => {
     const receiver = await startLoopback();
     try {
-      receiver.setAuthorizationUrl('http://127.0.0.1:9/authorize');
+      const cookie = await bindBrowser(receiver);
       const waiting = receiver.waitForCallback('the-state-0123456789', 10_000);
       const url = new URL(receiver.redirectUri);
       url.search = 'code=c1&state=the-state-0123456789';
-      const first = rawRequest({ url });
+      const first = rawRequest({ url, cookie });
       const result = await waiting;
       assert.equal(result.url.searchParams.get('code'), 'c1');
-      const second = await rawRequest({ url: new URL(url.href.replace('c1', 'c2')) });
+      const second = await rawRequest({ url: new URL(url.href.replace('c1', 'c2')), cookie });
       assertRefusal(second, 409, /already completed/, 'second callback');
       result.respond({ status: 200, title: 'You are logged in', message: 'ok' });
       assert.equal((await first).status, 200);
-      const third = await rawRequest({ url });
+      const third = await rawRequest({ url, cookie });
       assertRefusal(third, 409, /already completed/, 'replay after the answer');
     } finally {
       await receiver.close();
+    }
+  });
+
+  test('a combined login\'s second leg: its launch link works only in the bound browser, once; anything else stops the login', async () => {
+    for (const cookieOf of [(c: string) => c, () => undefined, (c: string) => c.replace(/.$/, (x) => (x === 'A' ? 'B' : 'A'))]) {
+      const receiver = await startLoopback();
+      try {
+        const cookie = await bindBrowser(receiver);
+        const waiting = receiver.waitForCallback('leg-two-state-0123456789', 10_000);
+        waiting.catch(() => undefined);
+        const second = new URL(receiver.launch('http://127.0.0.1:9/authorize?leg=2'));
+        const sent = cookieOf(cookie);
+        const res = await rawRequest({ url: second, cookie: sent });
+        if (sent === cookie) {
+          assert.equal(res.status, 302);
+          assert.equal(res.headers.location, 'http://127.0.0.1:9/authorize?leg=2');
+          assert.equal(res.headers['set-cookie'], undefined, 'later legs set no new cookie');
+          assertRefusal(await rawRequest({ url: second, cookie }), 409, /already used/, 'the second leg opened twice');
+        } else {
+          assertRefusal(res, 409, /already used/, `second leg with cookie ${String(sent)}`);
+          assert.equal(res.headers.location, undefined, 'no authorization URL handed out');
+        }
+        await assert.rejects(waiting, (e: Error & { code?: string }) => e.code === 'LOGIN_ABORTED', 'the login is stopped');
+        const url = new URL(receiver.redirectUri);
+        url.search = 'code=c&state=leg-two-state-0123456789';
+        assertRefusal(await rawRequest({ url, cookie }), 409, /stopped this login/, 'a callback after the stop');
+      } finally {
+        await receiver.close();
+      }
     }
   });
 
@@ -218,11 +260,11 @@ describe('the loopback receiver in-process', () => {
     async () => {
       const receiver = await startLoopback();
       try {
-        receiver.setAuthorizationUrl('http://127.0.0.1:9/authorize');
+        const cookie = await bindBrowser(receiver);
         for (const target of ['http://evil.example/callback?code=c&state=s-0123456789', '//evil.example/callback?code=c&state=s-0123456789']) {
           const waiting = receiver.waitForCallback('s-0123456789', 3_000);
           waiting.catch(() => undefined);
-          const res = rawRequest({ url: new URL(receiver.redirectUri), target });
+          const res = rawRequest({ url: new URL(receiver.redirectUri), target, cookie });
           const outcome = await Promise.race([waiting.then((r) => r), res.then(() => undefined)]);
           if (outcome) {
             outcome.respond({ status: 200, title: 'ok', message: 'ok' });
@@ -230,7 +272,7 @@ describe('the loopback receiver in-process', () => {
           } else {
             assert.ok((await res).status >= 400, `target ${target} refused`);
           }
-          receiver.setAuthorizationUrl('http://127.0.0.1:9/authorize');
+          receiver.launch('http://127.0.0.1:9/authorize');
         }
       } finally {
         await receiver.close();
