@@ -2,8 +2,10 @@
 // with O_EXCL in `<settings>/locks/`, holding the owner's pid, host and a start time. The
 // holder refreshes the file's mtime while it works; a lock whose owner process is gone, or
 // whose heartbeat stopped, is stale and taken over. Takeover itself is serialised by a short
-// second lock so that two waiters never both remove the same stale file.
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+// second lock so that two waiters never both remove the same stale file, and it removes only
+// the very file it judged stale (same inode), so a fresh lock created meanwhile survives.
+import { randomBytes } from 'node:crypto';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LakekeyError } from './errors.js';
@@ -45,7 +47,7 @@ export async function acquireLock(dir: string, profile: string, opts: LockOption
   for (let attempt = 0; ; attempt++) {
     const lock = tryCreate(file);
     if (lock) return lock;
-    if (isStale(file, staleMs)) {
+    if (staleFile(file, staleMs)) {
       takeOver(file, staleMs);
       continue;
     }
@@ -123,13 +125,18 @@ function readOwner(file: string): Owner | undefined {
   }
 }
 
-function isStale(file: string, staleMs: number): boolean {
-  let mtime: number;
+/** The lock file as judged stale, or undefined when it is live or gone. */
+function staleFile(file: string, staleMs: number): Stats | undefined {
+  let st: Stats;
   try {
-    mtime = statSync(file).mtimeMs;
+    st = statSync(file);
   } catch {
-    return false; // gone: the next create attempt will tell
+    return undefined; // gone: the next create attempt will tell
   }
+  return isStale(file, st.mtimeMs, staleMs) ? st : undefined;
+}
+
+function isStale(file: string, mtime: number, staleMs: number): boolean {
   const owner = readOwner(file);
   if (!owner) {
     // Being written right now, or garbage left by a crash between create and write.
@@ -156,7 +163,8 @@ function takeOver(file: string, staleMs: number): void {
   } catch {
     // Someone else is taking over; clear a guard left by a crash mid-takeover.
     try {
-      if (Date.now() - statSync(guard).mtimeMs > 5_000) unlinkSync(guard);
+      const st = statSync(guard);
+      if (Date.now() - st.mtimeMs > 5_000) removeIfSame(guard, st);
     } catch {
       /* gone */
     }
@@ -164,7 +172,8 @@ function takeOver(file: string, staleMs: number): void {
   }
   closeSync(fd);
   try {
-    if (isStale(file, staleMs)) unlinkSync(file);
+    const judged = staleFile(file, staleMs);
+    if (judged) removeIfSame(file, judged);
   } catch {
     /* already removed */
   } finally {
@@ -174,6 +183,32 @@ function takeOver(file: string, staleMs: number): void {
       /* ignore */
     }
   }
+}
+
+/**
+ * Removes `path` only if it is still the file `judged` describes. Checking and then unlinking
+ * by name is a race (the file may have been replaced in between); instead the file is renamed
+ * to a private claim name, which is atomic, and the claim is compared with what was judged. If
+ * it is another file (a fresh lock created meanwhile), it is linked back, again atomically.
+ */
+export function removeIfSame(path: string, judged: Stats): boolean {
+  const claim = `${path}.claim-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    renameSync(path, claim);
+  } catch {
+    return false; // gone already
+  }
+  const st = statSync(claim);
+  if (st.ino === judged.ino && st.dev === judged.dev && st.mtimeMs === judged.mtimeMs) {
+    unlinkSync(claim);
+    return true;
+  }
+  try {
+    linkSync(claim, path); // fails if yet another lock was created: that one stands
+  } finally {
+    unlinkSync(claim);
+  }
+  return false;
 }
 
 /** Runs `fn` while holding the profile lock. */

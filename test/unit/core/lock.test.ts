@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { acquireLock, lockPath, withLock } from '../../../main/core/lock.js';
+import { acquireLock, lockPath, removeIfSame, withLock } from '../../../main/core/lock.js';
 
 test('the lock excludes a second holder until released', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lakekey-lock-'));
@@ -40,4 +40,21 @@ test('a live holder makes a waiter time out with LOCK_TIMEOUT', async () => {
   const held = await acquireLock(dir, 'p', { waitMs: 100 });
   await assert.rejects(acquireLock(dir, 'p', { waitMs: 200 }), { code: 'LOCK_TIMEOUT' });
   held.release();
+});
+
+test('takeover removes only the lock it judged stale: a fresh lock created meanwhile survives (atomic rename + inode check)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lakekey-lock-race-'));
+  const file = join(dir, 'p.lock');
+  writeFileSync(file, JSON.stringify({ pid: 999999, host: 'gone', since: 0 }));
+  const judged = statSync(file);
+  // Between the judgement and the removal, the stale holder's file goes and a fresh lock appears.
+  unlinkSync(file);
+  writeFileSync(file, JSON.stringify({ pid: process.pid, host: 'here', since: Date.now() }));
+  assert.equal(removeIfSame(file, judged), false, 'reports that it removed nothing');
+  assert.match(readFileSync(file, 'utf8'), /"host":"here"/, 'the fresh lock is still there');
+  assert.deepEqual(readdirSync(dir), ['p.lock'], 'no claim file left behind');
+  // The file it judged is removed.
+  const now = statSync(file);
+  assert.equal(removeIfSame(file, now), true);
+  assert.deepEqual(readdirSync(dir), []);
 });
