@@ -121,13 +121,16 @@ export function createHandlers(deps: HandlerDeps): IpcHandlers {
       const v = validate(deps, req);
       if (!v.ok) return { ok: false, errors: v.errors };
       const name = req.name.trim();
+      const renamed = req.originalName && req.originalName !== name ? req.originalName : undefined;
+      const before = renamed ? profileNamed(deps, renamed) : undefined;
       deps.settings.update((s) => {
-        if (req.originalName && req.originalName !== name) delete s.profiles[req.originalName];
+        if (renamed) delete s.profiles[renamed];
         s.profiles[name] = v.profile;
       });
-      if (req.originalName && req.originalName !== name) {
-        // Secrets stay with the old name's keychain item: a renamed profile logs in afresh.
-        await deps.ctx.vault.remove(req.originalName).catch(() => undefined);
+      if (renamed && before) {
+        // The old name's session ends as `logout` ends it: refresh token revoked at the IdP,
+        // keychain item removed. The renamed profile logs in afresh.
+        await logout(deps.ctx, renamed, before).catch(() => deps.ctx.vault.remove(renamed).catch(() => undefined));
       }
       deps.changed?.();
       return { ok: true };

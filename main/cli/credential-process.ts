@@ -2,7 +2,7 @@
 // the settings file, reads one keychain item, checks the expiry and prints: no network, no
 // openid-client, no AWS SDK (DESIGN §5). Everything else is imported only on a miss.
 import { usageError, configError } from '../core/errors.js';
-import { settingsDir } from '../core/paths.js';
+import { checkedSettingsDir } from '../core/paths.js';
 import { credentialProcessJson, secondsLeft } from '../core/record.js';
 import { getProfile, readSettings } from '../core/settings.js';
 import { keytarStore, Vault } from '../core/vault.js';
@@ -10,7 +10,7 @@ import { keytarStore, Vault } from '../core/vault.js';
 export async function credentialProcess(args: string[]): Promise<number> {
   const name = args[0];
   if (!name || args.length > 1 || name.startsWith('-')) throw usageError('usage: lakekey credential-process NAME');
-  const dir = settingsDir();
+  const dir = checkedSettingsDir();
   const profile = getProfile(readSettings(dir), name);
   if (!profile.s3) {
     throw configError(`profile "${name}" has no S3 settings`, `Add --s3-sts-endpoint (and --s3-role-arn for AWS) with \`lakekey profile add ${name} ... --force\`.`);

@@ -3,9 +3,11 @@
 // CLI started while the tray is up never opens a second tab.
 //
 // Transport: a Unix socket `tray.sock` in the settings folder (socket 0600, folder 0700), or a
-// named pipe on Windows whose name is derived from the folder. Next to it, `tray.secret` holds a
-// random secret for this run (0600): only a process that can read the owner's settings folder
-// can talk to the tray. Protocol: one newline-terminated JSON request per connection,
+// named pipe on Windows. Next to it, `tray.secret` holds a random secret for this run (0600):
+// only a process that can read the owner's settings folder can talk to the tray. Named pipes
+// live in one machine-wide namespace where anyone may create any name first, so the pipe's name
+// is derived from that secret: nobody who cannot read the folder can know it, squat it, and so
+// receive the secret from a CLI. Protocol: one newline-terminated JSON request per connection,
 // `{"secret","op":"login","profile"}`, answered with one line `{"ok":true}` or
 // `{"ok":false,"code","message","hint"?}`. Plain Node: no Electron here.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -32,9 +34,10 @@ export interface BrokerRequest {
 
 export type BrokerResponse = { ok: true } | { ok: false; code: string; message: string; hint?: string };
 
-export function brokerEndpoint(dir: string, platform = process.platform): string {
+/** Where the tray listens: the socket in `dir`, or on Windows a pipe named after this run's secret. */
+export function brokerEndpoint(dir: string, platform = process.platform, secret = ''): string {
   if (platform === 'win32') {
-    const id = createHash('sha256').update(dir.toLowerCase()).digest('hex').slice(0, 24);
+    const id = createHash('sha256').update(`lakekey broker pipe\0${secret}`).digest('hex').slice(0, 32);
     return `\\\\.\\pipe\\lakekey-${id}`;
   }
   return join(dir, BROKER_SOCKET);
@@ -65,7 +68,8 @@ export interface BrokerOptions {
  */
 export async function startLoginBroker(opts: BrokerOptions): Promise<LoginBroker> {
   const platform = opts.platform ?? process.platform;
-  const endpoint = brokerEndpoint(opts.dir, platform);
+  const secret = randomBytes(32).toString('hex');
+  const endpoint = brokerEndpoint(opts.dir, platform, secret);
   if (platform !== 'win32') {
     mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
     chmodSync(opts.dir, 0o700);
@@ -79,7 +83,6 @@ export async function startLoginBroker(opts: BrokerOptions): Promise<LoginBroker
     }
     rmSync(endpoint, { force: true });
   }
-  const secret = randomBytes(32).toString('hex');
   const secretFile = brokerSecretPath(opts.dir);
   rmSync(secretFile, { force: true });
   writeFileSync(secretFile, secret + '\n', { mode: 0o600, flag: 'wx' });
@@ -224,7 +227,7 @@ export async function requestLoginViaTray(dir: string, profile: string, timeoutM
     return 'no-tray';
   }
   if (!secret) return 'no-tray';
-  const endpoint = brokerEndpoint(dir, platform);
+  const endpoint = brokerEndpoint(dir, platform, secret);
   return new Promise((resolve, reject) => {
     let connected = false;
     let buffer = '';
