@@ -3,7 +3,7 @@
 // stay light) and validates every field; settings-write.ts writes it through `conf`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configError } from './errors.js';
+import { configError, LakekeyError } from './errors.js';
 import { SETTINGS_FILE } from './paths.js';
 
 export const SETTINGS_VERSION = 1;
@@ -15,6 +15,8 @@ export const DEFAULT_LAKEFS_TTL = 3600;
 export interface S3Settings {
   /** STS endpoint; AWS's regional endpoint when absent. */
   stsEndpoint?: string;
+  /** S3 API endpoint handed to tools (`endpoint_url`, AWS_ENDPOINT_URL); absent for AWS. */
+  s3Endpoint?: string;
   region: string;
   roleArn?: string;
   durationSeconds: number;
@@ -45,6 +47,16 @@ export interface Settings {
 }
 
 export const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** AWS-style region names; the value lands in `https://sts.REGION.amazonaws.com` and in `region = …` lines. */
+export const REGION = /^[a-z0-9-]{1,32}$/;
+/**
+ * Role ARNs: AWS's (`arn:aws:iam::123456789012:role/path/name`, also aws-cn, aws-us-gov, …),
+ * MinIO's as it prints them at startup (`arn:minio:iam:REGION:ID:role/NAME`, region and ID
+ * usually empty) and lakeFS's (`arn:lakefs:iam:::role/NAME`).
+ */
+export const ROLE_ARN = /^(?:arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/|arn:(?:minio|lakefs):iam:[a-z0-9-]*:[\w-]*:role\/)[\w+=,.@\/-]{1,512}$/;
+/** Client ids go into URLs and forms: printable ASCII, no spaces. */
+const CLIENT_ID = /^[\x21-\x7e]{1,512}$/;
 
 export function emptySettings(): Settings {
   return { version: SETTINGS_VERSION, profiles: {} };
@@ -56,6 +68,7 @@ export function settingsPath(dir: string): string {
 
 /** Reads and validates the settings file; a missing file is an empty configuration. */
 export function readSettings(dir: string): Settings {
+  // Validated on every read (also the hot path): a tampered file is refused, never used.
   const file = settingsPath(dir);
   let text: string;
   try {
@@ -85,10 +98,29 @@ export function parseSettings(raw: unknown, where = 'settings'): Settings {
   const profiles: Record<string, Profile> = {};
   const rawProfiles = raw.profiles ?? {};
   if (!isObject(rawProfiles)) throw configError(`${where}: "profiles" must be an object`);
+  const byFoldedName = new Map<string, string>();
   for (const [name, p] of Object.entries(rawProfiles)) {
-    profiles[name] = parseProfile(name, p, where);
+    profiles[name] = parseProfileNamingFix(name, p, where);
+    // Windows Credential Manager and macOS's default file system ignore case: "Work" and "work"
+    // would share one keychain item, so one profile could read or overwrite the other's secrets.
+    const other = byFoldedName.get(name.toLowerCase());
+    if (other !== undefined) {
+      throw configError(`${where}: profiles "${other}" and "${name}" differ only in upper/lower case`, `Rename one of them (\`lakekey profile remove ${name}\`, then add it under another name).`);
+    }
+    byFoldedName.set(name.toLowerCase(), name);
   }
   return { version: SETTINGS_VERSION, profiles };
+}
+
+/** parseProfile, with the way out named: fix the field by hand, or write the profile again. */
+function parseProfileNamingFix(name: string, raw: unknown, where: string): Profile {
+  try {
+    return parseProfile(name, raw, where);
+  } catch (err) {
+    if (!(err instanceof LakekeyError) || !PROFILE_NAME.test(name)) throw err;
+    const way = `Edit ${where}, or replace the profile: \`lakekey profile add ${name} … --force\`.`;
+    throw new LakekeyError('CONFIG', err.message, { hint: err.hint ? `${err.hint} ${way}` : way });
+  }
 }
 
 export function getProfile(settings: Settings, name: string): Profile {
@@ -109,7 +141,7 @@ export function parseProfile(name: string, raw: unknown, where = 'settings'): Pr
   if (!isObject(raw)) throw configError(`${at}: expected an object`);
   const profile: Profile = {
     issuer: endpointUrl(raw.issuer, `${at}: issuer`),
-    clientId: nonEmptyString(raw.clientId, `${at}: clientId`),
+    clientId: matching(raw.clientId, CLIENT_ID, `${at}: clientId`, 'a client id of printable characters without spaces', 'Copy the client id from your identity provider.'),
     scopes: scopes(raw.scopes ?? DEFAULT_SCOPES, `${at}: scopes`),
     redirectPort: integer(raw.redirectPort ?? 0, 0, 65535, `${at}: redirectPort`),
     refreshBeforeSeconds: integer(raw.refreshBeforeSeconds ?? DEFAULT_REFRESH_BEFORE, 60, 43200, `${at}: refreshBeforeSeconds`),
@@ -120,12 +152,15 @@ export function parseProfile(name: string, raw: unknown, where = 'settings'): Pr
     const tokenSource = s3.tokenSource ?? 'idp';
     if (tokenSource !== 'idp' && tokenSource !== 'lakefs') throw configError(`${at}: s3.tokenSource must be "idp" or "lakefs"`);
     profile.s3 = {
-      region: nonEmptyString(s3.region ?? 'us-east-1', `${at}: s3.region`),
+      region: matching(s3.region ?? 'us-east-1', REGION, `${at}: s3.region`, 'a region name of lowercase letters, digits and "-"', 'Use a region such as us-east-1 (MinIO: its MINIO_SITE_REGION, usually us-east-1).'),
       durationSeconds: integer(s3.durationSeconds ?? DEFAULT_S3_DURATION, 900, 43200, `${at}: s3.durationSeconds`),
       tokenSource,
     };
     if (s3.stsEndpoint !== undefined) profile.s3.stsEndpoint = endpointUrl(s3.stsEndpoint, `${at}: s3.stsEndpoint`);
-    if (s3.roleArn !== undefined) profile.s3.roleArn = nonEmptyString(s3.roleArn, `${at}: s3.roleArn`);
+    if (s3.s3Endpoint !== undefined) profile.s3.s3Endpoint = endpointUrl(s3.s3Endpoint, `${at}: s3.s3Endpoint`);
+    if (s3.roleArn !== undefined) {
+      profile.s3.roleArn = matching(s3.roleArn, ROLE_ARN, `${at}: s3.roleArn`, 'a role ARN', 'Use arn:aws:iam::ACCOUNT:role/NAME (12-digit account), or the arn:minio:iam:…:role/… ARN MinIO prints at startup.');
+    }
   }
   if (raw.lakefs !== undefined) {
     const l = raw.lakefs;
@@ -133,13 +168,32 @@ export function parseProfile(name: string, raw: unknown, where = 'settings'): Pr
     profile.lakefs = {
       endpoint: endpointUrl(l.endpoint, `${at}: lakefs.endpoint`),
       ttlSeconds: integer(l.ttlSeconds ?? DEFAULT_LAKEFS_TTL, 60, 43200, `${at}: lakefs.ttlSeconds`),
-      lakectlCache: l.lakectlCache === true,
+      lakectlCache: boolean(l.lakectlCache ?? false, `${at}: lakefs.lakectlCache`),
     };
   }
   if (profile.s3?.tokenSource === 'lakefs' && !profile.lakefs) {
     throw configError(`${at}: s3.tokenSource "lakefs" needs a lakeFS endpoint`, 'Add --lakefs-endpoint URL.');
   }
   return profile;
+}
+
+/** AWS's own endpoints (STS and S3 alike), where tools need no endpoint setting. */
+export function isAwsUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return /(^|\.)amazonaws\.com(\.cn)?$/.test(host) || /(^|\.)api\.aws$/.test(host);
+}
+
+/**
+ * The S3 API endpoint tools must be sent to (`endpoint_url`, AWS_ENDPOINT_URL): the profile's
+ * own `s3Endpoint`, else its STS endpoint when that is not AWS's (MinIO serves STS and S3 at
+ * one URL), else the lakeFS server for S3 through the lakeFS gateway; none for AWS.
+ */
+export function s3ApiEndpoint(p: Profile): string | undefined {
+  if (!p.s3) return undefined;
+  if (p.s3.s3Endpoint) return p.s3.s3Endpoint;
+  if (p.s3.stsEndpoint) return isAwsUrl(p.s3.stsEndpoint) ? undefined : p.s3.stsEndpoint;
+  if (p.s3.tokenSource === 'lakefs' && p.lakefs) return p.lakefs.endpoint.replace(/\/api\/v1$/, '');
+  return undefined;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
@@ -150,13 +204,21 @@ export function isLoopbackUrl(url: URL): boolean {
 
 /** https, or http on a loopback host (DESIGN §3). Returns the URL without a trailing slash. */
 export function endpointUrl(value: unknown, what: string): string {
+  const fix = 'Use a plain URL such as https://host[:port][/path].';
+  if (typeof value === 'string' && /[\x00-\x1f\x7f-\x9f]/.test(value)) throw configError(`${what}: ${JSON.stringify(value)} contains control characters`, fix);
   const text = nonEmptyString(value, what);
+  // Refuse what the URL parser would quietly drop or reinterpret (tabs and newlines are removed,
+  // `\` becomes `/`, `@` starts userinfo, `#` and `?` end the authority), before parsing.
+  if (!/^[\x21-\x7e]+$/.test(text) || /[@#?\\]/.test(text)) {
+    throw configError(`${what}: ${JSON.stringify(text)} must not contain spaces, control characters, "@", "#", "?" or "\\"`, fix);
+  }
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw configError(`${what}: "${text}" is not a URL`);
+    throw configError(`${what}: "${text}" is not a URL`, fix);
   }
+  if (!url.hostname) throw configError(`${what}: "${text}" has no host`, fix);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackUrl(url))) {
     throw configError(`${what}: "${text}" must use https (plain http is allowed only for 127.0.0.1, ::1 and localhost)`);
   }
@@ -172,6 +234,18 @@ function scopes(value: unknown, what: string): string[] {
   const list = [...new Set(value as string[])];
   if (!list.includes('openid')) list.unshift('openid');
   return list;
+}
+
+function matching(value: unknown, pattern: RegExp, what: string, expected: string, fix: string): string {
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    throw configError(`${what}: expected ${expected}, got ${JSON.stringify(value)}`, fix);
+  }
+  return value;
+}
+
+function boolean(value: unknown, what: string): boolean {
+  if (typeof value !== 'boolean') throw configError(`${what}: expected true or false, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 function nonEmptyString(value: unknown, what: string): string {

@@ -20,6 +20,7 @@ function isLoopbackHost(h: string): boolean {
 }
 
 function checkEndpoint(value: string, what: string): void {
+  assert.ok(!/[\s@#?\\\x00-\x1f\x7f-\x9f]/.test(value), `${what}: no spaces, controls, @ # ? or backslash: ${JSON.stringify(value)}`);
   const u = new URL(value);
   assert.ok(u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname)), `${what}: https or loopback http, got ${value}`);
   assert.equal(u.username + u.password, '', `${what}: no credentials`);
@@ -37,17 +38,19 @@ function checkValid(s: Settings): void {
   for (const [name, p] of Object.entries(s.profiles)) {
     assert.match(name, PROFILE_NAME);
     checkEndpoint(p.issuer, 'issuer');
-    assert.ok(typeof p.clientId === 'string' && p.clientId.trim() === p.clientId && p.clientId !== '');
+    assert.match(p.clientId, /^[\x21-\x7e]+$/, 'clientId');
     assert.ok(Array.isArray(p.scopes) && p.scopes.includes('openid') && new Set(p.scopes).size === p.scopes.length);
     for (const sc of p.scopes) assert.match(sc, /^[\x21\x23-\x5b\x5d-\x7e]+$/);
     int(p.redirectPort, 0, 65535, 'redirectPort');
     int(p.refreshBeforeSeconds, 60, 43200, 'refreshBeforeSeconds');
     if (p.s3) {
-      assert.ok(typeof p.s3.region === 'string' && p.s3.region !== '');
+      // The values that once let a tampered file inject AWS config lines or move the STS host.
+      assert.match(p.s3.region, /^[a-z0-9-]+$/, 's3.region');
       int(p.s3.durationSeconds, 900, 43200, 's3.durationSeconds');
       assert.ok(p.s3.tokenSource === 'idp' || p.s3.tokenSource === 'lakefs');
       if (p.s3.stsEndpoint !== undefined) checkEndpoint(p.s3.stsEndpoint, 's3.stsEndpoint');
-      if (p.s3.roleArn !== undefined) assert.ok(typeof p.s3.roleArn === 'string' && p.s3.roleArn !== '');
+      if (p.s3.roleArn !== undefined) assert.match(p.s3.roleArn, /^arn:[a-z-]+:iam:[a-z0-9-]*:[\w-]*:role\/[\w+=,.@/-]+$/, 's3.roleArn');
+      if (p.s3.s3Endpoint !== undefined) checkEndpoint(p.s3.s3Endpoint, 's3.s3Endpoint');
       if (p.s3.tokenSource === 'lakefs') assert.ok(p.lakefs, 'lakefs token source needs a lakeFS endpoint');
     }
     if (p.lakefs) {
@@ -77,7 +80,8 @@ function outcome(run: () => Settings): 'valid' | 'config' {
 const anyValue = fc.oneof(
   fc.constantFrom(null, true, false, 0, -1, 1.5, 65536, 900, 43200, 43201, 59, '', ' ', '60', '0x10', '1e3', 'NaN', [], {}, ['openid'], ['a b'], ['openid', 'openid']),
   fc.constantFrom('https://idp.example.com', 'http://127.0.0.1:8080/', 'http://localhost', 'http://[::1]:1', 'http://127.1.2.3', 'http://evil.example',
-    'https://user:pw@idp.example', 'https://idp.example/?q=1', 'https://idp.example/#f', 'ftp://x', 'javascript:alert(1)', 'http://127.0.0.1.evil.example', 'http://localhost.evil.example', 'not a url'),
+    'https://user:pw@idp.example', 'https://idp.example/?q=1', 'https://idp.example/#f', 'http://x@127.0.0.1:9/#', 'http://127.0.0.1:9\\@evil', 'https://idp.example\n', 'eu-west-1\n[profile e]', 'x@127.0.0.1:9/#',
+    'arn:aws:iam::123456789012:role/r', 'arn:minio:iam:::role/abc-_1', 'arn:aws:iam::1:role/r', 'ftp://x', 'javascript:alert(1)', 'http://127.0.0.1.evil.example', 'http://localhost.evil.example', 'not a url'),
   fc.jsonValue({ maxDepth: 2 }),
 );
 
@@ -88,7 +92,7 @@ const profileArb = fc.record(
     scopes: anyValue,
     redirectPort: anyValue,
     refreshBeforeSeconds: anyValue,
-    s3: fc.oneof(anyValue, fc.record({ stsEndpoint: anyValue, region: anyValue, roleArn: anyValue, durationSeconds: anyValue, tokenSource: fc.oneof(fc.constantFrom('idp', 'lakefs', 'IDP'), anyValue) }, { requiredKeys: [] })),
+    s3: fc.oneof(anyValue, fc.record({ stsEndpoint: anyValue, s3Endpoint: anyValue, region: anyValue, roleArn: anyValue, durationSeconds: anyValue, tokenSource: fc.oneof(fc.constantFrom('idp', 'lakefs', 'IDP'), anyValue) }, { requiredKeys: [] })),
     lakefs: fc.oneof(anyValue, fc.record({ endpoint: anyValue, ttlSeconds: anyValue, lakectlCache: anyValue }, { requiredKeys: [] })),
   },
   { requiredKeys: [] },

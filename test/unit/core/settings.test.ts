@@ -17,7 +17,7 @@ test('endpoints must be https except on loopback hosts', () => {
 });
 
 test('profile defaults and ranges', () => {
-  const p = parseProfile('work', { issuer: 'https://idp.example.com', clientId: 'abc', s3: { roleArn: 'arn:aws:iam::1:role/r' } });
+  const p = parseProfile('work', { issuer: 'https://idp.example.com', clientId: 'abc', s3: { roleArn: 'arn:aws:iam::123456789012:role/r' } });
   assert.deepEqual(p.scopes, ['openid', 'email', 'profile', 'offline_access']);
   assert.equal(p.refreshBeforeSeconds, 1200);
   assert.equal(p.s3?.durationSeconds, 3600);
