@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c   # keep in sync with test/peers/minio.ts
 MINIO_DIR="${LAKEKEY_TEST_CACHE:-$HOME/.cache/lakekey-test}/minio-$MINIO_VERSION"
-APT_PACKAGES=(chromium libsecret-1-dev gnome-keyring dbus dbus-x11 libsecret-tools awscli python3-boto3 python3-venv xvfb build-essential python3 bsdutils)
+APT_PACKAGES=(chromium libsecret-1-dev gnome-keyring dbus dbus-x11 libsecret-tools awscli python3-boto3 python3-venv xvfb build-essential python3 bsdutils stress-ng)
 
 say() { printf '\n== %s\n' "$*"; }
 
@@ -32,6 +32,8 @@ if [ ! -x "$MINIO_DIR/minio" ]; then
   mkdir -p "$MINIO_DIR"
   CGO_ENABLED=0 GOFLAGS=-trimpath GOBIN="$MINIO_DIR" go install "github.com/minio/minio@$MINIO_VERSION"
 fi
+
+bash scripts/setup-lakefs.sh   # the real lakeFS server and lakectl, built once from ../shared/peers/lakefs
 
 VENV="${LAKEKEY_TEST_CACHE:-$HOME/.cache/lakekey-test}/venv"   # keep in sync with lakefsPython() in test/peers/lakefs.ts
 if ! "$VENV/bin/python" -c 'import lakefs' 2>/dev/null; then

@@ -272,8 +272,11 @@ export function lakekeyRepo(): string {
   return process.env.LAKEKEY_REPO || fileURLToPath(new URL('../../../', import.meta.url));
 }
 
-/** lakeFS's server API (`swagger.yml`) or remote authenticator API (`authentication.yml`), loaded once per process. */
-export function lakefsContract(name: 'swagger.yml' | 'authentication.yml'): Contract {
+/**
+ * lakeFS's server API (`swagger.yml`), remote authenticator API (`authentication.yml`) or external auth service API
+ * (`authorization.yml`), loaded once per process.
+ */
+export function lakefsContract(name: 'swagger.yml' | 'authentication.yml' | 'authorization.yml'): Contract {
   const path = join(lakefsContractsDir(), name);
   let contract = loaded.get(path);
   if (!contract) {

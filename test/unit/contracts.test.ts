@@ -12,7 +12,7 @@ test('test/contracts/lakefs matches shared/contracts/lakefs', (t) => {
     t.diagnostic('no shared/ beside this checkout: nothing to compare');
     return;
   }
-  for (const name of ['swagger.yml', 'authentication.yml']) {
+  for (const name of ['swagger.yml', 'authentication.yml', 'authorization.yml']) {
     assert.equal(readFileSync(join(lakekeyRepo(), 'test', 'contracts', 'lakefs', name), 'utf8'), readFileSync(join(shared, name), 'utf8'), `${name} drifted: copy it again from shared/`);
   }
 });
