@@ -54,7 +54,7 @@ export const REGION = /^[a-z0-9-]{1,32}$/;
  * MinIO's as it prints them at startup (`arn:minio:iam:REGION:ID:role/NAME`, region and ID
  * usually empty) and lakeFS's (`arn:lakefs:iam:::role/NAME`).
  */
-export const ROLE_ARN = /^(?:arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/|arn:(?:minio|lakefs):iam:[a-z0-9-]*:[\w-]*:role\/)[\w+=,.@\/-]{1,512}$/;
+export const ROLE_ARN = /^(?:arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/|arn:(?:minio|lakefs):iam:[a-z0-9-]*:[\w-]*:role\/)[\w+=,.@/-]{1,512}$/;
 /** Client ids go into URLs and forms: printable ASCII, no spaces. */
 const CLIENT_ID = /^[\x21-\x7e]{1,512}$/;
 
@@ -205,6 +205,7 @@ export function isLoopbackUrl(url: URL): boolean {
 /** https, or http on a loopback host (DESIGN §3). Returns the URL without a trailing slash. */
 export function endpointUrl(value: unknown, what: string): string {
   const fix = 'Use a plain URL such as https://host[:port][/path].';
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (typeof value === 'string' && /[\x00-\x1f\x7f-\x9f]/.test(value)) throw configError(`${what}: ${JSON.stringify(value)} contains control characters`, fix);
   const text = nonEmptyString(value, what);
   // Refuse what the URL parser would quietly drop or reinterpret (tabs and newlines are removed,

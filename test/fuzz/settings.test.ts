@@ -20,6 +20,7 @@ function isLoopbackHost(h: string): boolean {
 }
 
 function checkEndpoint(value: string, what: string): void {
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   assert.ok(!/[\s@#?\\\x00-\x1f\x7f-\x9f]/.test(value), `${what}: no spaces, controls, @ # ? or backslash: ${JSON.stringify(value)}`);
   const u = new URL(value);
   assert.ok(u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname)), `${what}: https or loopback http, got ${value}`);
