@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'LOGIN_ABORTED'
   | 'KEYCHAIN_UNAVAILABLE'
   | 'KEYCHAIN_LOCKED'
+  | 'KEYCHAIN_BUSY'
   | 'IDP_UNREACHABLE'
   | 'IDP_REFUSED'
   | 'STS_UNREACHABLE'
@@ -37,6 +38,7 @@ const exitFor: Record<ErrorCode, ExitCode> = {
   LOGIN_ABORTED: ExitCode.loginRequired,
   KEYCHAIN_UNAVAILABLE: ExitCode.keychain,
   KEYCHAIN_LOCKED: ExitCode.keychain,
+  KEYCHAIN_BUSY: ExitCode.keychain,
   IDP_UNREACHABLE: ExitCode.remote,
   IDP_REFUSED: ExitCode.remote,
   STS_UNREACHABLE: ExitCode.remote,

@@ -50,32 +50,39 @@ function loadKeytar(): Promise<KeytarModule> {
 }
 
 /**
- * The OS keychain through keytar. Every call is bounded by `timeoutMs`: a Secret Service that
- * hangs (no keyring daemon, a prompt nobody can answer) becomes a KEYCHAIN error, not a hang.
+ * The OS keychain through keytar. Every call is bounded: a Secret Service that hangs (no keyring
+ * daemon, a prompt nobody can answer) becomes a KEYCHAIN error, not a hang. Slow and locked are
+ * told apart: when a call has taken `timeoutMs`, Linux asks the Secret Service directly whether
+ * the keyring is locked (exit 4, "unlock"); if it is not, the call is only slow (a daemon busy
+ * under a stampede of `aws` commands on a loaded machine) and is given until `busyTimeoutMs`
+ * before lakekey says the keychain is busy.
  */
-export function keytarStore(opts: { timeoutMs?: number; maxItemBytes?: number } = {}): SecretStore {
+export function keytarStore(opts: { timeoutMs?: number; busyTimeoutMs?: number; maxItemBytes?: number; locked?: () => Promise<boolean> } = {}): SecretStore {
   const timeoutMs = opts.timeoutMs ?? defaultKeychainTimeout();
+  const linux = process.platform === 'linux';
+  const busyTimeoutMs = Math.max(timeoutMs, opts.busyTimeoutMs ?? defaultBusyTimeout(linux ? 30_000 : timeoutMs));
+  const locked = opts.locked ?? secretServiceLocked;
   const call = async <T>(op: string, fn: (k: KeytarModule) => Promise<T>): Promise<T> => {
     const keytar = await loadKeytar();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new LakekeyError('KEYCHAIN_LOCKED', `the OS keychain did not answer within ${timeoutMs} ms (${op})`, {
-              hint: keychainHint(),
-            }),
-          ),
-        timeoutMs,
-      );
-      timer.unref();
-    });
+    const timers: NodeJS.Timeout[] = [];
+    const after = (ms: number) => new Promise<'late'>((resolve) => timers.push(setTimeout(() => resolve('late'), ms).unref()));
+    const work = fn(keytar);
+    work.catch(() => undefined); // it may settle after we gave up on it
     try {
-      return await Promise.race([fn(keytar), timeout]);
+      const first = await Promise.race([work, after(timeoutMs)]);
+      if (first !== 'late') return first;
+      if (!linux || (await locked())) {
+        throw new LakekeyError('KEYCHAIN_LOCKED', `the OS keychain did not answer within ${timeoutMs} ms (${op}): it is locked or waiting for your permission`, { hint: keychainHint() });
+      }
+      const second = await Promise.race([work, after(busyTimeoutMs - timeoutMs)]);
+      if (second !== 'late') return second;
+      throw new LakekeyError('KEYCHAIN_BUSY', `the keychain is busy: the Secret Service did not answer within ${Math.round(busyTimeoutMs / 1000)} s (${op}), though it is not locked`, {
+        hint: 'Retry in a moment. If it keeps happening, restart the keyring daemon (or log out of the desktop and back in).',
+      });
     } catch (err) {
       throw keychainError(err, op);
     } finally {
-      clearTimeout(timer);
+      for (const t of timers) clearTimeout(t);
     }
   };
   return {
@@ -119,9 +126,14 @@ function defaultKeychainTimeout(): number {
   const fromEnv = Number(process.env.LAKEKEY_KEYCHAIN_TIMEOUT_MS);
   if (Number.isFinite(fromEnv) && fromEnv > 0) return fromEnv;
   // macOS and Windows may show an access prompt the user must answer. On Linux a locked keyring
-  // is recognised directly (see secretServiceLocked), so this only bounds a keyring daemon that
-  // hangs; it must stay well above the seconds a busy daemon needs under a stampede.
+  // is recognised directly (see secretServiceLocked): after this long it is asked, and a keyring
+  // that is merely slow gets until the busy bound.
   return process.platform === 'linux' ? 5000 : 60_000;
+}
+
+function defaultBusyTimeout(fallback: number): number {
+  const fromEnv = Number(process.env.LAKEKEY_KEYCHAIN_BUSY_TIMEOUT_MS);
+  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : fallback;
 }
 
 function keychainHint(): string {
