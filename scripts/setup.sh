@@ -45,5 +45,13 @@ fi
 say "installing npm packages"
 # Electron's binary cannot be downloaded here; keytar builds from source against the system Node headers.
 export ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm_config_nodedir=/usr
-if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+# Skipped when nothing changed since the last install: same lock file, package.json and Node.
+STAMP=node_modules/.lakekey-setup-stamp
+want="$( (cat package.json package-lock.json 2>/dev/null; node --version) | sha256sum | cut -d' ' -f1)"
+if [ -d node_modules ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ]; then
+  echo "npm packages are up to date (package-lock.json unchanged); skipping npm ci"
+else
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+  echo "$want" > "$STAMP"
+fi
 say "setup done"
