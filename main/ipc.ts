@@ -18,6 +18,8 @@ export interface ProfileDraft {
   refreshBeforeSeconds: string;
   s3Enabled: boolean;
   s3StsEndpoint: string;
+  /** S3 API endpoint; empty: the STS endpoint when that is not AWS's, none for AWS. */
+  s3Endpoint: string;
   s3Region: string;
   s3RoleArn: string;
   s3DurationSeconds: string;

@@ -5,7 +5,7 @@ import { credentialProcessCommand } from '../core/aws-config.js';
 import { asLakekeyError, configError, LakekeyError } from '../core/errors.js';
 import { boundedFetch } from '../core/http.js';
 import { describe, getS3Credentials, logout, type Context, type ProfileStatus } from '../core/session.js';
-import { getProfile, type Profile } from '../core/settings.js';
+import { getProfile, s3ApiEndpoint, type Profile } from '../core/settings.js';
 import type { CheckResult, IpcHandlers, ProbeResult, ProfileView, SaveRequest, Snippets, ValidationResult } from '../ipc.js';
 import { defaultDraft, validateDraft } from './profile-form.js';
 import { profileView } from './profile-view.js';
@@ -60,6 +60,8 @@ export function snippets(deps: HandlerDeps, name: string, profile: Profile): Sni
   const line = credentialProcessCommand([...deps.cliCommand(), 'credential-process', name]);
   const lines = [`[profile ${name}]`, `credential_process = ${line}`];
   if (profile.s3) lines.push(`region = ${profile.s3.region}`);
+  const endpoint = s3ApiEndpoint(profile);
+  if (endpoint) lines.push(`endpoint_url = ${endpoint}`);
   return { awsConfig: lines.join('\n') + '\n', shell: `eval "$(lakekey env ${name})"` };
 }
 

@@ -13,6 +13,7 @@ export function defaultDraft(): ProfileDraft {
     refreshBeforeSeconds: String(DEFAULT_REFRESH_BEFORE),
     s3Enabled: false,
     s3StsEndpoint: '',
+    s3Endpoint: '',
     s3Region: 'us-east-1',
     s3RoleArn: '',
     s3DurationSeconds: String(DEFAULT_S3_DURATION),
@@ -33,6 +34,7 @@ export function profileToDraft(p: Profile): ProfileDraft {
   if (p.s3) {
     d.s3Enabled = true;
     d.s3StsEndpoint = p.s3.stsEndpoint ?? '';
+    d.s3Endpoint = p.s3.s3Endpoint ?? '';
     d.s3Region = p.s3.region;
     d.s3RoleArn = p.s3.roleArn ?? '';
     d.s3DurationSeconds = String(p.s3.durationSeconds);
@@ -60,6 +62,7 @@ export function draftToRaw(d: ProfileDraft, keep?: Profile): Record<string, unkn
   if (d.s3Enabled) {
     raw.s3 = {
       stsEndpoint: opt(d.s3StsEndpoint),
+      s3Endpoint: opt(d.s3Endpoint),
       region: opt(d.s3Region),
       roleArn: opt(d.s3RoleArn),
       durationSeconds: opt(d.s3DurationSeconds),
@@ -82,6 +85,7 @@ const FIELD_FOR_PATH: Record<string, DraftField> = {
   's3.region': 's3Region',
   's3.durationSeconds': 's3DurationSeconds',
   's3.stsEndpoint': 's3StsEndpoint',
+  's3.s3Endpoint': 's3Endpoint',
   's3.roleArn': 's3RoleArn',
   's3.tokenSource': 's3TokenSource',
   'lakefs.endpoint': 'lakefsEndpoint',

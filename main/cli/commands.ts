@@ -1,6 +1,6 @@
 // Every `lakekey` command except the credential-process hot path. This layer parses flags,
 // calls the core's use cases and renders their results; it decides nothing itself.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -9,11 +9,11 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { applyProfileSettings, awsConfigPath, configureAwsProfile, credentialProcessCommand, readProfileSetting } from '../core/aws-config.js';
 import { boundedFetch } from '../core/http.js';
 import { asLakekeyError, configError, LakekeyError, usageError } from '../core/errors.js';
-import { settingsDir } from '../core/paths.js';
+import { checkedSettingsDir } from '../core/paths.js';
 import { lakefsServerUrl } from '../core/lakefs.js';
 import { isoSeconds, secondsLeft, type LakefsToken, type S3Credentials } from '../core/record.js';
 import { describe, deviceLogin, getLakefsToken, getS3Credentials, login, logout, MIN_TOKEN_SECONDS, type Context, type ProfileStatus } from '../core/session.js';
-import { getProfile, parseProfile, PROFILE_NAME, readSettings, type Profile } from '../core/settings.js';
+import { getProfile, parseProfile, PROFILE_NAME, readSettings, s3ApiEndpoint, type Profile } from '../core/settings.js';
 import { updateSettings } from '../core/settings-write.js';
 import { compose } from './compose.js';
 
@@ -21,8 +21,8 @@ const USAGE = `lakekey — short-lived lakeFS and S3 credentials from your ident
 
 Usage:
   lakekey profile add NAME --issuer URL --client-id ID [--scope S]... [--redirect-port N]
-          [--s3-sts-endpoint URL] [--s3-region R] [--s3-role-arn ARN] [--s3-duration SECONDS]
-          [--s3-token-source idp|lakefs] [--lakefs-endpoint URL] [--lakefs-ttl SECONDS]
+          [--s3-sts-endpoint URL] [--s3-endpoint URL] [--s3-region R] [--s3-role-arn ARN]
+          [--s3-duration SECONDS] [--s3-token-source idp|lakefs] [--lakefs-endpoint URL] [--lakefs-ttl SECONDS]
           [--lakectl-cache] [--refresh-before SECONDS] [--force]
   lakekey profile list [--json] | profile show NAME [--json] | profile remove NAME
   lakekey login NAME [--no-browser | --device] [--timeout SECONDS]
@@ -94,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
 
 async function profileCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  const dir = settingsDir();
+  const dir = checkedSettingsDir();
   switch (sub) {
     case 'add':
       return profileAdd(dir, rest);
@@ -140,6 +140,7 @@ async function profileAdd(dir: string, args: string[]): Promise<number> {
       scope: { type: 'string', multiple: true },
       'redirect-port': { type: 'string' },
       's3-sts-endpoint': { type: 'string' },
+      's3-endpoint': { type: 'string' },
       's3-region': { type: 'string' },
       's3-role-arn': { type: 'string' },
       's3-duration': { type: 'string' },
@@ -162,10 +163,11 @@ async function profileAdd(dir: string, args: string[]): Promise<number> {
     redirectPort: values['redirect-port'],
     refreshBeforeSeconds: values['refresh-before'],
   };
-  const s3Flags = ['s3-sts-endpoint', 's3-region', 's3-role-arn', 's3-duration', 's3-token-source'];
+  const s3Flags = ['s3-sts-endpoint', 's3-endpoint', 's3-region', 's3-role-arn', 's3-duration', 's3-token-source'];
   if (s3Flags.some((f) => values[f] !== undefined)) {
     raw.s3 = {
       stsEndpoint: values['s3-sts-endpoint'],
+      s3Endpoint: values['s3-endpoint'],
       region: values['s3-region'],
       roleArn: values['s3-role-arn'],
       durationSeconds: values['s3-duration'],
@@ -206,7 +208,7 @@ function renderProfile(name: string, p: Profile): string {
     ['refresh before', `${p.refreshBeforeSeconds} s`],
   ];
   if (p.s3) {
-    rows.push(['S3 STS endpoint', p.s3.stsEndpoint ?? `AWS (${p.s3.region})`], ['S3 region', p.s3.region], ['S3 role', p.s3.roleArn], ['S3 duration', `${p.s3.durationSeconds} s`], ['S3 token source', p.s3.tokenSource]);
+    rows.push(['S3 STS endpoint', p.s3.stsEndpoint ?? `AWS (${p.s3.region})`], ['S3 API endpoint', s3ApiEndpoint(p) ?? 'AWS (none needed)'], ['S3 region', p.s3.region], ['S3 role', p.s3.roleArn], ['S3 duration', `${p.s3.durationSeconds} s`], ['S3 token source', p.s3.tokenSource]);
   }
   if (p.lakefs) rows.push(['lakeFS endpoint', p.lakefs.endpoint], ['lakeFS token TTL', `${p.lakefs.ttlSeconds} s`], ['lakectl cache file', p.lakefs.lakectlCache ? 'kept in sync (plaintext)' : 'off']);
   return table(rows.filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
@@ -215,7 +217,7 @@ function renderProfile(name: string, p: Profile): string {
 // ---- login / logout / status ----------------------------------------------------------
 
 function context(): { dir: string; ctx: Context } {
-  const dir = settingsDir();
+  const dir = checkedSettingsDir();
   return { dir, ctx: compose(dir) };
 }
 
@@ -248,9 +250,24 @@ async function logoutCommand(args: string[]): Promise<number> {
   const { positionals } = parse(args, {}, { min: 1, max: 1, usage: 'lakekey logout NAME' });
   const { dir, ctx } = context();
   const name = positionals[0];
-  const { revoked } = await logout(ctx, name, getProfile(readSettings(dir), name));
-  process.stderr.write(`Logged out of profile "${name}"${revoked ? ' (session revoked at the identity provider)' : ''}.\n`);
-  return 0;
+  const result = await logout(ctx, name, getProfile(readSettings(dir), name));
+  switch (result.outcome) {
+    case 'revoked':
+      process.stderr.write(`Logged out of profile "${name}": the session was revoked at the identity provider.\n`);
+      return 0;
+    case 'not-offered':
+      process.stderr.write(
+        `Logged out of profile "${name}" on this computer. Your identity provider offers no token revocation, so the refresh token stays valid there until it expires.\n`,
+      );
+      return 0;
+    case 'no-session':
+      process.stderr.write(`Logged out of profile "${name}" (there was no session at the identity provider to revoke).\n`);
+      return 0;
+    case 'failed':
+      throw new LakekeyError(result.error.code, `logged out of profile "${name}" on this computer, but revoking the session at the identity provider failed: ${result.error.message}`, {
+        hint: 'The refresh token may stay valid at the identity provider until it expires; sign out there (or ask its admin to end your sessions) if that matters.',
+      });
+  }
 }
 
 async function statusCommand(args: string[]): Promise<number> {
@@ -330,12 +347,19 @@ export function envVars(h: Handout): Record<string, string> {
     vars.AWS_CREDENTIAL_EXPIRATION = isoSeconds(h.s3.expiresAt);
     vars.AWS_REGION = h.profile.s3!.region;
     vars.AWS_DEFAULT_REGION = h.profile.s3!.region;
+    Object.assign(vars, endpointVars(h.profile));
   }
   if (h.lakefs) {
     vars.LAKECTL_SERVER_ENDPOINT_URL = lakefsServerUrl(h.profile.lakefs!.endpoint);
     vars.LAKECTL_CREDENTIALS_SESSION_TOKEN = h.lakefs.token;
   }
   return vars;
+}
+
+/** MinIO and lakeFS: send AWS tools to the profile's S3 API, not to AWS (botocore ≥ 1.31, JS/Go/Java SDKs). */
+function endpointVars(profile: Profile): Record<string, string> {
+  const endpoint = s3ApiEndpoint(profile);
+  return endpoint ? { AWS_ENDPOINT_URL: endpoint, AWS_ENDPOINT_URL_S3: endpoint } : {};
 }
 
 async function envCommand(args: string[]): Promise<number> {
@@ -392,7 +416,7 @@ async function execCommand(args: string[]): Promise<number> {
     for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION', 'AWS_DEFAULT_PROFILE']) delete env[k];
     Object.assign(env, { AWS_CONFIG_FILE: wired.file, AWS_PROFILE: wired.profile, AWS_REGION: h.profile.s3!.region, AWS_DEFAULT_REGION: h.profile.s3!.region });
     const { lakefs } = h;
-    Object.assign(env, envVars({ profile: h.profile, lakefs }));
+    Object.assign(env, envVars({ profile: h.profile, lakefs }), endpointVars(h.profile));
     cleanup = wired.remove;
   } else {
     Object.assign(env, envVars(h));
@@ -430,6 +454,7 @@ async function execAwsProfile(name: string, profile: Profile): Promise<{ file: s
   const text = applyProfileSettings(base, awsProfile, [
     { key: 'credential_process', value: credentialProcessCommand([...selfCommand(), 'credential-process', name]) },
     { key: 'region', value: profile.s3!.region },
+    ...endpointSetting(profile),
   ]);
   writeFileSync(file, text, { mode: 0o600 });
   return { file, profile: awsProfile, remove: () => rmSync(dir, { recursive: true, force: true }) };
@@ -453,7 +478,7 @@ async function configureAwsCommand(args: string[]): Promise<number> {
     { min: 1, max: 1, usage: 'lakekey configure-aws NAME [--aws-profile P] [--dry-run]' },
   );
   const name = positionals[0];
-  const profile = getProfile(readSettings(settingsDir()), name);
+  const profile = getProfile(readSettings(checkedSettingsDir()), name);
   if (!profile.s3) throw configError(`profile "${name}" has no S3 settings`, 'Add --s3-sts-endpoint or --s3-role-arn to the profile first.');
   const awsProfile = (values['aws-profile'] as string | undefined) ?? name;
   if (!/^[\w.@+-]+$/.test(awsProfile)) throw usageError(`"${awsProfile}" is not a valid AWS profile name`);
@@ -465,6 +490,7 @@ async function configureAwsCommand(args: string[]): Promise<number> {
     [
       { key: 'credential_process', value: line },
       { key: 'region', value: profile.s3.region, onlyIfMissing: true },
+      ...endpointSetting(profile),
     ],
     { dryRun: Boolean(values['dry-run']) },
   );
@@ -473,8 +499,20 @@ async function configureAwsCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (!result.changed) process.stderr.write(`${file} already has profile "${awsProfile}" wired to lakekey; nothing changed.\n`);
-  else process.stderr.write(`Wrote profile "${awsProfile}" to ${file}${result.backup ? ` (backup: ${result.backup})` : ''}.\nTry: aws sts get-caller-identity --profile ${awsProfile}\n`);
+  else {
+    const endpoint = s3ApiEndpoint(profile);
+    const tryIt = endpoint
+      ? `aws s3 ls --profile ${awsProfile}   (AWS CLI v2 before 2.13 and botocore before 1.31 ignore endpoint_url: add --endpoint-url ${endpoint})`
+      : `aws sts get-caller-identity --profile ${awsProfile}`;
+    process.stderr.write(`Wrote profile "${awsProfile}" to ${file}${result.backup ? ` (backup: ${result.backup})` : ''}.\nTry: ${tryIt}\n`);
+  }
   return 0;
+}
+
+/** `endpoint_url` for MinIO / lakeFS profiles (honoured by botocore ≥ 1.31, AWS CLI v2 ≥ 2.13); none for AWS. */
+function endpointSetting(profile: Profile): Array<{ key: string; value: string }> {
+  const endpoint = s3ApiEndpoint(profile);
+  return endpoint ? [{ key: 'endpoint_url', value: endpoint }] : [];
 }
 
 /** A small line diff for --dry-run: changed region only, with a little context. */
@@ -505,7 +543,7 @@ interface Check {
 
 async function doctorCommand(args: string[]): Promise<number> {
   const { positionals } = parse(args, {}, { min: 0, max: 1, usage: 'lakekey doctor [NAME]' });
-  const dir = settingsDir();
+  const dir = checkedSettingsDir();
   const checks: Check[] = [];
   let firstFailure = 0;
   let settings;
@@ -593,6 +631,28 @@ async function doctorCommand(args: string[]): Promise<number> {
           return `${file} [profile ${name}] uses lakekey; no static keys shadow it`;
         },
       });
+      const endpoint = s3ApiEndpoint(profile);
+      if (endpoint) {
+        checks.push({
+          name: `${name}: S3 endpoint`,
+          run: async () => {
+            const file = awsConfigPath();
+            let text = '';
+            try {
+              text = readFileSync(file, 'utf8');
+            } catch {
+              /* missing */
+            }
+            const written = readProfileSetting(text, name, 'endpoint_url');
+            if (written !== endpoint) {
+              throw configError(`${file} [profile ${name}] has ${written ? `endpoint_url = ${written}` : 'no endpoint_url'}, so AWS tools go to AWS instead of ${endpoint}`, `Run \`lakekey configure-aws ${name}\` (or pass --endpoint-url ${endpoint}).`);
+            }
+            const old = oldEndpointTools();
+            const tools = `endpoint_url = ${endpoint} (env: AWS_ENDPOINT_URL)`;
+            return old.length ? `WARN ${tools}; but ${old.join(' and ')} ignore${old.length === 1 ? 's' : ''} endpoint_url (needs AWS CLI v2 ≥ 2.13 / botocore ≥ 1.31): pass --endpoint-url ${endpoint} to it, or upgrade` : tools;
+          },
+        });
+      }
     }
     if (profile.lakefs) {
       const endpoint = profile.lakefs.endpoint;
@@ -619,7 +679,8 @@ async function doctorCommand(args: string[]): Promise<number> {
   }
   for (const check of checks) {
     try {
-      print(`ok    ${check.name}: ${await check.run()}`);
+      const said = await check.run();
+      print(said.startsWith('WARN ') ? `warn  ${check.name}: ${said.slice(5)}` : `ok    ${check.name}: ${said}`);
     } catch (err) {
       const code = report(check.name, err);
       firstFailure ||= code;
@@ -632,6 +693,28 @@ async function doctorCommand(args: string[]): Promise<number> {
     print(`FAIL  ${name}: ${e.message}${e.hint ? `\n      fix: ${e.hint}` : ''}`);
     return e.exitCode;
   }
+}
+
+/** The installed AWS CLI and Python botocore versions too old for `endpoint_url` in a profile. */
+function oldEndpointTools(): string[] {
+  const version = (cmd: string, args: string[]): string | undefined => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const older = (v: string, major: number, minor: number) => {
+    const [a, b] = v.split('.').map(Number);
+    return a < major || (a === major && b < minor);
+  };
+  const old: string[] = [];
+  // "aws-cli/2.9.19 Python/3.11.2 Linux/6.1 source/x86_64.debian.12" or "aws-cli/1.36.0 … botocore/1.35.0"
+  const cli = /aws-cli\/(\d+\.\d+)\S*(?:.*botocore\/(\d+\.\d+))?/.exec(version('aws', ['--version']) ?? '');
+  if (cli && (cli[1].startsWith('2.') ? older(cli[1], 2, 13) : cli[2] !== undefined && older(cli[2], 1, 31))) old.push(`the AWS CLI on PATH (${cli[0].split(' ')[0]})`);
+  const botocore = version('python3', ['-c', 'import botocore; print(botocore.__version__)']);
+  if (botocore && /^\d+\.\d+/.test(botocore) && older(botocore, 1, 31)) old.push(`python3's botocore ${botocore} (boto3, s3fs)`);
+  return old;
 }
 
 async function getJson(url: string, code: 'IDP_UNREACHABLE'): Promise<unknown> {

@@ -197,6 +197,7 @@ const IDP_FIELDS: FieldSpec[] = [
 ];
 const S3_FIELDS: FieldSpec[] = [
   { field: 's3StsEndpoint', label: 'STS endpoint', type: 'url', placeholder: 'https://minio.example.com', help: 'empty for AWS STS in the region below' },
+  { field: 's3Endpoint', label: 'S3 API endpoint', type: 'url', placeholder: 'https://minio.example.com', help: 'empty: the STS endpoint for MinIO, none for AWS' },
   { field: 's3Region', label: 'Region' },
   { field: 's3RoleArn', label: 'Role ARN', placeholder: 'arn:aws:iam::123456789012:role/data-engineer', help: 'required for AWS' },
   { field: 's3DurationSeconds', label: 'Session length (seconds)', type: 'number', help: '900 to 43200' },
@@ -271,7 +272,7 @@ async function openForm(existing?: ProfileView): Promise<void> {
       draft: {
         issuer: value('issuer'), clientId: value('clientId'), scopes: value('scopes'), redirectPort: value('redirectPort'),
         refreshBeforeSeconds: value('refreshBeforeSeconds'), s3Enabled: checked('s3Enabled'), s3StsEndpoint: value('s3StsEndpoint'),
-        s3Region: value('s3Region'), s3RoleArn: value('s3RoleArn'), s3DurationSeconds: value('s3DurationSeconds'),
+        s3Endpoint: value('s3Endpoint'), s3Region: value('s3Region'), s3RoleArn: value('s3RoleArn'), s3DurationSeconds: value('s3DurationSeconds'),
         s3TokenSource: value('s3TokenSource') === 'lakefs' ? 'lakefs' : 'idp', lakefsEnabled: checked('lakefsEnabled'),
         lakefsEndpoint: value('lakefsEndpoint'), lakefsTtlSeconds: value('lakefsTtlSeconds'),
       },

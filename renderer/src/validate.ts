@@ -55,6 +55,7 @@ export function checkDraft(name: string, d: ProfileDraft): FieldError[] {
   add('refreshBeforeSeconds', numberProblem(d.refreshBeforeSeconds, LIMITS.refreshBeforeSeconds, false));
   if (d.s3Enabled) {
     add('s3StsEndpoint', endpointProblem(d.s3StsEndpoint, false));
+    add('s3Endpoint', endpointProblem(d.s3Endpoint, false));
     add('s3DurationSeconds', numberProblem(d.s3DurationSeconds, LIMITS.s3DurationSeconds, false));
     if (!d.s3StsEndpoint.trim() && !d.s3RoleArn.trim()) add('s3RoleArn', 'AWS STS needs a role to assume; or give an STS endpoint for MinIO or lakeFS.');
     if (d.s3TokenSource === 'lakefs' && !d.lakefsEnabled) add('s3TokenSource', 'S3 through lakeFS needs the lakeFS section.');
