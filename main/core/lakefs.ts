@@ -41,6 +41,8 @@ export interface StsLoginRequest {
   state: string;
   redirectUri: string;
   ttlSeconds: number;
+  /** The IdP subject of this login, when lakekey knows it: the external id lakeFS looks its user up by. */
+  idpSubject?: string;
 }
 
 export async function stsLogin(endpoint: string, req: StsLoginRequest, now = Date.now()): Promise<LakefsToken> {
@@ -59,7 +61,7 @@ export async function stsLogin(endpoint: string, req: StsLoginRequest, now = Dat
     throw unreachable(endpoint, err);
   }
   const text = await res.text().catch(() => '');
-  if (!res.ok) throw refused(endpoint, res.status, text);
+  if (!res.ok) throw refused(endpoint, res.status, text, req.idpSubject);
   let body: { token?: unknown; token_expiration?: unknown };
   try {
     body = JSON.parse(text) as typeof body;
@@ -111,11 +113,16 @@ function unreachable(endpoint: string, err: unknown): LakekeyError {
   });
 }
 
-function refused(endpoint: string, status: number, body: string): LakekeyError {
+function refused(endpoint: string, status: number, body: string, idpSubject?: string): LakekeyError {
   let message = '';
+  // lakeFS answers every API error as JSON `{"message": …}`; anything else came from something that is not lakeFS.
+  let lakefsJson = false;
   try {
     const parsed = JSON.parse(body) as { message?: unknown };
-    if (typeof parsed.message === 'string') message = `: ${redact(parsed.message).slice(0, 300)}`;
+    if (typeof parsed.message === 'string') {
+      message = `: ${redact(parsed.message).slice(0, 300)}`;
+      lakefsJson = true;
+    }
   } catch {
     /* not JSON */
   }
@@ -124,7 +131,20 @@ function refused(endpoint: string, status: number, body: string): LakekeyError {
       'lakeFS needs STS login enabled (auth.authentication_api.endpoint pointing at a remote authenticator that knows this client id); check with your lakeFS admin, then log in again.');
   }
   if (status === 429) return new LakefsError(endpoint, `is rate limiting logins (HTTP 429)${message}`, 'Wait a minute and retry.');
-  if (status === 404) return new LakefsError(endpoint, `has no STS login endpoint (HTTP 404)${message}`, 'STS login needs lakeFS Enterprise or Cloud; check the endpoint URL.');
+  if (status === 404 && lakefsJson) {
+    // lakeFS accepted the IdP login, then found no lakeFS user linked to the identity's `sub` (its external id).
+    const who = idpSubject ? `external id "${redact(idpSubject)}" (your IdP subject)` : 'your IdP subject (the ID token\'s `sub`) as external id';
+    return new LakefsError(endpoint, `has no user for your IdP identity (HTTP 404)${message}: it looked up ${who}`,
+      'Ask your lakeFS admin to create a lakeFS user linked to that external id (or link an existing one), then log in again.');
+  }
+  if (status === 404) {
+    return new LakefsError(endpoint, `has no STS login endpoint at ${lakefsApi(endpoint)}/sts/login (HTTP 404, not a lakeFS answer)`,
+      'Check the lakeFS endpoint URL: it must be the lakeFS server itself (with or without /api/v1).');
+  }
+  if (status === 501) {
+    return new LakefsError(endpoint, `does not offer STS login (HTTP 501)${message}`,
+      'This is lakeFS OSS without an external auth service: STS login needs lakeFS Enterprise or Cloud, or `auth.api.endpoint` set on the server. Ask your lakeFS admin, or use lakeFS access keys instead.');
+  }
   return new LakefsError(endpoint, `failed the login (HTTP ${status})${message}`, 'Retry later; if it persists, ask your lakeFS admin to check the server and remote authenticator logs.');
 }
 
