@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { LakekeyError, errorText } from './errors.js';
 import { faultPoint } from './fault.js';
+import { importKeytar } from './keytar-module.js';
 import { redact, registerSecret } from './redact.js';
 import { emptyRecord, parseRecord, type SecretRecord } from './record.js';
 
@@ -37,7 +38,7 @@ interface KeytarModule {
 let keytarPromise: Promise<KeytarModule> | undefined;
 
 function loadKeytar(): Promise<KeytarModule> {
-  keytarPromise ??= import('keytar').then(
+  keytarPromise ??= importKeytar().then(
     (m) => ((m as { default?: KeytarModule }).default ?? m) as KeytarModule,
     (err) => {
       throw new LakekeyError('KEYCHAIN_UNAVAILABLE', `the keychain module could not be loaded: ${errorText(err)}`, {

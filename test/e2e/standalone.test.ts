@@ -1,0 +1,71 @@
+// The standalone executable (`npm run build:cli`) as users get it: it runs with no Node on PATH,
+// answers a credential-process cache hit from the real keychain, and loads keytar's addon only
+// from beside itself (nothing extracted to a temp folder another local user could plant first).
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { updateSettings } from '../../main/core/settings-write.js';
+import { parseProfile } from '../../main/core/settings.js';
+import { REPO, run } from '../helpers/cli.js';
+import { vault } from '../helpers/world.js';
+
+const EXE = join(REPO, 'dist', 'cli', process.platform === 'win32' ? 'lakekey.exe' : 'lakekey');
+
+async function cacheHitWorld(tag: string) {
+  assert.ok(existsSync(EXE), `${EXE} is missing: run \`npm run build:cli\` first`);
+  const root = mkdtempSync(join(tmpdir(), `lakekey-standalone-${tag}-`));
+  const dir = join(root, 'cfg');
+  const name = `standalone-${tag}-${process.pid}`;
+  await updateSettings(dir, (s) => {
+    s.profiles[name] = parseProfile(name, { issuer: 'http://127.0.0.1:9', clientId: 'x', s3: { stsEndpoint: 'http://127.0.0.1:9' } });
+  });
+  const creds = { accessKeyId: 'AKSTANDALONE', secretAccessKey: 's'.repeat(40), sessionToken: 't'.repeat(200), expiresAt: Date.now() + 3 * 3600_000 };
+  await vault.write(name, { v: 1, updatedAt: Date.now(), idp: { subject: 'alice', refreshToken: 'r'.repeat(43) }, s3: creds });
+  // PATH has no node (an empty folder); TMPDIR is a private folder we can inspect afterwards.
+  const emptyBin = join(root, 'bin');
+  const tmp = join(root, 'tmp');
+  mkdirSync(emptyBin);
+  mkdirSync(tmp);
+  const env = { ...process.env, PATH: emptyBin, TMPDIR: tmp, LAKEKEY_CONFIG_DIR: dir };
+  return { root, name, env, tmp };
+}
+
+test('the standalone executable answers a cache hit with no Node on PATH, extracting nothing', async () => {
+  const w = await cacheHitWorld('hit');
+  const r = await run(EXE, ['credential-process', w.name], { env: w.env });
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.Version, 1);
+  assert.equal(out.AccessKeyId, 'AKSTANDALONE');
+  assert.deepEqual(readdirSync(w.tmp), [], 'nothing written to TMPDIR (no addon extracted there)');
+  await vault.remove(w.name);
+});
+
+test('the addon is loaded from beside the executable only: a planted copy elsewhere is not used', async () => {
+  const w = await cacheHitWorld('plant');
+  // A copy of the executable without keytar.node beside it, and a hostile "addon" planted in
+  // TMPDIR and the working folder: the keychain must then be reported unavailable (exit 4),
+  // never loaded from the planted file.
+  const lonely = join(w.root, 'lonely');
+  mkdirSync(lonely);
+  copyFileSync(EXE, join(lonely, 'lakekey'));
+  const { chmodSync } = await import('node:fs');
+  chmodSync(join(lonely, 'lakekey'), 0o755);
+  writeFileSync(join(w.tmp, 'keytar.node'), 'not an addon');
+  writeFileSync(join(w.root, 'keytar.node'), 'not an addon');
+  const r = await run(join(lonely, 'lakekey'), ['credential-process', w.name], { env: w.env });
+  assert.equal(r.code, 4, `exit 4 (keychain) expected; stderr: ${r.stderr}`);
+  assert.match(r.stderr, /keychain module could not be loaded/);
+  assert.ok(r.stderr.includes(join(lonely, 'keytar.node')), `names the path it looked at: ${r.stderr}`);
+  await vault.remove(w.name);
+});
+
+test('the standalone executable prints its usage with no Node on PATH', async () => {
+  const w = await cacheHitWorld('help');
+  const r = await run(EXE, ['--help'], { env: w.env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /lakekey profile add/);
+  await vault.remove(w.name);
+});
