@@ -1,6 +1,8 @@
 // Integration: the lakeFS test peers (remote authenticator + lakeFS server) work with the real IdP, chromium, the AWS
 // JS SDK's STS client and the lakeFS Python SDK — without lakekey in between — and never break lakeFS's contracts.
-// lakeFS user ids are the IdP's `sub` claim: alice@example.com signs in and is lakeFS user `alice`.
+// As in real lakeFS, STS login looks the lakeFS user up by the IdP's `sub` (alice) as external id: alice@example.com
+// signs in and is lakeFS user `alice-lakefs`. The real lakeFS OSS server (with the external auth service stand-in)
+// serves STS login, GET /user and the Python SDK; the stand-in (peers/lakefs.ts) only S3 STS and injected faults.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, test, type TestContext } from 'node:test';
@@ -12,6 +14,8 @@ import { startAuthenticator, type Authenticator } from '../peers/authenticator.j
 import { startIdp, type Idp } from '../peers/idp.js';
 import { lakefsPython, startLakefs, type Lakefs } from '../peers/lakefs.js';
 import { startCallbackServer } from '../helpers/callback-catcher.js';
+import { startLakefsAuthService, type AuthService } from '../peers/lakefs-auth-service.js';
+import { basicAuth, createRepository, startLakefsServer, type LakefsServer } from '../peers/lakefs-server.js';
 
 // Keep the AWS SDK away from this machine's ~/.aws and from instance metadata.
 process.env.AWS_CONFIG_FILE = '/nonexistent/lakekey-test-aws-config';
@@ -27,17 +31,25 @@ let idp: Idp;
 let authenticator: Authenticator;
 let lakefs: Lakefs;
 let config: oidc.Configuration;
+let authService: AuthService;
+let real: LakefsServer;
+const USER = 'alice-lakefs';
 
 before(async () => {
   idp = await startIdp();
   authenticator = await startAuthenticator({ issuer: idp.issuer, clientId: idp.clientId });
   lakefs = await startLakefs({ authenticatorUrl: authenticator.url });
+  authService = await startLakefsAuthService({ users: [{ username: USER, externalId: 'alice', email: 'alice@example.com' }] });
+  real = await startLakefsServer({ authenticatorUrl: authenticator.url, authServiceUrl: authService.url });
+  await createRepository(real, basicAuth(authService.admin.accessKeyId, authService.admin.secretAccessKey), 'example-repo');
   config = await oidc.discovery(new URL(idp.issuer), idp.clientId, undefined, oidc.None(), {
     execute: [oidc.allowInsecureRequests], // loopback issuer
   });
 });
 
 after(async () => {
+  await real?.stop();
+  await authService?.stop();
   await lakefs?.stop();
   await authenticator?.stop();
   await idp?.stop();
@@ -47,6 +59,7 @@ after(async () => {
 function assertNoViolations(): void {
   assert.deepEqual(lakefs.violations, [], 'lakeFS contract violations');
   assert.deepEqual(authenticator.violations, [], 'authenticator contract violations');
+  assert.deepEqual(authService.violations, [], 'auth service contract violations');
 }
 
 interface LakefsCode {
@@ -133,7 +146,7 @@ test('STS login: browser code → lakeFS token (ttl 600) → GET /user is alice'
   const me = await getUser(token);
   assert.equal(me.status, 200);
   const user = (me.json as { user: { id: string; email?: string; creation_date: number } }).user;
-  assert.equal(user.id, 'alice');
+  assert.equal(user.id, USER);
   assert.equal(user.email, 'alice@example.com');
   assert.equal(lakefs.counts.userCalls, 1);
 
@@ -153,7 +166,7 @@ test('S3 temporary credentials: AssumeRoleWithWebIdentity with the lakeFS token 
   assert.ok(creds?.Expiration instanceof Date);
   // 3600 s were asked for, but credentials never outlive the lakeFS token (600 s) they come from.
   assert.equal(Math.floor(creds.Expiration.getTime() / 1000), tokenExpiration);
-  assert.equal(assumed.SubjectFromWebIdentityToken, 'alice');
+  assert.equal(assumed.SubjectFromWebIdentityToken, USER);
   assert.equal(lakefs.issued.at(-1)?.accessKeyId, creds.AccessKeyId);
   const call = lakefs.stsCalls.at(-1);
   assert.equal(call?.signed, false, 'the STS call is unsigned');
@@ -169,8 +182,8 @@ test('S3 temporary credentials: AssumeRoleWithWebIdentity with the lakeFS token 
       return true;
     });
   };
-  await refused({ WebIdentityToken: lakefs.mintToken('alice', now() - 5) }, 'ExpiredTokenException', 400);
-  await refused({ WebIdentityToken: lakefs.mintToken('alice', now() + 600, Buffer.alloc(32, 7)) }, 'InvalidIdentityTokenException', 400);
+  await refused({ WebIdentityToken: lakefs.mintToken(USER, now() - 5) }, 'ExpiredTokenException', 400);
+  await refused({ WebIdentityToken: lakefs.mintToken(USER, now() + 600, Buffer.alloc(32, 7)) }, 'InvalidIdentityTokenException', 400);
   await refused({ WebIdentityToken: 'not-a-jwt' }, 'InvalidIdentityTokenException', 400);
   await refused({ WebIdentityToken: token, DurationSeconds: 60 }, 'ValidationError', 400);
   await refused({ WebIdentityToken: token, RoleSessionName: 'has spaces' }, 'ValidationError', 400);
@@ -182,8 +195,8 @@ test('GET /user: a missing, forged, expired or non-Bearer token is 401', async (
   const cases: Array<[string, string | undefined]> = [
     ['missing', undefined],
     ['garbage', 'garbage'],
-    ['forged', lakefs.mintToken('alice', now() + 600, Buffer.alloc(32, 1))],
-    ['expired', lakefs.mintToken('alice', now() - 1)],
+    ['forged', lakefs.mintToken(USER, now() + 600, Buffer.alloc(32, 1))],
+    ['expired', lakefs.mintToken(USER, now() - 1)],
     ['unknown user', lakefs.mintToken('mallory', now() + 600)],
   ];
   for (const [name, bad] of cases) {
@@ -193,7 +206,7 @@ test('GET /user: a missing, forged, expired or non-Bearer token is 401', async (
   }
   const basic = await fetch(`${lakefs.apiUrl}/user`, { headers: { authorization: 'Basic YWxpY2U6cHc=' } });
   assert.equal(basic.status, 401);
-  assert.equal((await getUser(lakefs.mintToken('alice', now() + 60))).status, 200, 'a fresh token for alice passes');
+  assert.equal((await getUser(lakefs.mintToken(USER, now() + 60))).status, 200, 'a fresh token for alice-lakefs passes');
   assertNoViolations();
 });
 
@@ -275,11 +288,11 @@ test('lakeFS Python SDK: LAKECTL_SERVER_ENDPOINT_URL + LAKECTL_CREDENTIALS_SESSI
       },
       timeout: 60_000,
     });
-    assert.deepEqual(JSON.parse(stdout), { user: 'alice', version: '1.84.0', repos: ['example-repo'] }, endpoint);
+    assert.deepEqual(JSON.parse(stdout), { user: USER, version: '1.84.0', repos: ['example-repo'] }, endpoint);
     const calls = lakefs.apiCalls.slice(callsBefore);
     assert.deepEqual(calls.map((c) => c.operationId), ['getCurrentUser', 'getConfig', 'listRepositories'], endpoint);
     for (const call of calls) {
-      assert.equal(call.user, 'alice', `${call.operationId} carried alice's bearer token`);
+      assert.equal(call.user, USER, `${call.operationId} carried alice's bearer token`);
       assert.equal(call.status, 200);
     }
   }
@@ -301,9 +314,60 @@ test('lakeFS Python SDK: lakefs.client.from_web_identity() posts a contract-vali
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/nonexistent', LAKECTL_CONFIG_FILE: '/nonexistent/lakectl.yaml' },
     timeout: 60_000,
   });
-  assert.deepEqual(JSON.parse(stdout), { user: 'alice' });
+  assert.deepEqual(JSON.parse(stdout), { user: USER });
   assert.equal(authenticator.counts.logins, loginsBefore + 1);
   const stsCall = lakefs.apiCalls.filter((c) => c.operationId === 'stsLogin').at(-1);
   assert.equal(stsCall?.status, 200);
+  assertNoViolations();
+});
+
+// ---- the real lakeFS OSS server -------------------------------------------------------------------------------------
+
+async function realLogin(t: TestContext, ttl?: number): Promise<{ status: number; text: string; json?: unknown; login: LakefsCode }> {
+  const login = await lakefsAuthorizationCode(t);
+  const res = await postJson(`${real.apiUrl}/sts/login`, { code: login.code, state: login.state, redirect_uri: login.redirectUri, ...(ttl ? { ttl_seconds: ttl } : {}) });
+  return { ...res, login };
+}
+
+test('real lakeFS: STS login → a token named after the lakeFS user (sub), aud "login", TTL honoured; GET /user; replay is 401', async (t) => {
+  const before = now();
+  const res = await realLogin(t, 900);
+  assert.equal(res.status, 200, res.text);
+  const body = res.json as { token: string; token_expiration: number };
+  assert.ok(Math.abs(body.token_expiration - (before + 900)) <= 30, 'ttl_seconds honoured');
+  const jwt = JSON.parse(Buffer.from(body.token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+  assert.equal(jwt.sub, USER, 'the lakeFS username, not the IdP subject');
+  assert.equal(jwt.aud, 'login');
+  assert.equal(jwt.exp, body.token_expiration);
+  assert.equal(authService.externalIdsLookedUp.at(-1), 'alice', 'looked up by the IdP subject');
+  const me = await fetch(`${real.apiUrl}/user`, { headers: { authorization: `Bearer ${body.token}` } });
+  assert.equal(me.status, 200);
+  assert.equal(((await me.json()) as { user: { id: string } }).user.id, USER);
+  // The same code again: the IdP refuses it, the authenticator says 401, and so does lakeFS.
+  const replay = await postJson(`${real.apiUrl}/sts/login`, { code: res.login.code, state: res.login.state, redirect_uri: res.login.redirectUri });
+  assert.equal(replay.status, 401, replay.text);
+  assert.match(authenticator.lastFailure ?? '', /invalid_grant/);
+  assertNoViolations();
+
+  // The lakeFS Python SDK: LAKECTL_CREDENTIALS_SESSION_TOKEN as the bearer, against the real server.
+  const script = 'import json, lakefs\nfrom lakefs.client import Client\nc = Client()\nprint(json.dumps({"user": c.sdk_client.auth_api.get_current_user().user.id, "repos": [r.id for r in lakefs.repositories()]}))';
+  const { stdout } = await run(lakefsPython(), ['-c', script], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/nonexistent', LAKECTL_CONFIG_FILE: '/nonexistent/lakectl.yaml', LAKECTL_SERVER_ENDPOINT_URL: real.endpoint, LAKECTL_CREDENTIALS_SESSION_TOKEN: body.token },
+    timeout: 60_000,
+  });
+  assert.deepEqual(JSON.parse(stdout), { user: USER, repos: ['example-repo'] });
+  assertNoViolations();
+});
+
+test('real lakeFS: an IdP user with no lakeFS user is 404 with lakeFS\'s JSON', async (t) => {
+  const linked = authService.users.get(USER)!;
+  authService.users.delete(USER);
+  try {
+    const res = await realLogin(t);
+    assert.equal(res.status, 404, res.text);
+    assert.equal(typeof (res.json as { message?: unknown }).message, 'string');
+  } finally {
+    authService.users.set(USER, linked);
+  }
   assertNoViolations();
 });

@@ -1,6 +1,9 @@
-// Test peer: a lakeFS server for STS login, the current user, the calls the lakeFS Python SDK makes, and the S3
-// gateway's temporary-credentials call (STS AssumeRoleWithWebIdentity). It stands in for lakeFS Enterprise, which
-// cannot run here: every JSON request and response under /api/v1 is checked against lakeFS's own swagger.yml (and the
+// Test peer — a FAKE lakeFS server, kept only for what lakeFS OSS lacks: the S3 gateway's temporary-credentials call
+// (STS AssumeRoleWithWebIdentity, lakeFS Enterprise only) and faults the real server cannot be made to answer (429,
+// 500, a body that is not JSON). Everything OSS serves is tested against the real server (test/peers/lakefs-server.ts).
+// Like real lakeFS, STS login looks the user up by the ID token's `sub` (its external id) and answers 404 when no lakeFS
+// user is linked; the token's `sub` and GET /user's `user.id` are the lakeFS username and `aud` is the string "login".
+// It stands in for lakeFS Enterprise, which cannot run here: every JSON request and response under /api/v1 is checked against lakeFS's own swagger.yml (and the
 // calls to the remote authenticator against authentication.yml); any mismatch is recorded in `violations` and answered
 // loudly (400 for a request, 500 for a response), so tests assert that the list stays empty.
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
@@ -36,8 +39,8 @@ export type LakefsFault = 'none' | '401' | '429' | '500' | 'malformed';
 export interface LakefsOptions {
   /** The remote authenticator's base, as lakeFS's `auth.authentication_api.endpoint` (`…/api/v1` is appended if missing). */
   authenticatorUrl: string;
-  /** Which ID-token claim names the lakeFS user: `sub` (default, so alice's id is `alice`) or `email`. */
-  userIdClaim?: 'sub' | 'email';
+  /** lakeFS users by the external id (IdP `sub`) linked to them; default: alice → `alice-lakefs`. */
+  users?: Record<string, string>;
 }
 
 export interface LakefsCounts {
@@ -101,7 +104,7 @@ export interface Lakefs {
   stsCalls: StsCall[];
   /** S3 credentials handed out by AssumeRoleWithWebIdentity. */
   issued: IssuedS3Credentials[];
-  /** Users created by STS logins (auto-provisioned on first login). */
+  /** lakeFS users by username (linked to IdP subjects by the `users` option). */
   users: Map<string, LakefsUser>;
   setFault(kind: LakefsFault): void;
   /**
@@ -181,19 +184,19 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
   const swagger = lakefsContract('swagger.yml');
   const authContract = lakefsContract('authentication.yml');
   const authBase = opts.authenticatorUrl.replace(/\/+$/, '').replace(/(?<!\/api\/v1)$/, '/api/v1');
-  const userIdClaim = opts.userIdClaim ?? 'sub';
+  const linked = opts.users ?? { alice: 'alice-lakefs' };
   const secret = randomBytes(32);
   const counts: LakefsCounts = { stsLogins: 0, userCalls: 0, s3Sts: 0, configCalls: 0, repositoryCalls: 0 };
   const violations: string[] = [];
   const apiCalls: ApiCall[] = [];
   const stsCalls: StsCall[] = [];
   const issued: IssuedS3Credentials[] = [];
-  const users = new Map<string, LakefsUser>();
+  const users = new Map<string, LakefsUser>(Object.values(linked).map((id) => [id, { id, creation_date: Math.floor(Date.now() / 1000) }]));
   let fault: LakefsFault = 'none';
   const startedAt = Math.floor(Date.now() / 1000);
 
   const mintToken = (userId: string, expiresAt: number, key: Buffer = secret): string =>
-    signHs256({ jti: randomUUID(), aud: [LOGIN_AUDIENCE], sub: userId, iat: Math.floor(Date.now() / 1000), exp: expiresAt }, key);
+    signHs256({ jti: randomUUID(), aud: LOGIN_AUDIENCE, sub: userId, iat: Math.floor(Date.now() / 1000), exp: expiresAt }, key);
 
   const verify = (token: string): TokenCheck => {
     const result = checkHs256(token, secret);
@@ -264,16 +267,12 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
     }
     if (auth.status === 401) return error(401, 'the remote authenticator refused the login');
     if (auth.status !== 200 || !auth.claims) return error(500, `the remote authenticator failed (${auth.status})`);
-    const userId = auth.claims[userIdClaim];
-    if (!userId) return error(401, `the identity has no ${userIdClaim} claim`);
-    if (!users.has(userId)) {
-      users.set(userId, {
-        id: userId,
-        creation_date: Math.floor(Date.now() / 1000),
-        ...(auth.claims.email ? { email: auth.claims.email } : {}),
-        ...(auth.claims.name ? { friendly_name: auth.claims.name } : {}),
-      });
-    }
+    if (!auth.claims.sub) return error(401, 'missing subject in claims');
+    const userId = Object.hasOwn(linked, auth.claims.sub) ? linked[auth.claims.sub] : undefined;
+    // Real lakeFS: no user with this external id is 404 "not found".
+    if (!userId || !users.has(userId)) return error(404, 'not found');
+    const user = users.get(userId)!;
+    if (auth.claims.email && !user.email) user.email = auth.claims.email;
     const expiration = Math.floor(Date.now() / 1000) + ttl;
     return { status: 200, json: { token: mintToken(userId, expiration), token_expiration: expiration } };
   }
