@@ -96,9 +96,15 @@ export async function refresh(config: client.Configuration, refreshToken: string
   }
 }
 
-export async function revoke(config: client.Configuration, refreshToken: string): Promise<void> {
-  if (!config.serverMetadata().revocation_endpoint) return;
-  await client.tokenRevocation(config, refreshToken, { token_type_hint: 'refresh_token' });
+/** Revokes the refresh token (RFC 7009); 'not-offered' when the IdP has no revocation endpoint. */
+export async function revoke(config: client.Configuration, refreshToken: string): Promise<'revoked' | 'not-offered'> {
+  if (!config.serverMetadata().revocation_endpoint) return 'not-offered';
+  try {
+    await client.tokenRevocation(config, refreshToken, { token_type_hint: 'refresh_token' });
+  } catch (err) {
+    throw idpError(err, 'the revocation');
+  }
+  return 'revoked';
 }
 
 function toTokenSet(tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): TokenSet {
@@ -141,10 +147,20 @@ export function idpError(err: unknown, during: string): LakekeyError {
     });
   }
   const detail = e.error ? `${e.error}${e.error_description ? `: ${e.error_description}` : ''}` : errorText(err);
-  return new LakekeyError('IDP_REFUSED', `the identity provider refused ${during}: ${redact(detail)}`, {
-    hint: 'Check the profile\'s issuer and client id (`lakekey profile show NAME`), then log in again.',
-    cause: err,
-  });
+  return new LakekeyError('IDP_REFUSED', `the identity provider refused ${during}: ${redact(detail)}`, { hint: refusalHint(detail), cause: err });
+}
+
+/** What to do about a refusal, for the refusals real IdPs are known to give. */
+function refusalHint(detail: string): string {
+  // Dex keeps one refresh token per user and client: a newer login with the same client id
+  // (another profile, or a device login) made this one invalid.
+  if (/claimed by another client/i.test(detail)) {
+    return 'Your identity provider (Dex) keeps one session per user and client, and a newer login with this client id replaced this one. Log in again; give each profile its own client id to keep both.';
+  }
+  if (/code_challenge/i.test(detail)) {
+    return 'The identity provider wants PKCE parameters it did not get; upgrade lakekey, or ask the IdP admin whether the client\'s PKCE setting is S256.';
+  }
+  return 'Check the profile\'s issuer and client id (`lakekey profile show NAME`), then log in again.';
 }
 
 export interface DeviceAuthorization {
@@ -162,7 +178,15 @@ export async function startDeviceAuthorization(config: client.Configuration, sco
       hint: 'Log in on a machine with a browser, or enable the device authorization grant for this client at your IdP.',
     });
   }
-  const params: Record<string, string> = { scope: scopes.join(' ') };
+  // PKCE on the device grant too: Keycloak requires it from clients set to "PKCE required"
+  // (others ignore the parameters); the verifier goes with every poll.
+  const verifier = client.randomPKCECodeVerifier();
+  registerSecret(verifier);
+  const params: Record<string, string> = {
+    scope: scopes.join(' '),
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  };
   if (scopes.includes('offline_access')) params.prompt = 'consent';
   let response: client.DeviceAuthorizationResponse;
   try {
@@ -178,7 +202,7 @@ export async function startDeviceAuthorization(config: client.Configuration, sco
     expiresIn: response.expires_in,
     async poll(signal) {
       try {
-        return toTokenSet(await client.pollDeviceAuthorizationGrant(config, response, undefined, { signal }));
+        return toTokenSet(await client.pollDeviceAuthorizationGrant(config, response, { code_verifier: verifier }, { signal }));
       } catch (err) {
         const e = err as { error?: string };
         if (e.error === 'expired_token' || e.error === 'access_denied') {

@@ -359,22 +359,35 @@ function minutesLeft(ctx: Context, s3: S3Credentials): number {
 }
 
 /** Forget the profile's secrets; revoke the refresh token at the IdP when it can. */
-export async function logout(ctx: Context, name: string, profile: Profile): Promise<{ revoked: boolean }> {
+/** What happened to the session at the IdP when it was forgotten here. */
+export type Revocation =
+  | { outcome: 'revoked' }
+  | { outcome: 'not-offered' }
+  | { outcome: 'failed'; error: LakekeyError }
+  | { outcome: 'no-session' };
+
+/**
+ * Forgets the profile's session (the keychain item goes, whatever happens at the IdP) after
+ * revoking its refresh token where the IdP offers revocation. The result says which of those
+ * happened; callers must not claim a revocation that did not.
+ */
+export async function logout(ctx: Context, name: string, profile: Profile): Promise<Revocation> {
   return withLock(ctx.dir, name, { waitMs: 30_000 }, async () => {
     const record = await ctx.vault.read(name);
-    let revoked = false;
+    let result: Revocation = { outcome: 'no-session' };
     if (record.idp?.refreshToken) {
       try {
         const { discover, revoke } = await import('./oidc.js');
-        await revoke(await discover(profile), record.idp.refreshToken);
-        revoked = true;
+        result = { outcome: await revoke(await discover(profile), record.idp.refreshToken) };
       } catch (err) {
-        ctx.log.warn('logout.revoke-failed', { profile: name, code: asLakekeyError(err).code });
+        const error = asLakekeyError(err);
+        ctx.log.warn('logout.revoke-failed', { profile: name, code: error.code });
+        result = { outcome: 'failed', error };
       }
     }
     await ctx.vault.remove(name);
-    ctx.log.info('logout.done', { profile: name, revoked });
-    return { revoked };
+    ctx.log.info('logout.done', { profile: name, revocation: result.outcome });
+    return result;
   });
 }
 

@@ -5,7 +5,9 @@ import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { driveLogin } from '../helpers/browser.js';
 import { CLI } from '../helpers/cli.js';
+import { securityBox } from '../helpers/security-world.js';
 import { readRecord, sandbox, startPeers, type Peers } from '../helpers/world.js';
+import { startIdp } from '../peers/idp.js';
 
 let peers: Peers;
 before(async () => {
@@ -58,4 +60,18 @@ test('credential-process with a terminal but no desktop falls back to the device
   const json = /\{"Version":1,.*\}/.exec(result.stdout);
   assert.ok(json, `credentials on stdout: ${result.stdout}`);
   assert.equal(JSON.parse(json[0]).AccessKeyId, (await readRecord(box.name)).s3?.accessKeyId);
+});
+
+test('login --device sends PKCE S256 (an IdP that requires it, as Keycloak does, accepts the login)', async () => {
+  const idp = await startIdp({ devicePkceRequired: true });
+  try {
+    const box = await securityBox(idp.issuer, idp.clientId);
+    const result = await finishDeviceLogin(process.execPath, [CLI, 'login', box.name, '--device'], box.env);
+    assert.equal(result.code, 0, result.output);
+    assert.equal(idp.counts.deviceGrants, 1, 'the device-code grant passed the PKCE check');
+    assert.doesNotMatch(result.output, /code_challenge/);
+    assert.equal((await readRecord(box.name)).idp?.subject, 'alice');
+  } finally {
+    await idp.stop();
+  }
 });

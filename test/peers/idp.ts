@@ -1,5 +1,6 @@
 // Test peer: a real OpenID Provider (oidc-provider 9) served in-process on 127.0.0.1 with its own login/consent pages.
-import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { listenOnLoopback } from '../helpers/loopback-server.js';
 import http from 'node:http';
 
@@ -19,6 +20,16 @@ export interface IdpOptions {
   /** Lifetime of ID tokens (and access tokens); default 3600. */
   idTokenTtlSeconds?: number;
   users?: IdpUser[];
+  /** Advertise and serve token revocation (RFC 7009); default true. Dex and others offer none. */
+  revocation?: boolean;
+  /**
+   * Require PKCE S256 on the device grant as Keycloak does for a client set to "PKCE required":
+   * a device authorization request without `code_challenge_method` gets Keycloak's answer
+   * (400 invalid_request "Missing parameter: code_challenge_method"), and a device-code token
+   * request must carry a `code_verifier` whose S256 matches a challenge it sent. oidc-provider
+   * itself ignores PKCE on the device grant, so this gate sits in front of it.
+   */
+  devicePkceRequired?: boolean;
 }
 
 export interface IdpCounts {
@@ -164,7 +175,7 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
     pkce: { required: () => true }, // S256 only is the default; 'plain' is refused
     features: {
       devInteractions: { enabled: false }, // our own pages below, so the session's accountId is the real sub
-      revocation: { enabled: true },
+      revocation: { enabled: opts.revocation ?? true },
       deviceFlow: { enabled: true }, // RFC 8628, for `lakekey login --device`
     },
     // Claims go into the ID token itself (MinIO reads `policy` from the token it is given).
@@ -260,12 +271,52 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
     send(400, page('Error', 'unexpected interaction request'));
   }
 
+  const deviceChallenges = new Set<string>();
+  /** Reads the form body, applies the PKCE rule, and hands an identical request on to oidc-provider. */
+  async function devicePkceGate(req: http.IncomingMessage, res: http.ServerResponse, authorization: boolean): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const form = new URLSearchParams(body.toString('utf8'));
+    const refuse = (error: string, description: string) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error, error_description: description }));
+    };
+    if (authorization) {
+      if (!form.get('code_challenge_method')) return refuse('invalid_request', 'Missing parameter: code_challenge_method');
+      if (form.get('code_challenge_method') !== 'S256' || !form.get('code_challenge')) return refuse('invalid_request', 'Invalid parameter: code_challenge_method');
+      deviceChallenges.add(form.get('code_challenge')!);
+    } else if (form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:device_code') {
+      const verifier = form.get('code_verifier');
+      if (!verifier || !deviceChallenges.has(createHash('sha256').update(verifier).digest('base64url'))) {
+        return refuse('invalid_grant', 'PKCE verification failed: Invalid code verifier');
+      }
+    }
+    const replay = Object.assign(Readable.from([body]), {
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      method: req.method,
+      url: req.url,
+      httpVersion: req.httpVersion,
+      httpVersionMajor: req.httpVersionMajor,
+      httpVersionMinor: req.httpVersionMinor,
+      socket: req.socket,
+      connection: req.socket,
+    });
+    oidcHandler(replay as unknown as http.IncomingMessage, res);
+  }
+
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (down) {
       req.socket.destroy();
       return;
     }
-    const match = /^\/interaction\/([\w-]+)(?:\/(login|confirm))?$/.exec((req.url ?? '').split('?')[0]);
+    const path = (req.url ?? '').split('?')[0];
+    if (opts.devicePkceRequired && req.method === 'POST' && (path === '/device/auth' || path === '/token')) {
+      void devicePkceGate(req, res, path === '/device/auth');
+      return;
+    }
+    const match = /^\/interaction\/([\w-]+)(?:\/(login|confirm))?$/.exec(path);
     if (!match) {
       oidcHandler(req, res);
       return;
