@@ -1,5 +1,7 @@
-// lakeFS end to end with the real IdP and browser, against the lakeFS and remote-authenticator
-// test peers (stand-ins for lakeFS Enterprise, checked against lakeFS's own OpenAPI specs).
+// lakeFS end to end with the real IdP and browser: against the real lakeFS OSS server (built from source) with the
+// remote authenticator and the external auth service stand-in, for everything OSS serves; against the lakeFS stand-in
+// (test/peers/lakefs.ts) only for what OSS lacks (S3 credentials from lakeFS STS) and for faults OSS cannot be made to
+// answer (429, 500, a body that is not JSON). Every peer is checked against lakeFS's own OpenAPI specs.
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -9,50 +11,87 @@ import { run } from '../helpers/cli.js';
 import { readRecord, sandbox, startPeers, vault, type Peers, type Sandbox } from '../helpers/world.js';
 import { startAuthenticator, type Authenticator } from '../peers/authenticator.js';
 import { lakefsPython, startLakefs, type Lakefs } from '../peers/lakefs.js';
+import { startLakefsAuthService, type AuthService } from '../peers/lakefs-auth-service.js';
+import { basicAuth, createRepository, lakefsBinaries, startLakefsServer, type LakefsServer } from '../peers/lakefs-server.js';
+
+/** The lakeFS user linked to the IdP's alice (external id = her `sub`, "alice"): not the same name, as in real setups. */
+const LAKEFS_USER = 'alice-lakefs';
+const REPO = 'example-repo';
 
 let peers: Peers;
 let auth: Authenticator;
+/** The stand-in for lakeFS Enterprise: only S3 via lakeFS STS and injected faults. */
 let lakefs: Lakefs;
+let authService: AuthService;
+/** The real lakeFS OSS server with the external auth service stand-in. */
+let real: LakefsServer;
+/** The real lakeFS OSS server as shipped: no external auth service. */
+let stock: LakefsServer;
 before(async () => {
+  lakefsBinaries(); // fail at once, naming the fix, when setup did not build lakeFS
   peers = await startPeers();
   auth = await startAuthenticator({ issuer: peers.idp.issuer, clientId: peers.idp.clientId });
   lakefs = await startLakefs({ authenticatorUrl: auth.url });
+  authService = await startLakefsAuthService({ users: [{ username: LAKEFS_USER, externalId: 'alice', email: 'alice@example.com' }] });
+  [real, stock] = await Promise.all([
+    startLakefsServer({ authenticatorUrl: auth.url, authServiceUrl: authService.url }),
+    startLakefsServer({ authenticatorUrl: auth.url }),
+  ]);
+  await createRepository(real, basicAuth(authService.admin.accessKeyId, authService.admin.secretAccessKey), REPO);
 });
 after(async () => {
-  assert.deepEqual(lakefs?.violations ?? [], [], 'every lakeFS request and response matched swagger.yml');
+  assert.deepEqual(lakefs?.violations ?? [], [], 'every lakeFS stand-in request and response matched swagger.yml');
   assert.deepEqual(auth?.violations ?? [], [], 'every authenticator call matched authentication.yml');
+  assert.deepEqual(authService?.violations ?? [], [], 'every auth service call matched authorization.yml');
+  await real?.stop();
+  await stock?.stop();
+  await authService?.stop();
   await lakefs?.stop();
   await auth?.stop();
   await peers?.stop();
 });
 
-/** A sandbox whose profile uses lakeFS (and, with s3Args, S3 too), logged in through the browser. */
-async function lakefsBox(extraArgs: string[], opts: { s3?: boolean } = {}): Promise<Sandbox> {
-  const box = await sandbox(peers, { browser: true, extraArgs: ['--lakefs-endpoint', lakefs.endpoint, ...extraArgs] });
+/**
+ * A sandbox whose profile uses lakeFS (and, unless s3 is false, S3 too), logged in through the browser. The server is
+ * the real lakeFS unless `server` names another endpoint.
+ */
+async function lakefsBox(extraArgs: string[], opts: { s3?: boolean; server?: string } = {}): Promise<Sandbox> {
+  const endpoint = opts.server ?? real.endpoint;
+  const box = await sandbox(peers, { browser: true, extraArgs: ['--lakefs-endpoint', endpoint, ...extraArgs] });
   if (opts.s3 === false) {
     // Re-add without S3: a lakeFS-only profile.
-    const redo = await box.cli(['profile', 'add', box.name, '--issuer', peers.idp.issuer, '--client-id', peers.idp.clientId, '--lakefs-endpoint', lakefs.endpoint, ...extraArgs, '--force']);
+    const redo = await box.cli(['profile', 'add', box.name, '--issuer', peers.idp.issuer, '--client-id', peers.idp.clientId, '--lakefs-endpoint', endpoint, ...extraArgs, '--force']);
     assert.equal(redo.code, 0, redo.stderr);
   }
   return box;
 }
 
-async function currentUser(token: string): Promise<{ status: number; id?: string }> {
-  const res = await fetch(`${lakefs.endpoint}/api/v1/user`, { headers: { Authorization: `Bearer ${token}` } });
+async function currentUser(token: string, server = real.endpoint): Promise<{ status: number; id?: string }> {
+  const res = await fetch(`${server}/api/v1/user`, { headers: { Authorization: `Bearer ${token}` } });
   return { status: res.status, id: res.ok ? ((await res.json()) as { user: { id: string } }).user.id : undefined };
+}
+
+/** The claims of a lakeFS token (not verified: the real server verified it when it answered GET /user). */
+function claims(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
 describe('lakeFS token', () => {
   let box: Sandbox;
 
-  test('login sends the code to lakeFS /sts/login; `token --lakefs` prints a bearer lakeFS accepts', async () => {
+  test('login sends the code to lakeFS /sts/login; `token --lakefs` prints a bearer the real lakeFS accepts', async () => {
     box = await lakefsBox(['--lakefs-ttl', '900'], { s3: false });
     const login = await box.cli(['login', box.name]);
     assert.equal(login.code, 0, login.stderr);
     assert.match(login.stderr, /lakeFS token is valid until/);
     const token = await box.cli(['token', box.name, '--lakefs']);
     assert.equal(token.code, 0, token.stderr);
-    assert.deepEqual(await currentUser(token.stdout.trim()), { status: 200, id: 'alice' });
+    assert.deepEqual(await currentUser(token.stdout.trim()), { status: 200, id: LAKEFS_USER });
+    // lakeFS looked the user up by the IdP subject and named the token after its own user.
+    assert.equal(authService.externalIdsLookedUp.at(-1), 'alice');
+    const jwt = claims(token.stdout.trim());
+    assert.equal(jwt.sub, LAKEFS_USER);
+    assert.equal(jwt.aud, 'login');
     const record = await readRecord(box.name);
     assert.ok(Math.abs(record.lakefs!.expiresAt - (Date.now() + 900_000)) < 30_000, 'ttl_seconds honoured');
     assert.equal(record.idp?.refreshToken, undefined, 'a lakeFS-only login redeems no code of its own');
@@ -63,16 +102,16 @@ describe('lakeFS token', () => {
   test('the lakeFS Python SDK calls lakeFS with the token, under exec and through env', async () => {
     const python = lakefsPython();
     const script = 'import lakefs; c = lakefs.Client(); print(c.sdk_client.auth_api.get_current_user().user.id)';
-    const calls = lakefs.counts.userCalls;
+    const calls = authService.counts.userLookups;
     const viaExec = await box.cli(['exec', box.name, '--', python, '-c', script]);
     assert.equal(viaExec.code, 0, viaExec.stderr);
-    assert.equal(viaExec.stdout.trim(), 'alice');
+    assert.equal(viaExec.stdout.trim(), LAKEFS_USER);
     const viaEnv = await run('sh', ['-c', `eval "$("$0" "$1" env "$2")" && "$3" -c "$4"`, process.execPath, join(process.env.LAKEKEY_REPO!, 'dist/main/cli/lakekey.js'), box.name, python, script], { env: box.env });
     assert.equal(viaEnv.code, 0, viaEnv.stderr);
-    assert.equal(viaEnv.stdout.trim(), 'alice');
-    assert.equal(lakefs.counts.userCalls - calls, 2);
+    assert.equal(viaEnv.stdout.trim(), LAKEFS_USER);
+    assert.ok(authService.counts.userLookups - calls >= 2, 'the real lakeFS resolved the bearer token\'s user each time');
     const env = JSON.parse((await box.cli(['env', box.name, '--format', 'json'])).stdout);
-    assert.equal(env.LAKECTL_SERVER_ENDPOINT_URL, lakefs.endpoint);
+    assert.equal(env.LAKECTL_SERVER_ENDPOINT_URL, real.endpoint);
     assert.equal(env.AWS_ACCESS_KEY_ID, undefined, 'a lakeFS-only profile exports no AWS keys');
   });
 
@@ -91,10 +130,10 @@ describe('lakeFS token', () => {
 
   test('with a browser, `token` renews an expired lakeFS token through a new login', async () => {
     box.env.LAKEKEY_BROWSER = (await sandbox(peers, { browser: true })).env.LAKEKEY_BROWSER;
-    const logins = lakefs.counts.stsLogins;
+    const logins = auth.counts.logins;
     const out = await box.cli(['token', box.name, '--lakefs']);
     assert.equal(out.code, 0, out.stderr);
-    assert.equal(lakefs.counts.stsLogins - logins, 1);
+    assert.equal(auth.counts.logins - logins, 1, 'one new STS login at lakeFS');
     assert.equal((await currentUser(out.stdout.trim())).status, 200);
   });
 });
@@ -103,18 +142,16 @@ describe('one visit, two grants', () => {
   test('a profile with IdP-sourced S3 and lakeFS gets both from one login page', async () => {
     const box = await lakefsBox([]);
     const before = { ...peers.idp.counts };
-    const logins = lakefs.counts.stsLogins;
     const redeemed = auth.counts.logins;
     const out = await box.cli(['login', box.name]);
     assert.equal(out.code, 0, out.stderr);
     assert.equal(peers.idp.counts.authorizations - before.authorizations, 1, 'the login form was shown once');
     assert.equal(peers.idp.counts.codeGrants - before.codeGrants, 2, 'two codes: ours and lakeFS\'s');
     assert.equal(auth.counts.logins - redeemed, 1, 'the remote authenticator redeemed lakeFS\'s code');
-    assert.equal(lakefs.counts.stsLogins - logins, 1);
     const record = await readRecord(box.name);
     assert.ok(record.idp?.refreshToken, 'our grant kept a refresh token');
     assert.ok(record.s3, 'S3 credentials from MinIO');
-    assert.equal((await currentUser(record.lakefs!.token)).id, 'alice');
+    assert.equal((await currentUser(record.lakefs!.token)).id, LAKEFS_USER);
     const ls = await box.cli(['exec', box.name, '--', '/usr/bin/aws', 's3', 'ls', `s3://${peers.bucket}`, '--endpoint-url', peers.minio.endpoint]);
     assert.equal(ls.code, 0, ls.stderr);
   });
@@ -144,16 +181,17 @@ describe('S3 through lakeFS', () => {
 });
 
 describe('lakeFS failures', () => {
-  for (const fault of ['401', '429', '500', 'malformed'] as const) {
+  for (const fault of ['429', '500', 'malformed'] as const) {
     test(`lakeFS answering ${fault}: exit 5 with a clear message, and the stored session is kept`, async () => {
-      const box = await lakefsBox([], { s3: false });
+      // The stand-in: the real server cannot be made to answer these on demand.
+      const box = await lakefsBox([], { s3: false, server: lakefs.endpoint });
       assert.equal((await box.cli(['login', box.name])).code, 0);
       const kept = await readRecord(box.name);
       lakefs.setFault(fault);
       try {
         const out = await box.cli(['login', box.name]);
         assert.equal(out.code, 5, out.stderr);
-        const expected = { '401': /refused the login \(HTTP 401\)/, '429': /rate limiting/, '500': /failed the login \(HTTP 500\)/, malformed: /not JSON/ }[fault];
+        const expected = { '429': /rate limiting/, '500': /failed the login \(HTTP 500\)/, malformed: /not JSON/ }[fault];
         assert.match(out.stderr, expected);
         assert.ok(out.stderr.split('\n')[1]?.trim(), 'a hint on what to do');
       } finally {
@@ -164,9 +202,9 @@ describe('lakeFS failures', () => {
   }
 });
 
-test('opting in keeps lakectl\'s token cache in sync (owner-only, and only when asked)', async () => {
+test('opting in keeps lakectl\'s token cache in sync (owner-only, and only when asked); real lakectl uses it', async () => {
   const box = await lakefsBox(['--lakectl-cache'], { s3: false });
-  const add = await box.cli(['profile', 'add', box.name, '--issuer', peers.idp.issuer, '--client-id', peers.idp.clientId, '--lakefs-endpoint', lakefs.endpoint, '--lakectl-cache', '--force']);
+  const add = await box.cli(['profile', 'add', box.name, '--issuer', peers.idp.issuer, '--client-id', peers.idp.clientId, '--lakefs-endpoint', real.endpoint, '--lakectl-cache', '--force']);
   assert.match(add.stderr, /PLAINTEXT/);
   assert.equal((await box.cli(['login', box.name])).code, 0);
   const file = join(homedir(), '.lakectl', 'cache', 'lakectl_token_cache.json');
@@ -175,4 +213,51 @@ test('opting in keeps lakectl\'s token cache in sync (owner-only, and only when 
   assert.equal(cache.token, record.lakefs!.token);
   assert.equal(cache.expiration_time, Math.floor(record.lakefs!.expiresAt / 1000));
   assert.equal(statSync(file).mode & 0o777, 0o600);
+  // Real lakectl, with no access key configured, sends the cached token as its bearer.
+  const { lakectl } = lakefsBinaries();
+  const repos = await box.cli(['exec', box.name, '--', lakectl, 'repo', 'list']);
+  assert.equal(repos.code, 0, repos.stderr);
+  assert.match(repos.stdout, new RegExp(REPO));
+  const identity = await box.cli(['exec', box.name, '--', lakectl, 'identity']);
+  assert.equal(identity.code, 0, identity.stderr);
+  assert.match(identity.stdout, new RegExp(LAKEFS_USER));
+});
+
+describe('the real lakeFS refuses', () => {
+  test('an IdP user with no lakeFS user: exit 5 saying lakeFS has no user for the identity (404)', async () => {
+    const linked = authService.users.get(LAKEFS_USER)!;
+    authService.users.delete(LAKEFS_USER);
+    try {
+      const box = await lakefsBox([], { s3: false });
+      const out = await box.cli(['login', box.name]);
+      assert.equal(out.code, 5, out.stderr);
+      assert.match(out.stderr, /has no user for your IdP identity \(HTTP 404\)/);
+      assert.match(out.stderr, /admin to create a lakeFS user linked to that external id/);
+      assert.equal(authService.externalIdsLookedUp.at(-1), 'alice');
+    } finally {
+      authService.users.set(LAKEFS_USER, linked);
+    }
+  });
+
+  test('stock lakeFS OSS (no external auth service): exit 5 saying it does not offer STS login (501)', async () => {
+    const box = await lakefsBox([], { s3: false, server: stock.endpoint });
+    const redeemed = auth.counts.logins;
+    const out = await box.cli(['login', box.name]);
+    assert.equal(out.code, 5, out.stderr);
+    assert.match(out.stderr, /does not offer STS login \(HTTP 501\)/);
+    assert.match(out.stderr, /auth\.api\.endpoint/);
+    assert.equal(auth.counts.logins - redeemed, 1, 'the authenticator accepted the code before lakeFS gave up');
+  });
+
+  test('a code the remote authenticator refuses: exit 5 saying lakeFS refused the login (401)', async () => {
+    const box = await lakefsBox([], { s3: false });
+    auth.setMode('401');
+    try {
+      const out = await box.cli(['login', box.name]);
+      assert.equal(out.code, 5, out.stderr);
+      assert.match(out.stderr, /refused the login \(HTTP 401\)/);
+    } finally {
+      auth.setMode('ok');
+    }
+  });
 });
