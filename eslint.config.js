@@ -1,14 +1,36 @@
-// Lint: typescript-eslint's recommended rules plus the layer rules of DESIGN §7.
+// Lint: typescript-eslint's recommended rules plus the layer rules of DESIGN §7. Each layer gets
+// one complete `no-restricted-imports` / `no-restricted-syntax` setting (in flat config a later
+// block replaces an earlier rule's options, it does not merge them); test/unit/lint-layers.test.ts
+// proves each rule fails on a violation and passes on the real tree.
+import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const noElectron = {
-  paths: [
-    { name: 'electron', message: 'main/core is plain Node: it never imports electron (DESIGN §7).' },
-    { name: 'electron-store', message: 'main/core reads settings through conf-compatible files, not electron-store.' },
-  ],
-  patterns: [{ group: ['**/app/**', '**/cli/**'], message: 'main/core must not import a host (main/app, main/cli).' }],
-};
+const NAMED_EXPORTS = { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' };
+const RAW_IPC_MESSAGE = 'raw ipcMain/ipcRenderer only in the IPC modules (main/app/ipc-main.ts, main/preload/*).';
+// Any identifier: `import { ipcMain }`, `electron.ipcMain` and destructuring alike.
+const RAW_IPC = { selector: 'Identifier[name=/^ipc(Main|Renderer)$/]', message: RAW_IPC_MESSAGE };
+
+const nodeBuiltins = (message) => ({
+  paths: builtinModules.filter((m) => !m.startsWith('_')).map((name) => ({ name, message })),
+  patterns: [{ group: ['node:*'], message }],
+});
+
+const layer = (files, { paths = [], patterns = [] }, { ignores, rawIpc = false } = {}) => ({
+  files,
+  ...(ignores ? { ignores } : {}),
+  rules: {
+    'no-restricted-imports': ['error', { paths, patterns }],
+    'no-restricted-syntax': ['error', NAMED_EXPORTS, ...(rawIpc ? [] : [RAW_IPC])],
+  },
+});
+
+const HOSTS = 'main/core must not import a host or the UI (main/app, main/cli, main/preload, renderer).';
+const RENDERER_NODE = 'The renderer is a web page: no Node builtins (DESIGN §7).';
+const RENDERER_MAIN = 'The renderer imports only main/ipc.ts (types), its own files and Node-free shared modules — never main/core, main/app, main/cli or main/preload.';
+const IPC_NODE = 'main/ipc.ts is loaded by the renderer and the preload: it imports no Node module, no electron and no main/* layer.';
+const renderer = nodeBuiltins(RENDERER_NODE);
+const ipc = nodeBuiltins(IPC_NODE);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'renderer/dist/**', 'test-artifacts/**'] },
@@ -17,14 +39,38 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' }],
+      'no-restricted-syntax': ['error', NAMED_EXPORTS],
     },
   },
-  { files: ['main/core/**/*.ts'], rules: { 'no-restricted-imports': ['error', noElectron] } },
-  {
-    files: ['main/cli/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'The CLI never loads Electron.' }] }] },
-  },
+  layer(['main/core/**/*.ts'], {
+    paths: [
+      { name: 'electron', message: 'main/core is plain Node: it never imports electron (DESIGN §7).' },
+      { name: 'electron-store', message: 'main/core reads settings through conf-compatible files, not electron-store.' },
+    ],
+    patterns: [{ group: ['**/app/**', '**/cli/**', '**/preload/**', '**/renderer/**'], message: HOSTS }],
+  }),
+  layer(['main/app/**/*.ts'], {
+    patterns: [{ group: ['**/cli/**'], message: 'main/app and main/cli are two hosts: they never import each other (share through main/core).' }],
+  }, { ignores: ['main/app/ipc-main.ts'] }),
+  layer(['main/app/ipc-main.ts'], {
+    patterns: [{ group: ['**/cli/**'], message: 'main/app and main/cli are two hosts: they never import each other (share through main/core).' }],
+  }, { rawIpc: true }),
+  layer(['main/cli/**/*.ts'], {
+    paths: [{ name: 'electron', message: 'The CLI never loads Electron.' }],
+    patterns: [{ group: ['**/app/**'], message: 'main/app and main/cli are two hosts: they never import each other (share through main/core).' }],
+  }),
+  layer(['main/preload/**/*.ts'], {}, { rawIpc: true }),
+  layer(['main/ipc.ts'], {
+    paths: [...ipc.paths, { name: 'electron', message: IPC_NODE }],
+    patterns: [...ipc.patterns, { group: ['./core/**', './app/**', './cli/**', './preload/**'], message: IPC_NODE }],
+  }),
+  layer(['renderer/src/**/*.ts'], {
+    paths: [...renderer.paths, { name: 'electron', message: RENDERER_NODE }],
+    patterns: [
+      ...renderer.patterns,
+      { group: ['**/main/core/**', '**/main/app/**', '**/main/cli/**', '**/main/preload/**', '../core/**', '../app/**', '../cli/**'], message: RENDERER_MAIN },
+    ],
+  }),
   { files: ['eslint.config.js'], rules: { 'no-restricted-syntax': 'off' } },
   {
     files: ['**/*.js', '**/*.mjs'],

@@ -68,8 +68,12 @@ export interface IpcMainLike {
   removeHandler(channel: string): void;
 }
 
-/** Registers every channel of the contract; requests from anything but the settings page are refused. */
-export function registerHandlers(ipcMain: IpcMainLike, handlers: IpcHandlers, isTrustedSender: (frameUrl: string | undefined) => boolean): () => void {
+/**
+ * Registers every channel of the contract on the Electron module's ipcMain (the one place in main
+ * that touches raw ipcMain — lint enforces it); requests from anything but the settings page are refused.
+ */
+export function registerHandlers(electron: { ipcMain: IpcMainLike }, handlers: IpcHandlers, isTrustedSender: (frameUrl: string | undefined) => boolean): () => void {
+  const { ipcMain } = electron;
   for (const channel of channels()) {
     ipcMain.handle(channel, async (event, request) => {
       const frame = event.senderFrame;

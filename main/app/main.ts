@@ -52,7 +52,7 @@ export interface TrayApp {
 
 /** Starts the tray. Resolves with undefined when another instance already runs (this one quits). */
 export async function start(electron: ElectronModule, deps: StartDeps): Promise<TrayApp | undefined> {
-  const { app, BrowserWindow, Tray, Menu, ipcMain, shell, clipboard, powerMonitor, Notification, nativeImage, protocol, session } = electron;
+  const { app, BrowserWindow, Tray, Menu, shell, clipboard, powerMonitor, Notification, nativeImage, protocol, session } = electron;
   const env = deps.env ?? process.env;
   const platform = deps.platform ?? process.platform;
 
@@ -151,7 +151,7 @@ export async function start(electron: ElectronModule, deps: StartDeps): Promise<
     cliCommand: () => cliCommand(app.isPackaged, deps, platform),
   };
   const handlers = createHandlers(handlerDeps);
-  registerHandlers(ipcMain as unknown as Parameters<typeof registerHandlers>[0], handlers, (url) => isTrustedSender(url));
+  registerHandlers(electron as unknown as Parameters<typeof registerHandlers>[0], handlers, (url) => isTrustedSender(url));
 
   const rendererRoot = join(deps.appRoot, 'renderer', 'dist');
   protocol.handle(APP_SCHEME, async (request) => {

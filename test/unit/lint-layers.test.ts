@@ -1,17 +1,96 @@
-// The layer rule of DESIGN §7 is a lint check: nothing under main/core may import electron.
+// The layer rules of DESIGN §7 are lint checks (eslint.config.js). For every layer a probe file is
+// linted through ESLint's API with the project's own config, at a path inside that layer
+// (lintText with filePath: the config applies exactly as to a file there, without writing into
+// the shared tree): each forbidden import must be reported by the layer rule, each allowed one
+// must not, and the real tree must have no layer violation at all.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ESLint } from 'eslint';
 import { REPO } from '../helpers/cli.js';
 
-test('main/core may not import electron or a host; main/app may', async () => {
-  const eslint = new ESLint({ cwd: REPO });
-  const code = "import { app } from 'electron';\nexport const x = app;\n";
-  const [core] = await eslint.lintText(code, { filePath: join(REPO, 'main/core/probe.ts') });
-  assert.ok(core.messages.some((m) => m.ruleId === 'no-restricted-imports' && /never imports electron/.test(m.message)));
-  const [host] = await eslint.lintText("import { run } from '../cli/commands.js';\nexport const y = run;\n", { filePath: join(REPO, 'main/core/probe.ts') });
-  assert.ok(host.messages.some((m) => m.ruleId === 'no-restricted-imports'));
-  const [app] = await eslint.lintText(code, { filePath: join(REPO, 'main/app/probe.ts') });
-  assert.ok(!app.messages.some((m) => m.ruleId === 'no-restricted-imports'));
+const LAYER_RULES = new Set(['no-restricted-imports', 'no-restricted-syntax']);
+const eslint = new ESLint({ cwd: REPO });
+
+/** The layer-rule messages ESLint reports for `code` placed at `file` (repo-relative). */
+async function layerMessages(file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: join(REPO, file) });
+  const fatal = result.messages.filter((m) => m.fatal);
+  assert.deepEqual(fatal, [], `probe did not parse at ${file}`);
+  return result.messages.filter((m) => m.ruleId !== null && LAYER_RULES.has(m.ruleId) && !/named exports/i.test(m.message)).map((m) => m.message);
+}
+
+const importing = (spec: string, name = 'x') => `import { ${name} } from '${spec}';\nexport const probe = ${name};\n`;
+
+interface Case { file: string; code: string; because: RegExp }
+
+const VIOLATIONS: Case[] = [
+  // main/core: never electron, a host, the preload or the renderer.
+  { file: 'main/core/probe.ts', code: importing('electron', 'app'), because: /never imports electron/ },
+  { file: 'main/core/probe.ts', code: importing('electron-store', 'Store'), because: /electron-store/ },
+  { file: 'main/core/probe.ts', code: importing('../app/handlers.js', 'createHandlers'), because: /must not import a host/ },
+  { file: 'main/core/probe.ts', code: importing('../cli/commands.js', 'run'), because: /must not import a host/ },
+  { file: 'main/core/probe.ts', code: importing('../preload/api.js', 'buildApi'), because: /must not import a host/ },
+  { file: 'main/core/probe.ts', code: importing('../../renderer/src/validate.js', 'checkDraft'), because: /must not import a host/ },
+  // renderer: no Node builtin (either spelling), no electron, no main layer.
+  { file: 'renderer/src/probe.ts', code: importing('node:fs', 'readFileSync'), because: /no Node builtins/ },
+  { file: 'renderer/src/probe.ts', code: importing('fs', 'readFileSync'), because: /no Node builtins/ },
+  { file: 'renderer/src/probe.ts', code: importing('node:fs/promises', 'readFile'), because: /no Node builtins/ },
+  { file: 'renderer/src/probe.ts', code: importing('child_process', 'spawn'), because: /no Node builtins/ },
+  { file: 'renderer/src/probe.ts', code: importing('electron', 'ipcRenderer'), because: /no Node builtins|ipcRenderer/ },
+  { file: 'renderer/src/probe.ts', code: importing('../../main/core/errors.js', 'LakekeyError'), because: /never main\/core/ },
+  { file: 'renderer/src/probe.ts', code: `import type { Profile } from '../../main/core/settings.js';\nexport type P = Profile;\n`, because: /never main\/core/ },
+  { file: 'renderer/src/probe.ts', code: importing('../../main/app/handlers.js', 'createHandlers'), because: /never main\/core/ },
+  { file: 'renderer/src/probe.ts', code: importing('../../main/cli/commands.js', 'run'), because: /never main\/core/ },
+  { file: 'renderer/src/probe.ts', code: importing('../../main/preload/api.js', 'buildApi'), because: /never main\/core/ },
+  // main/app and main/cli never import each other.
+  { file: 'main/app/probe.ts', code: importing('../cli/commands.js', 'run'), because: /two hosts/ },
+  { file: 'main/app/ipc-main.ts', code: importing('../cli/output.js', 'print'), because: /two hosts/ },
+  { file: 'main/cli/probe.ts', code: importing('../app/handlers.js', 'createHandlers'), because: /two hosts/ },
+  { file: 'main/cli/probe.ts', code: importing('electron', 'app'), because: /never loads Electron/ },
+  // Raw ipcMain/ipcRenderer only in main/app/ipc-main.ts and main/preload/*.
+  { file: 'main/app/probe.ts', code: importing('electron', 'ipcMain'), because: /raw ipcMain/ },
+  { file: 'main/app/probe.ts', code: `import * as electron from 'electron';\nexport const probe = electron.ipcMain;\n`, because: /raw ipcMain/ },
+  { file: 'main/app/main.ts', code: `export function probe(e: { ipcMain: unknown }) {\n  const { ipcMain } = e;\n  return ipcMain;\n}\n`, because: /raw ipcMain/ },
+  { file: 'main/app/probe.ts', code: importing('electron', 'ipcRenderer'), because: /raw ipcMain/ },
+  // main/ipc.ts is loaded by the renderer and the preload: no Node, no electron, no main layer.
+  { file: 'main/ipc.ts', code: importing('node:path', 'join'), because: /imports no Node module/ },
+  { file: 'main/ipc.ts', code: importing('path', 'join'), because: /imports no Node module/ },
+  { file: 'main/ipc.ts', code: importing('electron', 'app'), because: /imports no Node module/ },
+  { file: 'main/ipc.ts', code: importing('./core/errors.js', 'LakekeyError'), because: /imports no Node module/ },
+];
+
+const ALLOWED: Case[] = [
+  { file: 'main/core/probe.ts', code: importing('node:fs', 'readFileSync'), because: /core is plain Node/ },
+  { file: 'main/core/probe.ts', code: importing('./errors.js', 'LakekeyError'), because: /core imports core/ },
+  { file: 'main/app/probe.ts', code: importing('electron', 'app'), because: /the tray is Electron/ },
+  { file: 'main/app/probe.ts', code: importing('../core/errors.js', 'LakekeyError'), because: /hosts import core/ },
+  { file: 'main/app/ipc-main.ts', code: `export function probe(e: { ipcMain: unknown }) {\n  const { ipcMain } = e;\n  return ipcMain;\n}\n`, because: /the IPC module/ },
+  { file: 'main/preload/probe.ts', code: importing('electron', 'ipcRenderer'), because: /the preload/ },
+  { file: 'main/cli/probe.ts', code: importing('../core/session.js', 'login'), because: /hosts import core/ },
+  { file: 'renderer/src/probe.ts', code: `import type { ProfileDraft } from '../../main/ipc.js';\nexport type D = ProfileDraft;\n`, because: /the IPC contract/ },
+  { file: 'renderer/src/probe.ts', code: importing('./validate.js', 'checkDraft'), because: /its own files/ },
+  { file: 'main/ipc.ts', code: `export const probe = 1;\n`, because: /no imports/ },
+];
+
+for (const c of VIOLATIONS) {
+  test(`lint refuses in ${c.file}: ${c.code.split('\n').find((l) => l.trim())}`, async () => {
+    const messages = await layerMessages(c.file, c.code);
+    assert.ok(messages.some((m) => c.because.test(m)), `expected a layer error matching ${c.because}, got ${JSON.stringify(messages)}`);
+  });
+}
+
+for (const c of ALLOWED) {
+  test(`lint allows in ${c.file} (${c.because.source}): ${c.code.split('\n').find((l) => l.trim())}`, async () => {
+    assert.deepEqual(await layerMessages(c.file, c.code), []);
+  });
+}
+
+test('the real tree breaks no layer rule', async () => {
+  const results = await eslint.lintFiles(['main/**/*.ts', 'renderer/src/**/*.ts']);
+  assert.ok(results.length > 20, `linted only ${results.length} files`);
+  const violations = results.flatMap((r) =>
+    r.messages.filter((m) => m.ruleId !== null && LAYER_RULES.has(m.ruleId)).map((m) => `${r.filePath}:${m.line} ${m.message}`),
+  );
+  assert.deepEqual(violations, []);
 });
