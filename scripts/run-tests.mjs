@@ -24,6 +24,8 @@ function findTests(dir) {
   );
 }
 let files = findTests(join(root, 'dist', 'test')).sort();
+// test/long/ (Keycloak: minutes of JVM start) runs only under `npm run test:long`.
+if (process.env.LAKEKEY_LONG !== '1') files = files.filter((f) => !f.includes(`${join('dist', 'test', 'long')}/`));
 if (only.length) files = files.filter((f) => only.some((o) => f.includes(o)));
 if (!files.length) {
   console.error('no test files found under dist/test — did the build run?');
