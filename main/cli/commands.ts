@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { applyProfileSettings, awsConfigPath, configureAwsProfile, credentialProcessCommand, readProfileSetting } from '../core/aws-config.js';
+import { applyProfileSettings, awsConfigPath, configureAwsProfile, credentialProcessCommand, readProfileSetting, unifiedDiff } from '../core/aws-config.js';
 import { boundedFetch } from '../core/http.js';
 import { asLakekeyError, configError, LakekeyError, usageError } from '../core/errors.js';
 import { checkedSettingsDir } from '../core/paths.js';
@@ -513,25 +513,6 @@ async function configureAwsCommand(args: string[]): Promise<number> {
 function endpointSetting(profile: Profile): Array<{ key: string; value: string }> {
   const endpoint = s3ApiEndpoint(profile);
   return endpoint ? [{ key: 'endpoint_url', value: endpoint }] : [];
-}
-
-/** A small line diff for --dry-run: changed region only, with a little context. */
-function unifiedDiff(before: string, after: string, file: string): string {
-  const a = before.split('\n');
-  const b = after.split('\n');
-  let start = 0;
-  while (start < a.length && start < b.length && a[start] === b[start]) start++;
-  let endA = a.length;
-  let endB = b.length;
-  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
-    endA--;
-    endB--;
-  }
-  const out = [`--- ${file}`, `+++ ${file} (after lakekey configure-aws)`, `@@ -${start + 1},${endA - start} +${start + 1},${endB - start} @@`];
-  for (const l of a.slice(Math.max(0, start - 2), start)) out.push(` ${l}`);
-  for (const l of a.slice(start, endA)) out.push(`-${l}`);
-  for (const l of b.slice(start, endB)) out.push(`+${l}`);
-  return out.join('\n');
 }
 
 // ---- doctor ---------------------------------------------------------------------------------

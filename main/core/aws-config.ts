@@ -207,3 +207,42 @@ export function configureAwsProfile(file: string, awsProfile: string, settings: 
   renameSync(tmp, file);
   return result;
 }
+
+/** Splits text into lines that keep their '\n' (the last one may lack it). */
+function linesOf(text: string): string[] {
+  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+}
+
+/**
+ * A unified diff of `before` → `after` for --dry-run: one hunk over the changed region with up to
+ * `context` unchanged lines on each side, counted in the `@@` header as `patch` and `git apply`
+ * expect, and the "\ No newline at end of file" marker where a file ends without one. The last
+ * line has no '\n': the caller prints it as a line.
+ */
+export function unifiedDiff(before: string, after: string, file: string, context = 3): string {
+  const a = linesOf(before);
+  const b = linesOf(after);
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
+    endA--;
+    endB--;
+  }
+  const from = Math.max(0, start - context);
+  const trailing = Math.min(context, a.length - endA);
+  const oldCount = endA + trailing - from;
+  const newCount = endB + trailing - from;
+  const range = (first: number, count: number) => `${count === 0 ? first : first + 1},${count}`;
+  const out = [`--- ${file}`, `+++ ${file}`, `@@ -${range(from, oldCount)} +${range(from, newCount)} @@`];
+  const push = (prefix: string, line: string) => {
+    out.push(prefix + line.replace(/\n$/, ''));
+    if (!line.endsWith('\n')) out.push('\\ No newline at end of file');
+  };
+  for (const l of a.slice(from, start)) push(' ', l);
+  for (const l of a.slice(start, endA)) push('-', l);
+  for (const l of b.slice(start, endB)) push('+', l);
+  for (const l of a.slice(endA, endA + trailing)) push(' ', l);
+  return out.join('\n');
+}
