@@ -15,13 +15,14 @@ import { isoSeconds, secondsLeft, type LakefsToken, type S3Credentials } from '.
 import { describe, deviceLogin, getLakefsToken, getS3Credentials, login, logout, MIN_TOKEN_SECONDS, type Context, type ProfileStatus } from '../core/session.js';
 import { getProfile, parseProfile, PROFILE_NAME, readSettings, s3ApiEndpoint, type Profile } from '../core/settings.js';
 import { updateSettings } from '../core/settings-write.js';
+import { isStandalone } from '../core/keytar-module.js';
 import { compose } from './compose.js';
 
 const USAGE = `lakekey — short-lived lakeFS and S3 credentials from your identity provider
 
 Usage:
-  lakekey profile add NAME --issuer URL --client-id ID [--scope S]... [--redirect-port N]
-          [--s3-sts-endpoint URL] [--s3-endpoint URL] [--s3-region R] [--s3-role-arn ARN]
+  lakekey profile add NAME --issuer URL --client-id ID [--client-secret -|SECRET] [--scope S]...
+          [--redirect-port N] [--s3-sts-endpoint URL] [--s3-endpoint URL] [--s3-region R] [--s3-role-arn ARN]
           [--s3-duration SECONDS] [--s3-token-source idp|lakefs] [--lakefs-endpoint URL] [--lakefs-ttl SECONDS]
           [--lakectl-cache] [--refresh-before SECONDS] [--force]
   lakekey profile list [--json] | profile show NAME [--json] | profile remove NAME
@@ -118,7 +119,9 @@ async function profileCommand(args: string[]): Promise<number> {
       const { positionals } = parse(rest, {}, { min: 1, max: 1, usage: 'lakekey profile remove NAME' });
       const name = positionals[0];
       const profile = getProfile(readSettings(dir), name);
-      await logout(compose(dir), name, profile);
+      const ctx = compose(dir);
+      await logout(ctx, name, profile);
+      if (profile.clientSecret) await ctx.vault.writeClientSecret(name, undefined);
       await updateSettings(dir, (s) => {
         delete s.profiles[name];
       });
@@ -137,6 +140,7 @@ async function profileAdd(dir: string, args: string[]): Promise<number> {
     {
       issuer: { type: 'string' },
       'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
       scope: { type: 'string', multiple: true },
       'redirect-port': { type: 'string' },
       's3-sts-endpoint': { type: 'string' },
@@ -156,9 +160,15 @@ async function profileAdd(dir: string, args: string[]): Promise<number> {
   const name = positionals[0];
   if (!PROFILE_NAME.test(name)) throw usageError(`"${name}" is not a valid profile name`, 'Use letters, digits, ".", "_" and "-" (at most 64).');
   if (!values.issuer || !values['client-id']) throw usageError('--issuer and --client-id are required', `Usage: ${usage}`);
+  const secretFlag = values['client-secret'] as string | undefined;
+  const clientSecret = secretFlag === '-' ? (await readStdin()).trim() : secretFlag;
+  if (clientSecret !== undefined && !/^[\x21-\x7e]{1,512}$/.test(clientSecret)) {
+    throw usageError('--client-secret must be printable characters without spaces', 'Copy it from your identity provider; `--client-secret -` reads it from stdin.');
+  }
   const raw: Record<string, unknown> = {
     issuer: values.issuer,
     clientId: values['client-id'],
+    clientSecret: clientSecret !== undefined,
     scopes: values.scope,
     redirectPort: values['redirect-port'],
     refreshBeforeSeconds: values['refresh-before'],
@@ -187,6 +197,9 @@ async function profileAdd(dir: string, args: string[]): Promise<number> {
     }
     s.profiles[name] = profile;
   });
+  // The secret goes to the keychain (never the settings file); a replaced profile without one drops it.
+  if (clientSecret !== undefined) await compose(dir).vault.writeClientSecret(name, clientSecret);
+  else if (values.force) await compose(dir).vault.writeClientSecret(name, undefined).catch(() => undefined);
   if (profile.lakefs?.lakectlCache) {
     process.stderr.write('Warning: --lakectl-cache writes the lakeFS token to ~/.lakectl/cache/lakectl_token_cache.json, a PLAINTEXT file any process of yours can read. lakectl reads no session token otherwise.\n');
   }
@@ -203,6 +216,7 @@ function renderProfile(name: string, p: Profile): string {
     ['profile', name],
     ['issuer', p.issuer],
     ['client id', p.clientId],
+    ['client secret', p.clientSecret ? 'in the keychain' : undefined],
     ['scopes', p.scopes.join(' ')],
     ['redirect port', p.redirectPort || 'any free port'],
     ['refresh before', `${p.refreshBeforeSeconds} s`],
@@ -468,6 +482,7 @@ function osSignal(signal: NodeJS.Signals): number {
 
 /** The command that runs this very CLI, with absolute paths (no PATH lookup, no npm shim). */
 export function selfCommand(): string[] {
+  if (isStandalone()) return [realpathSync(process.execPath)]; // the standalone executable itself
   return [process.execPath, realpathSync(fileURLToPath(new URL('./lakekey.js', import.meta.url)))];
 }
 
@@ -723,4 +738,11 @@ function print(text: string): void {
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
+}
+
+/** All of standard input, for secrets passed as `-` (never on the command line, where others can read them). */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }

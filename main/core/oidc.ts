@@ -14,12 +14,15 @@ export interface TokenSet {
   claims?: { sub: string; email?: string; name?: string };
 }
 
-export async function discover(profile: Pick<Profile, 'issuer' | 'clientId'>): Promise<client.Configuration> {
+/** Discovery, for a public client (`clientSecret` only for IdPs that require one of installed apps, like Google). */
+export async function discover(profile: Pick<Profile, 'issuer' | 'clientId'>, clientSecret?: string): Promise<client.Configuration> {
   const issuer = new URL(profile.issuer);
   // openid-client passes fetch-compatible options; its body type is merely declared narrower.
   const fetchImpl = boundedFetch() as unknown as client.CustomFetch;
+  if (clientSecret) registerSecret(clientSecret);
+  const auth = clientSecret ? client.ClientSecretPost(clientSecret) : client.None();
   try {
-    const config = await client.discovery(issuer, profile.clientId, undefined, client.None(), {
+    const config = await client.discovery(issuer, profile.clientId, undefined, auth, {
       execute: isLoopbackUrl(issuer) ? [client.allowInsecureRequests] : [],
       timeout: httpTimeoutSeconds(),
       [client.customFetch]: fetchImpl,

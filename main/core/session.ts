@@ -61,7 +61,7 @@ async function loginLocked(ctx: Context, name: string, profile: Profile, opts: L
   const { discover, authorizationRequest, redeemCode } = await import('./oidc.js');
   const lakefs = profile.lakefs ? await import('./lakefs.js') : undefined;
   const timeoutMs = (opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000;
-  const config = await discover(profile);
+  const config = await discover(profile, await clientSecretOf(ctx, name, profile));
   const receiver = await startLoopback(profile.redirectPort, { onRefused: (text) => ctx.notice(`lakekey: ${text}.`) });
   const grants = grantsFor(profile);
   let tokens: TokenSet | undefined;
@@ -114,6 +114,18 @@ async function loginLocked(ctx: Context, name: string, profile: Profile, opts: L
   return storeLogin(ctx, name, profile, tokens, lakefsToken);
 }
 
+/** The profile's client secret from the keychain, for IdPs that require one (Google); else undefined. */
+async function clientSecretOf(ctx: Context, name: string, profile: Profile): Promise<string | undefined> {
+  if (!profile.clientSecret) return undefined;
+  const secret = await ctx.vault.readClientSecret(name);
+  if (!secret) {
+    throw new LakekeyError('CONFIG', `profile "${name}" needs a client secret, and the keychain holds none for it`, {
+      hint: `Store it again: \`lakekey profile add ${name} ... --client-secret - --force\` (reads it from stdin).`,
+    });
+  }
+  return secret;
+}
+
 /** Saves what a login produced, replacing the previous session, then mints S3 credentials. */
 async function storeLogin(ctx: Context, name: string, profile: Profile, tokens: TokenSet | undefined, lakefsToken: LakefsToken | undefined): Promise<SecretRecord> {
   // A new login replaces the whole session: credentials of a previous user must not survive.
@@ -151,7 +163,7 @@ async function deviceLoginLocked(ctx: Context, name: string, profile: Profile, o
     });
   }
   const { discover, startDeviceAuthorization } = await import('./oidc.js');
-  const device = await startDeviceAuthorization(await discover(profile), profile.scopes);
+  const device = await startDeviceAuthorization(await discover(profile, await clientSecretOf(ctx, name, profile)), profile.scopes);
   const minutes = Math.max(1, Math.round(Math.min(device.expiresIn, opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) / 60));
   say(`lakekey: to log in for profile "${name}", visit ${device.verificationUri} on any device and enter the code ${device.userCode}`);
   if (device.verificationUriComplete) say(`lakekey: or open ${device.verificationUriComplete}`);
@@ -271,7 +283,7 @@ async function refreshIdp(ctx: Context, name: string, profile: Profile, record: 
     throw loginRequired(name, `profile "${name}" has no usable identity token`);
   }
   const { discover, refresh, isInvalidGrant } = await import('./oidc.js');
-  const config = await discover(profile);
+  const config = await discover(profile, await clientSecretOf(ctx, name, profile));
   let tokens;
   try {
     tokens = await refresh(config, idp.refreshToken);
@@ -378,7 +390,7 @@ export async function logout(ctx: Context, name: string, profile: Profile): Prom
     if (record.idp?.refreshToken) {
       try {
         const { discover, revoke } = await import('./oidc.js');
-        result = { outcome: await revoke(await discover(profile), record.idp.refreshToken) };
+        result = { outcome: await revoke(await discover(profile, await clientSecretOf(ctx, name, profile)), record.idp.refreshToken) };
       } catch (err) {
         const error = asLakekeyError(err);
         ctx.log.warn('logout.revoke-failed', { profile: name, code: error.code });

@@ -33,6 +33,12 @@ export interface LakefsSettings {
 export interface Profile {
   issuer: string;
   clientId: string;
+  /**
+   * The IdP issued this (public, installed-app) client a secret it requires at the token
+   * endpoint, as Google does. The secret lives in the keychain, never here. Not a security
+   * boundary: such a secret ships with every copy of the app.
+   */
+  clientSecret?: boolean;
   scopes: string[];
   /** 0: any free port. */
   redirectPort: number;
@@ -146,6 +152,7 @@ export function parseProfile(name: string, raw: unknown, where = 'settings'): Pr
     redirectPort: integer(raw.redirectPort ?? 0, 0, 65535, `${at}: redirectPort`),
     refreshBeforeSeconds: integer(raw.refreshBeforeSeconds ?? DEFAULT_REFRESH_BEFORE, 60, 43200, `${at}: refreshBeforeSeconds`),
   };
+  if (raw.clientSecret !== undefined && boolean(raw.clientSecret, `${at}: clientSecret`)) profile.clientSecret = true;
   if (raw.s3 !== undefined) {
     const s3 = raw.s3;
     if (!isObject(s3)) throw configError(`${at}: s3 must be an object`);

@@ -164,6 +164,11 @@ interface Manifest {
   sha256: string;
 }
 
+/** Profile names have no "/", so this never meets a profile's own item or its chunks. */
+function clientSecretAccount(profile: string): string {
+  return `${profile}/client-secret`;
+}
+
 function chunkAccount(account: string, gen: string, i: number): string {
   return `${account}#${gen}.${i}`;
 }
@@ -215,6 +220,16 @@ export class Vault {
       }
     }
     if (oldGen) await this.deleteChunks(profile, oldGen);
+  }
+
+  /** The profile's client secret (IdPs like Google require one of installed apps); its own item. */
+  readClientSecret(profile: string): Promise<string | null> {
+    return this.store.get(clientSecretAccount(profile));
+  }
+
+  async writeClientSecret(profile: string, secret: string | undefined): Promise<void> {
+    if (secret === undefined) await this.store.delete(clientSecretAccount(profile));
+    else await this.store.set(clientSecretAccount(profile), secret);
   }
 
   async remove(profile: string): Promise<void> {

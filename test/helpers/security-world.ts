@@ -64,7 +64,8 @@ export interface Box {
   dir: string;
   root: string;
   env: NodeJS.ProcessEnv;
-  cli(args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<CliResult>;
+  /** Runs the CLI with this box's environment (plus `extraEnv`), `input` on its stdin. */
+  cli(args: string[], extraEnv?: NodeJS.ProcessEnv, input?: string): Promise<CliResult>;
 }
 
 let counter = 0;
@@ -89,7 +90,7 @@ export async function securityBox(issuer: string, clientId: string, extraArgs: s
     root,
     dir: join(root, 'lakekey'),
     env,
-    cli: (args, extraEnv) => runCli(args, { env: { ...env, ...extraEnv } }),
+    cli: (args, extraEnv, input) => runCli(args, { env: { ...env, ...extraEnv }, ...(input === undefined ? {} : { input }) }),
   };
   const add = await box.cli(['profile', 'add', name, '--issuer', issuer, '--client-id', clientId, ...extraArgs]);
   if (add.code !== 0) throw new Error(`profile add failed: ${add.stderr}`);

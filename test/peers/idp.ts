@@ -30,6 +30,11 @@ export interface IdpOptions {
    * itself ignores PKCE on the device grant, so this gate sits in front of it.
    */
   devicePkceRequired?: boolean;
+  /**
+   * Issue the installed-app client a secret and require it at the token endpoint
+   * (client_secret_post), as Google does for its "Desktop app" clients.
+   */
+  clientSecret?: string;
 }
 
 export interface IdpCounts {
@@ -164,7 +169,7 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
       {
         client_id: clientId,
         application_type: 'native', // any loopback port is accepted for the registered redirect URI
-        token_endpoint_auth_method: 'none',
+        ...(opts.clientSecret ? { token_endpoint_auth_method: 'client_secret_post', client_secret: opts.clientSecret } : { token_endpoint_auth_method: 'none' }),
         redirect_uris: ['http://127.0.0.1/callback'],
         grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
         response_types: ['code'],
