@@ -1,5 +1,6 @@
 // Every `lakekey` command except the credential-process hot path. This layer parses flags,
-// calls the core's use cases and renders their results; it decides nothing itself.
+// calls the core's use cases and renders their results. It still holds logic of its own
+// (doctor's checks, the AWS-config wiring) that belongs in the core (issue 12 §3).
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';

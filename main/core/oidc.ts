@@ -49,7 +49,6 @@ export async function authorizationRequest(
   opts: {
     redirectUri: string;
     scopes: string[];
-    extra?: Record<string, string>;
     stateFor?: (random: string, verifier: string) => string;
     /** Off for a code that someone else redeems (lakeFS): they cannot know our nonce. */
     nonce?: boolean;
@@ -68,7 +67,6 @@ export async function authorizationRequest(
     code_challenge_method: 'S256',
     state,
     ...(opts.nonce === false ? {} : { nonce }),
-    ...opts.extra,
   };
   // OIDC Core §11: offline_access needs prompt=consent, or many providers drop it silently.
   if (opts.scopes.includes('offline_access') && !params.prompt) params.prompt = 'consent';

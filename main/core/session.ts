@@ -92,6 +92,8 @@ async function loginLocked(ctx: Context, name: string, profile: Profile, opts: L
             state: request.state,
             redirectUri: receiver.redirectUri,
             ttlSeconds: profile.lakefs!.ttlSeconds,
+            // From our own leg of a combined login, when there is one: names the external id in a 404.
+            ...(tokens?.claims?.sub ? { idpSubject: tokens.claims.sub } : {}),
           });
         }
         if (i + 1 < grants.length) {
