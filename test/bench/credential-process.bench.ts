@@ -1,16 +1,39 @@
-// `npm run bench`: warm `lakekey credential-process` (a cache hit) against a baseline that only
-// starts Node, loads keytar and reads the same item. Runs alternate in one go so machine noise
-// hits both alike; prints both medians and their ratio. Target: ratio ≤ 1.15.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// `npm run bench`: a warm `credential_process` cache hit, side by side and alternating (so machine
+// noise hits all alike): the standalone executable (dist/cli/lakekey), the node entry
+// (dist/main/cli/lakekey.js), aws-vault 7.2.0's `export --format=json --no-session`, `node -e 0`
+// and a process-spawn floor (/bin/true), each with and without NODE_EXTRA_CA_CERTS. Prints
+// medians and ratios against aws-vault. Target: standalone <= 2.0x aws-vault.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { updateSettings } from '../../main/core/settings-write.js';
 import { parseProfile } from '../../main/core/settings.js';
 import { keytarStore, Vault } from '../../main/core/vault.js';
-import { CLI } from '../helpers/cli.js';
+import { CLI, REPO } from '../helpers/cli.js';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 40);
+const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+const EXE = join(REPO, 'dist', 'cli', 'lakekey');
+const CA = '/etc/ssl/certs/ca-certificates.crt';
+if (!existsSync(EXE)) throw new Error(`${EXE} is missing: run \`npm run build:cli\``);
+if (!existsSync(CA)) throw new Error(`${CA} is missing (install ca-certificates)`);
+
+/** aws-vault 7.2.0 built from the Go module proxy (its version list is refused, so: download, copy, build). */
+function awsVault(): string {
+  const cache = process.env.LAKEKEY_TEST_CACHE ?? join(homedir(), '.cache', 'lakekey-test');
+  const bin = join(cache, 'aws-vault-7.2.0');
+  if (existsSync(bin)) return bin;
+  const info = JSON.parse(execFileSync('go', ['mod', 'download', '-json', 'github.com/99designs/aws-vault/v7@v7.2.0'], { encoding: 'utf8' })) as { Dir: string };
+  const src = mkdtempSync(join(tmpdir(), 'aws-vault-src-'));
+  cpSync(info.Dir, src, { recursive: true });
+  execFileSync('chmod', ['-R', 'u+w', src]);
+  mkdirSync(cache, { recursive: true });
+  execFileSync('go', ['build', '-o', bin, '.'], { cwd: src, stdio: 'inherit' });
+  chmodSync(bin, 0o755);
+  rmSync(src, { recursive: true, force: true });
+  return bin;
+}
+
 const name = `bench-${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'lakekey-bench-'));
 await updateSettings(dir, (s) => {
@@ -24,36 +47,52 @@ await vault.write(name, {
   s3: { accessKeyId: 'A'.repeat(20), secretAccessKey: 's'.repeat(40), sessionToken: 't'.repeat(800), expiresAt: Date.now() + 3 * 3600_000 },
 });
 
-const env = { ...process.env, LAKEKEY_CONFIG_DIR: dir };
-const baseline = join(import.meta.dirname, 'baseline.js');
-function time(args: string[]): number {
+const av = awsVault();
+const avEnv = { ...process.env, AWS_VAULT_BACKEND: 'secret-service', AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME: 'login' };
+const avHome = mkdtempSync(join(tmpdir(), 'aws-vault-home-'));
+const avConfig = join(avHome, 'config');
+execFileSync('sh', ['-c', `printf '[profile %s]\\nregion=us-east-1\\n' "$0" > "$1"`, name, avConfig]);
+Object.assign(avEnv, { AWS_CONFIG_FILE: avConfig });
+execFileSync(av, ['add', '--env', name], { env: { ...avEnv, AWS_ACCESS_KEY_ID: 'AKIABENCHBENCHBENCH0', AWS_SECRET_ACCESS_KEY: 's'.repeat(40) }, stdio: ['ignore', 'ignore', 'inherit'] });
+
+interface Row { label: string; cmd: string; args: string[]; env: NodeJS.ProcessEnv; times: number[] }
+const rows: Row[] = [];
+for (const ca of [false, true]) {
+  const extra = ca ? { NODE_EXTRA_CA_CERTS: CA } : {};
+  const base: NodeJS.ProcessEnv = { ...process.env, LAKEKEY_CONFIG_DIR: dir };
+  delete base.NODE_EXTRA_CA_CERTS;
+  const tag = ca ? ' +NODE_EXTRA_CA_CERTS' : '';
+  rows.push({ label: `standalone${tag}`, cmd: EXE, args: ['credential-process', name], env: { ...base, ...extra }, times: [] });
+  rows.push({ label: `node entry${tag}`, cmd: process.execPath, args: [CLI, 'credential-process', name], env: { ...base, ...extra }, times: [] });
+  rows.push({ label: `aws-vault 7.2.0${tag}`, cmd: av, args: ['export', '--format=json', '--no-session', name], env: { ...avEnv, ...extra }, times: [] });
+  rows.push({ label: `node -e 0${tag}`, cmd: process.execPath, args: ['-e', '0'], env: { ...base, ...extra }, times: [] });
+  rows.push({ label: `spawn floor${tag}`, cmd: '/bin/true', args: [], env: { ...base, ...extra }, times: [] });
+}
+
+function time(r: Row): number {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
+  const p = spawnSync(r.cmd, r.args, { env: r.env, encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+  if (p.status !== 0) throw new Error(`${r.label} failed (exit ${p.status}): ${p.stderr}`);
   return ms;
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-// Warm up the page cache and the keyring daemon.
-for (let i = 0; i < 3; i++) {
-  time([CLI, 'credential-process', name]);
-  time([baseline, name]);
-}
-const ours: number[] = [];
-const base: number[] = [];
+for (const r of rows) for (let i = 0; i < 3; i++) time(r); // warm the page cache and the keyring daemon
 for (let i = 0; i < RUNS; i++) {
-  if (i % 2) {
-    ours.push(time([CLI, 'credential-process', name]));
-    base.push(time([baseline, name]));
-  } else {
-    base.push(time([baseline, name]));
-    ours.push(time([CLI, 'credential-process', name]));
-  }
+  const order = i % 2 ? [...rows].reverse() : rows; // alternate the order round by round
+  for (const r of order) r.times.push(time(r));
 }
 await vault.remove(name);
-const m1 = median(ours);
-const m0 = median(base);
-console.log(`credential-process, cache hit: median ${m1.toFixed(1)} ms over ${RUNS} runs`);
-console.log(`baseline (node + keytar + one read): median ${m0.toFixed(1)} ms over ${RUNS} runs`);
-console.log(`ratio ${(m1 / m0).toFixed(3)} (target <= 1.15)`);
+spawnSync(av, ['remove', '--force', name], { env: avEnv });
+
+console.log(`credential_process cache hit, median of ${RUNS} alternating runs:`);
+for (const ca of ['', ' +NODE_EXTRA_CA_CERTS']) {
+  const ref = median(rows.find((r) => r.label === `aws-vault 7.2.0${ca}`)!.times);
+  for (const r of rows.filter((x) => x.label.endsWith(ca) && (ca || !x.label.includes('+')))) {
+    const m = median(r.times);
+    console.log(`  ${r.label.padEnd(40)} ${m.toFixed(1).padStart(7)} ms  ${(m / ref).toFixed(2)}x aws-vault`);
+  }
+}
+const s = median(rows[0].times) / median(rows[2].times);
+console.log(`standalone / aws-vault = ${s.toFixed(2)} (target <= 2.0)`);

@@ -69,3 +69,14 @@ test('the standalone executable prints its usage with no Node on PATH', async ()
   assert.match(r.stdout, /lakekey profile add/);
   await vault.remove(w.name);
 });
+
+test('configure-aws run from the standalone executable writes its own path as credential_process', async () => {
+  const w = await cacheHitWorld('cfg');
+  const awsConfig = join(w.root, 'aws-config');
+  const r = await run(EXE, ['configure-aws', w.name], { env: { ...w.env, AWS_CONFIG_FILE: awsConfig } });
+  assert.equal(r.code, 0, r.stderr);
+  const { readFileSync, realpathSync } = await import('node:fs');
+  const text = readFileSync(awsConfig, 'utf8');
+  assert.ok(text.includes(`credential_process = "${realpathSync(EXE)}" credential-process ${w.name}\n`), text);
+  await vault.remove(w.name);
+});
