@@ -1,7 +1,8 @@
 // The tray app's entry and its wiring (DESIGN §6). `start(electron, deps)` receives the Electron
 // module and everything else it needs, so tests run it against test/helpers/electron-stub.ts;
-// the real entry at the bottom only passes `await import('electron')` and electron-store. Every
-// decision lives in pure modules: menu-model, scheduler, profile-view, window-security, handlers.
+// the real entry at the bottom only passes `await import('electron')` and electron-store. Most
+// decisions live in pure modules (menu-model, scheduler, profile-view, window-security, handlers);
+// start() wires them and still holds the window, tray and notification glue itself.
 import { join } from 'node:path';
 import type { BrowserWindow as BrowserWindowType, Tray as TrayType } from 'electron';
 import { systemBrowser, type Browser } from '../core/browser.js';

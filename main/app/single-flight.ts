@@ -1,7 +1,7 @@
 // At most one run per key at a time; callers asking while it runs share its result. The tray
 // runs every interactive login through one of these (menu, settings window, notification
 // click, and CLI requests through the login broker), so one profile never gets two browser tabs.
-export function singleFlight<K, T>(fn: (key: K) => Promise<T>): { run(key: K): Promise<T>; running(): K[] } {
+export function singleFlight<K, T>(fn: (key: K) => Promise<T>): { run(key: K): Promise<T> } {
   const inflight = new Map<K, Promise<T>>();
   return {
     run(key) {
@@ -14,6 +14,5 @@ export function singleFlight<K, T>(fn: (key: K) => Promise<T>): { run(key: K): P
       }
       return p;
     },
-    running: () => [...inflight.keys()],
   };
 }

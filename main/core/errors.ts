@@ -12,23 +12,32 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-export type ErrorCode =
-  | 'USAGE'
-  | 'CONFIG'
-  | 'LOGIN_REQUIRED'
-  | 'LOGIN_TIMEOUT'
-  | 'LOGIN_ABORTED'
-  | 'KEYCHAIN_UNAVAILABLE'
-  | 'KEYCHAIN_LOCKED'
-  | 'KEYCHAIN_BUSY'
-  | 'IDP_UNREACHABLE'
-  | 'IDP_REFUSED'
-  | 'STS_UNREACHABLE'
-  | 'STS_REFUSED'
-  | 'LAKEFS_UNREACHABLE'
-  | 'LAKEFS_REFUSED'
-  | 'LOCK_TIMEOUT'
-  | 'INTERNAL';
+/** Every error code, once: the union below and the login broker's wire check both come from it. */
+export const ERROR_CODES = [
+  'USAGE',
+  'CONFIG',
+  'LOGIN_REQUIRED',
+  'LOGIN_TIMEOUT',
+  'LOGIN_ABORTED',
+  'KEYCHAIN_UNAVAILABLE',
+  'KEYCHAIN_LOCKED',
+  'KEYCHAIN_BUSY',
+  'IDP_UNREACHABLE',
+  'IDP_REFUSED',
+  'STS_UNREACHABLE',
+  'STS_REFUSED',
+  'LAKEFS_UNREACHABLE',
+  'LAKEFS_REFUSED',
+  'NOT_RENEWED',
+  'FORBIDDEN',
+  'LOCK_TIMEOUT',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code);
+}
 
 const exitFor: Record<ErrorCode, ExitCode> = {
   USAGE: ExitCode.usage,
@@ -45,6 +54,10 @@ const exitFor: Record<ErrorCode, ExitCode> = {
   STS_REFUSED: ExitCode.remote,
   LAKEFS_UNREACHABLE: ExitCode.remote,
   LAKEFS_REFUSED: ExitCode.remote,
+  /** The tray could not renew yet: IdP or STS unreachable. */
+  NOT_RENEWED: ExitCode.remote,
+  /** The tray refused a request (wrong secret, wrong sender): a bug or a tampering attempt. */
+  FORBIDDEN: ExitCode.unexpected,
   LOCK_TIMEOUT: ExitCode.unexpected,
   INTERNAL: ExitCode.unexpected,
 };

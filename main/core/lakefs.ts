@@ -1,5 +1,5 @@
 // The lakeFS client: STS login (an authorization code becomes a lakeFS token through lakeFS's
-// remote authenticator), the current-user check, and the opt-in lakectl token cache file.
+// remote authenticator), the IdP subject a lakeFS token carries, and the opt-in lakectl token cache file.
 // Request and response shapes follow lakeFS's swagger.yml (StsAuthRequest, AuthenticationToken).
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';

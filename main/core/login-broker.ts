@@ -14,7 +14,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { asLakekeyError, LakekeyError, type ErrorCode } from './errors.js';
+import { asLakekeyError, isErrorCode, LakekeyError } from './errors.js';
 import { PROFILE_NAME } from './settings.js';
 
 export const BROKER_SOCKET = 'tray.sock';
@@ -49,8 +49,6 @@ export function brokerSecretPath(dir: string): string {
 
 export interface LoginBroker {
   endpoint: string;
-  /** Logins currently running, by profile (for tests and the tray's state). */
-  running(): string[];
   close(): Promise<void>;
 }
 
@@ -117,7 +115,6 @@ export async function startLoginBroker(opts: BrokerOptions): Promise<LoginBroker
 
   return {
     endpoint,
-    running: () => [...inflight.keys()],
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -205,10 +202,6 @@ function answers(endpoint: string, timeoutMs = 500): Promise<boolean> {
   });
 }
 
-const KNOWN_CODES = new Set<string>([
-  'USAGE', 'CONFIG', 'LOGIN_REQUIRED', 'LOGIN_TIMEOUT', 'LOGIN_ABORTED', 'KEYCHAIN_UNAVAILABLE', 'KEYCHAIN_LOCKED', 'KEYCHAIN_BUSY', 'IDP_UNREACHABLE',
-  'IDP_REFUSED', 'STS_UNREACHABLE', 'STS_REFUSED', 'LAKEFS_UNREACHABLE', 'LAKEFS_REFUSED', 'LOCK_TIMEOUT', 'INTERNAL',
-]);
 
 /**
  * Asks a running tray to log the profile in, and waits for that login (shared with any other
@@ -270,7 +263,7 @@ export async function requestLoginViaTray(dir: string, profile: string, timeoutM
         finish(() => resolve('done'));
         return;
       }
-      const code = (KNOWN_CODES.has(answer.code) ? answer.code : 'INTERNAL') as ErrorCode;
+      const code = isErrorCode(answer.code) ? answer.code : 'INTERNAL';
       finish(() => reject(new LakekeyError(code, answer.message, answer.hint ? { hint: answer.hint } : {})));
     });
     // Refused or missing socket: no tray (a stale socket file refuses connections).
