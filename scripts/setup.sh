@@ -35,11 +35,19 @@ fi
 
 bash scripts/setup-lakefs.sh   # the real lakeFS server and lakectl, built once from ../shared/peers/lakefs
 
-VENV="${LAKEKEY_TEST_CACHE:-$HOME/.cache/lakekey-test}/venv"   # keep in sync with lakefsPython() in test/peers/lakefs.ts
-if ! "$VENV/bin/python" -c 'import lakefs' 2>/dev/null; then
-  say "installing the lakeFS Python SDK into $VENV"
-  /usr/bin/python3 -m venv --system-site-packages "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check lakefs==0.16.0
+VENV="${LAKEKEY_TEST_CACHE:-$HOME/.cache/lakekey-test}/venv"   # keep in sync with lakefsPython() in test/peers/lakefs.ts and test/e2e/s3-minio.test.ts
+# Python clients from PyPI: the lakeFS SDK, and botocore-based tools new enough to honour
+# `endpoint_url` (botocore >= 1.31; Debian's is 1.29): AWS CLI v1, boto3, DuckDB with its httpfs
+# and aws extensions shipped as PyPI packages (DuckDB's own extension download is unreachable).
+# An isolated venv (no --system-site-packages), so Debian's old botocore can never be imported.
+VENV_PINS=(lakefs==0.16.0 awscli==1.44.5 boto3==1.42.15 botocore==1.42.15 duckdb==1.5.5 duckdb-extension-httpfs==1.5.5 duckdb-extension-aws==1.5.5)
+VENV_STAMP="$VENV/.lakekey-pins"
+if [ "$(cat "$VENV_STAMP" 2>/dev/null)" != "${VENV_PINS[*]}" ] || ! "$VENV/bin/python" -c 'import lakefs, boto3, awscli, duckdb' 2>/dev/null; then
+  say "installing Python test clients into $VENV: ${VENV_PINS[*]}"
+  rm -rf "$VENV"
+  /usr/bin/python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "${VENV_PINS[@]}"
+  echo "${VENV_PINS[*]}" > "$VENV_STAMP"
 fi
 
 say "installing npm packages"

@@ -1,16 +1,28 @@
 // End to end against real peers: oidc-provider, Debian chromium, gnome-keyring, MinIO STS,
-// AWS CLI v2, boto3 and the AWS JS SDK — all through `lakekey credential-process`.
+// AWS CLI v2 (Debian) and v1 (PyPI), boto3, DuckDB and the AWS JS SDK — all through `lakekey credential-process`.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { fromIni } from '@aws-sdk/credential-providers';
 import { allOutput, run, walkFiles } from '../helpers/cli.js';
 import { ageS3, parseCredentials, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
 
 const AWS = '/usr/bin/aws';
+// The test venv scripts/setup.sh builds: AWS CLI v1, boto3/botocore 1.42, DuckDB (isolated from Debian's packages).
+const VENV = join(process.env.LAKEKEY_TEST_CACHE || join(homedir(), '.cache', 'lakekey-test'), 'venv');
+
+/** Puts an object with MinIO's root credentials. */
+async function putObject(p: Peers, key: string, body: string): Promise<void> {
+  const s3 = new S3Client({ endpoint: p.minio.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: p.minio.rootUser, secretAccessKey: p.minio.rootPassword } });
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: p.bucket, Key: key, Body: body }));
+  } finally {
+    s3.destroy();
+  }
+}
 const PYTHON = '/usr/bin/python3';
 
 let peers: Peers;
@@ -63,6 +75,61 @@ describe('end to end: login, configure-aws, and real AWS clients through credent
     assert.equal(ls.code, 0, ls.stderr);
     const buckets = await run(AWS, ['s3', 'ls', '--endpoint-url', peers.minio.endpoint, '--profile', box.name], { env: box.env });
     assert.match(buckets.stdout, new RegExp(peers.bucket));
+  });
+
+  test('configure-aws writes endpoint_url; env exports AWS_ENDPOINT_URL; doctor shows it and warns about the old Debian AWS CLI', async () => {
+    const text = readFileSync(box.awsConfig, 'utf8');
+    assert.match(text, new RegExp(`\\[profile ${box.name}\\][^[]*\\nendpoint_url = ${peers.minio.endpoint.replace(/[.]/g, '\\.')}\\n`), text);
+    const env = await box.cli(['env', box.name, '--format', 'json']);
+    assert.equal(env.code, 0, env.stderr);
+    const vars = JSON.parse(env.stdout);
+    assert.equal(vars.AWS_ENDPOINT_URL, peers.minio.endpoint);
+    assert.equal(vars.AWS_ENDPOINT_URL_S3, peers.minio.endpoint);
+    // Debian's AWS CLI v2 (2.9.19) and python3-botocore (1.29) come first on this PATH: too old.
+    const doctor = await box.cli(['doctor', box.name], { PATH: `/usr/bin:${box.env.PATH ?? process.env.PATH ?? ''}` });
+    assert.match(doctor.stdout, new RegExp(`warn  ${box.name}: S3 endpoint: endpoint_url = ${peers.minio.endpoint.replace(/[.]/g, '\\.')}.*ignore.*--endpoint-url ${peers.minio.endpoint.replace(/[.]/g, '\\.')}`), doctor.stdout);
+    // The venv's AWS CLI v1 and botocore 1.42 honour it: no warning.
+    const fresh = await box.cli(['doctor', box.name], { PATH: `${join(VENV, 'bin')}:${box.env.PATH ?? process.env.PATH ?? ''}` });
+    assert.match(fresh.stdout, new RegExp(`ok    ${box.name}: S3 endpoint: endpoint_url = `), fresh.stdout);
+  });
+
+  test('AWS CLI v1 from PyPI lists the MinIO bucket with no --endpoint-url (endpoint_url from configure-aws)', async () => {
+    await putObject(peers, 'data/hello.csv', 'id,word\n1,hello\n2,world\n');
+    const venvAws = join(VENV, 'bin', 'aws');
+    const version = await run(venvAws, ['--version'], { env: box.env });
+    assert.match(version.stdout + version.stderr, /aws-cli\/1\.\d+.* botocore\/1\.(3[1-9]|[4-9]\d)\./, 'botocore new enough for endpoint_url');
+    const buckets = await run(venvAws, ['s3', 'ls', '--profile', box.name], { env: box.env });
+    assert.equal(buckets.code, 0, buckets.stderr);
+    assert.match(buckets.stdout, new RegExp(peers.bucket));
+    const objects = await run(venvAws, ['s3', 'ls', `s3://${peers.bucket}/data/`, '--profile', box.name], { env: box.env });
+    assert.equal(objects.code, 0, objects.stderr);
+    assert.match(objects.stdout, /hello\.csv/);
+  });
+
+  test('boto3 from PyPI lists the bucket with no endpoint in code (endpoint_url from the profile)', async () => {
+    const script = `import boto3,botocore,sys\nassert botocore.__file__.startswith(sys.prefix), botocore.__file__\nc=boto3.Session(profile_name=sys.argv[1]).client('s3')\nprint(c.meta.endpoint_url)\nprint([b['Name'] for b in c.list_buckets()['Buckets']])`;
+    const out = await run(join(VENV, 'bin', 'python'), ['-c', script, box.name], { env: box.env });
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, new RegExp(`^${peers.minio.endpoint.replace(/[.]/g, '\\.')}\n`));
+    assert.match(out.stdout, new RegExp(`'${peers.bucket}'`));
+  });
+
+  test("DuckDB (aws extension from PyPI) reads s3:// through CREATE SECRET (credential_chain, CHAIN 'process'; CHAIN 'config' failed secret validation with a credential_process profile) through lakekey's profile", async () => {
+    // DuckDB's extension download is unreachable here; the httpfs and aws extensions come from
+    // PyPI packages (duckdb-extension-httpfs / -aws) and are LOADed from their files.
+    const script = [
+      'import duckdb, os, sys, duckdb_extension_httpfs, duckdb_extension_aws',
+      'c = duckdb.connect()',
+      'for m in (duckdb_extension_httpfs, duckdb_extension_aws):',
+      "    d = os.path.join(os.path.dirname(m.__file__), 'extensions', 'v' + duckdb.__version__)",
+      "    c.execute(\"LOAD '\" + os.path.join(d, os.listdir(d)[0]) + \"'\")",
+      'host = sys.argv[2].split("://", 1)[1]',
+      "c.execute(f\"CREATE SECRET s (TYPE s3, PROVIDER credential_chain, CHAIN 'process', PROFILE '{sys.argv[1]}', ENDPOINT '{host}', URL_STYLE 'path', USE_SSL false, REGION 'us-east-1')\")",
+      "print(c.execute(f\"SELECT string_agg(word, ' ' ORDER BY id) FROM read_csv('s3://{sys.argv[3]}/data/hello.csv')\").fetchone()[0])",
+    ].join('\n');
+    const out = await run(join(VENV, 'bin', 'python'), ['-c', script, box.name, peers.minio.endpoint, peers.bucket], { env: box.env });
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stdout.trim(), 'hello world');
   });
 
   test('boto3 lists the bucket through credential_process', async () => {

@@ -81,6 +81,8 @@ export async function sandbox(peers: Peers, opts: { browser?: boolean; extraArgs
     '--issuer', peers.idp.issuer,
     '--client-id', peers.idp.clientId,
     '--s3-sts-endpoint', peers.sts.url,
+    // STS goes through the counting proxy; S3 goes to MinIO itself.
+    '--s3-endpoint', peers.minio.endpoint,
     '--s3-region', 'us-east-1',
     ...(opts.extraArgs ?? []),
   ]);
