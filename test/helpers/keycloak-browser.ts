@@ -53,9 +53,9 @@ class DriveError extends Error {}
  * "device login successful" page. Anything else — a Keycloak error page, a second login form
  * (password refused), a timeout — is an error carrying the page text.
  */
-export async function driveKeycloakLogin(url: string, opts: { device?: boolean } = {}): Promise<KeycloakDriveResult> {
-  const user = process.env.LAKEKEY_TEST_KC_USER;
-  const password = process.env.LAKEKEY_TEST_KC_PASSWORD;
+export async function driveKeycloakLogin(url: string, opts: { device?: boolean; user?: string; password?: string } = {}): Promise<KeycloakDriveResult> {
+  const user = opts.user ?? process.env.LAKEKEY_TEST_KC_USER;
+  const password = opts.password ?? process.env.LAKEKEY_TEST_KC_PASSWORD;
   if (!user || !password) throw new DriveError('LAKEKEY_TEST_KC_USER and LAKEKEY_TEST_KC_PASSWORD must be set');
   const keycloakOrigin = new URL(url).origin;
   const profile = mkdtempSync(join(tmpdir(), 'lakekey-kc-chromium-'));

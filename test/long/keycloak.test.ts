@@ -155,7 +155,7 @@ describe('Keycloak: device login', () => {
       await exited;
       assert.fail(`no device URL (Keycloak refused the device authorization request?): ${output}`);
     }
-    const page = await driveKeycloakLogin(match[1].replace(/\r$/, ''), { device: true });
+    const page = await driveKeycloakLogin(match[1].replace(/\r$/, ''), { device: true, user: kc.username, password: kc.password });
     assert.ok(page.submitted.includes('login'), 'signed in on Keycloak\'s form');
     assert.equal(await exited, 0, output);
     const record = await readRecord(b.name);

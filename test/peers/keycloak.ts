@@ -204,17 +204,21 @@ export async function startKeycloak(): Promise<Keycloak> {
             ],
           },
         ],
-        users: [
-          {
-            username,
-            email,
-            emailVerified: true,
-            firstName: 'Alice',
-            lastName: 'Example',
-            enabled: true,
-            credentials: [{ type: 'password', value: password, temporary: false }],
-          },
-        ],
+      }),
+    });
+    // A user created on its own (as an admin would) gets the realm's default roles, offline_access among them.
+    await call(`${base}/admin/realms/${realm}/users`, {
+      method: 'POST',
+      token,
+      headers: json,
+      body: JSON.stringify({
+        username,
+        email,
+        emailVerified: true,
+        firstName: 'Alice',
+        lastName: 'Example',
+        enabled: true,
+        credentials: [{ type: 'password', value: password, temporary: false }],
       }),
     });
   } catch (err) {
