@@ -250,6 +250,11 @@ async function loginCommand(args: string[]): Promise<number> {
   const name = positionals[0];
   const profile = getProfile(readSettings(dir), name);
   const options = { noBrowser: Boolean(values['no-browser']), timeoutSeconds: timeout };
+  // Ctrl-C while waiting for the browser: say so (the lock a killed process leaves is stale at once).
+  process.once('SIGINT', () => {
+    process.stderr.write(`\nlakekey: the login for profile "${name}" was cancelled; nothing was changed.\n`);
+    process.exit(130);
+  });
   const record = values.device ? await deviceLogin(ctx, name, profile, options) : await login(ctx, name, profile, options);
   const who = record.idp?.email ?? record.idp?.subject ?? 'unknown user';
   process.stderr.write(`Logged in to profile "${name}" as ${who}.\n`);

@@ -14,6 +14,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sayDuration } from './duration.js';
 import { LakekeyError } from './errors.js';
 import { loopbackPeerUid, ownUid } from './peer-uid.js';
 
@@ -231,8 +232,8 @@ export async function startLoopback(port = 0, opts: LoopbackOptions = {}): Promi
         const timer = setTimeout(() => {
           pending = undefined;
           reject(
-            new LakekeyError('LOGIN_TIMEOUT', `no login completed within ${Math.round(timeoutMs / 1000)} s`, {
-              hint: 'Run the login again and finish it in the browser tab that opens.',
+            new LakekeyError('LOGIN_TIMEOUT', `no login completed within ${sayDuration(timeoutMs / 1000)}`, {
+              hint: 'Run the login again and finish it in the browser (or pass --timeout SECONDS for more time).',
             }),
           );
         }, timeoutMs);

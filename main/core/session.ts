@@ -3,6 +3,7 @@
 // parses flags or prints output beyond the user notices the host routes to stderr or the UI.
 import type { Browser } from './browser.js';
 import { asLakekeyError, LakekeyError, loginRequired } from './errors.js';
+import { sayDuration } from './duration.js';
 import { faultPoint } from './fault.js';
 import { withLock } from './lock.js';
 import type { Logger } from './log.js';
@@ -43,7 +44,24 @@ export const MIN_TOKEN_SECONDS = 60;
 /** Interactive login (browser), then fresh S3 credentials if the profile wants them. */
 export async function login(ctx: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {
   const timeout = opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
-  return withLock(ctx.dir, name, { waitMs: (timeout + 30) * 1000 }, () => loginLocked(ctx, name, profile, opts));
+  const asked = ctx.now();
+  return withLock(ctx.dir, name, { waitMs: (timeout + 30) * 1000 }, async () => {
+    // Another login for this profile finished while we waited for the lock: that session is as
+    // fresh as ours would be, so use it rather than send the user through the browser again.
+    const current = await ctx.vault.read(name);
+    if (current.updatedAt >= asked && hasSessionFor(profile, current, ctx.now())) {
+      ctx.notice(`lakekey: another login for profile "${name}" finished just now; using its session.`);
+      return current;
+    }
+    return loginLocked(ctx, name, profile, opts);
+  });
+}
+
+/** Whether `record` holds what a login of `profile` produces, still usable. */
+function hasSessionFor(profile: Profile, record: SecretRecord, now: number): boolean {
+  const idpOk = !grantsFor(profile).includes('idp') || Boolean(record.idp?.refreshToken || (record.idp?.idToken && secondsLeft(record.idp.idTokenExpiresAt, now) > MIN_TOKEN_SECONDS));
+  const lakefsOk = !profile.lakefs || Boolean(record.lakefs && secondsLeft(record.lakefs.expiresAt, now) > MIN_TOKEN_SECONDS);
+  return idpOk && lakefsOk && Boolean(record.idp || record.lakefs);
 }
 
 /** One authorization request in the login: ours (we redeem the code) or lakeFS's. */
@@ -166,10 +184,10 @@ async function deviceLoginLocked(ctx: Context, name: string, profile: Profile, o
   }
   const { discover, startDeviceAuthorization } = await import('./oidc.js');
   const device = await startDeviceAuthorization(await discover(profile, await clientSecretOf(ctx, name, profile)), profile.scopes);
-  const minutes = Math.max(1, Math.round(Math.min(device.expiresIn, opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) / 60));
+  const wait = sayDuration(Math.min(device.expiresIn, opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS));
   say(`lakekey: to log in for profile "${name}", visit ${device.verificationUri} on any device and enter the code ${device.userCode}`);
   if (device.verificationUriComplete) say(`lakekey: or open ${device.verificationUriComplete}`);
-  say(`lakekey: waiting up to ${minutes} min (Ctrl-C to stop)...`);
+  say(`lakekey: waiting up to ${wait} (Ctrl-C to stop)...`);
   ctx.log.info('login.device-waiting', { profile: name });
   const signal = AbortSignal.timeout((opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000);
   const tokens = await device.poll(signal);
@@ -177,20 +195,21 @@ async function deviceLoginLocked(ctx: Context, name: string, profile: Profile, o
 }
 
 function announce(ctx: Context, name: string, launchUrl: string, timeoutMs: number, opts: LoginOptions): void {
-  const minutes = Math.round(timeoutMs / 60000);
+  const wait = sayDuration(timeoutMs / 1000);
   if (!opts.noBrowser && ctx.browser.available()) {
     ctx.browser.open(launchUrl).then(
       () => {
-        ctx.notice(`lakekey: log in for profile "${name}" in the browser window that opened (waiting up to ${minutes} min; Ctrl-C to stop).`);
+        ctx.notice(`lakekey: log in for profile "${name}" in the browser window that opened (waiting up to ${wait}; Ctrl-C to stop).`);
         ctx.notice(`lakekey: if no browser opened, visit ${launchUrl} on this computer.`);
       },
       (err: unknown) => {
-        ctx.notice(`lakekey: ${asLakekeyError(err).message.replace(/^unexpected error: /, '')}`);
-        ctx.notice(`lakekey: to log in for profile "${name}", visit ${launchUrl} on this computer (waiting up to ${minutes} min).`);
+        ctx.notice(`lakekey: ${asLakekeyError(err).message.replace(/^unexpected error: /, '')}.`);
+        ctx.notice('lakekey: check LAKEKEY_BROWSER, or your desktop\'s default web browser setting.');
+        ctx.notice(`lakekey: meanwhile, open ${launchUrl} in a browser on this computer (waiting up to ${wait}; Ctrl-C to stop).`);
       },
     );
   } else {
-    ctx.notice(`lakekey: to log in for profile "${name}", open ${launchUrl} in a browser on this computer (waiting up to ${minutes} min; Ctrl-C to stop).`);
+    ctx.notice(`lakekey: to log in for profile "${name}", open ${launchUrl} in a browser on this computer (waiting up to ${wait}; Ctrl-C to stop).`);
     ctx.notice(`lakekey: on a remote machine (SSH), stop this and run \`lakekey login ${name} --device\` instead.`);
   }
 }

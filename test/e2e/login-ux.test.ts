@@ -1,0 +1,81 @@
+// The login wait as its users meet it (issue 13): times said in the unit that fits ("10 s", not
+// "0 min"), a browser that cannot start gets advice about the browser, Ctrl-C says the login
+// was cancelled, and a second `login` for the same profile waits for the first and uses its
+// fresh session instead of a second browser round trip. Real CLI, IdP, browser and keychain.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { CLI } from '../helpers/cli.js';
+import { killLogins, securityBox } from '../helpers/security-world.js';
+import { BROWSER_COMMAND } from '../helpers/world.js';
+import { startIdp, type Idp } from '../peers/idp.js';
+
+let idp: Idp;
+before(async () => {
+  idp = await startIdp();
+});
+after(async () => {
+  killLogins();
+  await idp?.stop();
+});
+
+/** Starts `lakekey ARGS`, resolving once its stderr matches `ready`. */
+function startCli(args: string[], env: NodeJS.ProcessEnv, ready: RegExp) {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code, signal) => r(code ?? (signal ? 128 : null))));
+  const seen = (async () => {
+    const deadline = Date.now() + 60_000;
+    while (!ready.test(stderr)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`never printed ${ready}: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  })();
+  return { child, exited, seen, stderr: () => stderr };
+}
+
+test('--timeout 10 says "10 s", and the timeout says so too (exit 3)', async () => {
+  const box = await securityBox(idp.issuer, idp.clientId);
+  const r = await box.cli(['login', box.name, '--no-browser', '--timeout', '10']);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /waiting up to 10 s;/);
+  assert.match(r.stderr, /no login completed within 10 s/);
+  assert.doesNotMatch(r.stderr, /0 min/);
+});
+
+test('a browser command that cannot start gets advice about the browser, and the link to open by hand', async () => {
+  const box = await securityBox(idp.issuer, idp.clientId, [], '/nonexistent/lakekey-test-browser');
+  const login = startCli(['login', box.name, '--timeout', '30'], box.env, /meanwhile, open http/);
+  await login.seen;
+  login.child.kill('SIGINT');
+  await login.exited;
+  assert.match(login.stderr(), /could not start the browser \(\/nonexistent\/lakekey-test-browser\)/);
+  assert.match(login.stderr(), /check LAKEKEY_BROWSER, or your desktop's default web browser setting/);
+  assert.doesNotMatch(login.stderr(), /in the browser window that opened/);
+});
+
+test('Ctrl-C while waiting says the login was cancelled (exit 130)', async () => {
+  const box = await securityBox(idp.issuer, idp.clientId);
+  const login = startCli(['login', box.name, '--no-browser'], box.env, /open http:\/\/127\.0\.0\.1:\d+\/login\//);
+  await login.seen;
+  login.child.kill('SIGINT');
+  assert.equal(await login.exited, 130);
+  assert.match(login.stderr(), /the login for profile "[^"]+" was cancelled; nothing was changed/);
+  // The lock it held does not block the next login.
+  const next = await box.cli(['login', box.name], { LAKEKEY_BROWSER: BROWSER_COMMAND });
+  assert.equal(next.code, 0, next.stderr);
+});
+
+test('two `login`s for one profile: one browser round trip; the second uses the first one\'s fresh session', async () => {
+  const box = await securityBox(idp.issuer, idp.clientId, [], BROWSER_COMMAND);
+  const authorizations = idp.counts.authorizations;
+  const grants = idp.counts.codeGrants;
+  const [a, b] = await Promise.all([box.cli(['login', box.name]), box.cli(['login', box.name])]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal(idp.counts.codeGrants - grants, 1, 'one code redeemed');
+  assert.equal(idp.counts.authorizations - authorizations, 1, 'one browser sign-in');
+  assert.equal([a, b].filter((r) => /another login for profile "[^"]+" finished just now; using its session/.test(r.stderr)).length, 1);
+  assert.ok([a, b].every((r) => /Logged in to profile/.test(r.stderr)));
+});
