@@ -245,10 +245,9 @@ function scopes(value: unknown, what: string): string[] {
 }
 
 function matching(value: unknown, pattern: RegExp, what: string, expected: string, fix: string): string {
-  if (typeof value !== 'string' || !pattern.test(value)) {
-    throw configError(`${what}: expected ${expected}, got ${JSON.stringify(value)}`, fix);
-  }
-  return value;
+  const text = nonEmptyString(value, what);
+  if (!pattern.test(text)) throw configError(`${what}: expected ${expected}, got ${JSON.stringify(value)}`, fix);
+  return text;
 }
 
 function boolean(value: unknown, what: string): boolean {
