@@ -112,50 +112,6 @@ function isSubsequence(needles: string[], hay: string[]): number {
   return i;
 }
 
-/** Lines of the input inside sections named like our profile (lakekey's notion, or botocore's). */
-function ourSectionLines(text: string, profile: string): string[] {
-  const wanted = profile === 'default' ? 'default' : `profile ${profile}`;
-  let ours = false;
-  const out: string[] = [];
-  for (const line of text.split(/\r?\n/)) {
-    const m = HEADER.exec(line);
-    if (m) {
-      const name = m[1].trim().replace(/\s+/g, ' ');
-      ours = name === wanted || name.replace(/"/g, '') === wanted;
-      continue;
-    }
-    if (ours) out.push(line);
-  }
-  return out;
-}
-
-/**
- * Known lakekey bugs (reported; see the todo test): inputs whose disagreement with botocore comes
- * from one of these is tallied separately instead of failing the main property.
- *  - key-variant: our key written as `credential_process: v`, `Credential_Process = v`,
- *    `  credential_process = v` (indented/nested) — botocore reads them, lakekey's /^\s*key\s*=/ does not
- *    (so it adds a duplicate botocore refuses) or deletes a nested sub-key as a "duplicate".
- *  - continuation: an indented line continuing our key's value survives the replacement, so botocore
- *    reads our command with the old continuation appended.
- *  - header-variant: `[ profile lk]`, `  [profile lk]`, `[profile "lk"]`, `[default ]`, `[profile default]`
- *    mean different things to each (lakekey edits a section botocore does not use, or adds one that
- *    shadows the user's).
- */
-function knownBugClass(text: string, profile: string): string | undefined {
-  const lines = ourSectionLines(text, profile);
-  if (lines.some((l) => /^\s*(credential_process|region)\s*[:=]/i.test(l) && !/^(credential_process|region)\s*=/.test(l))) return 'key-variant';
-  for (let i = 0; i + 1 < lines.length; i++) {
-    if (/^(credential_process|region)\s*=/.test(lines[i]) && /^\s+\S/.test(lines[i + 1])) return 'continuation';
-  }
-  const variants =
-    profile === 'default'
-      ? /^(\s+\[\s*default\s*\]|\[\s+default\s*\]|\[default\s+\]|\s*\[\s*profile\s+"?default"?\s*\])/m
-      : /^(\s+\[\s*profile\s+lk\s*\]|\[\s+profile\s+lk\s*\]|\[\s*profile\s+"lk"\s*\])/m;
-  // An indented header is a header to lakekey but may be a continuation line to configparser.
-  if (variants.test(text) || /^\s+\[/m.test(text)) return 'header-variant';
-  return undefined;
-}
-
 interface Sample {
   input: string;
   output: string;
@@ -189,16 +145,13 @@ interface Loaded {
   profiles?: Record<string, Record<string, unknown>>;
 }
 
-let knownDisagreements: Record<string, number> = {};
-
-/** Runs botocore on the inputs and outputs; returns readable inputs, unexplained and known-bug disagreements. */
-function botocoreCompare(sample: Sample[]): { parseable: number; failures: string[]; known: Record<string, number> } {
+/** Runs botocore on the inputs and outputs; returns how many inputs it read and every disagreement. */
+function botocoreCompare(sample: Sample[]): { parseable: number; failures: string[] } {
   const res = spawnSync(PYTHON, ['-c', BOTOCORE], { input: JSON.stringify(sample), encoding: 'utf8', cwd: dir, maxBuffer: 64 * 1024 * 1024 });
   assert.equal(res.status, 0, res.stderr);
   const loaded = JSON.parse(res.stdout) as Array<{ input: Loaded; output: Loaded }>;
   let parseable = 0;
   const failures: string[] = [];
-  const known: Record<string, number> = {};
   loaded.forEach(({ input, output }, i) => {
     const { profile } = sample[i];
     if (!input.ok) return;
@@ -215,12 +168,10 @@ function botocoreCompare(sample: Sample[]): { parseable: number; failures: strin
       const others = (p: Record<string, unknown>) => Object.fromEntries(Object.entries(p).filter(([k]) => k !== profile));
       assert.deepEqual(others(output.profiles!), others(input.profiles!), `other profiles unchanged${where}`);
     } catch (err) {
-      const cls = knownBugClass(sample[i].input, profile);
-      if (cls) known[cls] = (known[cls] ?? 0) + 1;
-      else failures.push((err as Error).message);
+      failures.push((err as Error).message);
     }
   });
-  return { parseable, failures, known };
+  return { parseable, failures };
 }
 
 
@@ -246,10 +197,9 @@ test('fuzz: configure-aws keeps every line that is not ours, is idempotent, and 
   // Botocore on a sample, in one Python process.
   const take = LONG ? 2000 : 200;
   const sample = fc.sample(fc.shuffledSubarray(samples, { minLength: Math.min(take, samples.length), maxLength: Math.min(take, samples.length) }), 1)[0];
-  const { parseable, failures, known } = botocoreCompare(sample);
-  knownDisagreements = known;
+  const { parseable, failures } = botocoreCompare(sample);
   reportCount('aws-config-botocore', sample.length);
-  process.stdout.write(`fuzz: aws-config-botocore parseable-inputs=${parseable} unexplained-disagreements=${failures.length} known-bug-disagreements=${JSON.stringify(known)}\n`);
+  process.stdout.write(`fuzz: aws-config-botocore parseable-inputs=${parseable} disagreements=${failures.length}\n`);
   assert.ok(parseable >= sample.length / 10, `enough botocore-readable inputs (${parseable})`);
   if (process.env.LAKEKEY_FUZZ_DUMP) writeFileSync(process.env.LAKEKEY_FUZZ_DUMP, failures.join('\n=====\n'));
   assert.deepEqual(failures.slice(0, 3), [], `${failures.length} botocore disagreements`);
@@ -271,9 +221,8 @@ test(
       const profile = input.includes('default') ? 'default' : 'lk';
       return { input, output: applyProfileSettings(input, profile, settingsFor()), profile };
     });
-    const { parseable, failures, known } = botocoreCompare(sample);
+    const { parseable, failures } = botocoreCompare(sample);
     assert.equal(parseable, examples.length, 'botocore reads every example input');
-    assert.deepEqual(failures, [], 'no unexplained disagreement');
-    assert.deepEqual({ fixed: known, sampled: knownDisagreements }, { fixed: {}, sampled: {} }, 'botocore disagreements from known lakekey bugs');
+    assert.deepEqual(failures, [], 'botocore and lakekey agree on every example');
   },
 );

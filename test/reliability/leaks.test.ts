@@ -3,10 +3,11 @@
 // S3 (MinIO STS, from our ID token) and a lakeFS token, plus a profile whose S3 keys come from
 // lakeFS STS, every secret value that exists or existed is collected and searched for in every
 // file lakekey could have written, in every CLI output not meant to carry a secret, and in the
-// command lines visible in the process list during logins. Zero hits.
+// command lines of the suite's own processes during logins. Zero hits. It reads only its own
+// process tree and its own folders, never another process on the machine.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -28,7 +29,10 @@ before(async () => {
   auth = await startAuthenticator({ issuer: peers.idp.issuer, clientId: peers.idp.clientId });
   lakefs = await startLakefs({ authenticatorUrl: auth.url });
 });
+/** This test's own temp folder: every lakekey run here gets it as TMPDIR (exec's files land in it), and all of it is scanned. */
+const ownTmp = mkdtempSync(join(tmpdir(), 'lakekey-leaks-tmp-'));
 after(async () => {
+  rmSync(ownTmp, { recursive: true, force: true });
   await lakefs?.stop();
   await auth?.stop();
   await peers?.stop();
@@ -46,18 +50,44 @@ interface Output {
 const outputs: Output[] = [];
 
 async function cli(box: Sandbox, args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<CliResult> {
-  const out = await box.cli(args, extraEnv);
+  const out = await box.cli(args, { TMPDIR: ownTmp, ...extraEnv });
   outputs.push({ what: `lakekey ${args.join(' ')}`, stdout: out.stdout, stderr: out.stderr, scanStdout: !PRINTS_SECRETS.has(args[0]) });
   assert.equal(out.code, 0, `lakekey ${args.join(' ')}: ${out.stderr}`);
   return out;
 }
 
-/** Samples every process's command line (from /proc) until stopped. */
+/**
+ * The suite's own process tree: this test process and its descendants, found by following
+ * /proc/<pid>/task/<tid>/children down from here. No other process on the machine is read.
+ */
+function ownProcessTree(): string[] {
+  const tree: string[] = [];
+  const queue = [String(process.pid)];
+  while (queue.length) {
+    const pid = queue.shift()!;
+    tree.push(pid);
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; /* exited */
+    }
+    for (const tid of tasks) {
+      try {
+        queue.push(...readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter((c) => /^\d+$/.test(c)));
+      } catch {
+        /* exited */
+      }
+    }
+  }
+  return tree;
+}
+
+/** Samples the command lines of the suite's own process tree (from /proc) until stopped. */
 function sampleCommandLines(): { stop(): string[] } {
   const seen = new Set<string>();
   const take = () => {
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
+    for (const pid of ownProcessTree()) {
       try {
         const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
         if (line) seen.add(line);
@@ -82,7 +112,7 @@ const LAUNCH = /http:\/\/127\.0\.0\.1:\d+\/login\/\w+/;
 /** `lakekey login --no-browser`: read the printed launch URL, look at where it points without following, finish in the browser. */
 async function loginByHand(box: Sandbox): Promise<{ state: string; commandLines: string[] }> {
   const sampler = sampleCommandLines();
-  const child = spawn(process.execPath, [CLI, 'login', box.name, '--no-browser', '--timeout', '120'], { env: box.env });
+  const child = spawn(process.execPath, [CLI, 'login', box.name, '--no-browser', '--timeout', '120'], { env: { ...box.env, TMPDIR: ownTmp } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -196,7 +226,7 @@ test('no secret that ever existed is in any file, log, AWS config, CLI output or
     ...walkFiles(dirname(box.dir)), // settings folder (config.json, lakekey.log, locks), AWS config and its backup
     ...walkFiles(dirname(viaLakefs.dir)),
     ...walkFiles(homedir(), (p) => p === keyrings),
-    ...readdirSync(tmpdir()).filter((n) => n.startsWith('lakekey-exec-')).flatMap((n) => walkFiles(join(tmpdir(), n))),
+    ...walkFiles(ownTmp), // exec's temporary AWS config and anything else lakekey put in TMPDIR
   ];
   assert.ok(files.some((f) => f === join(box.dir, 'lakekey.log')), 'the log file exists and is scanned');
   assert.ok(files.some((f) => f === box.awsConfig), 'the AWS config file is scanned');

@@ -8,8 +8,9 @@ import { lakekeyRepo } from '../peers/openapi.js';
 test('test/contracts/lakefs matches shared/contracts/lakefs', (t) => {
   const shared = join(lakekeyRepo(), '..', 'shared', 'contracts', 'lakefs');
   if (!existsSync(shared)) {
-    assert.notEqual(process.env.CI, 'true', 'CI runs with shared/ beside the checkout');
-    t.diagnostic('no shared/ beside this checkout: nothing to compare');
+    // In CI a missing peer is a failure; locally the test is reported as skipped, never as passed.
+    assert.ok(!process.env.CI, `CI runs with shared/ beside the checkout, and ${shared} is missing`);
+    t.skip(`no shared/ beside this checkout (${shared}): nothing compared`);
     return;
   }
   for (const name of ['swagger.yml', 'authentication.yml', 'authorization.yml']) {
