@@ -2,7 +2,7 @@
 // gnome-keyring and a temporary HOME, so tests use the real Secret Service without touching
 // the user's keychain. A missing test peer is a failure, never a skip.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -34,7 +34,11 @@ if (!files.length) {
 
 const home = mkdtempSync(join(tmpdir(), 'lakekey-test-home-'));
 for (const d of ['.cache', '.local/share/keyrings', '.config']) mkdirSync(join(home, d), { recursive: true });
-const nodeArgs = bench ? files : ['--test', '--test-concurrency=1', '--test-timeout=600000', ...files];
+// Node's usual report goes to the terminal (spec on a TTY, TAP otherwise); a second TAP copy goes
+// to a file in the temp HOME, read at the end for one summary line.
+const tapFile = join(home, 'report.tap');
+const reporters = [`--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`];
+const nodeArgs = bench ? files : ['--test', '--test-concurrency=1', '--test-timeout=600000', ...reporters, ...files];
 const inner = `eval "$(printf lakekey-test | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null && exec "$0" "$@"`;
 const env = {
   ...process.env,
@@ -45,5 +49,14 @@ delete env.DBUS_SESSION_BUS_ADDRESS;
 delete env.DISPLAY;
 delete env.WAYLAND_DISPLAY;
 const result = spawnSync('dbus-run-session', ['--', 'sh', '-c', inner, process.execPath, ...nodeArgs], { stdio: 'inherit', env, cwd: root });
+if (!bench) console.log(summaryLine());
 rmSync(home, { recursive: true, force: true });
 process.exit(result.status ?? 1);
+
+/** `N passed, N failed, N skipped` from the run's final TAP counts (cancelled counts as failed, todo as skipped). */
+function summaryLine() {
+  const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
+  const count = (key) => Number([...tap.matchAll(new RegExp(`^# ${key} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? NaN);
+  if (Number.isNaN(count('pass'))) return `test summary: no report (the runner exited with ${result.status ?? result.signal}) — see the output above`;
+  return `${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped') + count('todo')} skipped`;
+}
