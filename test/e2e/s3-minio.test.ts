@@ -323,16 +323,20 @@ describe('failure modes', () => {
     const authorize = new URL(redirect.headers.get('location')!);
     assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
     assert.ok(authorize.searchParams.get('nonce'));
+    // This fetch opened the one-time launch link: it is now the login's browser, with its cookie.
+    const cookie = (redirect.headers.get('set-cookie') ?? '').split(';')[0];
+    assert.match(cookie, /^lakekey-\w+=/);
     const callback = new URL('/callback', launch);
     callback.search = new URLSearchParams({ code: 'forged', state: 'wrong' }).toString();
-    const wrong = await fetch(callback);
+    const wrong = await fetch(callback, { headers: { cookie } });
     assert.equal(wrong.status, 400);
     assert.match(await wrong.text(), /state mismatch/);
     callback.search = new URLSearchParams({ code: 'forged' }).toString();
-    assert.equal((await fetch(callback)).status, 400, 'missing state');
-    // The real login still completes.
+    assert.equal((await fetch(callback, { headers: { cookie } })).status, 400, 'missing state');
+    // The real login still completes, in a browser holding that cookie (the link is used up).
     const { driveLogin } = await import('../helpers/browser.js');
-    const page = await driveLogin(launch.href);
+    const eq = cookie.indexOf('=');
+    const page = await driveLogin(authorize.href, { cookies: [{ name: cookie.slice(0, eq), value: cookie.slice(eq + 1), url: launch.origin }] });
     assert.match(page.finalText, /You are logged in/);
     assert.equal(await exited, 0, stderr);
     assert.equal(peers.idp.counts.codeGrants - before.codeGrants, 1, 'only the real callback reached the token endpoint');
