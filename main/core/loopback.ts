@@ -237,12 +237,16 @@ export async function startLoopback(port = 0, opts: LoopbackOptions = {}): Promi
             }),
           );
         }, timeoutMs);
-        const done = () => clearTimeout(timer);
-        signal?.addEventListener('abort', () => {
+        const onAbort = () => {
           done();
           pending = undefined;
           reject(new LakekeyError('LOGIN_TIMEOUT', 'the login was cancelled'));
-        });
+        };
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
         pending = {
           state: expectedState,
           resolve: (r) => {

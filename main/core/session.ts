@@ -2,7 +2,7 @@
 // it can), log out, and report status. Hosts build a Context once and call these; nothing here
 // parses flags or prints output beyond the user notices the host routes to stderr or the UI.
 import type { Browser } from './browser.js';
-import { asLakekeyError, LakekeyError, loginRequired } from './errors.js';
+import { asLakekeyError, ExitCode, LakekeyError, loginRequired } from './errors.js';
 import { sayDuration } from './duration.js';
 import { faultPoint } from './fault.js';
 import { withLock } from './lock.js';
@@ -238,7 +238,7 @@ export async function getS3Credentials(ctx: Context, name: string, profile: Prof
     } catch (err) {
       const e = asLakekeyError(err);
       if (e.code === 'LOGIN_REQUIRED') return e;
-      if (e.exitCode === 5 && stillValid(ctx, record.s3)) {
+      if (e.exitCode === ExitCode.remote && stillValid(ctx, record.s3)) {
         ctx.log.warn('s3.serve-cached', { profile: name, reason: e.code });
         ctx.notice(`lakekey: could not renew credentials (${e.message}); using the current ones, valid for ${minutesLeft(ctx, record.s3!)} more min.`);
         return record.s3!;
