@@ -4,7 +4,7 @@
 // Error, whose text Electron would mangle. `invoke` is the same path without Electron, used
 // by the tests' transport.
 import { asLakekeyError, LakekeyError } from '../core/errors.js';
-import { redact } from '../core/redact.js';
+import { gate } from '../core/text-gate.js';
 import { channels, type Channel, type IpcHandlers, type Outcome, type ProfileDraft, type RequestOf, type ResponseOf } from '../ipc.js';
 
 const DRAFT_STRINGS: Array<keyof ProfileDraft> = [
@@ -57,8 +57,8 @@ export async function invoke<C extends Channel>(handlers: IpcHandlers, channel: 
     return { ok: true, value: await handler((request ?? null) as RequestOf<C>) };
   } catch (err) {
     const e = asLakekeyError(err);
-    const error = { code: e.code, message: redact(e.message) };
-    return { ok: false, error: e.hint ? { ...error, hint: redact(e.hint) } : error };
+    const error = { code: e.code, message: gate(e.message) };
+    return { ok: false, error: e.hint ? { ...error, hint: gate(e.hint) } : error };
   }
 }
 

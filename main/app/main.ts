@@ -8,6 +8,7 @@ import type { BrowserWindow as BrowserWindowType, Tray as TrayType } from 'elect
 import { systemBrowser, type Browser } from '../core/browser.js';
 import { asLakekeyError, LakekeyError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
+import { gate, gateLine } from '../core/text-gate.js';
 import { startLoginBroker, type LoginBroker } from '../core/login-broker.js';
 import { settingsDir } from '../core/paths.js';
 import { describe, getS3Credentials, login, logout, type Context } from '../core/session.js';
@@ -87,7 +88,7 @@ export async function start(electron: ElectronModule, deps: StartDeps): Promise<
       };
   const notify = (n: Pick<Notice, 'title' | 'body'> & { profile?: string; actionable?: boolean }) => {
     if (!Notification.isSupported()) return;
-    const note = new Notification({ title: n.title, body: n.body, silent: !n.actionable });
+    const note = new Notification({ title: gateLine(n.title), body: gate(n.body), silent: !n.actionable });
     if (n.actionable && n.profile) {
       const profile = n.profile;
       note.on('click', () => void scheduler.renew(profile).then(() => refreshMenu(), (err: unknown) => reportError(err)));
@@ -299,7 +300,7 @@ if (process.versions.electron && (process as { type?: string }).type === 'browse
       resourcesDir: electron.app.isPackaged ? process.resourcesPath : join(root, 'build'),
     });
   })().catch((err: unknown) => {
-    process.stderr.write(`lakekey tray: ${asLakekeyError(err).message}\n`);
+    process.stderr.write(gate(`lakekey tray: ${asLakekeyError(err).message}`) + '\n');
     process.exit(1);
   });
 }

@@ -3,6 +3,7 @@
 import { openSync, writeSync } from 'node:fs';
 import { systemBrowser } from '../core/browser.js';
 import { createLogger } from '../core/log.js';
+import { gate } from '../core/text-gate.js';
 import type { Context } from '../core/session.js';
 import { keytarStore, Vault } from '../core/vault.js';
 
@@ -13,7 +14,7 @@ export function compose(dir: string, env: NodeJS.ProcessEnv = process.env, vault
     log: createLogger({ dir, debug: Boolean(env.LAKEKEY_DEBUG) }),
     browser: systemBrowser(env),
     now: () => Date.now(),
-    notice: (text) => process.stderr.write(text + '\n'),
+    notice: (text) => process.stderr.write(gate(text) + '\n'),
     terminal: controllingTerminal(),
     askTray: async (profile, timeoutMs) => {
       const { requestLoginViaTray } = await import('../core/login-broker.js');
@@ -33,7 +34,7 @@ function controllingTerminal(): ((text: string) => void) | undefined {
   }
   return (text) => {
     try {
-      writeSync(fd, text + '\n');
+      writeSync(fd, gate(text) + '\n');
     } catch {
       /* the terminal went away */
     }

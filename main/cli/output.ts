@@ -1,16 +1,23 @@
 // How the CLI ends: one line (plus a hint) on stderr for errors, the stable exit code, and
-// stdout flushed before exit. Imported by the hot path, so it stays tiny.
+// stdout flushed before exit. Imported by the hot path, so it stays tiny. Everything the CLI
+// writes to stderr goes through say(), the output gate (text-gate.ts).
 import { asLakekeyError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
+import { gate } from '../core/text-gate.js';
 
 export function printError(err: unknown): number {
   const e = asLakekeyError(err);
-  process.stderr.write(`lakekey: ${redact(e.message)}\n`);
-  if (e.hint) process.stderr.write(`  ${redact(e.hint)}\n`);
+  say(`lakekey: ${e.message}\n`);
+  if (e.hint) say(`  ${e.hint}\n`);
   if (process.env.LAKEKEY_DEBUG && e.cause instanceof Error && e.cause.stack) {
-    process.stderr.write(redact(e.cause.stack) + '\n');
+    say(redact(e.cause.stack) + '\n');
   }
   return e.exitCode;
+}
+
+/** Writes to stderr through the output gate: secrets masked, control characters replaced, the program's own newlines kept. */
+export function say(text: string): void {
+  process.stderr.write(gate(text));
 }
 
 /** Exit once stdout and stderr have drained (a pipe may still hold our output). */

@@ -1,6 +1,9 @@
 // Errors with stable codes. Each class maps to one CLI exit code (DESIGN §3), and every
 // message says what to do next. Messages never carry secret values: callers pass redacted
 // text, and the `cause` is kept non-enumerable so printing an error never dumps a response.
+// Text from outside (a server's answer, a library's error) enters a message only through
+// outside() (text-gate.ts): redacted, one line, no control characters.
+import { outside } from './text-gate.js';
 
 export const ExitCode = {
   ok: 0,
@@ -98,7 +101,7 @@ export function loginRequired(profile: string, why: string): LakekeyError {
 
 export function asLakekeyError(err: unknown): LakekeyError {
   if (err instanceof LakekeyError) return err;
-  return new LakekeyError('INTERNAL', `unexpected error: ${errorText(err)}`, {
+  return new LakekeyError('INTERNAL', `unexpected error: ${outside(errorText(err))}`, {
     hint: 'Run with LAKEKEY_DEBUG=1 for details and report it if it persists.',
     cause: err,
   });

@@ -6,7 +6,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { errorText, isNetworkError, LakekeyError } from './errors.js';
 import { boundedFetch } from './http.js';
-import { redact, registerSecret } from './redact.js';
+import { requireShape } from './credential-shape.js';
+import { registerSecret } from './redact.js';
+import { outside } from './text-gate.js';
 import { plausibleExpiry, type LakefsToken } from './record.js';
 
 /** The API root for a configured lakeFS endpoint (which may or may not end in /api/v1). */
@@ -72,6 +74,8 @@ export async function stsLogin(endpoint: string, req: StsLoginRequest, now = Dat
     throw new LakefsError(endpoint, 'answered the login without a token', 'Check that the lakeFS endpoint points at the lakeFS server itself.');
   }
   registerSecret(body.token);
+  // `lakekey token` and `lakekey env` hand it to shells: a lakeFS token is a JWT, nothing else.
+  requireShape('jwt', body.token, `lakeFS at ${endpoint}`, 'token', 'LAKEFS_REFUSED');
   const exp = typeof body.token_expiration === 'number' ? body.token_expiration * 1000 : jwtExpiry(body.token);
   const expiresAt = exp ?? now + req.ttlSeconds * 1000;
   if (!plausibleExpiry(expiresAt, now)) {
@@ -106,8 +110,8 @@ class LakefsError extends LakekeyError {
 }
 
 function unreachable(endpoint: string, err: unknown): LakekeyError {
-  if (!isNetworkError(err)) return new LakefsError(endpoint, `could not be called: ${redact(errorText(err))}`, 'Check the lakeFS endpoint URL.', err);
-  return new LakekeyError('LAKEFS_UNREACHABLE', `lakeFS at ${endpoint} is unreachable: ${redact(errorText(err))}`, {
+  if (!isNetworkError(err)) return new LakefsError(endpoint, `could not be called: ${outside(errorText(err))}`, 'Check the lakeFS endpoint URL.', err);
+  return new LakekeyError('LAKEFS_UNREACHABLE', `lakeFS at ${endpoint} is unreachable: ${outside(errorText(err))}`, {
     hint: 'Check your network, VPN and proxy settings, then retry.',
     cause: err,
   });
@@ -120,7 +124,7 @@ function refused(endpoint: string, status: number, body: string, idpSubject?: st
   try {
     const parsed = JSON.parse(body) as { message?: unknown };
     if (typeof parsed.message === 'string') {
-      message = `: ${redact(parsed.message).slice(0, 300)}`;
+      message = `: ${outside(parsed.message)}`;
       lakefsJson = true;
     }
   } catch {
@@ -133,7 +137,7 @@ function refused(endpoint: string, status: number, body: string, idpSubject?: st
   if (status === 429) return new LakefsError(endpoint, `is rate limiting logins (HTTP 429)${message}`, 'Wait a minute and retry.');
   if (status === 404 && lakefsJson) {
     // lakeFS accepted the IdP login, then found no lakeFS user linked to the identity's `sub` (its external id).
-    const who = idpSubject ? `external id "${redact(idpSubject)}" (your IdP subject)` : 'your IdP subject (the ID token\'s `sub`) as external id';
+    const who = idpSubject ? `external id "${outside(idpSubject)}" (your IdP subject)` : 'your IdP subject (the ID token\'s `sub`) as external id';
     return new LakefsError(endpoint, `has no user for your IdP identity (HTTP 404)${message}: it looked up ${who}`,
       'Ask your lakeFS admin to create a lakeFS user linked to that external id (or link an existing one), then log in again.');
   }

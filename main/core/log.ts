@@ -1,8 +1,10 @@
-// A redacting logger. It logs steps and outcomes, never values: every line passes through
-// redact() before it reaches stderr (LAKEKEY_DEBUG=1) or the log file in the settings folder.
+// A redacting logger. It logs steps and outcomes, never values. Each field value is redacted
+// and encoded (JSON-quoted unless it is plain), and the whole line passes the output gate
+// before it reaches stderr (LAKEKEY_DEBUG=1) or the log file: one event is always one line.
 import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { redact } from './redact.js';
+import { gateLine } from './text-gate.js';
 
 export interface Logger {
   debug(step: string, fields?: Record<string, unknown>): void;
@@ -16,9 +18,15 @@ export function format(level: string, step: string, fields?: Record<string, unkn
   const parts = [new Date().toISOString(), level, step];
   for (const [k, v] of Object.entries(fields ?? {})) {
     if (v === undefined) continue;
-    parts.push(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    parts.push(`${k}=${encodeField(v)}`);
   }
-  return redact(parts.join(' '));
+  return gateLine(parts.join(' '));
+}
+
+/** A field value as one token: plain text as is, anything else JSON-quoted (newlines become `\n`). */
+export function encodeField(value: unknown): string {
+  const text = redact(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value));
+  return typeof value === 'string' && !/^[\w.:/@+,=~%[\]-]*$/.test(text) ? JSON.stringify(text) : text;
 }
 
 /** Logs to `<dir>/lakekey.log` (rotated at 1 MiB, owner-only) and to stderr when debugging. */

@@ -16,6 +16,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { asLakekeyError, isErrorCode, LakekeyError } from './errors.js';
 import { PROFILE_NAME } from './settings.js';
+import { outside } from './text-gate.js';
 
 export const BROKER_SOCKET = 'tray.sock';
 export const BROKER_SECRET = 'tray.secret';
@@ -264,7 +265,8 @@ export async function requestLoginViaTray(dir: string, profile: string, timeoutM
         return;
       }
       const code = isErrorCode(answer.code) ? answer.code : 'INTERNAL';
-      finish(() => reject(new LakekeyError(code, answer.message, answer.hint ? { hint: answer.hint } : {})));
+      // The answer is text from another process: one plain line each, like any server's message.
+      finish(() => reject(new LakekeyError(code, outside(answer.message, 500), answer.hint ? { hint: outside(answer.hint, 500) } : {})));
     });
     // Refused or missing socket: no tray (a stale socket file refuses connections).
     socket.once('error', () => finish(() => (connected ? reject(new LakekeyError('INTERNAL', 'the connection to the tray broke')) : resolve('no-tray'))));

@@ -3,7 +3,9 @@
 import * as client from 'openid-client';
 import { errorText, isNetworkError, LakekeyError } from './errors.js';
 import { boundedFetch, httpTimeoutSeconds } from './http.js';
-import { redact, registerSecret } from './redact.js';
+import { requireShape } from './credential-shape.js';
+import { registerSecret } from './redact.js';
+import { outside } from './text-gate.js';
 import { isLoopbackUrl, type Profile } from './settings.js';
 
 export interface TokenSet {
@@ -112,6 +114,11 @@ function toTokenSet(tokens: client.TokenEndpointResponse & client.TokenEndpointR
   registerSecret(tokens.access_token);
   registerSecret(tokens.id_token);
   registerSecret(tokens.refresh_token);
+  // Stored in the keychain and handed to STS, MinIO and lakeFS: only token alphabets pass.
+  const from = 'the identity provider';
+  requireShape('opaque-token', tokens.access_token, from, 'access token', 'IDP_REFUSED');
+  if (tokens.id_token) requireShape('jwt', tokens.id_token, from, 'ID token', 'IDP_REFUSED');
+  if (tokens.refresh_token) requireShape('opaque-token', tokens.refresh_token, from, 'refresh token', 'IDP_REFUSED');
   const claims = tokens.claims();
   const set: TokenSet = { accessToken: tokens.access_token };
   if (tokens.id_token) set.idToken = tokens.id_token;
@@ -134,7 +141,7 @@ export function isInvalidGrant(err: unknown): boolean {
 export function idpError(err: unknown, during: string): LakekeyError {
   if (err instanceof LakekeyError) return err;
   if (isNetworkError(err)) {
-    return new LakekeyError('IDP_UNREACHABLE', `the identity provider is unreachable during ${during}: ${redact(errorText(err))}`, {
+    return new LakekeyError('IDP_UNREACHABLE', `the identity provider is unreachable during ${during}: ${outside(errorText(err))}`, {
       hint: 'Check your network, VPN and proxy settings, then retry.',
       cause: err,
     });
@@ -148,7 +155,7 @@ export function idpError(err: unknown, during: string): LakekeyError {
     });
   }
   const detail = e.error ? `${e.error}${e.error_description ? `: ${e.error_description}` : ''}` : errorText(err);
-  return new LakekeyError('IDP_REFUSED', `the identity provider refused ${during}: ${redact(detail)}`, { hint: refusalHint(detail), cause: err });
+  return new LakekeyError('IDP_REFUSED', `the identity provider refused ${during}: ${outside(detail)}`, { hint: refusalHint(detail), cause: err });
 }
 
 /** What to do about a refusal, for the refusals real IdPs are known to give. */
@@ -197,9 +204,10 @@ export async function startDeviceAuthorization(config: client.Configuration, sco
   }
   registerSecret(response.device_code);
   return {
-    userCode: response.user_code,
-    verificationUri: response.verification_uri,
-    verificationUriComplete: response.verification_uri_complete,
+    // Shown on the terminal: one plain line each, whatever the IdP sent.
+    userCode: outside(response.user_code, 64),
+    verificationUri: outside(response.verification_uri, 2048),
+    verificationUriComplete: response.verification_uri_complete === undefined ? undefined : outside(response.verification_uri_complete, 2048),
     expiresIn: response.expires_in,
     async poll(signal) {
       try {

@@ -5,7 +5,9 @@
 import { errorText, isNetworkError, LakekeyError } from './errors.js';
 import { httpTimeoutSeconds } from './http.js';
 import { plausibleExpiry, type S3Credentials } from './record.js';
-import { redact, registerSecret } from './redact.js';
+import { requireShape } from './credential-shape.js';
+import { registerSecret } from './redact.js';
+import { outside } from './text-gate.js';
 
 export interface StsRequest {
   endpoint: string;
@@ -62,6 +64,11 @@ export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS'): 
     registerSecret(c.AccessKeyId);
     registerSecret(c.SecretAccessKey);
     registerSecret(c.SessionToken);
+    // These go into shells (`lakekey env`) and AWS config: only their own alphabets pass.
+    const from = `${what} at ${req.endpoint}`;
+    requireShape('access-key-id', c.AccessKeyId, from, 'access key id', 'STS_REFUSED');
+    requireShape('secret-access-key', c.SecretAccessKey, from, 'secret access key', 'STS_REFUSED');
+    requireShape('session-token', c.SessionToken, from, 'session token', 'STS_REFUSED');
     return {
       accessKeyId: c.AccessKeyId,
       secretAccessKey: c.SecretAccessKey,
@@ -79,7 +86,7 @@ export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS'): 
 function stsError(err: unknown, endpoint: string, what: string): LakekeyError {
   if (err instanceof LakekeyError) return err;
   if (isNetworkError(err)) {
-    return new LakekeyError('STS_UNREACHABLE', `${what} at ${endpoint} is unreachable: ${redact(errorText(err))}`, {
+    return new LakekeyError('STS_UNREACHABLE', `${what} at ${endpoint} is unreachable: ${outside(errorText(err))}`, {
       hint: 'Check your network, VPN and proxy settings, then retry.',
       cause: err,
     });
@@ -95,7 +102,7 @@ function stsError(err: unknown, endpoint: string, what: string): LakekeyError {
   // The SDK's deserialization errors run to several lines; the first says what happened.
   const firstLine = (e.message ?? '').split('\n')[0];
   const detail = `${e.name ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${firstLine}`;
-  return new LakekeyError('STS_REFUSED', `${what} at ${endpoint} refused the request: ${redact(detail)}`, {
+  return new LakekeyError('STS_REFUSED', `${what} at ${endpoint} refused the request: ${outside(detail)}`, {
     hint: 'Check the profile\'s role ARN and that the role trusts your identity provider; `lakekey doctor NAME` checks the wiring.',
     cause: err,
   });
