@@ -18,6 +18,8 @@ import { getProfile, parseProfile, PROFILE_NAME, readSettings, s3ApiEndpoint, ty
 import { updateSettings } from '../core/settings-write.js';
 import { isStandalone } from '../core/keytar-module.js';
 import { compose } from './compose.js';
+import { say } from './output.js';
+import { outside, stripControls } from '../core/text-gate.js';
 
 const USAGE = `lakekey — short-lived lakeFS and S3 credentials from your identity provider
 
@@ -104,7 +106,7 @@ async function profileCommand(args: string[]): Promise<number> {
       const { values } = parse(rest, { json: { type: 'boolean' } }, { min: 0, max: 0, usage: 'lakekey profile list [--json]' });
       const profiles = readSettings(dir).profiles;
       if (values.json) print(JSON.stringify(Object.entries(profiles).map(([name, p]) => ({ name, ...p })), null, 2));
-      else if (!Object.keys(profiles).length) process.stderr.write('No profiles yet. Add one with `lakekey profile add NAME --issuer URL --client-id ID`.\n');
+      else if (!Object.keys(profiles).length) say('No profiles yet. Add one with `lakekey profile add NAME --issuer URL --client-id ID`.\n');
       else for (const [name, p] of Object.entries(profiles)) print(`${name}\t${p.issuer}\t${kinds(p)}`);
       return 0;
     }
@@ -126,7 +128,7 @@ async function profileCommand(args: string[]): Promise<number> {
       await updateSettings(dir, (s) => {
         delete s.profiles[name];
       });
-      process.stderr.write(`Removed profile "${name}" and its keychain item.\n`);
+      say(`Removed profile "${name}" and its keychain item.\n`);
       return 0;
     }
     default:
@@ -202,9 +204,9 @@ async function profileAdd(dir: string, args: string[]): Promise<number> {
   if (clientSecret !== undefined) await compose(dir).vault.writeClientSecret(name, clientSecret);
   else if (values.force) await compose(dir).vault.writeClientSecret(name, undefined).catch(() => undefined);
   if (profile.lakefs?.lakectlCache) {
-    process.stderr.write('Warning: --lakectl-cache writes the lakeFS token to ~/.lakectl/cache/lakectl_token_cache.json, a PLAINTEXT file any process of yours can read. lakectl reads no session token otherwise.\n');
+    say('Warning: --lakectl-cache writes the lakeFS token to ~/.lakectl/cache/lakectl_token_cache.json, a PLAINTEXT file any process of yours can read. lakectl reads no session token otherwise.\n');
   }
-  process.stderr.write(`Added profile "${name}". Next: \`lakekey login ${name}\`${profile.s3 ? `, then \`lakekey configure-aws ${name}\`` : ''}.\n`);
+  say(`Added profile "${name}". Next: \`lakekey login ${name}\`${profile.s3 ? `, then \`lakekey configure-aws ${name}\`` : ''}.\n`);
   return 0;
 }
 
@@ -252,16 +254,16 @@ async function loginCommand(args: string[]): Promise<number> {
   const options = { noBrowser: Boolean(values['no-browser']), timeoutSeconds: timeout };
   // Ctrl-C while waiting for the browser: say so (the lock a killed process leaves is stale at once).
   process.once('SIGINT', () => {
-    process.stderr.write(`\nlakekey: the login for profile "${name}" was cancelled; nothing was changed.\n`);
+    say(`\nlakekey: the login for profile "${name}" was cancelled; nothing was changed.\n`);
     process.exit(130);
   });
   const record = values.device ? await deviceLogin(ctx, name, profile, options) : await login(ctx, name, profile, options);
-  const who = record.idp?.email ?? record.idp?.subject ?? 'unknown user';
-  process.stderr.write(`Logged in to profile "${name}" as ${who}.\n`);
-  if (record.s3) process.stderr.write(`S3 credentials are valid until ${isoSeconds(record.s3.expiresAt)}.\n`);
-  if (record.lakefs) process.stderr.write(`The lakeFS token is valid until ${isoSeconds(record.lakefs.expiresAt)} (renewing it needs a browser login).\n`);
+  const who = outside(record.idp?.email ?? record.idp?.subject ?? 'unknown user');
+  say(`Logged in to profile "${name}" as ${who}.\n`);
+  if (record.s3) say(`S3 credentials are valid until ${isoSeconds(record.s3.expiresAt)}.\n`);
+  if (record.lakefs) say(`The lakeFS token is valid until ${isoSeconds(record.lakefs.expiresAt)} (renewing it needs a browser login).\n`);
   if (!record.idp?.refreshToken && !profile.lakefs) {
-    process.stderr.write('Note: the identity provider gave no refresh token, so you will need to log in again when these expire.\n');
+    say('Note: the identity provider gave no refresh token, so you will need to log in again when these expire.\n');
   }
   return 0;
 }
@@ -273,15 +275,15 @@ async function logoutCommand(args: string[]): Promise<number> {
   const result = await logout(ctx, name, getProfile(readSettings(dir), name));
   switch (result.outcome) {
     case 'revoked':
-      process.stderr.write(`Logged out of profile "${name}": the session was revoked at the identity provider.\n`);
+      say(`Logged out of profile "${name}": the session was revoked at the identity provider.\n`);
       return 0;
     case 'not-offered':
-      process.stderr.write(
+      say(
         `Logged out of profile "${name}" on this computer. Your identity provider offers no token revocation, so the refresh token stays valid there until it expires.\n`,
       );
       return 0;
     case 'no-session':
-      process.stderr.write(`Logged out of profile "${name}" (there was no session at the identity provider to revoke).\n`);
+      say(`Logged out of profile "${name}" (there was no session at the identity provider to revoke).\n`);
       return 0;
     case 'failed':
       throw new LakekeyError(result.error.code, `logged out of profile "${name}" on this computer, but revoking the session at the identity provider failed: ${result.error.message}`, {
@@ -303,7 +305,7 @@ async function statusCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (!statuses.length) {
-    process.stderr.write('No profiles yet. Add one with `lakekey profile add NAME --issuer URL --client-id ID`.\n');
+    say('No profiles yet. Add one with `lakekey profile add NAME --issuer URL --client-id ID`.\n');
     return 0;
   }
   const rows = [['PROFILE', 'USER', 'S3', 'LAKEFS', 'RENEWS']];
@@ -311,7 +313,7 @@ async function statusCommand(args: string[]): Promise<number> {
     const p = settings.profiles[s.name];
     rows.push([
       s.name,
-      s.signedIn ? (s.email ?? s.subject ?? '') : 'not logged in',
+      s.signedIn ? outside(s.email ?? s.subject ?? '') : 'not logged in',
       p.s3 ? timeLeft(s.s3?.secondsLeft) : '—',
       p.lakefs ? timeLeft(s.lakefs?.secondsLeft) : '—',
       s.canRefresh ? 'silently' : s.signedIn ? 'needs login' : '—',
@@ -399,7 +401,7 @@ async function tokenCommand(args: string[]): Promise<number> {
   // getLakefsToken answers a usable stored token from one keychain read, without the lock.
   const token = await getLakefsToken(ctx, name, profile, { interactive: true });
   const left = secondsLeft(token.expiresAt, ctx.now());
-  if (left < profile.refreshBeforeSeconds) process.stderr.write(`lakekey: this lakeFS token expires in ${Math.floor(left / 60)} min; \`lakekey login ${name}\` renews it.\n`);
+  if (left < profile.refreshBeforeSeconds) say(`lakekey: this lakeFS token expires in ${Math.floor(left / 60)} min; \`lakekey login ${name}\` renews it.\n`);
   print(token.token);
   return 0;
 }
@@ -519,13 +521,13 @@ async function configureAwsCommand(args: string[]): Promise<number> {
     print(result.changed ? unifiedDiff(result.before, result.after, file) : `${file} already has profile "${awsProfile}" wired to lakekey.`);
     return 0;
   }
-  if (!result.changed) process.stderr.write(`${file} already has profile "${awsProfile}" wired to lakekey; nothing changed.\n`);
+  if (!result.changed) say(`${file} already has profile "${awsProfile}" wired to lakekey; nothing changed.\n`);
   else {
     const endpoint = s3ApiEndpoint(profile);
     const tryIt = endpoint
       ? `aws s3 ls --profile ${awsProfile}   (AWS CLI v2 before 2.13 and botocore before 1.31 ignore endpoint_url: add --endpoint-url ${endpoint})`
       : `aws sts get-caller-identity --profile ${awsProfile}`;
-    process.stderr.write(`Wrote profile "${awsProfile}" to ${file}${result.backup ? ` (backup: ${result.backup})` : ''}.\nTry: ${tryIt}\n`);
+    say(`Wrote profile "${awsProfile}" to ${file}${result.backup ? ` (backup: ${result.backup})` : ''}.\nTry: ${tryIt}\n`);
   }
   return 0;
 }
@@ -675,7 +677,7 @@ async function doctorCommand(args: string[]): Promise<number> {
       run: async () => {
         const s = describe(name, await ctx.vault.read(name), ctx.now());
         if (!s.signedIn) throw new LakekeyError('LOGIN_REQUIRED', 'not logged in', { hint: `Run \`lakekey login ${name}\`.` });
-        return `logged in as ${s.email ?? s.subject}${s.canRefresh ? ', renews silently' : ', no refresh token'}`;
+        return `logged in as ${outside(s.email ?? s.subject ?? '')}${s.canRefresh ? ', renews silently' : ', no refresh token'}`;
       },
     });
   }
@@ -737,8 +739,9 @@ async function probe(url: string, code: 'STS_UNREACHABLE'): Promise<void> {
 
 // ---- rendering -------------------------------------------------------------------------------
 
+/** Standard output: what was asked for (a token, an env file, JSON), with controls replaced and the program's newlines kept. */
 function print(text: string): void {
-  process.stdout.write(text + '\n');
+  process.stdout.write(stripControls(text, true) + '\n');
 }
 
 function table(rows: string[][]): string {
