@@ -31,7 +31,7 @@ function look(page: Page): Promise<{ ready: boolean; kind: Kind; claimed: boolea
     const ready = document.readyState === 'complete';
     let kind: Kind = 'other';
     if (document.querySelector('#username') && document.querySelector('#password')) kind = 'login';
-    else if (document.querySelector('input[name=accept]')) kind = 'consent';
+    else if (document.querySelector('[name=accept]')) kind = 'consent';
     else if (document.querySelector('#device-user-code')) kind = 'code';
     else if (document.querySelector('#kc-error-message, .kc-feedback-text, .pf-m-danger')) kind = 'error';
     const claimed = ready && (kind === 'login' || kind === 'consent') && !marker.__lakekeyKcHandled;
@@ -81,7 +81,7 @@ export async function driveKeycloakLogin(url: string, opts: { device?: boolean; 
             await page.fill('#password', password);
             await page.click('#kc-login', { noWaitAfter: true });
           } else {
-            await page.click('input[name=accept]', { noWaitAfter: true });
+            await page.click('[name=accept]', { noWaitAfter: true });
           }
           submitted.push(kind);
           lastNavigationAt = Date.now();
