@@ -406,18 +406,26 @@ async function tokenCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * Shell code that sets `vars`, each value a single-quoted literal of that shell. Values are
+ * allow-listed when they arrive (credential-shape.ts); the quoting is still complete on its own:
+ * - sh/bash/zsh: inside '…' nothing is special but ', written '\'' (close, escaped quote, reopen);
+ * - fish: inside '…' only \ and ' are special, each escaped with a backslash;
+ * - PowerShell: ' and the typographic U+2018–U+201B all open and close single-quoted strings
+ *   (about_Quoting_Rules; the language specification's single-quote-character), and any of them
+ *   is written inside one by doubling it.
+ */
 export function renderEnv(vars: Record<string, string>, format: string): string {
   const entries = Object.entries(vars);
-  const sq = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
   switch (format) {
     case 'json':
       return JSON.stringify(vars, null, 2);
     case 'fish':
-      return entries.map(([k, v]) => `set -gx ${k} '${v.replace(/(['\\])/g, '\\$1')}';`).join('\n');
+      return entries.map(([k, v]) => `set -gx ${k} '${v.replace(/['\\]/g, '\\$&')}';`).join('\n');
     case 'powershell':
-      return entries.map(([k, v]) => `$Env:${k} = '${v.replace(/'/g, "''")}'`).join('\n');
+      return entries.map(([k, v]) => `$Env:${k} = '${v.replace(/['\u2018-\u201B]/g, '$&$&')}'`).join('\n');
     default:
-      return entries.map(([k, v]) => `export ${k}=${sq(v)}`).join('\n');
+      return entries.map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`).join('\n');
   }
 }
 
