@@ -17,10 +17,14 @@ import { maskSecrets, redact } from './redact.js';
 const DANGEROUS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF\uFFF9-\uFFFB]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const REPLACEMENT = '\uFFFD';
 
-/** Replaces every dangerous code point; a tab becomes a space; newlines stay only if `keepNewlines`. */
+/**
+ * Replaces every dangerous code point. With `keepNewlines` (the program's own output) tabs and
+ * newlines stay, as the program wrote them (`profile list` is tab-separated); without (one line
+ * of outside text, one log event) a tab becomes a space and a newline the replacement character.
+ */
 export function stripControls(text: string, keepNewlines: boolean): string {
-  const out = text.replace(DANGEROUS, REPLACEMENT).replace(/\t/g, ' ');
-  return keepNewlines ? out : out.replace(/\n/g, REPLACEMENT);
+  const out = text.replace(DANGEROUS, REPLACEMENT);
+  return keepNewlines ? out : out.replace(/\t/g, ' ').replace(/\n/g, REPLACEMENT);
 }
 
 /** A value from outside, ready to interpolate: redacted, one line, at most `max` characters. */

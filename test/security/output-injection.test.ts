@@ -113,7 +113,7 @@ test('control characters from servers are replaced; one log event stays one line
   assert.doesNotMatch(cleaned, /[\x00-\x08\x0a-\x1f\x7f-\x9f\u202e]/, 'no C0/C1/bidi controls, no newline');
   assert.match(cleaned, /owned/, 'the printable text survives');
   assert.doesNotMatch(gateLine(`notice: ${attack}`), /\n/, 'a log line stays one line');
-  const own = 'lakekey: say which token: --lakefs\nUsage: lakekey token NAME --lakefs';
+  const own = 'lakekey: say which token: --lakefs\nUsage: lakekey token NAME --lakefs\nname\tissuer\tkinds';
   assert.equal(gate(own), own, 'the program\'s own text, newlines included, passes unchanged');
 });
 
