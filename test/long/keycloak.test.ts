@@ -138,6 +138,17 @@ describe('Keycloak: browser login, refresh, MinIO STS, logout', () => {
 });
 
 describe('Keycloak: device login', () => {
+  test('Keycloak refuses a device authorization request without PKCE for this client (why lakekey sends S256)', async () => {
+    const meta = (await (await fetch(`${kc.issuer}/.well-known/openid-configuration`)).json()) as { device_authorization_endpoint: string };
+    const res = await fetch(meta.device_authorization_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: kc.clientId, scope: 'openid' }).toString(),
+    });
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /Missing parameter: code_challenge_method/);
+  });
+
   test('login --device (PKCE S256 on the device request) finishes in a browser and gets MinIO credentials', async () => {
     const b = await box();
     const child = spawn(process.execPath, [CLI, 'login', b.name, '--device', '--timeout', '600'], { env: { ...b.env, LAKEKEY_BROWSER: undefined }, stdio: ['ignore', 'pipe', 'pipe'] });
