@@ -165,6 +165,9 @@ function refusalHint(detail: string): string {
   if (/claimed by another client/i.test(detail)) {
     return 'Your identity provider (Dex) keeps one session per user and client, and a newer login with this client id replaced this one. Log in again; give each profile its own client id to keep both.';
   }
+  if (/offline tokens not allowed/i.test(detail)) {
+    return 'The identity provider does not give this user or client offline (refresh) tokens. In Keycloak, give the user the offline_access role (it is in the realm\'s default roles); or leave offline_access out of the profile\'s scopes and log in more often.';
+  }
   if (/code_challenge/i.test(detail)) {
     return 'The identity provider wants PKCE parameters it did not get; upgrade lakekey, or ask the IdP admin whether the client\'s PKCE setting is S256.';
   }

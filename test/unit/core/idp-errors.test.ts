@@ -22,3 +22,8 @@ test('other refusals point at the profile\'s issuer and client id', () => {
   const e = idpError({ error: 'unauthorized_client', error_description: 'unknown client' }, 'the code exchange');
   assert.match(e.hint ?? '', /issuer and client id/);
 });
+
+test('Keycloak\'s "Offline tokens not allowed" names the missing offline_access role', () => {
+  const e = idpError({ error: 'not_allowed', error_description: 'Offline tokens not allowed for the user or client' }, 'the code exchange');
+  assert.match(e.hint ?? '', /offline_access role/);
+});
