@@ -44,7 +44,11 @@ export function checkedSettingsDir(env: NodeJS.ProcessEnv = process.env, uid = p
     try {
       chmodSync(dir, 0o700);
     } catch (err) {
-      throw configError(`cannot make the settings folder ${dir} private (${(err as NodeJS.ErrnoException).code})`, `Run \`chmod 700 ${dir}\`.`);
+      // A read-only file system: nobody can change what is in it either; what needs to write
+      // there (the lock) says so with its own message.
+      if ((err as NodeJS.ErrnoException).code !== 'EROFS') {
+        throw configError(`cannot make the settings folder ${dir} private (${(err as NodeJS.ErrnoException).code})`, `Run \`chmod 700 ${dir}\`.`);
+      }
     }
   }
   return dir;
