@@ -181,7 +181,7 @@ describe('S3 through lakeFS', () => {
 });
 
 describe('lakeFS failures', () => {
-  for (const fault of ['429', '500', 'malformed'] as const) {
+  for (const fault of ['429', '500', 'malformed', 'hostile-token'] as const) {
     test(`lakeFS answering ${fault}: exit 5 with a clear message, and the stored session is kept`, async () => {
       // The stand-in: the real server cannot be made to answer these on demand.
       const box = await lakefsBox([], { s3: false, server: lakefs.endpoint });
@@ -191,8 +191,9 @@ describe('lakeFS failures', () => {
       try {
         const out = await box.cli(['login', box.name]);
         assert.equal(out.code, 5, out.stderr);
-        const expected = { '429': /rate limiting/, '500': /failed the login \(HTTP 500\)/, malformed: /not JSON/ }[fault];
+        const expected = { '429': /rate limiting/, '500': /failed the login \(HTTP 500\)/, malformed: /not JSON/, 'hostile-token': /sent a malformed .*token.*refused it and stored nothing/ }[fault];
         assert.match(out.stderr, expected);
+        assert.ok(!out.stderr.includes('PWNED'), 'the hostile value is never echoed');
         assert.ok(out.stderr.split('\n')[1]?.trim(), 'a hint on what to do');
       } finally {
         lakefs.setFault('none');

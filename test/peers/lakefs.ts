@@ -34,7 +34,8 @@ export function lakefsPython(): string {
 }
 
 /** Forced answers of POST /api/v1/sts/login: `malformed` is a 200 whose body is not JSON. Stays until changed. */
-export type LakefsFault = 'none' | '401' | '429' | '500' | 'malformed';
+/** `hostile-token`: a 200 whose token (a string, as the contract asks) would inject code into a shell. */
+export type LakefsFault = 'none' | '401' | '429' | '500' | 'malformed' | 'hostile-token';
 
 export interface LakefsOptions {
   /** The remote authenticator's base, as lakeFS's `auth.authentication_api.endpoint` (`…/api/v1` is appended if missing). */
@@ -253,6 +254,8 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
         return { ...error(500, 'internal server error (test fault)'), injected: true };
       case 'malformed':
         return { status: 200, raw: '<html><body>upstream hiccup</body></html>', injected: true };
+      case 'hostile-token':
+        return { status: 200, json: { token: "x\u2019; Write-Output PWNED; \u2019 '; echo PWNED; '", token_expiration: Math.floor(Date.now() / 1000) + 3600 }, injected: true };
       case 'none':
         break;
     }
