@@ -458,7 +458,14 @@ async function execCommand(args: string[]): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     child.once('error', (err) => {
       cleanup();
-      reject(new LakekeyError('USAGE', `cannot run "${cmd}": ${(err as NodeJS.ErrnoException).code ?? err.message}`, { hint: 'Check the command name and your PATH.' }));
+      const code = (err as NodeJS.ErrnoException).code;
+      // As shells do: 127 for a command that is not found, 126 for one that cannot be run.
+      if (code === 'ENOENT' || code === 'EACCES') {
+        say(`lakekey: cannot run "${outside(cmd)}": ${code === 'ENOENT' ? 'command not found' : 'permission denied'}.\n  Check the command name and your PATH.\n`);
+        resolve(code === 'ENOENT' ? 127 : 126);
+        return;
+      }
+      reject(new LakekeyError('USAGE', `cannot run "${outside(cmd)}": ${code ?? err.message}`, { hint: 'Check the command name and your PATH.' }));
     });
     child.once('exit', (code, signal) => {
       cleanup();

@@ -1,7 +1,8 @@
 // The rest of the CLI contract against the real peers: env, exec, logout, doctor, profiles,
 // and usage errors with their exit codes.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { run } from '../helpers/cli.js';
@@ -47,9 +48,15 @@ describe('handing credentials to tools', () => {
     assert.equal(ok.code, 0, ok.stderr);
     const code = await box.cli(['exec', box.name, '--static', '--', 'sh', '-c', 'test -n "$AWS_SESSION_TOKEN" && exit 7']);
     assert.equal(code.code, 7);
+    // As a shell would: 127 for a command that is not found, 126 for one that cannot be run.
     const missing = await box.cli(['exec', box.name, '--', 'no-such-command-xyz']);
-    assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /cannot run "no-such-command-xyz"/);
+    assert.equal(missing.code, 127, missing.stderr);
+    assert.match(missing.stderr, /cannot run "no-such-command-xyz": command not found/);
+    const plain = join(mkdtempSync(join(tmpdir(), 'lakekey-noexec-')), 'not-a-program');
+    writeFileSync(plain, 'just text\n', { mode: 0o644 });
+    const notExecutable = await box.cli(['exec', box.name, '--', plain]);
+    assert.equal(notExecutable.code, 126, notExecutable.stderr);
+    assert.match(notExecutable.stderr, /permission denied/);
   });
 });
 
