@@ -31,7 +31,7 @@ Usage:
   lakekey profile list [--json] | profile show NAME [--json] | profile remove NAME
   lakekey login NAME [--no-browser | --device] [--timeout SECONDS]
   lakekey logout NAME
-  lakekey status [NAME] [--json]
+  lakekey status [NAME] [--json] | status --check NAME
   lakekey credential-process NAME
   lakekey env NAME [--format sh|fish|powershell|json]
   lakekey exec NAME [--static] -- COMMAND [ARGS...]
@@ -293,13 +293,24 @@ async function logoutCommand(args: string[]): Promise<number> {
 }
 
 async function statusCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { json: { type: 'boolean' } }, { min: 0, max: 1, usage: 'lakekey status [NAME] [--json]' });
+  const usage = 'lakekey status [NAME] [--json] | lakekey status --check NAME';
+  const { values, positionals } = parse(args, { json: { type: 'boolean' }, check: { type: 'boolean' } }, { min: 0, max: 1, usage });
+  if (values.check && !positionals.length) throw usageError('--check needs a profile name', `Usage: ${usage}`);
   const { dir, ctx } = context();
   const settings = readSettings(dir);
   const names = positionals.length ? [positionals[0]] : Object.keys(settings.profiles);
   for (const n of names) getProfile(settings, n);
   const statuses: ProfileStatus[] = [];
   for (const n of names) statuses.push(describe(n, await ctx.vault.read(n), ctx.now()));
+  if (values.check) {
+    // For scripts: 0 when credentials can be had without a person (fresh, or renewable silently), else 3.
+    const [s] = statuses;
+    const p = settings.profiles[s.name];
+    const usable = (left: number | undefined) => (left ?? 0) > MIN_TOKEN_SECONDS;
+    const needsLogin = !s.signedIn || (p.s3 !== undefined && !s.canRefresh && !usable(s.s3?.secondsLeft)) || (p.lakefs !== undefined && !usable(s.lakefs?.secondsLeft));
+    if (needsLogin) throw new LakekeyError('LOGIN_REQUIRED', `profile "${s.name}" needs a login`, { hint: `Run \`lakekey login ${s.name}\`.` });
+    return 0;
+  }
   if (values.json) {
     print(JSON.stringify(statuses, null, 2));
     return 0;

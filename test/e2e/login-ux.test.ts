@@ -79,3 +79,15 @@ test('two `login`s for one profile: one browser round trip; the second uses the 
   assert.equal([a, b].filter((r) => /another login for profile "[^"]+" finished just now; using its session/.test(r.stderr)).length, 1);
   assert.ok([a, b].every((r) => /Logged in to profile/.test(r.stderr)));
 });
+
+test('status --check NAME: exit 3 while a login is needed, 0 once credentials can be had without a person', async () => {
+  const box = await securityBox(idp.issuer, idp.clientId, [], BROWSER_COMMAND);
+  const before = await box.cli(['status', '--check', box.name]);
+  assert.equal(before.code, 3, before.stderr);
+  assert.match(before.stderr, /needs a login/);
+  assert.equal((await box.cli(['login', box.name])).code, 0);
+  const after = await box.cli(['status', '--check', box.name]);
+  assert.equal(after.code, 0, after.stderr);
+  assert.equal(after.stdout, '', 'prints nothing for scripts');
+  assert.equal((await box.cli(['status', '--check'])).code, 2, 'needs a name');
+});
