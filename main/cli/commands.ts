@@ -633,24 +633,13 @@ async function doctorCommand(args: string[]): Promise<number> {
         name: `${name}: AWS config`,
         run: async () => {
           const file = awsConfigPath();
-          let text = '';
-          try {
-            text = readFileSync(file, 'utf8');
-          } catch {
-            /* missing */
-          }
-          const line = readProfileSetting(text, name, 'credential_process');
+          const line = readProfileSetting(readOrEmpty(file), name, 'credential_process');
           if (!line?.includes('credential-process')) {
             throw configError(`${file} has no credential_process for profile "${name}"`, `Run \`lakekey configure-aws ${name}\`.`);
           }
           // Static keys win over credential_process in every SDK's chain: find any that shadow it.
           const credsFile = process.env.AWS_SHARED_CREDENTIALS_FILE || join(homedir(), '.aws', 'credentials');
-          let creds = '';
-          try {
-            creds = readFileSync(credsFile, 'utf8');
-          } catch {
-            /* none */
-          }
+          const creds = readOrEmpty(credsFile);
           const staticKey = new RegExp(`^\\s*\\[\\s*${name.replace(/[.+]/g, '\\$&')}\\s*\\][^[]*?^\\s*aws_access_key_id\\s*=`, 'm');
           if (staticKey.test(creds)) {
             throw configError(`${credsFile} has static keys for [${name}], which win over lakekey's credential_process`, `Remove the [${name}] section from ${credsFile}.`);
@@ -667,13 +656,7 @@ async function doctorCommand(args: string[]): Promise<number> {
           name: `${name}: S3 endpoint`,
           run: async () => {
             const file = awsConfigPath();
-            let text = '';
-            try {
-              text = readFileSync(file, 'utf8');
-            } catch {
-              /* missing */
-            }
-            const written = readProfileSetting(text, name, 'endpoint_url');
+            const written = readProfileSetting(readOrEmpty(file), name, 'endpoint_url');
             if (written !== endpoint) {
               throw configError(`${file} [profile ${name}] has ${written ? `endpoint_url = ${written}` : 'no endpoint_url'}, so AWS tools go to AWS instead of ${endpoint}`, `Run \`lakekey configure-aws ${name}\` (or pass --endpoint-url ${endpoint}).`);
             }
@@ -780,4 +763,13 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A text file's contents, or '' when it does not exist or cannot be read (for doctor's checks). */
+function readOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }

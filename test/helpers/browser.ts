@@ -1,9 +1,9 @@
 // Test browser (LAKEKEY_BROWSER): drives headless Debian chromium through the test IdP's login and consent pages.
-import { appendFileSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
+import { isMain } from './is-main.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -163,18 +163,9 @@ function logPage(result: DriveResult): void {
   appendFileSync(file, `${JSON.stringify(line)}\n`);
 }
 
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
 
 // Run as `node browser.js [args…] <URL>`: the URL is the last argument.
-if (isMain()) {
+if (isMain(import.meta.url)) {
   const url = process.argv[process.argv.length - 1];
   if (process.argv.length < 3 || !/^https?:\/\//.test(url)) {
     process.stderr.write('usage: browser.js <URL>\n');

@@ -6,10 +6,10 @@
 // Either way the real Chromium login (test/helpers/browser.ts) runs as alice, and what the tab
 // ended on is written to DIR/result.json. Its own command line carries the launch URL, as a real
 // browser's does.
-import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { driveLogin } from './browser.js';
+import { isMain } from './is-main.js';
 
 async function waitFor(file: string, deadlineMs: number): Promise<void> {
   while (!existsSync(file)) {
@@ -39,15 +39,8 @@ async function main(mode: string, dir: string, url: string): Promise<void> {
   writeFileSync(join(dir, 'result.json'), JSON.stringify(page));
 }
 
-function isMain(): boolean {
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(process.argv[1] ?? '')).href;
-  } catch {
-    return false;
-  }
-}
 
-if (isMain()) {
+if (isMain(import.meta.url)) {
   const [mode, dir, url] = process.argv.slice(2);
   main(mode ?? '', dir ?? '', url ?? '').then(
     () => process.exit(0),

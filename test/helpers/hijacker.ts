@@ -5,8 +5,8 @@
 //   node hijacker.js steal MARK   find a launch URL on a command line that also shows MARK (so
 //                                 parallel tests never steal each other's), GET it (no redirects)
 //   node hijacker.js get URL      GET any URL (no redirects), e.g. to deliver a code
-import { readdirSync, readFileSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { isMain } from './is-main.js';
 
 const LAUNCH = /http:\/\/127\.0\.0\.1:\d+\/login\/\w+/;
 
@@ -41,15 +41,8 @@ async function get(url: string): Promise<Stolen> {
   return { url, status: res.status, location: res.headers.get('location'), cookie: res.headers.get('set-cookie'), text: (await res.text()).replace(/<[^>]+>/g, ' ') };
 }
 
-function isMain(): boolean {
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(process.argv[1] ?? '')).href;
-  } catch {
-    return false;
-  }
-}
 
-if (isMain()) {
+if (isMain(import.meta.url)) {
   const [mode, arg] = process.argv.slice(2);
   const work = mode === 'steal' ? findLaunchUrl(arg ?? '', Date.now() + 60_000).then(get) : get(arg ?? '');
   work.then(

@@ -1,11 +1,11 @@
 // Test browser for Keycloak (LAKEKEY_BROWSER in test/long/keycloak.test.ts): drives headless Debian
 // chromium through Keycloak's own login form (#username, #password, #kc-login) and, when Keycloak
 // asks, its consent page, as a person would. The oidc-provider pages are test/helpers/browser.ts's.
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
+import { isMain } from './is-main.js';
 
 const CHROMIUM_PATH = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -109,18 +109,9 @@ export async function driveKeycloakLogin(url: string, opts: { device?: boolean; 
   }
 }
 
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
 
 // Run as `node keycloak-browser.js <URL>` (how lakekey launches LAKEKEY_BROWSER).
-if (isMain()) {
+if (isMain(import.meta.url)) {
   const url = process.argv[process.argv.length - 1];
   if (process.argv.length < 3 || !/^https?:\/\//.test(url)) {
     process.stderr.write('usage: keycloak-browser.js <URL>\n');

@@ -1,8 +1,8 @@
 // A minimal LAKEKEY_BROWSER for the hand-written security IdP (which has no login page): GETs
 // the URL, follows redirects, and appends the final status and page text as one JSON line to
 // LAKEKEY_SECURITY_BROWSER_LOG when set. Run as `node security-browser.js <URL>`.
-import { appendFileSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { appendFileSync } from 'node:fs';
+import { isMain } from './is-main.js';
 
 export interface FetchedPage {
   status: number;
@@ -34,15 +34,8 @@ export async function followRedirects(start: string, maxHops = 10): Promise<Fetc
   throw new Error(`too many redirects from ${start}`);
 }
 
-function isMain(): boolean {
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(process.argv[1] ?? '')).href;
-  } catch {
-    return false;
-  }
-}
 
-if (isMain()) {
+if (isMain(import.meta.url)) {
   const url = process.argv[process.argv.length - 1];
   followRedirects(url).then(
     (page) => {

@@ -3,10 +3,10 @@
 // and a user created through its admin REST API — the settings README's Keycloak section names.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../helpers/cli.js';
+import { freePort } from '../helpers/peer-process.js';
 
 export const KEYCLOAK_VERSION = '26.4.7';
 
@@ -50,17 +50,6 @@ export interface Keycloak {
 const START_TIMEOUT_MS = 8 * 60_000;
 const ADMIN_USER = 'kcadmin';
 const ADMIN_PASSWORD = 'kcadmin-test-only';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();

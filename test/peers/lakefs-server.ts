@@ -2,13 +2,13 @@
 // 127.0.0.1 with a random port, local KV and blockstore in a fresh temp dir, stats, email and version checks off, and
 // — for STS login — the remote authenticator (test/peers/authenticator.ts) and, optionally, an external auth service
 // (test/peers/lakefs-auth-service.ts). Without an auth service it is stock OSS: STS login answers 501.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lakekeyRepo } from './openapi.js';
+import { freePort, stopChild } from '../helpers/peer-process.js';
 
 /** The folder scripts/setup-lakefs.sh builds into: the cache, named after the source tarball beside the checkout. */
 export function lakefsBuildDir(): string {
@@ -53,29 +53,6 @@ export interface LakefsServer {
 
 const START_TIMEOUT_MS = 120_000;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 /** Starts lakeFS on a fresh temp dir and waits until its API answers /healthcheck. */
 export async function startLakefsServer(opts: LakefsServerOptions): Promise<LakefsServer> {
   const { lakefs } = lakefsBinaries();
@@ -119,7 +96,7 @@ export async function startLakefsServer(opts: LakefsServerOptions): Promise<Lake
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const cleanup = async () => {
-    await stopChild(child);
+    await stopChild(child, 10_000);
     rmSync(dir, { recursive: true, force: true });
   };
 

@@ -1,10 +1,10 @@
 // Test peer: a real MinIO server (S3 + STS AssumeRoleWithWebIdentity) configured against the test IdP.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { freePort, stopChild } from '../helpers/peer-process.js';
 
 /** Pinned MinIO pseudo-version (the module has no v* tags); scripts/setup builds it with `go install`. */
 export const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
@@ -32,30 +32,6 @@ export interface Minio {
 }
 
 const START_TIMEOUT_MS = 30_000;
-
-/** A port that was free a moment ago (bind to :0, read it, release it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
 
 /** Starts MinIO on a fresh data directory and waits until it reports live. */
 export async function startMinio(opts: MinioOptions): Promise<Minio> {
@@ -94,7 +70,7 @@ export async function startMinio(opts: MinioOptions): Promise<Minio> {
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
 
   const cleanup = async () => {
-    await stopChild(child);
+    await stopChild(child, 5_000);
     rmSync(dataDir, { recursive: true, force: true });
   };
 
