@@ -1,14 +1,26 @@
-// Runs the test suite (or the bench) inside a private D-Bus session with an unlocked
-// gnome-keyring and a temporary HOME, so tests use the real Secret Service without touching
-// the user's keychain. A missing test peer is a failure, never a skip.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+// Runs the test suite (or the bench). Every test file runs in a world of its own: a private
+// D-Bus session with its own unlocked gnome-keyring and its own temporary HOME, so files can run
+// side by side (`LAKEKEY_TEST_JOBS`, default: the CPU count, at most 3) without sharing a keychain,
+// a lakectl cache or a keyring daemon another file stops on purpose. Tests use the real Secret
+// Service without touching the user's keychain. A missing test peer is a failure, never a skip.
+//
+//   node scripts/run-tests.mjs [substring...]   files whose path contains a substring (default: all)
+//   node scripts/run-tests.mjs --bench          the benchmarks, one after another, output as it comes
+//
+// Each file's report is printed whole when the file ends (so parallel files never interleave),
+// and the run ends with one line: `N passed, N failed, N skipped`.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, homedir, tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { clearTimeout, setTimeout } from 'node:timers';
 
 const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
 const bench = process.argv.includes('--bench');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const cache = process.env.LAKEKEY_TEST_CACHE || join(homedir(), '.cache', 'lakekey-test');
+/** A file still running after this is killed and counted as failed (a hung peer must not hang CI). */
+const FILE_DEADLINE_MS = Number(process.env.LAKEKEY_TEST_FILE_DEADLINE_MS) || 20 * 60_000;
 
 const required = ['dbus-run-session', 'gnome-keyring-daemon', '/usr/bin/chromium', '/usr/bin/aws', '/usr/bin/python3'];
 const missing = required.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
@@ -32,31 +44,118 @@ if (!files.length) {
   process.exit(1);
 }
 
-const home = mkdtempSync(join(tmpdir(), 'lakekey-test-home-'));
-for (const d of ['.cache', '.local/share/keyrings', '.config']) mkdirSync(join(home, d), { recursive: true });
-// Node's usual report goes to the terminal (spec on a TTY, TAP otherwise); a second TAP copy goes
-// to a file in the temp HOME, read at the end for one summary line.
-const tapFile = join(home, 'report.tap');
-const reporters = [`--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`];
-const nodeArgs = bench ? files : ['--test', '--test-concurrency=1', '--test-timeout=600000', ...reporters, ...files];
-const inner = `eval "$(printf lakekey-test | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null && exec "$0" "$@"`;
-const env = {
+const baseEnv = {
   ...process.env,
-  LAKEKEY_TEST_CACHE: process.env.LAKEKEY_TEST_CACHE || join(homedir(), '.cache', 'lakekey-test'),
+  LAKEKEY_TEST_CACHE: cache,
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  HOME: home, XDG_CONFIG_HOME: join(home, '.config'), LAKEKEY_REPO: root };
-delete env.DBUS_SESSION_BUS_ADDRESS;
-delete env.DISPLAY;
-delete env.WAYLAND_DISPLAY;
-const result = spawnSync('dbus-run-session', ['--', 'sh', '-c', inner, process.execPath, ...nodeArgs], { stdio: 'inherit', env, cwd: root });
-if (!bench) console.log(summaryLine());
-rmSync(home, { recursive: true, force: true });
-process.exit(result.status ?? 1);
+  LAKEKEY_REPO: root,
+};
+delete baseEnv.DBUS_SESSION_BUS_ADDRESS;
+delete baseEnv.DISPLAY;
+delete baseEnv.WAYLAND_DISPLAY;
+// Inside the file's own D-Bus session: start and unlock its keyring, then run node.
+const inner = `eval "$(printf lakekey-test | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null && exec "$0" "$@"`;
 
-/** `N passed, N failed, N skipped` from the run's final TAP counts (cancelled counts as failed, todo as skipped). */
-function summaryLine() {
-  const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
-  const count = (key) => Number([...tap.matchAll(new RegExp(`^# ${key} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? NaN);
-  if (Number.isNaN(count('pass'))) return `test summary: no report (the runner exited with ${result.status ?? result.signal}) — see the output above`;
-  return `${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped') + count('todo')} skipped`;
+/** A fresh HOME with the folders the peers expect; removed when its file ends. */
+function freshHome() {
+  const home = mkdtempSync(join(tmpdir(), 'lakekey-test-home-'));
+  for (const d of ['.cache', '.local/share/keyrings', '.config']) mkdirSync(join(home, d), { recursive: true });
+  return home;
 }
+
+if (bench) {
+  const home = freshHome();
+  const env = { ...baseEnv, HOME: home, XDG_CONFIG_HOME: join(home, '.config') };
+  const result = spawnSync('dbus-run-session', ['--', 'sh', '-c', inner, process.execPath, ...files], { stdio: 'inherit', env, cwd: root });
+  rmSync(home, { recursive: true, force: true });
+  process.exit(result.status ?? 1);
+}
+
+// Longest files first, from the last run's timings (a fresh machine falls back to file size), so
+// the slow ones never start last and the run ends when the longest file does.
+const timingsFile = join(cache, 'test-durations.json');
+let timings = {};
+try {
+  timings = JSON.parse(readFileSync(timingsFile, 'utf8'));
+} catch {
+  /* first run on this machine */
+}
+const key = (f) => relative(join(root, 'dist', 'test'), f);
+const weight = (f) => timings[key(f)] ?? statSync(f).size;
+files.sort((a, b) => weight(b) - weight(a));
+
+const jobs = Math.max(1, Number(process.env.LAKEKEY_TEST_JOBS) || Math.min(availableParallelism(), 3));
+const color = process.stdout.isTTY;
+const totals = { pass: 0, fail: 0, skipped: 0 };
+const failedFiles = [];
+const t0 = Date.now();
+let next = 0;
+
+/** Runs one test file in its own D-Bus session, keyring and HOME; resolves with its counts. */
+function runFile(file) {
+  return new Promise((done) => {
+    const home = freshHome();
+    const tapFile = join(home, 'report.tap');
+    const env = { ...baseEnv, HOME: home, XDG_CONFIG_HOME: join(home, '.config') };
+    // Node's report goes to a buffer (spec on a TTY, TAP otherwise); a TAP copy goes to a file
+    // read for the counts.
+    const args = ['--test', '--test-timeout=600000', `--test-reporter=${color ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, file];
+    const child = spawn('dbus-run-session', ['--', 'sh', '-c', inner, process.execPath, ...args], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const started = Date.now();
+    let killed = false;
+    const deadline = setTimeout(() => {
+      killed = true;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, FILE_DEADLINE_MS);
+    child.on('close', (code, signal) => {
+      clearTimeout(deadline);
+      const ms = Date.now() - started;
+      const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
+      rmSync(home, { recursive: true, force: true });
+      const count = (k) => Number([...tap.matchAll(new RegExp(`^# ${k} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? NaN);
+      let counts = { pass: count('pass'), fail: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
+      if (Number.isNaN(counts.pass)) counts = { pass: 0, fail: 1, skipped: 0 }; // no report at all: the file itself failed
+      else if ((code !== 0 || killed) && counts.fail === 0) counts.fail = 1; // exited non-zero with every test green
+      const why = killed ? ` — killed after ${FILE_DEADLINE_MS / 60_000} min` : code !== 0 ? ` — exited with ${code ?? signal}` : '';
+      done({ file, ms, counts, output, why });
+    });
+  });
+}
+
+function report({ file, ms, counts, output, why }) {
+  const name = key(file);
+  const line = `── ${name}: ${counts.pass} passed, ${counts.fail} failed, ${counts.skipped} skipped, ${(ms / 1000).toFixed(1)} s${why}`;
+  process.stdout.write(`${output.trimEnd()}\n${line}\n\n`);
+  totals.pass += counts.pass;
+  totals.fail += counts.fail;
+  totals.skipped += counts.skipped;
+  if (counts.fail) failedFiles.push(name);
+  timings[name] = ms;
+}
+
+async function worker() {
+  while (next < files.length) {
+    const file = files[next++];
+    report(await runFile(file));
+  }
+}
+
+console.log(`running ${files.length} test files, ${jobs} at a time, each with its own keyring and HOME`);
+await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, worker));
+try {
+  mkdirSync(cache, { recursive: true });
+  writeFileSync(timingsFile, JSON.stringify(timings, null, 1));
+} catch {
+  /* timings are an optimisation */
+}
+if (failedFiles.length) console.log(`failed in: ${failedFiles.join(', ')}`);
+console.log(`${files.length} files in ${((Date.now() - t0) / 1000).toFixed(0)} s, ${jobs} at a time`);
+console.log(`${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
+process.exit(failedFiles.length ? 1 : 0);
