@@ -1,5 +1,6 @@
 // `lakekey profile add|set|list|show|remove`: the profiles in the settings file (secrets in the
 // keychain). Errors name the flag the user typed, not the settings field behind it.
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { awsConfigPath, removeLakekeyAwsProfiles } from '../../core/aws-config.js';
 import { configError, LakekeyError, usageError } from '../../core/errors.js';
 import { checkedSettingsDir } from '../../core/paths.js';
@@ -7,6 +8,7 @@ import { logout } from '../../core/session.js';
 import { getProfile, parseProfile, PROFILE_NAME, readSettings, s3ApiEndpoint, type Profile } from '../../core/settings.js';
 import { updateSettings } from '../../core/settings-write.js';
 import type { Args } from '../args.js';
+import { fileProblem } from '../file-problem.js';
 import { compose } from '../compose.js';
 import { say } from '../output.js';
 import { print, printJson, readStdin, table } from '../render.js';
@@ -53,6 +55,22 @@ function applyFlags(a: Args, base: Record<string, unknown>, clientSecret: string
   return raw;
 }
 
+/**
+ * The settings folder, made if need be and checked writable before a change, so a folder you
+ * cannot write (or a file in its place) is said as such, with the path, rather than as a
+ * settings-file problem.
+ */
+function writableSettingsDir(): string {
+  const dir = checkedSettingsDir();
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw fileProblem(err) ?? err;
+  }
+  return dir;
+}
+
 function validate(name: string, raw: Record<string, unknown>, a: Args): Profile {
   let profile: Profile;
   try {
@@ -78,7 +96,7 @@ async function clientSecretOf(a: Args): Promise<string | undefined> {
 }
 
 export async function add(a: Args): Promise<number> {
-  const dir = checkedSettingsDir();
+  const dir = writableSettingsDir();
   const name = a.positionals[0];
   if (!PROFILE_NAME.test(name)) throw usageError(`"${name}" is not a valid profile name`, 'Use letters, digits, ".", "_" and "-" (at most 64).');
   const missing = ['issuer', 'client-id'].filter((f) => !a.has(f)).map((f) => `--${f}`);
@@ -104,7 +122,7 @@ export async function add(a: Args): Promise<number> {
 }
 
 export async function set(a: Args): Promise<number> {
-  const dir = checkedSettingsDir();
+  const dir = writableSettingsDir();
   const name = a.positionals[0];
   const current = getProfile(readSettings(dir), name);
   const given = a.spec.flags.filter((f) => a.has(f.name)).map((f) => `--${f.name}`);
@@ -150,7 +168,7 @@ export async function show(a: Args): Promise<number> {
 }
 
 export async function remove(a: Args): Promise<number> {
-  const dir = checkedSettingsDir();
+  const dir = writableSettingsDir();
   const name = a.positionals[0];
   const profile = getProfile(readSettings(dir), name);
   const ctx = compose(dir);

@@ -56,7 +56,7 @@ test('parsing: typed values, and errors that name the flag in lakekey\'s words',
 
 test('completion candidates: commands, subcommands, flags, flag values and profile names', () => {
   const profiles = () => ['work', 'home'];
-  const c = (line: string[]) => candidates(line.length - 1, ['lakekey', ...line], profiles);
+  const c = (line: string[]) => candidates(line.length, ['lakekey', ...line], profiles);
   assert.deepEqual(c(['lo']), ['login', 'logout']);
   assert.deepEqual(c(['profile', '']), ['add', 'set', 'list', 'show', 'remove']);
   assert.deepEqual(c(['login', '']), ['work', 'home']);
