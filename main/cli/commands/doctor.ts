@@ -18,7 +18,9 @@ export async function doctorCommand(a: Args): Promise<number> {
   return exitCodeOf(results);
 }
 
+/** One line per check; a failure's fix on the next line, a warning's advice on the same one. */
 function line(r: CheckResult): string {
   const label = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' }[r.status];
-  return `${label}  ${r.name}: ${r.words}${r.fix ? `\n      fix: ${r.fix}` : ''}`;
+  const fix = !r.fix ? '' : r.status === 'warn' ? ` — ${r.fix}` : `\n      fix: ${r.fix}`;
+  return `${label}  ${r.name}: ${r.words}${fix}`;
 }
