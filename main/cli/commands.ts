@@ -8,7 +8,7 @@ import { Args, commandHelp, closest, groupHelp, overview, parseCommand, unknownC
 import { fileProblem } from './file-problem.js';
 import { say } from './output.js';
 import { print } from './render.js';
-import { findCommand, GROUPS, SHELLS, type CommandSpec } from './spec.js';
+import { findCommand, GROUPS, SHELLS, subWords, type CommandSpec } from './spec.js';
 
 export { renderEnv } from './commands/handout.js';
 
@@ -67,7 +67,7 @@ async function route(argv: string[]): Promise<number> {
       print(groupHelp(first));
       return 0;
     }
-    if (sub === undefined) throw usageError(`\`lakekey ${first}\` needs a command`, groupHelp(first).split('\n').slice(2).join('\n  '));
+    if (sub === undefined) throw usageError(`\`lakekey ${first}\` needs a command: ${subWords(first).join(', ')}`, `Run \`lakekey ${first} --help\` for what each does.`);
     spec = findCommand(`${first} ${sub}`);
     if (!spec) throw unknownCommand(sub, first);
     words = more;
