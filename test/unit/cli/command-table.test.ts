@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { closest, commandHelp, overview, parseCommand, wantsHelp } from '../../../main/cli/args.js';
 import { candidates, completionScript } from '../../../main/cli/completion.js';
+import { renewal } from '../../../main/cli/commands/session.js';
 import { COMMANDS, findCommand, SHELLS, topWords } from '../../../main/cli/spec.js';
+import { parseProfile } from '../../../main/core/settings.js';
 
 const REPO = process.env.LAKEKEY_REPO ?? join(import.meta.dirname, '..', '..', '..', '..');
 const spec = (name: string) => findCommand(name) ?? assert.fail(`no command ${name}`);
@@ -92,4 +94,18 @@ test("README's command section lists exactly the commands and flags of `lakekey 
   assert.deepEqual([...flags(section)].sort(), [...flags(help)].sort(), 'flags');
   assert.deepEqual([...commands(section)].sort(), [...commands(help)].sort(), 'commands');
   assert.deepEqual([...commands(help)].sort(), COMMANDS.map((c) => c.name).sort());
+});
+
+test('`login` and `status` say one thing about renewal: lakeFS tokens only by a browser login', () => {
+  const idp = { issuer: 'https://idp.example.com', clientId: 'c' };
+  const s3 = parseProfile('a', { ...idp, s3: { stsEndpoint: 'https://minio.example.com' } });
+  const lakefs = parseProfile('b', { ...idp, lakefs: { endpoint: 'https://lakefs.example.com' } });
+  const both = parseProfile('c', { ...idp, s3: { stsEndpoint: 'https://minio.example.com' }, lakefs: { endpoint: 'https://lakefs.example.com' } });
+  const viaLakefs = parseProfile('d', { ...idp, s3: { tokenSource: 'lakefs' }, lakefs: { endpoint: 'https://lakefs.example.com' } });
+  const refreshable = { signedIn: true, canRefresh: true };
+  assert.equal(renewal(s3, refreshable), 'silently');
+  assert.equal(renewal(s3, { signedIn: true, canRefresh: false }), 'needs login');
+  assert.equal(renewal(lakefs, refreshable), 'by browser login');
+  assert.equal(renewal(both, refreshable), 'S3 silently, lakeFS by browser login');
+  assert.equal(renewal(viaLakefs, refreshable), 'by browser login', 'S3 through lakeFS lives as long as the lakeFS token');
 });
