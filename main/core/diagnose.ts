@@ -251,11 +251,12 @@ function oldEndpointTools(): string[] {
   return old;
 }
 
-/** A text file's contents, or '' when it does not exist or cannot be read. */
+/** A text file's contents, or '' when it does not exist or cannot be read; a folder in its place is a finding of its own. */
 function readOrEmpty(file: string): string {
   try {
     return readFileSync(file, 'utf8');
-  } catch {
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw configError(`${file} is a folder, not a file`, `Move the folder aside (\`mv ${file} ${file}.old\`); AWS tools need a file there.`);
     return '';
   }
 }

@@ -214,6 +214,8 @@ describe('file problems are the user\'s to fix: exit 2 with the path, never "une
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, new RegExp(`the AWS config file ${w.env.AWS_CONFIG_FILE} is a folder`));
     assert.doesNotMatch(r.stderr, /unexpected|report it/);
+    const doctor = await w.cli(['doctor', 'p']);
+    assert.match(doctor.stdout, new RegExp(`^FAIL {2}p: AWS config: ${w.env.AWS_CONFIG_FILE} is a folder, not a file\n\\s+fix: Move the folder aside`, 'm'));
   });
 
   test('a read-only AWS config file is left as it is', async () => {
