@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The `lakekey` command. credential-process runs on every `aws` command, so it is routed
-// before anything else is loaded; all other commands live in commands.ts.
+// before anything else is loaded (its --help goes the long way, through the command table);
+// all other commands live in commands.ts.
 import { exit, printError } from './output.js';
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'credential-process') {
+  if (argv[0] === 'credential-process' && !argv.includes('--help') && !argv.includes('-h')) {
     const { credentialProcess } = await import('./credential-process.js');
     return credentialProcess(argv.slice(1));
   }

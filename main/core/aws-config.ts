@@ -191,21 +191,109 @@ export interface ConfigureResult {
 
 /** Applies the settings to the file; backs it up before the first change ever made to it. */
 export function configureAwsProfile(file: string, awsProfile: string, settings: Setting[], opts: { dryRun?: boolean } = {}): ConfigureResult {
-  const before = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const before = readConfig(file);
   const after = applyProfileSettings(before, awsProfile, settings);
   const result: ConfigureResult = { file, changed: after !== before, before, after };
   if (!result.changed || opts.dryRun) return result;
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const backup = `${file}.lakekey-backup`;
-  if (before !== '' && !existsSync(backup)) {
-    copyFileSync(file, backup);
-    result.backup = backup;
-  }
-  const mode = existsSync(file) ? statSync(file).mode & 0o777 : 0o600;
-  const tmp = `${file}.lakekey-${process.pid}.tmp`;
-  writeFileSync(tmp, after, { mode });
-  renameSync(tmp, file);
+  result.backup = writeConfig(file, before, after);
   return result;
+}
+
+/**
+ * The AWS profiles in `text` that are lakekey's for lakekey profile `name`: their
+ * credential_process runs a `lakekey` program (lakekey, lakekey.js, lakekey.exe) with
+ * `credential-process NAME`. Nothing else is ever ours to remove.
+ */
+export function lakekeyAwsProfiles(text: string, name: string): string[] {
+  const lines = text.split(/\r?\n/);
+  const found: string[] = [];
+  for (const sec of parseSections(lines)) {
+    const awsProfile = profileOfHeader(sec.header);
+    const entry = sec.entries.find((e) => e.key === 'credential_process');
+    if (awsProfile === undefined || !entry) continue;
+    const words = shellSplit(lines[entry.start].trim().replace(/^.*?\s*[=:]\s*/, '')) ?? [];
+    const program = words.slice(0, -2).some((w) => /^lakekey(\.js|\.exe)?$/i.test(w.split(/[\\/]/).pop() ?? ''));
+    if (program && words.at(-2) === 'credential-process' && words.at(-1) === name && !found.includes(awsProfile)) found.push(awsProfile);
+  }
+  return found;
+}
+
+/** The text without the sections of `awsProfiles` (the comment and blank lines around them stay). */
+export function removeProfileSections(text: string, awsProfiles: string[]): string {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const lines = text.split(/\r?\n/);
+  if (lines.at(-1) === '') lines.pop();
+  const doomed = parseSections(lines).filter((sec) => awsProfiles.includes(profileOfHeader(sec.header) ?? '\0'));
+  for (const sec of doomed.reverse()) {
+    // The header and its entries; a comment or blank line after the last entry belongs to what follows.
+    let end = Math.max(sec.start + 1, ...sec.entries.map((e) => e.end));
+    // One blank line that separated this section from the next goes with it.
+    if (lines[end]?.trim() === '' && (sec.start === 0 || lines[sec.start - 1].trim() === '')) end++;
+    lines.splice(sec.start, end - sec.start);
+  }
+  while (lines.length && lines.at(-1)!.trim() === '') lines.pop();
+  return lines.length ? lines.join(eol) + eol : '';
+}
+
+export interface RemoveResult {
+  file: string;
+  removed: string[];
+  backup?: string;
+}
+
+/** Removes the AWS profiles configure-aws wired to lakekey profile `name` (see lakekeyAwsProfiles). */
+export function removeLakekeyAwsProfiles(file: string, name: string): RemoveResult {
+  const before = readConfig(file);
+  const removed = lakekeyAwsProfiles(before, name);
+  if (!removed.length) return { file, removed };
+  return { file, removed, backup: writeConfig(file, before, removeProfileSections(before, removed)) };
+}
+
+/** The AWS config file's text ('' when there is none yet); a folder or an unreadable file is the user's to fix. */
+function readConfig(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return '';
+    if (code === 'EISDIR') throw configError(`the AWS config file ${file} is a folder`, `Move the folder aside (the AWS CLI needs a file there), or point AWS_CONFIG_FILE at a file.`);
+    throw configError(`cannot read the AWS config file ${file} (${code ?? (err as Error).message})`, `Check its permissions: \`ls -l ${file}\`; it should be yours and readable.`);
+  }
+}
+
+/**
+ * Writes `after` atomically (a temp file renamed over it), keeping the file's mode, after a
+ * one-time backup of `before`. A file the user made read-only is left alone: lakekey says so
+ * rather than replace it. Returns the backup's path when one was made now.
+ */
+function writeConfig(file: string, before: string, after: string): string | undefined {
+  const existing = existsSync(file) ? statSync(file) : undefined;
+  if (existing && (existing.mode & 0o200) === 0) {
+    throw configError(`the AWS config file ${file} is read-only, so lakekey leaves it as it is`, `Make it writable (\`chmod u+w ${file}\`) and run the command again, or set AWS_CONFIG_FILE to another file.`);
+  }
+  const where = dirname(file);
+  let backup: string | undefined;
+  try {
+    mkdirSync(where, { recursive: true, mode: 0o700 });
+    if (before !== '' && !existsSync(`${file}.lakekey-backup`)) {
+      copyFileSync(file, `${file}.lakekey-backup`);
+      backup = `${file}.lakekey-backup`;
+    }
+    const tmp = `${file}.lakekey-${process.pid}.tmp`;
+    writeFileSync(tmp, after, { mode: existing ? existing.mode & 0o777 : 0o600 });
+    renameSync(tmp, file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const path = (err as NodeJS.ErrnoException).path ?? where;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw configError(`cannot write the AWS config file ${file}: ${path} is not writable (${code})`, `Check the folder's owner and permissions (\`ls -ld ${where}\`; it should be yours), or set AWS_CONFIG_FILE to a file you can write.`);
+    }
+    if (code === 'ENOTDIR' || code === 'EEXIST') {
+      throw configError(`cannot write the AWS config file ${file}: a part of ${where} is a file, not a folder`, 'Move that file aside, or set AWS_CONFIG_FILE to another path.');
+    }
+    throw err;
+  }
+  return backup;
 }
 
 /** Splits text into lines that keep their '\n' (the last one may lack it). */

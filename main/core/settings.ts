@@ -141,45 +141,51 @@ export function getProfile(settings: Settings, name: string): Profile {
   return p;
 }
 
-export function parseProfile(name: string, raw: unknown, where = 'settings'): Profile {
+/**
+ * Validates one profile. `label` names a field in messages: by default its path in the settings
+ * file ("settings: profile "work": s3.durationSeconds"); the CLI passes one that names the flag
+ * the user typed ("--s3-duration"), so an error points at what to retype.
+ */
+export function parseProfile(name: string, raw: unknown, where = 'settings', label?: (field: string) => string): Profile {
   const at = `${where}: profile "${name}"`;
+  const f = (field: string) => (label ? label(field) : `${at}: ${field}`);
   if (!PROFILE_NAME.test(name)) throw configError(`${at}: names use letters, digits, '.', '_' and '-' (at most 64)`);
   if (!isObject(raw)) throw configError(`${at}: expected an object`);
   const profile: Profile = {
-    issuer: endpointUrl(raw.issuer, `${at}: issuer`),
-    clientId: matching(raw.clientId, CLIENT_ID, `${at}: clientId`, 'a client id of printable characters without spaces', 'Copy the client id from your identity provider.'),
-    scopes: scopes(raw.scopes ?? DEFAULT_SCOPES, `${at}: scopes`),
-    redirectPort: integer(raw.redirectPort ?? 0, 0, 65535, `${at}: redirectPort`),
-    refreshBeforeSeconds: integer(raw.refreshBeforeSeconds ?? DEFAULT_REFRESH_BEFORE, 60, 43200, `${at}: refreshBeforeSeconds`),
+    issuer: endpointUrl(raw.issuer, f('issuer')),
+    clientId: matching(raw.clientId, CLIENT_ID, f('clientId'), 'a client id of printable characters without spaces', 'Copy the client id from your identity provider.'),
+    scopes: scopes(raw.scopes ?? DEFAULT_SCOPES, f('scopes')),
+    redirectPort: integer(raw.redirectPort ?? 0, 0, 65535, f('redirectPort')),
+    refreshBeforeSeconds: integer(raw.refreshBeforeSeconds ?? DEFAULT_REFRESH_BEFORE, 60, 43200, f('refreshBeforeSeconds')),
   };
-  if (raw.clientSecret !== undefined && boolean(raw.clientSecret, `${at}: clientSecret`)) profile.clientSecret = true;
+  if (raw.clientSecret !== undefined && boolean(raw.clientSecret, f('clientSecret'))) profile.clientSecret = true;
   if (raw.s3 !== undefined) {
     const s3 = raw.s3;
-    if (!isObject(s3)) throw configError(`${at}: s3 must be an object`);
+    if (!isObject(s3)) throw configError(`${f('s3')} must be an object`);
     const tokenSource = s3.tokenSource ?? 'idp';
-    if (tokenSource !== 'idp' && tokenSource !== 'lakefs') throw configError(`${at}: s3.tokenSource must be "idp" or "lakefs"`);
+    if (tokenSource !== 'idp' && tokenSource !== 'lakefs') throw configError(`${f('s3.tokenSource')} must be "idp" or "lakefs"`);
     profile.s3 = {
-      region: matching(s3.region ?? 'us-east-1', REGION, `${at}: s3.region`, 'a region name of lowercase letters, digits and "-"', 'Use a region such as us-east-1 (MinIO: its MINIO_SITE_REGION, usually us-east-1).'),
-      durationSeconds: integer(s3.durationSeconds ?? DEFAULT_S3_DURATION, 900, 43200, `${at}: s3.durationSeconds`),
+      region: matching(s3.region ?? 'us-east-1', REGION, f('s3.region'), 'a region name of lowercase letters, digits and "-"', 'Use a region such as us-east-1 (MinIO: its MINIO_SITE_REGION, usually us-east-1).'),
+      durationSeconds: integer(s3.durationSeconds ?? DEFAULT_S3_DURATION, 900, 43200, f('s3.durationSeconds')),
       tokenSource,
     };
-    if (s3.stsEndpoint !== undefined) profile.s3.stsEndpoint = endpointUrl(s3.stsEndpoint, `${at}: s3.stsEndpoint`);
-    if (s3.s3Endpoint !== undefined) profile.s3.s3Endpoint = endpointUrl(s3.s3Endpoint, `${at}: s3.s3Endpoint`);
+    if (s3.stsEndpoint !== undefined) profile.s3.stsEndpoint = endpointUrl(s3.stsEndpoint, f('s3.stsEndpoint'));
+    if (s3.s3Endpoint !== undefined) profile.s3.s3Endpoint = endpointUrl(s3.s3Endpoint, f('s3.s3Endpoint'));
     if (s3.roleArn !== undefined) {
-      profile.s3.roleArn = matching(s3.roleArn, ROLE_ARN, `${at}: s3.roleArn`, 'a role ARN', 'Use arn:aws:iam::ACCOUNT:role/NAME (12-digit account), or the arn:minio:iam:…:role/… ARN MinIO prints at startup.');
+      profile.s3.roleArn = matching(s3.roleArn, ROLE_ARN, f('s3.roleArn'), 'a role ARN', 'Use arn:aws:iam::ACCOUNT:role/NAME (12-digit account), or the arn:minio:iam:…:role/… ARN MinIO prints at startup.');
     }
   }
   if (raw.lakefs !== undefined) {
     const l = raw.lakefs;
-    if (!isObject(l)) throw configError(`${at}: lakefs must be an object`);
+    if (!isObject(l)) throw configError(`${f('lakefs')} must be an object`);
     profile.lakefs = {
-      endpoint: endpointUrl(l.endpoint, `${at}: lakefs.endpoint`),
-      ttlSeconds: integer(l.ttlSeconds ?? DEFAULT_LAKEFS_TTL, 60, 43200, `${at}: lakefs.ttlSeconds`),
-      lakectlCache: boolean(l.lakectlCache ?? false, `${at}: lakefs.lakectlCache`),
+      endpoint: endpointUrl(l.endpoint, f('lakefs.endpoint')),
+      ttlSeconds: integer(l.ttlSeconds ?? DEFAULT_LAKEFS_TTL, 60, 43200, f('lakefs.ttlSeconds')),
+      lakectlCache: boolean(l.lakectlCache ?? false, f('lakefs.lakectlCache')),
     };
   }
   if (profile.s3?.tokenSource === 'lakefs' && !profile.lakefs) {
-    throw configError(`${at}: s3.tokenSource "lakefs" needs a lakeFS endpoint`, 'Add --lakefs-endpoint URL.');
+    throw configError(`${f('s3.tokenSource')} "lakefs" needs a lakeFS endpoint`, 'Add --lakefs-endpoint URL.');
   }
   return profile;
 }

@@ -108,7 +108,7 @@ describe('inspection and housekeeping', () => {
     const out = await box.cli(['status']);
     assert.equal(out.code, 0);
     assert.match(out.stdout, /^PROFILE\s+USER\s+S3\s+LAKEFS\s+RENEWS$/m);
-    assert.match(out.stdout, new RegExp(`^${box.name}\\s+alice@example.com\\s+\\d+ min left\\s+—\\s+silently$`, 'm'));
+    assert.match(out.stdout, new RegExp(`^${box.name}\\s+alice@example.com\\s+valid \\d+ min, until \\d\\d:\\d\\d local\\s+—\\s+silently$`, 'm'));
   });
 
   test('doctor passes every check once the AWS config is wired, and names the fix when not', async () => {

@@ -1,4 +1,5 @@
 // Property-based fuzzing of `configure-aws`'s editor (main/core/aws-config.ts applyProfileSettings)
+// and of `profile remove`'s (lakekeyAwsProfiles + removeProfileSections)
 // on arbitrary AWS config files. Properties: no line that is not ours is lost or reordered; the
 // edit is idempotent; and — checked with the real botocore config loader on a sample — whenever
 // botocore could read the input, it can read the output, our profile has exactly our
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
-import { applyProfileSettings, type Setting } from '../../main/core/aws-config.js';
+import { applyProfileSettings, lakekeyAwsProfiles, removeProfileSections, type Setting } from '../../main/core/aws-config.js';
 import { LONG, reportCount, runs } from '../helpers/security-world.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -226,3 +227,54 @@ test(
     assert.deepEqual(failures, [], 'botocore and lakekey agree on every example');
   },
 );
+
+const BOTOCORE_PROFILES = `
+import json, sys, os, tempfile
+from botocore.configloader import raw_config_parse, build_profile_map
+out = []
+d = tempfile.mkdtemp()
+for text in json.load(sys.stdin):
+    p = os.path.join(d, 'config')
+    with open(p, 'w', newline='') as f:
+        f.write(text)
+    try:
+        out.append(build_profile_map(raw_config_parse(p))['profiles'])
+    except Exception:
+        out.append(None)
+json.dump(out, sys.stdout)
+`;
+
+test('fuzz: profile remove finds the profile configure-aws wired, removes only its sections, and botocore sees every other profile unchanged', () => {
+  let cases = 0;
+  const samples: Array<{ input: string; output: string; profile: string }> = [];
+  fc.assert(
+    fc.property(fileArb, ({ text, profile }) => {
+      cases++;
+      const wired = applyProfileSettings(text, profile, settingsFor());
+      assert.ok(lakekeyAwsProfiles(wired, 'lk').includes(profile), `the wired profile is found\n${wired}`);
+      assert.deepEqual(lakekeyAwsProfiles(text.replace(/lakekey/g, 'other'), 'lk'), [], 'nothing is ours without a lakekey program');
+      const removed = removeProfileSections(wired, [profile]);
+      assert.deepEqual(lakekeyAwsProfiles(removed, 'lk').filter((p) => p === profile), [], `no section of ${profile} is left\n${removed}`);
+      assert.equal(removeProfileSections(removed, [profile]), removed, 'idempotent');
+      samples.push({ input: wired, output: removed, profile });
+    }),
+    { numRuns: runs(300) },
+  );
+  reportCount('aws-config-remove', cases);
+  const sample = samples.slice(0, LONG ? 2000 : 200);
+  const res = spawnSync(PYTHON, ['-c', BOTOCORE_PROFILES], { input: JSON.stringify(sample.flatMap((c) => [c.input, c.output])), encoding: 'utf8', cwd: dir, maxBuffer: 64 * 1024 * 1024 });
+  assert.equal(res.status, 0, res.stderr);
+  const loaded = JSON.parse(res.stdout) as Array<Record<string, unknown> | null>;
+  let parseable = 0;
+  sample.forEach((c, i) => {
+    const [before, after] = [loaded[2 * i], loaded[2 * i + 1]];
+    if (!before) return;
+    parseable++;
+    const where = `\ninput:\n${c.input}\noutput:\n${c.output}`;
+    assert.ok(after, `botocore read the input but not the output${where}`);
+    assert.equal(after[c.profile], undefined, `the removed profile is gone${where}`);
+    const { [c.profile]: _gone, ...others } = before;
+    assert.deepEqual(after, others, `every other profile unchanged${where}`);
+  });
+  assert.ok(parseable >= sample.length / 10, `enough botocore-readable inputs (${parseable})`);
+});

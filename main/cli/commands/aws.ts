@@ -1,0 +1,58 @@
+// `lakekey configure-aws`: an AWS profile whose credential_process is this very CLI.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { awsConfigPath, configureAwsProfile, credentialProcessCommand, unifiedDiff } from '../../core/aws-config.js';
+import { configError, usageError } from '../../core/errors.js';
+import { isStandalone } from '../../core/keytar-module.js';
+import { checkedSettingsDir } from '../../core/paths.js';
+import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/settings.js';
+import type { Args } from '../args.js';
+import { say } from '../output.js';
+import { print, printJson } from '../render.js';
+
+/** The command that runs this very CLI, with absolute paths (no PATH lookup, no npm shim). */
+export function selfCommand(): string[] {
+  if (isStandalone()) return [realpathSync(process.execPath)]; // the standalone executable itself
+  return [process.execPath, realpathSync(fileURLToPath(new URL('../lakekey.js', import.meta.url)))];
+}
+
+/** `endpoint_url` for MinIO / lakeFS profiles (honoured by botocore ≥ 1.31, AWS CLI v2 ≥ 2.13); none for AWS. */
+export function endpointSetting(profile: Profile): Array<{ key: string; value: string }> {
+  const endpoint = s3ApiEndpoint(profile);
+  return endpoint ? [{ key: 'endpoint_url', value: endpoint }] : [];
+}
+
+export async function configureAws(a: Args): Promise<number> {
+  const name = a.positionals[0];
+  const profile = getProfile(readSettings(checkedSettingsDir()), name);
+  if (!profile.s3) throw configError(`profile "${name}" has no S3 settings`, `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (MinIO) or \`--s3-role-arn ARN\` (AWS).`);
+  const awsProfile = a.string('aws-profile') ?? name;
+  if (!/^[\w.@+-]+$/.test(awsProfile)) throw usageError(`"${awsProfile}" is not a valid AWS profile name`, 'Use letters, digits and . @ + - _.');
+  const line = credentialProcessCommand([...selfCommand(), 'credential-process', name]);
+  const file = awsConfigPath();
+  const dryRun = a.flag('dry-run');
+  const result = configureAwsProfile(
+    file,
+    awsProfile,
+    [{ key: 'credential_process', value: line }, { key: 'region', value: profile.s3.region, onlyIfMissing: true }, ...endpointSetting(profile)],
+    { dryRun },
+  );
+  const diff = result.changed ? unifiedDiff(result.before, result.after, file) : '';
+  if (a.flag('json')) {
+    printJson({ file, awsProfile, changed: result.changed, written: result.changed && !dryRun, ...(result.backup ? { backup: result.backup } : {}), diff });
+    return 0;
+  }
+  if (dryRun) {
+    print(result.changed ? diff : `${file} already has profile "${awsProfile}" wired to lakekey.`);
+    return 0;
+  }
+  if (!result.changed) say(`${file} already has profile "${awsProfile}" wired to lakekey; nothing changed.\n`);
+  else {
+    const endpoint = s3ApiEndpoint(profile);
+    const tryIt = endpoint
+      ? `aws s3 ls --profile ${awsProfile}   (AWS CLI v2 before 2.13 and botocore before 1.31 ignore endpoint_url: add --endpoint-url ${endpoint})`
+      : `aws sts get-caller-identity --profile ${awsProfile}`;
+    say(`Wrote profile "${awsProfile}" to ${file}${result.backup ? ` (backup: ${result.backup})` : ''}.\nTry: ${tryIt}\n`);
+  }
+  return 0;
+}

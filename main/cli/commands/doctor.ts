@@ -1,0 +1,26 @@
+// `lakekey doctor`: the core's diagnosis (diagnose.ts), printed as it goes — or as JSON.
+import { diagnose, exitCodeOf, type CheckResult } from '../../core/diagnose.js';
+import { boundedFetch } from '../../core/http.js';
+import { checkedSettingsDir } from '../../core/paths.js';
+import type { Args } from '../args.js';
+import { compose } from '../compose.js';
+import { print, printJson } from '../render.js';
+
+export async function doctorCommand(a: Args): Promise<number> {
+  const dir = checkedSettingsDir();
+  const ctx = compose(dir);
+  const json = a.flag('json');
+  const results = await diagnose(
+    { dir, vault: ctx.vault, now: ctx.now, fetch: boundedFetch(5000) },
+    { profile: a.positionals[0], onResult: json ? undefined : (r) => print(line(r)) },
+  );
+  if (json) printJson(results);
+  return exitCodeOf(results);
+}
+
+/** One line per check; a failure's fix on the next line, a warning's advice on the same one. */
+function line(r: CheckResult): string {
+  const label = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' }[r.status];
+  const fix = !r.fix ? '' : r.status === 'warn' ? ` — ${r.fix}` : `\n      fix: ${r.fix}`;
+  return `${label}  ${r.name}: ${r.words}${fix}`;
+}

@@ -1,0 +1,178 @@
+// `lakekey env`, `exec` and `token`: the profile's credentials handed to tools.
+import { spawn } from 'node:child_process';
+import { applyProfileSettings, awsConfigPath, credentialProcessCommand } from '../../core/aws-config.js';
+import { LakekeyError, usageError } from '../../core/errors.js';
+import { sayDuration } from '../../core/duration.js';
+import { lakefsServerUrl } from '../../core/lakefs.js';
+import { checkedSettingsDir } from '../../core/paths.js';
+import { isoSeconds, secondsLeft, type LakefsToken, type S3Credentials } from '../../core/record.js';
+import { getLakefsToken, getS3Credentials, MIN_TOKEN_SECONDS } from '../../core/session.js';
+import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/settings.js';
+import { outside } from '../../core/text-gate.js';
+import type { Args } from '../args.js';
+import { compose } from '../compose.js';
+import { say } from '../output.js';
+import { print } from '../render.js';
+import { endpointSetting, selfCommand } from './aws.js';
+
+interface Handout {
+  profile: Profile;
+  s3?: S3Credentials;
+  lakefs?: LakefsToken;
+}
+
+/** Whatever the profile hands to tools: S3 credentials and/or a lakeFS token, valid and fresh. */
+async function handout(name: string): Promise<Handout> {
+  const dir = checkedSettingsDir();
+  const ctx = compose(dir);
+  const profile = getProfile(readSettings(dir), name);
+  const record = await ctx.vault.read(name);
+  const out: Handout = { profile };
+  if (profile.lakefs) {
+    out.lakefs =
+      record.lakefs && secondsLeft(record.lakefs.expiresAt, ctx.now()) > MIN_TOKEN_SECONDS
+        ? record.lakefs
+        : await getLakefsToken(ctx, name, profile, { interactive: true });
+  }
+  if (profile.s3) {
+    out.s3 =
+      record.s3 && secondsLeft(record.s3.expiresAt, ctx.now()) > profile.refreshBeforeSeconds
+        ? record.s3
+        : await getS3Credentials(ctx, name, profile, { interactive: true });
+  }
+  return out;
+}
+
+export function envVars(h: Handout): Record<string, string> {
+  const vars: Record<string, string> = {};
+  if (h.s3) {
+    vars.AWS_ACCESS_KEY_ID = h.s3.accessKeyId;
+    vars.AWS_SECRET_ACCESS_KEY = h.s3.secretAccessKey;
+    vars.AWS_SESSION_TOKEN = h.s3.sessionToken;
+    vars.AWS_CREDENTIAL_EXPIRATION = isoSeconds(h.s3.expiresAt);
+    vars.AWS_REGION = h.profile.s3!.region;
+    vars.AWS_DEFAULT_REGION = h.profile.s3!.region;
+    Object.assign(vars, endpointVars(h.profile));
+  }
+  if (h.lakefs) {
+    vars.LAKECTL_SERVER_ENDPOINT_URL = lakefsServerUrl(h.profile.lakefs!.endpoint);
+    vars.LAKECTL_CREDENTIALS_SESSION_TOKEN = h.lakefs.token;
+  }
+  return vars;
+}
+
+/** MinIO and lakeFS: send AWS tools to the profile's S3 API, not to AWS (botocore ≥ 1.31, JS/Go/Java SDKs). */
+function endpointVars(profile: Profile): Record<string, string> {
+  const endpoint = s3ApiEndpoint(profile);
+  return endpoint ? { AWS_ENDPOINT_URL: endpoint, AWS_ENDPOINT_URL_S3: endpoint } : {};
+}
+
+export async function envCommand(a: Args): Promise<number> {
+  print(renderEnv(envVars(await handout(a.positionals[0])), a.string('format') ?? 'sh'));
+  return 0;
+}
+
+export async function tokenCommand(a: Args): Promise<number> {
+  if (!a.flag('lakefs')) throw usageError('say which token: --lakefs', a.hint());
+  const dir = checkedSettingsDir();
+  const ctx = compose(dir);
+  const name = a.positionals[0];
+  const profile = getProfile(readSettings(dir), name);
+  // getLakefsToken answers a usable stored token from one keychain read, without the lock.
+  const token = await getLakefsToken(ctx, name, profile, { interactive: true });
+  const left = secondsLeft(token.expiresAt, ctx.now());
+  if (left < profile.refreshBeforeSeconds) say(`lakekey: this lakeFS token expires in ${sayDuration(left)}; \`lakekey login ${name}\` renews it.\n`);
+  print(token.token);
+  return 0;
+}
+
+/**
+ * Shell code that sets `vars`, each value a single-quoted literal of that shell. Values are
+ * allow-listed when they arrive (credential-shape.ts); the quoting is still complete on its own:
+ * - sh/bash/zsh: inside '…' nothing is special but ', written '\'' (close, escaped quote, reopen);
+ * - fish: inside '…' only \ and ' are special, each escaped with a backslash;
+ * - PowerShell: ' and the typographic U+2018–U+201B all open and close single-quoted strings
+ *   (about_Quoting_Rules; the language specification's single-quote-character), and any of them
+ *   is written inside one by doubling it.
+ */
+export function renderEnv(vars: Record<string, string>, format: string): string {
+  const entries = Object.entries(vars);
+  switch (format) {
+    case 'json':
+      return JSON.stringify(vars, null, 2);
+    case 'fish':
+      return entries.map(([k, v]) => `set -gx ${k} '${v.replace(/['\\]/g, '\\$&')}';`).join('\n');
+    case 'powershell':
+      return entries.map(([k, v]) => `$Env:${k} = '${v.replace(/['\u2018-\u201B]/g, '$&$&')}'`).join('\n');
+    default:
+      return entries.map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`).join('\n');
+  }
+}
+
+export async function execCommand(a: Args): Promise<number> {
+  const name = a.positionals[0];
+  const [cmd, ...cmdArgs] = a.rest;
+  const h = await handout(name);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  let cleanup = () => {};
+  if (h.s3 && !a.flag('static')) {
+    // A job may outlive one set of credentials: hand it a profile whose credential_process is
+    // lakekey, so its SDK asks again as expiry nears, instead of static keys that die mid-job.
+    const wired = await execAwsProfile(name, h.profile);
+    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION', 'AWS_DEFAULT_PROFILE']) delete env[k];
+    Object.assign(env, { AWS_CONFIG_FILE: wired.file, AWS_PROFILE: wired.profile, AWS_REGION: h.profile.s3!.region, AWS_DEFAULT_REGION: h.profile.s3!.region });
+    const { lakefs } = h;
+    Object.assign(env, envVars({ profile: h.profile, lakefs }), endpointVars(h.profile));
+    cleanup = wired.remove;
+  } else {
+    Object.assign(env, envVars(h));
+  }
+  const child = spawn(cmd, cmdArgs, { stdio: 'inherit', env });
+  const forward = (sig: NodeJS.Signals) => child.kill(sig);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise<number>((resolve, reject) => {
+    child.once('error', (err) => {
+      cleanup();
+      const code = (err as NodeJS.ErrnoException).code;
+      // As shells do: 127 for a command that is not found, 126 for one that cannot be run.
+      if (code === 'ENOENT' || code === 'EACCES') {
+        say(`lakekey: cannot run "${outside(cmd)}": ${code === 'ENOENT' ? 'command not found' : 'permission denied'}.\n  Check the command name and your PATH.\n`);
+        resolve(code === 'ENOENT' ? 127 : 126);
+        return;
+      }
+      reject(new LakekeyError('USAGE', `cannot run "${outside(cmd)}": ${code ?? err.message}`, { hint: 'Check the command name and your PATH.' }));
+    });
+    child.once('exit', (code, signal) => {
+      cleanup();
+      resolve(code ?? 128 + (signal ? osSignal(signal) : 1));
+    });
+  });
+}
+
+/** A private copy of the user's AWS config plus a profile wired to `lakekey credential-process`. */
+async function execAwsProfile(name: string, profile: Profile): Promise<{ file: string; profile: string; remove(): void }> {
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  let base = '';
+  try {
+    base = readFileSync(awsConfigPath(), 'utf8');
+  } catch {
+    /* no config yet */
+  }
+  const awsProfile = `lakekey-exec-${name}`;
+  const dir = mkdtempSync(join(tmpdir(), 'lakekey-exec-'));
+  const file = join(dir, 'config');
+  const text = applyProfileSettings(base, awsProfile, [
+    { key: 'credential_process', value: credentialProcessCommand([...selfCommand(), 'credential-process', name]) },
+    { key: 'region', value: profile.s3!.region },
+    ...endpointSetting(profile),
+  ]);
+  writeFileSync(file, text, { mode: 0o600 });
+  return { file, profile: awsProfile, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function osSignal(signal: NodeJS.Signals): number {
+  return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 1;
+}

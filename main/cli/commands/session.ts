@@ -1,0 +1,152 @@
+// `lakekey login`, `logout` and `status`: the session with the identity provider, and how long
+// what it gave stays valid — said one way everywhere (duration.ts: "valid 59 min, until 21:10 local").
+import { sayDuration, sayValidity } from '../../core/duration.js';
+import { LakekeyError, usageError } from '../../core/errors.js';
+import { checkedSettingsDir } from '../../core/paths.js';
+import { describe, deviceLogin, login, logout, MIN_TOKEN_SECONDS, type Context, type ProfileStatus } from '../../core/session.js';
+import { getProfile, readSettings, type Profile } from '../../core/settings.js';
+import { gate, outside } from '../../core/text-gate.js';
+import type { Args } from '../args.js';
+import { compose } from '../compose.js';
+import { say } from '../output.js';
+import { print, printJson, table } from '../render.js';
+
+/** How the profile's credentials are renewed, the same words in `login` and `status`. */
+export function renewal(p: Profile, s: Pick<ProfileStatus, 'signedIn' | 'canRefresh'>): string {
+  const s3 = p.s3 ? (p.s3.tokenSource === 'idp' && s.canRefresh ? 'silently' : 'by login') : undefined;
+  if (p.lakefs) return s3 === 'silently' ? 'S3 silently, lakeFS by browser login' : 'by browser login';
+  if (!s.signedIn) return '—';
+  return s.canRefresh ? 'silently' : 'needs login';
+}
+
+export async function loginCommand(a: Args): Promise<number> {
+  const timeoutSeconds = a.integer('timeout', 10, 3600);
+  if (a.flag('device') && a.flag('no-browser')) throw usageError('--device and --no-browser are two ways to log in: pass one', a.hint());
+  const dir = checkedSettingsDir();
+  const name = a.positionals[0];
+  const profile = getProfile(readSettings(dir), name);
+  const wait = liveWait(compose(dir), timeoutSeconds ?? 300);
+  // Ctrl-C while waiting for the browser: say so (the lock a killed process leaves is stale at once).
+  process.once('SIGINT', () => {
+    wait.stop();
+    say(`\nlakekey: the login for profile "${name}" was cancelled; nothing was changed.\n`);
+    process.exit(130);
+  });
+  const options = { noBrowser: a.flag('no-browser'), timeoutSeconds };
+  let record;
+  try {
+    record = a.flag('device') ? await deviceLogin(wait.ctx, name, profile, options) : await login(wait.ctx, name, profile, options);
+  } finally {
+    wait.stop();
+  }
+  const now = Date.now();
+  const who = outside(record.idp?.email ?? record.idp?.subject ?? 'unknown user');
+  const how = renewal(profile, { signedIn: Boolean(record.idp), canRefresh: Boolean(record.idp?.refreshToken) });
+  say(`Logged in to profile "${name}" as ${who}.\n`);
+  if (record.s3) say(`S3 credentials: ${sayValidity(record.s3.expiresAt, now)}.\n`);
+  if (record.lakefs) say(`lakeFS token: ${sayValidity(record.lakefs.expiresAt, now)}.\n`);
+  if (record.s3 || record.lakefs) say(`Renewed: ${how}${how.includes('browser') ? ' (lakeFS tokens are renewed only by a browser login)' : ''}.\n`);
+  if (!record.idp?.refreshToken && !profile.lakefs) {
+    say('Note: the identity provider gave no refresh token, so you will need to log in again when these expire.\n');
+  }
+  return 0;
+}
+
+/**
+ * On a terminal, the wait for the browser is alive: one line on stderr counting down the time
+ * left, redrawn each second and cleared before any other line. Only when stderr is a TTY, so it
+ * never reaches a log, a pipe or the AWS CLI's capture of credential_process.
+ */
+function liveWait(ctx: Context, timeoutSeconds: number): { ctx: Context; stop(): void } {
+  if (!process.stderr.isTTY) return { ctx, stop() {} };
+  const frames = ['|', '/', '-', '\\'];
+  let timer: NodeJS.Timeout | undefined;
+  let deadline = 0;
+  let frame = 0;
+  let shown = false;
+  const clear = () => {
+    if (shown) process.stderr.write('\r\x1b[2K');
+    shown = false;
+  };
+  const draw = () => {
+    const left = sayDuration(Math.max(0, (deadline - Date.now()) / 1000));
+    process.stderr.write(`\r\x1b[2K${gate(`${frames[frame++ % frames.length]} waiting for the login: ${left} left (Ctrl-C to stop)`)}`);
+    shown = true;
+  };
+  const notice = (text: string) => {
+    clear();
+    ctx.notice(text);
+    if (!timer && /waiting up to/.test(text)) {
+      deadline = Date.now() + timeoutSeconds * 1000;
+      timer = setInterval(draw, 1000);
+      timer.unref();
+    }
+    if (timer) draw();
+  };
+  return {
+    ctx: { ...ctx, notice },
+    stop() {
+      clearInterval(timer);
+      clear();
+    },
+  };
+}
+
+export async function logoutCommand(a: Args): Promise<number> {
+  const dir = checkedSettingsDir();
+  const name = a.positionals[0];
+  const result = await logout(compose(dir), name, getProfile(readSettings(dir), name));
+  if (a.flag('json')) printJson({ profile: name, revocation: result.outcome, ...(result.outcome === 'failed' ? { error: result.error.message } : {}) });
+  switch (result.outcome) {
+    case 'revoked':
+      say(`Logged out of profile "${name}": the session was revoked at the identity provider.\n`);
+      return 0;
+    case 'not-offered':
+      say(`Logged out of profile "${name}" on this computer. Your identity provider offers no token revocation, so the refresh token stays valid there until it expires.\n`);
+      return 0;
+    case 'no-session':
+      say(`Logged out of profile "${name}" (there was no session at the identity provider to revoke).\n`);
+      return 0;
+    case 'failed':
+      throw new LakekeyError(result.error.code, `logged out of profile "${name}" on this computer, but revoking the session at the identity provider failed: ${result.error.message}`, {
+        hint: 'The refresh token may stay valid at the identity provider until it expires; sign out there (or ask its admin to end your sessions) if that matters.',
+      });
+  }
+}
+
+export async function statusCommand(a: Args): Promise<number> {
+  if (a.flag('check') && !a.positionals.length) throw usageError('--check needs a profile name', a.hint());
+  const dir = checkedSettingsDir();
+  const ctx = compose(dir);
+  const settings = readSettings(dir);
+  const names = a.positionals.length ? [a.positionals[0]] : Object.keys(settings.profiles);
+  for (const n of names) getProfile(settings, n);
+  const statuses: ProfileStatus[] = [];
+  for (const n of names) statuses.push(describe(n, await ctx.vault.read(n), ctx.now()));
+  if (a.flag('check')) {
+    // For scripts: 0 when credentials can be had without a person (fresh, or renewable silently), else 3.
+    const [s] = statuses;
+    const p = settings.profiles[s.name];
+    const usable = (left: number | undefined) => (left ?? 0) > MIN_TOKEN_SECONDS;
+    const needsLogin = !s.signedIn || (p.s3 !== undefined && !s.canRefresh && !usable(s.s3?.secondsLeft)) || (p.lakefs !== undefined && !usable(s.lakefs?.secondsLeft));
+    if (needsLogin) throw new LakekeyError('LOGIN_REQUIRED', `profile "${s.name}" needs a login`, { hint: `Run \`lakekey login ${s.name}\`.` });
+    return 0;
+  }
+  if (a.flag('json')) {
+    printJson(statuses.map((s) => ({ ...s, renews: renewal(settings.profiles[s.name], s) })));
+    return 0;
+  }
+  if (!statuses.length) {
+    say('No profiles yet. Add one with `lakekey profile add NAME --issuer URL --client-id ID`.\n');
+    return 0;
+  }
+  const now = ctx.now();
+  const validity = (v: { expiresAt: string } | undefined) => (v ? sayValidity(Date.parse(v.expiresAt), now) : 'none');
+  const rows = [['PROFILE', 'USER', 'S3', 'LAKEFS', 'RENEWS']];
+  for (const s of statuses) {
+    const p = settings.profiles[s.name];
+    rows.push([s.name, s.signedIn ? outside(s.email ?? s.subject ?? '') : 'not logged in', p.s3 ? validity(s.s3) : '—', p.lakefs ? validity(s.lakefs) : '—', renewal(p, s)]);
+  }
+  print(table(rows));
+  return 0;
+}

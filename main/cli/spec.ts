@@ -1,0 +1,229 @@
+// The `lakekey` command table: every command once, as data — its name, what it does, its
+// arguments, its flags (typed, described) and an example. Parsing (args.ts), per-command help,
+// the overview, shell completion and did-you-mean are all derived from this table, so they
+// cannot disagree with each other (nor with README's command section: a test compares them).
+// Data only: no imports, so completion and help load nothing else.
+
+export interface FlagSpec {
+  name: string;
+  type: 'string' | 'boolean';
+  /** The value's placeholder in usage lines ("URL", "SECONDS"). */
+  value?: string;
+  /** The only values the flag takes (also what completion offers). */
+  choices?: readonly string[];
+  multiple?: boolean;
+  required?: boolean;
+  help: string;
+}
+
+export interface CommandSpec {
+  /** "login", or "profile add" for a subcommand. */
+  name: string;
+  summary: string;
+  /** Positional arguments as usage shows them ("NAME", "[NAME]"). */
+  args: readonly string[];
+  min: number;
+  max: number;
+  /** The first argument is a lakekey profile name (completion offers the profiles). */
+  takesProfile?: boolean;
+  /** Words after `--` are another command's (exec). */
+  passthrough?: string;
+  /** Usage alternatives that a single line cannot say ("status --check NAME"). */
+  alsoUsage?: readonly string[];
+  flags: readonly FlagSpec[];
+  /** More words for the help page (defaults, caveats). */
+  details?: string;
+  example: string;
+}
+
+const json: FlagSpec = { name: 'json', type: 'boolean', help: 'print JSON on stdout (for scripts)' };
+
+/** The profile fields as flags: `profile add` takes them all, `profile set` changes any of them. */
+const profileFields: readonly FlagSpec[] = [
+  { name: 'issuer', type: 'string', value: 'URL', help: 'the OpenID issuer URL of your identity provider' },
+  { name: 'client-id', type: 'string', value: 'ID', help: 'the client id your identity provider gave lakekey' },
+  { name: 'client-secret', type: 'string', value: '-|SECRET', help: 'a client secret the IdP requires (Google); `-` reads it from stdin; kept in the keychain' },
+  { name: 'scope', type: 'string', value: 'S', multiple: true, help: 'a scope to request (repeat it; default: openid email profile offline_access)' },
+  { name: 'redirect-port', type: 'string', value: 'N', help: 'fixed loopback port for the login redirect (default: any free port)' },
+  { name: 's3-sts-endpoint', type: 'string', value: 'URL', help: 'STS endpoint (MinIO: its URL; default: AWS STS of the region)' },
+  { name: 's3-endpoint', type: 'string', value: 'URL', help: 'S3 API endpoint handed to tools, if not the STS endpoint' },
+  { name: 's3-region', type: 'string', value: 'R', help: 'region (default us-east-1)' },
+  { name: 's3-role-arn', type: 'string', value: 'ARN', help: 'role to assume: arn:aws:iam::ACCOUNT:role/NAME, or the arn:minio:iam:::role/… MinIO prints' },
+  { name: 's3-duration', type: 'string', value: 'SECONDS', help: 'lifetime of S3 credentials, 900 to 43200 (default 3600)' },
+  { name: 's3-token-source', type: 'string', value: 'idp|lakefs', choices: ['idp', 'lakefs'], help: 'what STS is given: the IdP\'s ID token, or the lakeFS token (S3 through lakeFS)' },
+  { name: 'lakefs-endpoint', type: 'string', value: 'URL', help: 'lakeFS server URL' },
+  { name: 'lakefs-ttl', type: 'string', value: 'SECONDS', help: 'lifetime of lakeFS tokens, 60 to 43200 (default 3600)' },
+  { name: 'lakectl-cache', type: 'boolean', help: 'also write the lakeFS token to lakectl\'s PLAINTEXT cache file' },
+  { name: 'refresh-before', type: 'string', value: 'SECONDS', help: 'renew credentials this long before they expire, 60 to 43200 (default 1200)' },
+];
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'profile add',
+    summary: 'add a profile: your identity provider, and S3 and/or lakeFS',
+    args: ['NAME'], min: 1, max: 1,
+    flags: [
+      ...profileFields.map((f) => (f.name === 'issuer' || f.name === 'client-id' ? { ...f, required: true } : f)),
+      { name: 'force', type: 'boolean', help: 'replace a profile of that name' },
+    ],
+    details: 'A profile with neither S3 nor lakeFS settings can log in (to check the IdP) but hands out nothing; add them later with `lakekey profile set`.',
+    example: 'lakekey profile add work --issuer https://idp.example.com --client-id lakekey --s3-role-arn arn:aws:iam::123456789012:role/data',
+  },
+  {
+    name: 'profile set',
+    summary: 'change some fields of a profile, keeping the others',
+    args: ['NAME'], min: 1, max: 1, takesProfile: true,
+    flags: [...profileFields, { name: 'no-lakectl-cache', type: 'boolean', help: 'stop writing lakectl\'s plaintext cache file' }],
+    example: 'lakekey profile set work --s3-duration 7200',
+  },
+  {
+    name: 'profile list',
+    summary: 'list the profiles',
+    args: [], min: 0, max: 0,
+    flags: [json],
+    example: 'lakekey profile list --json',
+  },
+  {
+    name: 'profile show',
+    summary: 'show one profile\'s settings (never a secret)',
+    args: ['NAME'], min: 1, max: 1, takesProfile: true,
+    flags: [json],
+    example: 'lakekey profile show work',
+  },
+  {
+    name: 'profile remove',
+    summary: 'remove a profile, its keychain item and the AWS profile configure-aws wrote for it',
+    args: ['NAME'], min: 1, max: 1, takesProfile: true,
+    flags: [{ name: 'keep-aws-config', type: 'boolean', help: 'leave the [profile …] sections lakekey wrote in the AWS config file' }],
+    details: 'Only sections whose credential_process runs lakekey for this profile are removed; the file is backed up first.',
+    example: 'lakekey profile remove work',
+  },
+  {
+    name: 'login',
+    summary: 'log in through your identity provider in the browser',
+    args: ['NAME'], min: 1, max: 1, takesProfile: true,
+    flags: [
+      { name: 'no-browser', type: 'boolean', help: 'print a local link to open instead of starting a browser' },
+      { name: 'device', type: 'boolean', help: 'log in on another device with a code (SSH, no desktop)' },
+      { name: 'timeout', type: 'string', value: 'SECONDS', help: 'how long to wait for the login, 10 to 3600 (default 300)' },
+    ],
+    example: 'lakekey login work',
+  },
+  {
+    name: 'logout',
+    summary: 'forget the profile\'s secrets; revoke the refresh token where the IdP offers it, and say which',
+    args: ['NAME'], min: 1, max: 1, takesProfile: true,
+    flags: [json],
+    example: 'lakekey logout work',
+  },
+  {
+    name: 'status',
+    summary: 'who is logged in, and how long each credential stays valid',
+    args: ['[NAME]'], min: 0, max: 1, takesProfile: true,
+    alsoUsage: ['lakekey status --check NAME'],
+    flags: [json, { name: 'check', type: 'boolean', help: 'for scripts: exit 0 if credentials need no person, 3 if a login is needed' }],
+    example: 'lakekey status --check work || lakekey login work',
+  },
+  {
+    name: 'credential-process',
+    summary: 'print S3 credentials for the AWS CLI and SDKs (credential_process in ~/.aws/config)',
+    args: ['NAME'], min: 1, max: 1, takesProfile: true,
+    flags: [],
+    example: 'credential_process = lakekey credential-process work',
+  },
+  {
+    name: 'env',
+    summary: 'print the credentials as shell variables',
+    args: ['NAME'], min: 1, max: 1, takesProfile: true,
+    flags: [{ name: 'format', type: 'string', value: 'sh|fish|powershell|json', choices: ['sh', 'fish', 'powershell', 'json'], help: 'the shell to write for (default sh)' }],
+    example: 'eval "$(lakekey env work)"',
+  },
+  {
+    name: 'exec',
+    summary: 'run a command with the credentials',
+    args: ['NAME'], min: 1, max: 1, takesProfile: true, passthrough: '-- COMMAND [ARGS...]',
+    flags: [{ name: 'static', type: 'boolean', help: 'hand the command plain keys (as env does) instead of a credential_process profile' }],
+    details: 'By default the command gets an AWS profile whose credential_process is lakekey, so a long job keeps getting fresh credentials.',
+    example: 'lakekey exec work -- aws s3 ls',
+  },
+  {
+    name: 'token',
+    summary: 'print the lakeFS token',
+    args: ['NAME'], min: 1, max: 1, takesProfile: true,
+    flags: [{ name: 'lakefs', type: 'boolean', required: true, help: 'the lakeFS session token' }],
+    example: 'curl -H "Authorization: Bearer $(lakekey token work --lakefs)" …',
+  },
+  {
+    name: 'configure-aws',
+    summary: 'wire an AWS profile to lakekey in the AWS config file',
+    args: ['NAME'], min: 1, max: 1, takesProfile: true,
+    flags: [
+      { name: 'aws-profile', type: 'string', value: 'P', help: 'the AWS profile to write (default: NAME)' },
+      { name: 'dry-run', type: 'boolean', help: 'print the change as a diff; write nothing' },
+      json,
+    ],
+    example: 'lakekey configure-aws work --dry-run',
+  },
+  {
+    name: 'doctor',
+    summary: 'check the keychain, settings, IdP, clock, STS, lakeFS and AWS wiring',
+    args: ['[NAME]'], min: 0, max: 1, takesProfile: true,
+    flags: [json],
+    example: 'lakekey doctor work',
+  },
+  {
+    name: 'completion',
+    summary: 'print a shell completion script',
+    args: ['bash|zsh|fish|powershell'], min: 1, max: 1,
+    flags: [],
+    details: 'bash: add `source <(lakekey completion bash)` to ~/.bashrc. zsh: `source <(lakekey completion zsh)` in ~/.zshrc. fish: `lakekey completion fish > ~/.config/fish/completions/lakekey.fish`. PowerShell: `lakekey completion powershell | Out-String | Invoke-Expression` in $PROFILE.',
+    example: 'source <(lakekey completion bash)',
+  },
+  {
+    name: 'help',
+    summary: 'show help for all commands, or for one',
+    args: ['[COMMAND]'], min: 0, max: 2,
+    flags: [],
+    example: 'lakekey help login',
+  },
+  {
+    name: 'version',
+    summary: 'print lakekey\'s version',
+    args: [], min: 0, max: 0,
+    flags: [],
+    example: 'lakekey version',
+  },
+];
+
+/** Commands with subcommands ("profile"), and what they are for. */
+export const GROUPS: Readonly<Record<string, string>> = { profile: 'add, change, list, show and remove profiles' };
+
+export const SHELLS = ['bash', 'zsh', 'fish', 'powershell'] as const;
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+/** The words that can follow `lakekey` (top-level commands and groups). */
+export function topWords(): string[] {
+  return [...new Set(COMMANDS.map((c) => c.name.split(' ')[0]))];
+}
+
+/** The subcommand names of a group. */
+export function subWords(group: string): string[] {
+  return COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map((c) => c.name.slice(group.length + 1));
+}
+
+/** The usage line's parts, a flag with its value as one part (help wraps between parts only). */
+export function usageParts(c: CommandSpec): string[] {
+  const flags = c.flags.map((f) => {
+    const word = `--${f.name}${f.type === 'string' ? ` ${f.value ?? 'VALUE'}` : ''}`;
+    return f.required ? word : `[${word}]${f.multiple ? '...' : ''}`;
+  });
+  return [`lakekey ${c.name}`, ...c.args, ...flags, ...(c.passthrough ? [c.passthrough] : [])];
+}
+
+/** `lakekey login NAME [--no-browser] [--device] [--timeout SECONDS]`. */
+export function usageLine(c: CommandSpec): string {
+  return usageParts(c).join(' ');
+}

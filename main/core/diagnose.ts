@@ -1,0 +1,262 @@
+// Diagnosis: the checks behind `lakekey doctor` and the tray window's Check, as structured
+// results (name, ok/warn/fail, what was found in words a person understands, the fix), so each
+// host renders them its own way. Every word from outside (a server's error, a claim) passes
+// outside(): redacted and one line. Network calls go through the one `fetch` the caller passes.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { awsConfigPath, readProfileSetting } from './aws-config.js';
+import { asLakekeyError, configError, LakekeyError, type ErrorCode } from './errors.js';
+import { describe } from './session.js';
+import { getProfile, readSettings, s3ApiEndpoint, type Profile } from './settings.js';
+import { outside } from './text-gate.js';
+import type { SecretRecord } from './record.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface CheckResult {
+  /** What was checked: "settings", "keychain", or "work: identity provider". */
+  name: string;
+  /** The profile the check is about, if any. */
+  profile?: string;
+  status: CheckStatus;
+  /** What was found, in words (redacted, one line). */
+  words: string;
+  /** What to do about a warning or a failure. */
+  fix?: string;
+  /** A failure's error code and the exit code a CLI ends with for it. */
+  code?: ErrorCode;
+  exitCode?: number;
+}
+
+export interface DiagnoseDeps {
+  /** The settings folder. */
+  dir: string;
+  vault: { read(name: string): Promise<SecretRecord> };
+  now(): number;
+  /** Every request of the checks goes through this (a bounded, proxy-aware fetch). */
+  fetch: typeof fetch;
+  env?: NodeJS.ProcessEnv;
+  /** The installed tools too old for `endpoint_url`; by default asks `aws` and `python3`. */
+  oldEndpointTools?: () => string[];
+}
+
+export interface DiagnoseOptions {
+  /** Check only this profile (default: all). */
+  profile?: string;
+  /** Called with each result as soon as it is known (doctor prints as it goes). */
+  onResult?: (result: CheckResult) => void;
+}
+
+interface Found {
+  words: string;
+  warn?: string;
+}
+
+interface Check {
+  name: string;
+  profile?: string;
+  run(): Promise<Found>;
+}
+
+/** Runs every check; a failing check does not stop the others (but unreadable settings do). */
+export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const add = (r: CheckResult) => {
+    results.push(r);
+    opts.onResult?.(r);
+  };
+  let settings;
+  try {
+    settings = readSettings(deps.dir);
+  } catch (err) {
+    add(failed('settings', undefined, err));
+    return results;
+  }
+  const names = opts.profile !== undefined ? [opts.profile] : Object.keys(settings.profiles);
+  const profiles = names.map((name) => [name, getProfile(settings, name)] as const);
+  add({ name: 'settings', status: 'ok', words: `${Object.keys(settings.profiles).length} profile(s) in ${deps.dir}` });
+  const checks: Check[] = [
+    {
+      name: 'keychain',
+      run: async () => {
+        await deps.vault.read(names[0] ?? '__lakekey_probe__');
+        return { words: 'reachable and unlocked' };
+      },
+    },
+  ];
+  for (const [name, profile] of profiles) checks.push(...profileChecks(deps, name, profile));
+  for (const check of checks) {
+    try {
+      const found = await check.run();
+      add(found.warn ? { name: check.name, profile: check.profile, status: 'warn', words: found.words, fix: found.warn } : { name: check.name, profile: check.profile, status: 'ok', words: found.words });
+    } catch (err) {
+      add(failed(check.name, check.profile, err));
+    }
+  }
+  return results;
+}
+
+/** The exit code of the first failure, 0 when nothing failed (warnings are not failures). */
+export function exitCodeOf(results: CheckResult[]): number {
+  return results.find((r) => r.status === 'fail')?.exitCode ?? 0;
+}
+
+function failed(name: string, profile: string | undefined, err: unknown): CheckResult {
+  const e = asLakekeyError(err);
+  return { name, profile, status: 'fail', words: outside(e.message, 500), fix: e.hint, code: e.code, exitCode: e.exitCode };
+}
+
+function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Check[] {
+  const env = deps.env ?? process.env;
+  const checks: Check[] = [
+    {
+      name: `${name}: identity provider`,
+      profile: name,
+      run: async () => {
+        const { discover } = await import('./oidc.js');
+        const meta = (await discover(profile)).serverMetadata();
+        const jwks = meta.jwks_uri ? await getJson(deps.fetch, meta.jwks_uri) : undefined;
+        const keys = (jwks as { keys?: unknown[] } | undefined)?.keys?.length ?? 0;
+        if (!keys) throw new LakekeyError('IDP_REFUSED', `the IdP publishes no signing keys at ${outside(meta.jwks_uri ?? '(no jwks_uri)')}`, { hint: 'Check the issuer URL: it must be the OpenID issuer, not a login page.' });
+        return { words: `discovery and JWKS ok (${keys} key${keys === 1 ? '' : 's'})${meta.device_authorization_endpoint ? '; device login available' : ''}` };
+      },
+    },
+    {
+      name: `${name}: clock`,
+      profile: name,
+      run: async () => {
+        const res = await deps.fetch(`${profile.issuer}/.well-known/openid-configuration`, { method: 'HEAD' }).catch((err: unknown) => {
+          throw new LakekeyError('IDP_UNREACHABLE', `${profile.issuer} is unreachable (${outside((err as Error).message)})`, { hint: 'Check your network and proxy settings.' });
+        });
+        const date = Date.parse(res.headers.get('date') ?? '');
+        if (!Number.isFinite(date)) return { words: 'the IdP sends no Date header; skipped' };
+        const skew = Math.round((deps.now() - date) / 1000);
+        if (Math.abs(skew) > 60) {
+          throw new LakekeyError('CONFIG', `this computer's clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} the IdP's`, { hint: 'Turn on automatic time sync (e.g. `timedatectl set-ntp true`); tokens are refused when clocks disagree.' });
+        }
+        return { words: `within ${Math.abs(skew)} s of the IdP` };
+      },
+    },
+  ];
+  if (profile.s3) {
+    const s3 = profile.s3;
+    checks.push({
+      name: `${name}: STS`,
+      profile: name,
+      run: async () => {
+        const { defaultStsEndpoint } = await import('./sts.js');
+        const endpoint = s3.stsEndpoint ?? defaultStsEndpoint(s3.region);
+        await deps.fetch(endpoint, { method: 'GET' }).catch((err: unknown) => {
+          throw new LakekeyError('STS_UNREACHABLE', `${endpoint} is unreachable (${outside((err as Error).message)})`, { hint: 'Check the endpoint URL, your network and proxy settings.' });
+        });
+        return { words: `${endpoint} answers` };
+      },
+    });
+    checks.push({
+      name: `${name}: AWS config`,
+      profile: name,
+      run: async () => {
+        const file = awsConfigPath(env);
+        const line = readProfileSetting(readOrEmpty(file), name, 'credential_process');
+        if (!line?.includes('credential-process')) {
+          throw configError(`${file} has no credential_process for profile "${name}"`, `Run \`lakekey configure-aws ${name}\`.`);
+        }
+        // Static keys win over credential_process in every SDK's chain: find any that shadow it.
+        const credsFile = env.AWS_SHARED_CREDENTIALS_FILE || join(homedir(), '.aws', 'credentials');
+        const staticKey = new RegExp(`^\\s*\\[\\s*${name.replace(/[.+]/g, '\\$&')}\\s*\\][^[]*?^\\s*aws_access_key_id\\s*=`, 'm');
+        if (staticKey.test(readOrEmpty(credsFile))) {
+          throw configError(`${credsFile} has static keys for [${name}], which win over lakekey's credential_process`, `Remove the [${name}] section from ${credsFile}.`);
+        }
+        if (env.AWS_ACCESS_KEY_ID) {
+          throw configError('AWS_ACCESS_KEY_ID is set in this shell, which wins over every profile', 'Unset AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.');
+        }
+        return { words: `${file} [profile ${name}] uses lakekey; no static keys shadow it` };
+      },
+    });
+    const endpoint = s3ApiEndpoint(profile);
+    if (endpoint) {
+      checks.push({
+        name: `${name}: S3 endpoint`,
+        profile: name,
+        run: async () => {
+          const file = awsConfigPath(env);
+          const written = readProfileSetting(readOrEmpty(file), name, 'endpoint_url');
+          if (written !== endpoint) {
+            throw configError(`${file} [profile ${name}] has ${written ? `endpoint_url = ${outside(written)}` : 'no endpoint_url'}, so AWS tools go to AWS instead of ${endpoint}`, `Run \`lakekey configure-aws ${name}\` (or pass --endpoint-url ${endpoint}).`);
+          }
+          const old = (deps.oldEndpointTools ?? oldEndpointTools)();
+          const words = `endpoint_url = ${endpoint} (env: AWS_ENDPOINT_URL)`;
+          if (!old.length) return { words };
+          return { words: `${words}; but ${old.join(' and ')} ignore${old.length === 1 ? 's' : ''} endpoint_url (needs AWS CLI v2 ≥ 2.13 / botocore ≥ 1.31)`, warn: `Pass --endpoint-url ${endpoint} to it, or upgrade.` };
+        },
+      });
+    }
+  }
+  if (profile.lakefs) {
+    const endpoint = profile.lakefs.endpoint;
+    checks.push({
+      name: `${name}: lakeFS`,
+      profile: name,
+      run: async () => {
+        const { lakefsApi } = await import('./lakefs.js');
+        const res = await deps.fetch(`${lakefsApi(endpoint)}/healthcheck`).catch((err: unknown) => {
+          throw new LakekeyError('LAKEFS_UNREACHABLE', `${endpoint} is unreachable (${outside((err as Error).message)})`, { hint: 'Check the lakeFS endpoint URL, your network and proxy settings.' });
+        });
+        if (!res.ok) throw new LakekeyError('LAKEFS_REFUSED', `${endpoint} answers its health check with HTTP ${res.status}`, { hint: 'Check that the endpoint is the lakeFS server URL.' });
+        return { words: `${endpoint} is healthy` };
+      },
+    });
+  }
+  checks.push({
+    name: `${name}: session`,
+    profile: name,
+    run: async () => {
+      const s = describe(name, await deps.vault.read(name), deps.now());
+      if (!s.signedIn) throw new LakekeyError('LOGIN_REQUIRED', 'not logged in', { hint: `Run \`lakekey login ${name}\`.` });
+      return { words: `logged in as ${outside(s.email ?? s.subject ?? '')}${s.canRefresh ? ', renews silently' : ', no refresh token'}` };
+    },
+  });
+  return checks;
+}
+
+async function getJson(fetch: typeof globalThis.fetch, url: string): Promise<unknown> {
+  try {
+    return await (await fetch(url)).json();
+  } catch (err) {
+    throw new LakekeyError('IDP_UNREACHABLE', `${outside(url)} could not be read (${outside((err as Error).message)})`, { hint: 'Check your network and proxy settings.' });
+  }
+}
+
+/** The installed AWS CLI and Python botocore versions too old for `endpoint_url` in a profile. */
+function oldEndpointTools(): string[] {
+  const version = (cmd: string, args: string[]): string | undefined => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const older = (v: string, major: number, minor: number) => {
+    const [a, b] = v.split('.').map(Number);
+    return a < major || (a === major && b < minor);
+  };
+  const old: string[] = [];
+  // "aws-cli/2.9.19 Python/3.11.2 Linux/6.1 source/x86_64.debian.12" or "aws-cli/1.36.0 … botocore/1.35.0"
+  const cli = /aws-cli\/(\d+\.\d+)\S*(?:.*botocore\/(\d+\.\d+))?/.exec(version('aws', ['--version']) ?? '');
+  if (cli && (cli[1].startsWith('2.') ? older(cli[1], 2, 13) : cli[2] !== undefined && older(cli[2], 1, 31))) old.push(`the AWS CLI on PATH (${cli[0].split(' ')[0]})`);
+  const botocore = version('python3', ['-c', 'import botocore; print(botocore.__version__)']);
+  if (botocore && /^\d+\.\d+/.test(botocore) && older(botocore, 1, 31)) old.push(`python3's botocore ${botocore} (boto3, s3fs)`);
+  return old;
+}
+
+/** A text file's contents, or '' when it does not exist or cannot be read; a folder in its place is a finding of its own. */
+function readOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw configError(`${file} is a folder, not a file`, `Move the folder aside (\`mv ${file} ${file}.old\`); AWS tools need a file there.`);
+    return '';
+  }
+}

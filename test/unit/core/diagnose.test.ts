@@ -1,0 +1,80 @@
+// core/diagnose.ts, the checks behind `lakekey doctor` and the tray window's Check: structured
+// results (name, ok/warn/fail, words, fix) against a real IdP and the real keychain, every
+// request through the fetch the caller passes, and outside text redacted to one line.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { diagnose, exitCodeOf, type CheckResult } from '../../../main/core/diagnose.js';
+import { boundedFetch } from '../../../main/core/http.js';
+import { keytarStore, Vault } from '../../../main/core/vault.js';
+import { startIdp, type Idp } from '../../peers/idp.js';
+
+let idp: Idp;
+before(async () => {
+  idp = await startIdp();
+});
+after(async () => {
+  await idp?.stop();
+});
+
+const vault = new Vault(keytarStore({ timeoutMs: 10_000 }));
+
+function world(profiles: Record<string, unknown>) {
+  const root = mkdtempSync(join(tmpdir(), 'lakekey-diagnose-'));
+  const dir = join(root, 'lakekey');
+  mkdirSync(dir, { mode: 0o700 });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 1, profiles }));
+  const env = { AWS_CONFIG_FILE: join(root, 'aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(root, 'aws-credentials') };
+  return { root, dir, env };
+}
+
+test('each check is a result with words and, when it fails, a fix and an exit code; the fetch passed is the one used', async () => {
+  const { dir, env } = world({ w: { issuer: idp.issuer, clientId: idp.clientId, s3: { stsEndpoint: 'http://127.0.0.1:9', region: 'us-east-1' } } });
+  const asked: string[] = [];
+  const fetch: typeof globalThis.fetch = (input, init) => {
+    asked.push(String(input instanceof Request ? input.url : input));
+    return boundedFetch(5000)(input, init);
+  };
+  const streamed: CheckResult[] = [];
+  const results = await diagnose({ dir, vault, now: () => Date.now(), fetch, env, oldEndpointTools: () => [] }, { onResult: (r) => streamed.push(r) });
+  assert.deepEqual(streamed, results, 'onResult sees every result, in order');
+  const by = Object.fromEntries(results.map((r) => [r.name, r]));
+  assert.equal(by.settings.status, 'ok');
+  assert.equal(by.keychain.status, 'ok');
+  assert.match(by['w: identity provider'].words, /discovery and JWKS ok \(\d+ keys?\)/);
+  assert.equal(by['w: clock'].status, 'ok');
+  assert.deepEqual([by['w: STS'].status, by['w: STS'].code, by['w: STS'].exitCode], ['fail', 'STS_UNREACHABLE', 5]);
+  assert.match(by['w: AWS config'].fix ?? '', /lakekey configure-aws w/);
+  assert.deepEqual([by['w: session'].status, by['w: session'].exitCode], ['fail', 3]);
+  assert.equal(exitCodeOf(results), 5, 'the first failure decides');
+  assert.ok(asked.some((u) => u.startsWith('http://127.0.0.1:9')) && asked.some((u) => u.startsWith(idp.issuer)), `requests went through the fetch passed: ${asked.join(' ')}`);
+  // eslint-disable-next-line no-control-regex -- the escape sequence is what is checked
+  for (const r of results) assert.doesNotMatch(r.words, /[\n\r\x1b]/, `${r.name}: one plain line`);
+  assert.ok(results.every((r) => r.profile === undefined || r.profile === 'w'));
+});
+
+test('unreadable settings: one failed result with the fix, and nothing else is checked', async () => {
+  const { dir, env } = world({});
+  writeFileSync(join(dir, 'config.json'), '{ not json');
+  const results = await diagnose({ dir, vault, now: () => Date.now(), fetch: boundedFetch(5000), env });
+  assert.equal(results.length, 1);
+  assert.deepEqual([results[0].name, results[0].status, results[0].exitCode], ['settings', 'fail', 2]);
+  assert.match(results[0].fix ?? '', /move it aside/);
+});
+
+test('outside text in a failure is redacted: a token in a server\'s error never reaches the words', async () => {
+  const { dir, env } = world({ w: { issuer: idp.issuer, clientId: idp.clientId, lakefs: { endpoint: 'http://127.0.0.1:9' } } });
+  const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlc2lnbmF0dXJl';
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    if (String(input).startsWith('http://127.0.0.1:9')) throw new TypeError(`refused, token=${jwt}\n\x1b[31mred`);
+    return boundedFetch(5000)(input, init);
+  };
+  const results = await diagnose({ dir, vault, now: () => Date.now(), fetch, env });
+  const lakefs = results.find((r) => r.name === 'w: lakeFS')!;
+  assert.equal(lakefs.status, 'fail');
+  assert.ok(!lakefs.words.includes(jwt), lakefs.words);
+  // eslint-disable-next-line no-control-regex -- the escape sequence is what is checked
+  assert.doesNotMatch(lakefs.words, /[\n\x1b]/);
+});
