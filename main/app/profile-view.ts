@@ -1,5 +1,6 @@
 // What the tray and the settings window show about one profile, computed from its settings, the
 // core's `describe` (never a secret) and the scheduler's view. Pure.
+import { sayValidity } from '../core/duration.js';
 import type { ProfileStatus } from '../core/session.js';
 import type { Profile } from '../core/settings.js';
 import type { ProfileState, ProfileView, TimeLeft } from '../ipc.js';
@@ -11,14 +12,11 @@ export function kinds(p: Profile): string {
   return parts.join(', ') || 'login only';
 }
 
-/** "2 h 5 min", "12 min", "under a minute", "expired". */
-export function formatTimeLeft(seconds: number | undefined): string {
-  if (seconds === undefined) return 'none';
-  if (seconds <= 0) return 'expired';
-  if (seconds < 60) return 'under a minute';
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  return h ? `${h} h ${m} min` : `${m} min`;
+/** A credential's lifetime, said the one way lakekey says it: "valid 59 min, until 21:10 local". */
+export function timeLeft(t: { expiresAt: string; secondsLeft: number }): TimeLeft {
+  const expires = Date.parse(t.expiresAt);
+  // describe() computed secondsLeft at its `now`: the same moment is expires - secondsLeft.
+  return { expiresAt: t.expiresAt, secondsLeft: t.secondsLeft, says: sayValidity(expires, expires - t.secondsLeft * 1000) };
 }
 
 export interface ViewInput {
@@ -29,6 +27,8 @@ export interface ViewInput {
   /** Why the keychain could not be read (already a user-facing message). */
   error?: string;
   schedule?: ProfileSchedule;
+  /** A renewal or login runs right now. */
+  renewing?: boolean;
 }
 
 export function profileState(v: ViewInput): ProfileState {
@@ -77,11 +77,12 @@ export function profileView(v: ViewInput): ProfileView {
     summary: summary(v, state),
     signedIn: Boolean(v.status?.signedIn),
     canRefresh: Boolean(v.status?.canRefresh),
+    renewing: Boolean(v.renewing),
   };
   const who = v.status?.email ?? v.status?.subject;
   if (v.status?.signedIn && who) view.who = who;
-  if (v.status?.s3) view.s3 = { ...v.status.s3 } satisfies TimeLeft;
-  if (v.status?.lakefs) view.lakefs = { ...v.status.lakefs } satisfies TimeLeft;
+  if (v.status?.s3) view.s3 = timeLeft(v.status.s3);
+  if (v.status?.lakefs) view.lakefs = timeLeft(v.status.lakefs);
   return view;
 }
 

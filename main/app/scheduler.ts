@@ -75,6 +75,8 @@ export interface ProfileSchedule {
   lastError?: RefreshFailure;
   /** A login-needed notice is waiting for the user to come back. */
   noticePending: boolean;
+  /** A silent renewal runs right now. */
+  renewing: boolean;
 }
 
 export const BACKOFF_BASE_MS = 30_000;
@@ -98,7 +100,6 @@ interface Entry extends ProfileSchedule {
   retryAt?: number;
   /** The expiry a login-needed notice was already shown for. */
   notifiedFor?: number;
-  running: boolean;
 }
 
 /** Whether an interactive login may open a browser now. */
@@ -187,7 +188,7 @@ export class Scheduler {
   schedule(name: string): ProfileSchedule | undefined {
     const e = this.entries.get(name);
     if (!e) return undefined;
-    const s: ProfileSchedule = { loginRequired: e.loginRequired, failures: e.failures, noticePending: e.noticePending };
+    const s: ProfileSchedule = { loginRequired: e.loginRequired, failures: e.failures, noticePending: e.noticePending, renewing: e.renewing };
     if (e.next) s.next = { ...e.next };
     if (e.lastError) s.lastError = { ...e.lastError };
     return s;
@@ -208,7 +209,7 @@ export class Scheduler {
       seen.add(input.name);
       let e = this.entries.get(input.name);
       if (!e) {
-        e = { input, loginRequired: false, failures: 0, noticePending: false, running: false };
+        e = { input, loginRequired: false, failures: 0, noticePending: false, renewing: false };
         this.entries.set(input.name, e);
       }
       // A new session (the CLI or the tray logged in) clears what the old one had learned.
@@ -297,8 +298,9 @@ export class Scheduler {
 
   private async runRefresh(name: string, userAsked: boolean): Promise<void> {
     const e = this.entries.get(name);
-    if (!e || e.running) return;
-    e.running = true;
+    if (!e || e.renewing) return;
+    e.renewing = true;
+    this.deps.changed?.();
     const before = e.input.s3ExpiresAt;
     try {
       await this.deps.refresh(name);
@@ -332,7 +334,7 @@ export class Scheduler {
       }
       if (userAsked && !(err instanceof RenewalError)) throw err;
     } finally {
-      e.running = false;
+      e.renewing = false;
       await this.update();
     }
   }
