@@ -10,6 +10,9 @@ export interface StubFrame {
 }
 
 export class StubWebContents extends EventEmitter {
+  /** Events main sent to the page (webContents.send). */
+  readonly sent: string[] = [];
+  destroyed = false;
   windowOpenHandler: ((d: { url: string }) => { action: string }) | undefined;
   permissionRequestHandler: ((wc: unknown, permission: string, cb: (granted: boolean) => void) => void) | null = null;
   permissionCheckHandler: ((wc: unknown, permission: string) => boolean) | null = null;
@@ -17,6 +20,12 @@ export class StubWebContents extends EventEmitter {
     setPermissionRequestHandler: (h: StubWebContents['permissionRequestHandler']) => (this.permissionRequestHandler = h),
     setPermissionCheckHandler: (h: StubWebContents['permissionCheckHandler']) => (this.permissionCheckHandler = h),
   };
+  send(channel: string): void {
+    this.sent.push(channel);
+  }
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
   setWindowOpenHandler(h: (d: { url: string }) => { action: string }): void {
     this.windowOpenHandler = h;
   }
@@ -46,7 +55,7 @@ export interface ElectronStub {
   createContents(): StubWebContents;
 }
 
-export function electronStub(opts: { lockAvailable?: boolean; appPath?: string } = {}): ElectronStub {
+export function electronStub(opts: { lockAvailable?: boolean; appPath?: string; packaged?: boolean } = {}): ElectronStub {
   const app = Object.assign(new EventEmitter(), { quitCalled: 0, lockAvailable: opts.lockAvailable ?? true, dockHidden: false });
   const stub: ElectronStub = {
     electron: undefined as unknown as ElectronModule,
@@ -69,13 +78,13 @@ export function electronStub(opts: { lockAvailable?: boolean; appPath?: string }
   };
 
   const appApi = Object.assign(app, {
+    isPackaged: opts.packaged ?? false,
     requestSingleInstanceLock: () => app.lockAvailable,
     quit: () => {
       app.quitCalled += 1;
     },
     whenReady: () => Promise.resolve(),
     getAppPath: () => opts.appPath ?? process.cwd(),
-    isPackaged: false,
     dock: { hide: () => (app.dockHidden = true) },
   });
 
@@ -110,6 +119,7 @@ export function electronStub(opts: { lockAvailable?: boolean; appPath?: string }
     }
     close() {
       this.destroyed = true;
+      this.webContents.destroyed = true;
       this.emitter.emit('closed');
     }
   }
