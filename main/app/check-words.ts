@@ -14,9 +14,11 @@ export type ProbeOutcome =
 function codesOf(err: unknown): string[] {
   const codes: string[] = [];
   for (let e = err, depth = 0; e && typeof e === 'object' && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
-    const { code, name } = e as { code?: unknown; name?: unknown };
+    const { code, name, message } = e as { code?: unknown; name?: unknown; message?: unknown };
     if (typeof code === 'string') codes.push(code);
     if (name === 'TimeoutError') codes.push('TIMEOUT');
+    // fetch refuses the ports of the Fetch standard's block list (9, 25, 6000…) before connecting.
+    if (message === 'bad port') codes.push('BAD_PORT');
   }
   return codes;
 }
@@ -36,6 +38,7 @@ export function networkWords(err: unknown, target: string, server: string, timeo
   const host = hostOf(target);
   const codes = codesOf(err);
   const has = (re: RegExp) => codes.find((c) => re.test(c));
+  if (has(/^BAD_PORT$/)) return { says: `lakekey cannot connect to port ${new URL(target).port || '?'}: it is a blocked port (like browsers, fetch refuses it).`, fix: `Use the port the ${server} really listens on.` };
   if (has(/^ECONNREFUSED$/)) return { says: `Nothing answers at ${host}: the connection was refused.`, fix: `Check the address and the port, and that the ${server} is running.` };
   if (has(/^(ENOTFOUND|EAI_AGAIN|EAI_NONAME)$/)) return { says: `The name ${hostOf(target).replace(/:\d+$/, '')} cannot be found (DNS).`, fix: 'Check the spelling of the address; for a company server, connect to the VPN first.' };
   if (has(/^(TIMEOUT|ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT)$/)) {
