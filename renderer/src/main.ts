@@ -82,10 +82,21 @@ function listLine(p: ProfileView): string {
 
 // ---- list -----------------------------------------------------------------------------------
 
+/** Bumped by every click that changes what is shown: an answer that arrives later must not undo it. */
+let navigation = 0;
+
 async function reload(select?: string): Promise<void> {
+  const asked = navigation;
   const views = await call(api.listProfiles(null));
   if (!views) return;
   profiles = views;
+  if (asked !== navigation) {
+    // The user moved on while the list was loading: refresh what they look at now.
+    renderList();
+    const shown = !editing && profiles.find((p) => p.name === selected);
+    if (shown) renderProfile(shown);
+    return;
+  }
   if (select !== undefined) selected = select;
   if (!profiles.some((p) => p.name === selected)) selected = profiles[0]?.name;
   editing = false;
@@ -111,6 +122,7 @@ function renderList(): void {
         h('span', { class: 'profile-time', 'data-time': p.name }, listLine(p)),
       );
       button.addEventListener('click', () => {
+        navigation++;
         selected = p.name;
         editing = false;
         renderList();
@@ -236,6 +248,7 @@ async function openForm(existing?: ProfileView): Promise<void> {
   const draft: ProfileDraft | undefined = existing ? { ...existing.draft } : await call(api.profileDefaults(null));
   if (!draft) return;
   const originalName = existing?.name;
+  navigation++;
   editing = true;
   renderList();
   const form = h('form', { class: 'profile-form', novalidate: true, 'aria-labelledby': 'form-title' });
@@ -335,6 +348,7 @@ async function openForm(existing?: ProfileView): Promise<void> {
       return results.replaceChildren();
     }
     results.replaceChildren(h('h3', {}, 'Check'), h('ul', { class: 'checks' }, ...r.checks.map(finding)));
+    results.scrollIntoView({ block: 'nearest' });
   }
 
   form.addEventListener('submit', async (event) => {
