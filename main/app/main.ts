@@ -21,13 +21,13 @@ import { describe, getS3Credentials, login, logout, type Context } from '../core
 import { proxyFromPacResult, setSystemProxyResolver } from '../core/proxy.js';
 import { getProfile } from '../core/settings.js';
 import { keytarStore, Vault } from '../core/vault.js';
-import { EVENT_CHANNELS } from '../ipc.js';
+import { EVENT_CHANNELS, type ProfileView } from '../ipc.js';
 import type { ElectronModule } from './electron-types.js';
 import { createHandlers, listViews, snippets, type HandlerDeps } from './handlers.js';
 import { bundledCli, installCli } from './install-cli.js';
 import { registerHandlers, sendEvent } from './ipc-main.js';
 import { buildMenuModel, menuSnapshot, type MenuAction, type MenuModel, type MenuSnapshot, type TrayState } from './menu-model.js';
-import { scheduleInput } from './profile-view.js';
+import { scheduleInput, viewsAt } from './profile-view.js';
 import { rendererFile } from './renderer-files.js';
 import { mayOpenBrowser, Scheduler, type Notice, type Presence } from './scheduler.js';
 import { settingsStore, type OpenStore, type SettingsStore } from './settings-store.js';
@@ -148,6 +148,10 @@ export class TrayApp extends EventEmitter<TrayEvents> {
   private tray: TrayType | undefined;
   private iconState: TrayState | undefined;
   private model: MenuModel | undefined;
+  /** The views the menu was last built from, to say its times again each minute. */
+  private views: ProfileView[] = [];
+  /** At each minute, the menu's "valid 59 min" is said again (from the views above: no keychain read). */
+  private menuTimer: NodeJS.Timeout | undefined;
   private window: BrowserWindowType | undefined;
   /** While the window is open, a timer at the next minute so the times it shows stay true. */
   private minuteTimer: NodeJS.Timeout | undefined;
@@ -233,7 +237,13 @@ export class TrayApp extends EventEmitter<TrayEvents> {
 
   async refreshMenu(): Promise<void> {
     if (!this.tray) return;
-    const model = buildMenuModel(await listViews(this.handlerDeps), { installCli: this.opts.installable });
+    this.views = await listViews(this.handlerDeps);
+    this.renderMenu(this.views);
+  }
+
+  private renderMenu(views: ProfileView[]): void {
+    if (!this.tray || this.quitting) return;
+    const model = buildMenuModel(views, { installCli: this.opts.installable });
     this.model = model;
     this.tray.setContextMenu(renderMenu(this.electron.Menu, model, (action) => void this.dispatch(action)));
     this.tray.setToolTip(model.tooltip);
@@ -242,6 +252,9 @@ export class TrayApp extends EventEmitter<TrayEvents> {
       this.tray.setImage(this.icon(model.state));
     }
     this.emit('menu-changed', model);
+    clearTimeout(this.menuTimer);
+    this.menuTimer = setTimeout(() => this.renderMenu(viewsAt(this.views, Date.now())), 60_000 - (Date.now() % 60_000));
+    this.menuTimer.unref();
   }
 
   async dispatch(action: MenuAction): Promise<void> {
@@ -284,7 +297,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
       this.window.focus();
       return;
     }
-    const w = new this.electron.BrowserWindow(settingsWindowOptions(join(this.opts.appRoot, 'dist', 'preload', 'preload.cjs')));
+    const w = new this.electron.BrowserWindow(settingsWindowOptions(join(this.opts.appRoot, 'dist', 'preload', 'preload.cjs'), this.electron.nativeTheme.shouldUseDarkColors));
     this.window = w;
     w.once('ready-to-show', () => w.show());
     w.on('closed', () => {
@@ -303,6 +316,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     this.quitting = true;
     this.scheduler.stop();
     clearTimeout(this.minuteTimer);
+    clearTimeout(this.menuTimer);
     await this.broker?.close();
     this.tray?.destroy();
     if (globalThis.__lakekeyTestHook) globalThis.__lakekeyTestHook = undefined;

@@ -19,6 +19,12 @@ export function timeLeft(t: { expiresAt: string; secondsLeft: number }): TimeLef
   return { expiresAt: t.expiresAt, secondsLeft: t.secondsLeft, says: sayValidity(expires, expires - t.secondsLeft * 1000) };
 }
 
+/** The same views a moment later: time left said again for `now`, without asking the keychain. */
+export function viewsAt(views: ProfileView[], now: number): ProfileView[] {
+  const at = (t: TimeLeft) => timeLeft({ expiresAt: t.expiresAt, secondsLeft: Math.max(0, Math.floor((Date.parse(t.expiresAt) - now) / 1000)) });
+  return views.map((v) => ({ ...v, ...(v.s3 ? { s3: at(v.s3) } : {}), ...(v.lakefs ? { lakefs: at(v.lakefs) } : {}) }));
+}
+
 export interface ViewInput {
   name: string;
   profile: Profile;

@@ -12,6 +12,8 @@
 // There is no polling loop: plans are recomputed when a timer fires, when settings or sessions
 // change, on resume from sleep, on unlock and on network changes.
 
+import { sayValidity } from '../core/duration.js';
+
 export interface ScheduleInput {
   name: string;
   refreshBeforeSeconds: number;
@@ -350,13 +352,20 @@ export class Scheduler {
     e.noticePending = false;
     const expiry = browserOnlyExpiry(e.input, e.loginRequired);
     e.notifiedFor = expiry ?? -1;
-    const left = expiry === undefined ? 0 : Math.max(0, Math.round((expiry - this.deps.clock.now()) / 60_000));
-    const what = e.input.wantsLakefs && e.input.lakefsExpiresAt === expiry ? 'lakeFS token' : 'credentials';
+    const now = this.deps.clock.now();
+    const lakefs = e.input.wantsLakefs && e.input.lakefsExpiresAt === expiry;
+    const [noun, verb] = lakefs ? ['lakeFS token', 'is'] : ['credentials', 'are'];
     this.deps.notify({
       kind: 'login-needed',
       profile: e.input.name,
       title: `lakekey: log in again for "${e.input.name}"`,
-      body: left > 0 ? `Your ${what} expire in ${left} min. Click to renew in your browser.` : `Your ${what} have expired. Click to log in in your browser.`,
+      // Said as everywhere else: "valid 12 min, until 21:10 local" / "expired at 21:10 local".
+      body:
+        expiry === undefined
+          ? 'Your session has ended. Click to log in in your browser.'
+          : expiry > now
+            ? `Your ${noun} ${verb} ${sayValidity(expiry, now)}. Click to renew in your browser.`
+            : `Your ${noun} ${sayValidity(expiry, now)}. Click to log in in your browser.`,
       actionable: true,
     });
     this.plan(e);

@@ -49,6 +49,8 @@ export interface ElectronStub {
   opened: string[];
   notifications: Array<{ title: string; body: string; emitter: EventEmitter }>;
   powerMonitor: EventEmitter & { idleState: 'active' | 'idle' | 'locked' | 'unknown' };
+  /** The OS theme the app sees. */
+  nativeTheme: { shouldUseDarkColors: boolean };
   /** What session.resolveProxy answers (Chromium's PAC-style result). */
   proxyAnswer: string;
   /** Fires web-contents-created for a new contents (as Electron does for every window). */
@@ -60,6 +62,7 @@ export function electronStub(opts: { lockAvailable?: boolean; appPath?: string; 
   const stub: ElectronStub = {
     electron: undefined as unknown as ElectronModule,
     proxyAnswer: 'DIRECT',
+    nativeTheme: { shouldUseDarkColors: false },
     app,
     windows: [],
     trays: [],
@@ -181,6 +184,7 @@ export function electronStub(opts: { lockAvailable?: boolean; appPath?: string; 
     clipboard: { writeText: (text: string) => void stub.clipboard.push(text) },
     powerMonitor,
     Notification,
+    nativeTheme: stub.nativeTheme,
     nativeImage: { createFromPath: (path: string) => ({ path, setTemplateImage() {} }) },
     session: {
       // The OS proxy answer for every URL: no proxy (tests set proxyAnswer to simulate one).

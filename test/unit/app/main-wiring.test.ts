@@ -56,6 +56,7 @@ test('first launch: tray, secure settings window, typed IPC behind the sender ch
     assert.equal(prefs.sandbox, true);
     assert.equal(prefs.nodeIntegration, false);
     assert.equal(prefs.preload, join(REPO, 'dist', 'preload', 'preload.cjs'));
+    assert.equal(win.options.backgroundColor, '#f6f7f9', 'a light OS theme: a light window background');
     assert.ok(existsSync(prefs.preload as string));
     assert.equal(win.webContents.tryNavigate('https://evil.example.com'), true, 'guards attached to every webContents');
     assert.equal(win.webContents.permissionCheckHandler?.(null, 'notifications'), false);
@@ -109,10 +110,13 @@ test('first launch: tray, secure settings window, typed IPC behind the sender ch
 
 test('LAKEKEY_TEST_HOOK=1: the hook answers the current menu as plain JSON; network and wake-up re-plan renewals', async () => {
   const stub = electronStub({ appPath: REPO });
+  stub.nativeTheme.shouldUseDarkColors = true;
   const dir = join(mkdtempSync(join(tmpdir(), 'lk-app-')), 'cfg');
   const app = await start(stub.electron, { ...deps(dir), env: { LAKEKEY_CONFIG_DIR: dir, LAKEKEY_TEST_HOOK: '1' } });
   assert.ok(app);
   try {
+    // A dark OS theme: the window opens dark, no white flash before the page paints.
+    assert.equal(stub.windows[0].options.backgroundColor, '#15181d');
     const first = globalThis.__lakekeyTestHook?.menu();
     assert.deepEqual(first, JSON.parse(JSON.stringify(first)));
     assert.equal(first?.state, 'ok');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildMenuModel, menuSnapshot, profileTrayState, trayState } from '../../../main/app/menu-model.js';
 import { profileToDraft } from '../../../main/app/profile-form.js';
-import { profileState, profileView, timeLeft } from '../../../main/app/profile-view.js';
+import { profileState, profileView, timeLeft, viewsAt } from '../../../main/app/profile-view.js';
 import { sayClock } from '../../../main/core/duration.js';
 import type { ProfileState } from '../../../main/ipc.js';
 import { parseProfile } from '../../../main/core/settings.js';
@@ -98,4 +98,12 @@ test('states: keychain error, expiring, needs login without refresh token, faili
 test('time left is said once, the same way everywhere', () => {
   assert.equal(timeLeft({ expiresAt: S3_END, secondsLeft: 59 * 60 }).says, `valid 59 min, until ${sayClock(Date.parse(S3_END))} local`);
   assert.equal(timeLeft({ expiresAt: S3_END, secondsLeft: 0 }).says, `expired at ${sayClock(Date.parse(S3_END))} local`);
+});
+
+test('a minute later the menu says the time again, from the same views', () => {
+  const view = profileView({ name: 'work', profile, status: { name: 'work', signedIn: true, subject: 'a', canRefresh: true, s3: { expiresAt: S3_END, secondsLeft: 3000 } } });
+  const later = viewsAt([view], Date.parse(S3_END) - 2940 * 1000)[0];
+  assert.equal(later.s3?.secondsLeft, 2940);
+  assert.equal(later.s3?.says, `valid 49 min, until ${sayClock(Date.parse(S3_END))} local`);
+  assert.equal(viewsAt([view], Date.parse(S3_END) + 1000)[0].s3?.says, `expired at ${sayClock(Date.parse(S3_END))} local`);
 });
