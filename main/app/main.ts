@@ -434,9 +434,9 @@ export class TrayApp extends EventEmitter<TrayEvents> {
   }
 }
 
-/** The command line that runs the lakekey CLI from this installation. */
+/** The command line that runs the lakekey CLI from this installation: the bundled executable when packaged. */
 export function cliCommand(packaged: boolean, deps: Pick<StartDeps, 'appRoot' | 'resourcesDir'>, platform: NodeJS.Platform): string[] {
-  if (packaged) return [join(deps.resourcesDir, 'bin', platform === 'win32' ? 'lakekey.cmd' : 'lakekey')];
+  if (packaged) return [bundledCli(deps.resourcesDir, platform)];
   return [process.env.LAKEKEY_NODE || 'node', join(deps.appRoot, 'dist', 'main', 'cli', 'lakekey.js')];
 }
 

@@ -65,7 +65,7 @@ test('first launch: tray, secure settings window, typed IPC behind the sender ch
     const page = await stub.protocolHandlers.get(APP_SCHEME)!(new Request(SETTINGS_URL));
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
-    // Tray: attention-free "no profiles" menu with Settings and Quit.
+    // Tray: the "no profiles" menu with Settings and Quit.
     const tray = stub.trays[0];
     assert.match(tray.tooltip, /no profiles/);
     assert.deepEqual(labelsOf(tray.menu).slice(-2), ['Settings…', 'Quit lakekey']);
@@ -171,6 +171,12 @@ test('packaged: the menu offers "Install command-line tool"; it links the bundle
     const note = stub.notifications.at(-1);
     assert.equal(note?.title, 'lakekey command installed');
     assert.match(note?.body ?? '', /is not on your PATH yet.*export PATH="\$HOME\/\.local\/bin:\$PATH"/);
+    // The credential_process line of a packaged app runs the bundled executable.
+    const save = stub.handlers.get(API_CHANNELS.saveProfile)!;
+    const draft = { ...defaultDraft(), issuer: 'https://login.example.com', clientId: 'lakekey', s3Enabled: true, s3StsEndpoint: 'https://minio.example.com' };
+    await save({ senderFrame: { url: SETTINGS_URL, parent: null } }, { name: 'work', draft });
+    await app.dispatch({ type: 'copy-credential-process', profile: 'work' });
+    assert.equal(stub.clipboard.at(-1), `credential_process = "${join(resourcesDir, 'bin', 'lakekey')}" credential-process work`);
   } finally {
     await app.quit();
   }
