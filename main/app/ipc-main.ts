@@ -90,12 +90,12 @@ export function registerHandlers(electron: { ipcMain: IpcMainLike }, handlers: I
 }
 
 /** The slice of webContents an event goes to. */
-export interface EventTarget {
+export interface EventReceiver {
   isDestroyed(): boolean;
   send(channel: string): void;
 }
 
 /** Main → window: an event of the contract, with no payload (the window asks again what changed). */
-export function sendEvent(contents: EventTarget | undefined, channel: EventChannel): void {
+export function sendEvent(contents: EventReceiver | undefined, channel: EventChannel): void {
   if (contents && !contents.isDestroyed()) contents.send(channel);
 }

@@ -54,10 +54,6 @@ export function profileState(v: ViewInput): ProfileState {
   return 'ok';
 }
 
-export function needsAttention(state: ProfileState): boolean {
-  return state === 'signed-out' || state === 'needs-login' || state === 'error' || state === 'expired';
-}
-
 export function summary(v: ViewInput, state: ProfileState): string {
   if (!v.status) return v.error ?? 'The keychain could not be read.';
   const who = v.status.email ?? v.status.subject;

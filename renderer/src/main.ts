@@ -257,7 +257,7 @@ async function openForm(existing?: ProfileView): Promise<void> {
 
   const textField = (spec: FieldSpec | { field: 'name'; label: string; help?: string; type?: 'text'; placeholder?: string }, value: string) => {
     const id = `f-${spec.field}`;
-    const input = h('input', { id, name: spec.field, type: 'text', inputmode: spec.type === 'number' ? 'numeric' : undefined, placeholder: spec.placeholder, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `${id}-help ${id}-error` });
+    const input = h('input', { id, name: spec.field, type: 'text', inputmode: spec.type === 'number' ? 'numeric' : spec.type === 'url' ? 'url' : undefined, placeholder: spec.placeholder, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `${id}-help ${id}-error` });
     input.value = value;
     inputs.set(spec.field, input);
     const error = h('p', { class: 'field-error', id: `${id}-error`, 'aria-live': 'polite' });
