@@ -164,7 +164,7 @@ function renderProfile(p: ProfileView): void {
   const rows: Array<[string, string]> = [['Status', p.summary], ['Provides', p.kinds], ['Identity provider', p.draft.issuer], ['Client id', p.draft.clientId]];
   if (p.draft.s3Enabled) rows.push(['S3 credentials', validity(p, p.s3)]);
   if (p.draft.lakefsEnabled) rows.push(['lakeFS token', validity(p, p.lakefs)]);
-  if (p.signedIn) rows.push(['Renews', p.renewing ? 'renewing now…' : p.canRefresh ? 'silently, before expiry' : 'needs a browser login']);
+  if (p.signedIn) rows.push(['Renews', p.renewing ? 'renewing now…' : !p.canRefresh ? 'needs a browser login' : p.state === 'error' ? 'silently — failing now; lakekey keeps retrying' : 'silently, before expiry']);
   const snippetsBox = h('div', { class: 'snippets' });
   detail.replaceChildren(
     h('section', { class: 'profile', 'aria-labelledby': 'profile-title' },
