@@ -41,6 +41,8 @@ export interface FieldError {
 export interface TimeLeft {
   expiresAt: string;
   secondsLeft: number;
+  /** How the tray and the window say it: "valid 59 min, until 21:10 local" (main/core/duration.ts). */
+  says: string;
 }
 
 export type ProfileState = 'signed-out' | 'ok' | 'expiring' | 'expired' | 'needs-login' | 'error';
@@ -56,6 +58,8 @@ export interface ProfileView {
   signedIn: boolean;
   who?: string;
   canRefresh: boolean;
+  /** A renewal or a login is running for it right now. */
+  renewing: boolean;
   s3?: TimeLeft;
   lakefs?: TimeLeft;
 }
@@ -69,17 +73,25 @@ export interface SaveRequest {
 
 export type ValidationResult = { ok: true } | { ok: false; errors: FieldError[] };
 
-export interface ProbeResult {
-  what: 'identity provider' | 'STS' | 'lakeFS';
-  url: string;
-  ok: boolean;
-  detail: string;
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+/** One check of a profile, in words a person understands (doctor's checks have the same shape). */
+export interface CheckFinding {
+  /** What was checked: "Identity provider", "STS", "lakeFS". */
+  name: string;
+  status: CheckStatus;
+  /** The address that was contacted, when there was one. */
+  target?: string;
+  /** One sentence: what was found. */
+  says: string;
+  /** What to do about it (warn and fail). */
+  fix?: string;
 }
 
 export interface CheckResult {
   /** Validation failed: nothing was contacted. */
   errors?: FieldError[];
-  probes: ProbeResult[];
+  checks: CheckFinding[];
 }
 
 export interface Snippets {
@@ -115,6 +127,8 @@ export interface IpcContract {
   'session:logout': { request: NameRequest; response: ProfileView };
   'snippets:get': { request: NameRequest; response: Snippets };
   'snippets:copy': { request: NameRequest & { kind: keyof Snippets }; response: null };
+  /** The window saw the network come back (the browser's `online` event): renewals re-plan. */
+  'app:online': { request: null; response: null };
 }
 
 export type Channel = keyof IpcContract;
@@ -134,13 +148,28 @@ export const API_CHANNELS = {
   logout: 'session:logout',
   snippets: 'snippets:get',
   copySnippet: 'snippets:copy',
+  networkOnline: 'app:online',
 } as const satisfies Record<string, Channel>;
 
 export type ApiMethod = keyof typeof API_CHANNELS;
 
-/** The API the preload exposes as `window.lakekey`: one promise-returning function per channel. */
+/** Main → window events. They carry no data: the window asks again (profiles:list) what changed. */
+export const EVENT_CHANNELS = {
+  /** Sessions, settings or the scheduler's view changed, or a minute passed while the window is open. */
+  onProfilesChanged: 'profiles:changed',
+} as const;
+
+export type EventMethod = keyof typeof EVENT_CHANNELS;
+export type EventChannel = (typeof EVENT_CHANNELS)[EventMethod];
+
+/**
+ * The API the preload exposes as `window.lakekey`: one promise-returning function per channel,
+ * and one subscribe function per event (it answers the unsubscribe function).
+ */
 export type LakekeyApi = {
   readonly [M in ApiMethod]: (request: RequestOf<(typeof API_CHANNELS)[M]>) => Promise<Outcome<ResponseOf<(typeof API_CHANNELS)[M]>>>;
+} & {
+  readonly [E in EventMethod]: (listener: () => void) => () => void;
 };
 
 /** Main's side: one handler per channel. Throwing is fine: the wrapper turns it into an Outcome. */
@@ -153,4 +182,8 @@ export const API_GLOBAL = 'lakekey';
 
 export function channels(): Channel[] {
   return Object.values(API_CHANNELS);
+}
+
+export function eventChannels(): EventChannel[] {
+  return Object.values(EVENT_CHANNELS);
 }

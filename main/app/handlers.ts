@@ -3,10 +3,12 @@
 // Nothing returned is secret: statuses come from `describe`, snippets are command lines.
 import { credentialProcessCommand } from '../core/aws-config.js';
 import { asLakekeyError, configError, LakekeyError } from '../core/errors.js';
-import { boundedFetch } from '../core/http.js';
+import { boundedFetch, httpTimeoutSeconds } from '../core/http.js';
 import { describe, getS3Credentials, logout, type Context, type ProfileStatus } from '../core/session.js';
 import { getProfile, s3ApiEndpoint, type Profile } from '../core/settings.js';
-import type { CheckResult, IpcHandlers, ProbeResult, ProfileView, SaveRequest, Snippets, ValidationResult } from '../ipc.js';
+import { gate } from '../core/text-gate.js';
+import type { CheckResult, IpcHandlers, ProfileView, SaveRequest, Snippets, ValidationResult } from '../ipc.js';
+import { checkFinding, type ProbeName, type ProbeOutcome } from './check-words.js';
 import { defaultDraft, validateDraft } from './profile-form.js';
 import { profileView } from './profile-view.js';
 import type { ProfileSchedule } from './scheduler.js';
@@ -28,6 +30,10 @@ export interface HandlerDeps {
   cliCommand(): string[];
   /** Bound for the Check probes. */
   probeTimeoutMs?: number;
+  /** A login for the profile is running (the tray's single-flight). */
+  loggingIn?(name: string): boolean;
+  /** The window saw the network come back. */
+  networkOnline?(): void;
 }
 
 export async function viewOf(deps: HandlerDeps, name: string, profile: Profile): Promise<ProfileView> {
@@ -40,7 +46,8 @@ export async function viewOf(deps: HandlerDeps, name: string, profile: Profile):
     error = `${e.message}${e.hint ? `. ${e.hint}` : ''}`;
   }
   const schedule = deps.schedule?.(name);
-  return profileView({ name, profile, ...(status ? { status } : {}), ...(error ? { error } : {}), ...(schedule ? { schedule } : {}) });
+  const renewing = Boolean(schedule?.renewing || deps.loggingIn?.(name));
+  return profileView({ name, profile, renewing, ...(status ? { status } : {}), ...(error ? { error } : {}), ...(schedule ? { schedule } : {}) });
 }
 
 export async function listViews(deps: HandlerDeps): Promise<ProfileView[]> {
@@ -65,46 +72,55 @@ export function snippets(deps: HandlerDeps, name: string, profile: Profile): Sni
   return { awsConfig: lines.join('\n') + '\n', shell: `eval "$(lakekey env ${name})"` };
 }
 
-async function probe(what: ProbeResult['what'], url: string, timeoutMs: number, unreachable: string): Promise<ProbeResult> {
+/** GETs `url` and says whether something answered (any HTTP status counts unless `accept` says otherwise). */
+async function probe(name: ProbeName, url: string, timeoutMs: number, accept?: (status: number) => { says: string; fix: string } | undefined): Promise<ProbeOutcome> {
   try {
     const res = await boundedFetch(timeoutMs)(url, { method: 'GET', redirect: 'manual' });
     await res.body?.cancel();
-    return { what, url, ok: true, detail: `answers (HTTP ${res.status})` };
+    const warning = accept?.(res.status);
+    return { name, target: url, ok: true, httpStatus: res.status, ...(warning ? { warning } : {}) };
   } catch (err) {
-    return { what, url, ok: false, detail: `${unreachable}: ${(err as Error).message}` };
+    return { name, target: url, ok: false, error: err, timeoutMs };
   }
 }
 
+async function probeIdp(profile: Profile): Promise<ProbeOutcome> {
+  const base = { name: 'Identity provider' as const, target: profile.issuer };
+  try {
+    const { discover } = await import('../core/oidc.js');
+    const meta = (await discover(profile)).serverMetadata();
+    const says = `Discovery works: issuer ${meta.issuer}${meta.revocation_endpoint ? ', and it can revoke sessions at logout' : ''}.`;
+    if (meta.code_challenge_methods_supported && !meta.code_challenge_methods_supported.includes('S256')) {
+      return { ...base, ok: true, warning: { says: `${says.slice(0, -1)}, but it does not advertise S256 PKCE.`, fix: 'lakekey always sends PKCE (S256); if logins fail, enable PKCE for this client at the identity provider.' } };
+    }
+    return { ...base, ok: true, says };
+  } catch (err) {
+    return { ...base, ok: false, error: err, timeoutMs: httpTimeoutSeconds() * 1000 };
+  }
+}
+
+/** Runs the profile's checks (IdP discovery, STS and lakeFS reachability) and says what it found. */
 export async function checkProfile(deps: HandlerDeps, req: SaveRequest): Promise<CheckResult> {
   const v = validate(deps, req);
-  if (!v.ok) return { errors: v.errors, probes: [] };
+  if (!v.ok) return { errors: v.errors, checks: [] };
   const profile = v.profile;
   const timeoutMs = deps.probeTimeoutMs ?? 5000;
-  const probes: Promise<ProbeResult>[] = [
-    (async (): Promise<ProbeResult> => {
-      try {
-        const { discover } = await import('../core/oidc.js');
-        const config = await discover(profile);
-        const meta = config.serverMetadata();
-        const pkce = meta.code_challenge_methods_supported?.includes('S256');
-        return {
-          what: 'identity provider',
-          url: profile.issuer,
-          ok: true,
-          detail: `discovery ok: issuer ${meta.issuer}${pkce === false ? ' (warning: S256 PKCE not advertised)' : ''}${meta.revocation_endpoint ? ', revocation supported' : ''}`,
-        };
-      } catch (err) {
-        const e = asLakekeyError(err);
-        return { what: 'identity provider', url: profile.issuer, ok: false, detail: e.message };
-      }
-    })(),
-  ];
+  const probes: Promise<ProbeOutcome>[] = [probeIdp(profile)];
   if (profile.s3) {
     const { defaultStsEndpoint } = await import('../core/sts.js');
-    probes.push(probe('STS', profile.s3.stsEndpoint ?? defaultStsEndpoint(profile.s3.region), timeoutMs, 'unreachable'));
+    probes.push(probe('STS', profile.s3.stsEndpoint ?? defaultStsEndpoint(profile.s3.region), timeoutMs));
   }
-  if (profile.lakefs) probes.push(probe('lakeFS', `${profile.lakefs.endpoint}/api/v1/healthcheck`, timeoutMs, 'unreachable'));
-  return { probes: await Promise.all(probes) };
+  if (profile.lakefs) {
+    probes.push(
+      probe('lakeFS', `${profile.lakefs.endpoint}/api/v1/healthcheck`, timeoutMs, (status) =>
+        status >= 200 && status < 300
+          ? undefined
+          : { says: `Something answers, but not as lakeFS does: its health check answered HTTP ${status}.`, fix: 'Check that the lakeFS URL is the server\'s base address (without /api/v1).' },
+      ),
+    );
+  }
+  const checks = (await Promise.all(probes)).map(checkFinding).map((f) => ({ ...f, says: gate(f.says), ...(f.fix ? { fix: gate(f.fix) } : {}) }));
+  return { checks };
 }
 
 function profileNamed(deps: HandlerDeps, name: string): Profile {
@@ -171,6 +187,10 @@ export function createHandlers(deps: HandlerDeps): IpcHandlers {
     'snippets:copy': async ({ name, kind }) => {
       if (kind !== 'awsConfig' && kind !== 'shell') throw new LakekeyError('USAGE', `unknown snippet "${String(kind)}"`);
       deps.clipboard.writeText(snippets(deps, name, profileNamed(deps, name))[kind]);
+      return null;
+    },
+    'app:online': async () => {
+      deps.networkOnline?.();
       return null;
     },
   };

@@ -5,10 +5,10 @@
 // by the tests' transport.
 import { asLakekeyError, LakekeyError } from '../core/errors.js';
 import { gate } from '../core/text-gate.js';
-import { channels, type Channel, type IpcHandlers, type Outcome, type ProfileDraft, type RequestOf, type ResponseOf } from '../ipc.js';
+import { channels, type Channel, type EventChannel, type IpcHandlers, type Outcome, type ProfileDraft, type RequestOf, type ResponseOf } from '../ipc.js';
 
 const DRAFT_STRINGS: Array<keyof ProfileDraft> = [
-  'issuer', 'clientId', 'scopes', 'redirectPort', 'refreshBeforeSeconds', 's3StsEndpoint', 's3Region', 's3RoleArn',
+  'issuer', 'clientId', 'scopes', 'redirectPort', 'refreshBeforeSeconds', 's3StsEndpoint', 's3Endpoint', 's3Region', 's3RoleArn',
   's3DurationSeconds', 'lakefsEndpoint', 'lakefsTtlSeconds',
 ];
 const MAX_FIELD = 2048;
@@ -46,6 +46,7 @@ const REQUEST_SHAPES: { [C in Channel]: (v: unknown) => boolean } = {
   'session:logout': isName,
   'snippets:get': isName,
   'snippets:copy': (v) => isName(v) && isObject(v) && (v.kind === 'awsConfig' || v.kind === 'shell'),
+  'app:online': (v) => v === null || v === undefined,
 };
 
 /** Runs one handler and wraps its answer; errors become { code, message, hint }, redacted. */
@@ -86,4 +87,15 @@ export function registerHandlers(electron: { ipcMain: IpcMainLike }, handlers: I
   return () => {
     for (const channel of channels()) ipcMain.removeHandler(channel);
   };
+}
+
+/** The slice of webContents an event goes to. */
+export interface EventReceiver {
+  isDestroyed(): boolean;
+  send(channel: string): void;
+}
+
+/** Main → window: an event of the contract, with no payload (the window asks again what changed). */
+export function sendEvent(contents: EventReceiver | undefined, channel: EventChannel): void {
+  if (contents && !contents.isDestroyed()) contents.send(channel);
 }

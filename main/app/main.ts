@@ -1,13 +1,19 @@
-// The tray app's entry and its wiring (DESIGN §6). `start(electron, deps)` receives the Electron
-// module and everything else it needs, so tests run it against test/helpers/electron-stub.ts;
-// the real entry at the bottom only passes `await import('electron')` and electron-store. Most
-// decisions live in pure modules (menu-model, scheduler, profile-view, window-security, handlers);
-// start() wires them and still holds the window, tray and notification glue itself.
+// The tray app's entry (DESIGN §6), shaped like menubar: `start(electron, deps)` normalises the
+// options once, builds the parts (settings, core context, scheduler, IPC handlers) in
+// `compose()`, and hands them to a `TrayApp` — a small lifecycle object with one method per
+// thing the tray does (ready, refreshMenu, dispatch, showSettings, quit) that emits its lifecycle
+// events. The decisions live in pure modules (menu-model, scheduler, profile-view, check-words,
+// install-cli, window-security, handlers); this file wires them to Electron. Tests run it against
+// test/helpers/electron-stub.ts; the real entry at the bottom passes `await import('electron')`
+// and electron-store.
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserWindow as BrowserWindowType, Tray as TrayType } from 'electron';
 import { systemBrowser, type Browser } from '../core/browser.js';
 import { asLakekeyError, LakekeyError } from '../core/errors.js';
-import { createLogger } from '../core/log.js';
+import { createLogger, type Logger } from '../core/log.js';
 import { gate, gateLine } from '../core/text-gate.js';
 import { startLoginBroker, type LoginBroker } from '../core/login-broker.js';
 import { settingsDir } from '../core/paths.js';
@@ -15,14 +21,16 @@ import { describe, getS3Credentials, login, logout, type Context } from '../core
 import { proxyFromPacResult, setSystemProxyResolver } from '../core/proxy.js';
 import { getProfile } from '../core/settings.js';
 import { keytarStore, Vault } from '../core/vault.js';
+import { EVENT_CHANNELS, type ProfileView } from '../ipc.js';
 import type { ElectronModule } from './electron-types.js';
 import { createHandlers, listViews, snippets, type HandlerDeps } from './handlers.js';
-import { registerHandlers } from './ipc-main.js';
-import { buildMenuModel, type MenuAction } from './menu-model.js';
-import { scheduleInput } from './profile-view.js';
+import { bundledCli, installCli } from './install-cli.js';
+import { registerHandlers, sendEvent } from './ipc-main.js';
+import { buildMenuModel, menuSnapshot, type MenuAction, type MenuModel, type MenuSnapshot, type TrayState } from './menu-model.js';
+import { scheduleInput, viewsAt } from './profile-view.js';
 import { rendererFile } from './renderer-files.js';
 import { mayOpenBrowser, Scheduler, type Notice, type Presence } from './scheduler.js';
-import { settingsStore, type OpenStore } from './settings-store.js';
+import { settingsStore, type OpenStore, type SettingsStore } from './settings-store.js';
 import { singleFlight } from './single-flight.js';
 import { renderMenu, trayIconFile } from './tray.js';
 import { APP_SCHEME, externalUrlAllowed, hardenContents, isTrustedSender, SETTINGS_URL, settingsWindowOptions, type GuardableContents } from './window-security.js';
@@ -35,29 +43,45 @@ export interface StartDeps {
   openStore: OpenStore;
   /** Folder holding dist/ and renderer/dist (app.getAppPath()). */
   appRoot: string;
-  /** Folder holding tray icons and the CLI wrapper (process.resourcesPath when packaged). */
+  /** Folder holding tray icons and the bundled CLI (process.resourcesPath when packaged). */
   resourcesDir: string;
   env?: NodeJS.ProcessEnv;
   vault?: Vault;
   platform?: NodeJS.Platform;
+  /** HOME for "Install command-line tool" (os.homedir()). */
+  home?: string;
+  /** The system folder "Install command-line tool" tries first (/usr/local/bin). */
+  systemBin?: string;
 }
 
-export interface TrayApp {
-  dir: string;
-  scheduler: Scheduler;
-  handlers: ReturnType<typeof createHandlers>;
-  showSettings(): Promise<void>;
-  refreshMenu(): Promise<void>;
-  dispatch(action: MenuAction): Promise<void>;
-  quit(): Promise<void>;
+/** StartDeps with every default applied, once. */
+interface Options extends Required<Omit<StartDeps, 'vault' | 'systemBin'>> {
+  vault?: Vault;
+  systemBin?: string;
+  /** Offer "Install command-line tool": a packaged app whose bundled executable exists (in a dev tree, build/bin holds only the packaged wrapper). */
+  installable: boolean;
+}
+
+/** What the tray app tells whoever listens (tests, the test hook). */
+export interface TrayEvents {
+  ready: [];
+  'menu-changed': [MenuModel];
+  'window-created': [];
+  'window-closed': [];
+}
+
+/** The test hook the Electron smoke test reads (only with LAKEKEY_TEST_HOOK=1). */
+export interface TestHook {
+  menu(): MenuSnapshot | undefined;
+}
+
+declare global {
+  var __lakekeyTestHook: TestHook | undefined;
 }
 
 /** Starts the tray. Resolves with undefined when another instance already runs (this one quits). */
 export async function start(electron: ElectronModule, deps: StartDeps): Promise<TrayApp | undefined> {
-  const { app, BrowserWindow, Tray, Menu, shell, clipboard, powerMonitor, Notification, nativeImage, protocol, session } = electron;
-  const env = deps.env ?? process.env;
-  const platform = deps.platform ?? process.platform;
-
+  const { app, protocol } = electron;
   if (!app.requestSingleInstanceLock()) {
     app.quit();
     return undefined;
@@ -66,224 +90,353 @@ export async function start(electron: ElectronModule, deps: StartDeps): Promise<
   // Every webContents, whoever creates it: no navigation, no new windows, no permissions.
   app.on('web-contents-created', (_event, contents) => hardenContents(contents as unknown as GuardableContents));
   await app.whenReady();
-  if (platform === 'darwin') app.dock?.hide();
+  const tray = new TrayApp(electron, normalise(electron, deps));
+  await tray.ready();
+  return tray;
+}
 
-  // The tray follows the OS proxy settings (and PAC), unless proxy variables say otherwise.
-  setSystemProxyResolver(async (url) => proxyFromPacResult(await session.defaultSession.resolveProxy(url)));
-
-  const dir = settingsDir(env);
-  const settings = settingsStore(deps.openStore, dir);
-  const log = createLogger({ dir, debug: Boolean(env.LAKEKEY_DEBUG) });
-  const issuers = () => Object.values(safeProfiles()).map((p) => p.issuer);
-  const presence = (): Presence => powerMonitor.getSystemIdleState(IDLE_THRESHOLD_SECONDS);
-
-  const browser: Browser = env.LAKEKEY_BROWSER
-    ? systemBrowser(env, platform)
-    : {
-        available: () => true,
-        open: async (url) => {
-          if (!externalUrlAllowed(url, issuers())) throw new LakekeyError('INTERNAL', 'refused to open a URL that is not a login page of a configured issuer');
-          await shell.openExternal(url);
-        },
-      };
-  const notify = (n: Pick<Notice, 'title' | 'body'> & { profile?: string; actionable?: boolean }) => {
-    if (!Notification.isSupported()) return;
-    const note = new Notification({ title: gateLine(n.title), body: gate(n.body), silent: !n.actionable });
-    if (n.actionable && n.profile) {
-      const profile = n.profile;
-      note.on('click', () => void scheduler.renew(profile).then(() => refreshMenu(), (err: unknown) => reportError(err)));
-    }
-    note.show();
+function normalise(electron: ElectronModule, deps: StartDeps): Options {
+  const platform = deps.platform ?? process.platform;
+  return {
+    openStore: deps.openStore,
+    appRoot: deps.appRoot,
+    resourcesDir: deps.resourcesDir,
+    env: deps.env ?? process.env,
+    platform,
+    home: deps.home ?? homedir(),
+    ...(deps.vault ? { vault: deps.vault } : {}),
+    ...(deps.systemBin ? { systemBin: deps.systemBin } : {}),
+    installable: electron.app.isPackaged && existsSync(bundledCli(deps.resourcesDir, platform)),
   };
+}
+
+/** The tray's parts that need no Electron object: settings, the core's context, the login single-flight. */
+function compose(opts: Options, openBrowser: Browser['open']) {
+  const dir = settingsDir(opts.env);
+  const settings = settingsStore(opts.openStore, dir);
+  const log = createLogger({ dir, debug: Boolean(opts.env.LAKEKEY_DEBUG) });
+  const browser: Browser = opts.env.LAKEKEY_BROWSER ? systemBrowser(opts.env, opts.platform) : { available: () => true, open: openBrowser };
   const ctx: Context = {
     dir,
-    vault: deps.vault ?? new Vault(keytarStore()),
+    vault: opts.vault ?? new Vault(keytarStore()),
     log,
     browser,
     now: () => Date.now(),
     notice: (text) => log.info('notice', { text }),
   };
-
-  function safeProfiles() {
-    try {
-      return settings.read().profiles;
-    } catch (err) {
-      log.warn('settings.unreadable', { code: asLakekeyError(err).code });
-      return {};
-    }
-  }
-
+  const inflight = new Set<string>();
   const logins = singleFlight(async (name: string) => {
-    const profile = getProfile(settings.read(), name);
-    await login(ctx, name, profile);
-  });
-
-  const scheduler: Scheduler = new Scheduler({
-    clock: { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
-    random: Math.random,
-    load: async () => {
-      const out = [];
-      for (const [name, profile] of Object.entries(safeProfiles())) {
-        try {
-          out.push(scheduleInput(name, profile, describe(name, await ctx.vault.read(name), ctx.now())));
-        } catch {
-          out.push(scheduleInput(name, profile, undefined));
-        }
-      }
-      return out;
-    },
-    // The scheduler owns the timing (it fires a little before the refresh window, with jitter).
-    refresh: async (name) => {
-      await getS3Credentials(ctx, name, getProfile(settings.read(), name), { interactive: false, force: true });
-    },
-    login: (name) => logins.run(name),
-    presence,
-    notify: (n) => notify(n),
-    changed: () => void refreshMenu(),
-  });
-
-  const handlerDeps: HandlerDeps = {
-    settings,
-    ctx,
-    login: (name) => logins.run(name),
-    refresh: (name) => scheduler.refreshNow(name),
-    schedule: (name) => scheduler.schedule(name),
-    changed: () => void scheduler.update(),
-    clipboard,
-    cliCommand: () => cliCommand(app.isPackaged, deps, platform),
-  };
-  const handlers = createHandlers(handlerDeps);
-  registerHandlers(electron as unknown as Parameters<typeof registerHandlers>[0], handlers, (url) => isTrustedSender(url));
-
-  const rendererRoot = join(deps.appRoot, 'renderer', 'dist');
-  protocol.handle(APP_SCHEME, async (request) => {
-    const url = new URL(request.url);
-    const answer = await rendererFile(rendererRoot, url.host === 'settings' ? url.pathname : '/__nothing__');
-    return new Response(new Uint8Array(answer.body), { status: answer.status, headers: answer.headers });
-  });
-
-  const icon = (state: 'ok' | 'attention') => {
-    const image = nativeImage.createFromPath(join(deps.resourcesDir, 'tray', trayIconFile(state, platform)));
-    if (platform === 'darwin') image.setTemplateImage(true);
-    return image;
-  };
-  const tray: TrayType = new Tray(icon('ok'));
-  let iconState: 'ok' | 'attention' = 'ok';
-  let window: BrowserWindowType | undefined;
-
-  async function refreshMenu(): Promise<void> {
-    const model = buildMenuModel(await listViews(handlerDeps));
-    tray.setContextMenu(renderMenu(Menu, model, (action) => void dispatch(action)));
-    tray.setToolTip(model.tooltip);
-    if (model.icon !== iconState) {
-      iconState = model.icon;
-      tray.setImage(icon(iconState));
+    inflight.add(name);
+    try {
+      await login(ctx, name, getProfile(settings.read(), name));
+    } finally {
+      inflight.delete(name);
     }
+  });
+  return { dir, settings, log, ctx, logins, loggingIn: (name: string) => inflight.has(name) };
+}
+
+export class TrayApp extends EventEmitter<TrayEvents> {
+  readonly dir: string;
+  readonly scheduler: Scheduler;
+  readonly handlers: ReturnType<typeof createHandlers>;
+  private readonly settings: SettingsStore;
+  private readonly log: Logger;
+  private readonly ctx: Context;
+  private readonly logins: { run(name: string): Promise<void> };
+  private readonly handlerDeps: HandlerDeps;
+  private tray: TrayType | undefined;
+  private iconState: TrayState | undefined;
+  private model: MenuModel | undefined;
+  /** The views the menu was last built from, to say its times again each minute. */
+  private views: ProfileView[] = [];
+  /** At each minute, the menu's "valid 59 min" is said again (from the views above: no keychain read). */
+  private menuTimer: NodeJS.Timeout | undefined;
+  private window: BrowserWindowType | undefined;
+  /** While the window is open, a timer at the next minute so the times it shows stay true. */
+  private minuteTimer: NodeJS.Timeout | undefined;
+  private broker: LoginBroker | undefined;
+  private quitting = false;
+
+  constructor(
+    private readonly electron: ElectronModule,
+    private readonly opts: Options,
+  ) {
+    super();
+    const parts = compose(opts, async (url) => {
+      if (!externalUrlAllowed(url, this.issuers())) throw new LakekeyError('INTERNAL', 'refused to open a URL that is not a login page of a configured issuer');
+      await electron.shell.openExternal(url);
+    });
+    ({ dir: this.dir, settings: this.settings, log: this.log, ctx: this.ctx, logins: this.logins } = parts);
+    this.scheduler = new Scheduler({
+      clock: { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+      random: Math.random,
+      load: () => this.scheduleInputs(),
+      // The scheduler owns the timing (it fires a little before the refresh window, with jitter).
+      refresh: async (name) => {
+        await getS3Credentials(this.ctx, name, getProfile(this.settings.read(), name), { interactive: false, force: true });
+      },
+      login: (name) => this.login(name),
+      presence: () => this.presence(),
+      notify: (n) => this.notify(n),
+      changed: () => this.changed(),
+    });
+    this.handlerDeps = {
+      settings: this.settings,
+      ctx: this.ctx,
+      login: (name) => this.login(name),
+      loggingIn: parts.loggingIn,
+      refresh: (name) => this.scheduler.refreshNow(name),
+      schedule: (name) => this.scheduler.schedule(name),
+      changed: () => void this.scheduler.update(),
+      networkOnline: () => void this.scheduler.networkChanged(),
+      clipboard: electron.clipboard,
+      cliCommand: () => cliCommand(electron.app.isPackaged, opts, opts.platform),
+    };
+    this.handlers = createHandlers(this.handlerDeps);
   }
 
-  function reportError(err: unknown): void {
-    const e = asLakekeyError(err);
-    log.warn('tray.action-failed', { code: e.code });
-    notify({ title: 'lakekey', body: `${e.message}${e.hint ? `. ${e.hint}` : ''}` });
+  /** After app.whenReady(): tray, IPC, the renderer's scheme, the broker, the OS events; first launch opens Settings. */
+  async ready(): Promise<void> {
+    const { app, powerMonitor, protocol, session, Tray } = this.electron;
+    if (this.opts.platform === 'darwin') app.dock?.hide();
+    // The tray follows the OS proxy settings (and PAC), unless proxy variables say otherwise.
+    setSystemProxyResolver(async (url) => proxyFromPacResult(await session.defaultSession.resolveProxy(url)));
+    registerHandlers(this.electron as unknown as Parameters<typeof registerHandlers>[0], this.handlers, (url) => isTrustedSender(url));
+    const rendererRoot = join(this.opts.appRoot, 'renderer', 'dist');
+    protocol.handle(APP_SCHEME, async (request) => {
+      const url = new URL(request.url);
+      const answer = await rendererFile(rendererRoot, url.host === 'settings' ? url.pathname : '/__nothing__');
+      return new Response(new Uint8Array(answer.body), { status: answer.status, headers: answer.headers });
+    });
+    this.iconState = 'ok';
+    this.tray = new Tray(this.icon('ok'));
+    this.broker = await this.startBroker();
+
+    app.on('second-instance', () => void this.showSettings());
+    // The tray lives on when the settings window closes.
+    app.on('window-all-closed', () => undefined);
+    app.on('before-quit', () => {
+      this.scheduler.stop();
+      void this.broker?.close();
+    });
+    // After sleep the network has usually changed too: re-plan, then retry failing renewals promptly.
+    powerMonitor.on('resume', () => void this.scheduler.resume().then(() => this.scheduler.networkChanged()));
+    for (const event of ['unlock-screen', 'user-did-become-active'] as const) powerMonitor.on(event as 'unlock-screen', () => this.scheduler.presenceChanged());
+    this.settings.onChange(() => void this.scheduler.update());
+    this.tray.on('click', () => void this.refreshMenu());
+    if (this.opts.env.LAKEKEY_TEST_HOOK === '1') {
+      globalThis.__lakekeyTestHook = { menu: () => (this.model ? menuSnapshot(this.model, trayIconFile(this.model.state, this.opts.platform)) : undefined) };
+    }
+
+    await this.scheduler.update();
+    await this.refreshMenu();
+    if (!Object.keys(this.safeProfiles()).length) await this.showSettings();
+    this.emit('ready');
   }
 
-  async function dispatch(action: MenuAction): Promise<void> {
+  async refreshMenu(): Promise<void> {
+    if (!this.tray) return;
+    this.views = await listViews(this.handlerDeps);
+    this.renderMenu(this.views);
+  }
+
+  private renderMenu(views: ProfileView[]): void {
+    if (!this.tray || this.quitting) return;
+    const model = buildMenuModel(views, { installCli: this.opts.installable });
+    this.model = model;
+    this.tray.setContextMenu(renderMenu(this.electron.Menu, model, (action) => void this.dispatch(action)));
+    this.tray.setToolTip(model.tooltip);
+    if (model.state !== this.iconState) {
+      this.iconState = model.state;
+      this.tray.setImage(this.icon(model.state));
+    }
+    this.emit('menu-changed', model);
+    clearTimeout(this.menuTimer);
+    this.menuTimer = setTimeout(() => this.renderMenu(viewsAt(this.views, Date.now())), 60_000 - (Date.now() % 60_000));
+    this.menuTimer.unref();
+  }
+
+  async dispatch(action: MenuAction): Promise<void> {
     try {
       switch (action.type) {
         case 'settings':
-          return await showSettings();
+          return await this.showSettings();
         case 'quit':
-          return await quit();
+          return await this.quit();
+        case 'install-cli':
+          return await this.installCli();
         case 'login':
           // An explicit click: the user is at the machine.
-          await logins.run(action.profile);
+          await this.login(action.profile);
           break;
         case 'refresh':
-          await scheduler.refreshNow(action.profile);
+          await this.scheduler.refreshNow(action.profile);
           break;
         case 'logout':
-          await logout(ctx, action.profile, getProfile(settings.read(), action.profile));
+          await logout(this.ctx, action.profile, this.profile(action.profile));
           break;
         case 'copy-credential-process': {
-          const s = snippets(handlerDeps, action.profile, getProfile(settings.read(), action.profile));
-          clipboard.writeText(s.awsConfig.split('\n').find((l) => l.startsWith('credential_process')) ?? '');
+          const s = snippets(this.handlerDeps, action.profile, this.profile(action.profile));
+          this.electron.clipboard.writeText(s.awsConfig.split('\n').find((l) => l.startsWith('credential_process')) ?? '');
           break;
         }
         case 'copy-env':
-          clipboard.writeText(snippets(handlerDeps, action.profile, getProfile(settings.read(), action.profile)).shell);
+          this.electron.clipboard.writeText(snippets(this.handlerDeps, action.profile, this.profile(action.profile)).shell);
           break;
       }
-      await scheduler.update();
+      await this.scheduler.update();
     } catch (err) {
-      reportError(err);
+      this.reportError(err);
     }
   }
 
-  async function showSettings(): Promise<void> {
-    if (window && !window.isDestroyed()) {
-      window.show();
-      window.focus();
+  async showSettings(): Promise<void> {
+    if (this.window && !this.window.isDestroyed()) {
+      this.window.show();
+      this.window.focus();
       return;
     }
-    const w = new BrowserWindow(settingsWindowOptions(join(deps.appRoot, 'dist', 'preload', 'preload.cjs')));
-    window = w;
+    const w = new this.electron.BrowserWindow(settingsWindowOptions(join(this.opts.appRoot, 'dist', 'preload', 'preload.cjs'), this.electron.nativeTheme.shouldUseDarkColors));
+    this.window = w;
     w.once('ready-to-show', () => w.show());
-    w.on('closed', () => (window = undefined));
-    await w.loadURL(SETTINGS_URL);
-  }
-
-  let broker: LoginBroker | undefined;
-  try {
-    broker = await startLoginBroker({
-      dir,
-      login: async (name) => {
-        // A CLI asked. Never open a browser for nobody: a cron job's `aws` call on a locked screen gets exit 3.
-        if (!mayOpenBrowser(presence())) {
-          throw new LakekeyError('LOGIN_REQUIRED', 'the screen is locked or nobody is at the computer, so the tray did not open a browser', {
-            hint: `Run \`lakekey login ${name}\` when you are back.`,
-          });
-        }
-        getProfile(settings.read(), name);
-        await logins.run(name);
-        await scheduler.update();
-      },
+    w.on('closed', () => {
+      this.window = undefined;
+      clearTimeout(this.minuteTimer);
+      this.minuteTimer = undefined;
+      this.emit('window-closed');
     });
-  } catch (err) {
-    log.warn('broker.failed', { code: asLakekeyError(err).code });
+    this.emit('window-created');
+    await w.loadURL(SETTINGS_URL);
+    this.tickEveryMinute();
   }
 
-  let quitting = false;
-  async function quit(): Promise<void> {
-    if (quitting) return;
-    quitting = true;
-    scheduler.stop();
-    await broker?.close();
-    tray.destroy();
-    app.quit();
+  async quit(): Promise<void> {
+    if (this.quitting) return;
+    this.quitting = true;
+    this.scheduler.stop();
+    clearTimeout(this.minuteTimer);
+    clearTimeout(this.menuTimer);
+    await this.broker?.close();
+    this.tray?.destroy();
+    if (globalThis.__lakekeyTestHook) globalThis.__lakekeyTestHook = undefined;
+    this.electron.app.quit();
   }
 
-  app.on('second-instance', () => void showSettings());
-  // The tray lives on when the settings window closes.
-  app.on('window-all-closed', () => undefined);
-  app.on('before-quit', () => {
-    scheduler.stop();
-    void broker?.close();
-  });
-  powerMonitor.on('resume', () => void scheduler.resume());
-  for (const event of ['unlock-screen', 'user-did-become-active'] as const) powerMonitor.on(event as 'unlock-screen', () => scheduler.presenceChanged());
-  settings.onChange(() => void scheduler.update());
-  tray.on('click', () => void refreshMenu());
+  // ---- glue --------------------------------------------------------------------------------------
 
-  await scheduler.update();
-  await refreshMenu();
-  if (!Object.keys(safeProfiles()).length) await showSettings();
+  /** Every interactive login (menu, window, notification, CLI via the broker): one per profile; the tray shows it running. */
+  private login(name: string): Promise<void> {
+    const running = this.logins.run(name);
+    this.changed();
+    return running;
+  }
 
-  return { dir, scheduler, handlers, showSettings, refreshMenu, dispatch, quit };
+  /** Sessions, settings or the scheduler's view changed: the menu and the window follow. */
+  private changed(): void {
+    void this.refreshMenu();
+    sendEvent(this.window?.webContents, EVENT_CHANNELS.onProfilesChanged);
+  }
+
+  /** The window says "valid 59 min": tell it when the minute turns, while it is open. */
+  private tickEveryMinute(): void {
+    clearTimeout(this.minuteTimer);
+    this.minuteTimer = setTimeout(() => {
+      sendEvent(this.window?.webContents, EVENT_CHANNELS.onProfilesChanged);
+      if (this.window && !this.window.isDestroyed()) this.tickEveryMinute();
+    }, 60_000 - (Date.now() % 60_000));
+    this.minuteTimer.unref();
+  }
+
+  private async installCli(): Promise<void> {
+    const { platform, resourcesDir, home, systemBin } = this.opts;
+    const r = await installCli({ platform, resourcesDir, home, path: this.opts.env.PATH ?? '', ...(systemBin ? { systemBin } : {}) });
+    this.log.info('install-cli', { ok: r.ok });
+    this.notify({ title: r.ok ? 'lakekey command installed' : 'lakekey command not installed', body: `${r.message}${r.hint ? ` ${r.hint}` : ''}` });
+  }
+
+  private async startBroker(): Promise<LoginBroker | undefined> {
+    try {
+      return await startLoginBroker({
+        dir: this.dir,
+        login: async (name) => {
+          // A CLI asked. Never open a browser for nobody: a cron job's `aws` call on a locked screen gets exit 3.
+          if (!mayOpenBrowser(this.presence())) {
+            throw new LakekeyError('LOGIN_REQUIRED', 'the screen is locked or nobody is at the computer, so the tray did not open a browser', {
+              hint: `Run \`lakekey login ${name}\` when you are back.`,
+            });
+          }
+          this.profile(name);
+          await this.login(name);
+          await this.scheduler.update();
+        },
+      });
+    } catch (err) {
+      this.log.warn('broker.failed', { code: asLakekeyError(err).code });
+      return undefined;
+    }
+  }
+
+  private async scheduleInputs() {
+    const out = [];
+    for (const [name, profile] of Object.entries(this.safeProfiles())) {
+      try {
+        out.push(scheduleInput(name, profile, describe(name, await this.ctx.vault.read(name), this.ctx.now())));
+      } catch {
+        out.push(scheduleInput(name, profile, undefined));
+      }
+    }
+    return out;
+  }
+
+  private notify(n: Pick<Notice, 'title' | 'body'> & { profile?: string; actionable?: boolean }): void {
+    const { Notification } = this.electron;
+    if (!Notification.isSupported()) return;
+    const note = new Notification({ title: gateLine(n.title), body: gate(n.body), silent: !n.actionable });
+    if (n.actionable && n.profile) {
+      const profile = n.profile;
+      note.on('click', () => void this.scheduler.renew(profile).then(() => this.refreshMenu(), (err: unknown) => this.reportError(err)));
+    }
+    note.show();
+  }
+
+  private reportError(err: unknown): void {
+    const e = asLakekeyError(err);
+    this.log.warn('tray.action-failed', { code: e.code });
+    this.notify({ title: 'lakekey', body: `${e.message}${e.hint ? `. ${e.hint}` : ''}` });
+  }
+
+  private icon(state: TrayState) {
+    const image = this.electron.nativeImage.createFromPath(join(this.opts.resourcesDir, 'tray', trayIconFile(state, this.opts.platform)));
+    if (this.opts.platform === 'darwin') image.setTemplateImage(true);
+    return image;
+  }
+
+  private presence(): Presence {
+    return this.electron.powerMonitor.getSystemIdleState(IDLE_THRESHOLD_SECONDS);
+  }
+
+  private profile(name: string) {
+    return getProfile(this.settings.read(), name);
+  }
+
+  private issuers(): string[] {
+    return Object.values(this.safeProfiles()).map((p) => p.issuer);
+  }
+
+  private safeProfiles() {
+    try {
+      return this.settings.read().profiles;
+    } catch (err) {
+      this.log.warn('settings.unreadable', { code: asLakekeyError(err).code });
+      return {};
+    }
+  }
 }
 
-/** The command line that runs the lakekey CLI from this installation. */
+/** The command line that runs the lakekey CLI from this installation: the bundled executable when packaged. */
 export function cliCommand(packaged: boolean, deps: Pick<StartDeps, 'appRoot' | 'resourcesDir'>, platform: NodeJS.Platform): string[] {
-  if (packaged) return [join(deps.resourcesDir, 'bin', platform === 'win32' ? 'lakekey.cmd' : 'lakekey')];
+  if (packaged) return [bundledCli(deps.resourcesDir, platform)];
   return [process.env.LAKEKEY_NODE || 'node', join(deps.appRoot, 'dist', 'main', 'cli', 'lakekey.js')];
 }
 

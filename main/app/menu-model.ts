@@ -1,10 +1,11 @@
 // The tray menu as data (DESIGN §6; menubar keeps this kind of logic pure). Built from the
-// profiles' views; tray.ts renders it to an Electron Menu in one small function.
-import type { ProfileView } from '../ipc.js';
-import { formatTimeLeft, needsAttention } from './profile-view.js';
+// profiles' views; tray.ts renders it to an Electron Menu in one small function, and the test
+// hook (LAKEKEY_TEST_HOOK) hands the same model to the Electron smoke test as plain JSON.
+import type { ProfileState, ProfileView } from '../ipc.js';
 
 export type MenuAction =
   | { type: 'login' | 'refresh' | 'copy-credential-process' | 'copy-env' | 'logout'; profile: string }
+  | { type: 'install-cli' }
   | { type: 'settings' }
   | { type: 'quit' };
 
@@ -13,27 +14,65 @@ export type MenuItemModel =
   | { kind: 'header' | 'info'; label: string }
   | { kind: 'action'; label: string; enabled: boolean; action: MenuAction };
 
-export type IconState = 'ok' | 'attention';
+/** The tray icon's states, each with its own icon (build/tray/<state>.png). */
+export const TRAY_STATES = ['ok', 'expiring', 'renewing', 'login', 'error'] as const;
+export type TrayState = (typeof TRAY_STATES)[number];
 
 export interface MenuModel {
-  icon: IconState;
+  state: TrayState;
   tooltip: string;
   items: MenuItemModel[];
 }
 
-export function buildMenuModel(profiles: ProfileView[]): MenuModel {
+export interface MenuOptions {
+  /** Offer "Install command-line tool" (a packaged app, or the bundled executable exists). */
+  installCli?: boolean;
+}
+
+/** One profile's contribution to the tray icon. */
+export function profileTrayState(p: Pick<ProfileView, 'state' | 'renewing'>): TrayState {
+  if (p.state === 'error') return 'error';
+  if (p.renewing) return 'renewing';
+  const byState: Record<Exclude<ProfileState, 'error'>, TrayState> = {
+    ok: 'ok',
+    expiring: 'expiring',
+    'signed-out': 'login',
+    'needs-login': 'login',
+    expired: 'login',
+  };
+  return byState[p.state];
+}
+
+// The icon shows the most urgent profile: something broken first, then what needs the user,
+// then work in progress, then what will renew by itself.
+const URGENCY: TrayState[] = ['error', 'login', 'renewing', 'expiring', 'ok'];
+
+export function trayState(profiles: Array<Pick<ProfileView, 'state' | 'renewing'>>): TrayState {
+  const states = new Set(profiles.map(profileTrayState));
+  return URGENCY.find((s) => states.has(s)) ?? 'ok';
+}
+
+const STATE_WORDS: Record<TrayState, string> = {
+  ok: 'ok',
+  expiring: 'renews soon',
+  renewing: 'renewing',
+  login: 'log in needed',
+  error: 'problem',
+};
+
+export function buildMenuModel(profiles: ProfileView[], opts: MenuOptions = {}): MenuModel {
   const items: MenuItemModel[] = [];
-  const attention = profiles.filter((p) => needsAttention(p.state));
   if (!profiles.length) {
     items.push({ kind: 'info', label: 'No profiles yet' });
     items.push({ kind: 'separator' });
   }
   for (const p of profiles) {
     const s3 = p.draft.s3Enabled;
-    items.push({ kind: 'header', label: needsAttention(p.state) ? `${p.name} ⚠` : p.name });
+    const state = profileTrayState(p);
+    items.push({ kind: 'header', label: state === 'ok' ? p.name : `${p.name} — ${STATE_WORDS[state]}` });
     items.push({ kind: 'info', label: p.summary });
-    if (s3) items.push({ kind: 'info', label: `S3: ${p.signedIn ? timeLabel(p.s3?.secondsLeft) : '—'}` });
-    if (p.draft.lakefsEnabled) items.push({ kind: 'info', label: `lakeFS: ${p.signedIn ? timeLabel(p.lakefs?.secondsLeft) : '—'}` });
+    if (s3) items.push({ kind: 'info', label: `S3: ${p.signedIn && p.s3 ? p.s3.says : '—'}` });
+    if (p.draft.lakefsEnabled) items.push({ kind: 'info', label: `lakeFS: ${p.signedIn && p.lakefs ? p.lakefs.says : '—'}` });
     const act = (type: Extract<MenuAction, { profile: string }>['type'], label: string, enabled: boolean): MenuItemModel => ({
       kind: 'action',
       label,
@@ -48,16 +87,31 @@ export function buildMenuModel(profiles: ProfileView[]): MenuModel {
     items.push({ kind: 'separator' });
   }
   items.push({ kind: 'action', label: 'Settings…', enabled: true, action: { type: 'settings' } });
+  if (opts.installCli) items.push({ kind: 'action', label: 'Install command-line tool…', enabled: true, action: { type: 'install-cli' } });
   items.push({ kind: 'action', label: 'Quit lakekey', enabled: true, action: { type: 'quit' } });
-  const tooltip = !profiles.length
-    ? 'lakekey — no profiles'
-    : attention.length
-      ? `lakekey — needs attention: ${attention.map((p) => p.name).join(', ')}`
-      : `lakekey — ${profiles.length} profile${profiles.length === 1 ? '' : 's'} ok`;
-  return { icon: attention.length ? 'attention' : 'ok', tooltip, items };
+  return { state: trayState(profiles), tooltip: tooltip(profiles), items };
 }
 
-function timeLabel(seconds: number | undefined): string {
-  const t = formatTimeLeft(seconds);
-  return t === 'none' || t === 'expired' ? t : `${t} left`;
+function tooltip(profiles: ProfileView[]): string {
+  if (!profiles.length) return 'lakekey — no profiles';
+  const by = (s: TrayState) => profiles.filter((p) => profileTrayState(p) === s).map((p) => p.name);
+  const parts = (['error', 'login', 'renewing', 'expiring'] as const).filter((s) => by(s).length).map((s) => `${STATE_WORDS[s]}: ${by(s).join(', ')}`);
+  return parts.length ? `lakekey — ${parts.join('; ')}` : `lakekey — ${profiles.length} profile${profiles.length === 1 ? '' : 's'} ok`;
+}
+
+/** The menu as plain JSON, for the Electron smoke test's hook: what a person sees and can click. */
+export interface MenuSnapshot {
+  state: TrayState;
+  icon: string;
+  tooltip: string;
+  items: Array<{ kind: MenuItemModel['kind']; label?: string; enabled: boolean }>;
+}
+
+export function menuSnapshot(model: MenuModel, icon: string): MenuSnapshot {
+  return {
+    state: model.state,
+    icon,
+    tooltip: model.tooltip,
+    items: model.items.map((i) => (i.kind === 'separator' ? { kind: i.kind, enabled: false } : { kind: i.kind, label: i.label, enabled: i.kind === 'action' && i.enabled })),
+  };
 }

@@ -1,5 +1,6 @@
 // What the tray and the settings window show about one profile, computed from its settings, the
 // core's `describe` (never a secret) and the scheduler's view. Pure.
+import { sayValidity } from '../core/duration.js';
 import type { ProfileStatus } from '../core/session.js';
 import type { Profile } from '../core/settings.js';
 import type { ProfileState, ProfileView, TimeLeft } from '../ipc.js';
@@ -11,14 +12,17 @@ export function kinds(p: Profile): string {
   return parts.join(', ') || 'login only';
 }
 
-/** "2 h 5 min", "12 min", "under a minute", "expired". */
-export function formatTimeLeft(seconds: number | undefined): string {
-  if (seconds === undefined) return 'none';
-  if (seconds <= 0) return 'expired';
-  if (seconds < 60) return 'under a minute';
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  return h ? `${h} h ${m} min` : `${m} min`;
+/** A credential's lifetime, said the one way lakekey says it: "valid 59 min, until 21:10 local". */
+export function timeLeft(t: { expiresAt: string; secondsLeft: number }): TimeLeft {
+  const expires = Date.parse(t.expiresAt);
+  // describe() computed secondsLeft at its `now`: the same moment is expires - secondsLeft.
+  return { expiresAt: t.expiresAt, secondsLeft: t.secondsLeft, says: sayValidity(expires, expires - t.secondsLeft * 1000) };
+}
+
+/** The same views a moment later: time left said again for `now`, without asking the keychain. */
+export function viewsAt(views: ProfileView[], now: number): ProfileView[] {
+  const at = (t: TimeLeft) => timeLeft({ expiresAt: t.expiresAt, secondsLeft: Math.max(0, Math.floor((Date.parse(t.expiresAt) - now) / 1000)) });
+  return views.map((v) => ({ ...v, ...(v.s3 ? { s3: at(v.s3) } : {}), ...(v.lakefs ? { lakefs: at(v.lakefs) } : {}) }));
 }
 
 export interface ViewInput {
@@ -29,6 +33,8 @@ export interface ViewInput {
   /** Why the keychain could not be read (already a user-facing message). */
   error?: string;
   schedule?: ProfileSchedule;
+  /** A renewal or login runs right now. */
+  renewing?: boolean;
 }
 
 export function profileState(v: ViewInput): ProfileState {
@@ -46,10 +52,6 @@ export function profileState(v: ViewInput): ProfileState {
   if (profile.s3 && s3Left <= 0) return 'expired';
   if (profile.s3 && s3Left <= window) return 'expiring';
   return 'ok';
-}
-
-export function needsAttention(state: ProfileState): boolean {
-  return state === 'signed-out' || state === 'needs-login' || state === 'error' || state === 'expired';
 }
 
 export function summary(v: ViewInput, state: ProfileState): string {
@@ -77,11 +79,12 @@ export function profileView(v: ViewInput): ProfileView {
     summary: summary(v, state),
     signedIn: Boolean(v.status?.signedIn),
     canRefresh: Boolean(v.status?.canRefresh),
+    renewing: Boolean(v.renewing),
   };
   const who = v.status?.email ?? v.status?.subject;
   if (v.status?.signedIn && who) view.who = who;
-  if (v.status?.s3) view.s3 = { ...v.status.s3 } satisfies TimeLeft;
-  if (v.status?.lakefs) view.lakefs = { ...v.status.lakefs } satisfies TimeLeft;
+  if (v.status?.s3) view.s3 = timeLeft(v.status.s3);
+  if (v.status?.lakefs) view.lakefs = timeLeft(v.status.lakefs);
   return view;
 }
 

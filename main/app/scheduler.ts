@@ -12,6 +12,8 @@
 // There is no polling loop: plans are recomputed when a timer fires, when settings or sessions
 // change, on resume from sleep, on unlock and on network changes.
 
+import { sayValidity } from '../core/duration.js';
+
 export interface ScheduleInput {
   name: string;
   refreshBeforeSeconds: number;
@@ -75,6 +77,8 @@ export interface ProfileSchedule {
   lastError?: RefreshFailure;
   /** A login-needed notice is waiting for the user to come back. */
   noticePending: boolean;
+  /** A silent renewal runs right now. */
+  renewing: boolean;
 }
 
 export const BACKOFF_BASE_MS = 30_000;
@@ -98,7 +102,6 @@ interface Entry extends ProfileSchedule {
   retryAt?: number;
   /** The expiry a login-needed notice was already shown for. */
   notifiedFor?: number;
-  running: boolean;
 }
 
 /** Whether an interactive login may open a browser now. */
@@ -187,7 +190,7 @@ export class Scheduler {
   schedule(name: string): ProfileSchedule | undefined {
     const e = this.entries.get(name);
     if (!e) return undefined;
-    const s: ProfileSchedule = { loginRequired: e.loginRequired, failures: e.failures, noticePending: e.noticePending };
+    const s: ProfileSchedule = { loginRequired: e.loginRequired, failures: e.failures, noticePending: e.noticePending, renewing: e.renewing };
     if (e.next) s.next = { ...e.next };
     if (e.lastError) s.lastError = { ...e.lastError };
     return s;
@@ -208,7 +211,7 @@ export class Scheduler {
       seen.add(input.name);
       let e = this.entries.get(input.name);
       if (!e) {
-        e = { input, loginRequired: false, failures: 0, noticePending: false, running: false };
+        e = { input, loginRequired: false, failures: 0, noticePending: false, renewing: false };
         this.entries.set(input.name, e);
       }
       // A new session (the CLI or the tray logged in) clears what the old one had learned.
@@ -297,8 +300,9 @@ export class Scheduler {
 
   private async runRefresh(name: string, userAsked: boolean): Promise<void> {
     const e = this.entries.get(name);
-    if (!e || e.running) return;
-    e.running = true;
+    if (!e || e.renewing) return;
+    e.renewing = true;
+    this.deps.changed?.();
     const before = e.input.s3ExpiresAt;
     try {
       await this.deps.refresh(name);
@@ -332,7 +336,7 @@ export class Scheduler {
       }
       if (userAsked && !(err instanceof RenewalError)) throw err;
     } finally {
-      e.running = false;
+      e.renewing = false;
       await this.update();
     }
   }
@@ -348,13 +352,20 @@ export class Scheduler {
     e.noticePending = false;
     const expiry = browserOnlyExpiry(e.input, e.loginRequired);
     e.notifiedFor = expiry ?? -1;
-    const left = expiry === undefined ? 0 : Math.max(0, Math.round((expiry - this.deps.clock.now()) / 60_000));
-    const what = e.input.wantsLakefs && e.input.lakefsExpiresAt === expiry ? 'lakeFS token' : 'credentials';
+    const now = this.deps.clock.now();
+    const lakefs = e.input.wantsLakefs && e.input.lakefsExpiresAt === expiry;
+    const [noun, verb] = lakefs ? ['lakeFS token', 'is'] : ['credentials', 'are'];
     this.deps.notify({
       kind: 'login-needed',
       profile: e.input.name,
       title: `lakekey: log in again for "${e.input.name}"`,
-      body: left > 0 ? `Your ${what} expire in ${left} min. Click to renew in your browser.` : `Your ${what} have expired. Click to log in in your browser.`,
+      // Said as everywhere else: "valid 12 min, until 21:10 local" / "expired at 21:10 local".
+      body:
+        expiry === undefined
+          ? 'Your session has ended. Click to log in in your browser.'
+          : expiry > now
+            ? `Your ${noun} ${verb} ${sayValidity(expiry, now)}. Click to renew in your browser.`
+            : `Your ${noun} ${sayValidity(expiry, now)}. Click to log in in your browser.`,
       actionable: true,
     });
     this.plan(e);

@@ -1,6 +1,6 @@
 // Renders the pure menu model to Electron: the one place that knows Electron's Menu API.
 import type { Menu as MenuType, MenuItemConstructorOptions } from 'electron';
-import type { MenuAction, MenuModel } from './menu-model.js';
+import type { MenuAction, MenuModel, TrayState } from './menu-model.js';
 
 export function menuTemplate(model: MenuModel, dispatch: (action: MenuAction) => void): MenuItemConstructorOptions[] {
   return model.items.map((item): MenuItemConstructorOptions => {
@@ -12,7 +12,7 @@ export function menuTemplate(model: MenuModel, dispatch: (action: MenuAction) =>
       case 'info':
         return { label: `   ${item.label}`, enabled: false };
       case 'action':
-        return { label: item.action.type === 'settings' || item.action.type === 'quit' ? item.label : `   ${item.label}`, enabled: item.enabled, click: () => dispatch(item.action) };
+        return { label: 'profile' in item.action ? `   ${item.label}` : item.label, enabled: item.enabled, click: () => dispatch(item.action) };
     }
   });
 }
@@ -21,8 +21,7 @@ export function renderMenu(Menu: { buildFromTemplate(t: MenuItemConstructorOptio
   return Menu.buildFromTemplate(menuTemplate(model, dispatch));
 }
 
-/** Tray icon file for a state; macOS uses template images (black + alpha, tinted by the system). */
-export function trayIconFile(state: MenuModel['icon'], platform = process.platform): string {
-  const base = state === 'attention' ? 'attention' : 'ok';
-  return platform === 'darwin' ? `${base}Template.png` : `${base}.png`;
+/** Tray icon file for a state (build/make-icons.mjs draws them); macOS uses template images (black + alpha, tinted by the system). */
+export function trayIconFile(state: TrayState, platform = process.platform): string {
+  return platform === 'darwin' ? `${state}Template.png` : `${state}.png`;
 }

@@ -34,7 +34,8 @@ export function securityHeaders(): Record<string, string> {
   };
 }
 
-export function settingsWindowOptions(preloadPath: string): BrowserWindowConstructorOptions {
+/** The settings window: hardened; its background matches the page's light or dark theme, so opening it does not flash. */
+export function settingsWindowOptions(preloadPath: string, dark = false): BrowserWindowConstructorOptions {
   return {
     width: 980,
     height: 720,
@@ -43,7 +44,7 @@ export function settingsWindowOptions(preloadPath: string): BrowserWindowConstru
     show: false,
     title: 'lakekey settings',
     autoHideMenuBar: true,
-    backgroundColor: '#f6f7f9',
+    backgroundColor: dark ? '#15181d' : '#f6f7f9',
     webPreferences: {
       preload: preloadPath,
       contextIsolation: true,

@@ -5,4 +5,15 @@ import { contextBridge, ipcRenderer } from 'electron';
 import { API_GLOBAL } from '../ipc.js';
 import { buildApi } from './api.js';
 
-contextBridge.exposeInMainWorld(API_GLOBAL, buildApi((channel, request) => ipcRenderer.invoke(channel, request)));
+contextBridge.exposeInMainWorld(
+  API_GLOBAL,
+  buildApi(
+    (channel, request) => ipcRenderer.invoke(channel, request),
+    (channel, listener) => {
+      // The page never sees Electron's event object: the listener gets no arguments.
+      const forward = () => listener();
+      ipcRenderer.on(channel, forward);
+      return () => void ipcRenderer.removeListener(channel, forward);
+    },
+  ),
+);

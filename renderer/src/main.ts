@@ -2,7 +2,12 @@
 // show each profile's status with its actions, and the snippets to wire tools. Plain DOM: every
 // node is built with createElement and textContent (no innerHTML), and everything goes through
 // `window.lakekey`, the preload's typed API. This page never receives a secret.
-import type { CheckResult, DraftField, FieldError, IpcError, Outcome, ProfileDraft, ProfileView } from '../../main/ipc.js';
+//
+// It updates itself: main sends `profiles:changed` when sessions, settings or renewals change
+// (and when the minute turns, so "valid 59 min" stays true), and the page asks for the list
+// again. Times come from main already worded (TimeLeft.says), so the tray and the window say
+// them the same way.
+import type { CheckFinding, CheckResult, DraftField, FieldError, IpcError, Outcome, ProfileDraft, ProfileView, TimeLeft } from '../../main/ipc.js';
 import { checkDraft } from './validate.js';
 
 const api = window.lakekey;
@@ -27,6 +32,8 @@ const toast = $<HTMLDivElement>('toast');
 
 let profiles: ProfileView[] = [];
 let selected: string | undefined;
+/** The form is open: an update refreshes the list only, never the user's unsaved edits. */
+let editing = false;
 
 async function call<T>(p: Promise<Outcome<T>>): Promise<T | undefined> {
   const r = await p;
@@ -60,34 +67,64 @@ function badge(state: ProfileView['state']): HTMLElement {
   return h('span', { class: `badge state-${state}` }, STATE_LABEL[state]);
 }
 
-function timeLeft(seconds: number | undefined): string {
-  if (seconds === undefined) return 'none';
-  if (seconds <= 0) return 'expired';
-  const hours = Math.floor(seconds / 3600);
-  const minutes = Math.floor((seconds % 3600) / 60);
-  if (!hours && !minutes) return 'under a minute left';
-  return `${hours ? `${hours} h ` : ''}${minutes} min left`;
+function validity(p: ProfileView, t: TimeLeft | undefined): string {
+  if (!p.signedIn) return '—';
+  return t?.says ?? 'none yet';
+}
+
+/** The line under a profile's name in the list: the credential that runs out first. */
+function listLine(p: ProfileView): string {
+  if (p.renewing) return 'renewing…';
+  if (!p.signedIn) return STATE_LABEL[p.state];
+  const first = [p.s3, p.lakefs].filter((t): t is TimeLeft => Boolean(t)).sort((a, b) => a.secondsLeft - b.secondsLeft)[0];
+  return first ? first.says : STATE_LABEL[p.state];
 }
 
 // ---- list -----------------------------------------------------------------------------------
 
+/** Bumped by every click that changes what is shown: an answer that arrives later must not undo it. */
+let navigation = 0;
+
 async function reload(select?: string): Promise<void> {
+  const asked = navigation;
   const views = await call(api.listProfiles(null));
   if (!views) return;
   profiles = views;
+  if (asked !== navigation) {
+    // The user moved on while the list was loading: refresh what they look at now.
+    renderList();
+    const shown = !editing && profiles.find((p) => p.name === selected);
+    if (shown) renderProfile(shown);
+    return;
+  }
   if (select !== undefined) selected = select;
   if (!profiles.some((p) => p.name === selected)) selected = profiles[0]?.name;
+  editing = false;
   renderList();
   if (selected) renderProfile(profiles.find((p) => p.name === selected)!);
   else renderEmpty();
 }
 
+/** Main said something changed: show it, without touching a form being edited. */
+async function refreshShown(): Promise<void> {
+  if (!editing) return reload();
+  const views = await call(api.listProfiles(null));
+  if (!views) return;
+  profiles = views;
+  renderList();
+}
+
 function renderList(): void {
   list.replaceChildren(
     ...profiles.map((p) => {
-      const button = h('button', { type: 'button', class: 'profile-item', 'aria-current': p.name === selected ? 'true' : undefined, 'data-profile': p.name }, h('span', { class: 'profile-name' }, p.name), badge(p.state));
+      const button = h('button', { type: 'button', class: 'profile-item', 'aria-current': p.name === selected && !editing ? 'true' : undefined, 'data-profile': p.name },
+        h('span', { class: 'profile-row' }, h('span', { class: 'profile-name' }, p.name), badge(p.state)),
+        h('span', { class: 'profile-time', 'data-time': p.name }, listLine(p)),
+      );
       button.addEventListener('click', () => {
+        navigation++;
         selected = p.name;
+        editing = false;
         renderList();
         renderProfile(p);
       });
@@ -125,9 +162,9 @@ function actionButton(label: string, cls: string, onClick: () => void | Promise<
 
 function renderProfile(p: ProfileView): void {
   const rows: Array<[string, string]> = [['Status', p.summary], ['Provides', p.kinds], ['Identity provider', p.draft.issuer], ['Client id', p.draft.clientId]];
-  if (p.draft.s3Enabled) rows.push(['S3 credentials', p.signedIn ? timeLeft(p.s3?.secondsLeft) : '—']);
-  if (p.draft.lakefsEnabled) rows.push(['lakeFS token', p.signedIn ? timeLeft(p.lakefs?.secondsLeft) : '—']);
-  if (p.signedIn) rows.push(['Renews', p.canRefresh ? 'silently, before expiry' : 'needs a browser login']);
+  if (p.draft.s3Enabled) rows.push(['S3 credentials', validity(p, p.s3)]);
+  if (p.draft.lakefsEnabled) rows.push(['lakeFS token', validity(p, p.lakefs)]);
+  if (p.signedIn) rows.push(['Renews', p.renewing ? 'renewing now…' : !p.canRefresh ? 'needs a browser login' : p.state === 'error' ? 'silently — failing now; lakekey keeps retrying' : 'silently, before expiry']);
   const snippetsBox = h('div', { class: 'snippets' });
   detail.replaceChildren(
     h('section', { class: 'profile', 'aria-labelledby': 'profile-title' },
@@ -211,13 +248,16 @@ async function openForm(existing?: ProfileView): Promise<void> {
   const draft: ProfileDraft | undefined = existing ? { ...existing.draft } : await call(api.profileDefaults(null));
   if (!draft) return;
   const originalName = existing?.name;
+  navigation++;
+  editing = true;
+  renderList();
   const form = h('form', { class: 'profile-form', novalidate: true, 'aria-labelledby': 'form-title' });
   const inputs = new Map<DraftField, HTMLInputElement | HTMLSelectElement>();
   const errorNodes = new Map<DraftField | 'form', HTMLElement>();
 
   const textField = (spec: FieldSpec | { field: 'name'; label: string; help?: string; type?: 'text'; placeholder?: string }, value: string) => {
     const id = `f-${spec.field}`;
-    const input = h('input', { id, name: spec.field, type: 'text', inputmode: spec.type === 'number' ? 'numeric' : undefined, placeholder: spec.placeholder, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `${id}-help ${id}-error` });
+    const input = h('input', { id, name: spec.field, type: 'text', inputmode: spec.type === 'number' ? 'numeric' : spec.type === 'url' ? 'url' : undefined, placeholder: spec.placeholder, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `${id}-help ${id}-error` });
     input.value = value;
     inputs.set(spec.field, input);
     const error = h('p', { class: 'field-error', id: `${id}-error`, 'aria-live': 'polite' });
@@ -307,10 +347,8 @@ async function openForm(existing?: ProfileView): Promise<void> {
       showErrors(r.errors);
       return results.replaceChildren();
     }
-    results.replaceChildren(
-      h('h3', {}, 'Check'),
-      h('ul', { class: 'probes' }, ...r.probes.map((p) => h('li', { class: p.ok ? 'probe ok' : 'probe fail' }, h('span', { class: 'probe-mark', 'aria-hidden': 'true' }, p.ok ? '✓' : '✗'), h('strong', {}, `${p.what}`), ' ', h('code', {}, p.url), h('span', { class: 'probe-detail' }, ` — ${p.ok ? '' : 'failed: '}${p.detail}`)))),
-    );
+    results.replaceChildren(h('h3', {}, 'Check'), h('ul', { class: 'checks' }, ...r.checks.map(finding)));
+    results.scrollIntoView({ block: 'nearest' });
   }
 
   form.addEventListener('submit', async (event) => {
@@ -338,5 +376,23 @@ async function openForm(existing?: ProfileView): Promise<void> {
   (inputs.get(existing ? 'issuer' : 'name') as HTMLInputElement).focus();
 }
 
+const MARK: Record<CheckFinding['status'], [string, string]> = { ok: ['✓', 'OK'], warn: ['!', 'Warning'], fail: ['✗', 'Failed'] };
+
+/** One check, as a person reads it: what, where, what was found and what to do. */
+function finding(f: CheckFinding): HTMLElement {
+  const [mark, word] = MARK[f.status];
+  return h('li', { class: `check ${f.status}`, 'data-check': f.name },
+    h('span', { class: 'check-mark', 'aria-hidden': 'true' }, mark),
+    h('div', { class: 'check-body' },
+      h('p', { class: 'check-head' }, h('strong', {}, f.name), h('span', { class: 'sr-only' }, ` ${word}`), f.target ? h('code', {}, f.target) : null),
+      h('p', { class: 'check-says' }, f.says),
+      f.fix ? h('p', { class: 'check-fix' }, h('span', { class: 'check-fix-label' }, 'What to do: '), f.fix) : null,
+    ),
+  );
+}
+
 $<HTMLButtonElement>('add-profile').addEventListener('click', () => void openForm());
+api.onProfilesChanged(() => void refreshShown());
+// The tray re-plans failing renewals when the network comes back.
+window.addEventListener('online', () => void api.networkOnline(null));
 void reload();

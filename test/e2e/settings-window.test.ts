@@ -1,20 +1,17 @@
-// The settings window in real Chromium, driven through the REAL main-side IPC handlers: the
-// built renderer (renderer/dist) is served from a loopback server with the app's headers, and
-// `window.lakekey` is the contract of main/ipc.ts forwarded by page.exposeBinding to the
-// handlers of main/app/handlers.ts (through the same `invoke` wrapper the app registers). Behind
-// them: the real test IdP, the real keychain (gnome-keyring), a real browser login.
+// The settings window in real Chromium, driven through the REAL main-side IPC handlers
+// (test/unit/app/window-page.ts: the built renderer served with the app's headers, and
+// `window.lakekey` forwarded to the handlers of main/app/handlers.ts through the same `invoke`
+// wrapper the app registers). Behind them: the real test IdP, the real keychain
+// (gnome-keyring), a real browser login.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Conf from 'conf';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createHandlers, type HandlerDeps } from '../../main/app/handlers.js';
-import { invoke } from '../../main/app/ipc-main.js';
-import { rendererFile } from '../../main/app/renderer-files.js';
 import { settingsStore, type ConfLike } from '../../main/app/settings-store.js';
 import { singleFlight } from '../../main/app/single-flight.js';
 import { systemBrowser } from '../../main/core/browser.js';
@@ -22,34 +19,36 @@ import { silentLogger } from '../../main/core/log.js';
 import { login, type Context } from '../../main/core/session.js';
 import { getProfile } from '../../main/core/settings.js';
 import { keytarStore, Vault } from '../../main/core/vault.js';
-import { API_CHANNELS, type Channel, type LakekeyApi } from '../../main/ipc.js';
-import { CHROMIUM_PATH } from '../helpers/browser.js';
+import type { LakekeyApi } from '../../main/ipc.js';
 import { CLI, REPO } from '../helpers/cli.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
 import { startIdp, type Idp } from '../peers/idp.js';
-import { buildRendererAndPreload, RENDERER_DIST } from '../unit/app/vite-build.js';
+import { openWindowPage, type WindowPage } from '../unit/app/window-page.js';
 
 const ARTIFACTS = join(REPO, 'test-artifacts', 'settings-window');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let idp: Idp;
-let server: Server;
-let origin: string;
-let browser: Browser;
+let win: WindowPage;
 let page: Page;
 let dir: string;
 let vault: Vault;
 const clipboard: string[] = [];
-/** Every answer the page received: checked for secrets at the end. */
-const answers: string[] = [];
-const cspViolations: string[] = [];
+
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
 
 async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  // The window's own size: the page does not scroll, its content area does.
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
 
 before(async () => {
-  await buildRendererAndPreload();
   mkdirSync(ARTIFACTS, { recursive: true });
   idp = await startIdp();
   dir = join(mkdtempSync(join(tmpdir(), 'lk-window-')), 'cfg');
@@ -72,49 +71,17 @@ before(async () => {
     cliCommand: () => [process.execPath, CLI],
     probeTimeoutMs: 2000,
   };
-  const handlers = createHandlers(deps);
-
-  server = createServer((req, res) => {
-    void rendererFile(RENDERER_DIST, new URL(req.url ?? '/', 'http://x').pathname).then((a) => {
-      res.writeHead(a.status, a.headers);
-      res.end(a.body);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
-  const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
-  page = await context.newPage();
-  page.on('dialog', (d) => void d.accept());
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
-  });
-  // The test transport: the page's window.lakekey → this process's real handlers, sender checked.
-  await page.exposeBinding('__lakekeyInvoke', async (source, channel: Channel, request: unknown) => {
-    if (new URL(source.frame.url()).origin !== origin || source.frame.parentFrame() !== null) {
-      return { ok: false, error: { code: 'FORBIDDEN', message: 'refused' } };
-    }
-    const outcome = await invoke(handlers, channel, request);
-    answers.push(JSON.stringify(outcome));
-    return outcome;
-  });
-  // The same API the preload builds from API_CHANNELS.
-  await page.addInitScript((channels: Record<string, string>) => {
-    const w = window as unknown as { __lakekeyInvoke: (c: string, r: unknown) => Promise<unknown> };
-    const api = Object.freeze(Object.fromEntries(Object.entries(channels).map(([m, c]) => [m, (r: unknown) => w.__lakekeyInvoke(c, r ?? null)])));
-    Object.defineProperty(window, 'lakekey', { value: api });
-  }, API_CHANNELS as unknown as Record<string, string>);
+  win = await openWindowPage(createHandlers(deps));
+  page = win.page;
 });
 
 after(async () => {
-  await browser?.close();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await win?.close();
   await idp?.stop();
 });
 
 test('first launch shows the empty state and serves the page with the strict CSP', async () => {
-  const response = await page.goto(`${origin}/index.html`);
+  const response = await page.goto(win.url);
   assert.match(response?.headers()['content-security-policy'] ?? '', /default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'none'; img-src 'self' data:/);
   await page.getByRole('heading', { name: 'No profiles yet' }).waitFor();
   // The CSP really holds in Chromium: an injected inline script does not run.
@@ -161,15 +128,20 @@ test('Check runs OIDC discovery against the real IdP and probes STS', async () =
   await page.getByLabel('Issuer URL').fill(idp.issuer);
   await page.getByLabel('Client id').fill(idp.clientId);
   await page.getByLabel('Renew before expiry (seconds)').fill('1200');
-  await page.getByLabel('STS endpoint').fill('http://127.0.0.1:9'); // nothing listens: unreachable
+  const sts = `http://127.0.0.1:${await closedPort()}`; // nothing listens: refused
+  await page.getByLabel('STS endpoint').fill(sts);
   await page.getByLabel('Session length (seconds)').fill('3600');
   await page.getByRole('button', { name: 'Check' }).click();
-  const ok = page.locator('.probe.ok');
+  // Each check in words: what, where, what was found, what to do — not `failed: unreachable: fetch failed`.
+  const ok = page.locator('.check.ok[data-check="Identity provider"]');
   await ok.waitFor();
-  assert.match((await ok.textContent()) ?? '', new RegExp(`identity provider.*discovery ok: issuer ${idp.issuer.replace(/[.:/]/g, '\\$&')}`));
-  const fail = page.locator('.probe.fail');
+  assert.equal(await ok.locator('.check-says').textContent(), `Discovery works: issuer ${idp.issuer}, and it can revoke sessions at logout.`);
+  const fail = page.locator('.check.fail[data-check=STS]');
   await fail.waitFor();
-  assert.match((await fail.textContent()) ?? '', /STS.*127\.0\.0\.1:9.*unreachable/);
+  assert.equal(await fail.locator('code').textContent(), sts);
+  assert.equal(await fail.locator('.check-says').textContent(), `Nothing answers at ${new URL(sts).host}: the connection was refused.`);
+  assert.equal(await fail.locator('.check-fix').textContent(), 'What to do: Check the address and the port, and that the STS service is running.');
+  assert.doesNotMatch((await page.locator('.check-results').textContent()) ?? '', /fetch failed|unreachable:/);
   await shot('03-check');
 });
 
@@ -192,7 +164,7 @@ test('save, see the status, log in through the real IdP, copy snippets, log out'
   const record = await vault.read('dev');
   assert.ok(record.idp?.refreshToken && record.idp.idToken);
   for (const secret of [record.idp.refreshToken, record.idp.idToken]) {
-    assert.ok(!answers.some((a) => a.includes(secret)), 'a secret reached the renderer');
+    assert.ok(!win.answers.some((a) => a.includes(secret)), 'a secret reached the renderer');
   }
 
   // A profile with S3 shows its ~/.aws/config snippet with the credential_process line.
@@ -224,5 +196,5 @@ test('save, see the status, log in through the real IdP, copy snippets, log out'
   await page.locator('button[data-profile=minio]').click();
   await page.getByRole('button', { name: 'Remove' }).click();
   await page.locator('button[data-profile=minio]').waitFor({ state: 'detached' });
-  assert.deepEqual(cspViolations.filter((v) => !/__inline|inline script/i.test(v)), [], 'no CSP violations from the app itself');
+  assert.deepEqual(win.cspViolations.filter((v) => !/__inline|inline script/i.test(v)), [], 'no CSP violations from the app itself');
 });

@@ -10,6 +10,9 @@ export interface StubFrame {
 }
 
 export class StubWebContents extends EventEmitter {
+  /** Events main sent to the page (webContents.send). */
+  readonly sent: string[] = [];
+  destroyed = false;
   windowOpenHandler: ((d: { url: string }) => { action: string }) | undefined;
   permissionRequestHandler: ((wc: unknown, permission: string, cb: (granted: boolean) => void) => void) | null = null;
   permissionCheckHandler: ((wc: unknown, permission: string) => boolean) | null = null;
@@ -17,6 +20,12 @@ export class StubWebContents extends EventEmitter {
     setPermissionRequestHandler: (h: StubWebContents['permissionRequestHandler']) => (this.permissionRequestHandler = h),
     setPermissionCheckHandler: (h: StubWebContents['permissionCheckHandler']) => (this.permissionCheckHandler = h),
   };
+  send(channel: string): void {
+    this.sent.push(channel);
+  }
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
   setWindowOpenHandler(h: (d: { url: string }) => { action: string }): void {
     this.windowOpenHandler = h;
   }
@@ -40,17 +49,20 @@ export interface ElectronStub {
   opened: string[];
   notifications: Array<{ title: string; body: string; emitter: EventEmitter }>;
   powerMonitor: EventEmitter & { idleState: 'active' | 'idle' | 'locked' | 'unknown' };
+  /** The OS theme the app sees. */
+  nativeTheme: { shouldUseDarkColors: boolean };
   /** What session.resolveProxy answers (Chromium's PAC-style result). */
   proxyAnswer: string;
   /** Fires web-contents-created for a new contents (as Electron does for every window). */
   createContents(): StubWebContents;
 }
 
-export function electronStub(opts: { lockAvailable?: boolean; appPath?: string } = {}): ElectronStub {
+export function electronStub(opts: { lockAvailable?: boolean; appPath?: string; packaged?: boolean } = {}): ElectronStub {
   const app = Object.assign(new EventEmitter(), { quitCalled: 0, lockAvailable: opts.lockAvailable ?? true, dockHidden: false });
   const stub: ElectronStub = {
     electron: undefined as unknown as ElectronModule,
     proxyAnswer: 'DIRECT',
+    nativeTheme: { shouldUseDarkColors: false },
     app,
     windows: [],
     trays: [],
@@ -69,13 +81,13 @@ export function electronStub(opts: { lockAvailable?: boolean; appPath?: string }
   };
 
   const appApi = Object.assign(app, {
+    isPackaged: opts.packaged ?? false,
     requestSingleInstanceLock: () => app.lockAvailable,
     quit: () => {
       app.quitCalled += 1;
     },
     whenReady: () => Promise.resolve(),
     getAppPath: () => opts.appPath ?? process.cwd(),
-    isPackaged: false,
     dock: { hide: () => (app.dockHidden = true) },
   });
 
@@ -110,6 +122,7 @@ export function electronStub(opts: { lockAvailable?: boolean; appPath?: string }
     }
     close() {
       this.destroyed = true;
+      this.webContents.destroyed = true;
       this.emitter.emit('closed');
     }
   }
@@ -171,6 +184,7 @@ export function electronStub(opts: { lockAvailable?: boolean; appPath?: string }
     clipboard: { writeText: (text: string) => void stub.clipboard.push(text) },
     powerMonitor,
     Notification,
+    nativeTheme: stub.nativeTheme,
     nativeImage: { createFromPath: (path: string) => ({ path, setTemplateImage() {} }) },
     session: {
       // The OS proxy answer for every URL: no proxy (tests set proxyAnswer to simulate one).

@@ -1,20 +1,24 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildMenuModel } from '../../../main/app/menu-model.js';
+import { buildMenuModel, menuSnapshot, profileTrayState, trayState } from '../../../main/app/menu-model.js';
 import { profileToDraft } from '../../../main/app/profile-form.js';
-import { formatTimeLeft, profileState, profileView } from '../../../main/app/profile-view.js';
+import { profileState, profileView, timeLeft, viewsAt } from '../../../main/app/profile-view.js';
+import { sayClock } from '../../../main/core/duration.js';
+import type { ProfileState } from '../../../main/ipc.js';
 import { parseProfile } from '../../../main/core/settings.js';
 
 const profile = parseProfile('work', { issuer: 'https://idp.example.com', clientId: 'c', s3: { stsEndpoint: 'https://minio.example.com' }, lakefs: { endpoint: 'https://lakefs.example.com' } });
 const loginOnly = parseProfile('plain', { issuer: 'https://idp.example.com', clientId: 'c' });
+const S3_END = '2030-01-01T10:00:00.000Z';
+const LAKEFS_END = '2030-01-01T11:00:00.000Z';
 
-test('a section per profile with state, time left and actions; Settings and Quit last', () => {
-  const ok = profileView({ name: 'work', profile, status: { name: 'work', signedIn: true, email: 'alice@example.com', subject: 'alice', canRefresh: true, s3: { expiresAt: '2030-01-01T10:00:00.000Z', secondsLeft: 3000 }, lakefs: { expiresAt: '2030-01-01T11:00:00.000Z', secondsLeft: 7380 } } });
+test('a section per profile with state, time said as "valid …, until HH:MM local", actions; Settings and Quit last', () => {
+  const ok = profileView({ name: 'work', profile, status: { name: 'work', signedIn: true, email: 'alice@example.com', subject: 'alice', canRefresh: true, s3: { expiresAt: S3_END, secondsLeft: 3000 }, lakefs: { expiresAt: LAKEFS_END, secondsLeft: 7380 } } });
   const model = buildMenuModel([ok]);
-  assert.equal(model.icon, 'ok');
+  assert.equal(model.state, 'ok');
   const labels = model.items.map((i) => ('label' in i ? i.label : '---'));
   assert.deepEqual(labels, [
-    'work', 'Signed in as alice@example.com', 'S3: 50 min left', 'lakeFS: 2 h 3 min left',
+    'work', 'Signed in as alice@example.com', `S3: valid 50 min, until ${sayClock(Date.parse(S3_END))} local`, `lakeFS: valid 2 h 3 min, until ${sayClock(Date.parse(LAKEFS_END))} local`,
     'Log in again…', 'Refresh now', 'Copy credential_process line', 'Copy env exports command', 'Log out', '---',
     'Settings…', 'Quit lakekey',
   ]);
@@ -26,16 +30,55 @@ test('a section per profile with state, time left and actions; Settings and Quit
   assert.ok(actions.every((a) => a.kind === 'action' && a.enabled));
 });
 
-test('the icon shows attention when any profile needs it, and says which', () => {
-  const ok = profileView({ name: 'work', profile, status: { name: 'work', signedIn: true, subject: 'alice', canRefresh: true, s3: { expiresAt: 'x', secondsLeft: 3000 } } });
+test('"Install command-line tool" only when the app can install it', () => {
+  const labels = (installCli: boolean) => buildMenuModel([], { installCli }).items.map((i) => ('label' in i ? i.label : '---'));
+  assert.deepEqual(labels(true).slice(-3), ['Settings…', 'Install command-line tool…', 'Quit lakekey']);
+  assert.ok(!labels(false).includes('Install command-line tool…'));
+});
+
+test('each profile state maps to one tray state; the icon shows the most urgent profile', () => {
+  const expected: Record<ProfileState, string> = { ok: 'ok', expiring: 'expiring', 'signed-out': 'login', 'needs-login': 'login', expired: 'login', error: 'error' };
+  for (const [state, tray] of Object.entries(expected)) {
+    assert.equal(profileTrayState({ state: state as ProfileState, renewing: false }), tray, state);
+  }
+  // A renewal in progress shows as renewing, unless the profile is broken.
+  assert.equal(profileTrayState({ state: 'expiring', renewing: true }), 'renewing');
+  assert.equal(profileTrayState({ state: 'needs-login', renewing: true }), 'renewing');
+  assert.equal(profileTrayState({ state: 'error', renewing: true }), 'error');
+  const p = (state: ProfileState, renewing = false) => ({ state, renewing });
+  assert.equal(trayState([]), 'ok');
+  assert.equal(trayState([p('ok'), p('expiring')]), 'expiring');
+  assert.equal(trayState([p('expiring'), p('ok', true)]), 'renewing');
+  assert.equal(trayState([p('ok', true), p('signed-out')]), 'login');
+  assert.equal(trayState([p('signed-out'), p('error'), p('ok')]), 'error');
+});
+
+test('the header and tooltip say which profile needs what', () => {
+  const ok = profileView({ name: 'work', profile, status: { name: 'work', signedIn: true, subject: 'alice', canRefresh: true, s3: { expiresAt: S3_END, secondsLeft: 3000 } } });
   const out = profileView({ name: 'plain', profile: loginOnly, status: { name: 'plain', signedIn: false, canRefresh: false } });
   const model = buildMenuModel([ok, out]);
-  assert.equal(model.icon, 'attention');
-  assert.match(model.tooltip, /needs attention: plain/);
+  assert.equal(model.state, 'login');
+  assert.equal(model.tooltip, 'lakekey — log in needed: plain');
   const plain = model.items.slice(model.items.findIndex((i) => 'label' in i && i.label.startsWith('plain')));
-  assert.equal('label' in plain[0] && plain[0].label, 'plain ⚠');
+  assert.equal('label' in plain[0] && plain[0].label, 'plain — log in needed');
   const enabled = Object.fromEntries(plain.filter((i) => i.kind === 'action' && 'profile' in i.action).map((i) => [i.kind === 'action' && i.action.type, i.kind === 'action' && i.enabled]));
   assert.deepEqual(enabled, { login: true, refresh: false, 'copy-credential-process': false, 'copy-env': false, logout: false });
+  assert.equal(buildMenuModel([ok]).tooltip, 'lakekey — 1 profile ok');
+  assert.equal(buildMenuModel([]).tooltip, 'lakekey — no profiles');
+});
+
+test('the test hook snapshot: labels, enabled, state and icon, as plain JSON', () => {
+  const out = profileView({ name: 'plain', profile: loginOnly, status: { name: 'plain', signedIn: false, canRefresh: false } });
+  const snap = menuSnapshot(buildMenuModel([out]), 'login.png');
+  assert.deepEqual(JSON.parse(JSON.stringify(snap)), snap);
+  assert.equal(snap.state, 'login');
+  assert.equal(snap.icon, 'login.png');
+  assert.deepEqual(snap.items.slice(0, 3), [
+    { kind: 'header', label: 'plain — log in needed', enabled: false },
+    { kind: 'info', label: 'Not signed in', enabled: false },
+    { kind: 'action', label: 'Log in…', enabled: true },
+  ]);
+  assert.ok(snap.items.some((i) => i.kind === 'separator'));
 });
 
 test('states: keychain error, expiring, needs login without refresh token, failing renewal', () => {
@@ -47,9 +90,20 @@ test('states: keychain error, expiring, needs login without refresh token, faili
   assert.equal(profileState({ ...base, status: st({ s3: { expiresAt: 'x', secondsLeft: 0 } }) }), 'expired');
   assert.equal(profileState({ ...base, status: st({ canRefresh: false, s3: { expiresAt: 'x', secondsLeft: 600 } }) }), 'needs-login');
   assert.equal(profileState({ ...base, status: st({ lakefs: { expiresAt: 'x', secondsLeft: 100 } }) }), 'needs-login');
-  assert.equal(profileState({ ...base, status: st({}), schedule: { loginRequired: false, failures: 2, noticePending: false } }), 'error');
+  assert.equal(profileState({ ...base, status: st({}), schedule: { loginRequired: false, failures: 2, noticePending: false, renewing: false } }), 'error');
   assert.equal(buildMenuModel([]).items[0].kind, 'info');
-  assert.equal(formatTimeLeft(59), 'under a minute');
-  assert.equal(formatTimeLeft(7200), '2 h 0 min');
   assert.deepEqual(profileToDraft(profile).s3Enabled, true);
+});
+
+test('time left is said once, the same way everywhere', () => {
+  assert.equal(timeLeft({ expiresAt: S3_END, secondsLeft: 59 * 60 }).says, `valid 59 min, until ${sayClock(Date.parse(S3_END))} local`);
+  assert.equal(timeLeft({ expiresAt: S3_END, secondsLeft: 0 }).says, `expired at ${sayClock(Date.parse(S3_END))} local`);
+});
+
+test('a minute later the menu says the time again, from the same views', () => {
+  const view = profileView({ name: 'work', profile, status: { name: 'work', signedIn: true, subject: 'a', canRefresh: true, s3: { expiresAt: S3_END, secondsLeft: 3000 } } });
+  const later = viewsAt([view], Date.parse(S3_END) - 2940 * 1000)[0];
+  assert.equal(later.s3?.secondsLeft, 2940);
+  assert.equal(later.s3?.says, `valid 49 min, until ${sayClock(Date.parse(S3_END))} local`);
+  assert.equal(viewsAt([view], Date.parse(S3_END) + 1000)[0].s3?.says, `expired at ${sayClock(Date.parse(S3_END))} local`);
 });

@@ -138,7 +138,7 @@ test('LOGIN_REQUIRED: no browser opens; a notice ahead of expiry, and the click 
   assert.equal(w.calls.login.length, 0, 'never a browser unasked');
   const notice = w.notices.find((n) => n.kind === 'login-needed');
   assert.ok(notice?.actionable);
-  assert.match(notice!.body, /expire in \d+ min/);
+  assert.match(notice!.body, /^Your credentials are valid \d+ min, until \d\d:\d\d local\. Click to renew in your browser\.$/);
   assert.equal(await w.scheduler.renew('work'), 'done');
   assert.deepEqual(w.calls.login, ['work']);
 });
