@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { updateSettings } from '../../main/core/settings-write.js';
 import { parseProfile } from '../../main/core/settings.js';
-import { REPO, run } from '../helpers/cli.js';
+import { CLI, NODE_CLI, run } from '../helpers/cli.js';
 import { vault } from '../helpers/world.js';
 
-const EXE = join(REPO, 'dist', 'cli', process.platform === 'win32' ? 'lakekey.exe' : 'lakekey');
+const EXE = CLI;
 
 async function cacheHitWorld(tag: string) {
   assert.ok(existsSync(EXE), `${EXE} is missing: run \`npm run build:cli\` first`);
@@ -78,5 +78,29 @@ test('configure-aws run from the standalone executable writes its own path as cr
   const { readFileSync, realpathSync } = await import('node:fs');
   const text = readFileSync(awsConfig, 'utf8');
   assert.ok(text.includes(`credential_process = "${realpathSync(EXE)}" credential-process ${w.name}\n`), text);
+  await vault.remove(w.name);
+});
+
+test('the Node entry, for development, still answers the same cache hit', async () => {
+  // The rest of the suite runs the executable; this keeps `node dist/main/cli/lakekey.js` honest.
+  const w = await cacheHitWorld('node');
+  const r = await run(process.execPath, [NODE_CLI, 'credential-process', w.name], { env: { ...w.env, PATH: process.env.PATH } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).AccessKeyId, 'AKSTANDALONE');
+  await vault.remove(w.name);
+});
+
+test('through a symlink (as `Install command-line tool` makes), it loads keytar.node from its real folder and writes its real path', async () => {
+  const w = await cacheHitWorld('link');
+  const { realpathSync, readFileSync, symlinkSync } = await import('node:fs');
+  const link = join(w.root, 'bin', 'lakekey');
+  symlinkSync(EXE, link);
+  const hit = await run(link, ['credential-process', w.name], { env: w.env });
+  assert.equal(hit.code, 0, hit.stderr);
+  assert.equal(JSON.parse(hit.stdout).AccessKeyId, 'AKSTANDALONE');
+  const awsConfig = join(w.root, 'aws-config');
+  const r = await run(link, ['configure-aws', w.name], { env: { ...w.env, AWS_CONFIG_FILE: awsConfig } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(readFileSync(awsConfig, 'utf8').includes(`credential_process = "${realpathSync(EXE)}" credential-process ${w.name}\n`));
   await vault.remove(w.name);
 });

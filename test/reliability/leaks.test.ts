@@ -112,7 +112,7 @@ const LAUNCH = /http:\/\/127\.0\.0\.1:\d+\/login\/\w+/;
 /** `lakekey login --no-browser`: read the printed launch URL, look at where it points without following, finish in the browser. */
 async function loginByHand(box: Sandbox): Promise<{ state: string; commandLines: string[] }> {
   const sampler = sampleCommandLines();
-  const child = spawn(process.execPath, [CLI, 'login', box.name, '--no-browser', '--timeout', '120'], { env: { ...box.env, TMPDIR: ownTmp } });
+  const child = spawn(CLI, ['login', box.name, '--no-browser', '--timeout', '120'], { env: { ...box.env, TMPDIR: ownTmp } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
