@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c   # keep in sync with test/peers/minio.ts
 MINIO_DIR="${LAKEKEY_TEST_CACHE:-$HOME/.cache/lakekey-test}/minio-$MINIO_VERSION"
-APT_PACKAGES=(chromium libsecret-1-dev gnome-keyring dbus dbus-x11 libsecret-tools awscli python3-boto3 python3-venv xvfb build-essential python3 bsdutils stress-ng fish)
+APT_PACKAGES=(chromium libsecret-1-dev gnome-keyring dbus dbus-x11 libsecret-tools awscli python3-boto3 python3-venv xvfb build-essential python3 bsdutils stress-ng fish shellcheck)
 
 say() { printf '\n== %s\n' "$*"; }
 
@@ -31,6 +31,15 @@ if [ ! -x "$MINIO_DIR/minio" ]; then
   command -v go >/dev/null || { echo "Go is needed to build MinIO for the tests: install Go 1.24+." >&2; exit 1; }
   mkdir -p "$MINIO_DIR"
   CGO_ENABLED=0 GOFLAGS=-trimpath GOBIN="$MINIO_DIR" go install "github.com/minio/minio@$MINIO_VERSION"
+fi
+
+ACTIONLINT_VERSION=v1.7.12   # keep in sync with test/unit/workflows.test.ts
+ACTIONLINT_DIR="${LAKEKEY_TEST_CACHE:-$HOME/.cache/lakekey-test}/actionlint-$ACTIONLINT_VERSION"
+if [ ! -x "$ACTIONLINT_DIR/actionlint" ]; then
+  say "building actionlint $ACTIONLINT_VERSION, the linter for .github/workflows (once; cached in $ACTIONLINT_DIR)"
+  command -v go >/dev/null || { echo "Go is needed to build actionlint for the tests: install Go 1.24+." >&2; exit 1; }
+  mkdir -p "$ACTIONLINT_DIR"
+  CGO_ENABLED=0 GOFLAGS=-trimpath GOBIN="$ACTIONLINT_DIR" go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
 fi
 
 bash scripts/setup-lakefs.sh   # the real lakeFS server and lakectl, built once from ../shared/peers/lakefs
