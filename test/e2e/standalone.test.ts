@@ -104,3 +104,20 @@ test('through a symlink (as `Install command-line tool` makes), it loads keytar.
   assert.ok(readFileSync(awsConfig, 'utf8').includes(`credential_process = "${realpathSync(EXE)}" credential-process ${w.name}\n`));
   await vault.remove(w.name);
 });
+
+test('a cache hit never reads NODE_EXTRA_CA_CERTS (it pays nothing for a CA bundle it does not need)', async () => {
+  // Watched with strace rather than timed: the file is named in the environment and must not
+  // be opened by any thread of the executable during a cache hit.
+  const w = await cacheHitWorld('ca');
+  const { copyFileSync: copy, readFileSync } = await import('node:fs');
+  const ca = join(w.root, 'extra-ca.pem');
+  copy('/etc/ssl/certs/ca-certificates.crt', ca);
+  const traceFile = join(w.root, 'trace.txt');
+  const r = await run('/usr/bin/strace', ['-f', '-e', 'trace=openat,open', '-o', traceFile, EXE, 'credential-process', w.name], { env: { ...w.env, NODE_EXTRA_CA_CERTS: ca } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).AccessKeyId, 'AKSTANDALONE');
+  const trace = readFileSync(traceFile, 'utf8');
+  assert.ok(trace.includes('keytar.node'), 'the trace saw the executable open its addon (so it is live)');
+  assert.ok(!trace.includes(ca), 'NODE_EXTRA_CA_CERTS was opened on a cache hit');
+  await vault.remove(w.name);
+});
