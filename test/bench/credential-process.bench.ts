@@ -10,12 +10,11 @@ import { join } from 'node:path';
 import { updateSettings } from '../../main/core/settings-write.js';
 import { parseProfile } from '../../main/core/settings.js';
 import { keytarStore, Vault } from '../../main/core/vault.js';
-import { CLI, REPO } from '../helpers/cli.js';
+import { CLI, NODE_CLI } from '../helpers/cli.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
-const EXE = join(REPO, 'dist', 'cli', 'lakekey');
 const CA = '/etc/ssl/certs/ca-certificates.crt';
-if (!existsSync(EXE)) throw new Error(`${EXE} is missing: run \`npm run build:cli\``);
+if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build:cli\``);
 if (!existsSync(CA)) throw new Error(`${CA} is missing (install ca-certificates)`);
 
 /** aws-vault 7.2.0 built from the Go module proxy (its version list is refused, so: download, copy, build). */
@@ -62,8 +61,8 @@ for (const ca of [false, true]) {
   const base: NodeJS.ProcessEnv = { ...process.env, LAKEKEY_CONFIG_DIR: dir };
   delete base.NODE_EXTRA_CA_CERTS;
   const tag = ca ? ' +NODE_EXTRA_CA_CERTS' : '';
-  rows.push({ label: `standalone${tag}`, cmd: EXE, args: ['credential-process', name], env: { ...base, ...extra }, times: [] });
-  rows.push({ label: `node entry${tag}`, cmd: process.execPath, args: [CLI, 'credential-process', name], env: { ...base, ...extra }, times: [] });
+  rows.push({ label: `standalone${tag}`, cmd: CLI, args: ['credential-process', name], env: { ...base, ...extra }, times: [] });
+  rows.push({ label: `node entry${tag}`, cmd: process.execPath, args: [NODE_CLI, 'credential-process', name], env: { ...base, ...extra }, times: [] });
   rows.push({ label: `aws-vault 7.2.0${tag}`, cmd: av, args: ['export', '--format=json', '--no-session', name], env: { ...avEnv, ...extra }, times: [] });
   rows.push({ label: `node -e 0${tag}`, cmd: process.execPath, args: ['-e', '0'], env: { ...base, ...extra }, times: [] });
   rows.push({ label: `spawn floor${tag}`, cmd: '/bin/true', args: [], env: { ...base, ...extra }, times: [] });

@@ -60,7 +60,7 @@ lakekey demo is running: a test IdP, MinIO (bucket "${demo.bucket}") and a lakeF
 In another terminal:
 
 ${exports}
-alias lakekey='"${process.execPath}" "${CLI}"'
+alias lakekey='"${CLI}"'
 lakekey login demo                   # your browser opens: log in as alice@example.com, any password
 lakekey status
 aws s3 ls s3://${demo.bucket} --profile demo --endpoint-url ${demo.minioEndpoint}

@@ -40,7 +40,7 @@ async function finishDeviceLogin(cmd: string, args: string[], env: NodeJS.Proces
 test('login --device signs in through a browser on another device and gets S3 credentials', async () => {
   const box = await sandbox(peers);
   const before = { ...peers.idp.counts };
-  const result = await finishDeviceLogin(process.execPath, [CLI, 'login', box.name, '--device'], box.env);
+  const result = await finishDeviceLogin(CLI, ['login', box.name, '--device'], box.env);
   assert.equal(result.code, 0, result.output);
   assert.match(result.output, /enter the code [A-Z-]+/);
   assert.equal(peers.idp.counts.deviceGrants - before.deviceGrants, 1);
@@ -54,7 +54,7 @@ test('credential-process with a terminal but no desktop falls back to the device
   const box = await sandbox(peers);
   // `script` gives the CLI a real pseudo-terminal as its controlling terminal; the AWS CLI would
   // capture stderr, so the instructions must reach the terminal itself.
-  const command = `"${process.execPath}" "${CLI}" credential-process ${box.name} 2>/dev/null`;
+  const command = `"${CLI}" credential-process ${box.name} 2>/dev/null`;
   const result = await finishDeviceLogin('script', ['-qfec', command, '/dev/null'], box.env);
   assert.equal(result.code, 0, result.output);
   const json = /\{"Version":1,.*\}/.exec(result.stdout);
@@ -66,7 +66,7 @@ test('login --device sends PKCE S256 (an IdP that requires it, as Keycloak does,
   const idp = await startIdp({ devicePkceRequired: true });
   try {
     const box = await securityBox(idp.issuer, idp.clientId);
-    const result = await finishDeviceLogin(process.execPath, [CLI, 'login', box.name, '--device'], box.env);
+    const result = await finishDeviceLogin(CLI, ['login', box.name, '--device'], box.env);
     assert.equal(result.code, 0, result.output);
     assert.equal(idp.counts.deviceGrants, 1, 'the device-code grant passed the PKCE check');
     assert.doesNotMatch(result.output, /code_challenge/);

@@ -1,5 +1,7 @@
 // DESIGN §5: a credential-process cache hit parses arguments, reads settings, reads one keychain
 // item, checks the expiry and prints. It must not load openid-client, the AWS SDK or conf.
+// The trace needs Node's module hooks (--import), so this one runs the Node entry, which the
+// standalone executable is bundled from.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,11 +9,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { updateSettings } from '../../main/core/settings-write.js';
 import { parseProfile } from '../../main/core/settings.js';
-import { REPO, run } from '../helpers/cli.js';
+import { NODE_CLI, REPO, run } from '../helpers/cli.js';
 import { vault } from '../helpers/world.js';
 
 const TRACE = join(REPO, 'dist', 'test', 'helpers', 'module-trace.js');
-const CLI = join(REPO, 'dist', 'main', 'cli', 'lakekey.js');
 
 test('a cache hit loads no heavy module; a miss does (so the trace is live)', async () => {
   const root = mkdtempSync(join(tmpdir(), 'lakekey-hot-'));
@@ -26,14 +27,14 @@ test('a cache hit loads no heavy module; a miss does (so the trace is live)', as
   const trace = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
 
   const hitTrace = join(root, 'hit.txt');
-  const hit = await run(process.execPath, ['--import', TRACE, CLI, 'credential-process', name], { env: { ...process.env, LAKEKEY_CONFIG_DIR: dir, LAKEKEY_TRACE_FILE: hitTrace } });
+  const hit = await run(process.execPath, ['--import', TRACE, NODE_CLI, 'credential-process', name], { env: { ...process.env, LAKEKEY_CONFIG_DIR: dir, LAKEKEY_TRACE_FILE: hitTrace } });
   assert.equal(hit.code, 0, hit.stderr);
   assert.equal(JSON.parse(hit.stdout).AccessKeyId, 'AKHOTPATHTEST');
   assert.deepEqual(trace(hitTrace), [], 'nothing heavy on a cache hit');
 
   await vault.write(name, { v: 1, updatedAt: Date.now(), idp: { subject: 'alice', refreshToken: 'r'.repeat(43) }, s3: { ...creds, expiresAt: Date.now() - 1000 } });
   const missTrace = join(root, 'miss.txt');
-  const miss = await run(process.execPath, ['--import', TRACE, CLI, 'credential-process', name], { env: { ...process.env, LAKEKEY_CONFIG_DIR: dir, LAKEKEY_TRACE_FILE: missTrace } });
+  const miss = await run(process.execPath, ['--import', TRACE, NODE_CLI, 'credential-process', name], { env: { ...process.env, LAKEKEY_CONFIG_DIR: dir, LAKEKEY_TRACE_FILE: missTrace } });
   assert.equal(miss.code, 5, miss.stderr);
   assert.ok(trace(missTrace).some((url) => url.includes('/openid-client/')), 'a renewal loads openid-client (the trace works)');
   await vault.remove(name);

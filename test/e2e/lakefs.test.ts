@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { run } from '../helpers/cli.js';
+import { CLI, run } from '../helpers/cli.js';
 import { readRecord, sandbox, startPeers, vault, type Peers, type Sandbox } from '../helpers/world.js';
 import { startAuthenticator, type Authenticator } from '../peers/authenticator.js';
 import { lakefsPython, startLakefs, type Lakefs } from '../peers/lakefs.js';
@@ -106,7 +106,7 @@ describe('lakeFS token', () => {
     const viaExec = await box.cli(['exec', box.name, '--', python, '-c', script]);
     assert.equal(viaExec.code, 0, viaExec.stderr);
     assert.equal(viaExec.stdout.trim(), LAKEFS_USER);
-    const viaEnv = await run('sh', ['-c', `eval "$("$0" "$1" env "$2")" && "$3" -c "$4"`, process.execPath, join(process.env.LAKEKEY_REPO!, 'dist/main/cli/lakekey.js'), box.name, python, script], { env: box.env });
+    const viaEnv = await run('sh', ['-c', `eval "$("$0" env "$1")" && "$2" -c "$3"`, CLI, box.name, python, script], { env: box.env });
     assert.equal(viaEnv.code, 0, viaEnv.stderr);
     assert.equal(viaEnv.stdout.trim(), LAKEFS_USER);
     assert.ok(authService.counts.userLookups - calls >= 2, 'the real lakeFS resolved the bearer token\'s user each time');

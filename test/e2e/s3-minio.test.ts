@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { fromIni } from '@aws-sdk/credential-providers';
-import { allOutput, run, walkFiles } from '../helpers/cli.js';
+import { CLI, allOutput, run, walkFiles } from '../helpers/cli.js';
 import { ageS3, parseCredentials, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
 
 const AWS = '/usr/bin/aws';
@@ -66,7 +66,7 @@ describe('end to end: login, configure-aws, and real AWS clients through credent
     const conf = await box.cli(['configure-aws', box.name]);
     assert.equal(conf.code, 0, conf.stderr);
     const text = readFileSync(box.awsConfig, 'utf8');
-    assert.match(text, new RegExp(`\\[profile ${box.name}\\]\\ncredential_process = ".+" ".+lakekey\\.js" credential-process ${box.name}\\n`));
+    assert.match(text, new RegExp(`\\[profile ${box.name}\\]\\ncredential_process = ".+/dist/cli/lakekey" credential-process ${box.name}\\n`));
     const exported = await run(AWS, ['configure', 'export-credentials', '--profile', box.name], { env: { ...box.env, LAKEKEY_BROWSER: undefined } });
     assert.equal(exported.code, 0, exported.stderr);
     const creds = JSON.parse(exported.stdout);
@@ -253,13 +253,12 @@ describe('failure modes', () => {
     // then opened by a fresh daemon that nobody unlocks: the state after a reboot without login.
     const box = await sandbox(peers, { browser: true });
     const home = join(box.dir, '..', 'lockedhome');
-    const cli = join(process.env.LAKEKEY_REPO!, 'dist/main/cli/lakekey.js');
     const env = { ...box.env, HOME: home, DBUS_SESSION_BUS_ADDRESS: undefined };
     const prepare = `mkdir -p "$HOME/.cache" "$HOME/.local/share/keyrings"; eval "$(printf secret | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null; exec "$0" "$@"`;
-    const login = await run('dbus-run-session', ['--', 'sh', '-c', prepare, process.execPath, cli, 'login', box.name], { env });
+    const login = await run('dbus-run-session', ['--', 'sh', '-c', prepare, CLI, 'login', box.name], { env });
     assert.equal(login.code, 0, login.stderr);
     const locked = `eval "$(gnome-keyring-daemon --start --components=secrets 2>/dev/null)" >/dev/null; t0=$(date +%s%N); "$0" "$@"; rc=$?; echo "ms=$(( ($(date +%s%N)-t0)/1000000 ))" >&2; exit $rc`;
-    const out = await run('dbus-run-session', ['--', 'sh', '-c', locked, process.execPath, cli, 'credential-process', box.name], { env });
+    const out = await run('dbus-run-session', ['--', 'sh', '-c', locked, CLI, 'credential-process', box.name], { env });
     assert.equal(out.code, 4, out.stderr);
     const ms = Number(/ms=(\d+)/.exec(out.stderr)?.[1]);
     assert.ok(ms < 2000, `took ${ms} ms`);
@@ -311,7 +310,7 @@ describe('failure modes', () => {
     const box = await sandbox(peers);
     const before = { ...peers.idp.counts };
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [join(process.env.LAKEKEY_REPO!, 'dist/main/cli/lakekey.js'), 'login', box.name, '--no-browser', '--timeout', '60'], { env: box.env });
+    const child = spawn(CLI, ['login', box.name, '--no-browser', '--timeout', '60'], { env: box.env });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.on('close', r));

@@ -68,7 +68,7 @@ before(async () => {
     ctx,
     login: (name) => logins.run(name),
     clipboard: { writeText: (t) => void clipboard.push(t) },
-    cliCommand: () => [process.execPath, CLI],
+    cliCommand: () => [CLI],
     probeTimeoutMs: 2000,
   };
   win = await openWindowPage(createHandlers(deps));
@@ -177,7 +177,7 @@ test('save, see the status, log in through the real IdP, copy snippets, log out'
   await page.locator('button[data-profile=minio]').click();
   await page.getByRole('heading', { name: 'minio', exact: true }).waitFor();
   const aws = (await page.locator('pre[data-snippet=awsConfig]').textContent()) ?? '';
-  assert.match(aws, /^\[profile minio\]\ncredential_process = .*lakekey\.js"? credential-process minio\nregion = us-east-1\nendpoint_url = http:\/\/127\.0\.0\.1:9000\n$/);
+  assert.match(aws, /^\[profile minio\]\ncredential_process = .*\/dist\/cli\/lakekey"? credential-process minio\nregion = us-east-1\nendpoint_url = http:\/\/127\.0\.0\.1:9000\n$/);
   await page.locator('figure', { hasText: '~/.aws/config' }).getByRole('button', { name: 'Copy' }).click();
   await page.locator('#toast', { hasText: 'Copied' }).waitFor();
   assert.equal(clipboard.at(-1), aws);

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { updateSettings } from '../../main/core/settings-write.js';
 import { parseProfile } from '../../main/core/settings.js';
-import { REPO, run } from '../helpers/cli.js';
+import { CLI, NODE_CLI, run } from '../helpers/cli.js';
 import { vault } from '../helpers/world.js';
 
-const EXE = join(REPO, 'dist', 'cli', process.platform === 'win32' ? 'lakekey.exe' : 'lakekey');
+const EXE = CLI;
 
 async function cacheHitWorld(tag: string) {
   assert.ok(existsSync(EXE), `${EXE} is missing: run \`npm run build:cli\` first`);
@@ -78,5 +78,46 @@ test('configure-aws run from the standalone executable writes its own path as cr
   const { readFileSync, realpathSync } = await import('node:fs');
   const text = readFileSync(awsConfig, 'utf8');
   assert.ok(text.includes(`credential_process = "${realpathSync(EXE)}" credential-process ${w.name}\n`), text);
+  await vault.remove(w.name);
+});
+
+test('the Node entry, for development, still answers the same cache hit', async () => {
+  // The rest of the suite runs the executable; this keeps `node dist/main/cli/lakekey.js` honest.
+  const w = await cacheHitWorld('node');
+  const r = await run(process.execPath, [NODE_CLI, 'credential-process', w.name], { env: { ...w.env, PATH: process.env.PATH } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).AccessKeyId, 'AKSTANDALONE');
+  await vault.remove(w.name);
+});
+
+test('through a symlink (as `Install command-line tool` makes), it loads keytar.node from its real folder and writes its real path', async () => {
+  const w = await cacheHitWorld('link');
+  const { realpathSync, readFileSync, symlinkSync } = await import('node:fs');
+  const link = join(w.root, 'bin', 'lakekey');
+  symlinkSync(EXE, link);
+  const hit = await run(link, ['credential-process', w.name], { env: w.env });
+  assert.equal(hit.code, 0, hit.stderr);
+  assert.equal(JSON.parse(hit.stdout).AccessKeyId, 'AKSTANDALONE');
+  const awsConfig = join(w.root, 'aws-config');
+  const r = await run(link, ['configure-aws', w.name], { env: { ...w.env, AWS_CONFIG_FILE: awsConfig } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(readFileSync(awsConfig, 'utf8').includes(`credential_process = "${realpathSync(EXE)}" credential-process ${w.name}\n`));
+  await vault.remove(w.name);
+});
+
+test('a cache hit never reads NODE_EXTRA_CA_CERTS (it pays nothing for a CA bundle it does not need)', async () => {
+  // Watched with strace rather than timed: the file is named in the environment and must not
+  // be opened by any thread of the executable during a cache hit.
+  const w = await cacheHitWorld('ca');
+  const { copyFileSync: copy, readFileSync } = await import('node:fs');
+  const ca = join(w.root, 'extra-ca.pem');
+  copy('/etc/ssl/certs/ca-certificates.crt', ca);
+  const traceFile = join(w.root, 'trace.txt');
+  const r = await run('/usr/bin/strace', ['-f', '-e', 'trace=openat,open', '-o', traceFile, EXE, 'credential-process', w.name], { env: { ...w.env, NODE_EXTRA_CA_CERTS: ca } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).AccessKeyId, 'AKSTANDALONE');
+  const trace = readFileSync(traceFile, 'utf8');
+  assert.ok(trace.includes('keytar.node'), 'the trace saw the executable open its addon (so it is live)');
+  assert.ok(!trace.includes(ca), 'NODE_EXTRA_CA_CERTS was opened on a cache hit');
   await vault.remove(w.name);
 });

@@ -1,11 +1,16 @@
-// Runs the real compiled `lakekey` CLI (or any command) as a child process and captures
-// everything it prints.
+// Runs the real `lakekey` CLI (or any command) as a child process and captures everything it
+// prints. The CLI is the standalone executable users install (`npm run build:cli`), so the whole
+// suite runs on its runtime; NODE_CLI, the Node entry, is kept for what only Node can do (module
+// tracing with --import) and for the one test that the development entry still works.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const REPO = process.env.LAKEKEY_REPO ?? join(import.meta.dirname, '..', '..', '..');
-export const CLI = join(REPO, 'dist', 'main', 'cli', 'lakekey.js');
+/** The standalone executable built by scripts/build-cli.mjs. */
+export const CLI = join(REPO, 'dist', 'cli', process.platform === 'win32' ? 'lakekey.exe' : 'lakekey');
+/** The Node entry (`node dist/main/cli/lakekey.js`), for development. */
+export const NODE_CLI = join(REPO, 'dist', 'main', 'cli', 'lakekey.js');
 
 export interface CliResult {
   code: number | null;
@@ -25,7 +30,7 @@ export interface RunOptions {
 export const allOutput: string[] = [];
 
 export function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult> {
-  return run(process.execPath, [CLI, ...args], opts);
+  return run(CLI, args, opts);
 }
 
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<CliResult> {

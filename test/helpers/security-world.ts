@@ -123,7 +123,7 @@ const LAUNCH = /http:\/\/127\.0\.0\.1:\d+\/login\/\w+/;
 
 /** Starts `lakekey login NAME --no-browser` and learns its launch URL, authorization URL and state. */
 export async function startLogin(box: Box, timeoutSeconds = 120): Promise<LoginChild> {
-  const child = spawn(process.execPath, [CLI, 'login', box.name, '--no-browser', '--timeout', String(timeoutSeconds)], { env: box.env });
+  const child = spawn(CLI, ['login', box.name, '--no-browser', '--timeout', String(timeoutSeconds)], { env: box.env });
   children.add(child);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));

@@ -151,7 +151,7 @@ describe('Keycloak: device login', () => {
 
   test('login --device (PKCE S256 on the device request) finishes in a browser and gets MinIO credentials', async () => {
     const b = await box();
-    const child = spawn(process.execPath, [CLI, 'login', b.name, '--device', '--timeout', '600'], { env: { ...b.env, LAKEKEY_BROWSER: undefined }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(CLI, ['login', b.name, '--device', '--timeout', '600'], { env: { ...b.env, LAKEKEY_BROWSER: undefined }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));

@@ -217,7 +217,7 @@ async function inOwnSession(box: Sandbox, args: string[], opts: { prepare: strin
   const env = { ...box.env, HOME: opts.home, DBUS_SESSION_BUS_ADDRESS: undefined };
   const script = `mkdir -p "$HOME/.cache" "$HOME/.local/share/keyrings"; ${opts.prepare}; t0=$(date +%s%N); "$0" "$@"; rc=$?; echo "lakekey-test-ms=$(( ($(date +%s%N)-t0)/1000000 ))" >&2; exit $rc`;
   const bus = opts.busConfig ? [`--config-file=${opts.busConfig}`] : [];
-  const out = await run('dbus-run-session', [...bus, '--', 'sh', '-c', script, process.execPath, CLI, ...args], { env });
+  const out = await run('dbus-run-session', [...bus, '--', 'sh', '-c', script, CLI, ...args], { env });
   const ms = Number(/lakekey-test-ms=(\d+)/.exec(out.stderr)?.[1]);
   const stderr = out.stderr
     .split('\n')
@@ -303,7 +303,7 @@ describe('settings faults: exit 2 naming the file and the fix', () => {
     const file = join(box.dir, 'config.json');
     chmodSync(file, 0o000);
     try {
-      const out = await run('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', process.execPath, CLI, 'credential-process', box.name], { env: box.env });
+      const out = await run('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', CLI, 'credential-process', box.name], { env: box.env });
       assertFailure(out, 2, /cannot read the settings file .*config\.json: EACCES/, /Check its permissions/, LOCAL_BOUND_MS);
       summary('fault settings unreadable (mode 000)', 1, 'run', `${out.ms} ms`);
     } finally {
@@ -400,7 +400,7 @@ describe('lock folder faults: a renewal that needs the lock says why it cannot h
     chmodSync(join(box.dir, 'locks'), 0o000);
     try {
       await ageS3(box.name, -10);
-      const out = await run('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', process.execPath, CLI, 'credential-process', box.name], { env: box.env });
+      const out = await run('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', CLI, 'credential-process', box.name], { env: box.env });
       assertFailure(out, 2, /cannot create the lock .*EACCES/, LOCK_HINT, LOCAL_BOUND_MS);
       summary('fault lock folder mode 000', 1, 'run', `${out.ms} ms`);
     } finally {

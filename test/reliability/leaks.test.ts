@@ -112,7 +112,7 @@ const LAUNCH = /http:\/\/127\.0\.0\.1:\d+\/login\/\w+/;
 /** `lakekey login --no-browser`: read the printed launch URL, look at where it points without following, finish in the browser. */
 async function loginByHand(box: Sandbox): Promise<{ state: string; commandLines: string[] }> {
   const sampler = sampleCommandLines();
-  const child = spawn(process.execPath, [CLI, 'login', box.name, '--no-browser', '--timeout', '120'], { env: { ...box.env, TMPDIR: ownTmp } });
+  const child = spawn(CLI, ['login', box.name, '--no-browser', '--timeout', '120'], { env: { ...box.env, TMPDIR: ownTmp } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -217,6 +217,17 @@ test('no secret that ever existed is in any file, log, AWS config, CLI output or
   assert.ok(lakefs.issued.length >= 2, 'lakeFS-issued S3 keys are in the scan');
   assert.ok(authorizeSeen.filter((a) => a.state).length >= 4, 'states of both legs of both combined logins are in the scan');
   assert.ok(records.some((r) => r.lakefs?.token), 'lakeFS tokens are in the scan');
+
+  // The browser command is the user's browser (here Chromium in a profile under TMPDIR, which it
+  // inherits from lakekey): its history holds the one-time code, as any browser's would. A
+  // login returns as soon as the callback arrives, while the detached browser is still closing
+  // (the standalone executable exits sooner than Node did), so wait for it to remove its
+  // profile before the scan, which is about what lakekey leaves.
+  const browserGone = Date.now() + 60_000;
+  while (readdirSync(ownTmp).some((f) => f.startsWith('lakekey-chromium-'))) {
+    assert.ok(Date.now() < browserGone, `the test browser did not exit: ${readdirSync(ownTmp).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 
   // Where to look. The encrypted keyring files (~/.local/share/keyrings/*.keyring) are where the
   // secrets belong: gnome-keyring encrypts them with the keyring password, so a scan of them for

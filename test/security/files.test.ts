@@ -101,7 +101,7 @@ test('renaming a profile in the settings window revokes the old session at the I
   await login(ctx, 'before', profile);
   const refreshToken = (await vault.read('before')).idp?.refreshToken;
   assert.ok(refreshToken, 'logged in with a refresh token');
-  const handlers = createHandlers({ settings, ctx, login: async () => {}, clipboard: { writeText: () => {} }, cliCommand: () => [process.execPath, CLI] });
+  const handlers = createHandlers({ settings, ctx, login: async () => {}, clipboard: { writeText: () => {} }, cliCommand: () => [CLI] });
   const saved = await handlers['profiles:save']({
     name: 'after',
     originalName: 'before',

@@ -1,7 +1,7 @@
 // electron-builder.yml validates against electron-builder's own JSON schema (the one it ships in
 // app-builder-lib), keeps the fuses hardened, and names resources that exist.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -42,36 +42,33 @@ test('fuses are hardened, macOS uses the hardened runtime, every target is there
   }
   const entitlements = readFileSync(join(REPO, c.mac.entitlements), 'utf8');
   assert.ok(!/disable-library-validation|allow-dyld-environment-variables|get-task-allow/.test(entitlements));
-  // RunAsNode is off, so the CLI ships as wrapper scripts that run it with a real Node.
-  const sh = join(REPO, 'build', 'bin', 'lakekey');
-  assert.ok(statSync(sh).mode & 0o111, 'wrapper is executable');
-  assert.match(readFileSync(sh, 'utf8'), /app\.asar\.unpacked\/dist\/main\/cli\/lakekey\.js/);
-  assert.match(readFileSync(join(REPO, 'build', 'bin', 'lakekey.cmd'), 'utf8'), /app\.asar\.unpacked\\dist\\main\\cli\\lakekey\.js/);
-  assert.ok(c.asarUnpack.includes('dist/main/cli/**'));
-  assert.ok(c.extraResources.some((r: { from: string; to: string }) => r.from === 'build/bin' && r.to === 'bin'));
+  // RunAsNode is off, so the CLI ships as the standalone executable (with keytar.node beside
+  // it) in <resources>/bin, and nothing of the app needs to be unpacked for a plain Node.
+  const bin = c.extraResources.filter((r: { from: string; to: string }) => r.to === 'bin');
+  assert.deepEqual(bin, [{ from: 'dist/cli', to: 'bin', filter: ['lakekey', 'lakekey.exe', 'keytar.node'] }]);
+  assert.deepEqual(c.asarUnpack, ['**/*.node']);
+  assert.ok(!existsSync(join(REPO, 'build', 'bin')), 'the Node wrapper scripts are gone');
+  assert.ok(!JSON.stringify(c.deb ?? {}).includes('nodejs'), 'the deb needs no Node.js');
   const pngMagic = readFileSync(join(REPO, 'build', 'icon.png')).subarray(0, 8);
   assert.deepEqual([...pngMagic], [137, 80, 78, 71, 13, 10, 26, 10]);
 });
 
-test('the shell wrapper runs the CLI with the Node it finds (here: this one)', async () => {
-  const { mkdtempSync, mkdirSync, copyFileSync, symlinkSync, writeFileSync, chmodSync } = await import('node:fs');
+test('what extraResources copies into <resources>/bin is a working lakekey, also through a symlink, with no Node on PATH', async () => {
+  const { mkdtempSync, mkdirSync, copyFileSync, symlinkSync, readdirSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { execFileSync } = await import('node:child_process');
-  // Lay out a fake installed app: resources/bin/lakekey + resources/app.asar.unpacked/dist/main/cli/lakekey.js.
+  const c = parse(readFileSync(join(REPO, 'electron-builder.yml'), 'utf8'));
+  const entry = c.extraResources.find((r: { to: string }) => r.to === 'bin') as { from: string; filter: string[] };
+  const from = join(REPO, entry.from);
+  assert.ok(existsSync(join(from, 'lakekey')), `${from}/lakekey is missing: run \`npm run build:cli\` first`);
+  // Lay out resources/bin as electron-builder would (the filter's names that exist here), and a
+  // symlink elsewhere, as the tray's "Install command-line tool" makes.
   const res = mkdtempSync(join(tmpdir(), 'lk-res-'));
   mkdirSync(join(res, 'bin'));
-  mkdirSync(join(res, 'app.asar.unpacked', 'dist', 'main', 'cli'), { recursive: true });
-  copyFileSync(join(REPO, 'build', 'bin', 'lakekey'), join(res, 'bin', 'lakekey'));
-  chmodSync(join(res, 'bin', 'lakekey'), 0o755);
-  writeFileSync(join(res, 'app.asar.unpacked', 'dist', 'main', 'cli', 'lakekey.js'), 'console.log(JSON.stringify(process.argv.slice(2)))');
+  for (const name of readdirSync(from).filter((n) => entry.filter.includes(n))) copyFileSync(join(from, name), join(res, 'bin', name));
+  assert.deepEqual(readdirSync(join(res, 'bin')).sort(), ['keytar.node', 'lakekey']);
+  execFileSync('chmod', ['755', join(res, 'bin', 'lakekey')]);
   symlinkSync(join(res, 'bin', 'lakekey'), join(res, 'link'));
-  const out = execFileSync(join(res, 'link'), ['status', '--json'], { env: { ...process.env, LAKEKEY_NODE: process.execPath } }).toString();
-  assert.deepEqual(JSON.parse(out), ['status', '--json']);
-  let code = 0;
-  try {
-    execFileSync('/bin/sh', [join(res, 'bin', 'lakekey'), 'status'], { env: { PATH: '/nonexistent' }, stdio: 'pipe' });
-  } catch (err) {
-    code = (err as { status: number }).status;
-  }
-  assert.equal(code, 2, 'no Node: exit 2 with a message');
+  const out = execFileSync(join(res, 'link'), ['--version'], { env: { PATH: '/nonexistent', HOME: res } }).toString();
+  assert.match(out, /^lakekey \d+\.\d+\.\d+\n$/);
 });
