@@ -47,14 +47,14 @@ export interface StsLoginRequest {
   idpSubject?: string;
 }
 
-export async function stsLogin(endpoint: string, req: StsLoginRequest, now = Date.now()): Promise<LakefsToken> {
+export async function stsLogin(endpoint: string, req: StsLoginRequest, now = Date.now(), fetchImpl: typeof fetch = boundedFetch()): Promise<LakefsToken> {
   const url = `${lakefsApi(endpoint)}/sts/login`;
   // The code and state (which carries the PKCE verifier) must never be echoed back in clear.
   registerSecret(req.code);
   registerSecret(req.state);
   let res: Response;
   try {
-    res = await boundedFetch()(url, {
+    res = await fetchImpl(url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: JSON.stringify({ code: req.code, state: req.state, redirect_uri: req.redirectUri, ttl_seconds: req.ttlSeconds }),
