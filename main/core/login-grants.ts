@@ -63,8 +63,7 @@ export async function redeem(
       // From our own leg of a combined login, when there is one: names the external id in a 404.
       ...(subject ? { idpSubject: subject } : {}),
     },
-    ctx.clock.now(),
-    ctx.fetch,
+    { now: ctx.clock.now(), fetch: ctx.fetch, secrets: ctx.secrets },
   );
   return { ...sofar, lakefsToken };
 }

@@ -24,7 +24,7 @@ export async function mintS3(ctx: CoreContext, profile: Profile & { s3: S3Settin
   const creds = await assumeRoleWithWebIdentity(
     { endpoint, region: s3.region, roleArn, webIdentityToken, sessionName: sessionName(record.idp?.email ?? record.idp?.subject), durationSeconds: s3.durationSeconds },
     what,
-    { timeoutMs: ctx.limits.httpTimeoutMs, proxy: ctx.proxy },
+    { timeoutMs: ctx.limits.httpTimeoutMs, proxy: ctx.proxy, secrets: ctx.secrets },
   );
   ctx.log.info('sts.done', { source: s3.tokenSource, expiresAt: new Date(creds.expiresAt).toISOString() });
   return creds;

@@ -27,6 +27,7 @@ export function defaultStsEndpoint(region: string): string {
 export interface StsHttp {
   timeoutMs: number;
   proxy: ProxyResolver;
+  secrets?: { register(value: string | undefined | null): void };
 }
 
 export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS', http?: StsHttp): Promise<S3Credentials> {
@@ -68,9 +69,11 @@ export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS', h
         hint: `Check the STS endpoint ${req.endpoint}.`,
       });
     }
-    registerSecret(c.AccessKeyId);
-    registerSecret(c.SecretAccessKey);
-    registerSecret(c.SessionToken);
+    const registry = http?.secrets;
+    const secret = (value: string) => (registry ? registry.register(value) : registerSecret(value));
+    secret(c.AccessKeyId);
+    secret(c.SecretAccessKey);
+    secret(c.SessionToken);
     // These go into shells (`lakekey env`) and AWS config: only their own alphabets pass.
     const from = `${what} at ${req.endpoint}`;
     requireShape('access-key-id', c.AccessKeyId, from, 'access key id', 'STS_REFUSED');
