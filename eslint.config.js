@@ -10,6 +10,8 @@ const NAMED_EXPORTS = { selector: 'ExportDefaultDeclaration', message: 'Use name
 const RAW_IPC_MESSAGE = 'raw ipcMain/ipcRenderer only in the IPC modules (main/app/ipc-main.ts, main/preload/*).';
 // Any identifier: `import { ipcMain }`, `electron.ipcMain` and destructuring alike.
 const RAW_IPC = { selector: 'Identifier[name=/^ipc(Main|Renderer)$/]', message: RAW_IPC_MESSAGE };
+// The preload speaks ipcRenderer; ipcMain belongs to the main process's IPC module alone.
+const RAW_IPC_MAIN = { selector: 'Identifier[name="ipcMain"]', message: 'raw ipcMain only in main/app/ipc-main.ts.' };
 
 const nodeBuiltins = (message) => ({
   paths: builtinModules.filter((m) => !m.startsWith('_')).map((name) => ({ name, message })),
@@ -21,16 +23,18 @@ const layer = (files, { paths = [], patterns = [] }, { ignores, rawIpc = false }
   ...(ignores ? { ignores } : {}),
   rules: {
     'no-restricted-imports': ['error', { paths, patterns }],
-    'no-restricted-syntax': ['error', NAMED_EXPORTS, ...(rawIpc ? [] : [RAW_IPC])],
+    'no-restricted-syntax': ['error', NAMED_EXPORTS, ...(rawIpc === true ? [] : rawIpc === 'renderer' ? [RAW_IPC_MAIN] : [RAW_IPC])],
   },
 });
 
 const HOSTS = 'main/core must not import a host or the UI (main/app, main/cli, main/preload, renderer).';
 const RENDERER_NODE = 'The renderer is a web page: no Node builtins (DESIGN §7).';
-const RENDERER_MAIN = 'The renderer imports only main/ipc.ts (types), its own files and Node-free shared modules — never main/core, main/app, main/cli or main/preload.';
+const RENDERER_MAIN = 'The renderer imports only main/ipc.ts (types), its own files and Node-free shared modules (main/shared) — never main/core, main/app, main/cli or main/preload.';
+const SHARED = 'main/shared is Node-free and layer-free: core, both hosts and the renderer import it, so it imports no Node module, no electron and no main/core, main/app, main/cli, main/preload or renderer file.';
 const IPC_NODE = 'main/ipc.ts is loaded by the renderer and the preload: it imports no Node module, no electron and no main/* layer.';
 const renderer = nodeBuiltins(RENDERER_NODE);
 const ipc = nodeBuiltins(IPC_NODE);
+const shared = nodeBuiltins(SHARED);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'renderer/dist/**', 'test-artifacts/**'] },
@@ -59,10 +63,14 @@ export default tseslint.config(
     paths: [{ name: 'electron', message: 'The CLI never loads Electron.' }],
     patterns: [{ group: ['**/app/**'], message: 'main/app and main/cli are two hosts: they never import each other (share through main/core).' }],
   }),
-  layer(['main/preload/**/*.ts'], {}, { rawIpc: true }),
+  layer(['main/preload/**/*.ts'], {}, { rawIpc: 'renderer' }),
   layer(['main/ipc.ts'], {
     paths: [...ipc.paths, { name: 'electron', message: IPC_NODE }],
     patterns: [...ipc.patterns, { group: ['./core/**', './app/**', './cli/**', './preload/**'], message: IPC_NODE }],
+  }),
+  layer(['main/shared/**/*.ts'], {
+    paths: [...shared.paths, { name: 'electron', message: SHARED }],
+    patterns: [...shared.patterns, { group: ['../core/**', '../app/**', '../cli/**', '../preload/**', '../ipc.js', '../../renderer/**', '**/main/core/**', '**/main/app/**', '**/main/cli/**'], message: SHARED }],
   }),
   layer(['renderer/src/**/*.ts'], {
     paths: [...renderer.paths, { name: 'electron', message: RENDERER_NODE }],

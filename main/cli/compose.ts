@@ -1,26 +1,24 @@
-// Builds the CLI's Context once: the keychain vault, the redacting logger, the browser,
-// the clock and the notice channel (stderr).
+// The CLI's composition: the core's composeCore with what differs for a terminal — notices on
+// stderr, the controlling terminal for instructions the AWS CLI would swallow, and the way to
+// ask a running tray to run a login.
 import { openSync, writeSync } from 'node:fs';
-import { systemBrowser } from '../core/browser.js';
-import { createLogger } from '../core/log.js';
+import { composeCore } from '../core/compose.js';
+import type { Clock, CoreContext } from '../core/context.js';
 import { gate } from '../core/text-gate.js';
-import type { Context } from '../core/session.js';
-import { keytarStore, Vault } from '../core/vault.js';
+import type { Vault } from '../core/vault.js';
 
-export function compose(dir: string, env: NodeJS.ProcessEnv = process.env, vault?: Vault): Context {
-  return {
+export function compose(dir: string, env: NodeJS.ProcessEnv = process.env, vault?: Vault, clock?: Clock): CoreContext {
+  return composeCore(env, {
     dir,
-    vault: vault ?? new Vault(keytarStore()),
-    log: createLogger({ dir, debug: Boolean(env.LAKEKEY_DEBUG) }),
-    browser: systemBrowser(env),
-    now: () => Date.now(),
+    ...(vault ? { vault } : {}),
+    ...(clock ? { clock } : {}),
     notice: (text) => process.stderr.write(gate(text) + '\n'),
     terminal: controllingTerminal(),
     askTray: async (profile, timeoutMs) => {
       const { requestLoginViaTray } = await import('../core/login-broker.js');
       return requestLoginViaTray(dir, profile, timeoutMs);
     },
-  };
+  });
 }
 
 /** The controlling terminal, if this process has one (the AWS CLI captures our stderr). */

@@ -47,14 +47,25 @@ export interface StsLoginRequest {
   idpSubject?: string;
 }
 
-export async function stsLogin(endpoint: string, req: StsLoginRequest, now = Date.now()): Promise<LakefsToken> {
+/** The Context's ports the lakeFS login uses; each defaults to the process-wide one. */
+export interface LakefsPorts {
+  now?: number;
+  fetch?: typeof fetch;
+  secrets?: { register(value: string | undefined | null): void };
+}
+
+export async function stsLogin(endpoint: string, req: StsLoginRequest, ports: LakefsPorts = {}): Promise<LakefsToken> {
   const url = `${lakefsApi(endpoint)}/sts/login`;
+  const now = ports.now ?? Date.now();
+  const fetchImpl = ports.fetch ?? boundedFetch();
+  const registry = ports.secrets;
+  const secret = (value: string | undefined | null) => (registry ? registry.register(value) : registerSecret(value));
   // The code and state (which carries the PKCE verifier) must never be echoed back in clear.
-  registerSecret(req.code);
-  registerSecret(req.state);
+  secret(req.code);
+  secret(req.state);
   let res: Response;
   try {
-    res = await boundedFetch()(url, {
+    res = await fetchImpl(url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: JSON.stringify({ code: req.code, state: req.state, redirect_uri: req.redirectUri, ttl_seconds: req.ttlSeconds }),
@@ -73,7 +84,7 @@ export async function stsLogin(endpoint: string, req: StsLoginRequest, now = Dat
   if (typeof body?.token !== 'string' || body.token === '') {
     throw new LakefsError(endpoint, 'answered the login without a token', 'Check that the lakeFS endpoint points at the lakeFS server itself.');
   }
-  registerSecret(body.token);
+  secret(body.token);
   // `lakekey token` and `lakekey env` hand it to shells: a lakeFS token is a JWT, nothing else.
   requireShape('jwt', body.token, `lakeFS at ${endpoint}`, 'token', 'LAKEFS_REFUSED');
   const exp = typeof body.token_expiration === 'number' ? body.token_expiration * 1000 : jwtExpiry(body.token);

@@ -20,6 +20,11 @@ export interface LockOptions {
   /** A lock whose heartbeat is older than this is stale even if its pid looks alive. */
   staleMs?: number;
   pollMs?: number;
+  /**
+   * The clock the wait is measured on (the Context's). File ages are measured on the wall clock
+   * whatever this says: they are compared with file mtimes, which the OS stamps.
+   */
+  now?: () => number;
 }
 
 const HEARTBEAT_MS = 2_000;
@@ -43,15 +48,16 @@ export async function acquireLock(dir: string, profile: string, opts: LockOption
     throw lockFolderError(join(dir, 'locks'), err);
   }
   const staleMs = opts.staleMs ?? DEFAULT_STALE_MS;
-  const deadline = Date.now() + opts.waitMs;
+  const now = opts.now ?? Date.now;
+  const deadline = now() + opts.waitMs;
   for (let attempt = 0; ; attempt++) {
-    const lock = tryCreate(file);
+    const lock = tryCreate(file, now);
     if (lock) return lock;
     if (staleFile(file, staleMs)) {
       takeOver(file, staleMs);
       continue;
     }
-    if (Date.now() >= deadline) {
+    if (now() >= deadline) {
       throw new LakekeyError('LOCK_TIMEOUT', `another lakekey process has held the lock for profile "${profile}" for too long`, {
         hint: `If no lakekey login or refresh is running, remove ${file} and retry.`,
       });
@@ -62,7 +68,7 @@ export async function acquireLock(dir: string, profile: string, opts: LockOption
   }
 }
 
-function tryCreate(file: string): Lock | undefined {
+function tryCreate(file: string, now: () => number): Lock | undefined {
   let fd: number;
   try {
     fd = openSync(file, 'wx', 0o600);
@@ -71,7 +77,7 @@ function tryCreate(file: string): Lock | undefined {
     throw lockFolderError(file, err);
   }
   try {
-    const owner: Owner = { pid: process.pid, host: hostname(), since: Date.now() };
+    const owner: Owner = { pid: process.pid, host: hostname(), since: now() };
     writeSync(fd, JSON.stringify(owner));
   } catch (err) {
     // A disk that fills up between create and write: leave no empty lock behind.
@@ -209,6 +215,15 @@ export function removeIfSame(path: string, judged: Stats): boolean {
     unlinkSync(claim);
   }
   return false;
+}
+
+/** The per-profile locks of one settings folder: the Context's `locks` port. */
+export interface Locks {
+  withLock<T>(profile: string, opts: LockOptions, fn: () => Promise<T>): Promise<T>;
+}
+
+export function fileLocks(dir: string, now: () => number = Date.now): Locks {
+  return { withLock: (profile, opts, fn) => withLock(dir, profile, { now, ...opts }, fn) };
 }
 
 /** Runs `fn` while holding the profile lock. */

@@ -14,8 +14,9 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { asLakekeyError, isErrorCode, LakekeyError } from './errors.js';
+import { asLakekeyError, isErrorCode, LakekeyError, type ErrorCode } from './errors.js';
 import { PROFILE_NAME } from './settings.js';
+import { singleFlight } from './single-flight.js';
 import { outside } from './text-gate.js';
 
 export const BROKER_SOCKET = 'tray.sock';
@@ -33,7 +34,7 @@ export interface BrokerRequest {
   profile: string;
 }
 
-export type BrokerResponse = { ok: true } | { ok: false; code: string; message: string; hint?: string };
+export type BrokerResponse = { ok: true } | { ok: false; code: ErrorCode; message: string; hint?: string };
 
 /** Where the tray listens: the socket in `dir`, or on Windows a pipe named after this run's secret. */
 export function brokerEndpoint(dir: string, platform = process.platform, secret = ''): string {
@@ -86,17 +87,8 @@ export async function startLoginBroker(opts: BrokerOptions): Promise<LoginBroker
   rmSync(secretFile, { force: true });
   writeFileSync(secretFile, secret + '\n', { mode: 0o600, flag: 'wx' });
 
-  const inflight = new Map<string, Promise<void>>();
-  const runLogin = (profile: string): Promise<void> => {
-    let p = inflight.get(profile);
-    if (!p) {
-      p = Promise.resolve()
-        .then(() => opts.login(profile))
-        .finally(() => inflight.delete(profile));
-      inflight.set(profile, p);
-    }
-    return p;
-  };
+  const logins = singleFlight(opts.login);
+  const runLogin = (profile: string) => logins.run(profile);
 
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {

@@ -16,20 +16,31 @@ export interface TokenSet {
   claims?: { sub: string; email?: string; name?: string };
 }
 
+/** The Context's HTTP ports, as the IdP calls use them. */
+export interface IdpHttp {
+  fetch: typeof fetch;
+  timeoutMs: number;
+}
+
 /** Discovery, for a public client (`clientSecret` only for IdPs that require one of installed apps, like Google). */
-export async function discover(profile: Pick<Profile, 'issuer' | 'clientId'>, clientSecret?: string): Promise<client.Configuration> {
+export async function discover(
+  profile: Pick<Profile, 'issuer' | 'clientId'>,
+  clientSecret?: string,
+  http: IdpHttp = { fetch: boundedFetch(), timeoutMs: httpTimeoutSeconds() * 1000 },
+): Promise<client.Configuration> {
   const issuer = new URL(profile.issuer);
   // openid-client passes fetch-compatible options; its body type is merely declared narrower.
-  const fetchImpl = boundedFetch() as unknown as client.CustomFetch;
+  const fetchImpl = http.fetch as unknown as client.CustomFetch;
+  const timeout = Math.max(1, Math.round(http.timeoutMs / 1000));
   if (clientSecret) registerSecret(clientSecret);
   const auth = clientSecret ? client.ClientSecretPost(clientSecret) : client.None();
   try {
     const config = await client.discovery(issuer, profile.clientId, undefined, auth, {
       execute: isLoopbackUrl(issuer) ? [client.allowInsecureRequests] : [],
-      timeout: httpTimeoutSeconds(),
+      timeout,
       [client.customFetch]: fetchImpl,
     });
-    config.timeout = httpTimeoutSeconds();
+    config.timeout = timeout;
     config[client.customFetch] = fetchImpl;
     // Check ID token signatures against the IdP's JWKS too, not only TLS to the token endpoint.
     client.enableNonRepudiationChecks(config);
@@ -71,7 +82,7 @@ export async function authorizationRequest(
     ...(opts.nonce === false ? {} : { nonce }),
   };
   // OIDC Core §11: offline_access needs prompt=consent, or many providers drop it silently.
-  if (opts.scopes.includes('offline_access') && !params.prompt) params.prompt = 'consent';
+  if (opts.scopes.includes('offline_access')) params.prompt = 'consent';
   return { url: client.buildAuthorizationUrl(config, params), state, nonce, verifier };
 }
 

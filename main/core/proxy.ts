@@ -32,11 +32,28 @@ export function bypassed(url: URL, noProxy: string): boolean {
  * The tray asks the OS (Electron's session.resolveProxy: system settings, PAC) which proxy a URL
  * needs; it applies only when no proxy variable is set, so a shell's explicit choice wins.
  */
-type SystemProxyResolver = (url: string) => Promise<string | undefined>;
-let systemResolver: SystemProxyResolver | undefined;
+export type SystemProxyResolver = (url: string) => Promise<string | undefined>;
+/** Which proxy, if any, a request to a URL goes through: a port on the Context, built by composeCore. */
+export type ProxyResolver = (url: string | URL) => Promise<string | undefined>;
 
+let legacySystemResolver: SystemProxyResolver | undefined;
+
+/**
+ * @deprecated The tray's old wiring: pass `systemProxy` to composeCore instead. Until the tray
+ * does, composeCore's default resolver consults what was set here.
+ */
 export function setSystemProxyResolver(resolver: SystemProxyResolver | undefined): void {
-  systemResolver = resolver;
+  legacySystemResolver = resolver;
+}
+
+/** Proxy variables first (a shell's explicit choice wins), then the OS's answer when there is one. */
+export function proxyResolver(env: NodeJS.ProcessEnv, system?: SystemProxyResolver): ProxyResolver {
+  return async (url) => {
+    const fromEnv = proxyFor(url, env);
+    const ask = system ?? legacySystemResolver;
+    if (fromEnv || !ask || PROXY_VARS.some((v) => env[v])) return fromEnv;
+    return ask(String(url));
+  };
 }
 
 /** Chromium's answer ("PROXY host:port; DIRECT", "HTTPS host:port", "DIRECT") as a proxy URL. */
@@ -53,18 +70,12 @@ export function proxyFromPacResult(result: string): string | undefined {
 
 const PROXY_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy'];
 
-async function resolveProxy(url: string | URL): Promise<string | undefined> {
-  const fromEnv = proxyFor(url);
-  if (fromEnv || !systemResolver || PROXY_VARS.some((v) => process.env[v])) return fromEnv;
-  return systemResolver(String(url));
-}
-
 type Fetch = typeof fetch;
 let undiciFetch: Promise<(proxy: string) => Fetch> | undefined;
 
-/** A fetch that goes through the proxy the environment names for `url`, or the global fetch. */
-export async function fetchFor(url: string | URL): Promise<Fetch> {
-  const proxy = await resolveProxy(url);
+/** A fetch that goes through the proxy `resolve` names for `url`, or the global fetch. */
+export async function fetchFor(url: string | URL, resolve: ProxyResolver = proxyResolver(process.env)): Promise<Fetch> {
+  const proxy = await resolve(url);
   if (!proxy) return fetch;
   undiciFetch ??= import('undici').then(({ fetch: f, ProxyAgent }) => {
     const agents = new Map<string, InstanceType<typeof ProxyAgent>>();
@@ -78,8 +89,8 @@ export async function fetchFor(url: string | URL): Promise<Fetch> {
 }
 
 /** node:http agents for the AWS SDK when a proxy applies to `endpoint`. */
-export async function proxyAgentsFor(endpoint: string): Promise<{ httpAgent?: unknown; httpsAgent?: unknown } | undefined> {
-  const proxy = await resolveProxy(endpoint);
+export async function proxyAgentsFor(endpoint: string, resolve: ProxyResolver = proxyResolver(process.env)): Promise<{ httpAgent?: unknown; httpsAgent?: unknown } | undefined> {
+  const proxy = await resolve(endpoint);
   if (!proxy) return undefined;
   if (new URL(endpoint).protocol === 'https:') {
     const { HttpsProxyAgent } = await import('https-proxy-agent');

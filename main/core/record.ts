@@ -51,10 +51,7 @@ export function plausibleExpiry(ms: number, now = Date.now()): boolean {
   return Number.isFinite(ms) && ms > now - 86_400_000 && ms < Date.UTC(10000, 0, 1);
 }
 
-/** Seconds left before `expiresAt`, negative once expired. */
-export function secondsLeft(expiresAt: number | undefined, now: number): number {
-  return expiresAt === undefined ? -Infinity : Math.floor((expiresAt - now) / 1000);
-}
+export { secondsLeft } from '../shared/freshness.js';
 
 /** The credential_process document (AWS CLI / SDK contract): Expiration as YYYY-MM-DDTHH:MM:SSZ. */
 export function credentialProcessJson(c: S3Credentials): string {

@@ -8,6 +8,7 @@ import { plausibleExpiry, type S3Credentials } from './record.js';
 import { requireShape } from './credential-shape.js';
 import { registerSecret } from './redact.js';
 import { outside } from './text-gate.js';
+import type { ProxyResolver } from './proxy.js';
 
 export interface StsRequest {
   endpoint: string;
@@ -22,12 +23,19 @@ export function defaultStsEndpoint(region: string): string {
   return `https://sts.${region}.amazonaws.com`;
 }
 
-export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS'): Promise<S3Credentials> {
+/** The Context's ports STS calls use (the AWS SDK sends through node:http, not our fetch). */
+export interface StsHttp {
+  timeoutMs: number;
+  proxy: ProxyResolver;
+  secrets?: { register(value: string | undefined | null): void };
+}
+
+export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS', http?: StsHttp): Promise<S3Credentials> {
   // The SDK warns on stderr about Node versions it will drop; credential_process output stays ours.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { STSClient, AssumeRoleWithWebIdentityCommand } = await import('@aws-sdk/client-sts');
-  const { proxyAgentsFor } = await import('./proxy.js');
-  const timeoutMs = httpTimeoutSeconds() * 1000;
+  const { proxyAgentsFor, proxyResolver } = await import('./proxy.js');
+  const timeoutMs = http?.timeoutMs ?? httpTimeoutSeconds() * 1000;
   const sts = new STSClient({
     region: req.region,
     endpoint: req.endpoint,
@@ -38,7 +46,7 @@ export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS'): 
       requestTimeout: timeoutMs,
       throwOnRequestTimeout: true,
       socketTimeout: timeoutMs,
-      ...(await proxyAgentsFor(req.endpoint)),
+      ...(await proxyAgentsFor(req.endpoint, http?.proxy ?? proxyResolver(process.env))),
     },
   });
   // A timer that holds the process open and bounds both attempts, whatever the handler does.
@@ -61,9 +69,11 @@ export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS'): 
         hint: `Check the STS endpoint ${req.endpoint}.`,
       });
     }
-    registerSecret(c.AccessKeyId);
-    registerSecret(c.SecretAccessKey);
-    registerSecret(c.SessionToken);
+    const registry = http?.secrets;
+    const secret = (value: string) => (registry ? registry.register(value) : registerSecret(value));
+    secret(c.AccessKeyId);
+    secret(c.SecretAccessKey);
+    secret(c.SessionToken);
     // These go into shells (`lakekey env`) and AWS config: only their own alphabets pass.
     const from = `${what} at ${req.endpoint}`;
     requireShape('access-key-id', c.AccessKeyId, from, 'access key id', 'STS_REFUSED');

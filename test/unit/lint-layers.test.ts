@@ -53,6 +53,17 @@ const VIOLATIONS: Case[] = [
   { file: 'main/app/probe.ts', code: `import * as electron from 'electron';\nexport const probe = electron.ipcMain;\n`, because: /raw ipcMain/ },
   { file: 'main/app/main.ts', code: `export function probe(e: { ipcMain: unknown }) {\n  const { ipcMain } = e;\n  return ipcMain;\n}\n`, because: /raw ipcMain/ },
   { file: 'main/app/probe.ts', code: importing('electron', 'ipcRenderer'), because: /raw ipcMain/ },
+  { file: 'main/preload/probe.ts', code: importing('electron', 'ipcMain'), because: /raw ipcMain only in main\/app\/ipc-main\.ts/ },
+  { file: 'main/core/probe.ts', code: `export function probe(e: { ipcMain: unknown }) {\n  return e.ipcMain;\n}\n`, because: /raw ipcMain/ },
+  { file: 'main/cli/probe.ts', code: `export function probe(e: { ipcMain: unknown }) {\n  return e.ipcMain;\n}\n`, because: /raw ipcMain/ },
+  // main/shared: Node-free and layer-free, for core, both hosts and the renderer.
+  { file: 'main/shared/probe.ts', code: importing('node:fs', 'readFileSync'), because: /main\/shared is Node-free/ },
+  { file: 'main/shared/probe.ts', code: importing('os', 'homedir'), because: /main\/shared is Node-free/ },
+  { file: 'main/shared/probe.ts', code: importing('electron', 'app'), because: /main\/shared is Node-free/ },
+  { file: 'main/shared/probe.ts', code: importing('../core/errors.js', 'LakekeyError'), because: /main\/shared is Node-free/ },
+  { file: 'main/shared/probe.ts', code: importing('../app/handlers.js', 'createHandlers'), because: /main\/shared is Node-free/ },
+  { file: 'main/shared/probe.ts', code: importing('../cli/commands.js', 'run'), because: /main\/shared is Node-free/ },
+  { file: 'main/shared/probe.ts', code: importing('../../renderer/src/validate.js', 'checkDraft'), because: /main\/shared is Node-free/ },
   // main/ipc.ts is loaded by the renderer and the preload: no Node, no electron, no main layer.
   { file: 'main/ipc.ts', code: importing('node:path', 'join'), because: /imports no Node module/ },
   { file: 'main/ipc.ts', code: importing('path', 'join'), because: /imports no Node module/ },
@@ -71,6 +82,10 @@ const ALLOWED: Case[] = [
   { file: 'renderer/src/probe.ts', code: `import type { ProfileDraft } from '../../main/ipc.js';\nexport type D = ProfileDraft;\n`, because: /the IPC contract/ },
   { file: 'renderer/src/probe.ts', code: importing('./validate.js', 'checkDraft'), because: /its own files/ },
   { file: 'main/ipc.ts', code: `export const probe = 1;\n`, because: /no imports/ },
+  { file: 'renderer/src/probe.ts', code: importing('../../main/shared/limits.js', 'LIMITS'), because: /shared modules/ },
+  { file: 'main/core/probe.ts', code: importing('../shared/freshness.js', 'isFresh'), because: /core imports shared/ },
+  { file: 'main/app/probe.ts', code: importing('../shared/profile-kinds.js', 'kinds'), because: /hosts import shared/ },
+  { file: 'main/shared/probe.ts', code: importing('./limits.js', 'LIMITS'), because: /shared imports shared/ },
 ];
 
 for (const c of VIOLATIONS) {

@@ -1,0 +1,54 @@
+// The one composition root of the core: both hosts (CLI: main/cli/compose.ts, tray:
+// main/app/main.ts) and the headless tests (test/helpers/compose-headless.ts) build their
+// Context here, each passing only what differs for them.
+import { systemBrowser } from './browser.js';
+import { isComposed, systemClock, type Context, type CoreContext, type Ports } from './context.js';
+import { limitsFromEnv } from './env-limits.js';
+import { keychainVault } from './keychain-vault.js';
+import { boundedFetch } from './http.js';
+import { fileLocks } from './lock.js';
+import { createLogger } from './log.js';
+import { startLoopback } from './loopback.js';
+import { settingsDir } from './paths.js';
+import { proxyResolver, type SystemProxyResolver } from './proxy.js';
+import { registerSecret } from './redact.js';
+
+export interface CoreOverrides extends Partial<Omit<Context, keyof Ports>>, Partial<Ports> {
+  /** The OS's proxy answer (the tray: Electron's resolveProxy); proxy variables still win. */
+  systemProxy?: SystemProxyResolver;
+}
+
+export function composeCore(env: NodeJS.ProcessEnv, o: CoreOverrides = {}): CoreContext {
+  const dir = o.dir ?? settingsDir(env);
+  const clock = o.clock ?? (o.now ? { now: o.now } : systemClock);
+  const limits = o.limits ?? limitsFromEnv(env);
+  const proxy = o.proxy ?? proxyResolver(env, o.systemProxy);
+  const log = o.log ?? createLogger({ dir, debug: Boolean(env.LAKEKEY_DEBUG) });
+  const vault = o.vault ?? keychainVault(limits);
+  const ctx: CoreContext = {
+    dir,
+    vault,
+    log,
+    browser: o.browser ?? systemBrowser(env),
+    now: () => clock.now(),
+    notice: o.notice ?? ((text) => log.info('notice', { text })),
+    clock,
+    limits,
+    proxy,
+    fetch: o.fetch ?? boundedFetch(limits.httpTimeoutMs, proxy),
+    locks: o.locks ?? fileLocks(dir, () => clock.now()),
+    loopback: o.loopback ?? startLoopback,
+    secrets: o.secrets ?? { register: registerSecret },
+  };
+  if (o.terminal) ctx.terminal = o.terminal;
+  if (o.askTray) ctx.askTray = o.askTray;
+  return ctx;
+}
+
+/**
+ * The Context a use case runs on. A host that still builds its Context by hand (the tray, until
+ * its wiring calls composeCore) gets the missing ports filled in with the same defaults.
+ */
+export function withPorts(ctx: Context): CoreContext {
+  return isComposed(ctx) ? ctx : composeCore(process.env, ctx);
+}

@@ -1,0 +1,75 @@
+// What the use cases run against: the Context, one per host, built by composeCore (compose.ts).
+// Everything that touches the world is a port on it — clock, fetch, locks, the loopback
+// receiver, the proxy resolver, the env-derived limits, the secret registry, the keychain vault,
+// the browser, the logger — so the use cases can run headless against in-process peers.
+import type { Browser } from './browser.js';
+import type { Limits } from './env-limits.js';
+import type { Locks } from './lock.js';
+import type { Logger } from './log.js';
+import type { LoopbackOptions, LoopbackReceiver } from './loopback.js';
+import type { ProxyResolver } from './proxy.js';
+import type { Vault } from './vault.js';
+
+export interface Clock {
+  now(): number;
+}
+
+/** The wall clock: the one place the core reads it. */
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface SecretRegistry {
+  /** Masks `value` wherever it would be printed, from now on. */
+  register(value: string | undefined | null): void;
+}
+
+export type StartLoopback = (port: number, opts: LoopbackOptions) => Promise<LoopbackReceiver>;
+
+/** The ports composeCore always fills in. */
+export interface Ports {
+  clock: Clock;
+  /** The bounded, proxy-aware fetch every HTTP call of ours goes through. */
+  fetch: typeof fetch;
+  locks: Locks;
+  loopback: StartLoopback;
+  proxy: ProxyResolver;
+  limits: Limits;
+  secrets: SecretRegistry;
+}
+
+export interface Context extends Partial<Ports> {
+  /** Settings folder: locks live here. */
+  dir: string;
+  vault: Vault;
+  log: Logger;
+  browser: Browser;
+  /** The clock's now(), kept for callers that read it directly. */
+  now(): number;
+  /** A line for the person at the keyboard (stderr in the CLI, a notification in the tray). */
+  notice(text: string): void;
+  /**
+   * Where a person can read instructions even when stderr is captured (the AWS CLI captures a
+   * credential_process helper's stderr): the controlling terminal. Absent when there is none.
+   */
+  terminal?: (text: string) => void;
+  /** Ask a running tray app to run an interactive login (the CLI's path to the tray). */
+  askTray?: (profile: string, timeoutMs: number) => Promise<'done' | 'no-tray'>;
+}
+
+/** A Context composeCore built: every port present. */
+export type CoreContext = Context & Ports;
+
+export function isComposed(ctx: Context): ctx is CoreContext {
+  return Boolean(ctx.clock && ctx.fetch && ctx.locks && ctx.loopback && ctx.proxy && ctx.limits && ctx.secrets);
+}
+
+export interface LoginOptions {
+  noBrowser?: boolean;
+  timeoutSeconds?: number;
+}
+
+export const DEFAULT_LOGIN_TIMEOUT_SECONDS = 300;
+
+/** How long a use case waits for the profile lock: a login may hold it for its whole timeout. */
+export function lockWait(timeoutSeconds: number | undefined): { waitMs: number } {
+  return { waitMs: ((timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) + 30) * 1000 };
+}

@@ -1,0 +1,66 @@
+// The browser login (RFC 8252): a loopback receiver, the system browser, and one authorization
+// request per grant (login-grants.ts) in the same tab. Returns what it redeemed; storing it is
+// the caller's (login.ts).
+import type { CoreContext, LoginOptions } from './context.js';
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS } from './context.js';
+import { sayDuration } from './duration.js';
+import { asLakekeyError } from './errors.js';
+import { idpConfig } from './idp-config.js';
+import { authorizationFor, grantsFor, redeem, type Redeemed } from './login-grants.js';
+import type { Profile } from './settings.js';
+
+export async function browserLogin(ctx: CoreContext, name: string, profile: Profile, opts: LoginOptions): Promise<Redeemed> {
+  const timeoutMs = (opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000;
+  const config = await idpConfig(ctx, name, profile);
+  const receiver = await ctx.loopback(profile.redirectPort, { onRefused: (text) => ctx.notice(`lakekey: ${text}.`) });
+  const grants = grantsFor(profile);
+  let redeemed: Redeemed = {};
+  try {
+    let request = await authorizationFor(grants[0], config, profile, receiver.redirectUri);
+    let callback = receiver.waitForCallback(request.state, timeoutMs);
+    announce(ctx, name, receiver.launch(request.url.href), timeoutMs, opts);
+    ctx.log.info('login.waiting', { profile: name, grants: grants.join('+') });
+    for (let i = 0; i < grants.length; i++) {
+      const result = await callback;
+      try {
+        redeemed = await redeem(ctx, grants[i], profile, config, result.url, request, receiver.redirectUri, redeemed);
+        const next = grants[i + 1];
+        if (next) {
+          // Forward the same tab to the next authorization; the IdP session makes it silent.
+          request = await authorizationFor(next, config, profile, receiver.redirectUri);
+          callback = receiver.waitForCallback(request.state, timeoutMs);
+          result.respond({ status: 302, title: 'Signing you in to lakeFS…', message: 'One more step; this tab continues by itself.', redirectTo: receiver.launch(request.url.href) });
+        } else {
+          result.respond({ status: 200, title: 'You are logged in', message: `lakekey has signed you in for profile "${name}". You can close this tab.` });
+        }
+      } catch (err) {
+        const e = asLakekeyError(err);
+        result.respond({ status: 502, title: 'Login failed', message: `${e.message}. ${e.hint ?? ''}`.trim() });
+        throw e;
+      }
+    }
+  } finally {
+    await receiver.close();
+  }
+  return redeemed;
+}
+
+function announce(ctx: CoreContext, name: string, launchUrl: string, timeoutMs: number, opts: LoginOptions): void {
+  const wait = sayDuration(timeoutMs / 1000);
+  if (!opts.noBrowser && ctx.browser.available()) {
+    ctx.browser.open(launchUrl).then(
+      () => {
+        ctx.notice(`lakekey: log in for profile "${name}" in the browser window that opened (waiting up to ${wait}; Ctrl-C to stop).`);
+        ctx.notice(`lakekey: if no browser opened, visit ${launchUrl} on this computer.`);
+      },
+      (err: unknown) => {
+        ctx.notice(`lakekey: ${asLakekeyError(err).message.replace(/^unexpected error: /, '')}.`);
+        ctx.notice('lakekey: check LAKEKEY_BROWSER, or your desktop\'s default web browser setting.');
+        ctx.notice(`lakekey: meanwhile, open ${launchUrl} in a browser on this computer (waiting up to ${wait}; Ctrl-C to stop).`);
+      },
+    );
+  } else {
+    ctx.notice(`lakekey: to log in for profile "${name}", open ${launchUrl} in a browser on this computer (waiting up to ${wait}; Ctrl-C to stop).`);
+    ctx.notice(`lakekey: on a remote machine (SSH), stop this and run \`lakekey login ${name} --device\` instead.`);
+  }
+}

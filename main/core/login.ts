@@ -1,0 +1,91 @@
+// Logging in: the browser login (login-browser.ts; for lakeFS profiles the two-grant lakeFS
+// login of login-grants.ts) or the RFC 8628 device login, under the profile lock; what either
+// produced replaces the whole session, then fresh S3 credentials are minted if the profile wants them.
+import type { Context, CoreContext, LoginOptions } from './context.js';
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from './context.js';
+import { withPorts } from './compose.js';
+import { sayDuration } from './duration.js';
+import { LakekeyError } from './errors.js';
+import { idpConfig } from './idp-config.js';
+import { browserLogin } from './login-browser.js';
+import { grantsFor, type Redeemed } from './login-grants.js';
+import { mintS3, wantsS3 } from './mint-s3.js';
+import type { SecretRecord } from './record.js';
+import type { Profile } from './settings.js';
+import { hasUsableIdToken, isUsable } from '../shared/freshness.js';
+
+/** Interactive login (browser), then fresh S3 credentials if the profile wants them. */
+export async function login(context: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {
+  const ctx = withPorts(context);
+  const asked = ctx.clock.now();
+  return ctx.locks.withLock(name, lockWait(opts.timeoutSeconds), async () => {
+    // Another login for this profile finished while we waited for the lock: that session is as
+    // fresh as ours would be, so use it rather than send the user through the browser again.
+    const current = await ctx.vault.read(name);
+    if (current.updatedAt >= asked && hasSessionFor(profile, current, ctx.clock.now())) {
+      ctx.notice(`lakekey: another login for profile "${name}" finished just now; using its session.`);
+      return current;
+    }
+    return loginLocked(ctx, name, profile, opts);
+  });
+}
+
+/** Whether `record` holds what a login of `profile` produces, still usable. */
+function hasSessionFor(profile: Profile, record: SecretRecord, now: number): boolean {
+  const idpOk = !grantsFor(profile).includes('idp') || Boolean(record.idp?.refreshToken) || hasUsableIdToken(record.idp, now);
+  const lakefsOk = !profile.lakefs || isUsable(record.lakefs, now);
+  return idpOk && lakefsOk && Boolean(record.idp || record.lakefs);
+}
+
+/** The browser login, for a caller already holding the profile lock. */
+export async function loginLocked(ctx: CoreContext, name: string, profile: Profile, opts: LoginOptions): Promise<SecretRecord> {
+  return storeLogin(ctx, name, profile, await browserLogin(ctx, name, profile, opts));
+}
+
+/** RFC 8628 device login, for a terminal with no browser: the user finishes it on any device. */
+export async function deviceLogin(context: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {
+  const ctx = withPorts(context);
+  return ctx.locks.withLock(name, lockWait(opts.timeoutSeconds), () => deviceLoginLocked(ctx, name, profile, opts));
+}
+
+/** The device login, for a caller already holding the profile lock; `say` is where its instructions go. */
+export async function deviceLoginLocked(ctx: CoreContext, name: string, profile: Profile, opts: LoginOptions, say: (text: string) => void = ctx.notice): Promise<SecretRecord> {
+  if (profile.lakefs) {
+    throw new LakekeyError('CONFIG', 'lakeFS tokens need a browser login: lakeFS redeems an authorization code, which the device login does not produce', {
+      hint: `Run \`lakekey login ${name}\` on a machine with a browser.`,
+    });
+  }
+  const { startDeviceAuthorization } = await import('./oidc.js');
+  const device = await startDeviceAuthorization(await idpConfig(ctx, name, profile), profile.scopes);
+  const timeoutSeconds = opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
+  say(`lakekey: to log in for profile "${name}", visit ${device.verificationUri} on any device and enter the code ${device.userCode}`);
+  if (device.verificationUriComplete) say(`lakekey: or open ${device.verificationUriComplete}`);
+  say(`lakekey: waiting up to ${sayDuration(Math.min(device.expiresIn, timeoutSeconds))} (Ctrl-C to stop)...`);
+  ctx.log.info('login.device-waiting', { profile: name });
+  const tokens = await device.poll(AbortSignal.timeout(timeoutSeconds * 1000));
+  return storeLogin(ctx, name, profile, { tokens });
+}
+
+/** Saves what a login produced, replacing the previous session, then mints S3 credentials. */
+async function storeLogin(ctx: CoreContext, name: string, profile: Profile, { tokens, lakefsToken }: Redeemed): Promise<SecretRecord> {
+  // A new login replaces the whole session: credentials of a previous user must not survive.
+  let record: SecretRecord = { v: 1, updatedAt: ctx.clock.now() };
+  if (tokens) {
+    if (!tokens.claims) throw new LakekeyError('IDP_REFUSED', 'the identity provider returned no ID token', { hint: 'Make sure the profile requests the "openid" scope.' });
+    record.idp = { subject: tokens.claims.sub, email: tokens.claims.email, name: tokens.claims.name, idToken: tokens.idToken, idTokenExpiresAt: tokens.idTokenExpiresAt };
+    if (tokens.refreshToken) record.idp.refreshToken = tokens.refreshToken;
+  }
+  if (lakefsToken) {
+    const lakefs = await import('./lakefs.js');
+    record.lakefs = lakefsToken;
+    record.idp ??= { subject: lakefs.lakefsTokenSubject(lakefsToken.token) ?? 'unknown' };
+    if (profile.lakefs?.lakectlCache) lakefs.writeLakectlCache(lakefsToken);
+  }
+  await ctx.vault.write(name, record);
+  ctx.log.info('login.done', { profile: name, refreshToken: Boolean(tokens?.refreshToken), lakefs: Boolean(lakefsToken) });
+  if (wantsS3(profile)) {
+    record = { ...record, s3: await mintS3(ctx, profile, record), updatedAt: ctx.clock.now() };
+    await ctx.vault.write(name, record);
+  }
+  return record;
+}

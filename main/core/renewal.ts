@@ -1,0 +1,165 @@
+// Renewal: valid S3 credentials or a lakeFS token for a profile, renewed silently with the
+// refresh token when it can be, through the tray or a browser (or device) login when allowed and
+// needed, and the current credentials served when renewal fails for reasons outside our control.
+import type { Context, CoreContext } from './context.js';
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from './context.js';
+import { withPorts } from './compose.js';
+import { asLakekeyError, ExitCode, LakekeyError, loginRequired } from './errors.js';
+import { faultPoint } from './fault.js';
+import { idpConfig } from './idp-config.js';
+import { deviceLoginLocked, loginLocked } from './login.js';
+import { mintS3, wantsS3 } from './mint-s3.js';
+import type { IdpSession, LakefsToken, S3Credentials, SecretRecord } from './record.js';
+import type { Profile, S3Settings } from './settings.js';
+import { hasUsableIdToken, isFresh, isServable, isUsable, secondsLeft } from '../shared/freshness.js';
+
+export interface S3Options {
+  /** Whether a browser login may run when nothing else works. */
+  interactive: boolean;
+  loginTimeoutSeconds?: number;
+  /** Renew even if the current credentials are fresh ("Refresh now"). */
+  force?: boolean;
+}
+
+/**
+ * Valid S3 credentials for the profile, renewed when fewer than refreshBeforeSeconds remain.
+ * Callers have already found the cached ones stale; this takes the lock and looks again.
+ */
+export async function getS3Credentials(context: Context, name: string, profile: Profile, opts: S3Options): Promise<S3Credentials> {
+  const ctx = withPorts(context);
+  if (!wantsS3(profile)) throw new LakekeyError('CONFIG', `profile "${name}" has no S3 settings`, { hint: `Add them with \`lakekey profile add ${name} --s3-sts-endpoint URL ... --force\`.` });
+  const wait = lockWait(opts.loginTimeoutSeconds);
+  const fresh = (s3: S3Credentials | undefined): s3 is S3Credentials => isFresh(s3, ctx.clock.now(), profile.refreshBeforeSeconds);
+  const silent = await ctx.locks.withLock(name, wait, async (): Promise<S3Credentials | LakekeyError> => {
+    const record = await ctx.vault.read(name);
+    if (!opts.force && fresh(record.s3)) return record.s3;
+    try {
+      return await renewS3Silently(ctx, name, profile, record);
+    } catch (err) {
+      const e = asLakekeyError(err);
+      if (e.code === 'LOGIN_REQUIRED') return e;
+      const cached = record.s3;
+      if (e.exitCode === ExitCode.remote && isServable(cached, ctx.clock.now())) {
+        ctx.log.warn('s3.serve-cached', { profile: name, reason: e.code });
+        ctx.notice(`lakekey: could not renew credentials (${e.message}); using the current ones, valid for ${minutesLeft(ctx, cached)} more min.`);
+        return cached;
+      }
+      throw e;
+    }
+  });
+  if (!(silent instanceof LakekeyError)) return silent;
+  await askTray(ctx, name, opts);
+  return ctx.locks.withLock(name, wait, async () => {
+    // The tray, or another process, may have logged in while we were not holding the lock.
+    const record = await ctx.vault.read(name);
+    if (fresh(record.s3)) return record.s3;
+    const loggedIn = await interactiveLogin(ctx, name, profile, opts);
+    if (loggedIn?.s3) return loggedIn.s3;
+    const cached = record.s3;
+    if (isServable(cached, ctx.clock.now())) {
+      ctx.notice(`lakekey: ${silent.message}; the current credentials expire in ${minutesLeft(ctx, cached)} min. ${silent.hint ?? ''}`.trim());
+      return cached;
+    }
+    throw silent;
+  });
+}
+
+/**
+ * When a login is needed and a person may be asked, let a running tray app run it (one login
+ * per profile, whoever asks). Called outside the profile lock: the tray's login takes it.
+ */
+async function askTray(ctx: CoreContext, name: string, opts: S3Options): Promise<void> {
+  if (!opts.interactive || !ctx.askTray) return;
+  const answer = await ctx.askTray(name, (opts.loginTimeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000);
+  ctx.log.info('login.via-tray', { profile: name, answer });
+}
+
+/** The login a caller may run when silent renewal is impossible: browser first, else device code on a terminal. */
+async function interactiveLogin(ctx: CoreContext, name: string, profile: Profile, opts: S3Options): Promise<SecretRecord | undefined> {
+  if (!opts.interactive) return undefined;
+  const timeoutSeconds = opts.loginTimeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
+  if (ctx.browser.available()) return loginLocked(ctx, name, profile, { timeoutSeconds });
+  if (ctx.terminal && !profile.lakefs) return deviceLoginLocked(ctx, name, profile, { timeoutSeconds }, ctx.terminal);
+  return undefined;
+}
+
+async function renewS3Silently(ctx: CoreContext, name: string, profile: Profile & { s3: S3Settings }, record: SecretRecord): Promise<S3Credentials> {
+  if (profile.s3.tokenSource === 'lakefs') {
+    if (!isUsable(record.lakefs, ctx.clock.now())) {
+      throw loginRequired(name, 'the lakeFS token has expired (lakeFS tokens are renewed only by a browser login)');
+    }
+  } else {
+    record = await refreshIdp(ctx, name, profile, record);
+  }
+  const s3 = await mintS3(ctx, profile, record);
+  faultPoint('after-sts');
+  await ctx.vault.write(name, { ...record, s3, updatedAt: ctx.clock.now() });
+  return s3;
+}
+
+/** Renews the ID token with the refresh token, persisting a rotated refresh token at once. */
+async function refreshIdp(ctx: CoreContext, name: string, profile: Profile, record: SecretRecord): Promise<SecretRecord> {
+  const idp = record.idp;
+  if (!idp) throw loginRequired(name, `profile "${name}" is not logged in`);
+  if (!idp.refreshToken) {
+    if (hasUsableIdToken(idp, ctx.clock.now())) return record;
+    throw loginRequired(name, `profile "${name}" has no usable identity token`);
+  }
+  const { refresh, isInvalidGrant } = await import('./oidc.js');
+  const config = await idpConfig(ctx, name, profile);
+  let tokens;
+  try {
+    tokens = await refresh(config, idp.refreshToken);
+  } catch (err) {
+    if (!isInvalidGrant(err)) throw err;
+    // The refresh token is dead (expired, revoked or rotated away): forget it.
+    const { refreshToken: _dead, ...rest } = idp;
+    await ctx.vault.write(name, { ...record, idp: rest, updatedAt: ctx.clock.now() });
+    throw loginRequired(name, 'your session at the identity provider has ended');
+  }
+  faultPoint('after-idp-grant');
+  if (tokens.claims && tokens.claims.sub !== idp.subject) {
+    // OIDC Core §12.2: a refreshed ID token must be for the same user. Keep the record as it was.
+    throw new LakekeyError('IDP_REFUSED', 'the identity provider refused the refresh: it answered with an ID token for a different user', {
+      hint: `Run \`lakekey login ${name}\` to sign in again as the right user.`,
+    });
+  }
+  const next: IdpSession = { ...idp };
+  if (tokens.refreshToken) next.refreshToken = tokens.refreshToken;
+  if (tokens.idToken) {
+    next.idToken = tokens.idToken;
+    next.idTokenExpiresAt = tokens.idTokenExpiresAt;
+  }
+  const updated = { ...record, idp: next, updatedAt: ctx.clock.now() };
+  // Persist a rotated refresh token before anything else can fail.
+  await ctx.vault.write(name, updated);
+  faultPoint('after-refresh-stored');
+  ctx.log.info('refresh.done', { profile: name, rotated: tokens.refreshToken !== undefined && tokens.refreshToken !== idp.refreshToken });
+  if (!tokens.idToken && !hasUsableIdToken(idp, ctx.clock.now())) {
+    throw new LakekeyError('IDP_REFUSED', 'the identity provider refreshed the session but returned no ID token', { hint: 'Make sure the profile requests the "openid" scope.' });
+  }
+  return updated;
+}
+
+/** A valid lakeFS token, renewed through a browser login when allowed and needed. */
+export async function getLakefsToken(context: Context, name: string, profile: Profile, opts: S3Options): Promise<LakefsToken> {
+  const ctx = withPorts(context);
+  if (!profile.lakefs) throw new LakekeyError('CONFIG', `profile "${name}" has no lakeFS endpoint`, { hint: `Add one with \`lakekey profile add ${name} ... --lakefs-endpoint URL --force\`.` });
+  const usable = (t: LakefsToken | undefined): t is LakefsToken => isUsable(t, ctx.clock.now());
+  const current = await ctx.vault.read(name);
+  if (!opts.force && usable(current.lakefs)) return current.lakefs;
+  await askTray(ctx, name, opts);
+  return ctx.locks.withLock(name, lockWait(opts.loginTimeoutSeconds), async () => {
+    const record = await ctx.vault.read(name);
+    if (usable(record.lakefs) && (!opts.force || record.lakefs.token !== current.lakefs?.token)) return record.lakefs;
+    if (opts.interactive && ctx.browser.available()) {
+      const fresh = await loginLocked(ctx, name, profile, { timeoutSeconds: opts.loginTimeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS });
+      if (fresh.lakefs) return fresh.lakefs;
+    }
+    throw loginRequired(name, record.lakefs ? 'the lakeFS token has expired (lakeFS tokens are renewed only by a browser login)' : `profile "${name}" has no lakeFS token`);
+  });
+}
+
+function minutesLeft(ctx: CoreContext, s3: S3Credentials): number {
+  return Math.max(0, Math.floor(secondsLeft(s3.expiresAt, ctx.clock.now()) / 60));
+}

@@ -1,0 +1,64 @@
+// "Is it fresh enough", "how long is left" and "how to say it", once (STYLE: each rule lives
+// once). Type-guard predicates, so that a caller that checked has the narrowed value in hand and
+// needs no non-null assertion. Node-free (lint-enforced): the CLI, the tray and the renderer share it.
+
+/** Anything that expires at an epoch-ms moment (S3 credentials, a lakeFS token). */
+export interface Expiring {
+  expiresAt: number;
+}
+
+/** A token with less than this left is neither sent to STS nor handed out. */
+export const MIN_TOKEN_SECONDS = 60;
+/**
+ * When renewal fails for a reason outside our control (IdP or STS down), credentials with at
+ * least this much left are still handed out rather than nothing.
+ */
+export const SERVE_CACHED_MIN_SECONDS = 30;
+
+/** Seconds left before `expiresAt`, negative once expired. */
+export function secondsLeft(expiresAt: number | undefined, now: number): number {
+  return expiresAt === undefined ? -Infinity : Math.floor((expiresAt - now) / 1000);
+}
+
+/** Has more than `seconds` left. */
+export function hasMoreThan<T extends Expiring>(item: T | undefined, now: number, seconds: number): item is T {
+  return item !== undefined && secondsLeft(item.expiresAt, now) > seconds;
+}
+
+/** Fresh: no renewal due yet (more than the profile's refreshBeforeSeconds left). */
+export function isFresh<T extends Expiring>(item: T | undefined, now: number, refreshBeforeSeconds: number): item is T {
+  return hasMoreThan(item, now, refreshBeforeSeconds);
+}
+
+/** Usable: may still be handed out or sent to STS (more than MIN_TOKEN_SECONDS left). */
+export function isUsable<T extends Expiring>(item: T | undefined, now: number): item is T {
+  return hasMoreThan(item, now, MIN_TOKEN_SECONDS);
+}
+
+/** Still valid enough to serve when renewal failed for reasons outside our control. */
+export function isServable<T extends Expiring>(item: T | undefined, now: number): item is T {
+  return hasMoreThan(item, now, SERVE_CACHED_MIN_SECONDS);
+}
+
+/** An ID token that may still be sent to STS. */
+export function hasUsableIdToken<T extends { idToken?: string; idTokenExpiresAt?: number }>(
+  idp: T | undefined,
+  now: number,
+): idp is T & { idToken: string; idTokenExpiresAt: number } {
+  return idp?.idToken !== undefined && idp.idTokenExpiresAt !== undefined && secondsLeft(idp.idTokenExpiresAt, now) > MIN_TOKEN_SECONDS;
+}
+
+/** When a renewal is due: `refreshBeforeSeconds` before the expiry (epoch ms). */
+export function renewalDueAt(expiresAt: number, refreshBeforeSeconds: number): number {
+  return expiresAt - refreshBeforeSeconds * 1000;
+}
+
+/** Time left in words, one wording everywhere: "2 h 5 min", "12 min", "under a minute", "expired", "none". */
+export function sayTimeLeft(seconds: number | undefined): string {
+  if (seconds === undefined) return 'none';
+  if (seconds <= 0) return 'expired';
+  if (seconds < 60) return 'under a minute';
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  return h ? `${h} h ${m} min` : `${m} min`;
+}

@@ -1,0 +1,95 @@
+// The rules that live once in main/shared: freshness predicates, the time-left wording, the
+// profile limits (which the core's settings parser must enforce exactly), and the core's single-flight.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseSettings } from '../../../main/core/settings.js';
+import { singleFlight } from '../../../main/core/single-flight.js';
+import { hasUsableIdToken, isFresh, isServable, isUsable, MIN_TOKEN_SECONDS, renewalDueAt, sayTimeLeft, secondsLeft } from '../../../main/shared/freshness.js';
+import { LIMITS, PROFILE_NAME, withinLimit, type LimitName } from '../../../main/shared/limits.js';
+import { kinds } from '../../../main/shared/profile-kinds.js';
+
+const NOW = Date.UTC(2030, 0, 1, 9, 0, 0);
+const at = (secondsFromNow: number) => ({ expiresAt: NOW + secondsFromNow * 1000 });
+
+test('freshness: fresh above the refresh window, usable above a minute, servable above 30 s; the boundary is not enough', () => {
+  assert.equal(isFresh(at(1201), NOW, 1200), true);
+  assert.equal(isFresh(at(1200), NOW, 1200), false);
+  assert.equal(isFresh(undefined, NOW, 1200), false);
+  assert.equal(isUsable(at(MIN_TOKEN_SECONDS + 1), NOW), true);
+  assert.equal(isUsable(at(MIN_TOKEN_SECONDS), NOW), false);
+  assert.equal(isServable(at(31), NOW), true);
+  assert.equal(isServable(at(30), NOW), false);
+  assert.equal(secondsLeft(undefined, NOW), -Infinity);
+  assert.equal(secondsLeft(NOW - 1500, NOW), -2);
+  assert.equal(renewalDueAt(NOW + 3600_000, 1200), NOW + 2400_000);
+});
+
+test('hasUsableIdToken narrows to a session with an ID token and its expiry', () => {
+  const idp: { idToken?: string; idTokenExpiresAt?: number } = { idToken: 'x.y.z', idTokenExpiresAt: NOW + 120_000 };
+  assert.equal(hasUsableIdToken(idp, NOW), true);
+  if (hasUsableIdToken(idp, NOW)) assert.equal(idp.idToken.length, 5); // narrowed: no `!` needed
+  assert.equal(hasUsableIdToken({ idToken: 'x.y.z' }, NOW), false);
+  assert.equal(hasUsableIdToken({ idTokenExpiresAt: NOW + 120_000 }, NOW), false);
+  assert.equal(hasUsableIdToken({ idToken: 'x.y.z', idTokenExpiresAt: NOW + 60_000 }, NOW), false);
+  assert.equal(hasUsableIdToken(undefined, NOW), false);
+});
+
+test('time left has one wording: under a minute, minutes, hours and minutes, expired, none', () => {
+  assert.equal(sayTimeLeft(undefined), 'none');
+  assert.equal(sayTimeLeft(0), 'expired');
+  assert.equal(sayTimeLeft(-5), 'expired');
+  assert.equal(sayTimeLeft(59), 'under a minute');
+  assert.equal(sayTimeLeft(60), '1 min');
+  assert.equal(sayTimeLeft(3599), '59 min');
+  assert.equal(sayTimeLeft(3600 * 2 + 5 * 60 + 7), '2 h 5 min');
+});
+
+test('kinds names what a profile hands out, one wording', () => {
+  assert.equal(kinds({}), 'login only');
+  assert.equal(kinds({ s3: { tokenSource: 'idp' } }), 'S3 via AWS STS');
+  assert.equal(kinds({ s3: { tokenSource: 'idp', stsEndpoint: 'http://127.0.0.1:9000' } }), 'S3 via STS');
+  assert.equal(kinds({ s3: { tokenSource: 'lakefs' }, lakefs: {} }), 'S3 via lakeFS, lakeFS');
+  assert.equal(kinds({ lakefs: {} }), 'lakeFS');
+});
+
+/** A settings document whose one profile has `field` set to `n`. */
+function settingsWith(field: LimitName, n: number): unknown {
+  const profile: Record<string, unknown> = { issuer: 'https://idp.example.com', clientId: 'lakekey', lakefs: { endpoint: 'https://lakefs.example.com' }, s3: { region: 'us-east-1', roleArn: 'arn:aws:iam::123456789012:role/x' } };
+  if (field === 'redirectPort' || field === 'refreshBeforeSeconds') profile[field] = n;
+  if (field === 's3DurationSeconds') (profile.s3 as Record<string, unknown>).durationSeconds = n;
+  if (field === 'lakefsTtlSeconds') (profile.lakefs as Record<string, unknown>).ttlSeconds = n;
+  return { version: 1, profiles: { p: profile } };
+}
+
+test('the core settings parser enforces exactly the shared limits (what the form checks as you type)', () => {
+  for (const field of Object.keys(LIMITS) as LimitName[]) {
+    const [min, max] = LIMITS[field];
+    for (const ok of [min, max]) {
+      assert.equal(withinLimit(field, ok), true);
+      assert.doesNotThrow(() => parseSettings(settingsWith(field, ok)), `${field}=${ok} must be accepted`);
+    }
+    for (const bad of [min - 1, max + 1]) {
+      assert.equal(withinLimit(field, bad), false);
+      assert.throws(() => parseSettings(settingsWith(field, bad)), `${field}=${bad} must be refused`);
+    }
+  }
+  assert.ok(PROFILE_NAME.test('work.dev_1') && !PROFILE_NAME.test('-x') && !PROFILE_NAME.test('a'.repeat(65)));
+});
+
+test('single-flight: callers asking while a run is in flight share it; the next call runs again', async () => {
+  let runs = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const flight = singleFlight(async (key: string) => {
+    runs++;
+    await gate;
+    return `${key}:${runs}`;
+  });
+  const a = flight.run('p');
+  const b = flight.run('p');
+  const other = flight.run('q');
+  release();
+  assert.deepEqual(await Promise.all([a, b, other]), ['p:2', 'p:2', 'q:2']);
+  assert.equal(runs, 2);
+  assert.equal(await flight.run('p'), 'p:3');
+});
