@@ -3,7 +3,7 @@
 // Nothing returned is secret: statuses come from `describe`, snippets are command lines.
 import { credentialProcessCommand } from '../core/aws-config.js';
 import { asLakekeyError, configError, LakekeyError } from '../core/errors.js';
-import { boundedFetch, httpTimeoutSeconds } from '../core/http.js';
+import { httpTimeoutSeconds } from '../core/http.js';
 import { describe, getS3Credentials, logout, type Context, type ProfileStatus } from '../core/session.js';
 import { getProfile, s3ApiEndpoint, type Profile } from '../core/settings.js';
 import { gate } from '../core/text-gate.js';
@@ -73,9 +73,9 @@ export function snippets(deps: HandlerDeps, name: string, profile: Profile): Sni
 }
 
 /** GETs `url` and says whether something answered (any HTTP status counts unless `accept` says otherwise). */
-async function probe(name: ProbeName, url: string, timeoutMs: number, accept?: (status: number) => { says: string; fix: string } | undefined): Promise<ProbeOutcome> {
+async function probe(send: typeof fetch, name: ProbeName, url: string, timeoutMs: number, accept?: (status: number) => { says: string; fix: string } | undefined): Promise<ProbeOutcome> {
   try {
-    const res = await boundedFetch(timeoutMs)(url, { method: 'GET', redirect: 'manual' });
+    const res = await send(url, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     await res.body?.cancel();
     const warning = accept?.(res.status);
     return { name, target: url, ok: true, httpStatus: res.status, ...(warning ? { warning } : {}) };
@@ -108,11 +108,11 @@ export async function checkProfile(deps: HandlerDeps, req: SaveRequest): Promise
   const probes: Promise<ProbeOutcome>[] = [probeIdp(profile)];
   if (profile.s3) {
     const { defaultStsEndpoint } = await import('../core/sts.js');
-    probes.push(probe('STS', profile.s3.stsEndpoint ?? defaultStsEndpoint(profile.s3.region), timeoutMs));
+    probes.push(probe(deps.ctx.fetch, 'STS', profile.s3.stsEndpoint ?? defaultStsEndpoint(profile.s3.region), timeoutMs));
   }
   if (profile.lakefs) {
     probes.push(
-      probe('lakeFS', `${profile.lakefs.endpoint}/api/v1/healthcheck`, timeoutMs, (status) =>
+      probe(deps.ctx.fetch, 'lakeFS', `${profile.lakefs.endpoint}/api/v1/healthcheck`, timeoutMs, (status) =>
         status >= 200 && status < 300
           ? undefined
           : { says: `Something answers, but not as lakeFS does: its health check answered HTTP ${status}.`, fix: 'Check that the lakeFS URL is the server\'s base address (without /api/v1).' },

@@ -18,9 +18,10 @@ import { gate, gateLine } from '../core/text-gate.js';
 import { startLoginBroker, type LoginBroker } from '../core/login-broker.js';
 import { settingsDir } from '../core/paths.js';
 import { describe, getS3Credentials, login, logout, type Context } from '../core/session.js';
-import { proxyFromPacResult, setSystemProxyResolver } from '../core/proxy.js';
+import { proxyFromPacResult, type SystemProxyResolver } from '../core/proxy.js';
 import { getProfile } from '../core/settings.js';
-import { keytarStore, Vault } from '../core/vault.js';
+import { composeCore } from '../core/compose.js';
+import type { Vault } from '../core/vault.js';
 import { EVENT_CHANNELS, type ProfileView } from '../ipc.js';
 import type { ElectronModule } from './electron-types.js';
 import { createHandlers, listViews, snippets, type HandlerDeps } from './handlers.js';
@@ -31,7 +32,7 @@ import { scheduleInput, viewsAt } from './profile-view.js';
 import { rendererFile } from './renderer-files.js';
 import { mayOpenBrowser, Scheduler, type Notice, type Presence } from './scheduler.js';
 import { settingsStore, type OpenStore, type SettingsStore } from './settings-store.js';
-import { singleFlight } from './single-flight.js';
+import { singleFlight } from '../core/single-flight.js';
 import { renderMenu, trayIconFile } from './tray.js';
 import { APP_SCHEME, externalUrlAllowed, hardenContents, isTrustedSender, SETTINGS_URL, settingsWindowOptions, type GuardableContents } from './window-security.js';
 
@@ -111,19 +112,21 @@ function normalise(electron: ElectronModule, deps: StartDeps): Options {
 }
 
 /** The tray's parts that need no Electron object: settings, the core's context, the login single-flight. */
-function compose(opts: Options, openBrowser: Browser['open']) {
+function compose(opts: Options, openBrowser: Browser['open'], systemProxy: SystemProxyResolver) {
   const dir = settingsDir(opts.env);
   const settings = settingsStore(opts.openStore, dir);
   const log = createLogger({ dir, debug: Boolean(opts.env.LAKEKEY_DEBUG) });
   const browser: Browser = opts.env.LAKEKEY_BROWSER ? systemBrowser(opts.env, opts.platform) : { available: () => true, open: openBrowser };
-  const ctx: Context = {
+  // The core's one composition root; the tray adds its browser, its notices (the log: the menu
+  // and notifications say what matters) and the OS proxy settings (PAC included).
+  const ctx = composeCore(opts.env, {
     dir,
-    vault: opts.vault ?? new Vault(keytarStore()),
     log,
     browser,
-    now: () => Date.now(),
+    ...(opts.vault ? { vault: opts.vault } : {}),
     notice: (text) => log.info('notice', { text }),
-  };
+    systemProxy,
+  });
   const inflight = new Set<string>();
   const logins = singleFlight(async (name: string) => {
     inflight.add(name);
@@ -163,13 +166,18 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     private readonly opts: Options,
   ) {
     super();
-    const parts = compose(opts, async (url) => {
-      if (!externalUrlAllowed(url, this.issuers())) throw new LakekeyError('INTERNAL', 'refused to open a URL that is not a login page of a configured issuer');
-      await electron.shell.openExternal(url);
-    });
+    const parts = compose(
+      opts,
+      async (url) => {
+        if (!externalUrlAllowed(url, this.issuers())) throw new LakekeyError('INTERNAL', 'refused to open a URL that is not a login page of a configured issuer');
+        await electron.shell.openExternal(url);
+      },
+      // Asked only at request time, after app.whenReady(), when the session exists.
+      async (url) => proxyFromPacResult(await electron.session.defaultSession.resolveProxy(url)),
+    );
     ({ dir: this.dir, settings: this.settings, log: this.log, ctx: this.ctx, logins: this.logins } = parts);
     this.scheduler = new Scheduler({
-      clock: { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+      clock: { now: () => this.ctx.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
       random: Math.random,
       load: () => this.scheduleInputs(),
       // The scheduler owns the timing (it fires a little before the refresh window, with jitter).
@@ -198,10 +206,8 @@ export class TrayApp extends EventEmitter<TrayEvents> {
 
   /** After app.whenReady(): tray, IPC, the renderer's scheme, the broker, the OS events; first launch opens Settings. */
   async ready(): Promise<void> {
-    const { app, powerMonitor, protocol, session, Tray } = this.electron;
+    const { app, powerMonitor, protocol, Tray } = this.electron;
     if (this.opts.platform === 'darwin') app.dock?.hide();
-    // The tray follows the OS proxy settings (and PAC), unless proxy variables say otherwise.
-    setSystemProxyResolver(async (url) => proxyFromPacResult(await session.defaultSession.resolveProxy(url)));
     registerHandlers(this.electron as unknown as Parameters<typeof registerHandlers>[0], this.handlers, (url) => isTrustedSender(url));
     const rendererRoot = join(this.opts.appRoot, 'renderer', 'dist');
     protocol.handle(APP_SCHEME, async (request) => {

@@ -2,7 +2,7 @@
 // main/app/main.ts) and the headless tests (test/helpers/compose-headless.ts) build their
 // Context here, each passing only what differs for them.
 import { systemBrowser } from './browser.js';
-import { isComposed, systemClock, type Context, type CoreContext, type Ports } from './context.js';
+import { systemClock, type Context, type CoreContext, type Ports } from './context.js';
 import { limitsFromEnv } from './env-limits.js';
 import { keychainVault } from './keychain-vault.js';
 import { boundedFetch } from './http.js';
@@ -43,12 +43,4 @@ export function composeCore(env: NodeJS.ProcessEnv, o: CoreOverrides = {}): Core
   if (o.terminal) ctx.terminal = o.terminal;
   if (o.askTray) ctx.askTray = o.askTray;
   return ctx;
-}
-
-/**
- * The Context a use case runs on. A host that still builds its Context by hand (the tray, until
- * its wiring calls composeCore) gets the missing ports filled in with the same defaults.
- */
-export function withPorts(ctx: Context): CoreContext {
-  return isComposed(ctx) ? ctx : composeCore(process.env, ctx);
 }

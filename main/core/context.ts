@@ -36,7 +36,7 @@ export interface Ports {
   secrets: SecretRegistry;
 }
 
-export interface Context extends Partial<Ports> {
+export interface Context extends Ports {
   /** Settings folder: locks live here. */
   dir: string;
   vault: Vault;
@@ -55,12 +55,8 @@ export interface Context extends Partial<Ports> {
   askTray?: (profile: string, timeoutMs: number) => Promise<'done' | 'no-tray'>;
 }
 
-/** A Context composeCore built: every port present. */
-export type CoreContext = Context & Ports;
-
-export function isComposed(ctx: Context): ctx is CoreContext {
-  return Boolean(ctx.clock && ctx.fetch && ctx.locks && ctx.loopback && ctx.proxy && ctx.limits && ctx.secrets);
-}
+/** The name the use cases' signatures used while ports were optional; the same type now. */
+export type CoreContext = Context;
 
 export interface LoginOptions {
   noBrowser?: boolean;

@@ -3,8 +3,7 @@
 // produced replaces the whole session, then fresh S3 credentials are minted if the profile wants them.
 import type { Context, CoreContext, LoginOptions } from './context.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from './context.js';
-import { withPorts } from './compose.js';
-import { sayDuration } from './duration.js';
+import { sayDuration } from '../shared/duration.js';
 import { LakekeyError } from './errors.js';
 import { idpConfig } from './idp-config.js';
 import { browserLogin } from './login-browser.js';
@@ -15,8 +14,7 @@ import type { Profile } from './settings.js';
 import { hasUsableIdToken, isUsable } from '../shared/freshness.js';
 
 /** Interactive login (browser), then fresh S3 credentials if the profile wants them. */
-export async function login(context: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {
-  const ctx = withPorts(context);
+export async function login(ctx: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {
   const asked = ctx.clock.now();
   return ctx.locks.withLock(name, lockWait(opts.timeoutSeconds), async () => {
     // Another login for this profile finished while we waited for the lock: that session is as
@@ -43,8 +41,7 @@ export async function loginLocked(ctx: CoreContext, name: string, profile: Profi
 }
 
 /** RFC 8628 device login, for a terminal with no browser: the user finishes it on any device. */
-export async function deviceLogin(context: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {
-  const ctx = withPorts(context);
+export async function deviceLogin(ctx: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {
   return ctx.locks.withLock(name, lockWait(opts.timeoutSeconds), () => deviceLoginLocked(ctx, name, profile, opts));
 }
 

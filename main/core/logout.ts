@@ -1,7 +1,6 @@
 // Logging out: the keychain item goes, whatever happens at the IdP, after revoking the refresh
 // token where the IdP offers revocation.
 import type { Context } from './context.js';
-import { withPorts } from './compose.js';
 import { asLakekeyError, type LakekeyError } from './errors.js';
 import { idpConfig } from './idp-config.js';
 import type { Profile } from './settings.js';
@@ -17,8 +16,7 @@ export type Revocation =
  * Forgets the profile's session and says what happened at the IdP; callers must not claim a
  * revocation that did not happen.
  */
-export async function logout(context: Context, name: string, profile: Profile): Promise<Revocation> {
-  const ctx = withPorts(context);
+export async function logout(ctx: Context, name: string, profile: Profile): Promise<Revocation> {
   return ctx.locks.withLock(name, { waitMs: 30_000 }, async () => {
     const record = await ctx.vault.read(name);
     let result: Revocation = { outcome: 'no-session' };

@@ -36,23 +36,12 @@ export type SystemProxyResolver = (url: string) => Promise<string | undefined>;
 /** Which proxy, if any, a request to a URL goes through: a port on the Context, built by composeCore. */
 export type ProxyResolver = (url: string | URL) => Promise<string | undefined>;
 
-let legacySystemResolver: SystemProxyResolver | undefined;
-
-/**
- * @deprecated The tray's old wiring: pass `systemProxy` to composeCore instead. Until the tray
- * does, composeCore's default resolver consults what was set here.
- */
-export function setSystemProxyResolver(resolver: SystemProxyResolver | undefined): void {
-  legacySystemResolver = resolver;
-}
-
 /** Proxy variables first (a shell's explicit choice wins), then the OS's answer when there is one. */
 export function proxyResolver(env: NodeJS.ProcessEnv, system?: SystemProxyResolver): ProxyResolver {
   return async (url) => {
     const fromEnv = proxyFor(url, env);
-    const ask = system ?? legacySystemResolver;
-    if (fromEnv || !ask || PROXY_VARS.some((v) => env[v])) return fromEnv;
-    return ask(String(url));
+    if (fromEnv || !system || PROXY_VARS.some((v) => env[v])) return fromEnv;
+    return system(String(url));
   };
 }
 

@@ -1,6 +1,9 @@
 // Corporate proxies: lakekey's own requests (OIDC discovery, refresh, STS through the AWS SDK)
 // follow HTTP(S)_PROXY and NO_PROXY, tested through a real forward proxy process.
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startForwardProxy, type ForwardProxy } from '../peers/forward-proxy.js';
 import { ageS3, sandbox, startPeers, type Peers } from '../helpers/world.js';
@@ -55,23 +58,21 @@ test('refresh and STS go through the proxy named by HTTP_PROXY, and not when NO_
 });
 
 test('the tray follows the OS proxy answer (PAC-style) when no proxy variable is set', async () => {
-  const { proxyFromPacResult, setSystemProxyResolver, fetchFor } = await import('../../main/core/proxy.js');
+  const { proxyFromPacResult } = await import('../../main/core/proxy.js');
+  const { composeCore } = await import('../../main/core/compose.js');
   assert.equal(proxyFromPacResult('DIRECT'), undefined);
   assert.equal(proxyFromPacResult('PROXY corp:3128; DIRECT'), 'http://corp:3128');
   assert.equal(proxyFromPacResult('SOCKS5 s:1080; HTTPS secure:443'), 'https://secure:443');
-  const saved = { ...process.env };
-  for (const v of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy']) delete process.env[v];
-  setSystemProxyResolver(async () => proxyFromPacResult(`PROXY ${new URL(proxy.url).host}`));
-  try {
-    const seen = proxy.targets.length;
-    const res = await (await fetchFor(`${peers.idp.issuer}/.well-known/openid-configuration`))(`${peers.idp.issuer}/.well-known/openid-configuration`);
-    assert.equal(res.status, 200);
-    assert.equal(proxy.targets.length, seen + 1, 'went through the proxy the OS named');
-    process.env.NO_PROXY = '127.0.0.1';
-    await (await fetchFor(`${peers.idp.issuer}/.well-known/openid-configuration`))(`${peers.idp.issuer}/.well-known/openid-configuration`);
-    assert.equal(proxy.targets.length, seen + 1, 'an explicit NO_PROXY in the environment wins over the OS');
-  } finally {
-    setSystemProxyResolver(undefined);
-    process.env = saved;
-  }
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const v of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy']) delete env[v];
+  // Composed as the tray composes it: the OS's answer (Electron's resolveProxy there) as a port.
+  const ctx = composeCore(env, { dir: mkdtempSync(join(tmpdir(), 'lakekey-proxy-')), systemProxy: async () => proxyFromPacResult(`PROXY ${new URL(proxy.url).host}`) });
+  const discovery = `${peers.idp.issuer}/.well-known/openid-configuration`;
+  const seen = proxy.targets.length;
+  const res = await ctx.fetch(discovery);
+  assert.equal(res.status, 200);
+  assert.equal(proxy.targets.length, seen + 1, 'went through the proxy the OS named');
+  env.NO_PROXY = '127.0.0.1';
+  await ctx.fetch(discovery);
+  assert.equal(proxy.targets.length, seen + 1, 'an explicit NO_PROXY in the environment wins over the OS');
 });

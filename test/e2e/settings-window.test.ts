@@ -4,6 +4,7 @@
 // wrapper the app registers). Behind them: the real test IdP, the real keychain
 // (gnome-keyring), a real browser login.
 import assert from 'node:assert/strict';
+import { composeCore } from '../../main/core/compose.js';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,10 +14,10 @@ import Conf from 'conf';
 import type { Page } from 'playwright-core';
 import { createHandlers, type HandlerDeps } from '../../main/app/handlers.js';
 import { settingsStore, type ConfLike } from '../../main/app/settings-store.js';
-import { singleFlight } from '../../main/app/single-flight.js';
+import { singleFlight } from '../../main/core/single-flight.js';
 import { systemBrowser } from '../../main/core/browser.js';
 import { silentLogger } from '../../main/core/log.js';
-import { login, type Context } from '../../main/core/session.js';
+import { login } from '../../main/core/session.js';
 import { getProfile } from '../../main/core/settings.js';
 import { keytarStore, Vault } from '../../main/core/vault.js';
 import type { LakekeyApi } from '../../main/ipc.js';
@@ -54,14 +55,13 @@ before(async () => {
   dir = join(mkdtempSync(join(tmpdir(), 'lk-window-')), 'cfg');
   vault = new Vault(keytarStore({ timeoutMs: 10_000 }));
   const settings = settingsStore((d) => new Conf({ cwd: d, configName: 'config', projectName: 'lakekey', configFileMode: 0o600 }) as unknown as ConfLike, dir);
-  const ctx: Context = {
+  const ctx = composeCore(process.env, {
     dir,
     vault,
     log: silentLogger,
     browser: systemBrowser({ LAKEKEY_BROWSER: BROWSER_COMMAND }),
-    now: () => Date.now(),
     notice: () => {},
-  };
+  });
   const logins = singleFlight((name: string) => login(ctx, name, getProfile(settings.read(), name)).then(() => undefined));
   const deps: HandlerDeps = {
     settings,

@@ -1,6 +1,7 @@
 // The CLI hands interactive logins to a running tray: credential-process processes with no
 // browser of their own ask the tray's login broker, which runs one real login for all of them.
 import assert from 'node:assert/strict';
+import { composeCore } from '../../main/core/compose.js';
 import { after, before, test } from 'node:test';
 import { systemBrowser } from '../../main/core/browser.js';
 import { startLoginBroker } from '../../main/core/login-broker.js';
@@ -21,14 +22,13 @@ test('with a tray listening, 4 credential-process runs get one login through the
   const box = await sandbox(peers); // the CLI processes have no browser and no desktop
   let trayLogins = 0;
   // The tray side, as main/app wires it: the real core login with the tray's own browser.
-  const ctx = {
+  const ctx = composeCore(process.env, {
     dir: box.dir,
     vault,
     log: silentLogger,
     browser: systemBrowser({ LAKEKEY_BROWSER: BROWSER_COMMAND }),
-    now: () => Date.now(),
     notice: () => {},
-  };
+  });
   const broker = await startLoginBroker({
     dir: box.dir,
     login: async (name) => {

@@ -5,6 +5,7 @@
 // list, updates itself when main sends profiles:changed (no reload), keeps a form being edited,
 // and its toast never covers a field. Screenshots: test-artifacts/window-states/.
 import assert from 'node:assert/strict';
+import { composeCore } from '../../main/core/compose.js';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,10 +16,9 @@ import { createHandlers, type HandlerDeps } from '../../main/app/handlers.js';
 import { defaultDraft, validateDraft } from '../../main/app/profile-form.js';
 import type { ProfileSchedule } from '../../main/app/scheduler.js';
 import { settingsStore, type ConfLike, type SettingsStore } from '../../main/app/settings-store.js';
-import { sayValidity } from '../../main/core/duration.js';
+import { sayValidity } from '../../main/shared/duration.js';
 import { silentLogger } from '../../main/core/log.js';
 import type { SecretRecord } from '../../main/core/record.js';
-import type { Context } from '../../main/core/session.js';
 import { keytarStore, Vault } from '../../main/core/vault.js';
 import { EVENT_CHANNELS } from '../../main/ipc.js';
 import { CLI, REPO } from '../helpers/cli.js';
@@ -87,7 +87,7 @@ before(async () => {
     renewing: false,
     lastError: { code: 'IDP_UNREACHABLE', message: 'the identity provider is unreachable during refresh at https://login.example.com/realms/data' },
   });
-  const ctx: Context = { dir, vault, log: silentLogger, browser: { available: () => false, open: async () => assert.fail('no browser here') }, now: () => Date.now(), notice: () => {} };
+  const ctx = composeCore(process.env, { dir, vault, log: silentLogger, browser: { available: () => false, open: async () => assert.fail('no browser here') }, notice: () => {} });
   deps = {
     settings,
     ctx,

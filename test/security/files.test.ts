@@ -4,6 +4,7 @@
 // Windows broker pipe's name cannot be guessed; renaming a profile in the settings window
 // revokes the old session as `logout` does. Real CLI, real keychain, real IdP and browser.
 import assert from 'node:assert/strict';
+import { composeCore } from '../../main/core/compose.js';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { systemBrowser } from '../../main/core/browser.js';
 import { brokerEndpoint } from '../../main/core/login-broker.js';
 import { silentLogger } from '../../main/core/log.js';
 import { discover, refresh } from '../../main/core/oidc.js';
-import { login, type Context } from '../../main/core/session.js';
+import { login } from '../../main/core/session.js';
 import { getProfile } from '../../main/core/settings.js';
 import { keytarStore, Vault } from '../../main/core/vault.js';
 import { CLI, runCli } from '../helpers/cli.js';
@@ -96,7 +97,7 @@ test('renaming a profile in the settings window revokes the old session at the I
   const dir = configDir();
   assert.equal((await cli(dir, ['profile', 'add', 'before', '--issuer', idp.issuer, '--client-id', idp.clientId])).code, 0);
   const settings = settingsStore((d) => new Conf({ cwd: d, configName: 'config', projectName: 'lakekey', configFileMode: 0o600 }) as unknown as ConfLike, dir);
-  const ctx: Context = { dir, vault, log: silentLogger, browser: systemBrowser({ LAKEKEY_BROWSER: BROWSER_COMMAND }), now: () => Date.now(), notice: () => {} };
+  const ctx = composeCore(process.env, { dir, vault, log: silentLogger, browser: systemBrowser({ LAKEKEY_BROWSER: BROWSER_COMMAND }), notice: () => {} });
   const profile = getProfile(settings.read(), 'before');
   await login(ctx, 'before', profile);
   const refreshToken = (await vault.read('before')).idp?.refreshToken;

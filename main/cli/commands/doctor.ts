@@ -1,6 +1,5 @@
 // `lakekey doctor`: the core's diagnosis (diagnose.ts), printed as it goes — or as JSON.
 import { diagnose, exitCodeOf, type CheckResult } from '../../core/diagnose.js';
-import { boundedFetch } from '../../core/http.js';
 import { checkedSettingsDir } from '../../core/paths.js';
 import type { Args } from '../args.js';
 import { compose } from '../compose.js';
@@ -11,7 +10,8 @@ export async function doctorCommand(a: Args): Promise<number> {
   const ctx = compose(dir);
   const json = a.flag('json');
   const results = await diagnose(
-    { dir, vault: ctx.vault, now: ctx.now, fetch: boundedFetch(5000) },
+    // The context's fetch (proxies, the HTTP bound), with doctor's own shorter wait per check.
+    { dir, vault: ctx.vault, now: ctx.now, fetch: (url, init) => ctx.fetch(url, { ...init, signal: AbortSignal.timeout(5000) }) },
     { profile: a.positionals[0], onResult: json ? undefined : (r) => print(line(r)) },
   );
   if (json) printJson(results);
