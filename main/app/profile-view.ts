@@ -1,16 +1,14 @@
 // What the tray and the settings window show about one profile, computed from its settings, the
 // core's `describe` (never a secret) and the scheduler's view. Pure.
-import { sayValidity } from '../core/duration.js';
+import { sayValidity } from '../shared/duration.js';
+import { kinds } from '../shared/profile-kinds.js';
 import type { ProfileStatus } from '../core/session.js';
 import type { Profile } from '../core/settings.js';
 import type { ProfileState, ProfileView, TimeLeft } from '../ipc.js';
 import { profileToDraft } from './profile-form.js';
 import type { ProfileSchedule, ScheduleInput } from './scheduler.js';
 
-export function kinds(p: Profile): string {
-  const parts = [p.s3 ? `S3 via ${p.s3.tokenSource === 'lakefs' ? 'lakeFS' : p.s3.stsEndpoint ? 'STS' : 'AWS STS'}` : '', p.lakefs ? 'lakeFS' : ''].filter(Boolean);
-  return parts.join(', ') || 'login only';
-}
+export { kinds };
 
 /** A credential's lifetime, said the one way lakekey says it: "valid 59 min, until 21:10 local". */
 export function timeLeft(t: { expiresAt: string; secondsLeft: number }): TimeLeft {

@@ -12,7 +12,8 @@
 // There is no polling loop: plans are recomputed when a timer fires, when settings or sessions
 // change, on resume from sleep, on unlock and on network changes.
 
-import { sayValidity } from '../core/duration.js';
+import { sayValidity } from '../shared/duration.js';
+import { renewalDueAt } from '../shared/freshness.js';
 
 export interface ScheduleInput {
   name: string;
@@ -249,7 +250,7 @@ export class Scheduler {
     if (e.noticePending) {
       candidates.push({ kind: 'notify', at: now + AWAY_RECHECK_MS });
     } else if (expiry !== undefined && e.notifiedFor !== expiry) {
-      candidates.push({ kind: 'notify', at: expiry - e.input.refreshBeforeSeconds * 1000 });
+      candidates.push({ kind: 'notify', at: renewalDueAt(expiry, e.input.refreshBeforeSeconds) });
     } else if (e.loginRequired && expiry === undefined && e.notifiedFor !== -1) {
       // Nothing valid left and the session is gone: say so once.
       candidates.push({ kind: 'notify', at: now });
@@ -269,7 +270,7 @@ export class Scheduler {
     if (!e.jitter || e.jitter.forExpiry !== input.s3ExpiresAt) {
       e.jitter = { forExpiry: input.s3ExpiresAt, ms: jitterMs(input.refreshBeforeSeconds, this.deps.random()) };
     }
-    return input.s3ExpiresAt - input.refreshBeforeSeconds * 1000 - e.jitter.ms;
+    return renewalDueAt(input.s3ExpiresAt, input.refreshBeforeSeconds) - e.jitter.ms;
   }
 
   private pullOverdueForward(): void {

@@ -17,7 +17,7 @@ export async function credentialProcess(args: string[], env: NodeJS.ProcessEnv =
   const dir = checkedSettingsDir(env);
   const profile = getProfile(readSettings(dir), name);
   if (!profile.s3) {
-    throw configError(`profile "${name}" has no S3 settings`, `Add --s3-sts-endpoint (and --s3-role-arn for AWS) with \`lakekey profile add ${name} ... --force\`.`);
+    throw configError(`profile "${name}" has no S3 settings`, `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (and --s3-role-arn ARN for AWS).`);
   }
   const vault = keychainVault(limitsFromEnv(env));
   let creds = (await vault.read(name)).s3;

@@ -16,7 +16,7 @@ async function clientSecretOf(ctx: CoreContext, name: string, profile: Profile):
   const secret = await ctx.vault.readClientSecret(name);
   if (!secret) {
     throw new LakekeyError('CONFIG', `profile "${name}" needs a client secret, and the keychain holds none for it`, {
-      hint: `Store it again: \`lakekey profile add ${name} ... --client-secret - --force\` (reads it from stdin).`,
+      hint: `Store it again: \`lakekey profile set ${name} --client-secret -\` (reads it from stdin).`,
     });
   }
   ctx.secrets.register(secret);

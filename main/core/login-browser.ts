@@ -3,7 +3,7 @@
 // the caller's (login.ts).
 import type { CoreContext, LoginOptions } from './context.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS } from './context.js';
-import { sayDuration } from './duration.js';
+import { sayDuration } from '../shared/duration.js';
 import { asLakekeyError } from './errors.js';
 import { idpConfig } from './idp-config.js';
 import { authorizationFor, grantsFor, redeem, type Redeemed } from './login-grants.js';

@@ -14,7 +14,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sayDuration } from './duration.js';
+import { sayDuration } from '../shared/duration.js';
 import { LakekeyError } from './errors.js';
 import { loopbackPeerUid, ownUid } from './peer-uid.js';
 

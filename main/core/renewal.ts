@@ -3,7 +3,6 @@
 // needed, and the current credentials served when renewal fails for reasons outside our control.
 import type { Context, CoreContext } from './context.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from './context.js';
-import { withPorts } from './compose.js';
 import { asLakekeyError, ExitCode, LakekeyError, loginRequired } from './errors.js';
 import { faultPoint } from './fault.js';
 import { idpConfig } from './idp-config.js';
@@ -11,7 +10,8 @@ import { deviceLoginLocked, loginLocked } from './login.js';
 import { mintS3, wantsS3 } from './mint-s3.js';
 import type { IdpSession, LakefsToken, S3Credentials, SecretRecord } from './record.js';
 import type { Profile, S3Settings } from './settings.js';
-import { hasUsableIdToken, isFresh, isServable, isUsable, secondsLeft } from '../shared/freshness.js';
+import { sayValidity } from '../shared/duration.js';
+import { hasUsableIdToken, isFresh, isServable, isUsable, type Checked } from '../shared/freshness.js';
 
 export interface S3Options {
   /** Whether a browser login may run when nothing else works. */
@@ -25,11 +25,10 @@ export interface S3Options {
  * Valid S3 credentials for the profile, renewed when fewer than refreshBeforeSeconds remain.
  * Callers have already found the cached ones stale; this takes the lock and looks again.
  */
-export async function getS3Credentials(context: Context, name: string, profile: Profile, opts: S3Options): Promise<S3Credentials> {
-  const ctx = withPorts(context);
-  if (!wantsS3(profile)) throw new LakekeyError('CONFIG', `profile "${name}" has no S3 settings`, { hint: `Add them with \`lakekey profile add ${name} --s3-sts-endpoint URL ... --force\`.` });
+export async function getS3Credentials(ctx: Context, name: string, profile: Profile, opts: S3Options): Promise<S3Credentials> {
+  if (!wantsS3(profile)) throw new LakekeyError('CONFIG', `profile "${name}" has no S3 settings`, { hint: `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (and --s3-role-arn ARN for AWS).` });
   const wait = lockWait(opts.loginTimeoutSeconds);
-  const fresh = (s3: S3Credentials | undefined): s3 is S3Credentials => isFresh(s3, ctx.clock.now(), profile.refreshBeforeSeconds);
+  const fresh = (s3: S3Credentials | undefined): s3 is Checked<S3Credentials> => isFresh(s3, ctx.clock.now(), profile.refreshBeforeSeconds);
   const silent = await ctx.locks.withLock(name, wait, async (): Promise<S3Credentials | LakekeyError> => {
     const record = await ctx.vault.read(name);
     if (!opts.force && fresh(record.s3)) return record.s3;
@@ -41,7 +40,7 @@ export async function getS3Credentials(context: Context, name: string, profile: 
       const cached = record.s3;
       if (e.exitCode === ExitCode.remote && isServable(cached, ctx.clock.now())) {
         ctx.log.warn('s3.serve-cached', { profile: name, reason: e.code });
-        ctx.notice(`lakekey: could not renew credentials (${e.message}); using the current ones, valid for ${minutesLeft(ctx, cached)} more min.`);
+        ctx.notice(`lakekey: could not renew credentials (${e.message}); using the current ones, ${sayValidity(cached.expiresAt, ctx.clock.now())}.`);
         return cached;
       }
       throw e;
@@ -57,7 +56,7 @@ export async function getS3Credentials(context: Context, name: string, profile: 
     if (loggedIn?.s3) return loggedIn.s3;
     const cached = record.s3;
     if (isServable(cached, ctx.clock.now())) {
-      ctx.notice(`lakekey: ${silent.message}; the current credentials expire in ${minutesLeft(ctx, cached)} min. ${silent.hint ?? ''}`.trim());
+      ctx.notice(`lakekey: ${silent.message}; the current credentials are ${sayValidity(cached.expiresAt, ctx.clock.now())}. ${silent.hint ?? ''}`.trim());
       return cached;
     }
     throw silent;
@@ -142,10 +141,9 @@ async function refreshIdp(ctx: CoreContext, name: string, profile: Profile, reco
 }
 
 /** A valid lakeFS token, renewed through a browser login when allowed and needed. */
-export async function getLakefsToken(context: Context, name: string, profile: Profile, opts: S3Options): Promise<LakefsToken> {
-  const ctx = withPorts(context);
-  if (!profile.lakefs) throw new LakekeyError('CONFIG', `profile "${name}" has no lakeFS endpoint`, { hint: `Add one with \`lakekey profile add ${name} ... --lakefs-endpoint URL --force\`.` });
-  const usable = (t: LakefsToken | undefined): t is LakefsToken => isUsable(t, ctx.clock.now());
+export async function getLakefsToken(ctx: Context, name: string, profile: Profile, opts: S3Options): Promise<LakefsToken> {
+  if (!profile.lakefs) throw new LakekeyError('CONFIG', `profile "${name}" has no lakeFS endpoint`, { hint: `Add one with \`lakekey profile set ${name} --lakefs-endpoint URL\`.` });
+  const usable = (t: LakefsToken | undefined): t is Checked<LakefsToken> => isUsable(t, ctx.clock.now());
   const current = await ctx.vault.read(name);
   if (!opts.force && usable(current.lakefs)) return current.lakefs;
   await askTray(ctx, name, opts);
@@ -160,6 +158,3 @@ export async function getLakefsToken(context: Context, name: string, profile: Pr
   });
 }
 
-function minutesLeft(ctx: CoreContext, s3: S3Credentials): number {
-  return Math.max(0, Math.floor(secondsLeft(s3.expiresAt, ctx.clock.now()) / 60));
-}

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configError, LakekeyError } from './errors.js';
 import { SETTINGS_FILE } from './paths.js';
+import { LIMITS, PROFILE_NAME } from '../shared/limits.js';
 
 export const SETTINGS_VERSION = 1;
 export const DEFAULT_SCOPES = ['openid', 'email', 'profile', 'offline_access'];
@@ -52,7 +53,7 @@ export interface Settings {
   profiles: Record<string, Profile>;
 }
 
-export const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export { PROFILE_NAME };
 /** AWS-style region names; the value lands in `https://sts.REGION.amazonaws.com` and in `region = …` lines. */
 export const REGION = /^[a-z0-9-]{1,32}$/;
 /**
@@ -124,7 +125,7 @@ function parseProfileNamingFix(name: string, raw: unknown, where: string): Profi
     return parseProfile(name, raw, where);
   } catch (err) {
     if (!(err instanceof LakekeyError) || !PROFILE_NAME.test(name)) throw err;
-    const way = `Edit ${where}, or replace the profile: \`lakekey profile add ${name} … --force\`.`;
+    const way = `Edit ${where}, or change it with \`lakekey profile set ${name} --FLAG VALUE\`.`;
     throw new LakekeyError('CONFIG', err.message, { hint: err.hint ? `${err.hint} ${way}` : way });
   }
 }
@@ -155,8 +156,8 @@ export function parseProfile(name: string, raw: unknown, where = 'settings', lab
     issuer: endpointUrl(raw.issuer, f('issuer')),
     clientId: matching(raw.clientId, CLIENT_ID, f('clientId'), 'a client id of printable characters without spaces', 'Copy the client id from your identity provider.'),
     scopes: scopes(raw.scopes ?? DEFAULT_SCOPES, f('scopes')),
-    redirectPort: integer(raw.redirectPort ?? 0, 0, 65535, f('redirectPort')),
-    refreshBeforeSeconds: integer(raw.refreshBeforeSeconds ?? DEFAULT_REFRESH_BEFORE, 60, 43200, f('refreshBeforeSeconds')),
+    redirectPort: integer(raw.redirectPort ?? 0, ...LIMITS.redirectPort, f('redirectPort')),
+    refreshBeforeSeconds: integer(raw.refreshBeforeSeconds ?? DEFAULT_REFRESH_BEFORE, ...LIMITS.refreshBeforeSeconds, f('refreshBeforeSeconds')),
   };
   if (raw.clientSecret !== undefined && boolean(raw.clientSecret, f('clientSecret'))) profile.clientSecret = true;
   if (raw.s3 !== undefined) {
@@ -166,7 +167,7 @@ export function parseProfile(name: string, raw: unknown, where = 'settings', lab
     if (tokenSource !== 'idp' && tokenSource !== 'lakefs') throw configError(`${f('s3.tokenSource')} must be "idp" or "lakefs"`);
     profile.s3 = {
       region: matching(s3.region ?? 'us-east-1', REGION, f('s3.region'), 'a region name of lowercase letters, digits and "-"', 'Use a region such as us-east-1 (MinIO: its MINIO_SITE_REGION, usually us-east-1).'),
-      durationSeconds: integer(s3.durationSeconds ?? DEFAULT_S3_DURATION, 900, 43200, f('s3.durationSeconds')),
+      durationSeconds: integer(s3.durationSeconds ?? DEFAULT_S3_DURATION, ...LIMITS.s3DurationSeconds, f('s3.durationSeconds')),
       tokenSource,
     };
     if (s3.stsEndpoint !== undefined) profile.s3.stsEndpoint = endpointUrl(s3.stsEndpoint, f('s3.stsEndpoint'));
@@ -180,7 +181,7 @@ export function parseProfile(name: string, raw: unknown, where = 'settings', lab
     if (!isObject(l)) throw configError(`${f('lakefs')} must be an object`);
     profile.lakefs = {
       endpoint: endpointUrl(l.endpoint, f('lakefs.endpoint')),
-      ttlSeconds: integer(l.ttlSeconds ?? DEFAULT_LAKEFS_TTL, 60, 43200, f('lakefs.ttlSeconds')),
+      ttlSeconds: integer(l.ttlSeconds ?? DEFAULT_LAKEFS_TTL, ...LIMITS.lakefsTtlSeconds, f('lakefs.ttlSeconds')),
       lakectlCache: boolean(l.lakectlCache ?? false, f('lakefs.lakectlCache')),
     };
   }

@@ -7,6 +7,13 @@ export interface Expiring {
   expiresAt: number;
 }
 
+declare const checked: unique symbol;
+/**
+ * What a predicate below has checked. The brand keeps TypeScript's narrowing honest: a value that
+ * fails a check is still a value (just a stale one), so the false branch must not narrow it away.
+ */
+export type Checked<T> = T & { readonly [checked]: true };
+
 /** A token with less than this left is neither sent to STS nor handed out. */
 export const MIN_TOKEN_SECONDS = 60;
 /**
@@ -21,22 +28,22 @@ export function secondsLeft(expiresAt: number | undefined, now: number): number 
 }
 
 /** Has more than `seconds` left. */
-export function hasMoreThan<T extends Expiring>(item: T | undefined, now: number, seconds: number): item is T {
+export function hasMoreThan<T extends Expiring>(item: T | undefined, now: number, seconds: number): item is Checked<T> {
   return item !== undefined && secondsLeft(item.expiresAt, now) > seconds;
 }
 
 /** Fresh: no renewal due yet (more than the profile's refreshBeforeSeconds left). */
-export function isFresh<T extends Expiring>(item: T | undefined, now: number, refreshBeforeSeconds: number): item is T {
+export function isFresh<T extends Expiring>(item: T | undefined, now: number, refreshBeforeSeconds: number): item is Checked<T> {
   return hasMoreThan(item, now, refreshBeforeSeconds);
 }
 
 /** Usable: may still be handed out or sent to STS (more than MIN_TOKEN_SECONDS left). */
-export function isUsable<T extends Expiring>(item: T | undefined, now: number): item is T {
+export function isUsable<T extends Expiring>(item: T | undefined, now: number): item is Checked<T> {
   return hasMoreThan(item, now, MIN_TOKEN_SECONDS);
 }
 
 /** Still valid enough to serve when renewal failed for reasons outside our control. */
-export function isServable<T extends Expiring>(item: T | undefined, now: number): item is T {
+export function isServable<T extends Expiring>(item: T | undefined, now: number): item is Checked<T> {
   return hasMoreThan(item, now, SERVE_CACHED_MIN_SECONDS);
 }
 
@@ -51,14 +58,4 @@ export function hasUsableIdToken<T extends { idToken?: string; idTokenExpiresAt?
 /** When a renewal is due: `refreshBeforeSeconds` before the expiry (epoch ms). */
 export function renewalDueAt(expiresAt: number, refreshBeforeSeconds: number): number {
   return expiresAt - refreshBeforeSeconds * 1000;
-}
-
-/** Time left in words, one wording everywhere: "2 h 5 min", "12 min", "under a minute", "expired", "none". */
-export function sayTimeLeft(seconds: number | undefined): string {
-  if (seconds === undefined) return 'none';
-  if (seconds <= 0) return 'expired';
-  if (seconds < 60) return 'under a minute';
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  return h ? `${h} h ${m} min` : `${m} min`;
 }

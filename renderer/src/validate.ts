@@ -1,16 +1,12 @@
-// Quick checks the window runs as you type, mirroring the core's rules (main/core/settings.ts)
+// Quick checks the window runs as you type, with the core's own limits (main/shared/limits.ts)
 // so mistakes show at once. Main validates again with the core itself on Check and Save; this
 // is only the fast, friendly first pass.
 import type { FieldError, ProfileDraft } from '../../main/ipc.js';
+import { LIMITS, PROFILE_NAME } from '../../main/shared/limits.js';
 
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
-export const LIMITS = {
-  redirectPort: [0, 65535],
-  refreshBeforeSeconds: [60, 43200],
-  s3DurationSeconds: [900, 43200],
-  lakefsTtlSeconds: [60, 43200],
-} as const;
+// The same rules the core's parser enforces (main/shared/limits.ts), for the checks as you type.
+export { LIMITS };
+export const NAME_PATTERN = PROFILE_NAME;
 
 function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);

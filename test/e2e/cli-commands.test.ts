@@ -134,7 +134,7 @@ describe('inspection and housekeeping', () => {
 
   test('profile list, show --json, and usage errors exit 2', async () => {
     const list = await box.cli(['profile', 'list']);
-    assert.match(list.stdout, new RegExp(`^${box.name}\\t${peers.idp.issuer}\\ts3 via STS$`, 'm'));
+    assert.match(list.stdout, new RegExp(`^${box.name}\\t${peers.idp.issuer}\\tS3 via STS$`, 'm'));
     const show = JSON.parse((await box.cli(['profile', 'show', box.name, '--json'])).stdout);
     assert.equal(show.s3.stsEndpoint, peers.sts.url);
     for (const args of [['bogus'], ['login'], ['profile', 'add', 'x', '--issuer', 'https://i'], ['profile', 'show', 'nope'], ['login', box.name, '--timeout', 'soon']]) {

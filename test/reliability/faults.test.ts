@@ -181,7 +181,7 @@ describe('IdP and STS faults: valid credentials are served, expired ones give ex
       // Still valid: served as they are, with a warning on stderr (never on stdout).
       assert.equal(served.code, 0, `still-valid credentials are served (took ${served.ms} ms; null = killed at the bound): ${served.stderr}`);
       assert.equal(parseCredentials(served.stdout).AccessKeyId, aged.s3!.accessKeyId);
-      assert.match(served.stderr, /could not renew credentials [\s\S]*; using the current ones, valid for \d+ more min/);
+      assert.match(served.stderr, /could not renew credentials [\s\S]*; using the current ones, valid \d+ (s|min), until \d\d:\d\d local/);
       assert.ok(served.ms < FAULT_BOUND_MS, `served within ${FAULT_BOUND_MS} ms (took ${served.ms} ms)`);
       try {
         // The session survived: a refresh token is still stored (the rotated one if the IdP

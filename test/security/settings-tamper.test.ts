@@ -61,7 +61,7 @@ function assertRefused(r: { code: number | null; stdout: string; stderr: string 
   assert.equal(r.code, 2, `exit 2 (configuration), got ${r.code}: ${said}`);
   assert.match(said, /profile "victim"/, 'names the profile');
   assert.ok(said.includes(field), `names the field ${field}: ${said}`);
-  assert.match(said, /lakekey profile add victim … --force/, 'says how to fix it');
+  assert.match(said, /lakekey profile set victim --FLAG VALUE/, 'says how to fix it');
   // eslint-disable-next-line no-control-regex -- looking for raw ESC and BEL
   assert.ok(!/[\x1b\x07]/.test(said), 'no raw control characters echoed');
 }

@@ -2,11 +2,12 @@
 import { spawn } from 'node:child_process';
 import { applyProfileSettings, awsConfigPath, credentialProcessCommand } from '../../core/aws-config.js';
 import { LakekeyError, usageError } from '../../core/errors.js';
-import { sayDuration } from '../../core/duration.js';
+import { sayDuration } from '../../shared/duration.js';
+import { isFresh, isUsable } from '../../shared/freshness.js';
 import { lakefsServerUrl } from '../../core/lakefs.js';
 import { checkedSettingsDir } from '../../core/paths.js';
 import { isoSeconds, secondsLeft, type LakefsToken, type S3Credentials } from '../../core/record.js';
-import { getLakefsToken, getS3Credentials, MIN_TOKEN_SECONDS } from '../../core/session.js';
+import { getLakefsToken, getS3Credentials } from '../../core/session.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/settings.js';
 import { outside } from '../../core/text-gate.js';
 import type { Args } from '../args.js';
@@ -29,16 +30,10 @@ async function handout(name: string): Promise<Handout> {
   const record = await ctx.vault.read(name);
   const out: Handout = { profile };
   if (profile.lakefs) {
-    out.lakefs =
-      record.lakefs && secondsLeft(record.lakefs.expiresAt, ctx.now()) > MIN_TOKEN_SECONDS
-        ? record.lakefs
-        : await getLakefsToken(ctx, name, profile, { interactive: true });
+    out.lakefs = isUsable(record.lakefs, ctx.now()) ? record.lakefs : await getLakefsToken(ctx, name, profile, { interactive: true });
   }
   if (profile.s3) {
-    out.s3 =
-      record.s3 && secondsLeft(record.s3.expiresAt, ctx.now()) > profile.refreshBeforeSeconds
-        ? record.s3
-        : await getS3Credentials(ctx, name, profile, { interactive: true });
+    out.s3 = isFresh(record.s3, ctx.now(), profile.refreshBeforeSeconds) ? record.s3 : await getS3Credentials(ctx, name, profile, { interactive: true });
   }
   return out;
 }

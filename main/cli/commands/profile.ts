@@ -7,6 +7,7 @@ import { checkedSettingsDir } from '../../core/paths.js';
 import { logout } from '../../core/session.js';
 import { getProfile, parseProfile, PROFILE_NAME, readSettings, s3ApiEndpoint, type Profile } from '../../core/settings.js';
 import { updateSettings } from '../../core/settings-write.js';
+import { kinds } from '../../shared/profile-kinds.js';
 import type { Args } from '../args.js';
 import { fileProblem } from '../file-problem.js';
 import { compose } from '../compose.js';
@@ -185,10 +186,6 @@ export async function remove(a: Args): Promise<number> {
     say(`Removed ${sections} from ${aws.file}${aws.backup ? ` (backup: ${aws.backup})` : ''}.\n`);
   }
   return 0;
-}
-
-function kinds(p: Profile): string {
-  return [p.s3 ? `s3 via ${p.s3.tokenSource === 'lakefs' ? 'lakeFS' : 'STS'}` : '', p.lakefs ? 'lakeFS' : ''].filter(Boolean).join(', ') || 'login only';
 }
 
 function renderProfile(name: string, p: Profile): string {

@@ -1,6 +1,6 @@
 // `lakekey login`, `logout` and `status`: the session with the identity provider, and how long
 // what it gave stays valid — said one way everywhere (duration.ts: "valid 59 min, until 21:10 local").
-import { sayDuration, sayValidity } from '../../core/duration.js';
+import { sayDuration, sayValidity } from '../../shared/duration.js';
 import { LakekeyError, usageError } from '../../core/errors.js';
 import { checkedSettingsDir } from '../../core/paths.js';
 import { describe, deviceLogin, login, logout, MIN_TOKEN_SECONDS, type Context, type ProfileStatus } from '../../core/session.js';
@@ -127,7 +127,7 @@ export async function statusCommand(a: Args): Promise<number> {
     // For scripts: 0 when credentials can be had without a person (fresh, or renewable silently), else 3.
     const [s] = statuses;
     const p = settings.profiles[s.name];
-    const usable = (left: number | undefined) => (left ?? 0) > MIN_TOKEN_SECONDS;
+    const usable = (left: number | undefined) => left !== undefined && left > MIN_TOKEN_SECONDS; // the rule of isUsable(), on describe()'s seconds
     const needsLogin = !s.signedIn || (p.s3 !== undefined && !s.canRefresh && !usable(s.s3?.secondsLeft)) || (p.lakefs !== undefined && !usable(s.lakefs?.secondsLeft));
     if (needsLogin) throw new LakekeyError('LOGIN_REQUIRED', `profile "${s.name}" needs a login`, { hint: `Run \`lakekey login ${s.name}\`.` });
     return 0;

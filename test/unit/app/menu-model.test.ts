@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { buildMenuModel, menuSnapshot, profileTrayState, trayState } from '../../../main/app/menu-model.js';
 import { profileToDraft } from '../../../main/app/profile-form.js';
 import { profileState, profileView, timeLeft, viewsAt } from '../../../main/app/profile-view.js';
-import { sayClock } from '../../../main/core/duration.js';
+import { sayClock } from '../../../main/shared/duration.js';
 import type { ProfileState } from '../../../main/ipc.js';
 import { parseProfile } from '../../../main/core/settings.js';
 

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseSettings } from '../../../main/core/settings.js';
 import { singleFlight } from '../../../main/core/single-flight.js';
-import { hasUsableIdToken, isFresh, isServable, isUsable, MIN_TOKEN_SECONDS, renewalDueAt, sayTimeLeft, secondsLeft } from '../../../main/shared/freshness.js';
+import { sayDuration, sayValidity } from '../../../main/shared/duration.js';
+import { hasUsableIdToken, isFresh, isServable, isUsable, MIN_TOKEN_SECONDS, renewalDueAt, secondsLeft } from '../../../main/shared/freshness.js';
 import { LIMITS, PROFILE_NAME, withinLimit, type LimitName } from '../../../main/shared/limits.js';
 import { kinds } from '../../../main/shared/profile-kinds.js';
 
@@ -34,14 +35,15 @@ test('hasUsableIdToken narrows to a session with an ID token and its expiry', ()
   assert.equal(hasUsableIdToken(undefined, NOW), false);
 });
 
-test('time left has one wording: under a minute, minutes, hours and minutes, expired, none', () => {
-  assert.equal(sayTimeLeft(undefined), 'none');
-  assert.equal(sayTimeLeft(0), 'expired');
-  assert.equal(sayTimeLeft(-5), 'expired');
-  assert.equal(sayTimeLeft(59), 'under a minute');
-  assert.equal(sayTimeLeft(60), '1 min');
-  assert.equal(sayTimeLeft(3599), '59 min');
-  assert.equal(sayTimeLeft(3600 * 2 + 5 * 60 + 7), '2 h 5 min');
+test('time has one wording (main/shared/duration.ts): seconds, minutes, hours and minutes; validity with the clock', () => {
+  assert.equal(sayDuration(0), '0 s');
+  assert.equal(sayDuration(10), '10 s');
+  assert.equal(sayDuration(59), '59 s');
+  assert.equal(sayDuration(60), '1 min');
+  assert.equal(sayDuration(3599), '60 min');
+  assert.equal(sayDuration(3600 * 2 + 5 * 60 + 7), '2 h 5 min');
+  assert.match(sayValidity(NOW + 59 * 60_000, NOW), /^valid 59 min, until \d\d:\d\d local$/);
+  assert.match(sayValidity(NOW - 1000, NOW), /^expired at \d\d:\d\d local$/);
 });
 
 test('kinds names what a profile hands out, one wording', () => {
@@ -92,4 +94,14 @@ test('single-flight: callers asking while a run is in flight share it; the next 
   assert.deepEqual(await Promise.all([a, b, other]), ['p:2', 'p:2', 'q:2']);
   assert.equal(runs, 2);
   assert.equal(await flight.run('p'), 'p:3');
+});
+
+test('a value that fails a freshness check is not narrowed away (the false branch still has it)', () => {
+  const stale: { expiresAt: number } | undefined = { expiresAt: NOW + 90_000 };
+  if (isFresh(stale, NOW, 600)) assert.fail('90 s left is not fresh with a 600 s refresh window');
+  // Checked at compile time: were the predicate `item is T`, TypeScript would narrow `stale` to
+  // `undefined` here and this assignment would not type-check.
+  const kept: typeof stale extends undefined ? 'narrowed away' : 'kept' = 'kept';
+  assert.equal(kept, 'kept');
+  assert.ok(isServable(stale, NOW), 'and the same value is still servable');
 });
