@@ -11,6 +11,8 @@ const RAW_IPC_MESSAGE = 'raw ipcMain/ipcRenderer only in the IPC modules (main/a
 // Any identifier: `import { ipcMain }`, `electron.ipcMain` and destructuring alike.
 const RAW_IPC = { selector: 'Identifier[name=/^ipc(Main|Renderer)$/]', message: RAW_IPC_MESSAGE };
 // The preload speaks ipcRenderer; ipcMain belongs to the main process's IPC module alone.
+// Main-to-window events too: `win.webContents.send(...)` only through ipc-main.ts's sendEvent.
+const RAW_SEND = { selector: "CallExpression[callee.property.name=/^(send|sendSync|postMessage)$/][callee.object.property.name='webContents']", message: 'main→window events only through sendEvent in main/app/ipc-main.ts.' };
 const RAW_IPC_MAIN = { selector: 'Identifier[name="ipcMain"]', message: 'raw ipcMain only in main/app/ipc-main.ts.' };
 
 const nodeBuiltins = (message) => ({
@@ -23,7 +25,7 @@ const layer = (files, { paths = [], patterns = [] }, { ignores, rawIpc = false }
   ...(ignores ? { ignores } : {}),
   rules: {
     'no-restricted-imports': ['error', { paths, patterns }],
-    'no-restricted-syntax': ['error', NAMED_EXPORTS, ...(rawIpc === true ? [] : rawIpc === 'renderer' ? [RAW_IPC_MAIN] : [RAW_IPC])],
+    'no-restricted-syntax': ['error', NAMED_EXPORTS, ...(rawIpc === true ? [] : rawIpc === 'renderer' ? [RAW_IPC_MAIN, RAW_SEND] : [RAW_IPC, RAW_SEND])],
   },
 });
 

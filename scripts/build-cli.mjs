@@ -10,7 +10,7 @@
 // executable cannot open the keychain (it exits 4), so the build says which ones lack it and
 // exits 2; release.yml builds each platform natively on its own runner instead.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -55,6 +55,7 @@ for (const target of wanted) {
       'build', 'main/cli/lakekey.ts', '--compile', '--bytecode', '--minify-syntax',
       ...(target === host ? [] : [`--target=bun-${target}`]), // the host build is this bun itself
       '--define', 'LAKEKEY_STANDALONE=true',
+      '--define', `LAKEKEY_VERSION=${JSON.stringify(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version)}`,
       '--external', 'keytar',
       '--outfile', exe,
     ],

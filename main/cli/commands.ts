@@ -1,6 +1,7 @@
 // Every `lakekey` command except the credential-process hot path (lakekey.ts routes that first):
 // the router. It finds the command in the table (spec.ts), answers help and did-you-mean,
 // parses the flags (args.ts) and loads only the module that runs the command.
+import { readFileSync } from 'node:fs';
 import { usageError } from '../core/errors.js';
 import { settingsDir } from '../core/paths.js';
 import { readSettings } from '../core/settings.js';
@@ -95,8 +96,13 @@ function help(words: string[]): number {
   return 0;
 }
 
+/** Defined by the standalone build (scripts/build-cli.mjs) from package.json; absent under Node. */
+declare const LAKEKEY_VERSION: string | undefined;
+
 function version(): number {
-  print('lakekey 0.1.0');
+  // Under Node (development, tests) the entry is dist/main/cli/lakekey.js: package.json is three up.
+  const v = typeof LAKEKEY_VERSION === 'string' ? LAKEKEY_VERSION : (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  print(`lakekey ${v}`);
   return 0;
 }
 

@@ -2,13 +2,13 @@
 // answers a credential-process cache hit from the real keychain, and loads keytar's addon only
 // from beside itself (nothing extracted to a temp folder another local user could plant first).
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { updateSettings } from '../../main/core/settings-write.js';
 import { parseProfile } from '../../main/core/settings.js';
-import { CLI, NODE_CLI, run } from '../helpers/cli.js';
+import { CLI, NODE_CLI, REPO, run } from '../helpers/cli.js';
 import { vault } from '../helpers/world.js';
 
 const EXE = CLI;
@@ -120,4 +120,13 @@ test('a cache hit never reads NODE_EXTRA_CA_CERTS (it pays nothing for a CA bund
   assert.ok(trace.includes('keytar.node'), 'the trace saw the executable open its addon (so it is live)');
   assert.ok(!trace.includes(ca), 'NODE_EXTRA_CA_CERTS was opened on a cache hit');
   await vault.remove(w.name);
+});
+
+test('--version says package.json\'s version, from the executable and from the Node entry', async () => {
+  const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+  const exe = await run(CLI, ['--version'], { env: { PATH: '/nonexistent' } });
+  const node = await run(process.execPath, [NODE_CLI, '--version']);
+  assert.equal(exe.code, 0, exe.stderr);
+  assert.equal(exe.stdout.trim(), `lakekey ${version}`);
+  assert.equal(node.stdout.trim(), `lakekey ${version}`);
 });
