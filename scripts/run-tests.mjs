@@ -16,6 +16,12 @@ import { join, relative, resolve } from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
 
 const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
+// Run straight from a shell on a system Node older than 22, re-run on the Node setup provides
+// (node_modules/.bin/node, what npm scripts use): the keychain addon is built for that one.
+const localNode = join(root, 'node_modules', '.bin', 'node');
+if (Number(process.versions.node.split('.')[0]) < 22 && existsSync(localNode)) {
+  process.exit(spawnSync(localNode, process.argv.slice(1), { stdio: 'inherit' }).status ?? 1);
+}
 const bench = process.argv.includes('--bench');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const cache = process.env.LAKEKEY_TEST_CACHE || join(homedir(), '.cache', 'lakekey-test');

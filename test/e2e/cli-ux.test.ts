@@ -73,7 +73,7 @@ describe('shell completion', () => {
     const w = emptyWorld();
     const bin = join(w.root, 'bin');
     mkdirSync(bin);
-    writeFileSync(join(bin, 'lakekey'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 });
+    writeFileSync(join(bin, 'lakekey'), `#!/bin/sh\nexec "${CLI}" "$@"\n`, { mode: 0o755 });
     w.env.PATH = `${bin}:${process.env.PATH}`;
     for (const name of ['work', 'home']) assert.equal((await w.cli(['profile', 'add', name, '--issuer', idp.issuer, '--client-id', 'c', ...S3])).code, 0);
     return w;
@@ -249,7 +249,7 @@ describe('file problems are the user\'s to fix: exit 2 with the path, never "une
     if (root) chownSync(locked, 65534, 65534);
     chmodSync(locked, 0o555);
     const asUser = (args: string[], env: NodeJS.ProcessEnv) =>
-      root ? run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args], { env: { ...env, HOME: w.root } }) : runCli(args, { env });
+      root ? run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', CLI, ...args], { env: { ...env, HOME: w.root } }) : runCli(args, { env });
     const settings = await asUser(['profile', 'add', 'p', '--issuer', idp.issuer, '--client-id', 'c'], { ...w.env, LAKEKEY_CONFIG_DIR: join(locked, 'lakekey') });
     assert.equal(settings.code, 2, settings.stderr);
     assert.match(settings.stderr, new RegExp(`cannot write ${locked}.*: permission denied`));
@@ -288,7 +288,7 @@ describe('for scripts: --json', () => {
 describe('the login wait is alive on a terminal', () => {
   test('a countdown on one line of a real pseudo-terminal; none when stderr is not a terminal', async () => {
     const box = await securityBox(idp.issuer, idp.clientId);
-    const cmd = `"${process.execPath}" "${CLI}" login ${box.name} --no-browser --timeout 10`;
+    const cmd = `"${CLI}" login ${box.name} --no-browser --timeout 10`;
     const tty = await run('script', ['-qfec', cmd, '/dev/null'], { env: box.env, timeoutMs: 120_000 });
     assert.equal(tty.code, 3, tty.stdout);
     // eslint-disable-next-line no-control-regex -- the escape sequence is what is checked

@@ -94,7 +94,7 @@ before(async () => {
     login: async () => assert.fail('no login in this test'),
     schedule: (name) => schedules.get(name),
     clipboard: { writeText: () => undefined },
-    cliCommand: () => [process.execPath, CLI],
+    cliCommand: () => [CLI],
   };
   light = await open();
   page = light.page;
