@@ -3,12 +3,11 @@
 // Nothing returned is secret: statuses come from `describe`, snippets are command lines.
 import { credentialProcessCommand } from '../core/aws-config.js';
 import { asLakekeyError, configError, LakekeyError } from '../core/errors.js';
-import { httpTimeoutSeconds } from '../core/http.js';
+import { checkServers } from '../core/server-checks.js';
 import { describe, getS3Credentials, logout, type Context, type ProfileStatus } from '../core/session.js';
 import { getProfile, s3ApiEndpoint, type Profile } from '../core/settings.js';
 import { gate } from '../core/text-gate.js';
 import type { CheckResult, IpcHandlers, ProfileView, SaveRequest, Snippets, ValidationResult } from '../ipc.js';
-import { checkFinding, type ProbeName, type ProbeOutcome } from './check-words.js';
 import { defaultDraft, validateDraft } from './profile-form.js';
 import { profileView } from './profile-view.js';
 import type { ProfileSchedule } from './scheduler.js';
@@ -72,54 +71,16 @@ export function snippets(deps: HandlerDeps, name: string, profile: Profile): Sni
   return { awsConfig: lines.join('\n') + '\n', shell: `eval "$(lakekey env ${name})"` };
 }
 
-/** GETs `url` and says whether something answered (any HTTP status counts unless `accept` says otherwise). */
-async function probe(send: typeof fetch, name: ProbeName, url: string, timeoutMs: number, accept?: (status: number) => { says: string; fix: string } | undefined): Promise<ProbeOutcome> {
-  try {
-    const res = await send(url, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-    await res.body?.cancel();
-    const warning = accept?.(res.status);
-    return { name, target: url, ok: true, httpStatus: res.status, ...(warning ? { warning } : {}) };
-  } catch (err) {
-    return { name, target: url, ok: false, error: err, timeoutMs };
-  }
-}
-
-async function probeIdp(profile: Profile): Promise<ProbeOutcome> {
-  const base = { name: 'Identity provider' as const, target: profile.issuer };
-  try {
-    const { discover } = await import('../core/oidc.js');
-    const meta = (await discover(profile)).serverMetadata();
-    const says = `Discovery works: issuer ${meta.issuer}${meta.revocation_endpoint ? ', and it can revoke sessions at logout' : ''}.`;
-    if (meta.code_challenge_methods_supported && !meta.code_challenge_methods_supported.includes('S256')) {
-      return { ...base, ok: true, warning: { says: `${says.slice(0, -1)}, but it does not advertise S256 PKCE.`, fix: 'lakekey always sends PKCE (S256); if logins fail, enable PKCE for this client at the identity provider.' } };
-    }
-    return { ...base, ok: true, says };
-  } catch (err) {
-    return { ...base, ok: false, error: err, timeoutMs: httpTimeoutSeconds() * 1000 };
-  }
-}
-
 /** Runs the profile's checks (IdP discovery, STS and lakeFS reachability) and says what it found. */
 export async function checkProfile(deps: HandlerDeps, req: SaveRequest): Promise<CheckResult> {
   const v = validate(deps, req);
   if (!v.ok) return { errors: v.errors, checks: [] };
   const profile = v.profile;
   const timeoutMs = deps.probeTimeoutMs ?? 5000;
-  const probes: Promise<ProbeOutcome>[] = [probeIdp(profile)];
-  if (profile.s3) {
-    const { defaultStsEndpoint } = await import('../core/sts.js');
-    probes.push(probe(deps.ctx.fetch, 'STS', profile.s3.stsEndpoint ?? defaultStsEndpoint(profile.s3.region), timeoutMs));
-  }
-  if (profile.lakefs) {
-    probes.push(
-      probe(deps.ctx.fetch, 'lakeFS', `${profile.lakefs.endpoint}/api/v1/healthcheck`, timeoutMs, (status) =>
-        status >= 200 && status < 300
-          ? undefined
-          : { says: `Something answers, but not as lakeFS does: its health check answered HTTP ${status}.`, fix: 'Check that the lakeFS URL is the server\'s base address (without /api/v1).' },
-      ),
-    );
-  }
-  const checks = (await Promise.all(probes)).map(checkFinding).map((f) => ({ ...f, says: gate(f.says), ...(f.fix ? { fix: gate(f.fix) } : {}) }));
+  // The same server checks as `lakekey doctor`, on the profile as typed (not saved yet).
+  const send: typeof fetch = (url, init) => deps.ctx.fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  const findings = await checkServers({ fetch: send, timeoutMs }, profile);
+  const checks = findings.map(({ name, target, status, says, fix }) => ({ name, target, status, says: gate(says), ...(fix ? { fix: gate(fix) } : {}) }));
   return { checks };
 }
 

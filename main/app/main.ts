@@ -2,7 +2,7 @@
 // options once, builds the parts (settings, core context, scheduler, IPC handlers) in
 // `compose()`, and hands them to a `TrayApp` — a small lifecycle object with one method per
 // thing the tray does (ready, refreshMenu, dispatch, showSettings, quit) that emits its lifecycle
-// events. The decisions live in pure modules (menu-model, scheduler, profile-view, check-words,
+// events. The decisions live in pure modules (menu-model, scheduler, profile-view, server-checks in core,
 // install-cli, window-security, handlers); this file wires them to Electron. Tests run it against
 // test/helpers/electron-stub.ts; the real entry at the bottom passes `await import('electron')`
 // and electron-store.

@@ -10,10 +10,11 @@ import { awsConfigPath, readProfileSetting } from './aws-config.js';
 import { asLakekeyError, configError, LakekeyError, type ErrorCode } from './errors.js';
 import { describe } from './session.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from './settings.js';
+import { checkServers, type CheckStatus, type ServerFinding } from './server-checks.js';
 import { outside } from './text-gate.js';
 import type { SecretRecord } from './record.js';
 
-export type CheckStatus = 'ok' | 'warn' | 'fail';
+export type { CheckStatus };
 
 export interface CheckResult {
   /** What was checked: "settings", "keychain", or "work: identity provider". */
@@ -37,6 +38,8 @@ export interface DiagnoseDeps {
   now(): number;
   /** Every request of the checks goes through this (a bounded, proxy-aware fetch). */
   fetch: typeof fetch;
+  /** The bound that fetch applies, for the words of a timeout (default 5000). */
+  timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
   /** The installed tools too old for `endpoint_url`; by default asks `aws` and `python3`. */
   oldEndpointTools?: () => string[];
@@ -77,17 +80,21 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
   const names = opts.profile !== undefined ? [opts.profile] : Object.keys(settings.profiles);
   const profiles = names.map((name) => [name, getProfile(settings, name)] as const);
   add({ name: 'settings', status: 'ok', words: `${Object.keys(settings.profiles).length} profile(s) in ${deps.dir}` });
-  const checks: Check[] = [
-    {
-      name: 'keychain',
-      run: async () => {
-        await deps.vault.read(names[0] ?? '__lakekey_probe__');
-        return { words: 'reachable and unlocked' };
-      },
+  await run({
+    name: 'keychain',
+    run: async () => {
+      await deps.vault.read(names[0] ?? '__lakekey_probe__');
+      return { words: 'reachable and unlocked' };
     },
-  ];
-  for (const [name, profile] of profiles) checks.push(...profileChecks(deps, name, profile));
-  for (const check of checks) {
+  });
+  for (const [name, profile] of profiles) {
+    // The servers first (the same checks as the settings window's Check), then the rest.
+    for (const f of await checkServers({ fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? 5000 }, profile)) add(fromServer(name, f));
+    for (const check of profileChecks(deps, name, profile)) await run(check);
+  }
+  return results;
+
+  async function run(check: Check): Promise<void> {
     try {
       const found = await check.run();
       add(found.warn ? { name: check.name, profile: check.profile, status: 'warn', words: found.words, fix: found.warn } : { name: check.name, profile: check.profile, status: 'ok', words: found.words });
@@ -95,7 +102,15 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
       add(failed(check.name, check.profile, err));
     }
   }
-  return results;
+}
+
+/** A server check as one of doctor's results ("work: identity provider"). */
+function fromServer(profile: string, f: ServerFinding): CheckResult {
+  const label = f.name === 'Identity provider' ? 'identity provider' : f.name;
+  const r: CheckResult = { name: `${profile}: ${label}`, profile, status: f.status, words: f.says };
+  if (f.fix) r.fix = f.fix;
+  if (f.code) Object.assign(r, { code: f.code, exitCode: new LakekeyError(f.code, f.says).exitCode });
+  return r;
 }
 
 /** The exit code of the first failure, 0 when nothing failed (warnings are not failures). */
@@ -111,18 +126,6 @@ function failed(name: string, profile: string | undefined, err: unknown): CheckR
 function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Check[] {
   const env = deps.env ?? process.env;
   const checks: Check[] = [
-    {
-      name: `${name}: identity provider`,
-      profile: name,
-      run: async () => {
-        const { discover } = await import('./oidc.js');
-        const meta = (await discover(profile)).serverMetadata();
-        const jwks = meta.jwks_uri ? await getJson(deps.fetch, meta.jwks_uri) : undefined;
-        const keys = (jwks as { keys?: unknown[] } | undefined)?.keys?.length ?? 0;
-        if (!keys) throw new LakekeyError('IDP_REFUSED', `the IdP publishes no signing keys at ${outside(meta.jwks_uri ?? '(no jwks_uri)')}`, { hint: 'Check the issuer URL: it must be the OpenID issuer, not a login page.' });
-        return { words: `discovery and JWKS ok (${keys} key${keys === 1 ? '' : 's'})${meta.device_authorization_endpoint ? '; device login available' : ''}` };
-      },
-    },
     {
       name: `${name}: clock`,
       profile: name,
@@ -141,19 +144,6 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Chec
     },
   ];
   if (profile.s3) {
-    const s3 = profile.s3;
-    checks.push({
-      name: `${name}: STS`,
-      profile: name,
-      run: async () => {
-        const { defaultStsEndpoint } = await import('./sts.js');
-        const endpoint = s3.stsEndpoint ?? defaultStsEndpoint(s3.region);
-        await deps.fetch(endpoint, { method: 'GET' }).catch((err: unknown) => {
-          throw new LakekeyError('STS_UNREACHABLE', `${endpoint} is unreachable (${outside((err as Error).message)})`, { hint: 'Check the endpoint URL, your network and proxy settings.' });
-        });
-        return { words: `${endpoint} answers` };
-      },
-    });
     checks.push({
       name: `${name}: AWS config`,
       profile: name,
@@ -194,21 +184,6 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Chec
       });
     }
   }
-  if (profile.lakefs) {
-    const endpoint = profile.lakefs.endpoint;
-    checks.push({
-      name: `${name}: lakeFS`,
-      profile: name,
-      run: async () => {
-        const { lakefsApi } = await import('./lakefs.js');
-        const res = await deps.fetch(`${lakefsApi(endpoint)}/healthcheck`).catch((err: unknown) => {
-          throw new LakekeyError('LAKEFS_UNREACHABLE', `${endpoint} is unreachable (${outside((err as Error).message)})`, { hint: 'Check the lakeFS endpoint URL, your network and proxy settings.' });
-        });
-        if (!res.ok) throw new LakekeyError('LAKEFS_REFUSED', `${endpoint} answers its health check with HTTP ${res.status}`, { hint: 'Check that the endpoint is the lakeFS server URL.' });
-        return { words: `${endpoint} is healthy` };
-      },
-    });
-  }
   checks.push({
     name: `${name}: session`,
     profile: name,
@@ -219,14 +194,6 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Chec
     },
   });
   return checks;
-}
-
-async function getJson(fetch: typeof globalThis.fetch, url: string): Promise<unknown> {
-  try {
-    return await (await fetch(url)).json();
-  } catch (err) {
-    throw new LakekeyError('IDP_UNREACHABLE', `${outside(url)} could not be read (${outside((err as Error).message)})`, { hint: 'Check your network and proxy settings.' });
-  }
 }
 
 /** The installed AWS CLI and Python botocore versions too old for `endpoint_url` in a profile. */

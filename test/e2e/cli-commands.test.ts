@@ -120,7 +120,7 @@ describe('inspection and housekeeping', () => {
     const out = await box.cli(['doctor', box.name]);
     assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`);
     for (const check of ['settings', 'keychain', 'identity provider', 'clock', 'STS', 'AWS config', 'session']) assert.match(out.stdout, new RegExp(`^ok .*${check}`, 'm'));
-    assert.match(out.stdout, /JWKS ok \(2 keys\); device login available/);
+    assert.match(out.stdout, /Discovery works: issuer \S+, 2 signing keys; .*device login is available/);
     // Static keys for the same profile in the credentials file shadow credential_process.
     writeFileSync(box.env.AWS_SHARED_CREDENTIALS_FILE!, `[${box.name}]\naws_access_key_id = AKIAOLDSTATICKEY0000\naws_secret_access_key = x\n`);
     try {

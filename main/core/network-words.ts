@@ -1,14 +1,7 @@
-// Check results in words. A probe's raw outcome (an HTTP answer, or the error fetch threw) becomes
-// a CheckFinding — a name, ok/warn/fail, one sentence a person understands and the fix — instead
-// of `failed: unreachable: fetch failed`. Pure; doctor's structured checks (main/core/diagnose.ts)
-// have the same CheckFinding shape and can be shown by the window as they are.
-import type { CheckFinding } from '../ipc.js';
-
-export type ProbeName = 'Identity provider' | 'STS' | 'lakeFS';
-
-export type ProbeOutcome =
-  | { name: ProbeName; target: string; ok: true; httpStatus?: number; says?: string; warning?: { says: string; fix: string } }
-  | { name: ProbeName; target: string; ok: false; error: unknown; timeoutMs?: number };
+// Why a server could not be reached, in words a person understands, with the fix: what Node's
+// fetch (undici) and TLS really throw — a refused connection, DNS, a timeout, an untrusted
+// certificate — instead of `fetch failed`. Pure. Used by the server checks (server-checks.ts)
+// behind both `lakekey doctor` and the settings window's Check.
 
 /** The codes Node's fetch (undici) and TLS put on an error or its causes, outermost first. */
 function codesOf(err: unknown): string[] {
@@ -55,30 +48,4 @@ export function networkWords(err: unknown, target: string, server: string, timeo
   }
   if (has(/^(ECONNRESET|UND_ERR_SOCKET|EPIPE)$/)) return { says: `${host} closed the connection before answering.`, fix: 'A proxy or firewall may be in the way, or the server wants https: check the address and the proxy settings.' };
   return undefined;
-}
-
-const SERVER: Record<ProbeName, string> = { 'Identity provider': 'identity provider', STS: 'STS service', lakeFS: 'lakeFS server' };
-
-export function checkFinding(o: ProbeOutcome): CheckFinding {
-  const base = { name: o.name, target: o.target };
-  if (o.ok) {
-    if (o.warning) return { ...base, status: 'warn', says: o.warning.says, fix: o.warning.fix };
-    return { ...base, status: 'ok', says: o.says ?? `Answers${o.httpStatus ? ` (HTTP ${o.httpStatus})` : ''}.` };
-  }
-  const words = networkWords(o.error, o.target, SERVER[o.name], o.timeoutMs);
-  if (words) return { ...base, status: 'fail', ...words };
-  // Not a network failure: the server answered and refused (the core's error says how).
-  const e = o.error as { message?: unknown; hint?: unknown };
-  const message = typeof e?.message === 'string' && e.message ? e.message : 'the check failed for an unknown reason';
-  return {
-    ...base,
-    status: 'fail',
-    says: sentence(message),
-    fix: typeof e?.hint === 'string' && e.hint ? e.hint : `Check the ${SERVER[o.name]}'s address in this profile.`,
-  };
-}
-
-function sentence(text: string): string {
-  const t = text.trim();
-  return `${t.charAt(0).toUpperCase()}${t.slice(1)}${/[.!?]$/.test(t) ? '' : '.'}`;
 }
