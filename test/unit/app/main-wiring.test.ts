@@ -20,7 +20,7 @@ import { API_CHANNELS, channels, EVENT_CHANNELS, type Outcome } from '../../../m
 import { REPO } from '../../helpers/cli.js';
 import { electronStub } from '../../helpers/electron-stub.js';
 import { memoryStore } from './fakes.js';
-import { buildRendererAndPreload } from './vite-build.js';
+import { shippedArtifacts } from './vite-build.js';
 
 const openConf = (dir: string) => new Conf({ cwd: dir, configName: 'config', projectName: 'lakekey', configFileMode: 0o600, clearInvalidConfig: false }) as unknown as ConfLike;
 
@@ -40,7 +40,7 @@ test('a second instance quits at once and touches nothing', async () => {
 });
 
 test('first launch: tray, secure settings window, typed IPC behind the sender check, broker, quit', async () => {
-  await buildRendererAndPreload();
+  await shippedArtifacts();
   const stub = electronStub({ appPath: REPO });
   const dir = join(mkdtempSync(join(tmpdir(), 'lk-app-')), 'cfg');
   const app = await start(stub.electron, deps(dir));

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { runInNewContext } from 'node:vm';
 import { API_CHANNELS, API_GLOBAL, channels, EVENT_CHANNELS } from '../../../main/ipc.js';
 import { buildApi } from '../../../main/preload/api.js';
-import { buildRendererAndPreload, PRELOAD_BUNDLE } from './vite-build.js';
+import { shippedArtifacts, PRELOAD_BUNDLE } from './vite-build.js';
 
 test('buildApi: one frozen method per channel, forwarding the request unchanged', async () => {
   const calls: Array<[string, unknown]> = [];
@@ -49,7 +49,7 @@ test('buildApi: an event subscription calls the listener with nothing and can be
 });
 
 test('the shipped preload bundle requires only electron and exposes only the typed API', async () => {
-  await buildRendererAndPreload();
+  await shippedArtifacts();
   const code = readFileSync(PRELOAD_BUNDLE, 'utf8');
   const requires = [...code.matchAll(/require\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
   assert.deepEqual([...new Set(requires)], ['electron'], 'a sandboxed preload can require nothing else');

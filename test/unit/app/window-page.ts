@@ -11,7 +11,7 @@ import { rendererFile } from '../../../main/app/renderer-files.js';
 import { settingsWindowOptions } from '../../../main/app/window-security.js';
 import { API_CHANNELS, EVENT_CHANNELS, type Channel, type EventChannel, type IpcHandlers } from '../../../main/ipc.js';
 import { CHROMIUM_PATH } from '../../helpers/browser.js';
-import { buildRendererAndPreload, RENDERER_DIST } from './vite-build.js';
+import { shippedArtifacts, RENDERER_DIST } from './vite-build.js';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -33,7 +33,7 @@ export interface WindowPage {
 }
 
 export async function openWindowPage(handlers: IpcHandlers, opts: { colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number } } = {}): Promise<WindowPage> {
-  await buildRendererAndPreload();
+  await shippedArtifacts();
   const server: Server = createServer((req, res) => {
     void rendererFile(RENDERER_DIST, new URL(req.url ?? '/', 'http://x').pathname).then((a) => {
       res.writeHead(a.status, a.headers);

@@ -7,7 +7,7 @@ import { rendererFile } from '../../../main/app/renderer-files.js';
 import { CSP, externalUrlAllowed, hardenContents, isTrustedSender, SETTINGS_URL, settingsWindowOptions, type GuardableContents } from '../../../main/app/window-security.js';
 import { REPO } from '../../helpers/cli.js';
 import { StubWebContents } from '../../helpers/electron-stub.js';
-import { buildRendererAndPreload, RENDERER_DIST } from './vite-build.js';
+import { shippedArtifacts, RENDERER_DIST } from './vite-build.js';
 
 test('window options: context isolation, sandbox, no node, no webview, the bundled preload', () => {
   const o = settingsWindowOptions('/app/dist/preload/preload.cjs');
@@ -33,7 +33,7 @@ test('CSP: the required directives, in the header and in the built page', async 
   assert.equal(directives.get('connect-src'), "'none'");
   assert.equal(directives.get('img-src'), "'self' data:");
   assert.ok(!CSP.includes('unsafe-'));
-  await buildRendererAndPreload();
+  await shippedArtifacts();
   const html = readFileSync(join(RENDERER_DIST, 'index.html'), 'utf8');
   const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1];
   assert.ok(meta);
