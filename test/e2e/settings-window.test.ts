@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { composeCore } from '../../main/core/compose.js';
 import { mkdirSync, mkdtempSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -25,6 +24,7 @@ import { CLI, REPO } from '../helpers/cli.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
 import { startIdp, type Idp } from '../peers/idp.js';
 import { openWindowPage, type WindowPage } from '../unit/app/window-page.js';
+import { freePort } from '../helpers/peer-process.js'; // bound, then closed: nothing listens there
 
 const ARTIFACTS = join(REPO, 'test-artifacts', 'settings-window');
 
@@ -34,15 +34,6 @@ let page: Page;
 let dir: string;
 let vault: Vault;
 const clipboard: string[] = [];
-
-/** A loopback port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 async function shot(name: string): Promise<void> {
   // The window's own size: the page does not scroll, its content area does.
@@ -128,7 +119,7 @@ test('Check runs OIDC discovery against the real IdP and probes STS', async () =
   await page.getByLabel('Issuer URL').fill(idp.issuer);
   await page.getByLabel('Client id').fill(idp.clientId);
   await page.getByLabel('Renew before expiry (seconds)').fill('1200');
-  const sts = `http://127.0.0.1:${await closedPort()}`; // nothing listens: refused
+  const sts = `http://127.0.0.1:${await freePort()}`; // nothing listens: refused
   await page.getByLabel('STS endpoint').fill(sts);
   await page.getByLabel('Session length (seconds)').fill('3600');
   await page.getByRole('button', { name: 'Check' }).click();

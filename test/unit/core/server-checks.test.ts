@@ -10,20 +10,12 @@ import { boundedFetch } from '../../../main/core/http.js';
 import { networkWords } from '../../../main/core/network-words.js';
 import { checkServers } from '../../../main/core/server-checks.js';
 import { parseProfile } from '../../../main/core/settings.js';
-
-/** A loopback port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+import { freePort } from '../../helpers/peer-process.js'; // bound, then closed: nothing listens there
 
 const profile = (raw: Record<string, unknown>) => parseProfile('p', { clientId: 'lakekey', ...raw }, 'test');
 
 test('a refused connection and a port fetch refuses, for the IdP and STS (real fetch)', async () => {
-  const issuer = `http://127.0.0.1:${await closedPort()}`;
+  const issuer = `http://127.0.0.1:${await freePort()}`;
   const findings = await checkServers({ fetch: boundedFetch(5000), timeoutMs: 5000 }, profile({ issuer, s3: { stsEndpoint: 'http://127.0.0.1:9', region: 'us-east-1' } }));
   const [idp, sts] = findings;
   assert.deepEqual(idp, {
@@ -47,7 +39,7 @@ test('a server that accepts and never answers (real timeout), and one that answe
   try {
     const sts = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
     const lakefs = `http://127.0.0.1:${(notLakefs.address() as AddressInfo).port}`;
-    const issuer = `http://127.0.0.1:${await closedPort()}`;
+    const issuer = `http://127.0.0.1:${await freePort()}`;
     const [, s, l] = await checkServers({ fetch: boundedFetch(300), timeoutMs: 3000 }, profile({ issuer, s3: { stsEndpoint: sts, region: 'us-east-1' }, lakefs: { endpoint: lakefs } }));
     assert.equal(s.status, 'fail');
     assert.match(s.says, /^127\.0\.0\.1:\d+ did not answer within 3 s\.$/);
