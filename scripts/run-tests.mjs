@@ -104,8 +104,9 @@ function runFile(file) {
     const tapFile = join(home, 'report.tap');
     const env = { ...baseEnv, HOME: home, XDG_CONFIG_HOME: join(home, '.config') };
     // Node's report goes to a buffer (spec on a TTY, TAP otherwise); a TAP copy goes to a file
-    // read for the counts.
-    const args = ['--test', '--test-timeout=600000', `--test-reporter=${color ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, file];
+    // read for the counts. --test-force-exit ends the file once its tests and after-hooks are
+    // done, so a timer a failed test left running cannot hold the file to its deadline.
+    const args = ['--test', '--test-force-exit', '--test-timeout=600000', `--test-reporter=${color ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, file];
     const child = spawn('dbus-run-session', ['--', 'sh', '-c', inner, process.execPath, ...args], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     child.stdout.on('data', (d) => (output += d));

@@ -4,7 +4,7 @@
 // behind both `lakekey doctor` and the settings window's Check.
 
 /** The codes Node's fetch (undici) and TLS put on an error or its causes, outermost first. */
-function codesOf(err: unknown): string[] {
+export function codesOf(err: unknown): string[] {
   const codes: string[] = [];
   for (let e = err, depth = 0; e && typeof e === 'object' && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
     const { code, name, message } = e as { code?: unknown; name?: unknown; message?: unknown };

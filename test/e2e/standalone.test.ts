@@ -130,3 +130,15 @@ test('--version says package.json\'s version, from the executable and from the N
   assert.equal(exe.stdout.trim(), `lakekey ${version}`);
   assert.equal(node.stdout.trim(), `lakekey ${version}`);
 });
+
+test('the executable\'s runtime (Bun) passes the HTTP unit tests too: a connection dropped before any answer is retried once there as well', async () => {
+  // Node's fetch and Bun's word a dropped connection differently (UND_ERR_SOCKET vs ECONNRESET);
+  // the standalone executable runs on Bun, so the same test file runs under `bun test`.
+  const bun = join(REPO, 'node_modules', '.bin', 'bun');
+  const file = join(REPO, 'dist', 'test', 'unit', 'core', 'http.test.js');
+  const out = await run(bun, ['test', file]);
+  const all = out.stdout + out.stderr;
+  assert.equal(out.code, 0, all);
+  assert.match(all, /\b4 pass\b/, all);
+  assert.match(all, /\b0 fail\b/, all);
+});

@@ -158,9 +158,14 @@ test('no secret that ever existed is in any file, log, AWS config, CLI output or
   await keep(box);
 
   // 2. The same profile logged in again through a browser command (LAKEKEY_BROWSER).
+  // The sampler's timer is stopped however the login ends, so a failure cannot keep this file running.
   const sampler = sampleCommandLines();
-  await cli(box, ['login', box.name], { LAKEKEY_BROWSER: BROWSER_COMMAND });
-  const browserLines = sampler.stop();
+  let browserLines: string[];
+  try {
+    await cli(box, ['login', box.name], { LAKEKEY_BROWSER: BROWSER_COMMAND });
+  } finally {
+    browserLines = sampler.stop();
+  }
   await keep(box);
   const browserCommand = browserLines.filter((l) => l.includes('/helpers/browser.js http'));
   assert.ok(browserCommand.length > 0, 'the sampler saw the browser command line (so the check below is not vacuous)');
