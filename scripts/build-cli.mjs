@@ -1,16 +1,19 @@
 // `npm run build:cli`: the standalone `lakekey` executable in dist/cli/, built by bun from the
 // same TypeScript (bun comes from the npm registry: the `bun` package and its per-platform
-// optional dependency). keytar's addon is copied beside the executable and loaded from there by
-// absolute path (main/core/keytar-module.ts), so nothing is extracted to a shared temp folder.
+// optional dependency).
+//
+// The keychain: on Linux lakekey speaks D-Bus to the Secret Service itself, so a Linux
+// executable needs no addon at all. macOS and Windows use @napi-rs/keyring, whose per-platform
+// builds are npm packages: the target's keyring.node is copied beside the executable and loaded
+// from there by absolute path (main/core/keyring-module.ts), so nothing is extracted to a shared
+// temp folder.
 //
 // `-- --target <t>` (repeatable) or `-- --all` cross-builds into dist/cli/<t>/: bun fetches the
-// target's runtime from the npm registry (@oven/bun-<platform>). The keychain addon is the
-// limit: keytar publishes its prebuilt binaries outside npm, so only this machine's own
-// keytar.node (built from source at install) exists here. A target without an addon beside its
-// executable cannot open the keychain (it exits 4), so the build says which ones lack it and
-// exits 2; release.yml builds each platform natively on its own runner instead.
+// target's runtime from the npm registry (@oven/bun-<platform>), and the target's keyring.node
+// comes from its @napi-rs/keyring-<platform> package (`npm pack`ed into ~/.cache/lakekey-build).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,13 +44,38 @@ try {
   process.exit(2);
 }
 
+/** npm's name for the target's @napi-rs/keyring build; Linux targets need none. */
+const KEYRING_PACKAGE = { 'darwin-arm64': 'darwin-arm64', 'darwin-x64': 'darwin-x64', 'windows-x64': 'win32-x64-msvc' };
+const keyringVersion = JSON.parse(readFileSync(require.resolve('@napi-rs/keyring/package.json'), 'utf8')).version;
+
+/** The target's keyring.node: from node_modules when it is this machine's, else `npm pack`ed once into a cache. */
+function keyringAddon(target) {
+  const pkg = `@napi-rs/keyring-${KEYRING_PACKAGE[target]}`;
+  try {
+    const dir = dirname(require.resolve(`${pkg}/package.json`));
+    const file = readdirSync(dir).find((f) => f.endsWith('.node'));
+    if (file) return join(dir, file);
+  } catch {
+    /* not installed here: another platform's package */
+  }
+  const cache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'lakekey-build', `${pkg.replace('/', '+')}-${keyringVersion}`);
+  if (!existsSync(join(cache, 'package'))) {
+    mkdirSync(cache, { recursive: true });
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const [{ filename }] = JSON.parse(execFileSync(npm, ['pack', '--json', `${pkg}@${keyringVersion}`], { cwd: cache, encoding: 'utf8' }));
+    execFileSync('tar', ['-xzf', filename], { cwd: cache });
+  }
+  const file = readdirSync(join(cache, 'package')).find((f) => f.endsWith('.node'));
+  if (!file) throw new Error(`${pkg}@${keyringVersion} has no .node file`);
+  return join(cache, 'package', file);
+}
+
 const out = join(repo, 'dist', 'cli');
-const lacking = [];
 for (const target of wanted) {
   // The host build stays at dist/cli/lakekey, where the tests, the bench and electron-builder look.
   const dir = target === host ? out : join(out, target);
   const exe = join(dir, target.startsWith('windows') ? 'lakekey.exe' : 'lakekey');
-  for (const name of ['lakekey', 'lakekey.exe', 'keytar.node']) rmSync(join(dir, name), { force: true });
+  for (const name of ['lakekey', 'lakekey.exe', 'keytar.node', 'keyring.node']) rmSync(join(dir, name), { force: true });
   mkdirSync(dir, { recursive: true });
   execFileSync(
     bun,
@@ -56,26 +84,16 @@ for (const target of wanted) {
       ...(target === host ? [] : [`--target=bun-${target}`]), // the host build is this bun itself
       '--define', 'LAKEKEY_STANDALONE=true',
       '--define', `LAKEKEY_VERSION=${JSON.stringify(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version)}`,
-      '--external', 'keytar',
+      '--external', '@napi-rs/keyring',
       '--outfile', exe,
     ],
     { cwd: repo, stdio: 'inherit' },
   );
-  const addon = join(dirname(require.resolve('keytar/package.json')), 'build', 'Release', 'keytar.node');
-  if (target === host && existsSync(addon)) {
-    copyFileSync(addon, join(dir, 'keytar.node'));
-    chmodSync(join(dir, 'keytar.node'), 0o755);
-    console.log(`build:cli: wrote ${exe} and keytar.node beside it`);
-  } else {
-    lacking.push(target);
-    console.log(`build:cli: wrote ${exe}, WITHOUT keytar.node`);
+  if (target.startsWith('linux')) {
+    console.log(`build:cli: wrote ${exe} (the Secret Service over D-Bus: no addon)`);
+    continue;
   }
-}
-if (lacking.length) {
-  console.error(
-    `build:cli: no keytar.node for ${lacking.join(', ')}: keytar's prebuilt addons are not on the npm registry, and this ` +
-      `machine can only build its own (${host}). Those executables exit 4 until a keytar.node built on their platform ` +
-      `is put beside them: build them natively there (release.yml does).`,
-  );
-  process.exit(2);
+  copyFileSync(keyringAddon(target), join(dir, 'keyring.node'));
+  chmodSync(join(dir, 'keyring.node'), 0o755);
+  console.log(`build:cli: wrote ${exe} and keyring.node (@napi-rs/keyring ${keyringVersion}) beside it`);
 }

@@ -3,11 +3,10 @@
 //
 // Why a package of its own rather than the repository's package.json: the repository's
 // `dependencies` are the tray app's (electron-builder packs them), and installing them would
-// make npm build keytar from source on the user's machine (its install script downloads
-// prebuilt addons from outside the npm registry, and falls back to node-gyp, which needs Node's
-// headers and a compiler). This package's bin is the standalone executable from
-// `npm run build:cli`, with keytar.node beside it; it has no dependencies and no install scripts,
-// and says which platform it was built for (`os`/`cpu`), so npm refuses it elsewhere.
+// fetch Electron and the tray's whole tree, none of which the command needs. This package's bin
+// is the standalone executable from `npm run build:cli`, with keyring.node beside it on macOS
+// and Windows (none on Linux); it has no dependencies and no install scripts, and says which
+// platform it was built for (`os`/`cpu`), so npm refuses it elsewhere.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +14,9 @@ import { join } from 'node:path';
 const repo = join(import.meta.dirname, '..');
 const cli = join(repo, 'dist', 'cli');
 const exe = process.platform === 'win32' ? 'lakekey.exe' : 'lakekey';
-for (const f of [exe, 'keytar.node']) {
+/** The files of the package: the executable, and on macOS and Windows its keychain addon. */
+const files = process.platform === 'linux' ? [exe] : [exe, 'keyring.node'];
+for (const f of files) {
   if (!existsSync(join(cli, f))) {
     console.error(`pack:cli: ${join(cli, f)} is missing: run \`npm run build:cli\` first.`);
     process.exit(2);
@@ -25,8 +26,7 @@ const root = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
 const stage = join(repo, 'dist', 'npm');
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
-copyFileSync(join(cli, exe), join(stage, exe));
-copyFileSync(join(cli, 'keytar.node'), join(stage, 'keytar.node'));
+for (const f of files) copyFileSync(join(cli, f), join(stage, f));
 const manifest = {
   name: root.name,
   version: root.version,
@@ -36,13 +36,13 @@ const manifest = {
   bin: { lakekey: exe },
   os: [process.platform],
   cpu: [process.arch],
-  files: [exe, 'keytar.node'],
+  files,
 };
 writeFileSync(join(stage, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
 writeFileSync(
   join(stage, 'README.md'),
-  `# lakekey ${root.version} (${process.platform}-${process.arch})\n\nThe \`lakekey\` command, standalone: no Node.js needed to run it. ` +
-    'keytar.node (the keychain addon) must stay beside the executable.\n',
+  `# lakekey ${root.version} (${process.platform}-${process.arch})\n\nThe \`lakekey\` command, standalone: no Node.js needed to run it.` +
+    (files.length > 1 ? ' keyring.node (the keychain addon) must stay beside the executable.\n' : '\n'),
 );
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const out = execFileSync(npm, ['pack', '--json', '--pack-destination', join(repo, 'dist')], { cwd: stage, encoding: 'utf8' });

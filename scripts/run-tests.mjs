@@ -59,8 +59,12 @@ const baseEnv = {
 delete baseEnv.DBUS_SESSION_BUS_ADDRESS;
 delete baseEnv.DISPLAY;
 delete baseEnv.WAYLAND_DISPLAY;
-// Inside the file's own D-Bus session: start and unlock its keyring, then run node.
-const inner = `eval "$(printf lakekey-test | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null && exec "$0" "$@"`;
+// Inside the file's own D-Bus session: start and unlock its keyring, wait (up to 10 s) until it
+// owns org.freedesktop.secrets on the bus (it registers a moment after it returns, and a call
+// in that moment would meet D-Bus activation instead), then run node.
+const secretsOwned =
+  'i=0; until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true"; do i=$((i+1)); [ $i -gt 200 ] && break; sleep 0.05; done';
+const inner = `eval "$(printf lakekey-test | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null && ${secretsOwned}; exec "$0" "$@"`;
 
 /** A fresh HOME with the folders the peers expect; removed when its file ends. */
 function freshHome() {

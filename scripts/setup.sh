@@ -88,8 +88,9 @@ fi
 echo "Node for development and tests: $(command -v node) $(node --version)"
 
 say "installing npm packages"
-# Electron's binary cannot be downloaded here; keytar builds from source against the headers of
-# the Node that runs the install (nodejs.org, where node-gyp would fetch them, is unreachable).
+# Electron's binary cannot be downloaded here; keytar (a devDependency: the suite proves that
+# the items it wrote are read) builds from source against the headers of the Node that runs the
+# install (nodejs.org, where node-gyp would fetch them, is unreachable).
 export ELECTRON_SKIP_BINARY_DOWNLOAD=1
 if [ -n "$OWN_NODE" ]; then export npm_config_nodedir="$NODE_HOME"; else export npm_config_nodedir=/usr; fi
 # Skipped when nothing changed since the last install: same lock file, package.json and Node.

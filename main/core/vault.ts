@@ -1,4 +1,5 @@
-// The SecretStore port, its keytar adapter, and the profile vault on top of it.
+// The SecretStore port, its keychain adapter (the Secret Service on Linux, keytar elsewhere),
+// and the profile vault on top of it.
 //
 // One keychain item per profile holds the whole SecretRecord. Windows' Credential Manager
 // caps an item at 2560 bytes, so a record larger than the store's limit is split: the chunks
@@ -9,7 +10,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { LakekeyError, errorText } from './errors.js';
 import { faultPoint } from './fault.js';
-import { importKeytar } from './keytar-module.js';
+import { keyringBackend } from './keyring-module.js';
+import { secretServiceBackend, type KeychainBackend } from './secret-service.js';
 import { redact, registerSecret } from './redact.js';
 import { emptyRecord, parseRecord, type SecretRecord } from './record.js';
 
@@ -21,53 +23,47 @@ export interface SecretStore {
   delete(account: string): Promise<boolean>;
   /** Largest secret (in UTF-8 bytes) one item can hold; Infinity where there is no limit. */
   readonly maxItemBytes: number;
-  /** Accounts that start with `prefix` (to sweep chunks a crash left behind); optional. */
-  list?(prefix: string): Promise<string[]>;
+  /** Accounts that start with `prefix` (to sweep chunks a crash left behind); optional, and undefined where the store cannot list. */
+  list?(prefix: string): Promise<string[] | undefined>;
 }
 
 /** Windows' CRED_MAX_CREDENTIAL_BLOB_SIZE. */
 export const WINDOWS_MAX_ITEM_BYTES = 2560;
 
-interface KeytarModule {
-  findCredentials(service: string): Promise<Array<{ account: string }>>;
-  getPassword(service: string, account: string): Promise<string | null>;
-  setPassword(service: string, account: string, password: string): Promise<void>;
-  deletePassword(service: string, account: string): Promise<boolean>;
-}
+let backendPromise: Promise<KeychainBackend> | undefined;
 
-let keytarPromise: Promise<KeytarModule> | undefined;
-
-function loadKeytar(): Promise<KeytarModule> {
-  keytarPromise ??= importKeytar().then(
-    (m) => ((m as { default?: KeytarModule }).default ?? m) as KeytarModule,
-    (err) => {
-      throw new LakekeyError('KEYCHAIN_UNAVAILABLE', `the keychain module could not be loaded: ${errorText(err)}`, {
-        hint: 'Reinstall lakekey (keytar must be built for this platform; on Linux it needs libsecret).',
-        cause: err,
-      });
-    },
-  );
-  return keytarPromise;
+/** Linux: the Secret Service over D-Bus (secret-service.ts). macOS and Windows: @napi-rs/keyring. */
+function loadBackend(): Promise<KeychainBackend> {
+  backendPromise ??=
+    process.platform === 'linux'
+      ? Promise.resolve(secretServiceBackend())
+      : keyringBackend().catch((err: unknown) => {
+          throw new LakekeyError('KEYCHAIN_UNAVAILABLE', `the keychain module could not be loaded: ${errorText(err)}`, {
+            hint: 'Reinstall lakekey: keyring.node must sit beside the lakekey executable (or @napi-rs/keyring be installed for this platform).',
+            cause: err,
+          });
+        });
+  return backendPromise;
 }
 
 /**
- * The OS keychain through keytar. Every call is bounded: a Secret Service that hangs (no keyring
- * daemon, a prompt nobody can answer) becomes a KEYCHAIN error, not a hang. Slow and locked are
- * told apart: when a call has taken `timeoutMs`, Linux asks the Secret Service directly whether
- * the keyring is locked (exit 4, "unlock"); if it is not, the call is only slow (a daemon busy
- * under a stampede of `aws` commands on a loaded machine) and is given until `busyTimeoutMs`
- * before lakekey says the keychain is busy.
+ * The OS keychain. Every call is bounded: a Secret Service that hangs (no keyring daemon, a
+ * prompt nobody can answer) becomes a KEYCHAIN error, not a hang. Slow and locked are told
+ * apart: when a call has taken `timeoutMs`, Linux asks the Secret Service whether the keyring is
+ * locked (exit 4, "unlock"); if it is not, the call is only slow (a daemon busy under a stampede
+ * of `aws` commands on a loaded machine) and is given until `busyTimeoutMs` before lakekey says
+ * the keychain is busy.
  */
-export function keytarStore(opts: { timeoutMs?: number; busyTimeoutMs?: number; maxItemBytes?: number; locked?: () => Promise<boolean> } = {}): SecretStore {
+export function keychainStore(opts: { timeoutMs?: number; busyTimeoutMs?: number; maxItemBytes?: number; locked?: () => Promise<boolean> } = {}): SecretStore {
   const timeoutMs = opts.timeoutMs ?? defaultKeychainTimeout();
   const linux = process.platform === 'linux';
   const busyTimeoutMs = Math.max(timeoutMs, opts.busyTimeoutMs ?? defaultBusyTimeout(linux ? 30_000 : timeoutMs));
-  const locked = opts.locked ?? secretServiceLocked;
-  const call = async <T>(op: string, fn: (k: KeytarModule) => Promise<T>): Promise<T> => {
-    const keytar = await loadKeytar();
+  const call = async <T>(op: string, fn: (k: KeychainBackend) => Promise<T>): Promise<T> => {
+    const backend = await loadBackend();
+    const locked = opts.locked ?? (() => backend.locked?.() ?? Promise.resolve(false));
     const timers: NodeJS.Timeout[] = [];
     const after = (ms: number) => new Promise<'late'>((resolve) => timers.push(setTimeout(() => resolve('late'), ms).unref()));
-    const work = fn(keytar);
+    const work = fn(backend);
     work.catch(() => undefined); // it may settle after we gave up on it
     try {
       const first = await Promise.race([work, after(timeoutMs)]);
@@ -89,38 +85,15 @@ export function keytarStore(opts: { timeoutMs?: number; busyTimeoutMs?: number; 
   return {
     // LAKEKEY_KEYCHAIN_MAX_ITEM_BYTES imposes an item size limit (e.g. Windows' 2560) anywhere.
     maxItemBytes: opts.maxItemBytes ?? (Number(process.env.LAKEKEY_KEYCHAIN_MAX_ITEM_BYTES) || (process.platform === 'win32' ? WINDOWS_MAX_ITEM_BYTES : Infinity)),
-    get: async (account) => {
-      const value = await call('read', (k) => k.getPassword(KEYCHAIN_SERVICE, account));
-      // libsecret answers "nothing found" for items in a locked collection it cannot prompt to
-      // unlock (no desktop). Tell that apart from a missing item, or a signed-in user would be
-      // told to log in again when the real fix is unlocking the keyring.
-      if (value === null && process.platform === 'linux' && (await secretServiceLocked())) {
-        throw new LakekeyError('KEYCHAIN_LOCKED', 'the Secret Service keyring is locked', { hint: keychainHint() });
-      }
-      return value;
-    },
+    get: (account) => call('read', (k) => k.getPassword(KEYCHAIN_SERVICE, account)),
     set: (account, secret) => call('write', (k) => k.setPassword(KEYCHAIN_SERVICE, account, secret)),
-    // Only used right after a successful write, i.e. on an unlocked keychain (libsecret's search
-    // crashes keytar on a locked one).
-    list: async (prefix) => (await call('list', (k) => k.findCredentials(KEYCHAIN_SERVICE))).map((c) => c.account).filter((a) => a.startsWith(prefix)),
+    // Only used right after a successful write, i.e. on an unlocked keychain.
+    list: async (prefix) => {
+      const found = await call('list', (k) => k.findCredentials?.(KEYCHAIN_SERVICE) ?? Promise.resolve(undefined));
+      return found?.map((c) => c.account).filter((a) => a.startsWith(prefix));
+    },
     delete: (account) => call('delete', (k) => k.deletePassword(KEYCHAIN_SERVICE, account)),
   };
-}
-
-/** Whether the Secret Service's default collection is locked; false when that cannot be told. */
-export function secretServiceLocked(): Promise<boolean> {
-  const args = [
-    '--session', '--print-reply', '--reply-timeout=1000', '--dest=org.freedesktop.secrets',
-    '/org/freedesktop/secrets/aliases/default', 'org.freedesktop.DBus.Properties.Get',
-    'string:org.freedesktop.Secret.Collection', 'string:Locked',
-  ];
-  // Loaded here, not at the top: the credential-process hot path never needs it.
-  return import('node:child_process').then(
-    ({ execFile }) =>
-      new Promise<boolean>((resolve) => {
-        execFile('dbus-send', args, { timeout: 1500 }, (err, stdout) => resolve(!err && /boolean true/.test(stdout)));
-      }),
-  );
 }
 
 function defaultKeychainTimeout(): number {
@@ -148,7 +121,8 @@ function keychainHint(): string {
 }
 
 function keychainError(err: unknown, op: string): LakekeyError {
-  if (err instanceof LakekeyError) return err;
+  // The backend's own words (a locked keyring, no default keyring) get the platform's fix.
+  if (err instanceof LakekeyError) return err.hint ? err : new LakekeyError(err.code, err.message, { hint: keychainHint(), cause: err.cause });
   const text = redact(errorText(err));
   const locked = /locked|does not exist at path|No such interface|prompt|dismissed|cancel/i.test(text);
   return new LakekeyError(
@@ -211,9 +185,10 @@ export class Vault {
       }
       const manifest: Manifest = { lakekeyChunks: parts.length, gen, sha256: sha256(text) };
       await this.store.set(profile, JSON.stringify(manifest));
-      if (this.store.list) {
+      const accounts = await this.store.list?.(`${profile}#`);
+      if (accounts) {
         // Chunks of any other generation are garbage: the previous record's, or a crashed write's.
-        for (const account of await this.store.list(`${profile}#`)) {
+        for (const account of accounts) {
           if (!account.startsWith(`${profile}#${gen}.`)) await this.store.delete(account);
         }
         return;

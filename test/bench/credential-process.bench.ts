@@ -9,7 +9,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { updateSettings } from '../../main/core/settings-write.js';
 import { parseProfile } from '../../main/core/settings.js';
-import { keytarStore, Vault } from '../../main/core/vault.js';
+import { keychainStore, Vault } from '../../main/core/vault.js';
 import { CLI, NODE_CLI } from '../helpers/cli.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -38,7 +38,7 @@ const dir = mkdtempSync(join(tmpdir(), 'lakekey-bench-'));
 await updateSettings(dir, (s) => {
   s.profiles[name] = parseProfile(name, { issuer: 'https://idp.example.com', clientId: 'bench', s3: { stsEndpoint: 'https://sts.example.com' } });
 });
-const vault = new Vault(keytarStore());
+const vault = new Vault(keychainStore());
 await vault.write(name, {
   v: 1,
   updatedAt: Date.now(),

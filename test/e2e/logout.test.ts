@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { discover, refresh } from '../../main/core/oidc.js';
-import { keytarStore, Vault } from '../../main/core/vault.js';
+import { keychainStore, Vault } from '../../main/core/vault.js';
 import { securityBox } from '../helpers/security-world.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
 import { startIdp, type Idp } from '../peers/idp.js';
 
-const vault = new Vault(keytarStore({ timeoutMs: 10_000 }));
+const vault = new Vault(keychainStore({ timeoutMs: 10_000 }));
 const idps: Idp[] = [];
 after(async () => {
   for (const idp of idps) await idp.stop();

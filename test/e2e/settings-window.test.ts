@@ -18,7 +18,7 @@ import { systemBrowser } from '../../main/core/browser.js';
 import { silentLogger } from '../../main/core/log.js';
 import { login } from '../../main/core/session.js';
 import { getProfile } from '../../main/core/settings.js';
-import { keytarStore, Vault } from '../../main/core/vault.js';
+import { keychainStore, Vault } from '../../main/core/vault.js';
 import type { LakekeyApi } from '../../main/ipc.js';
 import { CLI, REPO } from '../helpers/cli.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
@@ -44,7 +44,7 @@ before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   idp = await startIdp();
   dir = join(mkdtempSync(join(tmpdir(), 'lk-window-')), 'cfg');
-  vault = new Vault(keytarStore({ timeoutMs: 10_000 }));
+  vault = new Vault(keychainStore({ timeoutMs: 10_000 }));
   const settings = settingsStore((d) => new Conf({ cwd: d, configName: 'config', projectName: 'lakekey', configFileMode: 0o600 }) as unknown as ConfLike, dir);
   const ctx = composeCore(process.env, {
     dir,

@@ -1,6 +1,6 @@
 // The standalone executable (`npm run build:cli`) as users get it: it runs with no Node on PATH,
-// answers a credential-process cache hit from the real keychain, and loads keytar's addon only
-// from beside itself (nothing extracted to a temp folder another local user could plant first).
+// answers a credential-process cache hit from the real keychain over D-Bus, and loads no native
+// addon on Linux (nothing extracted to, or opened from, a folder another local user could plant).
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,22 +43,24 @@ test('the standalone executable answers a cache hit with no Node on PATH, extrac
   await vault.remove(w.name);
 });
 
-test('the addon is loaded from beside the executable only: a planted copy elsewhere is not used', async () => {
+test('on Linux the executable loads no addon: a planted keytar.node or keyring.node is never opened, and the keychain is reached over D-Bus', async () => {
+  // The Linux build speaks D-Bus to the Secret Service itself, so there is no native addon for
+  // another local user to plant: files with the old and new addon names in TMPDIR, the working
+  // folder and beside a copy of the executable are never opened, and the cache hit still works.
   const w = await cacheHitWorld('plant');
-  // A copy of the executable without keytar.node beside it, and a hostile "addon" planted in
-  // TMPDIR and the working folder: the keychain must then be reported unavailable (exit 4),
-  // never loaded from the planted file.
   const lonely = join(w.root, 'lonely');
   mkdirSync(lonely);
   copyFileSync(EXE, join(lonely, 'lakekey'));
   const { chmodSync } = await import('node:fs');
   chmodSync(join(lonely, 'lakekey'), 0o755);
-  writeFileSync(join(w.tmp, 'keytar.node'), 'not an addon');
-  writeFileSync(join(w.root, 'keytar.node'), 'not an addon');
-  const r = await run(join(lonely, 'lakekey'), ['credential-process', w.name], { env: w.env });
-  assert.equal(r.code, 4, `exit 4 (keychain) expected; stderr: ${r.stderr}`);
-  assert.match(r.stderr, /keychain module could not be loaded/);
-  assert.ok(r.stderr.includes(join(lonely, 'keytar.node')), `names the path it looked at: ${r.stderr}`);
+  for (const dir of [w.tmp, w.root, lonely]) for (const f of ['keytar.node', 'keyring.node']) writeFileSync(join(dir, f), 'not an addon');
+  const traceFile = join(w.root, 'trace.txt');
+  const r = await run('/usr/bin/strace', ['-f', '-e', 'trace=openat,open,connect', '-o', traceFile, join(lonely, 'lakekey'), 'credential-process', w.name], { env: w.env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).AccessKeyId, 'AKSTANDALONE');
+  const trace = readFileSync(traceFile, 'utf8');
+  assert.match(trace, /connect\(\d+, \{sa_family=AF_UNIX, sun_path=/, 'the trace saw the connection to the session bus (so it is live)');
+  assert.doesNotMatch(trace, /\.node"/, 'no addon file was opened');
   await vault.remove(w.name);
 });
 
@@ -90,7 +92,7 @@ test('the Node entry, for development, still answers the same cache hit', async 
   await vault.remove(w.name);
 });
 
-test('through a symlink (as `Install command-line tool` makes), it loads keytar.node from its real folder and writes its real path', async () => {
+test('through a symlink (as `Install command-line tool` makes), it answers and writes its real path', async () => {
   const w = await cacheHitWorld('link');
   const { realpathSync, readFileSync, symlinkSync } = await import('node:fs');
   const link = join(w.root, 'bin', 'lakekey');
@@ -113,11 +115,11 @@ test('a cache hit never reads NODE_EXTRA_CA_CERTS (it pays nothing for a CA bund
   const ca = join(w.root, 'extra-ca.pem');
   copy('/etc/ssl/certs/ca-certificates.crt', ca);
   const traceFile = join(w.root, 'trace.txt');
-  const r = await run('/usr/bin/strace', ['-f', '-e', 'trace=openat,open', '-o', traceFile, EXE, 'credential-process', w.name], { env: { ...w.env, NODE_EXTRA_CA_CERTS: ca } });
+  const r = await run('/usr/bin/strace', ['-f', '-e', 'trace=openat,open,connect', '-o', traceFile, EXE, 'credential-process', w.name], { env: { ...w.env, NODE_EXTRA_CA_CERTS: ca } });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).AccessKeyId, 'AKSTANDALONE');
   const trace = readFileSync(traceFile, 'utf8');
-  assert.ok(trace.includes('keytar.node'), 'the trace saw the executable open its addon (so it is live)');
+  assert.match(trace, /connect\(\d+, \{sa_family=AF_UNIX, sun_path=/, 'the trace saw the connection to the session bus (so it is live)');
   assert.ok(!trace.includes(ca), 'NODE_EXTRA_CA_CERTS was opened on a cache hit');
   await vault.remove(w.name);
 });

@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { keytarStore, Vault } from '../../main/core/vault.js';
+import { keychainStore, Vault } from '../../main/core/vault.js';
 import type { SecretRecord } from '../../main/core/record.js';
 import { startIdp, type Idp, type IdpOptions } from '../peers/idp.js';
 import { createBucket, startMinio, type Minio } from '../peers/minio.js';
@@ -90,7 +90,7 @@ export async function sandbox(peers: Peers, opts: { browser?: boolean; extraArgs
   return box;
 }
 
-export const vault = new Vault(keytarStore({ timeoutMs: 10_000 }));
+export const vault = new Vault(keychainStore({ timeoutMs: 10_000 }));
 
 export async function readRecord(name: string): Promise<SecretRecord> {
   return vault.read(name);

@@ -212,6 +212,14 @@ describe('IdP and STS faults: valid credentials are served, expired ones give ex
 
 const KEYCHAIN_HINT = /Secret Service keychain .* never falls back to storing secrets in plain files/;
 
+/**
+ * Waits (up to 10 s) until the keyring daemon just started owns org.freedesktop.secrets on the
+ * bus: it registers a moment after `gnome-keyring-daemon` returns, and a call in that moment
+ * would meet D-Bus activation instead of the daemon under test.
+ */
+const SECRETS_OWNED =
+  'i=0; until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true"; do i=$((i+1)); [ $i -gt 200 ] && break; sleep 0.05; done';
+
 /** Runs the CLI inside a private D-Bus session of its own (a fresh HOME), timing only the CLI. */
 async function inOwnSession(box: Sandbox, args: string[], opts: { prepare: string; busConfig?: string; home: string }): Promise<CliResult> {
   const env = { ...box.env, HOME: opts.home, DBUS_SESSION_BUS_ADDRESS: undefined };
@@ -238,10 +246,10 @@ describe('keychain faults: exit 4 with the fix, never a plaintext fallback', () 
     const box = await sandbox(peers, { browser: true });
     const home = mkdtempSync(join(tmpdir(), 'lakekey-locked-home-'));
     try {
-      const unlock = 'eval "$(printf secret | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null';
+      const unlock = `eval "$(printf secret | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null; ${SECRETS_OWNED}`;
       const login = await inOwnSession(box, ['login', box.name], { prepare: unlock, home });
       assert.equal(login.code, 0, login.stderr);
-      const start = 'eval "$(gnome-keyring-daemon --start --components=secrets 2>/dev/null)" >/dev/null';
+      const start = `eval "$(gnome-keyring-daemon --start --components=secrets 2>/dev/null)" >/dev/null; ${SECRETS_OWNED}`;
       const out = await inOwnSession(box, ['credential-process', box.name], { prepare: start, home });
       assertFailure(out, 4, /keyring is locked/, KEYCHAIN_HINT, LOCAL_BOUND_MS);
       summary('fault keychain locked', 1, 'run', `${out.ms} ms`);
@@ -264,10 +272,10 @@ describe('keychain faults: exit 4 with the fix, never a plaintext fallback', () 
       '</busconfig>',
     ].join('\n'));
     try {
-      const unlock = 'eval "$(printf secret | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null';
+      const unlock = `eval "$(printf secret | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null; ${SECRETS_OWNED}`;
       const out = await inOwnSession(box, ['credential-process', box.name], { prepare: unlock, busConfig, home });
       assertFailure(out, 4, /the OS keychain is (unavailable|locked)/, KEYCHAIN_HINT, LOCAL_BOUND_MS);
-      assert.match(out.stderr, /Rejected send message|AccessDenied/i, 'the denial is what was reported');
+      assert.match(out.stderr, /Rejected send message|AccessDenied/i, `the denial is what was reported: ${out.stderr}`);
       summary('fault keychain denying', 1, 'run', `${out.ms} ms`);
     } finally {
       rmSync(home, { recursive: true, force: true });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startLoopback, type LoopbackReceiver } from '../../main/core/loopback.js';
-import { keytarStore, Vault } from '../../main/core/vault.js';
+import { keychainStore, Vault } from '../../main/core/vault.js';
 import { driveLogin } from '../helpers/browser.js';
 import {
   countRequests,
@@ -22,7 +22,7 @@ import {
 import { startIdp, type Idp } from '../peers/idp.js';
 
 let idp: Idp;
-const vault = new Vault(keytarStore({ timeoutMs: 10_000 }));
+const vault = new Vault(keychainStore({ timeoutMs: 10_000 }));
 
 before(async () => {
   observeServerRequests();

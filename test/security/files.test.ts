@@ -19,13 +19,13 @@ import { silentLogger } from '../../main/core/log.js';
 import { discover, refresh } from '../../main/core/oidc.js';
 import { login } from '../../main/core/session.js';
 import { getProfile } from '../../main/core/settings.js';
-import { keytarStore, Vault } from '../../main/core/vault.js';
+import { keychainStore, Vault } from '../../main/core/vault.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
 import { startIdp, type Idp } from '../peers/idp.js';
 
 let idp: Idp;
-const vault = new Vault(keytarStore({ timeoutMs: 10_000 }));
+const vault = new Vault(keychainStore({ timeoutMs: 10_000 }));
 before(async () => {
   idp = await startIdp();
 });

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { keytarStore, Vault } from '../../main/core/vault.js';
+import { keychainStore, Vault } from '../../main/core/vault.js';
 import { driveLogin } from '../helpers/browser.js';
 import { REPO, run, type CliResult } from '../helpers/cli.js';
 import { securityBox, type Box } from '../helpers/security-world.js';
@@ -24,7 +24,7 @@ const GATED = join(REPO, 'dist', 'test', 'helpers', 'gated-browser.js');
 const OTHER_USER = ['--reuid=65534', '--regid=65534', '--clear-groups'];
 
 let idp: Idp;
-const vault = new Vault(keytarStore({ timeoutMs: 10_000 }));
+const vault = new Vault(keychainStore({ timeoutMs: 10_000 }));
 
 before(async () => {
   idp = await startIdp({ users: [...DEFAULT_USERS, { sub: 'mallory', login: 'mallory@example.com', name: 'Mallory', policy: 'readwrite' }] });

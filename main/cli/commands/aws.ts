@@ -3,7 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { awsConfigPath, configureAwsProfile, credentialProcessCommand, unifiedDiff } from '../../core/aws-config.js';
 import { configError, usageError } from '../../core/errors.js';
-import { isStandalone } from '../../core/keytar-module.js';
+import { isStandalone } from '../../core/keyring-module.js';
 import { checkedSettingsDir } from '../../core/paths.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/settings.js';
 import type { Args } from '../args.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { diagnose, exitCodeOf, type CheckResult } from '../../../main/core/diagnose.js';
 import { boundedFetch } from '../../../main/core/http.js';
-import { keytarStore, Vault } from '../../../main/core/vault.js';
+import { keychainStore, Vault } from '../../../main/core/vault.js';
 import { startIdp, type Idp } from '../../peers/idp.js';
 
 let idp: Idp;
@@ -19,7 +19,7 @@ after(async () => {
   await idp?.stop();
 });
 
-const vault = new Vault(keytarStore({ timeoutMs: 10_000 }));
+const vault = new Vault(keychainStore({ timeoutMs: 10_000 }));
 
 function world(profiles: Record<string, unknown>) {
   const root = mkdtempSync(join(tmpdir(), 'lakekey-diagnose-'));

@@ -1,7 +1,7 @@
 // Runs against the real Secret Service (gnome-keyring in the test D-Bus session).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { keytarStore, splitUtf8, Vault, WINDOWS_MAX_ITEM_BYTES } from '../../../main/core/vault.js';
+import { keychainStore, splitUtf8, Vault, WINDOWS_MAX_ITEM_BYTES } from '../../../main/core/vault.js';
 import type { SecretRecord } from '../../../main/core/record.js';
 
 function bigRecord(tag: string): SecretRecord {
@@ -20,7 +20,7 @@ test('splitUtf8 never cuts a multi-byte character', () => {
 });
 
 test('records larger than a Windows item are split and reassembled, and old chunks are removed', async () => {
-  const store = keytarStore({ maxItemBytes: WINDOWS_MAX_ITEM_BYTES });
+  const store = keychainStore({ maxItemBytes: WINDOWS_MAX_ITEM_BYTES });
   const vault = new Vault(store);
   const name = `split-${process.pid}`;
   const one = bigRecord('one');
@@ -38,7 +38,7 @@ test('records larger than a Windows item are split and reassembled, and old chun
 });
 
 test('readers racing a writer always see one whole record', async () => {
-  const vault = new Vault(keytarStore({ maxItemBytes: WINDOWS_MAX_ITEM_BYTES }));
+  const vault = new Vault(keychainStore({ maxItemBytes: WINDOWS_MAX_ITEM_BYTES }));
   const name = `race-${process.pid}`;
   await vault.write(name, bigRecord('w0'));
   const seen = new Set<string>();
@@ -58,14 +58,14 @@ test('readers racing a writer always see one whole record', async () => {
 });
 
 test('a split write sweeps chunk items a crashed write left behind', async () => {
-  const store = keytarStore({ maxItemBytes: WINDOWS_MAX_ITEM_BYTES });
+  const store = keychainStore({ maxItemBytes: WINDOWS_MAX_ITEM_BYTES });
   const vault = new Vault(store);
   const name = `sweep-${process.pid}`;
   await vault.write(name, bigRecord('one'));
   await store.set(`${name}#deadbeef.0`, 'fragment of a write that died');
   await vault.write(name, bigRecord('two'));
   assert.equal(await store.get(`${name}#deadbeef.0`), null);
-  assert.equal((await store.list!(`${name}#`)).length, JSON.parse((await store.get(name))!).lakekeyChunks);
+  assert.equal((await store.list!(`${name}#`))?.length, JSON.parse((await store.get(name))!).lakekeyChunks);
   assert.equal((await vault.read(name)).s3?.accessKeyId, 'AKtwo');
   await vault.remove(name);
 });

@@ -1,0 +1,186 @@
+// The Secret Service (GNOME Keyring, KWallet, KeePassXC) spoken directly over D-Bus: lakekey's
+// keychain on Linux. It reads and writes the very items keytar (libsecret) made — the generic
+// schema with `service` and `account` attributes and the label "service/account" — so existing
+// sessions carry over without a migration, and a keytar-based build still finds what this one
+// wrote. https://specifications.freedesktop.org/secret-service-spec/latest/
+//
+// The session is "plain", as aws-vault's (99designs/keyring) is: the secret crosses the user's
+// own session bus unencrypted, a socket only this user (and root) can reach. libsecret's
+// Diffie-Hellman session guards against nothing that user could not read anyway, and costs
+// most of keytar's time on a cache hit.
+//
+// A locked item or keyring is unlocked the way libsecret does it: the service's Unlock, and its
+// prompt (the desktop's unlock dialog) when it asks for one. A dismissed prompt, or one that
+// cannot be shown (no desktop), is a locked keychain.
+import { Bus, DBusError, type Message, type Variant } from './dbus.js';
+import { LakekeyError } from './errors.js';
+
+const SECRETS = 'org.freedesktop.secrets';
+const SERVICE_PATH = '/org/freedesktop/secrets';
+const SERVICE = 'org.freedesktop.Secret.Service';
+const ITEM = 'org.freedesktop.Secret.Item';
+const COLLECTION = 'org.freedesktop.Secret.Collection';
+const PROMPT = 'org.freedesktop.Secret.Prompt';
+const PROPERTIES = 'org.freedesktop.DBus.Properties';
+/** libsecret's schema for keytar's items; stored as the `xdg:schema` attribute. */
+const GENERIC_SCHEMA = 'org.freedesktop.Secret.Generic';
+
+/** What the keychain adapter in vault.ts needs: keytar's four calls, plus a lock query. */
+export interface KeychainBackend {
+  /** The accounts stored under `service`; absent where the platform's store cannot list them. */
+  findCredentials?(service: string): Promise<Array<{ account: string }>>;
+  getPassword(service: string, account: string): Promise<string | null>;
+  setPassword(service: string, account: string, password: string): Promise<void>;
+  deletePassword(service: string, account: string): Promise<boolean>;
+  /** Whether the default keyring is locked (false when that cannot be told within a second). */
+  locked?(): Promise<boolean>;
+}
+
+interface Connection {
+  bus: Bus;
+  session: string;
+}
+
+export function secretServiceBackend(env: NodeJS.ProcessEnv = process.env): KeychainBackend {
+  let connection: Promise<Connection> | undefined;
+  const connect = (): Promise<Connection> => {
+    const current = connection;
+    if (current) {
+      // A daemon that restarted broke the old connection: the tray app opens a new one.
+      return current.then((c) => (c.bus.broken ? ((connection = undefined), connect()) : c));
+    }
+    const next = (async () => {
+      const bus = await Bus.session(env);
+      const [, session] = await bus.call({ destination: SECRETS, path: SERVICE_PATH, interface: SERVICE, member: 'OpenSession', signature: 'sv', body: ['plain', { sig: 's', value: '' }] });
+      return { bus, session: session as string };
+    })();
+    connection = next;
+    next.catch(() => {
+      if (connection === next) connection = undefined; // the next call tries again
+    });
+    return next;
+  };
+
+  const service = (c: Connection, member: string, signature = '', body: unknown[] = []) =>
+    c.bus.call({ destination: SECRETS, path: SERVICE_PATH, interface: SERVICE, member, signature, body });
+
+  /** The items whose attributes match, unlocked first; locked ones are unlocked (prompting if asked to). */
+  const search = async (c: Connection, attributes: Record<string, string>, unlock: boolean): Promise<string[]> => {
+    const [unlocked, locked] = (await service(c, 'SearchItems', 'a{ss}', [Object.entries(attributes)])) as [string[], string[]];
+    if (!locked.length || !unlock) return unlocked;
+    return [...unlocked, ...(await unlockPaths(c, locked))];
+  };
+
+  const unlockPaths = async (c: Connection, paths: string[]): Promise<string[]> => {
+    const [done, prompt] = (await service(c, 'Unlock', 'ao', [paths])) as [string[], string];
+    if (prompt === '/') return done;
+    const result = await runPrompt(c.bus, prompt);
+    return [...done, ...((result?.value as string[] | undefined) ?? [])];
+  };
+
+  const attributesOf = (svc: string, account: string) => ({ service: svc, account });
+
+  return {
+    async getPassword(svc, account) {
+      const c = await connect();
+      const [item] = await search(c, attributesOf(svc, account), true);
+      if (!item) return null;
+      const [secret] = (await c.bus.call({ destination: SECRETS, path: item, interface: ITEM, member: 'GetSecret', signature: 'o', body: [c.session] })) as [[string, Buffer, Buffer, string]];
+      return secret[2].toString('utf8');
+    },
+
+    async setPassword(svc, account, password) {
+      const c = await connect();
+      const [collection] = (await service(c, 'ReadAlias', 's', ['default'])) as [string];
+      if (collection === '/') {
+        throw new LakekeyError('KEYCHAIN_UNAVAILABLE', 'the Secret Service has no default keyring to store the session in', {
+          hint: 'Create a default keyring (GNOME: Passwords and Keys; KDE: KWallet), or start gnome-keyring-daemon --unlock in your D-Bus session, then retry.',
+        });
+      }
+      const properties: Array<[string, Variant]> = [
+        [`${ITEM}.Label`, { sig: 's', value: `${svc}/${account}` }],
+        [`${ITEM}.Attributes`, { sig: 'a{ss}', value: Object.entries({ 'xdg:schema': GENERIC_SCHEMA, ...attributesOf(svc, account) }) }],
+      ];
+      const secret = [c.session, Buffer.alloc(0), Buffer.from(password, 'utf8'), 'text/plain'];
+      const create = () => c.bus.call({ destination: SECRETS, path: collection, interface: COLLECTION, member: 'CreateItem', signature: 'a{sv}(oayays)b', body: [properties, secret, true] });
+      let reply: unknown[];
+      try {
+        reply = await create();
+      } catch (err) {
+        if (!(err instanceof DBusError && err.dbusName === 'org.freedesktop.Secret.Error.IsLocked')) throw err;
+        if (!(await unlockPaths(c, [collection])).includes(collection)) throw lockedError();
+        reply = await create();
+      }
+      const [, prompt] = reply as [string, string];
+      if (prompt !== '/') await runPrompt(c.bus, prompt);
+    },
+
+    async deletePassword(svc, account) {
+      const c = await connect();
+      const items = await search(c, attributesOf(svc, account), true);
+      for (const item of items) {
+        const [prompt] = (await c.bus.call({ destination: SECRETS, path: item, interface: ITEM, member: 'Delete' })) as [string];
+        if (prompt !== '/') await runPrompt(c.bus, prompt);
+      }
+      return items.length > 0;
+    },
+
+    async findCredentials(svc) {
+      const c = await connect();
+      const items = await search(c, { service: svc }, false);
+      const found: Array<{ account: string }> = [];
+      for (const item of items) {
+        const [v] = (await c.bus.call({ destination: SECRETS, path: item, interface: PROPERTIES, member: 'Get', signature: 'ss', body: [ITEM, 'Attributes'] })) as [Variant];
+        const account = (v.value as Array<[string, string]>).find(([k]) => k === 'account')?.[1];
+        if (account !== undefined) found.push({ account });
+      }
+      return found;
+    },
+
+    async locked() {
+      const ask = (async () => {
+        const c = await connect();
+        const [collection] = (await service(c, 'ReadAlias', 's', ['default'])) as [string];
+        if (collection === '/') return false;
+        const [v] = (await c.bus.call({ destination: SECRETS, path: collection, interface: PROPERTIES, member: 'Get', signature: 'ss', body: [COLLECTION, 'Locked'] })) as [Variant];
+        return v.value === true;
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 1000)));
+      try {
+        return await Promise.race([ask.catch(() => false), late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+function lockedError(): LakekeyError {
+  return new LakekeyError('KEYCHAIN_LOCKED', 'the Secret Service keyring is locked and was not unlocked');
+}
+
+/**
+ * Shows a Secret Service prompt and waits for its Completed signal, accepted only from the
+ * service itself. Resolves with the prompt's result; a dismissed prompt is a locked keychain.
+ */
+async function runPrompt(bus: Bus, prompt: string): Promise<Variant | undefined> {
+  const [owner] = (await bus.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'GetNameOwner', signature: 's', body: [SECRETS] })) as [string];
+  const rule = `type='signal',sender='${owner}',interface='${PROMPT}',member='Completed',path='${prompt}'`;
+  await bus.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's', body: [rule] });
+  let stop = () => {};
+  const completed = new Promise<Message>((resolve) => {
+    stop = bus.onSignal((m) => {
+      if (m.sender === owner && m.path === prompt && m.interface === PROMPT && m.member === 'Completed') resolve(m);
+    });
+  });
+  try {
+    await bus.call({ destination: SECRETS, path: prompt, interface: PROMPT, member: 'Prompt', signature: 's', body: [''] });
+    const done = await Promise.race([completed, bus.closed.then((e) => Promise.reject(e))]);
+    const [dismissed, result] = done.body as [boolean, Variant];
+    if (dismissed) throw lockedError();
+    return result;
+  } finally {
+    stop();
+  }
+}
