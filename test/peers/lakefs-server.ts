@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { lakekeyRepo } from './openapi.js';
 import { freePort, stopChild } from '../helpers/peer-process.js';
 
@@ -15,7 +15,9 @@ export function lakefsBuildDir(): string {
   // The test harness swaps HOME for a temporary one; it passes the real cache folder on.
   const cache = process.env.LAKEKEY_TEST_CACHE || join(homedir(), '.cache', 'lakekey-test');
   const peers = join(lakekeyRepo(), '..', 'shared', 'peers', 'lakefs');
-  const tarball = existsSync(peers) ? readdirSync(peers).filter((f) => /^lakefs-.*-src\.tar\.gz$/.test(f)).sort().at(-1) : undefined;
+  // setup-lakefs.sh takes $LAKEKEY_LAKEFS_TARBALL first (release.yml fetches the source there).
+  const named = process.env.LAKEKEY_LAKEFS_TARBALL ? basename(process.env.LAKEKEY_LAKEFS_TARBALL) : undefined;
+  const tarball = named ?? (existsSync(peers) ? readdirSync(peers).filter((f) => /^lakefs-.*-src\.tar\.gz$/.test(f)).sort().at(-1) : undefined);
   if (tarball) return join(cache, tarball.replace(/\.tar\.gz$/, ''));
   // No shared/ beside this checkout: use the newest build in the cache, if any.
   const built = existsSync(cache)
