@@ -526,6 +526,7 @@ function authenticate(path: string): Promise<Socket> {
       resolve(socket);
     };
     socket.on('error', reject);
+    socket.on('close', () => reject(new Error('the D-Bus session bus closed the connection during authentication')));
     socket.on('data', onData);
     socket.on('connect', () => {
       const uid = Buffer.from(String(process.getuid?.() ?? 0), 'ascii').toString('hex');
