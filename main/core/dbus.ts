@@ -7,7 +7,6 @@
 // Values by type code: y n q i u → number; x t → bigint; d → number; b → boolean; s o g → string;
 // ay → Buffer; other arrays → arrays (a dict a{kv} → an array of [key, value] pairs); a struct →
 // an array of its fields; a variant → { sig, value }.
-import { connect, type Socket } from 'node:net';
 
 export interface Variant {
   sig: string;
@@ -390,6 +389,95 @@ export interface CallOptions {
   body?: unknown[];
 }
 
+/** A byte stream to the bus; its handlers are set by whoever reads it (authentication, then the Bus). */
+interface Wire {
+  write(bytes: Uint8Array | string): void;
+  ref(): void;
+  unref(): void;
+  destroy(): void;
+  onData: (d: Buffer) => void;
+  onEnd: (err?: Error) => void;
+}
+
+/** The parts of Bun's socket API the wire uses (Bun.connect: https://bun.sh/docs/api/tcp). */
+interface BunSocket {
+  write(data: Uint8Array | string): number;
+  ref(): void;
+  unref(): void;
+  end(): void;
+}
+interface BunRuntime {
+  connect(o: { unix: string; socket: { data(s: BunSocket, d: Uint8Array): void; drain(s: BunSocket): void; close(s: BunSocket): void; error(s: BunSocket, e: Error): void } }): Promise<BunSocket>;
+}
+
+/**
+ * Opens the unix socket at `path` (a leading NUL names an abstract socket). On Bun (the
+ * standalone executable) through Bun.connect: Bun's node:net costs 10-15 ms to load, more than
+ * all the rest of a cache hit's keychain read. On Node through node:net, loaded only then.
+ */
+async function openWire(path: string): Promise<Wire> {
+  const bun = (globalThis as { Bun?: BunRuntime }).Bun;
+  if (bun && !path.startsWith('\0')) return openBunWire(bun, path);
+  const { connect } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const socket = connect({ path });
+    const wire: Wire = {
+      write: (b) => void socket.write(b),
+      ref: () => void socket.ref(),
+      unref: () => void socket.unref(),
+      destroy: () => void socket.destroy(),
+      onData: () => undefined,
+      onEnd: () => undefined,
+    };
+    socket.on('data', (d: Buffer) => wire.onData(d));
+    socket.on('error', (e) => (connected ? wire.onEnd(e) : reject(e)));
+    socket.on('close', () => wire.onEnd());
+    let connected = false;
+    socket.on('connect', () => {
+      connected = true;
+      resolve(wire);
+    });
+  });
+}
+
+async function openBunWire(bun: BunRuntime, path: string): Promise<Wire> {
+  // Bun's write may take part of the bytes; the rest waits for the socket's drain.
+  const queue: Uint8Array[] = [];
+  const flush = (s: BunSocket) => {
+    while (queue.length) {
+      const head = queue[0];
+      const n = s.write(head);
+      if (n >= head.length) queue.shift();
+      else {
+        queue[0] = head.subarray(Math.max(0, n));
+        return;
+      }
+    }
+  };
+  const conn: { socket?: BunSocket } = {};
+  const wire: Wire = {
+    write: (b) => {
+      queue.push(typeof b === 'string' ? Buffer.from(b, 'latin1') : b);
+      if (queue.length === 1 && conn.socket) flush(conn.socket);
+    },
+    ref: () => conn.socket?.ref(),
+    unref: () => conn.socket?.unref(),
+    destroy: () => conn.socket?.end(),
+    onData: () => undefined,
+    onEnd: () => undefined,
+  };
+  conn.socket = await bun.connect({
+    unix: path,
+    socket: {
+      data: (_s, d) => wire.onData(Buffer.isBuffer(d) ? d : Buffer.from(d)),
+      drain: (s) => flush(s),
+      close: () => wire.onEnd(),
+      error: (_s, e) => wire.onEnd(e),
+    },
+  });
+  return wire;
+}
+
 /**
  * One connection to the session bus. While a call is waiting for its reply the socket holds the
  * process open; when nothing is waiting it does not, so a CLI exits as soon as its work is done.
@@ -406,11 +494,10 @@ export class Bus {
   /** Our unique name on the bus (from Hello). */
   name = '';
 
-  private constructor(private readonly socket: Socket) {
-    socket.on('data', (d: Buffer) => this.receive(d));
-    socket.on('error', (e) => this.fail(e));
-    socket.on('close', () => this.fail(new Error('the D-Bus connection closed')));
-    socket.unref();
+  private constructor(private readonly wire: Wire) {
+    wire.onData = (d) => this.receive(d);
+    wire.onEnd = (e) => this.fail(e ?? new Error('the D-Bus connection closed'));
+    wire.unref();
   }
 
   /** Connects, authenticates as this user (EXTERNAL) and says Hello. */
@@ -420,8 +507,12 @@ export class Bus {
     let last: unknown;
     for (const path of paths) {
       try {
-        const socket = await authenticate(path);
-        const bus = new Bus(socket);
+        const wire = await openWire(path).catch((err: unknown) => {
+          const { code, message } = err as { code?: unknown; message?: unknown };
+          throw new Error(`cannot connect to the D-Bus session bus at ${path.replace('\0', '@')} (${typeof code === 'string' ? code : String(message)})`, { cause: err });
+        });
+        await authenticate(wire);
+        const bus = new Bus(wire);
         bus.name = (await bus.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello' }))[0] as string;
         return bus;
       } catch (err) {
@@ -439,7 +530,7 @@ export class Bus {
     return new Promise<Message>((resolve, reject) => {
       this.waiting.set(serial, { resolve, reject });
       this.holdWhileBusy();
-      this.socket.write(bytes);
+      this.wire.write(bytes);
     }).then((reply) => {
       if (reply.type === MessageType.Error) throw new DBusError(reply.errorName ?? 'org.freedesktop.DBus.Error.Failed', typeof reply.body[0] === 'string' ? reply.body[0] : '');
       return reply.body;
@@ -463,12 +554,12 @@ export class Bus {
 
   /** The socket keeps the process alive only while a reply or a signal is awaited. */
   private holdWhileBusy(): void {
-    if (this.waiting.size || this.listeners.size) this.socket.ref();
-    else this.socket.unref();
+    if (this.waiting.size || this.listeners.size) this.wire.ref();
+    else this.wire.unref();
   }
 
   close(): void {
-    this.socket.destroy();
+    this.wire.destroy();
   }
 
   private receive(d: Buffer): void {
@@ -481,7 +572,7 @@ export class Bus {
       }
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
-      this.socket.destroy();
+      this.wire.destroy();
     }
   }
 
@@ -504,33 +595,26 @@ export class Bus {
     for (const w of this.waiting.values()) w.reject(this.failure);
     this.waiting.clear();
     this.listeners.clear();
-    this.socket.unref();
+    this.wire.unref();
   }
 }
 
-/** Opens the socket and runs the SASL EXTERNAL exchange; resolves once BEGIN is sent. */
-function authenticate(path: string): Promise<Socket> {
+/** Runs the SASL EXTERNAL exchange on a fresh wire; resolves once BEGIN is sent. */
+function authenticate(wire: Wire): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ path });
     let answer = '';
-    const onData = (d: Buffer) => {
+    wire.onEnd = (e) => reject(e ?? new Error('the D-Bus session bus closed the connection during authentication'));
+    wire.onData = (d) => {
       answer += d.toString('latin1');
       if (!answer.includes('\r\n')) return;
-      socket.off('data', onData);
-      socket.off('error', reject);
       if (!answer.startsWith('OK ')) {
-        socket.destroy();
+        wire.destroy();
         return reject(new Error(`the D-Bus session bus refused authentication: ${answer.trim()}`));
       }
-      socket.write('BEGIN\r\n');
-      resolve(socket);
+      wire.write('BEGIN\r\n');
+      resolve();
     };
-    socket.on('error', reject);
-    socket.on('close', () => reject(new Error('the D-Bus session bus closed the connection during authentication')));
-    socket.on('data', onData);
-    socket.on('connect', () => {
-      const uid = Buffer.from(String(process.getuid?.() ?? 0), 'ascii').toString('hex');
-      socket.write(`\0AUTH EXTERNAL ${uid}\r\n`);
-    });
+    const uid = Buffer.from(String(process.getuid?.() ?? 0), 'ascii').toString('hex');
+    wire.write(`\0AUTH EXTERNAL ${uid}\r\n`);
   });
 }
