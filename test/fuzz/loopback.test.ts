@@ -83,6 +83,9 @@ interface Case {
 
 function caseArb(expected: string): fc.Arbitrary<Case> {
   const target = fc.oneof(
+    // The plain callback a browser brings back, so the accepting path is reached often (about one
+    // case in eight) and the check at the end of the property cannot fail by chance.
+    { weight: 2, arbitrary: fc.constant(`/callback?state=${expected}&code=c`) },
     { weight: 6, arbitrary: fc.tuple(fc.constantFrom(...PATHS), queryArb(expected), fc.constantFrom('', '', '#frag')).map(([p, q, f]) => `${p}?${q}${f}`) },
     { weight: 4, arbitrary: fc.tuple(stateVariant(expected), queryArb(expected)).map(([v, q]) => `/callback?state=${encodeURIComponent(v)}&${q}`) },
     { weight: 1, arbitrary: fc.string({ maxLength: 120 }).map((s) => s.replace(/[\r\n]/g, '')) },
@@ -217,7 +220,9 @@ test('fuzz: the loopback receiver resolves only on an exact state match and alwa
   }
   reportCount('loopback-callback', cases);
   process.stdout.write(`fuzz: loopback-callback resolved=${resolved} refused-by-lakekey=${refusedByLakekey} refused-by-parser=${refusedByParser}\n`);
-  assert.ok(resolved > runs(400) / 20, 'the generator reaches the accepting path');
+  // Non-vacuity: the accepting path was really exercised. About 12% of cases resolve (mean ~48
+  // of 400); 1 in 50 is many standard deviations below that, so chance alone never fails it.
+  assert.ok(resolved >= runs(400) / 50, `the generator reaches the accepting path (resolved ${resolved} of ${cases})`);
 });
 
 test('fuzz: pipelined and split requests never resolve a wait with the wrong state', async () => {
