@@ -49,8 +49,8 @@ function loadBackend(): Promise<KeychainBackend> {
 /**
  * The OS keychain. Every call is bounded: a Secret Service that hangs (no keyring daemon, a
  * prompt nobody can answer) becomes a KEYCHAIN error, not a hang. Slow and locked are told
- * apart: when a call has taken `timeoutMs`, Linux asks the Secret Service whether the keyring is
- * locked (exit 4, "unlock"); if it is not, the call is only slow (a daemon busy under a stampede
+ * apart: when a call has taken `timeoutMs`, Linux asks the backend whether it is waiting on an
+ * unlock prompt (exit 4, "unlock"); if it is not, the call is only slow (a daemon busy under a stampede
  * of `aws` commands on a loaded machine) and is given until `busyTimeoutMs` before lakekey says
  * the keychain is busy.
  */
