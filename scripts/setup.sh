@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c   # keep in sync with test/peers/minio.ts
 MINIO_DIR="${LAKEKEY_TEST_CACHE:-$HOME/.cache/lakekey-test}/minio-$MINIO_VERSION"
-APT_PACKAGES=(chromium libsecret-1-dev gnome-keyring dbus dbus-x11 libsecret-tools awscli python3-boto3 python3-venv xvfb build-essential python3 bsdutils stress-ng fish shellcheck strace)
+APT_PACKAGES=(chromium libsecret-1-dev gnome-keyring gcr dbus dbus-x11 libsecret-tools awscli python3-boto3 python3-venv xvfb build-essential python3 bsdutils stress-ng fish shellcheck strace)
 
 say() { printf '\n== %s\n' "$*"; }
 

@@ -288,6 +288,8 @@ export interface Message {
   replySerial?: number;
   destination?: string;
   sender?: string;
+  /** Header flags as received (bit 0: the caller expects no reply). */
+  flags?: number;
   signature: string;
   body: unknown[];
 }
@@ -340,7 +342,7 @@ export function decodeMessage(buf: Buffer): Message {
   const r = new Reader(buf, 4, little);
   const bodyLength = r.u32();
   const serial = r.u32();
-  const m: Message = { type: buf[1] as MessageType, serial, signature: '', body: [] };
+  const m: Message = { type: buf[1] as MessageType, serial, flags: buf[2], signature: '', body: [] };
   const byCode = Object.fromEntries(Object.entries(FIELD).map(([k, v]) => [v, k])) as Record<number, keyof typeof FIELD>;
   for (const [code, v] of r.value('a(yv)') as Array<[number, Variant]>) {
     const name = byCode[code];
@@ -373,11 +375,27 @@ export function sessionBusPaths(env: NodeJS.ProcessEnv = process.env): string[] 
   for (const entry of address.split(';')) {
     const [transport, rest = ''] = entry.split(/:(.*)/s);
     if (transport !== 'unix') continue;
-    const kv = Object.fromEntries(rest.split(',').map((p) => p.split(/=(.*)/s)).map(([k, v = '']) => [k, decodeURIComponent(v)]));
+    const kv = Object.fromEntries(rest.split(',').map((p) => p.split(/=(.*)/s)).map(([k, v = '']) => [k, unescapeValue(v)]));
     if (kv.path) paths.push(kv.path);
     else if (kv.abstract) paths.push(`\0${kv.abstract}`);
   }
   return paths;
+}
+
+/** An address value's %XX escapes are bytes (of a UTF-8 path); a stray % is taken as itself. */
+function unescapeValue(v: string): string {
+  if (!v.includes('%')) return v;
+  const bytes: number[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const hex = v[i] === '%' ? /^[0-9a-fA-F]{2}$/.exec(v.slice(i + 1, i + 3)) : null;
+    if (hex) {
+      bytes.push(parseInt(hex[0], 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(v[i], 'utf8'));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
 }
 
 export interface CallOptions {
@@ -503,11 +521,18 @@ export class Bus {
   /** Connects, authenticates as this user (EXTERNAL) and says Hello. */
   static async session(env: NodeJS.ProcessEnv = process.env): Promise<Bus> {
     const paths = sessionBusPaths(env);
-    if (paths.length === 0) throw new Error('no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set (and there is no $XDG_RUNTIME_DIR/bus)');
+    if (paths.length === 0) {
+      throw new Error(
+        env.DBUS_SESSION_BUS_ADDRESS
+          ? `no D-Bus session bus lakekey can reach: DBUS_SESSION_BUS_ADDRESS (${env.DBUS_SESSION_BUS_ADDRESS}) names no unix socket`
+          : 'no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set (and there is no $XDG_RUNTIME_DIR/bus)',
+      );
+    }
     let last: unknown;
     for (const path of paths) {
+      let wire: Wire | undefined;
       try {
-        const wire = await openWire(path).catch((err: unknown) => {
+        wire = await openWire(path).catch((err: unknown) => {
           const { code, message } = err as { code?: unknown; message?: unknown };
           throw new Error(`cannot connect to the D-Bus session bus at ${path.replace('\0', '@')} (${typeof code === 'string' ? code : String(message)})`, { cause: err });
         });
@@ -516,6 +541,7 @@ export class Bus {
         bus.name = (await bus.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello' }))[0] as string;
         return bus;
       } catch (err) {
+        wire?.destroy(); // the next address gets a clean start, and no socket is left open
         last = err;
       }
     }
@@ -525,7 +551,7 @@ export class Bus {
   /** Calls a method and resolves with the reply's body; a D-Bus error reply rejects with a DBusError. */
   call(o: CallOptions): Promise<unknown[]> {
     if (this.failure) return Promise.reject(this.failure);
-    const serial = ++this.serial;
+    const serial = this.nextSerial();
     const bytes = encodeMessage({ type: MessageType.MethodCall, serial, ...o });
     return new Promise<Message>((resolve, reject) => {
       this.waiting.set(serial, { resolve, reject });
@@ -535,6 +561,12 @@ export class Bus {
       if (reply.type === MessageType.Error) throw new DBusError(reply.errorName ?? 'org.freedesktop.DBus.Error.Failed', typeof reply.body[0] === 'string' ? reply.body[0] : '');
       return reply.body;
     });
+  }
+
+  /** Serials are a u32 that is never 0. */
+  private nextSerial(): number {
+    this.serial = this.serial === 0xffffffff ? 1 : this.serial + 1;
+    return this.serial;
   }
 
   /** Calls `fn` with every signal that arrives until the returned function is called. */
@@ -570,6 +602,8 @@ export class Bus {
         this.inbox = this.inbox.subarray(n);
         this.dispatch(message);
       }
+      // A partial message waits for more bytes in memory of its own, not the runtime's read buffer.
+      if (this.inbox.length && this.inbox.buffer === d.buffer) this.inbox = Buffer.from(this.inbox);
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
       this.wire.destroy();
@@ -581,7 +615,16 @@ export class Bus {
       for (const fn of this.listeners) fn(m);
       return;
     }
-    if (m.replySerial === undefined) return;
+    if (m.type === MessageType.MethodCall) {
+      // We serve nothing; the caller gets an answer rather than waiting out its timeout.
+      if (!((m.flags ?? 0) & 1) && m.sender) {
+        const error = encodeMessage({ type: MessageType.Error, serial: this.nextSerial(), errorName: 'org.freedesktop.DBus.Error.UnknownMethod', replySerial: m.serial, destination: m.sender, signature: 's', body: [`lakekey serves no ${m.interface ?? ''}.${m.member ?? ''} here`] });
+        this.wire.write(error);
+      }
+      return;
+    }
+    // Only replies settle calls; a message type this client does not know is ignored.
+    if ((m.type !== MessageType.MethodReturn && m.type !== MessageType.Error) || m.replySerial === undefined) return;
     const waiter = this.waiting.get(m.replySerial);
     if (!waiter) return;
     this.waiting.delete(m.replySerial);

@@ -39,26 +39,57 @@ export interface KeychainBackend {
 interface Connection {
   bus: Bus;
   session: string;
+  /** Set when the service answered that our session is gone: it restarted while the bus stayed. */
+  stale?: boolean;
 }
+
+/** Error replies that mean the service no longer knows our session (or an item it just listed). */
+const GONE = new Set(['org.freedesktop.Secret.Error.NoSession', 'org.freedesktop.DBus.Error.UnknownObject']);
 
 export function secretServiceBackend(env: NodeJS.ProcessEnv = process.env): KeychainBackend {
   let connection: Promise<Connection> | undefined;
   const connect = (): Promise<Connection> => {
     const current = connection;
     if (current) {
-      // A daemon that restarted broke the old connection: the tray app opens a new one.
-      return current.then((c) => (c.bus.broken ? ((connection = undefined), connect()) : c));
+      // A bus daemon that restarted broke the connection; a Secret Service that restarted (a
+      // KeePassXC reopened, gnome-keyring --replace) forgot our session. Either way the tray
+      // opens a new one, and callers that noticed together share it.
+      return current.then((c) => {
+        if (!c.bus.broken && !c.stale) return c;
+        if (connection === current) {
+          connection = undefined;
+          c.bus.close();
+        }
+        return connect();
+      });
     }
     const next = (async () => {
       const bus = await Bus.session(env);
-      const [, session] = await bus.call({ destination: SECRETS, path: SERVICE_PATH, interface: SERVICE, member: 'OpenSession', signature: 'sv', body: ['plain', { sig: 's', value: '' }] });
-      return { bus, session: session as string };
+      try {
+        const [, session] = await bus.call({ destination: SECRETS, path: SERVICE_PATH, interface: SERVICE, member: 'OpenSession', signature: 'sv', body: ['plain', { sig: 's', value: '' }] });
+        return { bus, session: session as string };
+      } catch (err) {
+        bus.close(); // a long-lived tray must not keep one socket per failed attempt
+        throw err;
+      }
     })();
     connection = next;
     next.catch(() => {
       if (connection === next) connection = undefined; // the next call tries again
     });
     return next;
+  };
+
+  /** Runs `op` on the connection; once more on a fresh session if the service forgot ours. */
+  const withSession = async <T>(op: (c: Connection) => Promise<T>): Promise<T> => {
+    const c = await connect();
+    try {
+      return await op(c);
+    } catch (err) {
+      if (!(err instanceof DBusError && GONE.has(err.dbusName))) throw err;
+      c.stale = true;
+      return op(await connect());
+    }
   };
 
   const service = (c: Connection, member: string, signature = '', body: unknown[] = []) =>
@@ -92,61 +123,61 @@ export function secretServiceBackend(env: NodeJS.ProcessEnv = process.env): Keyc
   const attributesOf = (svc: string, account: string) => ({ service: svc, account });
 
   return {
-    async getPassword(svc, account) {
-      const c = await connect();
-      const [item] = await search(c, attributesOf(svc, account), true);
-      if (!item) return null;
-      const [secret] = (await c.bus.call({ destination: SECRETS, path: item, interface: ITEM, member: 'GetSecret', signature: 'o', body: [c.session] })) as [[string, Buffer, Buffer, string]];
-      return secret[2].toString('utf8');
-    },
+    getPassword: (svc, account) =>
+      withSession(async (c) => {
+        const [item] = await search(c, attributesOf(svc, account), true);
+        if (!item) return null;
+        const [secret] = (await c.bus.call({ destination: SECRETS, path: item, interface: ITEM, member: 'GetSecret', signature: 'o', body: [c.session] })) as [[string, Buffer, Buffer, string]];
+        return secret[2].toString('utf8');
+      }),
 
-    async setPassword(svc, account, password) {
-      const c = await connect();
-      const [collection] = (await service(c, 'ReadAlias', 's', ['default'])) as [string];
-      if (collection === '/') {
-        throw new LakekeyError('KEYCHAIN_UNAVAILABLE', 'the Secret Service has no default keyring to store the session in', {
-          hint: 'Create a default keyring (GNOME: Passwords and Keys; KDE: KWallet), or start gnome-keyring-daemon --unlock in your D-Bus session, then retry.',
-        });
-      }
-      const properties: Array<[string, Variant]> = [
-        [`${ITEM}.Label`, { sig: 's', value: `${svc}/${account}` }],
-        [`${ITEM}.Attributes`, { sig: 'a{ss}', value: Object.entries({ 'xdg:schema': GENERIC_SCHEMA, ...attributesOf(svc, account) }) }],
-      ];
-      const secret = [c.session, Buffer.alloc(0), Buffer.from(password, 'utf8'), 'text/plain'];
-      const create = () => c.bus.call({ destination: SECRETS, path: collection, interface: COLLECTION, member: 'CreateItem', signature: 'a{sv}(oayays)b', body: [properties, secret, true] });
-      let reply: unknown[];
-      try {
-        reply = await create();
-      } catch (err) {
-        if (!(err instanceof DBusError && err.dbusName === 'org.freedesktop.Secret.Error.IsLocked')) throw err;
-        if (!(await unlockPaths(c, [collection])).includes(collection)) throw lockedError();
-        reply = await create();
-      }
-      const [, prompt] = reply as [string, string];
-      if (prompt !== '/') await prompted(c.bus, prompt);
-    },
-
-    async deletePassword(svc, account) {
-      const c = await connect();
-      const items = await search(c, attributesOf(svc, account), true);
-      for (const item of items) {
-        const [prompt] = (await c.bus.call({ destination: SECRETS, path: item, interface: ITEM, member: 'Delete' })) as [string];
+    setPassword: (svc, account, password) =>
+      withSession(async (c) => {
+        const [collection] = (await service(c, 'ReadAlias', 's', ['default'])) as [string];
+        if (collection === '/') {
+          throw new LakekeyError('KEYCHAIN_UNAVAILABLE', 'the Secret Service has no default keyring to store the session in', {
+            hint: 'Create a default keyring (GNOME: Passwords and Keys; KDE: KWallet), or start gnome-keyring-daemon --unlock in your D-Bus session, then retry.',
+          });
+        }
+        const properties: Array<[string, Variant]> = [
+          [`${ITEM}.Label`, { sig: 's', value: `${svc}/${account}` }],
+          [`${ITEM}.Attributes`, { sig: 'a{ss}', value: Object.entries({ 'xdg:schema': GENERIC_SCHEMA, ...attributesOf(svc, account) }) }],
+        ];
+        const secret = [c.session, Buffer.alloc(0), Buffer.from(password, 'utf8'), 'text/plain'];
+        const create = () => c.bus.call({ destination: SECRETS, path: collection, interface: COLLECTION, member: 'CreateItem', signature: 'a{sv}(oayays)b', body: [properties, secret, true] });
+        let reply: unknown[];
+        try {
+          reply = await create();
+        } catch (err) {
+          if (!(err instanceof DBusError && err.dbusName === 'org.freedesktop.Secret.Error.IsLocked')) throw err;
+          if (!(await unlockPaths(c, [collection])).includes(collection)) throw lockedError();
+          reply = await create();
+        }
+        const [, prompt] = reply as [string, string];
         if (prompt !== '/') await prompted(c.bus, prompt);
-      }
-      return items.length > 0;
-    },
+      }),
 
-    async findCredentials(svc) {
-      const c = await connect();
-      const items = await search(c, { service: svc }, false);
-      const found: Array<{ account: string }> = [];
-      for (const item of items) {
-        const [v] = (await c.bus.call({ destination: SECRETS, path: item, interface: PROPERTIES, member: 'Get', signature: 'ss', body: [ITEM, 'Attributes'] })) as [Variant];
-        const account = (v.value as Array<[string, string]>).find(([k]) => k === 'account')?.[1];
-        if (account !== undefined) found.push({ account });
-      }
-      return found;
-    },
+    deletePassword: (svc, account) =>
+      withSession(async (c) => {
+        const items = await search(c, attributesOf(svc, account), true);
+        for (const item of items) {
+          const [prompt] = (await c.bus.call({ destination: SECRETS, path: item, interface: ITEM, member: 'Delete' })) as [string];
+          if (prompt !== '/') await prompted(c.bus, prompt);
+        }
+        return items.length > 0;
+      }),
+
+    findCredentials: (svc) =>
+      withSession(async (c) => {
+        const items = await search(c, { service: svc }, false);
+        const found: Array<{ account: string }> = [];
+        for (const item of items) {
+          const [v] = (await c.bus.call({ destination: SECRETS, path: item, interface: PROPERTIES, member: 'Get', signature: 'ss', body: [ITEM, 'Attributes'] })) as [Variant];
+          const account = (v.value as Array<[string, string]>).find(([k]) => k === 'account')?.[1];
+          if (account !== undefined) found.push({ account });
+        }
+        return found;
+      }),
 
     // Locked means one of our calls is showing the unlock prompt right now: that is known here,
     // not guessed. A call that is only slow (a daemon starved on a loaded machine) is not locked.
@@ -156,24 +187,34 @@ export function secretServiceBackend(env: NodeJS.ProcessEnv = process.env): Keyc
   };
 }
 
-function lockedError(): LakekeyError {
-  return new LakekeyError('KEYCHAIN_LOCKED', 'the Secret Service keyring is locked and was not unlocked');
+function lockedError(why = 'was not unlocked'): LakekeyError {
+  return new LakekeyError('KEYCHAIN_LOCKED', `the Secret Service keyring is locked and ${why}`);
 }
+
+const BUS = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' } as const;
 
 /**
  * Shows a Secret Service prompt and waits for its Completed signal, accepted only from the
- * service itself. Resolves with the prompt's result; a dismissed prompt is a locked keychain.
+ * service itself. Resolves with the prompt's result; a dismissed prompt is a locked keychain,
+ * and so is a service that goes away while its prompt is open (it would never complete).
  */
 async function runPrompt(bus: Bus, prompt: string): Promise<Variant | undefined> {
-  const [owner] = (await bus.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'GetNameOwner', signature: 's', body: [SECRETS] })) as [string];
-  const rule = `type='signal',sender='${owner}',interface='${PROMPT}',member='Completed',path='${prompt}'`;
-  await bus.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's', body: [rule] });
+  const [owner] = (await bus.call({ ...BUS, member: 'GetNameOwner', signature: 's', body: [SECRETS] })) as [string];
+  const rules = [
+    `type='signal',sender='${owner}',interface='${PROMPT}',member='Completed',path='${prompt}'`,
+    `type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${SECRETS}'`,
+  ];
+  for (const rule of rules) await bus.call({ ...BUS, member: 'AddMatch', signature: 's', body: [rule] });
   let stop = () => {};
-  const completed = new Promise<Message>((resolve) => {
+  const completed = new Promise<Message>((resolve, reject) => {
     stop = bus.onSignal((m) => {
       if (m.sender === owner && m.path === prompt && m.interface === PROMPT && m.member === 'Completed') resolve(m);
+      if (m.sender === 'org.freedesktop.DBus' && m.member === 'NameOwnerChanged' && m.body[0] === SECRETS && m.body[2] !== owner) {
+        reject(lockedError('its Secret Service stopped while asking for the password'));
+      }
     });
   });
+  completed.catch(() => undefined); // settled below; a rejection before the race is not unhandled
   try {
     await bus.call({ destination: SECRETS, path: prompt, interface: PROMPT, member: 'Prompt', signature: 's', body: [''] });
     const done = await Promise.race([completed, bus.closed.then((e) => Promise.reject(e))]);
@@ -182,5 +223,7 @@ async function runPrompt(bus: Bus, prompt: string): Promise<Variant | undefined>
     return result;
   } finally {
     stop();
+    // A tray's connection lives for days: it does not collect one match rule per prompt.
+    for (const rule of rules) bus.call({ ...BUS, member: 'RemoveMatch', signature: 's', body: [rule] }).catch(() => undefined);
   }
 }

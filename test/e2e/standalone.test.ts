@@ -133,7 +133,7 @@ test('--version says package.json\'s version, from the executable and from the N
   assert.equal(node.stdout.trim(), `lakekey ${version}`);
 });
 
-test('the executable\'s runtime (Bun) passes the HTTP and D-Bus tests too: the retry of a dropped connection, the wire format, the Secret Service against keytar', async () => {
+test('the executable\'s runtime (Bun) passes the HTTP and D-Bus tests too: the retry of a dropped connection, the wire format, the Secret Service against keytar and over a tray\'s lifetime', async () => {
   // Node and Bun differ where these files reach: fetch words a dropped connection differently
   // (UND_ERR_SOCKET vs ECONNRESET), and the D-Bus client uses Bun.connect on Bun, node:net on
   // Node. The standalone executable runs on Bun, so the same test files run under `bun test`.
@@ -142,6 +142,12 @@ test('the executable\'s runtime (Bun) passes the HTTP and D-Bus tests too: the r
   const out = await run(bun, ['test', ...files]);
   const all = out.stdout + out.stderr;
   assert.equal(out.code, 0, all);
-  assert.match(all, /\b19 pass\b/, all);
+  assert.match(all, /\b22 pass\b/, all);
   assert.match(all, /\b0 fail\b/, all);
+  // On its own, after the others: it replaces this file's keyring daemon on purpose.
+  const lifecycle = await run(bun, ['test', join(REPO, 'dist', 'test', 'integration', 'secret-service-lifecycle.test.js')]);
+  const words = lifecycle.stdout + lifecycle.stderr;
+  assert.equal(lifecycle.code, 0, words);
+  assert.match(words, /\b3 pass\b/, words);
+  assert.match(words, /\b0 fail\b/, words);
 });

@@ -103,6 +103,31 @@ test('session bus addresses: path and abstract entries in order, other transport
   assert.deepEqual(sessionBusPaths({}), []);
 });
 
+test('address values: %XX escapes are the bytes of a UTF-8 path, and a stray % is itself, not a crash', () => {
+  assert.deepEqual(sessionBusPaths({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/tmp/caf%c3%a9/bus' }), ['/tmp/café/bus']);
+  assert.deepEqual(sessionBusPaths({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/tmp/100%/bus%2' }), ['/tmp/100%/bus%2']);
+});
+
+test('an address naming no unix socket says so, rather than that none is set', async () => {
+  await assert.rejects(Bus.session({ DBUS_SESSION_BUS_ADDRESS: 'tcp:host=localhost,port=1' }), /DBUS_SESSION_BUS_ADDRESS \(tcp:host=localhost,port=1\) names no unix socket/);
+});
+
+test('a method call to our connection is answered UnknownMethod at once (we serve nothing), not left to time out', async () => {
+  const [ours, caller] = await Promise.all([Bus.session(), Bus.session()]);
+  try {
+    await assert.rejects(
+      caller.call({ destination: ours.name, path: '/', interface: 'org.freedesktop.DBus.Peer', member: 'Ping' }),
+      (e: Error & { dbusName?: string }) => e.dbusName === 'org.freedesktop.DBus.Error.UnknownMethod',
+    );
+    // And the connection that answered is still good for its own calls.
+    const [id] = (await ours.call({ ...DBUS, member: 'GetId' })) as [string];
+    assert.match(id, /^[0-9a-f]{32}$/);
+  } finally {
+    ours.close();
+    caller.close();
+  }
+});
+
 test('the client talks to the real bus: Hello gives a unique name, GetNameOwner and a D-Bus error reply', async () => {
   const bus = await Bus.session();
   try {
