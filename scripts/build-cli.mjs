@@ -70,6 +70,9 @@ function keyringAddon(target) {
   return join(cache, 'package', file);
 }
 
+/** Every configuration file a compiled bun executable can load at run time, turned off. */
+const AUTOLOAD_OFF = ['--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', '--no-compile-autoload-tsconfig', '--no-compile-autoload-package-json'];
+
 const out = join(repo, 'dist', 'cli');
 for (const target of wanted) {
   // The host build stays at dist/cli/lakekey, where the tests, the bench and electron-builder look.
@@ -82,6 +85,11 @@ for (const target of wanted) {
     [
       'build', 'main/cli/lakekey.ts', '--compile', '--bytecode', '--minify-syntax',
       ...(target === host ? [] : [`--target=bun-${target}`]), // the host build is this bun itself
+      // A compiled bun executable would otherwise read .env, bunfig.toml (whose `preload` runs
+      // code), tsconfig.json and package.json from the folder it is started in: credential_process
+      // runs in whatever folder `aws` runs in, so that would be code execution from any cloned
+      // repository. lakekey reads only its documented variables (security round 3).
+      ...AUTOLOAD_OFF,
       '--define', 'LAKEKEY_STANDALONE=true',
       '--define', `LAKEKEY_VERSION=${JSON.stringify(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version)}`,
       '--external', '@napi-rs/keyring',

@@ -2,7 +2,7 @@
 // prints. The CLI is the standalone executable users install (`npm run build:cli`), so the whole
 // suite runs on its runtime; NODE_CLI, the Node entry, is kept for what only Node can do (module
 // tracing with --import) and for the one test that the development entry still works.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -24,6 +24,10 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Written to the child's stdin, which is then closed; without it stdin is empty. */
   input?: string;
+  /** The working folder (default: this process's). */
+  cwd?: string;
+  /** Called with the child once it is started (to signal it, or learn its pid). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /** Every stderr the suite has seen, for the secret scan. */
@@ -36,7 +40,8 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<CliResult> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, ...(opts.cwd ? { cwd: opts.cwd } : {}), stdio: ['pipe', 'pipe', 'pipe'] });
+    opts.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
