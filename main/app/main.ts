@@ -169,7 +169,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     const parts = compose(
       opts,
       async (url) => {
-        if (!externalUrlAllowed(url, this.issuers())) throw new LakekeyError('INTERNAL', 'refused to open a URL that is not a login page of a configured issuer');
+        if (!externalUrlAllowed(url, this.issuers(), this.dir)) throw new LakekeyError('INTERNAL', 'refused to open a URL that is not a login page of a configured issuer');
         await electron.shell.openExternal(url);
       },
       // Asked only at request time, after app.whenReady(), when the session exists.

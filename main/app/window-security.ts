@@ -3,6 +3,9 @@
 // Content-Security-Policy, the sender check for IPC, which URLs may be opened externally, and
 // the guards wired onto the window's webContents.
 import type { BrowserWindowConstructorOptions } from 'electron';
+import { basename, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isLaunchPageName } from '../core/launch-page.js';
 import { isLoopbackUrl } from '../core/settings.js';
 
 /** The renderer is served from this privileged custom scheme (never file://, never http). */
@@ -78,9 +81,10 @@ export function isTrustedSender(frameUrl: string | undefined, expectedOrigin = A
 
 /**
  * shell.openExternal only for https or loopback http URLs on the origin of a configured issuer
- * (an IdP's account page), or the core's loopback login launcher.
+ * (an IdP's account page), or the core's login launcher: the private launch page it writes in the
+ * settings folder `launchDir` (launch-page.ts), or a loopback launch path.
  */
-export function externalUrlAllowed(target: string, issuers: string[]): boolean {
+export function externalUrlAllowed(target: string, issuers: string[], launchDir?: string): boolean {
   let url: URL;
   try {
     url = new URL(target);
@@ -88,9 +92,19 @@ export function externalUrlAllowed(target: string, issuers: string[]): boolean {
     return false;
   }
   if (url.username || url.password) return false;
+  if (url.protocol === 'file:') {
+    if (!launchDir || url.host) return false;
+    let file: string;
+    try {
+      file = fileURLToPath(url);
+    } catch {
+      return false;
+    }
+    return dirname(file) === resolve(launchDir) && isLaunchPageName(basename(file));
+  }
   const secure = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackUrl(url));
   if (!secure) return false;
-  if (url.protocol === 'http:' && /^\/login\/[0-9a-f]{32}$/.test(url.pathname) && url.hostname === '127.0.0.1') return true;
+  if (url.protocol === 'http:' && /^\/callback\/[0-9a-f]{32}$/.test(url.pathname) && url.hostname === '127.0.0.1') return true;
   return issuers.some((i) => {
     try {
       return new URL(i).origin === url.origin;

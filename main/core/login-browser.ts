@@ -6,19 +6,22 @@ import { DEFAULT_LOGIN_TIMEOUT_SECONDS } from './context.js';
 import { sayDuration } from '../shared/duration.js';
 import { asLakekeyError } from './errors.js';
 import { idpConfig } from './idp-config.js';
+import { writeLaunchPage, type LaunchPage } from './launch-page.js';
 import { authorizationFor, grantsFor, redeem, type Redeemed } from './login-grants.js';
 import type { Profile } from './settings.js';
 
 export async function browserLogin(ctx: CoreContext, name: string, profile: Profile, opts: LoginOptions): Promise<Redeemed> {
   const timeoutMs = (opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000;
   const config = await idpConfig(ctx, name, profile);
-  const receiver = await ctx.loopback(profile.redirectPort, { onRefused: (text) => ctx.notice(`lakekey: ${text}.`) });
+  const refusals = refusalSummary(ctx);
+  const receiver = await ctx.loopback(profile.redirectPort, { onRefused: refusals.add });
   const grants = grantsFor(profile);
   let redeemed: Redeemed = {};
+  let page: LaunchPage | undefined;
   try {
     let request = await authorizationFor(grants[0], config, profile, receiver.redirectUri);
     let callback = receiver.waitForCallback(request.state, timeoutMs);
-    announce(ctx, name, receiver.launch(request.url.href), timeoutMs, opts);
+    page = announce(ctx, name, receiver.launch(request.url.href), timeoutMs, opts);
     ctx.log.info('login.waiting', { profile: name, grants: grants.join('+') });
     for (let i = 0; i < grants.length; i++) {
       const result = await callback;
@@ -40,15 +43,41 @@ export async function browserLogin(ctx: CoreContext, name: string, profile: Prof
       }
     }
   } finally {
+    page?.remove();
     await receiver.close();
+    refusals.flush();
   }
   return redeemed;
 }
 
-function announce(ctx: CoreContext, name: string, launchUrl: string, timeoutMs: number, opts: LoginOptions): void {
+/**
+ * Refused attempts said once each, then counted: someone flooding the receiver must not flood the
+ * user's terminal (security round 3), but the user still learns how many there were.
+ */
+function refusalSummary(ctx: CoreContext): { add: (text: string) => void; flush: () => void } {
+  const said = new Set<string>();
+  let more = 0;
+  return {
+    add(text) {
+      if (said.has(text)) more++;
+      else {
+        said.add(text);
+        ctx.notice(`lakekey: ${text}.`);
+      }
+    },
+    flush() {
+      if (more) ctx.notice(`lakekey: refused ${more} more request${more === 1 ? '' : 's'} like ${said.size === 1 ? 'that' : 'those'} during this login.`);
+    },
+  };
+}
+
+/** Opens the browser on a private page that forwards to `launchUrl` (or prints the link); returns that page. */
+function announce(ctx: CoreContext, name: string, launchUrl: string, timeoutMs: number, opts: LoginOptions): LaunchPage | undefined {
   const wait = sayDuration(timeoutMs / 1000);
   if (!opts.noBrowser && ctx.browser.available()) {
-    ctx.browser.open(launchUrl).then(
+    // The browser's command line shows only the page's file name, never the launch path.
+    const page = writeLaunchPage(ctx.dir, launchUrl, ctx.clock.now());
+    ctx.browser.open(page.url).then(
       () => {
         ctx.notice(`lakekey: log in for profile "${name}" in the browser window that opened (waiting up to ${wait}; Ctrl-C to stop).`);
         ctx.notice(`lakekey: if no browser opened, visit ${launchUrl} on this computer.`);
@@ -59,8 +88,10 @@ function announce(ctx: CoreContext, name: string, launchUrl: string, timeoutMs: 
         ctx.notice(`lakekey: meanwhile, open ${launchUrl} in a browser on this computer (waiting up to ${wait}; Ctrl-C to stop).`);
       },
     );
+    return page;
   } else {
     ctx.notice(`lakekey: to log in for profile "${name}", open ${launchUrl} in a browser on this computer (waiting up to ${wait}; Ctrl-C to stop).`);
     ctx.notice(`lakekey: on a remote machine (SSH), stop this and run \`lakekey login ${name} --device\` instead.`);
+    return undefined;
   }
 }

@@ -1,25 +1,35 @@
 // The loopback redirect receiver (RFC 8252 §7.3). It listens on 127.0.0.1 only and accepts
 // exactly one callback per authorization request, and only from the browser that started it:
-// - The browser is given a single-use launch path (`/login/<random>`), never the authorization
-//   URL itself, so neither a command line nor the terminal shows `state`. Command lines are
-//   public to other local users, so a second visit of a launch path means someone else has it:
-//   it is refused and the whole login is stopped.
-// - The first launch answer sets a random HttpOnly, SameSite=Lax cookie; every callback (and
-//   the launch path of a combined login's second leg) must carry it. A callback without it is
-//   refused and the login keeps waiting, so nobody without the cookie can end or steer it.
-// - On Linux the kernel names the local user at the other end of each connection; requests
-//   from another user's programs are refused outright and never count as a visit.
+// - The browser is given a single-use launch path (`/callback/<random>`), never the authorization
+//   URL itself, so neither a command line nor the terminal shows `state`; the browser itself is
+//   started on a private file that forwards to it (launch-page.ts), so no command line shows the
+//   launch path either. A second visit of a launch path means someone else has it: it is refused
+//   and the whole login is stopped.
+// - The first launch answer sets a random HttpOnly, SameSite=Lax cookie scoped to /callback;
+//   every callback (and the launch path of a combined login's second leg) must carry it. A
+//   callback without it is refused and the login keeps waiting, so nobody without the cookie can
+//   end or steer it. The cookie is cleared when the login completes.
+// - On Linux the kernel names the local user at the other end of each connection, once, when it
+//   connects. Connections from another user's programs, or whose user cannot be told (a socket
+//   table that cannot be read, a client already gone), are refused outright and never count as a
+//   visit. At most MAX_CONNECTIONS are kept: past that, refused and then idle ones are closed
+//   first, so a flood of idle connections can neither exhaust the descriptors the login needs
+//   nor make the uid check fail open.
 // Everything else — wrong path or method, a foreign Host header, a wrong or missing state, a
 // second callback — gets a clear page and leaves the login waiting.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { sayDuration } from '../shared/duration.js';
 import { LakekeyError } from './errors.js';
-import { loopbackPeerUid, ownUid } from './peer-uid.js';
+import { loopbackPeer, ownUid, type PeerOwner } from './peer-uid.js';
 
 export const CALLBACK_PATH = '/callback';
 const MAX_URL_LENGTH = 8192;
+/** Open connections kept at once; a browser needs a handful. */
+export const MAX_CONNECTIONS = 32;
+/** A refused connection that sends nothing is closed after this long. */
+const REFUSED_IDLE_MS = 2000;
 
 export interface CallbackResult {
   /** The full callback URL as the browser sent it (contains the code: never log it). */
@@ -53,7 +63,14 @@ export interface LoopbackOptions {
   /** Told about refused attempts that leave the login waiting (someone else is trying). */
   onRefused?: (text: string) => void;
   /** Who owns a loopback client socket (for tests); default: the kernel's answer. */
-  peerUid?: (clientPort: number, serverPort: number) => number | null | undefined;
+  peer?: (clientPort: number, serverPort: number) => PeerOwner;
+}
+
+interface Connection {
+  /** Why this connection is refused, decided once when it connects; undefined when it is not. */
+  refused?: string;
+  /** A request is being answered on it. */
+  busy: boolean;
 }
 
 interface Launch {
@@ -75,8 +92,9 @@ export async function startLoopback(port = 0, opts: LoopbackOptions = {}): Promi
   const launches = new Map<string, Launch>();
   const cookieName = `lakekey-${randomBytes(6).toString('hex')}`;
   const cookieValue = randomBytes(32).toString('base64url');
-  const peerUid = opts.peerUid ?? loopbackPeerUid;
+  const peer = opts.peer ?? loopbackPeer;
   const me = ownUid();
+  const connections = new Map<Socket, Connection>();
   let pending:
     | { state: string; resolve: (r: CallbackResult) => void; reject: (e: Error) => void }
     | undefined;
@@ -104,6 +122,13 @@ export async function startLoopback(port = 0, opts: LoopbackOptions = {}): Promi
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
+  server.on('connection', (socket: Socket) => {
+    const conn: Connection = { refused: refusal(socket), busy: false };
+    connections.set(socket, conn);
+    socket.once('close', () => connections.delete(socket));
+    if (conn.refused) socket.setTimeout(REFUSED_IDLE_MS, () => socket.destroy());
+    if (connections.size > MAX_CONNECTIONS) evict();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
@@ -118,19 +143,41 @@ export async function startLoopback(port = 0, opts: LoopbackOptions = {}): Promi
   const actualPort = (server.address() as AddressInfo).port;
   const origin = `http://127.0.0.1:${actualPort}`;
 
+  /** Why a new connection is refused (another user, or nobody can tell), or undefined. */
+  function refusal(socket: Socket): string | undefined {
+    if (me === undefined) return undefined;
+    const owner = peer(socket.remotePort ?? 0, actualPort);
+    if (owner.kind === 'unsupported') return undefined;
+    if (owner.kind === 'uid') return owner.uid === me ? undefined : `another user of this computer (uid ${owner.uid})`;
+    return `a program lakekey could not identify (${owner.why})`;
+  }
+
+  /** Over the cap: close refused connections first, then idle ones, oldest first, never a busy one. */
+  function evict(): void {
+    for (const pass of [(c: Connection) => Boolean(c.refused), (c: Connection) => !c.busy]) {
+      for (const [socket, conn] of connections) {
+        if (connections.size <= MAX_CONNECTIONS) return;
+        if (pass(conn)) {
+          connections.delete(socket);
+          socket.destroy();
+        }
+      }
+    }
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const remote = req.socket.remoteAddress ?? '';
     if (!(remote === '127.0.0.1' || remote === '::ffff:127.0.0.1' || remote === '::1')) {
       return sendPage(res, { status: 403, title: 'Refused', message: 'lakekey accepts the login callback only from this computer.' });
     }
-    // Another local user's program: refused before it can see or end anything.
-    if (me !== undefined) {
-      const uid = peerUid(req.socket.remotePort ?? 0, actualPort);
-      if (uid !== undefined && uid !== me) {
-        opts.onRefused?.(`refused a request to your login from ${uid === null ? 'an unknown program' : `another user of this computer (uid ${uid})`}; your login is still waiting`);
-        return sendPage(res, { status: 403, title: 'Refused', message: 'This login belongs to another user of this computer.' });
-      }
+    // Another local user's program (or one nobody can name): refused before it can see or end anything.
+    const conn = connections.get(req.socket);
+    if (!conn || conn.refused) {
+      opts.onRefused?.(`refused a request to your login from ${conn?.refused ?? 'a connection already closed'}; your login is still waiting`);
+      return sendPage(res, { status: 403, title: 'Refused', message: 'This login belongs to another user of this computer.' });
     }
+    conn.busy = true;
+    res.once('close', () => (conn.busy = false));
     // A foreign Host header means another origin is driving this request (DNS rebinding).
     if (req.headers.host !== `127.0.0.1:${actualPort}`) {
       return sendPage(res, { status: 400, title: 'Refused', message: 'This address is only valid as 127.0.0.1.' });
@@ -160,7 +207,7 @@ export async function startLoopback(port = 0, opts: LoopbackOptions = {}): Promi
       }
       launch.used = true;
       const headers: Record<string, string> = { Location: launch.authorizationUrl, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' };
-      if (launch.first) headers['Set-Cookie'] = `${cookieName}=${cookieValue}; HttpOnly; SameSite=Lax; Path=/`;
+      if (launch.first) headers['Set-Cookie'] = `${cookieName}=${cookieValue}; HttpOnly; SameSite=Lax; Path=${CALLBACK_PATH}`;
       res.writeHead(302, headers);
       return void res.end();
     }
@@ -213,6 +260,8 @@ export async function startLoopback(port = 0, opts: LoopbackOptions = {}): Promi
       respond(page) {
         if (answered) return;
         answered = true;
+        // The last page of the login: the browser forgets the binding cookie.
+        if (!page.redirectTo) res.setHeader('Set-Cookie', `${cookieName}=; HttpOnly; SameSite=Lax; Path=${CALLBACK_PATH}; Max-Age=0`);
         sendPage(res, page);
       },
     });
@@ -221,7 +270,8 @@ export async function startLoopback(port = 0, opts: LoopbackOptions = {}): Promi
   return {
     redirectUri: `${origin}${CALLBACK_PATH}`,
     launch(authorizationUrl) {
-      const path = `/login/${randomBytes(16).toString('hex')}`;
+      // Under /callback, so that the binding cookie (Path=/callback) reaches it.
+      const path = `${CALLBACK_PATH}/${randomBytes(16).toString('hex')}`;
       launches.set(path, { authorizationUrl, first: launches.size === 0, used: false });
       accepted = false;
       return `${origin}${path}`;

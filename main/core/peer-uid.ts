@@ -1,15 +1,31 @@
 // Which local user owns the other end of a loopback TCP connection. On Linux the kernel says so
 // in /proc/net/tcp (the `uid` column of the client's socket); elsewhere there is no cheap,
-// dependency-free way to ask, and the answer is `undefined` ("cannot tell").
+// dependency-free way to ask. On Linux the answer fails closed: a table that cannot be read (out
+// of file descriptors, /proc hidden) or a row the kernel has already detached from its socket
+// (inode 0: the client closed, and the kernel then shows uid 0 whoever it was) is "unknown", and
+// the receiver refuses the request (security round 3).
 import { readFileSync } from 'node:fs';
 
-/**
- * The uid owning the client socket `clientPort` → `serverPort` on 127.0.0.1, `undefined` when
- * this platform cannot tell, or `null` when it can but no such connection exists (which, for a
- * connection we are serving, means it came from outside our network namespace).
- */
-export function loopbackPeerUid(clientPort: number, serverPort: number, table = readTcpTable()): number | null | undefined {
-  if (table === undefined) return undefined;
+export type PeerOwner =
+  /** The kernel named the user at the other end. */
+  | { kind: 'uid'; uid: number }
+  /** This platform cannot tell (macOS, Windows): the other defences stand alone. */
+  | { kind: 'unsupported' }
+  /** The platform can tell but did not: refuse. `why` is for the log, never for a page. */
+  | { kind: 'unknown'; why: string };
+
+/** Reads the socket table; throws when it cannot (the reason becomes the verdict's `why`). */
+export type TcpTableReader = () => string;
+
+/** The owner of the client socket `clientPort` → `serverPort` on 127.0.0.1. */
+export function loopbackPeer(clientPort: number, serverPort: number, read: TcpTableReader | undefined = defaultReader()): PeerOwner {
+  if (!read) return { kind: 'unsupported' };
+  let table: string;
+  try {
+    table = read();
+  } catch (err) {
+    return { kind: 'unknown', why: `the socket table could not be read (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
+  }
   // The kernel prints the address as a host-order word: 0100007F on little-endian machines.
   const addresses = ['0100007F', '7F000001'];
   const matches = (field: string | undefined, port: number) => addresses.some((a) => field === `${a}:${hex4(port)}`);
@@ -17,25 +33,23 @@ export function loopbackPeerUid(clientPort: number, serverPort: number, table = 
     // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
     const f = line.trim().split(/\s+/);
     if (matches(f[1], clientPort) && matches(f[2], serverPort)) {
+      if (f[9] === '0') return { kind: 'unknown', why: 'the client had already closed its socket' };
       const uid = Number(f[7]);
-      return Number.isInteger(uid) ? uid : null;
+      return Number.isInteger(uid) ? { kind: 'uid', uid } : { kind: 'unknown', why: 'the socket table has no uid for it' };
     }
   }
-  return null;
+  // For a connection we are serving: it came from outside our network namespace.
+  return { kind: 'unknown', why: 'no such connection in this computer\'s socket table' };
 }
 
 function hex4(port: number): string {
   return port.toString(16).toUpperCase().padStart(4, '0');
 }
 
-/** /proc/net/tcp, or undefined where there is none (not Linux, or /proc is hidden from us). */
-function readTcpTable(): string | undefined {
+/** /proc/net/tcp on Linux; none where the platform has no such table. */
+function defaultReader(): TcpTableReader | undefined {
   if (process.platform !== 'linux' || typeof process.getuid !== 'function') return undefined;
-  try {
-    return readFileSync('/proc/net/tcp', 'latin1');
-  } catch {
-    return undefined;
-  }
+  return () => readFileSync('/proc/net/tcp', 'latin1');
 }
 
 /** Our own uid, where the platform has uids. */

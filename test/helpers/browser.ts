@@ -167,7 +167,7 @@ function logPage(result: DriveResult): void {
 // Run as `node browser.js [args…] <URL>`: the URL is the last argument.
 if (isMain(import.meta.url)) {
   const url = process.argv[process.argv.length - 1];
-  if (process.argv.length < 3 || !/^https?:\/\//.test(url)) {
+  if (process.argv.length < 3 || !/^(https?:\/\/|file:\/\/\/)/.test(url)) {
     process.stderr.write('usage: browser.js <URL>\n');
     process.exit(1);
   }

@@ -4,12 +4,13 @@
 //   node gated-browser.js visit-then-wait DIR URL   opens the launch URL at once (DIR/visited),
 //                                                   waits for DIR/go, then logs in from there
 // Either way the real Chromium login (test/helpers/browser.ts) runs as alice, and what the tab
-// ended on is written to DIR/result.json. Its own command line carries the launch URL, as a real
-// browser's does.
+// ended on is written to DIR/result.json. Its own command line carries what a real browser's does:
+// the private launch page (test/helpers/launch-url.ts).
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { driveLogin } from './browser.js';
 import { isMain } from './is-main.js';
+import { launchUrlOf } from './launch-url.js';
 
 async function waitFor(file: string, deadlineMs: number): Promise<void> {
   while (!existsSync(file)) {
@@ -23,12 +24,13 @@ async function main(mode: string, dir: string, url: string): Promise<void> {
   let start = url;
   const cookies: Array<{ name: string; value: string; url: string }> = [];
   if (mode === 'visit-then-wait') {
-    const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(30_000) });
+    const launch = launchUrlOf(url);
+    const res = await fetch(launch, { redirect: 'manual', signal: AbortSignal.timeout(30_000) });
     writeFileSync(join(dir, 'visited'), String(res.status));
     const location = res.headers.get('location');
     const [pair] = (res.headers.get('set-cookie') ?? '').split(';');
     const eq = pair.indexOf('=');
-    if (eq > 0) cookies.push({ name: pair.slice(0, eq), value: pair.slice(eq + 1), url: new URL(url).origin });
+    if (eq > 0) cookies.push({ name: pair.slice(0, eq), value: pair.slice(eq + 1), url: new URL('/callback', launch).href });
     if (location) start = location;
   }
   await waitFor(join(dir, 'go'), deadline);

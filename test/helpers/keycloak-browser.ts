@@ -113,7 +113,7 @@ export async function driveKeycloakLogin(url: string, opts: { device?: boolean; 
 // Run as `node keycloak-browser.js <URL>` (how lakekey launches LAKEKEY_BROWSER).
 if (isMain(import.meta.url)) {
   const url = process.argv[process.argv.length - 1];
-  if (process.argv.length < 3 || !/^https?:\/\//.test(url)) {
+  if (process.argv.length < 3 || !/^(https?:\/\/|file:\/\/\/)/.test(url)) {
     process.stderr.write('usage: keycloak-browser.js <URL>\n');
     process.exit(1);
   }

@@ -3,6 +3,7 @@
 // LAKEKEY_SECURITY_BROWSER_LOG when set. Run as `node security-browser.js <URL>`.
 import { appendFileSync } from 'node:fs';
 import { isMain } from './is-main.js';
+import { launchUrlOf } from './launch-url.js';
 
 export interface FetchedPage {
   status: number;
@@ -37,7 +38,7 @@ export async function followRedirects(start: string, maxHops = 10): Promise<Fetc
 
 if (isMain(import.meta.url)) {
   const url = process.argv[process.argv.length - 1];
-  followRedirects(url).then(
+  followRedirects(launchUrlOf(url)).then(
     (page) => {
       const log = process.env.LAKEKEY_SECURITY_BROWSER_LOG;
       if (log) {

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, REPO, runCli, type CliResult } from './cli.js';
+import { LAUNCH } from './launch-url.js';
 
 export const LONG = process.env.LAKEKEY_LONG === '1';
 /** Default fuzz runs, or ten times as many under `npm run test:long`. */
@@ -119,7 +120,6 @@ export function killLogins(): void {
   children.clear();
 }
 
-const LAUNCH = /http:\/\/127\.0\.0\.1:\d+\/login\/\w+/;
 
 /** Starts `lakekey login NAME --no-browser` and learns its launch URL, authorization URL and state. */
 export async function startLogin(box: Box, timeoutSeconds = 120): Promise<LoginChild> {

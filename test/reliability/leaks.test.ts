@@ -18,6 +18,7 @@ import { observeAuthorizeRequests, summary, walkFiles } from '../helpers/reliabi
 import { ageS3, BROWSER_COMMAND, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
 import { startAuthenticator, type Authenticator } from '../peers/authenticator.js';
 import { startLakefs, type Lakefs } from '../peers/lakefs.js';
+import { LAUNCH, LAUNCH_PAGE } from '../helpers/launch-url.js';
 
 let peers: Peers;
 let auth: Authenticator;
@@ -107,7 +108,6 @@ function sampleCommandLines(): { stop(): string[] } {
   };
 }
 
-const LAUNCH = /http:\/\/127\.0\.0\.1:\d+\/login\/\w+/;
 
 /** `lakekey login --no-browser`: read the printed launch URL, look at where it points without following, finish in the browser. */
 async function loginByHand(box: Sandbox): Promise<{ state: string; commandLines: string[] }> {
@@ -167,9 +167,9 @@ test('no secret that ever existed is in any file, log, AWS config, CLI output or
     browserLines = sampler.stop();
   }
   await keep(box);
-  const browserCommand = browserLines.filter((l) => l.includes('/helpers/browser.js http'));
+  const browserCommand = browserLines.filter((l) => l.includes('/helpers/browser.js '));
   assert.ok(browserCommand.length > 0, 'the sampler saw the browser command line (so the check below is not vacuous)');
-  assert.ok(browserCommand.every((l) => LAUNCH.test(l)), 'the browser got the one-time loopback launch URL');
+  assert.ok(browserCommand.every((l) => LAUNCH_PAGE.test(l) && !LAUNCH.test(l)), 'the browser got the private launch page, never the launch URL itself');
 
   // 3. Everything a user does with it.
   await cli(box, ['configure-aws', box.name]);

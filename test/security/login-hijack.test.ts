@@ -1,19 +1,24 @@
-// The local login hijack, tested as the attack works: the user's browser is started with the
-// one-time launch URL on its command line; a second process reads it from /proc/*/cmdline (as
-// any local user can where /proc has no hidepid), fetches it, signs in to the IdP as a
-// different user in a second Chromium, and delivers that code to the user's loopback port.
-// Whatever the order, the victim's profile never holds the other identity, and the genuine
-// login either completes or stops with a message that says why. The browser's timing is gated
-// by the test (test/helpers/gated-browser.ts), so each order is tested, not raced.
+// The local login hijack, tested as the attack works: a second process reads the user's browser's
+// command line from /proc/*/cmdline (as any local user can where /proc has no hidepid), uses what
+// it finds there, signs in to the IdP as a different user in a second Chromium, and delivers that
+// code to the user's loopback port — directly, or through an HTTP proxy the user runs on loopback
+// (so the receiver's uid check sees the user's own uid). Since security round 3 the command line
+// carries only a private launch page that another user cannot read; the same user can, which the
+// first two cases use to test the receiver's own defences. Whatever the order, the victim's profile
+// never holds the other identity, and the genuine login either completes or stops with a message
+// that says why. The browser's timing is gated by the test (test/helpers/gated-browser.ts), so each
+// order is tested, not raced.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { keychainStore, Vault } from '../../main/core/vault.js';
 import { driveLogin } from '../helpers/browser.js';
-import { REPO, run, type CliResult } from '../helpers/cli.js';
+import { CLI, REPO, run, type CliResult } from '../helpers/cli.js';
+import { launchUrlOf } from '../helpers/launch-url.js';
+import { startForwardProxy } from '../peers/forward-proxy.js';
 import { securityBox, type Box } from '../helpers/security-world.js';
 import { DEFAULT_USERS, startIdp, type Idp } from '../peers/idp.js';
 import type { Stolen } from '../helpers/hijacker.js';
@@ -44,21 +49,25 @@ interface Victim {
   box: Box;
   dir: string;
   login: Promise<CliResult>;
+  pid(): number;
   finished(): boolean;
   /** Lets the gated browser go on, and waits until its tab has settled. */
   release(): Promise<{ ok: boolean; text: string }>;
 }
 
-/** `lakekey login` for a fresh profile, its browser gated in `mode`. */
-async function victim(mode: 'wait-then-visit' | 'visit-then-wait'): Promise<Victim> {
+/** `lakekey login` for a fresh profile, its browser gated in `mode`; `wrap` is a command to start it under (prlimit). */
+async function victim(mode: 'wait-then-visit' | 'visit-then-wait', wrap: string[] = []): Promise<Victim> {
   const dir = mkdtempSync(join(tmpdir(), 'lakekey-hijack-'));
   const box = await securityBox(idp.issuer, idp.clientId, [], `"${process.execPath}" "${GATED}" ${mode} "${dir}"`);
   let done = false;
-  const login = box.cli(['login', box.name, '--timeout', '120']).finally(() => (done = true));
+  let pid = 0;
+  const [cmd, ...pre] = [...wrap, CLI];
+  const login = run(cmd, [...pre, 'login', box.name, '--timeout', '120'], { env: box.env, onSpawn: (c) => (pid = c.pid ?? 0) }).finally(() => (done = true));
   return {
     box,
     dir,
     login,
+    pid: () => pid,
     finished: () => done,
     release: async () => {
       writeFileSync(join(dir, 'go'), '');
@@ -67,12 +76,34 @@ async function victim(mode: 'wait-then-visit' | 'visit-then-wait'): Promise<Vict
   };
 }
 
-/** The attacker process (as another user when `as` is given) stealing the launch URL from /proc. */
-async function steal(v: Victim, as: string[] = []): Promise<Stolen> {
-  const [cmd, args] = as.length ? ['setpriv', [...as, process.execPath, HIJACKER, 'steal', v.dir]] : [process.execPath, [HIJACKER, 'steal', v.dir]];
-  const r = await run(cmd, args as string[]);
+/** The attacker process (as another user when `as` is given) running `hijacker.js ARGS`. */
+async function hijack(args: string[], as: string[] = []): Promise<Stolen> {
+  const [cmd, full] = as.length ? ['setpriv', [...as, process.execPath, HIJACKER, ...args]] : [process.execPath, [HIJACKER, ...args]];
+  const r = await run(cmd, full as string[]);
   assert.equal(r.code, 0, `hijacker: ${r.stderr}`);
   return JSON.parse(r.stdout) as Stolen;
+}
+
+/** The attacker stealing what the victim's browser was given, from /proc (through `proxy` when given). */
+const steal = (v: Victim, as: string[] = [], proxy?: string) => hijack(['steal', v.dir, ...(proxy ? [proxy] : [])], as);
+
+/** The victim's launch URL, read the way only the user can: from the private launch page. */
+async function launchOf(v: Victim): Promise<URL> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const page = readdirSync(v.box.dir).find((f) => /^launch-[0-9a-f]{32}\.html$/.test(f));
+    if (page) return new URL(launchUrlOf(`file://${join(v.box.dir, page)}`));
+    assert.ok(Date.now() < deadline, 'the login wrote no launch page');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Refuses, in CI, to pass a test that needs root to act as another user; elsewhere skips it. */
+function needsRoot(t: { skip(msg: string): void }): boolean {
+  if (process.getuid?.() === 0) return true;
+  if (process.env.CI) assert.fail('this test needs root to act as another local user (setpriv)');
+  t.skip('needs root to act as another local user');
+  return false;
 }
 
 /** A code for `user` from the attacker's own authorization request, aimed at the victim's callback. */
@@ -95,6 +126,12 @@ async function ownCodeFor(user: string, redirectUri: string): Promise<string> {
   return page.finalUrl;
 }
 
+/** Connect, send a GET for argv[2] on port argv[1], and close at once without reading. */
+const LATE_REQUEST = `import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(("GET " + sys.argv[2] + " HTTP/1.1\\r\\nHost: 127.0.0.1:" + sys.argv[1] + "\\r\\n\\r\\n").encode())
+s.close()`;
+
 const subject = async (box: Box) => (await vault.read(box.name)).idp?.subject;
 
 describe('a login another local user tries to hijack', () => {
@@ -114,6 +151,7 @@ describe('a login another local user tries to hijack', () => {
     assert.match(r.stderr, /Run the login again/);
     // The genuine tab, going on, finds the login gone; the attacker's own code has nowhere to go.
     await v.release();
+    assert.ok(stolen.url && stolen.page, 'the same user read the launch URL from the page on the browser\'s command line');
     const code = await ownCodeFor('mallory@example.com', new URL('/callback', stolen.url).href);
     const delivered = await run(process.execPath, [HIJACKER, 'get', code]);
     assert.match(delivered.stderr, /fetch failed|ECONNREFUSED/, 'the receiver is closed');
@@ -143,30 +181,110 @@ describe('a login another local user tries to hijack', () => {
     assert.equal(idp.counts.codeGrants, grants);
   });
 
-  test('another local user (uid 65534) is refused outright and cannot stop the login; the user then logs in as themselves', async (t) => {
-    if (process.getuid?.() !== 0) {
-      // Switching to another user needs root; CI runs as root, so there this is a failure.
-      if (process.env.CI) assert.fail('this test needs root to act as another local user (setpriv)');
-      return t.skip('needs root to act as another local user');
-    }
+  test('another local user (uid 65534) sees only an unreadable page on the browser\'s command line, is refused outright and cannot stop the login', async (t) => {
+    if (!needsRoot(t)) return;
     const v = await victim('wait-then-visit');
     const grants = idp.counts.codeGrants;
     const stolen = await steal(v, OTHER_USER);
-    assert.equal(stolen.status, 403, 'another user\'s request is refused');
-    assert.match(stolen.text, /belongs to another user of this computer/);
-    assert.equal(stolen.location, null);
+    assert.ok(stolen.page, 'the browser\'s command line shows the launch page (so the attacker found the login)');
+    assert.equal(stolen.url, null, 'but not the launch URL');
+    assert.equal(stolen.pageError, 'EACCES', 'and another user cannot read the page');
+    // Were the launch URL known anyway, another user's visit is refused.
+    const launch = await launchOf(v);
+    const visit = await hijack(['get', launch.href], OTHER_USER);
+    assert.equal(visit.status, 403, 'another user\'s request is refused');
+    assert.match(visit.text, /belongs to another user of this computer/);
+    assert.equal(visit.location, null);
     // Mallory's own code, delivered from her account, is refused too.
-    const code = await ownCodeFor('mallory@example.com', new URL('/callback', stolen.url).href);
-    const delivered = await run('setpriv', [...OTHER_USER, process.execPath, HIJACKER, 'get', code]);
-    assert.equal(JSON.parse(delivered.stdout).status, 403, delivered.stderr);
+    const code = await ownCodeFor('mallory@example.com', new URL('/callback', launch).href);
+    const delivered = await hijack(['get', code], OTHER_USER);
+    assert.equal(delivered.status, 403);
     assert.equal(v.finished(), false, 'the login is still waiting');
     const genuine = await v.release();
     assert.match(genuine.text, /You are logged in/);
     const r = await v.login;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /refused a request to your login from another user of this computer \(uid 65534\)/);
+    // (Mallory's own Chromium, run by this test as the user, also sends her callback: refused for want of the cookie.)
+    assert.match(r.stderr, /refused 1 more request like (that|those) during this login/, 'the second refusal is counted, not repeated');
+    assert.equal(r.stderr.match(/refused a request to your login/g)?.length, 1);
     assert.ok(!/Mallory|mallory/.test(r.stderr), 'the login never saw mallory');
     assert.equal(await subject(v.box), 'alice');
     assert.equal(idp.counts.codeGrants - grants, 1, 'only the user\'s code was redeemed');
+  });
+
+  test('another local user going through an HTTP proxy the user runs on loopback (the uid check sees the user) gets nothing', async (t) => {
+    if (!needsRoot(t)) return;
+    const proxy = await startForwardProxy();
+    try {
+      const v = await victim('wait-then-visit');
+      const grants = idp.counts.codeGrants;
+      const stolen = await steal(v, OTHER_USER, proxy.url);
+      assert.ok(stolen.page, 'the attacker found the login on the browser\'s command line');
+      assert.equal(stolen.url, null, 'the launch URL is on no command line, and the page is unreadable to another user');
+      // All that is left to try: mallory's own code, through the user's proxy, so the receiver sees the user's uid.
+      const launch = await launchOf(v);
+      const code = await ownCodeFor('mallory@example.com', new URL('/callback', launch).href);
+      const delivered = await hijack(['get', code, proxy.url], OTHER_USER);
+      assert.ok(proxy.targets.includes(launch.host), 'the attacker\'s request really went through the user\'s proxy');
+      assert.equal(delivered.status, 403, 'a callback from a browser that never opened the link is refused');
+      assert.match(delivered.text, /did not open the login link lakekey started/);
+      assert.equal(v.finished(), false, 'the login is still waiting');
+      const genuine = await v.release();
+      assert.match(genuine.text, /You are logged in/);
+      const r = await v.login;
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await subject(v.box), 'alice');
+      assert.equal(idp.counts.codeGrants - grants, 1, 'only the user\'s code was redeemed');
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test('another local user exhausting the receiver\'s file descriptors gets no answer but 403, and the login completes', async (t) => {
+    if (!needsRoot(t)) return;
+    // lakekey with 256 descriptors, the attacker with 600 connections: before round 3 the
+    // receiver ran out, could not read the socket table, and let the attacker's request through.
+    const v = await victim('wait-then-visit', ['prlimit', '--nofile=256:256', '--']);
+    const launch = await launchOf(v);
+    const grants = idp.counts.codeGrants;
+    // prlimit first: the attacker needs more descriptors than the default 1,024 (setpriv keeps limits).
+    const r0 = await run('prlimit', ['--nofile=4096:4096', '--', 'setpriv', ...OTHER_USER, process.execPath, HIJACKER, 'flood', '600', launch.href]);
+    assert.equal(r0.code, 0, r0.stderr);
+    const flooded = JSON.parse(r0.stdout) as Stolen & { held: number };
+    assert.ok(flooded.held > 256, `the attacker held more connections (${flooded.held}) than lakekey has descriptors, so the check below is not vacuous`);
+    assert.notEqual(flooded.status, 302, 'the flood did not get the authorization request');
+    assert.equal(flooded.location, null);
+    assert.equal(flooded.cookie, null, 'no binding cookie handed out');
+    assert.equal(v.finished(), false, 'the login is still waiting');
+    const genuine = await v.release();
+    assert.match(genuine.text, /You are logged in/);
+    const r = await v.login;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await subject(v.box), 'alice');
+    assert.equal(idp.counts.codeGrants - grants, 1);
+    assert.ok(r.stderr.split('\n').filter((l) => /refused/.test(l)).length <= 3, `refusals are summarised, not one line each:\n${r.stderr}`);
+  });
+
+  test('a request read after its client closed (the kernel then shows uid 0) is refused, not taken for root\'s', async (t) => {
+    if (!needsRoot(t)) return;
+    const v = await victim('wait-then-visit');
+    const launch = await launchOf(v);
+    // Stop lakekey, let another user connect, send the launch path and close, then let lakekey
+    // read it: by then the socket table lists the client with inode 0 and uid 0 (the test runs as root).
+    process.kill(v.pid(), 'SIGSTOP');
+    try {
+      const r = await run('setpriv', [...OTHER_USER, '/usr/bin/python3', '-c', LATE_REQUEST, launch.port, launch.pathname]);
+      assert.equal(r.code, 0, r.stderr);
+      await new Promise((res) => setTimeout(res, 300));
+    } finally {
+      process.kill(v.pid(), 'SIGCONT');
+    }
+    const genuine = await v.release();
+    assert.match(genuine.text, /You are logged in/, 'the late request did not use up the one-time link');
+    const r = await v.login;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /refused a request to your login from (a program lakekey could not identify|a connection already closed)/);
+    assert.equal(await subject(v.box), 'alice');
   });
 });

@@ -79,7 +79,14 @@ test('openExternal: https or loopback, only on a configured issuer (or the loopb
   const issuers = ['https://login.example.com/realms/data', 'http://127.0.0.1:8080'];
   assert.equal(externalUrlAllowed('https://login.example.com/account', issuers), true);
   assert.equal(externalUrlAllowed('http://127.0.0.1:8080/account', issuers), true);
-  assert.equal(externalUrlAllowed(`http://127.0.0.1:40111/login/${'a'.repeat(32)}`, issuers), true);
+  assert.equal(externalUrlAllowed(`http://127.0.0.1:40111/callback/${'a'.repeat(32)}`, issuers), true);
+  const dir = '/home/u/.config/lakekey';
+  const page = `file://${dir}/launch-${'b'.repeat(32)}.html`;
+  assert.equal(externalUrlAllowed(page, issuers, dir), true, 'the private launch page');
+  assert.equal(externalUrlAllowed(page, issuers), false, 'a launch page only in the settings folder named');
+  for (const bad of [`file://${dir}/config.json`, `file://${dir}/sub/launch-${'b'.repeat(32)}.html`, `file:///tmp/launch-${'b'.repeat(32)}.html`, `file://host${dir}/launch-${'b'.repeat(32)}.html`]) {
+    assert.equal(externalUrlAllowed(bad, issuers, dir), false, bad);
+  }
   for (const bad of ['http://login.example.com/account', 'https://evil.example.com/', 'file:///etc/passwd', 'javascript:alert(1)', 'https://user:pw@login.example.com/', 'http://127.0.0.1:9/x', 'smb://login.example.com/']) {
     assert.equal(externalUrlAllowed(bad, issuers), false, bad);
   }
