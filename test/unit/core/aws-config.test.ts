@@ -179,3 +179,13 @@ test('credential_process in a folder others can write is exposed; one only the u
   symlinkSync(join(root, 'world', 'lakekey'), link);
   assert.equal(exposedPath(link, ids)?.path, join(root, 'world'), 'the folder of what a symlink resolves to counts too');
 });
+
+test('a dangling symlink planted at the lock\'s name is cleared like a dead lock, not waited on until timeout', async () => {
+  const { file } = sharedFolder();
+  symlinkSync(join(dirname(file), 'nowhere'), awsConfigLockPath(file));
+  const t0 = Date.now();
+  await configureAwsProfile(file, 'work', ours);
+  assert.ok(Date.now() - t0 < 5_000, `took ${Date.now() - t0} ms`);
+  assert.equal(existsSync(join(dirname(file), 'nowhere')), false, 'nothing was created through the link');
+  assert.match(readFileSync(file, 'utf8'), /\[profile work\]/);
+});
