@@ -5,6 +5,7 @@
 // Service without touching the user's keychain. A missing test peer is a failure, never a skip.
 //
 //   node scripts/run-tests.mjs [substring...]   files whose path contains a substring (default: all)
+//     --test-name-pattern=RE                    (repeatable) only the tests whose name matches, as with node --test
 //   node scripts/run-tests.mjs --bench          the benchmarks, one after another, output as it comes
 //
 // Each file's report is printed whole when the file ends (so parallel files never interleave),
@@ -24,6 +25,7 @@ if (Number(process.versions.node.split('.')[0]) < 22 && existsSync(localNode)) {
 }
 const bench = process.argv.includes('--bench');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const namePatterns = process.argv.slice(2).filter((a) => a.startsWith('--test-name-pattern='));
 const cache = process.env.LAKEKEY_TEST_CACHE || join(homedir(), '.cache', 'lakekey-test');
 /** A file still running after this is killed and counted as failed (a hung peer must not hang CI). */
 const FILE_DEADLINE_MS = Number(process.env.LAKEKEY_TEST_FILE_DEADLINE_MS) || 20 * 60_000;
@@ -110,7 +112,7 @@ function runFile(file) {
     // Node's report goes to a buffer (spec on a TTY, TAP otherwise); a TAP copy goes to a file
     // read for the counts. --test-force-exit ends the file once its tests and after-hooks are
     // done, so a timer a failed test left running cannot hold the file to its deadline.
-    const args = ['--test', '--test-force-exit', '--test-timeout=600000', `--test-reporter=${color ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, file];
+    const args = ['--test', '--test-force-exit', '--test-timeout=600000', `--test-reporter=${color ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...namePatterns, file];
     const child = spawn('dbus-run-session', ['--', 'sh', '-c', inner, process.execPath, ...args], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     child.stdout.on('data', (d) => (output += d));

@@ -92,9 +92,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'profile remove',
-    summary: 'remove a profile, its keychain item and the AWS profile configure-aws wrote for it',
+    summary: 'remove a profile, its keychain item and what configure-aws wrote for it in the AWS config',
     args: ['NAME'], min: 1, max: 1, takesProfile: true,
-    flags: [{ name: 'keep-aws-config', type: 'boolean', help: 'leave the [profile …] sections lakekey wrote in the AWS config file' }],
+    flags: [{ name: 'keep-aws-config', type: 'boolean', help: 'leave what configure-aws wrote in the AWS config file' }],
     details: 'Only sections whose credential_process runs lakekey for this profile are removed; the file is backed up first.',
     example: 'lakekey profile remove work',
   },

@@ -1,10 +1,15 @@
 // Editing the AWS shared config file: add or update only our profile's `credential_process`
 // (and region, if the section has none), keeping every other line, comment and profile as it
-// was. Pure text functions plus one atomic file write with a one-time backup.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+// was, and noting in a comment which keys are lakekey's so that removing them later leaves the
+// user's own. Pure text functions plus one locked, atomic file write with a one-time backup.
+// The file's folder may be shared with other users (AWS_CONFIG_FILE anywhere): nothing lakekey
+// creates there follows or replaces what someone else put at its name.
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { configError } from './errors.js';
+import { configError, LakekeyError } from './errors.js';
+import { acquireLockFile } from './lock.js';
 
 export function awsConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.AWS_CONFIG_FILE || join(homedir(), '.aws', 'config');
@@ -136,6 +141,31 @@ export interface Setting {
   onlyIfMissing?: boolean;
 }
 
+/**
+ * The comment configure-aws keeps in its section, naming the keys lakekey wrote there: a
+ * section is often the user's too (their region, or a role_arn added later), and only this says
+ * which lines `profile remove` may take out. Comments are invisible to botocore.
+ */
+const MARKER = /^[#;]\s*keys written by lakekey\b[^:]*:(.*)$/i;
+
+export function markerLine(keys: string[]): string {
+  return `# keys written by lakekey (\`lakekey profile remove\` takes them out): ${keys.join(', ')}`;
+}
+
+/** The marker lines of a section and the keys they name. */
+function markersOf(lines: string[], section: Section): { at: number[]; keys: Set<string> } {
+  const at: number[] = [];
+  const keys = new Set<string>();
+  for (let i = section.start + 1; i < section.end; i++) {
+    const m = MARKER.exec(lines[i].trim());
+    // One inside a value's continuation lines goes with that value; it is not one to edit.
+    if (!m || section.entries.some((e) => i > e.start && i < e.end)) continue;
+    at.push(i);
+    for (const k of m[1].toLowerCase().match(/[\w-]+/g) ?? []) keys.add(k);
+  }
+  return { at, keys };
+}
+
 /** Returns the new text of the config file with the profile's settings applied. */
 export function applyProfileSettings(text: string, awsProfile: string, settings: Setting[]): string {
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
@@ -144,20 +174,23 @@ export function applyProfileSettings(text: string, awsProfile: string, settings:
   // botocore lets a later section for the same profile win: edit the one it reads.
   const section = parseSections(lines).filter((sec) => profileOfHeader(sec.header) === awsProfile).pop();
   if (!section) {
-    const block = [`[${headerFor(awsProfile)}]`, ...settings.map((s) => `${s.key} = ${s.value}`)];
+    const block = [`[${headerFor(awsProfile)}]`, markerLine(settings.map((s) => s.key.toLowerCase())), ...settings.map((s) => `${s.key} = ${s.value}`)];
     const sep = lines.length && lines[lines.length - 1].trim() !== '' ? [''] : [];
     return [...lines, ...sep, ...block].join(eol) + eol;
   }
   // Edits as [start, end, replacement lines], applied bottom-up so indices stay valid.
   const edits: Array<[number, number, string[]]> = [];
   const additions: string[] = [];
+  const written = new Set<string>();
   for (const s of settings) {
     const found = section.entries.filter((e) => e.key === s.key.toLowerCase());
     if (!found.length) {
       additions.push(`${s.key} = ${s.value}`);
+      written.add(s.key.toLowerCase());
       continue;
     }
     if (s.onlyIfMissing) continue;
+    written.add(s.key.toLowerCase());
     // Ours replaces the first (with its continuation lines); later duplicates go, as configparser refuses them.
     edits.push([found[0].start, found[0].end, [`${found[0].indent}${s.key} = ${s.value}`]]);
     for (const dup of found.slice(1)) edits.push([dup.start, dup.end, []]);
@@ -168,6 +201,17 @@ export function applyProfileSettings(text: string, awsProfile: string, settings:
     while (at > section.start + 1 && lines[at - 1].trim() === '') at--;
     edits.push([at, at, additions]);
   }
+  // Ours: what was written now, and what an earlier run wrote that is still there (a region
+  // lakekey added stays lakekey's even though this run leaves it alone).
+  const markers = markersOf(lines, section);
+  const present = new Set(section.entries.map((e) => e.key));
+  const order = settings.map((s) => s.key.toLowerCase());
+  const ours = [...new Set([...order, ...[...markers.keys].sort()])].filter((k) => written.has(k) || (markers.keys.has(k) && present.has(k)));
+  // Pushed last: at the same line as an addition (a header-only section) it lands above it.
+  if (markers.at.length) {
+    edits.push([markers.at[0], markers.at[0] + 1, [markerLine(ours)]]);
+    for (const extra of markers.at.slice(1)) edits.push([extra, extra + 1, []]);
+  } else edits.push([section.start + 1, section.start + 1, [markerLine(ours)]]);
   edits.sort((a, b) => b[0] - a[0] || b[1] - a[1]);
   for (const [start, end, replacement] of edits) lines.splice(start, end - start, ...replacement);
   return lines.join(eol) + eol;
@@ -189,64 +233,111 @@ export interface ConfigureResult {
   after: string;
 }
 
-/** Applies the settings to the file; backs it up before the first change ever made to it. */
-export function configureAwsProfile(file: string, awsProfile: string, settings: Setting[], opts: { dryRun?: boolean } = {}): ConfigureResult {
-  const before = readConfig(file);
-  const after = applyProfileSettings(before, awsProfile, settings);
-  const result: ConfigureResult = { file, changed: after !== before, before, after };
-  if (!result.changed || opts.dryRun) return result;
-  result.backup = writeConfig(file, before, after);
-  return result;
+/**
+ * Applies the settings to the file; backs it up before the first change ever made to it. Read,
+ * edit and write happen under the file's lock, so lakekey processes writing at once (two
+ * configure-aws, or one with a profile remove) each start from the other's result.
+ */
+export async function configureAwsProfile(file: string, awsProfile: string, settings: Setting[], opts: { dryRun?: boolean } = {}): Promise<ConfigureResult> {
+  const edit = (): ConfigureResult => {
+    const before = readConfig(file);
+    const after = applyProfileSettings(before, awsProfile, settings);
+    return { file, changed: after !== before, before, after };
+  };
+  if (opts.dryRun) return edit();
+  return withConfigLock(file, () => {
+    const result = edit();
+    if (result.changed) result.backup = writeConfig(file, result.before, result.after);
+    return result;
+  });
+}
+
+/** Whether a section's credential_process entry runs a `lakekey` program (lakekey, lakekey.js, lakekey.exe) with `credential-process NAME`. */
+function runsLakekey(lines: string[], entry: Entry, name: string): boolean {
+  const words = shellSplit(lines[entry.start].trim().replace(/^.*?\s*[=:]\s*/, '')) ?? [];
+  const program = words.slice(0, -2).some((w) => /^lakekey(\.js|\.exe)?$/i.test(w.split(/[\\/]/).pop() ?? ''));
+  return program && words.at(-2) === 'credential-process' && words.at(-1) === name;
+}
+
+/** The sections configure-aws wired to lakekey profile `name`, by their credential_process. Nothing else is ever ours to remove. */
+function lakekeySections(lines: string[], name: string): Array<{ sec: Section; awsProfile: string }> {
+  return parseSections(lines).flatMap((sec) => {
+    const awsProfile = profileOfHeader(sec.header);
+    const entry = sec.entries.find((e) => e.key === 'credential_process');
+    return awsProfile !== undefined && entry && runsLakekey(lines, entry, name) ? [{ sec, awsProfile }] : [];
+  });
+}
+
+/** The AWS profiles in `text` that are lakekey's for lakekey profile `name` (see lakekeySections). */
+export function lakekeyAwsProfiles(text: string, name: string): string[] {
+  return [...new Set(lakekeySections(text.split(/\r?\n/), name).map((s) => s.awsProfile))];
+}
+
+/** What configure-aws wrote before it kept a marker; region and endpoint_url may be the user's. */
+const LEGACY_KEYS = new Set(['credential_process', 'region', 'endpoint_url']);
+
+export interface Removal {
+  text: string;
+  /** AWS profiles whose section went whole: nothing of the user's was in it. */
+  removed: string[];
+  /** AWS profiles whose section stays with the user's own keys, without lakekey's. */
+  trimmed: string[];
 }
 
 /**
- * The AWS profiles in `text` that are lakekey's for lakekey profile `name`: their
- * credential_process runs a `lakekey` program (lakekey, lakekey.js, lakekey.exe) with
- * `credential-process NAME`. Nothing else is ever ours to remove.
+ * The text without what configure-aws wrote for lakekey profile `name`. In each section whose
+ * credential_process is lakekey's for it, the keys its marker names (and credential_process)
+ * go; the user's own keys and comments stay. A section with no key of the user's left goes
+ * whole (the comment and blank lines around it stay, but for one blank line that separated it).
+ * A section written before the marker existed loses only credential_process, unless region and
+ * endpoint_url are all there is beside it: whose those are cannot be told, so they are kept.
  */
-export function lakekeyAwsProfiles(text: string, name: string): string[] {
-  const lines = text.split(/\r?\n/);
-  const found: string[] = [];
-  for (const sec of parseSections(lines)) {
-    const awsProfile = profileOfHeader(sec.header);
-    const entry = sec.entries.find((e) => e.key === 'credential_process');
-    if (awsProfile === undefined || !entry) continue;
-    const words = shellSplit(lines[entry.start].trim().replace(/^.*?\s*[=:]\s*/, '')) ?? [];
-    const program = words.slice(0, -2).some((w) => /^lakekey(\.js|\.exe)?$/i.test(w.split(/[\\/]/).pop() ?? ''));
-    if (program && words.at(-2) === 'credential-process' && words.at(-1) === name && !found.includes(awsProfile)) found.push(awsProfile);
-  }
-  return found;
-}
-
-/** The text without the sections of `awsProfiles` (the comment and blank lines around them stay). */
-export function removeProfileSections(text: string, awsProfiles: string[]): string {
+export function removeLakekeyKeys(text: string, name: string): Removal {
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const lines = text.split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop();
-  const doomed = parseSections(lines).filter((sec) => awsProfiles.includes(profileOfHeader(sec.header) ?? '\0'));
-  for (const sec of doomed.reverse()) {
-    // The header and its entries; a comment or blank line after the last entry belongs to what follows.
-    let end = Math.max(sec.start + 1, ...sec.entries.map((e) => e.end));
-    // One blank line that separated this section from the next goes with it.
-    if (lines[end]?.trim() === '' && (sec.start === 0 || lines[sec.start - 1].trim() === '')) end++;
-    lines.splice(sec.start, end - sec.start);
+  const removed: string[] = [];
+  const trimmed: string[] = [];
+  const cuts: Array<[number, number]> = [];
+  for (const { sec, awsProfile } of lakekeySections(lines, name)) {
+    const markers = markersOf(lines, sec);
+    const legacyWhole = !markers.at.length && sec.entries.every((e) => LEGACY_KEYS.has(e.key));
+    const ours = markers.at.length ? new Set([...markers.keys, 'credential_process']) : legacyWhole ? LEGACY_KEYS : new Set(['credential_process']);
+    if (sec.entries.every((e) => ours.has(e.key))) {
+      // The header and its entries; a comment or blank line after the last entry belongs to what follows.
+      let end = Math.max(sec.start + 1, ...sec.entries.map((e) => e.end));
+      // One blank line that separated this section from the next goes with it.
+      if (lines[end]?.trim() === '' && (sec.start === 0 || lines[sec.start - 1].trim() === '')) end++;
+      cuts.push([sec.start, end], ...markers.at.filter((m) => m >= end).map((m): [number, number] => [m, m + 1]));
+      if (!removed.includes(awsProfile)) removed.push(awsProfile);
+    } else {
+      cuts.push(...sec.entries.filter((e) => ours.has(e.key)).map((e): [number, number] => [e.start, e.end]), ...markers.at.map((m): [number, number] => [m, m + 1]));
+      if (!trimmed.includes(awsProfile)) trimmed.push(awsProfile);
+    }
   }
+  if (!cuts.length) return { text, removed, trimmed };
+  cuts.sort((a, b) => b[0] - a[0]);
+  for (const [start, end] of cuts) lines.splice(start, end - start);
   while (lines.length && lines.at(-1)!.trim() === '') lines.pop();
-  return lines.length ? lines.join(eol) + eol : '';
+  return { text: lines.length ? lines.join(eol) + eol : '', removed, trimmed };
 }
 
 export interface RemoveResult {
   file: string;
   removed: string[];
+  trimmed: string[];
   backup?: string;
 }
 
-/** Removes the AWS profiles configure-aws wired to lakekey profile `name` (see lakekeyAwsProfiles). */
-export function removeLakekeyAwsProfiles(file: string, name: string): RemoveResult {
-  const before = readConfig(file);
-  const removed = lakekeyAwsProfiles(before, name);
-  if (!removed.length) return { file, removed };
-  return { file, removed, backup: writeConfig(file, before, removeProfileSections(before, removed)) };
+/** Removes what configure-aws wrote for lakekey profile `name` (see removeLakekeyKeys), under the file's lock. */
+export async function removeLakekeyAwsProfiles(file: string, name: string): Promise<RemoveResult> {
+  // Most profiles were never wired: look before taking the lock (which creates the folder).
+  if (!lakekeyAwsProfiles(readConfig(file), name).length) return { file, removed: [], trimmed: [] };
+  return withConfigLock(file, () => {
+    const before = readConfig(file);
+    const { text, removed, trimmed } = removeLakekeyKeys(before, name);
+    return { file, removed, trimmed, ...(text !== before ? { backup: writeConfig(file, before, text) } : {}) };
+  });
 }
 
 /** The AWS config file's text ('' when there is none yet); a folder or an unreadable file is the user's to fix. */
@@ -261,39 +352,140 @@ function readConfig(file: string): string {
   }
 }
 
+/** The lock every lakekey writer of the AWS config file holds, beside it. */
+export function awsConfigLockPath(file: string): string {
+  return `${file}.lakekey-lock`;
+}
+
+/** Runs `fn` (read, edit, write) holding the AWS config file's lock; creates the file's folder for it. */
+async function withConfigLock<T>(file: string, fn: () => T): Promise<T> {
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw fileProblem(file, err);
+  }
+  let lock;
+  try {
+    lock = await acquireLockFile(awsConfigLockPath(file), { what: `on the AWS config file ${file}`, doing: 'configure-aws or profile remove' }, { waitMs: 20_000 });
+  } catch (err) {
+    // A folder lakekey cannot write: said about the AWS config file, which is what the user named.
+    const cause = err instanceof LakekeyError && err.code === 'CONFIG' ? (err as { cause?: unknown }).cause : undefined;
+    throw cause ? fileProblem(file, cause) : err;
+  }
+  try {
+    return fn();
+  } finally {
+    lock.release();
+  }
+}
+
 /**
  * Writes `after` atomically (a temp file renamed over it), keeping the file's mode, after a
  * one-time backup of `before`. A file the user made read-only is left alone: lakekey says so
  * rather than replace it. Returns the backup's path when one was made now.
  */
 function writeConfig(file: string, before: string, after: string): string | undefined {
-  const existing = existsSync(file) ? statSync(file) : undefined;
+  const existing = statSyncOrUndefined(file);
   if (existing && (existing.mode & 0o200) === 0) {
     throw configError(`the AWS config file ${file} is read-only, so lakekey leaves it as it is`, `Make it writable (\`chmod u+w ${file}\`) and run the command again, or set AWS_CONFIG_FILE to another file.`);
   }
-  const where = dirname(file);
-  let backup: string | undefined;
   try {
-    mkdirSync(where, { recursive: true, mode: 0o700 });
-    if (before !== '' && !existsSync(`${file}.lakekey-backup`)) {
-      copyFileSync(file, `${file}.lakekey-backup`);
-      backup = `${file}.lakekey-backup`;
-    }
-    const tmp = `${file}.lakekey-${process.pid}.tmp`;
-    writeFileSync(tmp, after, { mode: existing ? existing.mode & 0o777 : 0o600 });
+    const backup = before !== '' ? backUp(file, before) : undefined;
+    replaceFile(file, after, existing ? existing.mode & 0o777 : 0o600);
+    return backup;
+  } catch (err) {
+    throw fileProblem(file, err);
+  }
+}
+
+function statSyncOrUndefined(file: string) {
+  try {
+    return statSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A file system error while writing the AWS config file, said as the user's to fix where it is. */
+function fileProblem(file: string, err: unknown): unknown {
+  const where = dirname(file);
+  const code = (err as NodeJS.ErrnoException).code;
+  const path = (err as NodeJS.ErrnoException).path ?? where;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return configError(`cannot write the AWS config file ${file}: ${path} is not writable (${code})`, `Check the folder's owner and permissions (\`ls -ld ${where}\`; it should be yours), or set AWS_CONFIG_FILE to a file you can write.`);
+  }
+  if (code === 'ENOTDIR' || code === 'EEXIST') {
+    return configError(`cannot write the AWS config file ${file}: a part of ${where} is a file, not a folder`, 'Move that file aside, or set AWS_CONFIG_FILE to another path.');
+  }
+  return err;
+}
+
+/**
+ * Created new or not at all: a file or symlink someone planted at the name (in a folder others
+ * can write, with fs.protected_symlinks off) fails with EEXIST instead of being followed or
+ * truncated. O_EXCL alone never follows a symlink; O_NOFOLLOW, where the OS has it, says so twice.
+ */
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+/** Writes `text` to a new private (0600) file at `path`; false when something is there already. */
+function writeNew(path: string, text: string, mode?: number): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, CREATE_NEW, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    const data = Buffer.from(text, 'utf8');
+    for (let at = 0; at < data.length; ) at += writeSync(fd, data, at);
+    if (mode !== undefined) fchmodSync(fd, mode);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    unlinkSync(path);
+    throw err;
+  }
+  closeSync(fd);
+  return true;
+}
+
+/** `base` with a random tail, created by `create`; an occupied name is passed over, never reused. */
+function underFreshName(base: string, create: (path: string) => boolean): string {
+  for (let i = 0; i < 8; i++) {
+    const path = `${base}-${randomBytes(6).toString('hex')}`;
+    if (create(path)) return path;
+  }
+  throw configError(`cannot create a new file beside ${base}: every name tried was taken`, `Look at what fills ${dirname(base)} (\`ls -la ${dirname(base)}\`), and remove what is not yours.`);
+}
+
+/**
+ * The file as it was before lakekey first changed it, kept once as `<file>.lakekey-backup`.
+ * Something at that name that is not a plain file of ours (a symlink, a hard link, another
+ * user's file) is left untouched, and this backup goes to a fresh name of its own.
+ */
+function backUp(file: string, text: string): string | undefined {
+  const name = `${file}.lakekey-backup`;
+  if (writeNew(name, text)) return name;
+  const st = lstatSync(name);
+  const uid = process.getuid?.();
+  if (st.isFile() && st.nlink === 1 && (uid === undefined || st.uid === uid)) return undefined; // an earlier run's: the original stays
+  return underFreshName(name, (path) => writeNew(path, text));
+}
+
+/** Replaces `file` with `text` in one rename, from a temp file of its own beside it. */
+function replaceFile(file: string, text: string, mode: number): void {
+  const tmp = underFreshName(`${file}.lakekey-${process.pid}`, (path) => writeNew(`${path}.tmp`, text, mode)) + '.tmp';
+  try {
     renameSync(tmp, file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const path = (err as NodeJS.ErrnoException).path ?? where;
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      throw configError(`cannot write the AWS config file ${file}: ${path} is not writable (${code})`, `Check the folder's owner and permissions (\`ls -ld ${where}\`; it should be yours), or set AWS_CONFIG_FILE to a file you can write.`);
-    }
-    if (code === 'ENOTDIR' || code === 'EEXIST') {
-      throw configError(`cannot write the AWS config file ${file}: a part of ${where} is a file, not a folder`, 'Move that file aside, or set AWS_CONFIG_FILE to another path.');
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* gone already */
     }
     throw err;
   }
-  return backup;
 }
 
 /** Splits text into lines that keep their '\n' (the last one may lack it). */

@@ -5,7 +5,7 @@
 // second lock so that two waiters never both remove the same stale file, and it removes only
 // the very file it judged stale (same inode), so a fresh lock created meanwhile survives.
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, utimesSync, writeSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LakekeyError } from './errors.js';
@@ -41,12 +41,19 @@ export function lockPath(dir: string, profile: string): string {
 }
 
 export async function acquireLock(dir: string, profile: string, opts: LockOptions): Promise<Lock> {
-  const file = lockPath(dir, profile);
   try {
     mkdirSync(join(dir, 'locks'), { recursive: true, mode: 0o700 });
   } catch (err) {
     throw lockFolderError(join(dir, 'locks'), err);
   }
+  return acquireLockFile(lockPath(dir, profile), { what: `for profile "${profile}"`, doing: 'login or refresh' }, opts);
+}
+
+/**
+ * The same lock on any file path whose folder exists (the AWS config's lock sits beside it).
+ * `about` words the timeout: whose lock it is, and what holds it.
+ */
+export async function acquireLockFile(file: string, about: { what: string; doing: string }, opts: LockOptions): Promise<Lock> {
   const staleMs = opts.staleMs ?? DEFAULT_STALE_MS;
   const now = opts.now ?? Date.now;
   const deadline = now() + opts.waitMs;
@@ -58,8 +65,8 @@ export async function acquireLock(dir: string, profile: string, opts: LockOption
       continue;
     }
     if (now() >= deadline) {
-      throw new LakekeyError('LOCK_TIMEOUT', `another lakekey process has held the lock for profile "${profile}" for too long`, {
-        hint: `If no lakekey login or refresh is running, remove ${file} and retry.`,
+      throw new LakekeyError('LOCK_TIMEOUT', `another lakekey process has held the lock ${about.what} for too long`, {
+        hint: `If no lakekey ${about.doing} is running, remove ${file} and retry.`,
       });
     }
     // Back off a little further each round, with jitter, up to 100 ms.
@@ -123,11 +130,27 @@ function lockFolderError(path: string, err: unknown): LakekeyError {
   });
 }
 
+/**
+ * The owner a lock file names. A lock may sit in a folder others can write (beside a shared AWS
+ * config): what is planted at its name is never followed (a symlink to /dev/zero or a FIFO would
+ * hang us) and never read past a lock's size; it is then simply not a lock we can read.
+ */
 function readOwner(file: string): Owner | undefined {
+  let fd: number;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Owner;
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
   } catch {
     return undefined;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return undefined;
+    const buf = Buffer.alloc(1024);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return JSON.parse(buf.subarray(0, n).toString('utf8')) as Owner;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -135,7 +158,9 @@ function readOwner(file: string): Owner | undefined {
 function staleFile(file: string, staleMs: number): Stats | undefined {
   let st: Stats;
   try {
-    st = statSync(file);
+    // The name itself, not what a planted symlink points at: a dangling one is judged (and
+    // cleared) like any other unreadable lock instead of blocking every writer until timeout.
+    st = lstatSync(file);
   } catch {
     return undefined; // gone: the next create attempt will tell
   }
@@ -169,7 +194,7 @@ function takeOver(file: string, staleMs: number): void {
   } catch {
     // Someone else is taking over; clear a guard left by a crash mid-takeover.
     try {
-      const st = statSync(guard);
+      const st = lstatSync(guard);
       if (Date.now() - st.mtimeMs > 5_000) removeIfSame(guard, st);
     } catch {
       /* gone */
@@ -204,7 +229,7 @@ export function removeIfSame(path: string, judged: Stats): boolean {
   } catch {
     return false; // gone already
   }
-  const st = statSync(claim);
+  const st = lstatSync(claim);
   if (st.ino === judged.ino && st.dev === judged.dev && st.mtimeMs === judged.mtimeMs) {
     unlinkSync(claim);
     return true;

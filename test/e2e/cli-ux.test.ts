@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { COMMANDS } from '../../main/cli/spec.js';
 import { CLI, run, runCli } from '../helpers/cli.js';
+import { OTHER_UID, reachableCli, runAsOtherUser } from '../helpers/other-user.js';
 import { securityBox } from '../helpers/security-world.js';
 import { startIdp, type Idp } from '../peers/idp.js';
 
@@ -240,16 +241,17 @@ describe('file problems are the user\'s to fix: exit 2 with the path, never "une
   });
 
   test('an unwritable settings folder and ~/.aws (EACCES)', async () => {
-    // root writes anywhere, so as root the CLI runs as "nobody" (setpriv) for this test.
+    // root writes anywhere, so as root the CLI runs as "nobody" (setpriv) for this test, from a
+    // copy that user can reach wherever the checkout lives (a private home, a mktemp -d).
     const root = process.getuid?.() === 0;
     const w = emptyWorld();
     const locked = join(w.root, 'locked');
     mkdirSync(locked);
-    if (root) chownSync(w.root, 65534, 65534);
-    if (root) chownSync(locked, 65534, 65534);
+    if (root) chownSync(w.root, OTHER_UID, OTHER_UID);
+    if (root) chownSync(locked, OTHER_UID, OTHER_UID);
     chmodSync(locked, 0o555);
     const asUser = (args: string[], env: NodeJS.ProcessEnv) =>
-      root ? run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', CLI, ...args], { env: { ...env, HOME: w.root } }) : runCli(args, { env });
+      root ? runAsOtherUser(reachableCli(), args, { env: { ...env, HOME: w.root } }) : runCli(args, { env });
     const settings = await asUser(['profile', 'add', 'p', '--issuer', idp.issuer, '--client-id', 'c'], { ...w.env, LAKEKEY_CONFIG_DIR: join(locked, 'lakekey') });
     assert.equal(settings.code, 2, settings.stderr);
     assert.match(settings.stderr, new RegExp(`cannot write ${locked}.*: permission denied`));

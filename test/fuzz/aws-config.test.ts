@@ -1,5 +1,5 @@
 // Property-based fuzzing of `configure-aws`'s editor (main/core/aws-config.ts applyProfileSettings)
-// and of `profile remove`'s (lakekeyAwsProfiles + removeProfileSections)
+// and of `profile remove`'s (lakekeyAwsProfiles + removeLakekeyKeys)
 // on arbitrary AWS config files. Properties: no line that is not ours is lost or reordered; the
 // edit is idempotent; and — checked with the real botocore config loader on a sample — whenever
 // botocore could read the input, it can read the output, our profile has exactly our
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
-import { applyProfileSettings, lakekeyAwsProfiles, removeProfileSections, type Setting } from '../../main/core/aws-config.js';
+import { applyProfileSettings, lakekeyAwsProfiles, removeLakekeyKeys, type Setting } from '../../main/core/aws-config.js';
 import { LONG, reportCount, runs } from '../helpers/security-world.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -244,37 +244,40 @@ for text in json.load(sys.stdin):
 json.dump(out, sys.stdout)
 `;
 
-test('fuzz: profile remove finds the profile configure-aws wired, removes only its sections, and botocore sees every other profile unchanged', () => {
+test('fuzz: profile remove finds the profile configure-aws wired, takes out only what it wrote, and botocore sees every other setting unchanged', () => {
   let cases = 0;
-  const samples: Array<{ input: string; output: string; profile: string }> = [];
+  const samples: Array<{ original: string; input: string; output: string; profile: string }> = [];
   fc.assert(
     fc.property(fileArb, ({ text, profile }) => {
       cases++;
       const wired = applyProfileSettings(text, profile, settingsFor());
       assert.ok(lakekeyAwsProfiles(wired, 'lk').includes(profile), `the wired profile is found\n${wired}`);
       assert.deepEqual(lakekeyAwsProfiles(text.replace(/lakekey/g, 'other'), 'lk'), [], 'nothing is ours without a lakekey program');
-      const removed = removeProfileSections(wired, [profile]);
-      assert.deepEqual(lakekeyAwsProfiles(removed, 'lk').filter((p) => p === profile), [], `no section of ${profile} is left\n${removed}`);
-      assert.equal(removeProfileSections(removed, [profile]), removed, 'idempotent');
-      samples.push({ input: wired, output: removed, profile });
+      const removed = removeLakekeyKeys(wired, 'lk').text;
+      assert.deepEqual(lakekeyAwsProfiles(removed, 'lk').filter((p) => p === profile), [], `no section of ${profile} is left wired\n${removed}`);
+      assert.equal(removeLakekeyKeys(removed, 'lk').text, removed, 'idempotent');
+      samples.push({ original: text, input: wired, output: removed, profile });
     }),
     { numRuns: runs(300) },
   );
   reportCount('aws-config-remove', cases);
   const sample = samples.slice(0, LONG ? 2000 : 200);
-  const res = spawnSync(PYTHON, ['-c', BOTOCORE_PROFILES], { input: JSON.stringify(sample.flatMap((c) => [c.input, c.output])), encoding: 'utf8', cwd: dir, maxBuffer: 64 * 1024 * 1024 });
+  const res = spawnSync(PYTHON, ['-c', BOTOCORE_PROFILES], { input: JSON.stringify(sample.flatMap((c) => [c.original, c.input, c.output])), encoding: 'utf8', cwd: dir, maxBuffer: 64 * 1024 * 1024 });
   assert.equal(res.status, 0, res.stderr);
-  const loaded = JSON.parse(res.stdout) as Array<Record<string, unknown> | null>;
+  const loaded = JSON.parse(res.stdout) as Array<Record<string, Record<string, unknown>> | null>;
   let parseable = 0;
   sample.forEach((c, i) => {
-    const [before, after] = [loaded[2 * i], loaded[2 * i + 1]];
-    if (!before) return;
+    const [original, before, after] = [loaded[3 * i], loaded[3 * i + 1], loaded[3 * i + 2]];
+    if (!original || !before) return;
     parseable++;
     const where = `\ninput:\n${c.input}\noutput:\n${c.output}`;
     assert.ok(after, `botocore read the input but not the output${where}`);
-    assert.equal(after[c.profile], undefined, `the removed profile is gone${where}`);
-    const { [c.profile]: _gone, ...others } = before;
-    assert.deepEqual(after, others, `every other profile unchanged${where}`);
+    assert.notEqual(after[c.profile]?.credential_process, OURS, `our credential_process is gone${where}`);
+    // What the user had, but the credential_process configure-aws replaced; region only if it was theirs.
+    const { credential_process: _replaced, ...theirs } = original[c.profile] ?? {};
+    if (Object.keys(theirs).length) assert.deepEqual(after[c.profile], theirs, `the user's own settings stay${where}`);
+    const others = (p: Record<string, unknown>) => Object.fromEntries(Object.entries(p).filter(([k]) => k !== c.profile));
+    assert.deepEqual(others(after), others(before), `every other profile unchanged${where}`);
   });
   assert.ok(parseable >= sample.length / 10, `enough botocore-readable inputs (${parseable})`);
 });

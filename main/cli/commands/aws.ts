@@ -6,6 +6,7 @@ import { configError, usageError } from '../../core/errors.js';
 import { isStandalone } from '../../core/keyring-module.js';
 import { checkedSettingsDir } from '../../core/paths.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/settings.js';
+import { exposedPath } from '../../core/writable-by-others.js';
 import type { Args } from '../args.js';
 import { say } from '../output.js';
 import { print, printJson } from '../render.js';
@@ -28,10 +29,13 @@ export async function configureAws(a: Args): Promise<number> {
   if (!profile.s3) throw configError(`profile "${name}" has no S3 settings`, `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (MinIO) or \`--s3-role-arn ARN\` (AWS).`);
   const awsProfile = a.string('aws-profile') ?? name;
   if (!/^[\w.@+-]+$/.test(awsProfile)) throw usageError(`"${awsProfile}" is not a valid AWS profile name`, 'Use letters, digits and . @ + - _.');
-  const line = credentialProcessCommand([...selfCommand(), 'credential-process', name]);
+  const self = selfCommand();
+  const line = credentialProcessCommand([...self, 'credential-process', name]);
   const file = awsConfigPath();
   const dryRun = a.flag('dry-run');
-  const result = configureAwsProfile(
+  const warning = exposureWarning(self, name);
+  if (warning) say(`Warning: ${warning}\n`);
+  const result = await configureAwsProfile(
     file,
     awsProfile,
     [{ key: 'credential_process', value: line }, { key: 'region', value: profile.s3.region, onlyIfMissing: true }, ...endpointSetting(profile)],
@@ -39,7 +43,7 @@ export async function configureAws(a: Args): Promise<number> {
   );
   const diff = result.changed ? unifiedDiff(result.before, result.after, file) : '';
   if (a.flag('json')) {
-    printJson({ file, awsProfile, changed: result.changed, written: result.changed && !dryRun, ...(result.backup ? { backup: result.backup } : {}), diff });
+    printJson({ file, awsProfile, changed: result.changed, written: result.changed && !dryRun, ...(result.backup ? { backup: result.backup } : {}), diff, ...(warning ? { warning } : {}) });
     return 0;
   }
   if (dryRun) {
@@ -55,4 +59,19 @@ export async function configureAws(a: Args): Promise<number> {
     say(`Wrote profile "${awsProfile}" to ${file}${result.backup ? ` (backup: ${result.backup})` : ''}.\nTry: ${tryIt}\n`);
   }
   return 0;
+}
+
+/**
+ * One line when the program credential_process will run (or a folder above it) can be changed
+ * by another user: the AWS CLI would run their code as this user. Said, not refused: the user
+ * may know the folder is theirs in all but mode, and a refusal would leave them no lakekey.
+ */
+export function exposureWarning(command: string[], name: string): string | undefined {
+  for (const path of command) {
+    const exposed = exposedPath(path);
+    if (exposed) {
+      return `credential_process will run ${path}, but ${exposed.path} ${exposed.why}, so another user could change what the AWS CLI runs as you. Install lakekey in a folder only you (or root) can write, e.g. ~/.local/bin, and run \`lakekey configure-aws ${name}\` from there.`;
+    }
+  }
+  return undefined;
 }

@@ -176,14 +176,16 @@ export async function remove(a: Args): Promise<number> {
   await logout(ctx, name, profile);
   if (profile.clientSecret) await ctx.vault.writeClientSecret(name, undefined);
   // Before the profile goes: a file problem here leaves it in place, so running remove again finishes the job.
-  const aws = a.flag('keep-aws-config') ? undefined : removeLakekeyAwsProfiles(awsConfigPath(), name);
+  const aws = a.flag('keep-aws-config') ? undefined : await removeLakekeyAwsProfiles(awsConfigPath(), name);
   await updateSettings(dir, (s) => {
     delete s.profiles[name];
   });
   say(`Removed profile "${name}" and its keychain item.\n`);
-  if (aws?.removed.length) {
-    const sections = aws.removed.map((p) => (p === 'default' ? '[default]' : `[profile ${p}]`)).join(', ');
-    say(`Removed ${sections} from ${aws.file}${aws.backup ? ` (backup: ${aws.backup})` : ''}.\n`);
+  const sections = (profiles: string[]) => profiles.map((p) => (p === 'default' ? '[default]' : `[profile ${p}]`)).join(', ');
+  const backup = aws?.backup ? ` (backup: ${aws.backup})` : '';
+  if (aws?.removed.length) say(`Removed ${sections(aws.removed)} from ${aws.file}${backup}.\n`);
+  if (aws?.trimmed.length) {
+    say(`Removed lakekey's keys from ${sections(aws.trimmed)} in ${aws.file}${aws.removed.length ? '' : backup}; your own settings there stay.\n`);
   }
   return 0;
 }
