@@ -18,6 +18,7 @@ import { keychainStore, Vault } from '../../main/core/vault.js';
 import { driveLogin } from '../helpers/browser.js';
 import { CLI, REPO, run, type CliResult } from '../helpers/cli.js';
 import { launchUrlOf } from '../helpers/launch-url.js';
+import { AS_OTHER_USER, canActAsOtherUser, reachableCopy, reachableNode } from '../helpers/other-user.js';
 import { startForwardProxy } from '../peers/forward-proxy.js';
 import { securityBox, type Box } from '../helpers/security-world.js';
 import { DEFAULT_USERS, startIdp, type Idp } from '../peers/idp.js';
@@ -25,8 +26,8 @@ import type { Stolen } from '../helpers/hijacker.js';
 
 const HIJACKER = join(REPO, 'dist', 'test', 'helpers', 'hijacker.js');
 const GATED = join(REPO, 'dist', 'test', 'helpers', 'gated-browser.js');
-/** uid/gid of `nobody`: the other local user. */
-const OTHER_USER = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+/** setpriv's options to become `nobody`, the other local user. */
+const OTHER_USER = AS_OTHER_USER;
 
 let idp: Idp;
 const vault = new Vault(keychainStore({ timeoutMs: 10_000 }));
@@ -76,9 +77,12 @@ async function victim(mode: 'wait-then-visit' | 'visit-then-wait', wrap: string[
   };
 }
 
+/** The hijacker and what it imports, copied where the other user can run them (the checkout may be private). */
+const asOther = () => [reachableNode(), reachableCopy(['hijacker.js', 'is-main.js', 'launch-url.js'].map((f) => join(REPO, 'dist', 'test', 'helpers', f)))[0]];
+
 /** The attacker process (as another user when `as` is given) running `hijacker.js ARGS`. */
 async function hijack(args: string[], as: string[] = []): Promise<Stolen> {
-  const [cmd, full] = as.length ? ['setpriv', [...as, process.execPath, HIJACKER, ...args]] : [process.execPath, [HIJACKER, ...args]];
+  const [cmd, full] = as.length ? ['setpriv', [...as, ...asOther(), ...args]] : [process.execPath, [HIJACKER, ...args]];
   const r = await run(cmd, full as string[]);
   assert.equal(r.code, 0, `hijacker: ${r.stderr}`);
   return JSON.parse(r.stdout) as Stolen;
@@ -98,13 +102,7 @@ async function launchOf(v: Victim): Promise<URL> {
   }
 }
 
-/** Refuses, in CI, to pass a test that needs root to act as another user; elsewhere skips it. */
-function needsRoot(t: { skip(msg: string): void }): boolean {
-  if (process.getuid?.() === 0) return true;
-  if (process.env.CI) assert.fail('this test needs root to act as another local user (setpriv)');
-  t.skip('needs root to act as another local user');
-  return false;
-}
+
 
 /** A code for `user` from the attacker's own authorization request, aimed at the victim's callback. */
 async function ownCodeFor(user: string, redirectUri: string): Promise<string> {
@@ -182,7 +180,7 @@ describe('a login another local user tries to hijack', () => {
   });
 
   test('another local user (uid 65534) sees only an unreadable page on the browser\'s command line, is refused outright and cannot stop the login', async (t) => {
-    if (!needsRoot(t)) return;
+    if (!canActAsOtherUser(t)) return;
     const v = await victim('wait-then-visit');
     const grants = idp.counts.codeGrants;
     const stolen = await steal(v, OTHER_USER);
@@ -214,7 +212,7 @@ describe('a login another local user tries to hijack', () => {
   });
 
   test('another local user going through an HTTP proxy the user runs on loopback (the uid check sees the user) gets nothing', async (t) => {
-    if (!needsRoot(t)) return;
+    if (!canActAsOtherUser(t)) return;
     const proxy = await startForwardProxy();
     try {
       const v = await victim('wait-then-visit');
@@ -242,14 +240,14 @@ describe('a login another local user tries to hijack', () => {
   });
 
   test('another local user exhausting the receiver\'s file descriptors gets no answer but 403, and the login completes', async (t) => {
-    if (!needsRoot(t)) return;
+    if (!canActAsOtherUser(t)) return;
     // lakekey with 256 descriptors, the attacker with 600 connections: before round 3 the
     // receiver ran out, could not read the socket table, and let the attacker's request through.
     const v = await victim('wait-then-visit', ['prlimit', '--nofile=256:256', '--']);
     const launch = await launchOf(v);
     const grants = idp.counts.codeGrants;
     // prlimit first: the attacker needs more descriptors than the default 1,024 (setpriv keeps limits).
-    const r0 = await run('prlimit', ['--nofile=4096:4096', '--', 'setpriv', ...OTHER_USER, process.execPath, HIJACKER, 'flood', '600', launch.href]);
+    const r0 = await run('prlimit', ['--nofile=4096:4096', '--', 'setpriv', ...OTHER_USER, ...asOther(), 'flood', '600', launch.href]);
     assert.equal(r0.code, 0, r0.stderr);
     const flooded = JSON.parse(r0.stdout) as Stolen & { held: number };
     assert.ok(flooded.held > 256, `the attacker held more connections (${flooded.held}) than lakekey has descriptors, so the check below is not vacuous`);
@@ -267,7 +265,7 @@ describe('a login another local user tries to hijack', () => {
   });
 
   test('a request read after its client closed (the kernel then shows uid 0) is refused, not taken for root\'s', async (t) => {
-    if (!needsRoot(t)) return;
+    if (!canActAsOtherUser(t)) return;
     const v = await victim('wait-then-visit');
     const launch = await launchOf(v);
     // Stop lakekey, let another user connect, send the launch path and close, then let lakekey
