@@ -7,6 +7,10 @@
 // Values by type code: y n q i u → number; x t → bigint; d → number; b → boolean; s o g → string;
 // ay → Buffer; other arrays → arrays (a dict a{kv} → an array of [key, value] pairs); a struct →
 // an array of its fields; a variant → { sig, value }.
+//
+// Other connections on the bus and a hostile bus address are not trusted: a reply settles a call
+// only when it comes from the peer called (Bus.fromCallee), and what one message may cost is
+// bounded before it is read (MAX_MESSAGE_BYTES, MAX_NESTING, MAX_MESSAGE_VALUES, MAX_AUTH_LINE).
 
 export interface Variant {
   sig: string;
@@ -18,29 +22,73 @@ const ALIGN: Record<string, number> = { y: 1, b: 4, n: 2, q: 2, i: 4, u: 4, x: 8
 /** The index just past the single complete type that starts at `i` in `sig`. */
 export function typeEnd(sig: string, i: number): number {
   const c = sig[i];
-  if (c === 'a') return typeEnd(sig, i + 1);
-  if (c === '(' || c === '{') {
-    const close = c === '(' ? ')' : '}';
+  if (c === 'a') return elementEnd(sig, i + 1);
+  if (c === '(') {
+    // The specification forbids "()": an empty struct would be an array element of no bytes.
+    if (sig[i + 1] === ')') throw new Error(`D-Bus signature "${sig}" has an empty struct`);
     let j = i + 1;
-    while (sig[j] !== close) {
+    while (sig[j] !== ')') {
       if (j >= sig.length) throw new Error(`D-Bus signature "${sig}" is not closed`);
       j = typeEnd(sig, j);
     }
     return j + 1;
   }
+  if (c === '{') throw new Error(`D-Bus signature "${sig}" has a dict entry outside an array`);
   if (!(c in ALIGN)) throw new Error(`D-Bus signature "${sig}" has an unknown type "${c ?? ''}"`);
   return i + 1;
 }
 
+const BASIC_TYPES = 'ybnqiuxtdsogh';
+
+/** The index just past an array's element type, which starts at `i` (just after its "a"). */
+function elementEnd(sig: string, i: number): number {
+  if (sig[i] !== '{') return typeEnd(sig, i);
+  // A dict entry: exactly a basic key and one value type.
+  if (!BASIC_TYPES.includes(sig[i + 1] ?? '-')) throw new Error(`D-Bus signature "${sig}" has a dict entry whose key is not a basic type`);
+  const end = typeEnd(sig, i + 2);
+  if (sig[end] !== '}') throw new Error(`D-Bus signature "${sig}" has a dict entry that is not one key and one value`);
+  return end + 1;
+}
+
 /** The single complete types of a signature, in order. */
-export function splitSignature(sig: string): string[] {
-  const types: string[] = [];
-  for (let i = 0; i < sig.length; ) {
-    const end = typeEnd(sig, i);
-    types.push(sig.slice(i, end));
-    i = end;
+export function splitSignature(sig: string): readonly string[] {
+  return remember(parsedTypes, sig, (s) => {
+    const types: string[] = [];
+    for (let i = 0; i < s.length; ) {
+      const end = typeEnd(s, i);
+      types.push(s.slice(i, end));
+      i = end;
+    }
+    return Object.freeze(types);
+  });
+}
+
+/** The element type of array type `sig`. */
+function arrayElement(sig: string): string {
+  return remember(parsedElements, sig, (s) => s.slice(1, elementEnd(s, 1)));
+}
+
+/** The field types of struct or dict entry type `sig`. */
+function structFields(sig: string): readonly string[] {
+  return remember(parsedFields, sig, (s) => splitSignature(s.slice(1, -1)));
+}
+
+// Parsed signatures. The reader meets the same types once per array element, and parsing them
+// every time made an array of deeply nested structs cost depth² per element (seconds for one
+// message). Bounded, since every variant in a message can bring a new signature.
+const parsedTypes = new Map<string, readonly string[]>();
+const parsedElements = new Map<string, string>();
+const parsedFields = new Map<string, readonly string[]>();
+const PARSED_MAX = 256;
+
+function remember<T>(cache: Map<string, T>, key: string, parse: (key: string) => T): T {
+  let v = cache.get(key);
+  if (v === undefined) {
+    v = parse(key);
+    if (cache.size >= PARSED_MAX) cache.clear();
+    cache.set(key, v);
   }
-  return types;
+  return v;
 }
 
 /** Little-endian marshalling into a growing buffer. */
@@ -138,7 +186,7 @@ export class Writer {
         return this.value(inner, value);
       }
       case 'a': {
-        const elem = sig.slice(1, typeEnd(sig, 1));
+        const elem = arrayElement(sig);
         this.u32(0);
         const lengthAt = this.length - 4;
         this.align(ALIGN[elem[0]]);
@@ -150,7 +198,7 @@ export class Writer {
       case '(':
       case '{': {
         this.align(8);
-        const fields = splitSignature(sig.slice(1, -1));
+        const fields = structFields(sig);
         const values = v as unknown[];
         fields.forEach((f, i) => this.value(f, values[i]));
         return;
@@ -165,12 +213,30 @@ export class Writer {
   }
 }
 
+/**
+ * The specification's nesting limits (32 arrays, 32 structs or dict entries, 64 containers in
+ * all, variants counted): they bound the reader's recursion, and with it the work and objects a
+ * small hostile message can make it produce.
+ */
+const MAX_NESTING = { array: 32, struct: 32, total: 64 } as const;
+
+/**
+ * The most values (containers included; an "ay" is one) one message may decode to. The Secret
+ * Service's largest answer is a search result of one path per matching item; without a bound, a
+ * 1 MiB array of nested structs decodes to four million objects and a quarter gibibyte.
+ */
+export const MAX_MESSAGE_VALUES = 65_536;
+
 /** Unmarshalling from a buffer in either byte order. Offsets count from the message's start. */
 export class Reader {
+  private readonly depth = { array: 0, struct: 0, total: 0 };
+
   constructor(
     private readonly buf: Buffer,
     public pos: number,
     private readonly little: boolean,
+    /** Values left to decode; readers of one message share it. */
+    private readonly budget = { values: MAX_MESSAGE_VALUES },
   ) {}
 
   private need(n: number): void {
@@ -179,6 +245,19 @@ export class Reader {
 
   align(n: number): void {
     this.pos += (n - (this.pos % n)) % n;
+  }
+
+  /** Reads the inside of a container of `kind`, within the nesting limits. */
+  private nested<T>(kind: 'array' | 'struct' | 'variant', read: () => T): T {
+    const d = this.depth;
+    if (kind !== 'variant' && ++d[kind] > MAX_NESTING[kind]) throw new Error(`D-Bus message nests more than ${MAX_NESTING[kind]} ${kind}s (the specification's limit)`);
+    if (++d.total > MAX_NESTING.total) throw new Error(`D-Bus message nests more than ${MAX_NESTING.total} containers (the specification's limit)`);
+    try {
+      return read();
+    } finally {
+      if (kind !== 'variant') d[kind]--;
+      d.total--;
+    }
   }
 
   u32(): number {
@@ -190,6 +269,7 @@ export class Reader {
   }
 
   value(sig: string): unknown {
+    if (--this.budget.values < 0) throw new Error(`D-Bus protocol error: a message holds more than ${MAX_MESSAGE_VALUES} values, more than lakekey accepts`);
     const c = sig[0];
     const L = this.little;
     switch (c) {
@@ -246,32 +326,44 @@ export class Reader {
       case 'v': {
         const inner = this.value('g') as string;
         if (splitSignature(inner).length !== 1) throw new Error(`D-Bus variant has signature "${inner}"`);
-        return { sig: inner, value: this.value(inner) } satisfies Variant;
+        return this.nested('variant', () => ({ sig: inner, value: this.value(inner) }) satisfies Variant);
       }
       case 'a': {
-        const elem = sig.slice(1, typeEnd(sig, 1));
+        const elem = arrayElement(sig);
         const n = this.u32();
         this.align(ALIGN[elem[0]]);
         this.need(n);
         const end = this.pos + n;
-        if (elem === 'y') {
-          const bytes = Buffer.from(this.buf.subarray(this.pos, end));
-          this.pos = end;
-          return bytes;
-        }
-        const items: unknown[] = [];
-        while (this.pos < end) items.push(this.value(elem));
-        if (this.pos !== end) throw new Error('D-Bus array overruns its length');
-        return items;
+        return this.nested('array', () => (elem === 'y' ? this.bytes(end) : this.elements(elem, end)));
       }
       case '(':
       case '{': {
         this.align(8);
-        return splitSignature(sig.slice(1, -1)).map((f) => this.value(f));
+        const fields = structFields(sig);
+        return this.nested('struct', () => fields.map((f) => this.value(f)));
       }
       default:
         throw new Error(`cannot unmarshal D-Bus type "${sig}"`);
     }
+  }
+
+  /** The bytes of an "ay" up to `end`, copied out of the message. */
+  private bytes(end: number): Buffer {
+    const bytes = Buffer.from(this.buf.subarray(this.pos, end));
+    this.pos = end;
+    return bytes;
+  }
+
+  /** An array's elements up to `end`. Each must take bytes: one that takes none would repeat forever. */
+  private elements(elem: string, end: number): unknown[] {
+    const items: unknown[] = [];
+    while (this.pos < end) {
+      const start = this.pos;
+      items.push(this.value(elem));
+      if (this.pos === start) throw new Error(`D-Bus array of "${elem}" has an element of no bytes`);
+    }
+    if (this.pos !== end) throw new Error('D-Bus array overruns its length');
+    return items;
   }
 }
 
@@ -296,6 +388,7 @@ export interface Message {
 
 const FIELD = { path: 1, interface: 2, member: 3, errorName: 4, replySerial: 5, destination: 6, sender: 7, signature: 8 } as const;
 const FIELD_SIG: Record<number, string> = { 1: 'o', 2: 's', 3: 's', 4: 's', 5: 'u', 6: 's', 7: 's', 8: 'g' };
+const FIELD_NAME = Object.fromEntries(Object.entries(FIELD).map(([k, v]) => [v, k])) as Record<number, keyof typeof FIELD>;
 
 /** One message as bytes (little-endian, protocol version 1). */
 export function encodeMessage(m: Omit<Message, 'body' | 'signature'> & { signature?: string; body?: unknown[] }): Buffer {
@@ -321,37 +414,61 @@ export function encodeMessage(m: Omit<Message, 'body' | 'signature'> & { signatu
   return w.done();
 }
 
+/**
+ * The most a message to lakekey may take, header and body: the Secret Service's answers are a
+ * few items and one secret, far below this. The specification allows 128 MiB, which a hostile
+ * peer on the bus could spend on a message whose decoding costs over a gibibyte and seconds.
+ */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * A message's total length from its fixed 16-byte header, checked before any of the rest is
+ * buffered: a message larger than lakekey accepts is refused on its header alone.
+ */
+export function frameLength(header: Buffer): number {
+  const little = header[0] === 0x6c;
+  if (!little && header[0] !== 0x42) throw new Error('D-Bus protocol error: a message has an unknown byte order');
+  if (header[3] !== 1) throw new Error(`D-Bus protocol error: a message has protocol version ${header[3]}, not 1`);
+  const bodyLength = little ? header.readUInt32LE(4) : header.readUInt32BE(4);
+  const fieldsLength = little ? header.readUInt32LE(12) : header.readUInt32BE(12);
+  const headerEnd = 16 + fieldsLength + ((8 - ((16 + fieldsLength) % 8)) % 8);
+  const total = headerEnd + bodyLength;
+  if (total > MAX_MESSAGE_BYTES) {
+    throw new Error(
+      `D-Bus protocol error: a peer on the bus sent a message of ${total} bytes, more than the ${MAX_MESSAGE_BYTES} lakekey accepts; ` +
+        'the connection is closed. If DBUS_SESSION_BUS_ADDRESS names something other than your session bus, unset it or point it there.',
+    );
+  }
+  return total;
+}
+
 /** The length of the first whole message in `buf`, or 0 when more bytes are needed. */
 export function messageLength(buf: Buffer): number {
   if (buf.length < 16) return 0;
-  const little = buf[0] === 0x6c;
-  const bodyLength = little ? buf.readUInt32LE(4) : buf.readUInt32BE(4);
-  const fieldsLength = little ? buf.readUInt32LE(12) : buf.readUInt32BE(12);
-  const headerEnd = 16 + fieldsLength + ((8 - ((16 + fieldsLength) % 8)) % 8);
-  const total = headerEnd + bodyLength;
-  if (total > MAX_MESSAGE_BYTES) throw new Error(`D-Bus message of ${total} bytes is larger than the protocol allows`);
+  const total = frameLength(buf);
   return buf.length >= total ? total : 0;
 }
-
-/** The D-Bus specification's maximum message size (128 MiB). */
-const MAX_MESSAGE_BYTES = 134_217_728;
 
 export function decodeMessage(buf: Buffer): Message {
   const little = buf[0] === 0x6c;
   if (!little && buf[0] !== 0x42) throw new Error('D-Bus message has an unknown byte order');
-  const r = new Reader(buf, 4, little);
+  const budget = { values: MAX_MESSAGE_VALUES };
+  const r = new Reader(buf, 4, little, budget);
   const bodyLength = r.u32();
   const serial = r.u32();
   const m: Message = { type: buf[1] as MessageType, serial, flags: buf[2], signature: '', body: [] };
-  const byCode = Object.fromEntries(Object.entries(FIELD).map(([k, v]) => [v, k])) as Record<number, keyof typeof FIELD>;
   for (const [code, v] of r.value('a(yv)') as Array<[number, Variant]>) {
-    const name = byCode[code];
-    if (name) (m as unknown as Record<string, unknown>)[name] = v.value;
+    const name = FIELD_NAME[code];
+    if (!name) continue; // the specification: unknown fields are ignored
+    // A field of the wrong type (a string reply serial, a number as sender) would slip past the
+    // checks that compare it; the specification makes such a message invalid.
+    if (v.sig !== FIELD_SIG[code]) throw new Error(`D-Bus protocol error: header field ${name} has type "${v.sig}", not "${FIELD_SIG[code]}"`);
+    (m as unknown as Record<string, unknown>)[name] = v.value;
   }
   r.align(8);
   const bodyStart = r.pos;
   if (bodyStart + bodyLength > buf.length) throw new Error('D-Bus message is truncated');
-  const body = new Reader(buf.subarray(0, bodyStart + bodyLength), bodyStart, little);
+  const body = new Reader(buf.subarray(0, bodyStart + bodyLength), bodyStart, little, budget);
   m.body = splitSignature(m.signature).map((t) => body.value(t));
   return m;
 }
@@ -496,14 +613,37 @@ async function openBunWire(bun: BunRuntime, path: string): Promise<Wire> {
   return wire;
 }
 
+/** A call waiting for its reply, and whom it went to. */
+interface Waiter {
+  destination: string;
+  resolve: (m: Message) => void;
+  reject: (e: Error) => void;
+}
+
+/** The bus daemon itself, which answers as "org.freedesktop.DBus". */
+const DRIVER = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' } as const;
+
+/** A name that some connection owns (not a unique ":1.x" name, not the bus daemon's own). */
+function isWellKnown(name: string): boolean {
+  return !name.startsWith(':') && name !== DRIVER.destination;
+}
+
 /**
  * One connection to the session bus. While a call is waiting for its reply the socket holds the
  * process open; when nothing is waiting it does not, so a CLI exits as soon as its work is done.
  */
 export class Bus {
   private serial = 0;
-  private inbox: Buffer = Buffer.alloc(0);
-  private readonly waiting = new Map<number, { resolve: (m: Message) => void; reject: (e: Error) => void }>();
+  /** The first bytes of a message whose fixed header is not complete yet. */
+  private head: Buffer = Buffer.alloc(0);
+  /** The message being received, allocated whole once its header said how long it is. */
+  private frame: Buffer | undefined;
+  private filled = 0;
+  /** How many messages have arrived: tells a name-owner answer from before a reply from one after. */
+  private received = 0;
+  private readonly waiting = new Map<number, Waiter>();
+  /** Who owns each well-known name we called, as the bus daemon said, and as of which message. */
+  private readonly owners = new Map<string, { asOf: number; owner: Promise<string | undefined> }>();
   private readonly listeners = new Set<(m: Message) => void>();
   private failure: Error | undefined;
   private closedWith: (e: Error) => void = () => undefined;
@@ -538,7 +678,7 @@ export class Bus {
         });
         await authenticate(wire);
         const bus = new Bus(wire);
-        bus.name = (await bus.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello' }))[0] as string;
+        bus.name = (await bus.call({ ...DRIVER, member: 'Hello' }))[0] as string;
         return bus;
       } catch (err) {
         wire?.destroy(); // the next address gets a clean start, and no socket is left open
@@ -551,16 +691,34 @@ export class Bus {
   /** Calls a method and resolves with the reply's body; a D-Bus error reply rejects with a DBusError. */
   call(o: CallOptions): Promise<unknown[]> {
     if (this.failure) return Promise.reject(this.failure);
-    const serial = this.nextSerial();
-    const bytes = encodeMessage({ type: MessageType.MethodCall, serial, ...o });
-    return new Promise<Message>((resolve, reject) => {
-      this.waiting.set(serial, { resolve, reject });
-      this.holdWhileBusy();
-      this.wire.write(bytes);
-    }).then((reply) => {
+    // The first call to a well-known name asks the bus who owns it, in the same flight: its
+    // answer comes back no later than the call's, so checking the reply costs no round trip.
+    if (isWellKnown(o.destination) && !this.owners.has(o.destination)) this.askOwner(o.destination);
+    return this.send(o).then((reply) => {
       if (reply.type === MessageType.Error) throw new DBusError(reply.errorName ?? 'org.freedesktop.DBus.Error.Failed', typeof reply.body[0] === 'string' ? reply.body[0] : '');
       return reply.body;
     });
+  }
+
+  /** Sends a method call; resolves with its reply (a return or an error) from the peer called. */
+  private send(o: CallOptions): Promise<Message> {
+    const serial = this.nextSerial();
+    const bytes = encodeMessage({ type: MessageType.MethodCall, serial, ...o });
+    return new Promise<Message>((resolve, reject) => {
+      this.waiting.set(serial, { destination: o.destination, resolve, reject });
+      this.holdWhileBusy();
+      this.wire.write(bytes);
+    });
+  }
+
+  /** Asks the bus daemon who owns `name` now (undefined: nobody); remembered for later replies. */
+  private askOwner(name: string): Promise<string | undefined> {
+    const owner = this.send({ ...DRIVER, member: 'GetNameOwner', signature: 's', body: [name] }).then(
+      (m) => (m.type === MessageType.MethodReturn && typeof m.body[0] === 'string' ? m.body[0] : undefined),
+      () => undefined,
+    );
+    this.owners.set(name, { asOf: this.received, owner });
+    return owner;
   }
 
   /** Serials are a u32 that is never 0. */
@@ -595,19 +753,39 @@ export class Bus {
   }
 
   private receive(d: Buffer): void {
-    this.inbox = this.inbox.length ? Buffer.concat([this.inbox, d]) : d;
+    if (this.failure) return; // bytes still arriving on a connection we gave up on
     try {
-      for (let n = messageLength(this.inbox); n > 0; n = messageLength(this.inbox)) {
-        const message = decodeMessage(this.inbox.subarray(0, n));
-        this.inbox = this.inbox.subarray(n);
-        this.dispatch(message);
-      }
-      // A partial message waits for more bytes in memory of its own, not the runtime's read buffer.
-      if (this.inbox.length && this.inbox.buffer === d.buffer) this.inbox = Buffer.from(this.inbox);
+      for (let at = 0; at < d.length; ) at = this.take(d, at);
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
       this.wire.destroy();
     }
+  }
+
+  /**
+   * Takes bytes of `d` from `at` into the message being received; returns where it stopped.
+   * Every byte is copied once, into memory of our own (not the runtime's read buffer), and a
+   * message's memory is allocated only after its fixed header has passed frameLength's limit.
+   */
+  private take(d: Buffer, at: number): number {
+    if (!this.frame) {
+      const n = Math.min(16 - this.head.length, d.length - at);
+      this.head = Buffer.concat([this.head, d.subarray(at, at + n)]);
+      if (this.head.length < 16) return at + n;
+      this.frame = Buffer.allocUnsafe(frameLength(this.head));
+      this.filled = this.head.copy(this.frame);
+      this.head = Buffer.alloc(0);
+      at += n;
+    }
+    const n = Math.min(this.frame.length - this.filled, d.length - at);
+    this.filled += d.copy(this.frame, this.filled, at, at + n);
+    if (this.filled === this.frame.length) {
+      const message = decodeMessage(this.frame);
+      this.frame = undefined;
+      this.received++;
+      this.dispatch(message);
+    }
+    return at + n;
   }
 
   private dispatch(m: Message): void {
@@ -625,11 +803,47 @@ export class Bus {
     }
     // Only replies settle calls; a message type this client does not know is ignored.
     if ((m.type !== MessageType.MethodReturn && m.type !== MessageType.Error) || m.replySerial === undefined) return;
-    const waiter = this.waiting.get(m.replySerial);
+    const serial = m.replySerial;
+    const waiter = this.waiting.get(serial);
     if (!waiter) return;
-    this.waiting.delete(m.replySerial);
-    this.holdWhileBusy();
-    waiter.resolve(m);
+    const settle = (fromCallee: boolean) => {
+      // Anyone else's reply is dropped: it neither settles nor fails the call, which still
+      // waits for the real answer.
+      if (!fromCallee || this.waiting.get(serial) !== waiter) return;
+      this.waiting.delete(serial);
+      this.holdWhileBusy();
+      waiter.resolve(m);
+    };
+    const verdict = this.fromCallee(waiter.destination, m, this.received);
+    if (typeof verdict === 'boolean') settle(verdict);
+    else void verdict.then(settle);
+  }
+
+  /**
+   * Whether reply `m` (the `index`th message received) comes from the peer the call went to.
+   * Any connection on the bus can send a reply to our unique name with a guessed serial, but
+   * not forge its SENDER: the bus daemon writes that field. So a reply counts when its sender
+   * is the bus daemon for calls to it, the unique name called, or the current owner of the
+   * well-known name called; and errors the daemon sends on a callee's behalf (ServiceUnknown,
+   * NoReply when the callee left) count too.
+   */
+  private fromCallee(destination: string, m: Message, index: number): boolean | Promise<boolean> {
+    const from = m.sender;
+    if (from === undefined) return false; // on a bus every message carries its sender
+    if (from === DRIVER.destination) return destination === DRIVER.destination || m.type === MessageType.Error;
+    if (from === destination) return true;
+    if (!isWellKnown(destination)) return false;
+    const known = this.owners.get(destination) ?? { asOf: -1, owner: Promise.resolve(undefined) };
+    return known.owner.then((owner) => {
+      if (owner === from) return true;
+      // Nobody owned the name when asked (the call started the service) or another connection
+      // owns it now (the service restarted): ask again. An answer asked for after this reply
+      // arrived reflects who owned the name once the reply was sent; it is shared with replies
+      // that arrived before it, and a reply from a non-owner costs one question at most.
+      const latest = this.owners.get(destination);
+      const fresh = latest && latest.asOf >= index ? latest.owner : this.askOwner(destination);
+      return fresh.then((now) => now === from);
+    });
   }
 
   private fail(err: Error): void {
@@ -642,18 +856,32 @@ export class Bus {
   }
 }
 
+/**
+ * The longest authentication line accepted: the bus answers EXTERNAL with "OK <32 hex digits>"
+ * or "REJECTED <mechanisms>"; a line that runs on is no D-Bus bus talking.
+ */
+const MAX_AUTH_LINE = 512;
+
 /** Runs the SASL EXTERNAL exchange on a fresh wire; resolves once BEGIN is sent. */
 function authenticate(wire: Wire): Promise<void> {
   return new Promise((resolve, reject) => {
     let answer = '';
     wire.onEnd = (e) => reject(e ?? new Error('the D-Bus session bus closed the connection during authentication'));
+    // Rejected before the socket is closed: on Bun closing calls onEnd at once, whose vaguer
+    // "closed during authentication" would otherwise be the reason given.
+    const refuse = (why: string) => {
+      wire.onData = () => undefined;
+      reject(new Error(why));
+      wire.destroy();
+    };
     wire.onData = (d) => {
       answer += d.toString('latin1');
-      if (!answer.includes('\r\n')) return;
-      if (!answer.startsWith('OK ')) {
-        wire.destroy();
-        return reject(new Error(`the D-Bus session bus refused authentication: ${answer.trim()}`));
+      const end = answer.indexOf('\r\n');
+      if ((end < 0 ? answer.length : end) > MAX_AUTH_LINE) {
+        return refuse(`D-Bus protocol error: the bus sent an authentication line of over ${MAX_AUTH_LINE} bytes; that is not a D-Bus session bus. Check DBUS_SESSION_BUS_ADDRESS.`);
       }
+      if (end < 0) return;
+      if (!answer.startsWith('OK ')) return refuse(`the D-Bus session bus refused authentication: ${answer.slice(0, end)}`);
       wire.write('BEGIN\r\n');
       resolve();
     };

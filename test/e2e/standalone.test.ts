@@ -133,16 +133,16 @@ test('--version says package.json\'s version, from the executable and from the N
   assert.equal(node.stdout.trim(), `lakekey ${version}`);
 });
 
-test('the executable\'s runtime (Bun) passes the HTTP and D-Bus tests too: the retry of a dropped connection, the wire format, the Secret Service against keytar and over a tray\'s lifetime', async () => {
+test('the executable\'s runtime (Bun) passes the HTTP and D-Bus tests too: the retry of a dropped connection, the wire format, a hostile bus, the Secret Service against keytar and over a tray\'s lifetime', async () => {
   // Node and Bun differ where these files reach: fetch words a dropped connection differently
   // (UND_ERR_SOCKET vs ECONNRESET), and the D-Bus client uses Bun.connect on Bun, node:net on
   // Node. The standalone executable runs on Bun, so the same test files run under `bun test`.
   const bun = join(REPO, 'node_modules', '.bin', 'bun');
-  const files = ['unit/core/http.test.js', 'unit/core/dbus.test.js', 'integration/secret-service.test.js'].map((f) => join(REPO, 'dist', 'test', f));
+  const files = ['unit/core/http.test.js', 'unit/core/dbus.test.js', 'unit/core/dbus-hostile-bus.test.js', 'integration/secret-service.test.js'].map((f) => join(REPO, 'dist', 'test', f));
   const out = await run(bun, ['test', ...files]);
   const all = out.stdout + out.stderr;
   assert.equal(out.code, 0, all);
-  assert.match(all, /\b22 pass\b/, all);
+  assert.match(all, /\b33 pass\b/, all);
   assert.match(all, /\b0 fail\b/, all);
   // On its own, after the others: it replaces this file's keyring daemon on purpose.
   const lifecycle = await run(bun, ['test', join(REPO, 'dist', 'test', 'integration', 'secret-service-lifecycle.test.js')]);

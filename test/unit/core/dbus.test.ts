@@ -6,6 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { Bus, decodeMessage, encodeMessage, messageLength, MessageType, Reader, sessionBusPaths, splitSignature, Writer } from '../../../main/core/dbus.js';
+import { rawConnection } from '../../helpers/raw-dbus.js';
 
 const DBUS = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' };
 
@@ -14,6 +15,12 @@ test('signatures split into single complete types; a broken one is refused', () 
   assert.deepEqual(splitSignature(''), []);
   assert.throws(() => splitSignature('(ss'), /not closed/);
   assert.throws(() => splitSignature('z'), /unknown type/);
+  // The specification's other rules: no empty struct, dict entries only in arrays, one basic key and one value.
+  assert.throws(() => splitSignature('a()'), /empty struct/);
+  assert.throws(() => splitSignature('{sv}'), /dict entry outside an array/);
+  assert.throws(() => splitSignature('a{vs}'), /key is not a basic type/);
+  assert.throws(() => splitSignature('a{sss}'), /not one key and one value/);
+  assert.throws(() => splitSignature('a{s}'), /unknown type|not one key/);
 });
 
 test('marshalling follows the alignment rules: a string, then a u32 padded to 4, an array of structs padded to 8', () => {
@@ -125,6 +132,33 @@ test('a method call to our connection is answered UnknownMethod at once (we serv
   } finally {
     ours.close();
     caller.close();
+  }
+});
+
+test('a METHOD_RETURN forged by a second connection with our pending serial settles nothing: only the callee answers our call', async () => {
+  // On dbus-daemon any connection can send a reply to our unique name; the daemon routes it
+  // even though nobody asked that connection anything (it injected S3 keys this way).
+  const [victim, service, attacker] = await Promise.all([Bus.session(), rawConnection(), rawConnection()]);
+  try {
+    const requested = await service.call({ ...DBUS, member: 'RequestName', signature: 'su', body: ['org.lakekey.Test.Keys', 4] });
+    assert.deepEqual(requested.body, [1], 'the test service owns its name');
+    for (const destination of ['org.lakekey.Test.Keys', service.name]) {
+      const answer = victim.call({ destination, path: '/keys', interface: 'org.lakekey.Test', member: 'GetKeys' });
+      const call = await service.next((m) => m.member === 'GetKeys', `the call to ${destination}`);
+      assert.equal(call.sender, victim.name);
+      attacker.send({ type: MessageType.MethodReturn, replySerial: call.serial, destination: victim.name, signature: 's', body: ['AKIAFORGED:forged-secret'] });
+      attacker.send({ type: MessageType.Error, errorName: 'org.freedesktop.Secret.Error.IsLocked', replySerial: call.serial, destination: victim.name, signature: 's', body: ['forged'] });
+      // One connection's messages to another arrive in order: once our connection has answered
+      // the attacker's Ping (UnknownMethod), it has received and judged both forgeries.
+      const pong = await attacker.call({ destination: victim.name, path: '/', interface: 'org.freedesktop.DBus.Peer', member: 'Ping' });
+      assert.equal(pong.errorName, 'org.freedesktop.DBus.Error.UnknownMethod');
+      service.send({ type: MessageType.MethodReturn, replySerial: call.serial, destination: victim.name, signature: 's', body: ['genuine'] });
+      assert.deepEqual(await answer, ['genuine'], `the call to ${destination}`);
+    }
+  } finally {
+    victim.close();
+    service.close();
+    attacker.close();
   }
 });
 
