@@ -57,7 +57,7 @@ test('a browser command that cannot start gets advice about the browser, and the
 
 test('Ctrl-C while waiting says the login was cancelled (exit 130)', async () => {
   const box = await securityBox(idp.issuer, idp.clientId);
-  const login = startCli(['login', box.name, '--no-browser'], box.env, /open http:\/\/127\.0\.0\.1:\d+\/login\//);
+  const login = startCli(['login', box.name, '--no-browser'], box.env, /open http:\/\/127\.0\.0\.1:\d+\/callback\/[0-9a-f]{32}/);
   await login.seen;
   login.child.kill('SIGINT');
   assert.equal(await login.exited, 130);

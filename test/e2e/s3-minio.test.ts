@@ -9,6 +9,7 @@ import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import { fromIni } from '@aws-sdk/credential-providers';
 import { CLI, allOutput, run, walkFiles } from '../helpers/cli.js';
 import { ageS3, parseCredentials, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
+import { LAUNCH } from '../helpers/launch-url.js';
 
 const AWS = '/usr/bin/aws';
 // The test venv scripts/setup.sh builds: AWS CLI v1, boto3/botocore 1.42, DuckDB (isolated from Debian's packages).
@@ -314,8 +315,8 @@ describe('failure modes', () => {
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.on('close', r));
-    while (!/http:\/\/127\.0\.0\.1:\d+\/login\/\w+/.test(stderr)) await new Promise((r) => setTimeout(r, 50));
-    const launch = new URL(/http:\/\/127\.0\.0\.1:\d+\/login\/\w+/.exec(stderr)![0]);
+    while (!LAUNCH.test(stderr)) await new Promise((r) => setTimeout(r, 50));
+    const launch = new URL(LAUNCH.exec(stderr)![0]);
     assert.ok(!/state=/.test(stderr), 'the printed URL carries no state');
     const redirect = await fetch(launch, { redirect: 'manual' });
     assert.equal(redirect.status, 302);

@@ -68,7 +68,7 @@ describe('hostile callbacks against a waiting `lakekey login`', () => {
       ['wrong state first, right state second', () => rawRequest({ cookie, url: new URL(`/callback?code=forged&state=wrong&state=${encodeURIComponent(state)}`, launch) }), 400, /state mismatch/],
       ['wrong path with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }, '/callbackx') }), 404, /Nothing here/],
       ['root path with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }, '/') }), 404, /Nothing here/],
-      ['another launch id', () => rawRequest({ url: new URL('/login/00000000000000000000000000000000', launch) }), 404, /Nothing here/],
+      ['another launch id', () => rawRequest({ url: new URL('/callback/00000000000000000000000000000000', launch) }), 404, /Nothing here/],
       ['the right state from a browser without the cookie', () => rawRequest({ url: cb({ code: 'forged', state }) }), 403, /did not open the login link/],
       ['the right state with a forged cookie value', () => rawRequest({ cookie: cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), url: cb({ code: 'forged', state }) }), 403, /did not open the login link/],
       ['the right state with the cookie value under another name', () => rawRequest({ cookie: `x${cookie}`, url: cb({ code: 'forged', state }) }), 403, /did not open the login link/],
