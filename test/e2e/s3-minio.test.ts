@@ -67,7 +67,7 @@ describe('end to end: login, configure-aws, and real AWS clients through credent
     const conf = await box.cli(['configure-aws', box.name]);
     assert.equal(conf.code, 0, conf.stderr);
     const text = readFileSync(box.awsConfig, 'utf8');
-    assert.match(text, new RegExp(`\\[profile ${box.name}\\]\\ncredential_process = ".+/dist/cli/lakekey" credential-process ${box.name}\\n`));
+    assert.match(text, new RegExp(`\\[profile ${box.name}\\]\\n# keys written by lakekey [^\\n]*\\ncredential_process = ".+/dist/cli/lakekey" credential-process ${box.name}\\n`));
     const exported = await run(AWS, ['configure', 'export-credentials', '--profile', box.name], { env: { ...box.env, LAKEKEY_BROWSER: undefined } });
     assert.equal(exported.code, 0, exported.stderr);
     const creds = JSON.parse(exported.stdout);
