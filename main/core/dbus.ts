@@ -395,7 +395,11 @@ export function encodeMessage(m: Omit<Message, 'body' | 'signature'> & { signatu
   const signature = m.signature ?? '';
   const body = new Writer();
   splitSignature(signature).forEach((t, i) => body.value(t, m.body?.[i]));
-  const bodyBytes = body.done();
+  return frameMessage(m, signature, body.done());
+}
+
+/** The header for `m` followed by `bodyBytes`, already encoded under `signature` (tests send hostile bodies this way). */
+export function frameMessage(m: Omit<Message, 'body' | 'signature'>, signature: string, bodyBytes: Buffer): Buffer {
   const fields: Array<[number, Variant]> = [];
   for (const [name, code] of Object.entries(FIELD) as Array<[keyof typeof FIELD, number]>) {
     const v = name === 'signature' ? (signature ? signature : undefined) : m[name];

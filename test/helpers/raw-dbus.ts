@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeMessage, encodeMessage, MessageType, sessionBusPaths, Writer, type Message, type Variant } from '../../main/core/dbus.js';
+import { decodeMessage, encodeMessage, frameMessage, MessageType, sessionBusPaths, type Message } from '../../main/core/dbus.js';
 
 export type Outgoing = Parameters<typeof encodeMessage>[0];
 
@@ -168,20 +168,9 @@ export async function hostileBus(opts: { onAuth?: (socket: Socket) => void; hell
   };
 }
 
-const FIELD_CODES: Array<['path' | 'interface' | 'member' | 'errorName' | 'replySerial' | 'destination' | 'sender', number, string]> = [['path', 1, 'o'], ['interface', 2, 's'], ['member', 3, 's'], ['errorName', 4, 's'], ['replySerial', 5, 'u'], ['destination', 6, 's'], ['sender', 7, 's']];
-
 /** A message with a body of raw bytes under `signature`, which nothing checks (the hostile part). */
 export function encodeRaw(m: Omit<Outgoing, 'signature' | 'body'>, signature: string, body: Buffer): Buffer {
-  const fields: Array<[number, Variant]> = FIELD_CODES.filter(([k]) => m[k] !== undefined).map(([k, code, sig]) => [code, { sig, value: m[k] }]);
-  fields.push([8, { sig: 'g', value: signature }]);
-  const w = new Writer();
-  w.bytes(Buffer.from([0x6c, m.type, 0, 1]));
-  w.u32(body.length);
-  w.u32(m.serial);
-  w.value('a(yv)', fields);
-  w.align(8);
-  w.bytes(body);
-  return w.done();
+  return frameMessage(m, signature, body);
 }
 
 /** Fails if `p` has not settled within `ms` (the defects these tests guard against are hangs). */

@@ -132,6 +132,19 @@ s.close()`;
 
 const subject = async (box: Box) => (await vault.read(box.name)).idp?.subject;
 
+/** The login is still waiting; the user's browser then completes it as alice, with only the user's code redeemed. */
+async function completesAsAlice(v: Victim, grantsBefore: number): Promise<CliResult> {
+  assert.equal(v.finished(), false, 'the login is still waiting');
+  const genuine = await v.release();
+  assert.match(genuine.text, /You are logged in/);
+  const r = await v.login;
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await subject(v.box), 'alice');
+  assert.equal(idp.counts.codeGrants - grantsBefore, 1, 'only the user\'s code was redeemed');
+  return r;
+}
+
+
 describe('a login another local user tries to hijack', () => {
   test('the user\'s browser opened the link first: the attacker\'s visit is refused and stops the login (exit 3, says why)', async () => {
     const v = await victim('visit-then-wait');
@@ -227,13 +240,7 @@ describe('a login another local user tries to hijack', () => {
       assert.ok(proxy.targets.includes(launch.host), 'the attacker\'s request really went through the user\'s proxy');
       assert.equal(delivered.status, 403, 'a callback from a browser that never opened the link is refused');
       assert.match(delivered.text, /did not open the login link lakekey started/);
-      assert.equal(v.finished(), false, 'the login is still waiting');
-      const genuine = await v.release();
-      assert.match(genuine.text, /You are logged in/);
-      const r = await v.login;
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(await subject(v.box), 'alice');
-      assert.equal(idp.counts.codeGrants - grants, 1, 'only the user\'s code was redeemed');
+      await completesAsAlice(v, grants);
     } finally {
       await proxy.stop();
     }
@@ -254,13 +261,7 @@ describe('a login another local user tries to hijack', () => {
     assert.notEqual(flooded.status, 302, 'the flood did not get the authorization request');
     assert.equal(flooded.location, null);
     assert.equal(flooded.cookie, null, 'no binding cookie handed out');
-    assert.equal(v.finished(), false, 'the login is still waiting');
-    const genuine = await v.release();
-    assert.match(genuine.text, /You are logged in/);
-    const r = await v.login;
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(await subject(v.box), 'alice');
-    assert.equal(idp.counts.codeGrants - grants, 1);
+    const r = await completesAsAlice(v, grants);
     assert.ok(r.stderr.split('\n').filter((l) => /refused/.test(l)).length <= 3, `refusals are summarised, not one line each:\n${r.stderr}`);
   });
 
