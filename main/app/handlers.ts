@@ -57,9 +57,10 @@ export async function listViews(deps: HandlerDeps): Promise<ProfileView[]> {
 }
 
 function validate(deps: HandlerDeps, req: SaveRequest) {
-  const { profiles } = deps.settings.read();
+  const { profiles, broken } = deps.settings.read();
   const keep = req.originalName && Object.hasOwn(profiles, req.originalName) ? profiles[req.originalName] : undefined;
-  return validateDraft(req.name.trim(), req.draft, { existing: Object.keys(profiles), ...(req.originalName ? { originalName: req.originalName } : {}), ...(keep ? { keep } : {}) });
+  // A broken profile's name is taken too: saving over it would drop it unseen.
+  return validateDraft(req.name.trim(), req.draft, { existing: [...Object.keys(profiles), ...broken.keys()], ...(req.originalName ? { originalName: req.originalName } : {}), ...(keep ? { keep } : {}) });
 }
 
 export function snippets(deps: HandlerDeps, name: string, profile: Profile): Snippets {

@@ -1,7 +1,8 @@
 // The settings form ↔ profile conversion, and validation through the core's own parser, so the
 // window accepts exactly what `lakekey profile add` accepts. Pure.
 import { LakekeyError } from '../core/errors.js';
-import { DEFAULT_LAKEFS_TTL, DEFAULT_REFRESH_BEFORE, DEFAULT_S3_DURATION, DEFAULT_SCOPES, parseProfile, PROFILE_NAME, type Profile } from '../core/settings.js';
+import { DEFAULT_LAKEFS_TTL, DEFAULT_REFRESH_BEFORE, DEFAULT_S3_DURATION, DEFAULT_SCOPES, checkProfile, PROFILE_NAME, type Profile } from '../core/settings.js';
+import { refreshBeforeProblem } from '../shared/freshness.js';
 import type { DraftField, FieldError, ProfileDraft } from '../ipc.js';
 
 export function defaultDraft(): ProfileDraft {
@@ -117,7 +118,13 @@ export function validateDraft(name: string, draft: ProfileDraft, opts: { existin
   else if (name !== opts.originalName && opts.existing.includes(name)) errors.push({ field: 'name', message: `A profile named "${name}" already exists.` });
   let profile: Profile | undefined;
   try {
-    profile = parseProfile(PROFILE_NAME.test(name) ? name : 'profile', draftToRaw(draft, opts.keep), 'settings');
+    const checked = checkProfile(PROFILE_NAME.test(name) ? name : 'profile', draftToRaw(draft, opts.keep), 'settings');
+    profile = checked.profile;
+    // A refresh-before typed in the form that does not fit is said there (the CLI refuses it too);
+    // left blank, the core's fitted default applies.
+    if (checked.refreshBeforeAsked !== undefined && opt(draft.refreshBeforeSeconds) !== undefined && profile.s3) {
+      errors.push({ field: 'refreshBeforeSeconds', message: refreshBeforeProblem(checked.refreshBeforeAsked, profile.s3.durationSeconds) });
+    }
   } catch (err) {
     if (!(err instanceof LakekeyError)) throw err;
     errors.push(fieldError(err));

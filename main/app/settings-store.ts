@@ -1,9 +1,10 @@
 // The tray's view of the settings file: electron-store writing `config.json` in the settings
 // folder (its `cwd` option), the same file the CLI reads with plain fs and writes through conf.
-// Every read and write goes through the core's parseSettings. The store class is injected:
+// Every read and write goes through the core's parseSettings (a broken profile is set aside,
+// never used, and written back as it was). The store class is injected:
 // the app passes electron-store, tests pass conf (electron-store's engine), which never loads
 // Electron.
-import { parseSettings, SETTINGS_VERSION, type Settings } from '../core/settings.js';
+import { changeSettings, parseSettings, SETTINGS_VERSION, storedSettings, type Settings } from '../core/settings.js';
 
 /** The part of electron-store / conf this module uses. */
 export interface ConfLike {
@@ -28,14 +29,14 @@ export interface SettingsStore {
 
 export function settingsStore(open: OpenStore, dir: string): SettingsStore {
   const store = open(dir);
-  const read = (): Settings => parseSettings({ version: SETTINGS_VERSION, ...store.store }, `${dir}/config.json`);
+  const where = `${dir}/config.json`;
+  const read = (): Settings => parseSettings({ version: SETTINGS_VERSION, ...store.store }, where);
   return {
     read,
     update(change) {
-      const current = read();
-      change(current);
-      const next = parseSettings(JSON.parse(JSON.stringify(current)));
-      store.store = next as unknown as Record<string, unknown>;
+      // The same rule as the CLI's writes: what the change touched must validate, broken profiles it did not touch stay as they were.
+      const next = changeSettings(read(), change, where);
+      store.store = storedSettings(next);
       return next;
     },
     onChange: (callback) => store.onDidAnyChange(callback),

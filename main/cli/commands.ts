@@ -123,7 +123,9 @@ async function complete(words: string[]): Promise<number> {
   const { candidates } = await import('./completion.js');
   const profiles = () => {
     try {
-      return Object.keys(readSettings(settingsDir()).profiles);
+      // Broken ones too: `profile set`, `show` and `remove` work on them.
+      const { profiles, broken } = readSettings(settingsDir());
+      return [...Object.keys(profiles), ...broken.keys()];
     } catch {
       return []; // no settings, or a broken file: no names to offer
     }

@@ -10,12 +10,13 @@ import { checkedSettingsDir } from '../core/paths.js';
 import { credentialProcessJson } from '../core/record.js';
 import { getProfile, readSettings } from '../core/settings.js';
 import { isFresh } from '../shared/freshness.js';
+import { warn } from './output.js';
 
 export async function credentialProcess(args: string[], env: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock): Promise<number> {
   const name = args[0];
   if (!name || args.length > 1 || name.startsWith('-')) throw usageError('usage: lakekey credential-process NAME');
   const dir = checkedSettingsDir(env);
-  const profile = getProfile(readSettings(dir), name);
+  const profile = getProfile(readSettings(dir), name, warn);
   if (!profile.s3) {
     throw configError(`profile "${name}" has no S3 settings`, `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (and --s3-role-arn ARN for AWS).`);
   }

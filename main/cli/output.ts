@@ -20,6 +20,11 @@ export function say(text: string): void {
   process.stderr.write(gate(text));
 }
 
+/** A warning that does not stop the command (a setting adjusted on read): one line on stderr. */
+export function warn(line: string): void {
+  say(`lakekey: warning: ${line}\n`);
+}
+
 /** Exit once stdout and stderr have drained (a pipe may still hold our output). */
 export function exit(code: number): void {
   let pending = 2;

@@ -54,8 +54,14 @@ const profileFields: readonly FlagSpec[] = [
   { name: 'lakefs-endpoint', type: 'string', value: 'URL', help: 'lakeFS server URL' },
   { name: 'lakefs-ttl', type: 'string', value: 'SECONDS', help: 'lifetime of lakeFS tokens, 60 to 43200 (default 3600)' },
   { name: 'lakectl-cache', type: 'boolean', help: 'also write the lakeFS token to lakectl\'s PLAINTEXT cache file' },
-  { name: 'refresh-before', type: 'string', value: 'SECONDS', help: 'renew credentials this long before they expire, 60 to 43200 (default 1200)' },
+  { name: 'refresh-before', type: 'string', value: 'SECONDS', help: 'renew credentials this long before they expire, 60 to 43200, shorter than --s3-duration (default 1200, or a third of --s3-duration when that is shorter)' },
 ];
+
+/** The fields a profile cannot be without: `profile add` requires them, `profile set --unset` refuses them. */
+const requiredFields: readonly string[] = ['issuer', 'client-id'];
+
+/** What `profile set --unset` takes: each optional field by its flag's name, and the S3 and lakeFS parts whole. */
+const unsettable: readonly string[] = [...profileFields.map((f) => f.name).filter((n) => !requiredFields.includes(n)), 's3', 'lakefs'];
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -63,7 +69,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'add a profile: your identity provider, and S3 and/or lakeFS',
     args: ['NAME'], min: 1, max: 1,
     flags: [
-      ...profileFields.map((f) => (f.name === 'issuer' || f.name === 'client-id' ? { ...f, required: true } : f)),
+      ...profileFields.map((f) => (requiredFields.includes(f.name) ? { ...f, required: true } : f)),
       { name: 'force', type: 'boolean', help: 'replace a profile of that name' },
     ],
     details: 'A profile with neither S3 nor lakeFS settings can log in (to check the IdP) but hands out nothing; add them later with `lakekey profile set`.',
@@ -73,8 +79,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'profile set',
     summary: 'change some fields of a profile, keeping the others',
     args: ['NAME'], min: 1, max: 1, takesProfile: true,
-    flags: [...profileFields, { name: 'no-lakectl-cache', type: 'boolean', help: 'stop writing lakectl\'s plaintext cache file' }],
-    example: 'lakekey profile set work --s3-duration 7200',
+    flags: [
+      ...profileFields,
+      { name: 'no-lakectl-cache', type: 'boolean', help: 'stop writing lakectl\'s plaintext cache file' },
+      { name: 'unset', type: 'string', value: 'FIELD', multiple: true, choices: unsettable, help: 'clear an optional field, named as its flag without dashes (s3-role-arn); its default applies again. s3 or lakefs clears that whole part. Repeat it for more' },
+    ],
+    details: 'Works on a profile whose settings are broken (a hand-edited value, an older version\'s settings): the change is applied, and the result is saved when it is valid.',
+    example: 'lakekey profile set work --s3-duration 7200 --unset s3-role-arn',
   },
   {
     name: 'profile list',

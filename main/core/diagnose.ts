@@ -77,9 +77,17 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
     add(failed('settings', undefined, err));
     return results;
   }
-  const names = opts.profile !== undefined ? [opts.profile] : Object.keys(settings.profiles);
+  // A broken profile fails its own settings check; the others are checked as usual.
+  const brokenNames = opts.profile !== undefined ? (settings.broken.has(opts.profile) ? [opts.profile] : []) : [...settings.broken.keys()];
+  const names = opts.profile !== undefined ? (brokenNames.length ? [] : [opts.profile]) : Object.keys(settings.profiles);
   const profiles = names.map((name) => [name, getProfile(settings, name)] as const);
-  add({ name: 'settings', status: 'ok', words: `${Object.keys(settings.profiles).length} profile(s) in ${deps.dir}` });
+  const count = Object.keys(settings.profiles).length;
+  add({ name: 'settings', status: 'ok', words: `${count} profile(s) in ${deps.dir}${settings.broken.size ? `, ${settings.broken.size} more broken` : ''}` });
+  for (const name of brokenNames) add(failed(`${name}: settings`, name, settings.broken.get(name)?.problem));
+  for (const name of names) {
+    const note = settings.notes.get(name);
+    if (note) add({ name: `${name}: settings`, profile: name, status: 'warn', words: note });
+  }
   await run({
     name: 'keychain',
     run: async () => {

@@ -35,3 +35,16 @@ export async function logout(ctx: Context, name: string, profile: Profile): Prom
     return result;
   });
 }
+
+/**
+ * Forgets the profile's session here without contacting anyone, and says whether there was one:
+ * for a profile whose settings are broken, whose issuer is not to be trusted with the refresh token.
+ */
+export async function forget(ctx: Context, name: string): Promise<boolean> {
+  return ctx.locks.withLock(name, { waitMs: 30_000 }, async () => {
+    const record = await ctx.vault.read(name);
+    await ctx.vault.remove(name);
+    ctx.log.info('logout.forgotten', { profile: name });
+    return Boolean(record.idp || record.s3 || record.lakefs);
+  });
+}

@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configError, LakekeyError } from './errors.js';
 import { SETTINGS_FILE } from './paths.js';
+import { fittingRefreshBefore } from '../shared/freshness.js';
 import { LIMITS, PROFILE_NAME } from '../shared/limits.js';
+import { fieldAt, PROFILE_SECTIONS } from '../shared/profile-fields.js';
 
 export const SETTINGS_VERSION = 1;
 export const DEFAULT_SCOPES = ['openid', 'email', 'profile', 'offline_access'];
@@ -48,9 +50,28 @@ export interface Profile {
   lakefs?: LakefsSettings;
 }
 
+/**
+ * A profile the file holds that failed validation. It is listed, shown, repaired (`profile set`)
+ * and removed, never used: nothing hands out credentials for it, connects to its URLs or writes
+ * its values anywhere. The other profiles are not affected by it.
+ */
+export interface BrokenProfile {
+  /** The profile as the file has it: written back unchanged, and what `profile set` repairs. */
+  raw: unknown;
+  /** Why it cannot be used, naming the profile, the field and the fix (exit 2). */
+  problem: LakekeyError;
+  /** The problem without the profile's name ("s3.durationSeconds: expected …"), for one-line lists. */
+  reason: string;
+}
+
 export interface Settings {
   version: number;
+  /** The profiles that passed validation on this read: the only ones anything uses. */
   profiles: Record<string, Profile>;
+  /** The ones that did not, by name (a Map: names come from the file, "__proto__" included). */
+  broken: Map<string, BrokenProfile>;
+  /** A warning per profile whose value was adjusted on read to one that works (refresh-before). */
+  notes: Map<string, string>;
 }
 
 export { PROFILE_NAME };
@@ -66,7 +87,7 @@ export const ROLE_ARN = /^(?:arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/|arn:(?:minio
 const CLIENT_ID = /^[\x21-\x7e]{1,512}$/;
 
 export function emptySettings(): Settings {
-  return { version: SETTINGS_VERSION, profiles: {} };
+  return { version: SETTINGS_VERSION, profiles: {}, broken: new Map(), notes: new Map() };
 }
 
 export function settingsPath(dir: string): string {
@@ -96,49 +117,108 @@ export function readSettings(dir: string): Settings {
   return parseSettings(raw, file);
 }
 
+/**
+ * Validates the file and each profile in it. Only a problem with the file as a whole (not JSON,
+ * another version, no profiles object) fails the read; a bad profile is set aside as broken
+ * (Settings.broken) and the others stay usable, so one hand-edited value breaks one profile.
+ */
 export function parseSettings(raw: unknown, where = 'settings'): Settings {
   if (!isObject(raw)) throw configError(`${where}: expected a JSON object`);
   const version = raw.version ?? SETTINGS_VERSION;
   if (version !== SETTINGS_VERSION) {
     throw configError(`${where}: unsupported settings version ${JSON.stringify(version)}`, 'Upgrade lakekey.');
   }
-  const profiles: Record<string, Profile> = {};
   const rawProfiles = raw.profiles ?? {};
   if (!isObject(rawProfiles)) throw configError(`${where}: "profiles" must be an object`);
-  const byFoldedName = new Map<string, string>();
-  for (const [name, p] of Object.entries(rawProfiles)) {
-    profiles[name] = parseProfileNamingFix(name, p, where);
-    // Windows Credential Manager and macOS's default file system ignore case: "Work" and "work"
-    // would share one keychain item, so one profile could read or overwrite the other's secrets.
-    const other = byFoldedName.get(name.toLowerCase());
-    if (other !== undefined) {
-      throw configError(`${where}: profiles "${other}" and "${name}" differ only in upper/lower case`, `Rename one of them (\`lakekey profile remove ${name}\`, then add it under another name).`);
+  const settings = emptySettings();
+  const entries = Object.entries(rawProfiles);
+  // Windows Credential Manager and macOS's default file system ignore case: "Work" and "work"
+  // would share one keychain item, so one profile could read or overwrite the other's secrets.
+  // Neither is used until one is renamed or removed.
+  const byFoldedName = new Map<string, string[]>();
+  for (const [name] of entries) byFoldedName.set(name.toLowerCase(), [...(byFoldedName.get(name.toLowerCase()) ?? []), name]);
+  for (const [name, p] of entries) {
+    const twins = byFoldedName.get(name.toLowerCase()) ?? [];
+    try {
+      const { profile, refreshBeforeAsked } = checkProfile(name, p, where);
+      if (twins.length > 1) {
+        const [first, second] = twins;
+        throw configError(`${where}: profiles "${first}" and "${second}" differ only in upper/lower case`, `Rename one of them in ${where}, or remove one (\`lakekey profile remove ${second}\`).`);
+      }
+      settings.profiles[name] = profile;
+      if (refreshBeforeAsked !== undefined) settings.notes.set(name, refreshBeforeNote(name, refreshBeforeAsked, profile));
+    } catch (err) {
+      if (!(err instanceof LakekeyError)) throw err;
+      settings.broken.set(name, broken(name, p, err, where));
     }
-    byFoldedName.set(name.toLowerCase(), name);
   }
-  return { version: SETTINGS_VERSION, profiles };
+  return settings;
 }
 
-/** parseProfile, with the way out named: fix the field by hand, or write the profile again. */
-function parseProfileNamingFix(name: string, raw: unknown, where: string): Profile {
-  try {
-    return parseProfile(name, raw, where);
-  } catch (err) {
-    if (!(err instanceof LakekeyError) || !PROFILE_NAME.test(name)) throw err;
-    const way = `Edit ${where}, or change it with \`lakekey profile set ${name} --FLAG VALUE\`.`;
-    throw new LakekeyError('CONFIG', err.message, { hint: err.hint ? `${err.hint} ${way}` : way });
-  }
+/** The settings as the file stores them: the valid profiles, and the broken ones exactly as they were. */
+export function storedSettings(s: Settings): { version: number; profiles: Record<string, unknown> } {
+  // fromEntries defines own properties, so a broken "__proto__" profile stays a plain key.
+  const brokenEntries = [...s.broken].filter(([name]) => !Object.hasOwn(s.profiles, name)).map(([name, b]) => [name, b.raw] as const);
+  return { version: SETTINGS_VERSION, profiles: Object.fromEntries([...Object.entries(s.profiles), ...brokenEntries]) };
 }
 
-export function getProfile(settings: Settings, name: string): Profile {
+/**
+ * Applies `change` to `current` and returns the settings to write. Every profile the change leaves
+ * in `profiles` must validate again (with the others: a case twin counts); broken profiles it did
+ * not touch are carried over as they were.
+ */
+export function changeSettings(current: Settings, change: (s: Settings) => void, where = 'settings'): Settings {
+  change(current);
+  const next = parseSettings(JSON.parse(JSON.stringify(storedSettings(current))), where);
+  for (const name of Object.keys(current.profiles)) {
+    const b = next.broken.get(name);
+    if (b) throw new LakekeyError('CONFIG', b.reason.startsWith('profiles ') ? b.reason : `profile "${name}": ${b.reason}`, { hint: b.problem.hint });
+  }
+  return next;
+}
+
+/** How a broken profile is said when something tries to use it: profile, field, and the command that repairs it. */
+function broken(name: string, raw: unknown, err: LakekeyError & { field?: string }, where: string): BrokenProfile {
+  const prefix = `${where}: profile "${name}": `;
+  const reason = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message.startsWith(`${where}: `) ? err.message.slice(where.length + 2) : err.message;
+  let way: string;
+  if (!PROFILE_NAME.test(name)) way = `Rename or remove it in ${where}.`;
+  else if (/differ only in upper\/lower case/.test(reason)) way = '';
+  else {
+    const section = (PROFILE_SECTIONS as readonly string[]).includes(err.field ?? '') ? err.field : undefined;
+    const field = err.field ? fieldAt(err.field) : undefined;
+    const set = `lakekey profile set ${name}`;
+    if (section) way = `Fix it with \`${set} --unset ${section}\` (then set its ${section === 's3' ? 'S3' : 'lakeFS'} flags again), or edit ${where}.`;
+    else if (field?.required) way = `Fix it with \`${set} --${field.flag} VALUE\`, or edit ${where}.`;
+    else if (field) way = `Fix it with \`${set} --${field.flag}${field.boolean ? '' : ' VALUE'}\` (or clear it with \`--unset ${field.flag}\`), or edit ${where}.`;
+    else way = `Edit ${where}, or remove it (\`lakekey profile remove ${name}\`) and add it again.`;
+  }
+  const hint = [err.hint, way].filter(Boolean).join(' ');
+  return { raw, reason, problem: new LakekeyError('CONFIG', `profile "${name}" cannot be used: ${reason} (in ${where})`, { hint }) };
+}
+
+/** The one-line warning for a refresh-before that was too long for the S3 duration and was lowered. */
+function refreshBeforeNote(name: string, asked: number, p: Profile): string {
+  return `profile "${name}": refresh-before (${asked} s) is not shorter than its S3 duration (${p.s3?.durationSeconds} s), so credentials are renewed ${p.refreshBeforeSeconds} s before they expire; \`lakekey profile set ${name} --refresh-before ${p.refreshBeforeSeconds}\` makes that the setting.`;
+}
+
+/**
+ * The usable profile of that name. A broken one is refused with its problem (exit 2), never
+ * used; `warn` receives the profile's note when a value was adjusted on read.
+ */
+export function getProfile(settings: Settings, name: string, warn?: (line: string) => void): Profile {
+  const b = settings.broken.get(name);
+  if (b) throw b.problem;
   const p = Object.hasOwn(settings.profiles, name) ? settings.profiles[name] : undefined;
   if (!p) {
-    const known = Object.keys(settings.profiles);
+    const known = [...Object.keys(settings.profiles), ...settings.broken.keys()];
     throw configError(
       `no profile named "${name}"`,
       known.length ? `Known profiles: ${known.join(', ')}.` : 'Add one with `lakekey profile add NAME --issuer URL --client-id ID`.',
     );
   }
+  const note = settings.notes.get(name);
+  if (note && warn) warn(note);
   return p;
 }
 
@@ -148,8 +228,35 @@ export function getProfile(settings: Settings, name: string): Profile {
  * the user typed ("--s3-duration"), so an error points at what to retype.
  */
 export function parseProfile(name: string, raw: unknown, where = 'settings', label?: (field: string) => string): Profile {
+  return checkProfile(name, raw, where, label).profile;
+}
+
+export interface CheckedProfile {
+  profile: Profile;
+  /**
+   * The refresh-before the settings asked for, when it was not shorter than the S3 duration and
+   * the profile got fittingRefreshBefore() instead (every call would have minted new credentials).
+   */
+  refreshBeforeAsked?: number;
+}
+
+/** parseProfile, also saying what was adjusted; its errors carry the settings path of the bad field (`field`). */
+export function checkProfile(name: string, raw: unknown, where = 'settings', label?: (field: string) => string): CheckedProfile {
+  let current: string | undefined;
+  try {
+    return checkFields(name, raw, where, (field) => {
+      // Each check names its field before it runs, so the field is known when one throws.
+      current = field;
+      return label ? label(field) : `${where}: profile "${name}": ${field}`;
+    });
+  } catch (err) {
+    if (err instanceof LakekeyError && current !== undefined) Object.defineProperty(err, 'field', { value: current, enumerable: false });
+    throw err;
+  }
+}
+
+function checkFields(name: string, raw: unknown, where: string, f: (field: string) => string): CheckedProfile {
   const at = `${where}: profile "${name}"`;
-  const f = (field: string) => (label ? label(field) : `${at}: ${field}`);
   if (!PROFILE_NAME.test(name)) throw configError(`${at}: names use letters, digits, '.', '_' and '-' (at most 64)`);
   if (!isObject(raw)) throw configError(`${at}: expected an object`);
   const profile: Profile = {
@@ -188,7 +295,9 @@ export function parseProfile(name: string, raw: unknown, where = 'settings', lab
   if (profile.s3?.tokenSource === 'lakefs' && !profile.lakefs) {
     throw configError(`${f('s3.tokenSource')} "lakefs" needs a lakeFS endpoint`, 'Add --lakefs-endpoint URL.');
   }
-  return profile;
+  const asked = profile.refreshBeforeSeconds;
+  if (profile.s3) profile.refreshBeforeSeconds = fittingRefreshBefore(asked, profile.s3.durationSeconds);
+  return profile.refreshBeforeSeconds === asked ? { profile } : { profile, refreshBeforeAsked: asked };
 }
 
 /** AWS's own endpoints (STS and S3 alike), where tools need no endpoint setting. */

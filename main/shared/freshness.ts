@@ -59,3 +59,19 @@ export function hasUsableIdToken<T extends { idToken?: string; idTokenExpiresAt?
 export function renewalDueAt(expiresAt: number, refreshBeforeSeconds: number): number {
   return expiresAt - refreshBeforeSeconds * 1000;
 }
+
+/**
+ * The renewal lead time that fits credentials lasting `lifetimeSeconds`: `refreshBeforeSeconds`
+ * when it is shorter, else a third of the lifetime (the default's 1200 s of 3600 s). A lead time
+ * as long as the lifetime would make every call mint new credentials (900 s credentials with the
+ * default 1200 s: 120 ms per `aws` command instead of 17).
+ */
+export function fittingRefreshBefore(refreshBeforeSeconds: number, lifetimeSeconds: number): number {
+  return refreshBeforeSeconds < lifetimeSeconds ? refreshBeforeSeconds : Math.floor(lifetimeSeconds / 3);
+}
+
+/** Empty when `refreshBeforeSeconds` fits `lifetimeSeconds`, else what the settings form says about it. */
+export function refreshBeforeProblem(refreshBeforeSeconds: number, lifetimeSeconds: number): string {
+  if (fittingRefreshBefore(refreshBeforeSeconds, lifetimeSeconds) === refreshBeforeSeconds) return '';
+  return `Must be shorter than the S3 duration (${lifetimeSeconds} s), or every use would renew the credentials; ${fittingRefreshBefore(refreshBeforeSeconds, lifetimeSeconds)} (a third of it) works well.`;
+}

@@ -2,6 +2,7 @@
 // so mistakes show at once. Main validates again with the core itself on Check and Save; this
 // is only the fast, friendly first pass.
 import type { FieldError, ProfileDraft } from '../../main/ipc.js';
+import { refreshBeforeProblem } from '../../main/shared/freshness.js';
 import { LIMITS, PROFILE_NAME } from '../../main/shared/limits.js';
 
 // The same rules the core's parser enforces (main/shared/limits.ts), for the checks as you type.
@@ -53,6 +54,9 @@ export function checkDraft(name: string, d: ProfileDraft): FieldError[] {
     add('s3StsEndpoint', endpointProblem(d.s3StsEndpoint, false));
     add('s3Endpoint', endpointProblem(d.s3Endpoint, false));
     add('s3DurationSeconds', numberProblem(d.s3DurationSeconds, LIMITS.s3DurationSeconds, false));
+    if (!errors.some((e) => e.field === 'refreshBeforeSeconds' || e.field === 's3DurationSeconds') && d.refreshBeforeSeconds.trim() && d.s3DurationSeconds.trim()) {
+      add('refreshBeforeSeconds', refreshBeforeProblem(Number(d.refreshBeforeSeconds), Number(d.s3DurationSeconds)));
+    }
     if (!d.s3StsEndpoint.trim() && !d.s3RoleArn.trim()) add('s3RoleArn', 'AWS STS needs a role to assume; or give an STS endpoint for MinIO or lakeFS.');
     if (d.s3TokenSource === 'lakefs' && !d.lakefsEnabled) add('s3TokenSource', 'S3 through lakeFS needs the lakeFS section.');
   }

@@ -147,6 +147,67 @@ describe('inspection and housekeeping', () => {
     assert.match(dup.stderr, /--force/);
   });
 
+  test('one bad value breaks only its own profile: the others work, the bad one names profile, field and fix, and that fix runs', async () => {
+    const file = join(box.dir, 'config.json');
+    const original = readFileSync(file, 'utf8');
+    const settings = JSON.parse(original) as { profiles: Record<string, { s3: Record<string, unknown> }> };
+    const mine = settings.profiles[box.name];
+    // Hand-edited (or an older version's): a duration STS refuses, and an S3 part that is not one.
+    settings.profiles.bad = { ...mine, s3: { ...mine.s3, durationSeconds: 60 } };
+    settings.profiles.mangled = { ...mine, s3: 'yes' as unknown as Record<string, unknown> };
+    writeFileSync(file, JSON.stringify(settings));
+    try {
+      const cp = await box.cli(['credential-process', box.name]);
+      assert.equal(cp.code, 0, cp.stderr);
+      assert.match(cp.stdout, /^\{"Version":1,"AccessKeyId":/);
+      const mineStatus = await box.cli(['status', box.name]);
+      assert.equal(mineStatus.code, 0, mineStatus.stderr);
+      assert.match(mineStatus.stdout, /alice@example.com/);
+      for (const args of [['credential-process', 'bad'], ['env', 'bad'], ['login', 'bad'], ['configure-aws', 'bad']]) {
+        const r = await box.cli(args);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, /profile "bad" cannot be used: s3\.durationSeconds: expected a whole number from 900 to 43200, got 60/);
+        assert.match(r.stderr, /Fix it with `lakekey profile set bad --s3-duration VALUE`/);
+      }
+      const mangled = await box.cli(['credential-process', 'mangled']);
+      assert.equal(mangled.code, 2);
+      assert.match(mangled.stderr, /profile "mangled" cannot be used: s3 must be an object[\s\S]*`lakekey profile set mangled --unset s3`/);
+      // status and profile list show every profile, the broken ones as such.
+      const all = await box.cli(['status']);
+      assert.equal(all.code, 2, 'a broken profile is a configuration problem to fix');
+      assert.match(all.stdout, new RegExp(`^${box.name}\\s+alice@example.com`, 'm'));
+      assert.match(all.stdout, /^bad\s+BROKEN/m);
+      assert.match(all.stderr, /profile "bad" cannot be used/);
+      const list = await box.cli(['profile', 'list']);
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, new RegExp(`^${box.name}\\t`, 'm'));
+      assert.match(list.stdout, /^bad\tBROKEN\ts3\.durationSeconds: expected a whole number/m);
+      assert.match(list.stdout, /^mangled\tBROKEN\ts3 must be an object/m);
+      const shown = await box.cli(['profile', 'show', 'bad', '--json']);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.equal(JSON.parse(shown.stdout).stored.s3.durationSeconds, 60, 'shown as stored');
+      // The fixes the messages name run on the broken profiles, and repair them.
+      const set = await box.cli(['profile', 'set', 'bad', '--s3-duration', '3600']);
+      assert.equal(set.code, 0, set.stderr);
+      assert.match(set.stderr, /Profile "bad" is valid again/);
+      assert.equal(JSON.parse((await box.cli(['profile', 'show', 'bad', '--json'])).stdout).s3.durationSeconds, 3600);
+      assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { profiles: Record<string, { s3: unknown }> }).profiles.mangled.s3, 'yes', 'the other broken profile is left as it was');
+      const unset = await box.cli(['profile', 'set', 'mangled', '--unset', 's3']);
+      assert.equal(unset.code, 0, unset.stderr);
+      assert.equal(JSON.parse((await box.cli(['profile', 'show', 'mangled', '--json'])).stdout).s3, undefined);
+      // Broken again, then removed as it is.
+      const now = JSON.parse(readFileSync(file, 'utf8')) as { profiles: Record<string, { s3?: unknown }> };
+      now.profiles.mangled.s3 = 'yes';
+      writeFileSync(file, JSON.stringify(now));
+      const removed = await box.cli(['profile', 'remove', 'mangled']);
+      assert.equal(removed.code, 0, removed.stderr);
+      assert.equal((await box.cli(['profile', 'remove', 'bad'])).code, 0);
+      assert.deepEqual(Object.keys((JSON.parse(readFileSync(file, 'utf8')) as { profiles: object }).profiles), [box.name]);
+    } finally {
+      writeFileSync(file, original);
+    }
+  });
+
   test('logout revokes the refresh token and forgets the secrets; profile remove deletes the profile', async () => {
     const record = await readRecord(box.name);
     const out = await box.cli(['logout', box.name]);

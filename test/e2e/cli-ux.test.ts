@@ -95,6 +95,8 @@ describe('shell completion', () => {
     assert.deepEqual((await complete('login', '')).sort(), ['home', 'work']);
     assert.deepEqual(await complete('login', 'work', '--no'), ['--no-browser']);
     assert.deepEqual(await complete('env', 'work', '--format', 'p'), ['powershell']);
+    assert.deepEqual(await complete('profile', 'set', 'work', '--unset', 's3-r'), ['s3-region', 's3-role-arn']);
+    assert.ok(!(await complete('profile', 'set', 'work', '--unset', '')).includes('issuer'), 'a required field is not offered');
     const registered = await run('bash', ['-c', `source "$1"; complete -p lakekey`, 'bash', join(w.root, 'lakekey.bash')], { env: w.env });
     assert.match(registered.stdout, /complete -o default -F _lakekey lakekey/);
   });
@@ -176,6 +178,47 @@ describe('profiles', () => {
     const none = await cli(['profile', 'set', 'nope', '--s3-duration', '900']);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /no profile named "nope"/);
+  });
+
+  test('profile set --unset clears optional fields (repeatable) and refuses required and unknown ones', async () => {
+    const { cli } = emptyWorld();
+    const add = await cli(['profile', 'add', 'p', '--issuer', idp.issuer, '--client-id', 'c', ...S3, '--s3-role-arn', 'arn:aws:iam::123456789012:role/data', '--redirect-port', '8400', '--lakefs-endpoint', 'http://127.0.0.1:9/api/v1']);
+    assert.equal(add.code, 0, add.stderr);
+    const unset = await cli(['profile', 'set', 'p', '--unset', 's3-role-arn', '--unset', 'redirect-port', '--unset', 'lakefs']);
+    assert.equal(unset.code, 0, unset.stderr);
+    assert.match(unset.stderr, /Changed --unset s3-role-arn, --unset redirect-port, --unset lakefs of profile "p"/);
+    const shown = JSON.parse((await cli(['profile', 'show', 'p', '--json'])).stdout);
+    assert.equal(shown.s3.roleArn, undefined);
+    assert.equal(shown.s3.stsEndpoint, 'http://127.0.0.1:9', 'the other fields stay');
+    assert.equal(shown.redirectPort, 0, 'back to its default');
+    assert.equal(shown.lakefs, undefined);
+    const required = await cli(['profile', 'set', 'p', '--unset', 'issuer']);
+    assert.equal(required.code, 2);
+    assert.match(required.stderr, /--unset issuer: a profile cannot be without its issuer\n.*`lakekey profile set p --issuer VALUE`/);
+    const unknown = await cli(['profile', 'set', 'p', '--unset', 's3-role']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /did you mean "s3-role-arn"\?/);
+    const both = await cli(['profile', 'set', 'p', '--unset', 's3-region', '--s3-region', 'eu-west-1']);
+    assert.equal(both.code, 2);
+    // The empty value is still refused: --unset is the way to clear, and the message is about the value.
+    assert.equal((await cli(['profile', 'set', 'p', '--s3-role-arn', ''])).code, 2);
+    // Unsetting what makes STS work on AWS is checked like any change.
+    const noSts = await cli(['profile', 'set', 'p', '--unset', 's3-sts-endpoint']);
+    assert.equal(noSts.code, 2);
+    assert.match(noSts.stderr, /AWS STS needs a role to assume/);
+  });
+
+  test('--refresh-before must be shorter than --s3-duration: refused when typed, fitted and said when not', async () => {
+    const { cli } = emptyWorld();
+    const typed = await cli(['profile', 'add', 'p', '--issuer', idp.issuer, '--client-id', 'c', ...S3, '--s3-duration', '900', '--refresh-before', '1200']);
+    assert.equal(typed.code, 2);
+    assert.match(typed.stderr, /--refresh-before 1200 is not shorter than the S3 credentials' lifetime \(--s3-duration 900\), so every call would mint new ones\n {2}Pass --refresh-before 300/);
+    const fitted = await cli(['profile', 'add', 'p', '--issuer', idp.issuer, '--client-id', 'c', ...S3, '--s3-duration', '900']);
+    assert.equal(fitted.code, 0, fitted.stderr);
+    assert.match(fitted.stderr, /renews its S3 credentials 300 s before they expire \(--refresh-before\): 1200 s would not fit their 900 s lifetime/);
+    assert.equal(JSON.parse((await cli(['profile', 'show', 'p', '--json'])).stdout).refreshBeforeSeconds, 300);
+    const set = await cli(['profile', 'set', 'p', '--refresh-before', '900']);
+    assert.equal(set.code, 2, 'a later change is held to the same rule');
   });
 
   test('profile remove also removes the AWS profiles lakekey wrote for it (only those), unless --keep-aws-config', async () => {

@@ -1,7 +1,9 @@
 // Property-based fuzzing of the settings file (main/core/settings.ts): arbitrary JSON values,
 // mutated near-valid settings, and arbitrary bytes on disk. Property: parseSettings/readSettings
-// return settings that satisfy every documented rule, or throw a LakekeyError CONFIG (exit 2) —
-// never another error, never a half-valid profile. Valid results are stable under a round trip.
+// return settings whose usable profiles satisfy every documented rule and whose other profiles are
+// set aside as broken with a CONFIG problem (exit 2), or throw a LakekeyError CONFIG for the file
+// as a whole — never another error, never a half-valid profile in use. Results are stable under a
+// round trip through what a write stores.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +11,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { LakekeyError } from '../../main/core/errors.js';
-import { parseSettings, PROFILE_NAME, readSettings, settingsPath, type Settings } from '../../main/core/settings.js';
+import { parseSettings, PROFILE_NAME, readSettings, settingsPath, storedSettings, type Settings } from '../../main/core/settings.js';
 import { reportCount, runs } from '../helpers/security-world.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lakekey-fuzz-settings-'));
@@ -45,6 +47,7 @@ function checkValid(s: Settings): void {
     int(p.redirectPort, 0, 65535, 'redirectPort');
     int(p.refreshBeforeSeconds, 60, 43200, 'refreshBeforeSeconds');
     if (p.s3) {
+      assert.ok(p.refreshBeforeSeconds < p.s3.durationSeconds, 'renewal starts after credentials are minted, not at once');
       // The values that once let a tampered file inject AWS config lines or move the STS host.
       assert.match(p.s3.region, /^[a-z0-9-]+$/, 's3.region');
       int(p.s3.durationSeconds, 900, 43200, 's3.durationSeconds');
@@ -62,8 +65,8 @@ function checkValid(s: Settings): void {
   }
 }
 
-/** parse → either valid (and a fixed point of a JSON round trip) or CONFIG. */
-function outcome(run: () => Settings): 'valid' | 'config' {
+/** parse → CONFIG for the whole file, or usable profiles that are valid beside broken ones set aside; stable under a write's round trip. */
+function outcome(run: () => Settings): 'valid' | 'broken' | 'config' {
   let s: Settings;
   try {
     s = run();
@@ -74,8 +77,15 @@ function outcome(run: () => Settings): 'valid' | 'config' {
     return 'config';
   }
   checkValid(s);
-  assert.deepEqual(parseSettings(JSON.parse(JSON.stringify(s))), s, 'stable under a round trip');
-  return 'valid';
+  for (const [name, b] of s.broken) {
+    assert.ok(!Object.hasOwn(s.profiles, name), 'a broken profile is never also a usable one');
+    assert.equal(b.problem.code, 'CONFIG');
+    assert.equal(b.problem.exitCode, 2);
+  }
+  const again = parseSettings(JSON.parse(JSON.stringify(storedSettings(s))));
+  assert.deepEqual(again.profiles, s.profiles, 'stable under a round trip');
+  assert.deepEqual([...again.broken.keys()], [...s.broken.keys()], 'broken profiles stay broken');
+  return s.broken.size ? 'broken' : 'valid';
 }
 
 const anyValue = fc.oneof(
@@ -112,7 +122,7 @@ const settingsArb = fc.oneof(
 
 test('fuzz: parseSettings returns valid settings or a CONFIG error', () => {
   let cases = 0;
-  const tally = { valid: 0, config: 0 };
+  const tally = { valid: 0, broken: 0, config: 0 };
   fc.assert(
     fc.property(settingsArb, (raw) => {
       cases++;
@@ -126,13 +136,13 @@ test('fuzz: parseSettings returns valid settings or a CONFIG error', () => {
     tally[outcome(() => parseSettings(JSON.parse(text)))]++;
   }
   reportCount('settings-json', cases);
-  process.stdout.write(`fuzz: settings-json valid=${tally.valid} config=${tally.config}\n`);
-  assert.ok(tally.valid > 0 && tally.config > 0, 'both outcomes are reached');
+  process.stdout.write(`fuzz: settings-json valid=${tally.valid} broken=${tally.broken} config=${tally.config}\n`);
+  assert.ok(tally.valid > 0 && tally.broken > 0 && tally.config > 0, 'every outcome is reached');
 });
 
 test('fuzz: readSettings on arbitrary bytes returns valid settings or a CONFIG error', () => {
   let cases = 0;
-  const tally = { valid: 0, config: 0 };
+  const tally = { valid: 0, broken: 0, config: 0 };
   const file = settingsPath(dir);
   const bytes = fc.oneof(
     fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
@@ -151,5 +161,5 @@ test('fuzz: readSettings on arbitrary bytes returns valid settings or a CONFIG e
     { numRuns: runs(500) },
   );
   reportCount('settings-bytes', cases);
-  process.stdout.write(`fuzz: settings-bytes valid=${tally.valid} config=${tally.config}\n`);
+  process.stdout.write(`fuzz: settings-bytes valid=${tally.valid} broken=${tally.broken} config=${tally.config}\n`);
 });

@@ -1,6 +1,7 @@
 // Issue 9 §4: a tampered settings file (config.json) is refused wherever it is read, with exit 2
 // naming the profile, the field and the fix — it never reaches the AWS config file, the private
-// config `exec` writes, or a URL lakekey connects to. Each case runs the real CLI on a file
+// config `exec` writes, or a URL lakekey connects to. Since issue 20 only the tampered profile is
+// refused (an untouched one beside it keeps working): still never used, by any command. Each case runs the real CLI on a file
 // written the way an attacker with write access to the settings folder would write it.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +40,8 @@ function world(s3: Record<string, unknown>): { env: NodeJS.ProcessEnv; awsConfig
     version: 1,
     profiles: {
       victim: { issuer: 'http://127.0.0.1:9/idp', clientId: 'lakekey', scopes: ['openid'], redirectPort: 0, refreshBeforeSeconds: 1200, s3: { durationSeconds: 3600, tokenSource: 'idp', ...s3 } },
+      // Untouched: it stays usable beside the tampered one.
+      bystander: { issuer: 'http://127.0.0.1:9/idp', clientId: 'lakekey', s3: { stsEndpoint: 'http://127.0.0.1:9' } },
     },
   };
   writeFileSync(join(conf, 'config.json'), JSON.stringify(settings), { mode: 0o600 });
@@ -61,7 +64,7 @@ function assertRefused(r: { code: number | null; stdout: string; stderr: string 
   assert.equal(r.code, 2, `exit 2 (configuration), got ${r.code}: ${said}`);
   assert.match(said, /profile "victim"/, 'names the profile');
   assert.ok(said.includes(field), `names the field ${field}: ${said}`);
-  assert.match(said, /lakekey profile set victim --FLAG VALUE/, 'says how to fix it');
+  assert.match(said, /lakekey profile set victim --[a-z0-9-]+ VALUE/, 'says how to fix it');
   // eslint-disable-next-line no-control-regex -- looking for raw ESC and BEL
   assert.ok(!/[\x1b\x07]/.test(said), 'no raw control characters echoed');
 }
@@ -109,4 +112,25 @@ test('a role ARN that is not one is refused on read', async () => {
   const r = await runCli(['configure-aws', 'victim'], { env: w.env, timeoutMs: 60_000 });
   assertRefused(r, 's3.roleArn');
   assert.ok(!existsSync(w.awsConfig));
+});
+
+test('the profile beside a tampered one still works, and repairing the tampered one writes only the repair', async () => {
+  const w = world({ region: INJECTED_REGION, stsEndpoint: 'http://127.0.0.1:9' });
+  const shown = await runCli(['profile', 'show', 'bystander', '--json'], { env: w.env, timeoutMs: 60_000 });
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.equal(JSON.parse(shown.stdout).s3.stsEndpoint, 'http://127.0.0.1:9');
+  const wired = await runCli(['configure-aws', 'bystander'], { env: w.env, timeoutMs: 60_000 });
+  assert.equal(wired.code, 0, wired.stderr);
+  assert.ok(!readFileSync(w.awsConfig, 'utf8').includes('[profile evil]'));
+  // A change to the bystander keeps the tampered value in the file, still refused, never normalised into use.
+  assert.equal((await runCli(['profile', 'set', 'bystander', '--s3-duration', '7200'], { env: w.env, timeoutMs: 60_000 })).code, 0);
+  assertRefused(await runCli(['configure-aws', 'victim'], { env: w.env, timeoutMs: 60_000 }), 's3.region');
+  // The fix the message names runs on the tampered profile.
+  const fixed = await runCli(['profile', 'set', 'victim', '--s3-region', 'eu-west-1'], { env: w.env, timeoutMs: 60_000 });
+  assert.equal(fixed.code, 0, fixed.stderr);
+  const again = await runCli(['configure-aws', 'victim'], { env: w.env, timeoutMs: 60_000 });
+  assert.equal(again.code, 0, again.stderr);
+  const text = readFileSync(w.awsConfig, 'utf8');
+  assert.match(text, /^region = eu-west-1$/m);
+  assert.ok(!text.includes('[profile evil]'));
 });

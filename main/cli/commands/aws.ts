@@ -8,7 +8,7 @@ import { checkedSettingsDir } from '../../core/paths.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/settings.js';
 import { exposedPath } from '../../core/writable-by-others.js';
 import type { Args } from '../args.js';
-import { say } from '../output.js';
+import { say, warn } from '../output.js';
 import { print, printJson } from '../render.js';
 
 /** The command that runs this very CLI, with absolute paths (no PATH lookup, no npm shim). */
@@ -25,7 +25,7 @@ export function endpointSetting(profile: Profile): Array<{ key: string; value: s
 
 export async function configureAws(a: Args): Promise<number> {
   const name = a.positionals[0];
-  const profile = getProfile(readSettings(checkedSettingsDir()), name);
+  const profile = getProfile(readSettings(checkedSettingsDir()), name, warn);
   if (!profile.s3) throw configError(`profile "${name}" has no S3 settings`, `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (MinIO) or \`--s3-role-arn ARN\` (AWS).`);
   const awsProfile = a.string('aws-profile') ?? name;
   if (!/^[\w.@+-]+$/.test(awsProfile)) throw usageError(`"${awsProfile}" is not a valid AWS profile name`, 'Use letters, digits and . @ + - _.');

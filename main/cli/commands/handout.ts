@@ -12,7 +12,7 @@ import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../cor
 import { outside } from '../../core/text-gate.js';
 import type { Args } from '../args.js';
 import { compose } from '../compose.js';
-import { say } from '../output.js';
+import { say, warn } from '../output.js';
 import { print } from '../render.js';
 import { endpointSetting, selfCommand } from './aws.js';
 
@@ -26,7 +26,7 @@ interface Handout {
 async function handout(name: string): Promise<Handout> {
   const dir = checkedSettingsDir();
   const ctx = compose(dir);
-  const profile = getProfile(readSettings(dir), name);
+  const profile = getProfile(readSettings(dir), name, warn);
   const record = await ctx.vault.read(name);
   const out: Handout = { profile };
   if (profile.lakefs) {
@@ -72,7 +72,7 @@ export async function tokenCommand(a: Args): Promise<number> {
   const dir = checkedSettingsDir();
   const ctx = compose(dir);
   const name = a.positionals[0];
-  const profile = getProfile(readSettings(dir), name);
+  const profile = getProfile(readSettings(dir), name, warn);
   // getLakefsToken answers a usable stored token from one keychain read, without the lock.
   const token = await getLakefsToken(ctx, name, profile, { interactive: true });
   const left = secondsLeft(token.expiresAt, ctx.now());

@@ -4,47 +4,61 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { awsConfigPath, removeLakekeyAwsProfiles } from '../../core/aws-config.js';
 import { configError, LakekeyError, usageError } from '../../core/errors.js';
 import { checkedSettingsDir } from '../../core/paths.js';
-import { logout } from '../../core/session.js';
-import { getProfile, parseProfile, PROFILE_NAME, readSettings, s3ApiEndpoint, type Profile } from '../../core/settings.js';
+import { forget, logout } from '../../core/session.js';
+import { checkProfile, getProfile, PROFILE_NAME, readSettings, s3ApiEndpoint, type BrokenProfile, type CheckedProfile, type Profile } from '../../core/settings.js';
 import { updateSettings } from '../../core/settings-write.js';
+import { fieldAt, fieldOfFlag, PROFILE_FIELDS } from '../../shared/profile-fields.js';
 import { kinds } from '../../shared/profile-kinds.js';
-import type { Args } from '../args.js';
+import { closest, type Args } from '../args.js';
 import { fileProblem } from '../file-problem.js';
 import { compose } from '../compose.js';
-import { say } from '../output.js';
+import { say, warn } from '../output.js';
 import { print, printJson, readStdin, table } from '../render.js';
-
-/** Each profile flag and the settings field it sets. */
-const FIELDS: ReadonlyArray<readonly [flag: string, field: string]> = [
-  ['issuer', 'issuer'],
-  ['client-id', 'clientId'],
-  ['client-secret', 'clientSecret'],
-  ['scope', 'scopes'],
-  ['redirect-port', 'redirectPort'],
-  ['refresh-before', 'refreshBeforeSeconds'],
-  ['s3-sts-endpoint', 's3.stsEndpoint'],
-  ['s3-endpoint', 's3.s3Endpoint'],
-  ['s3-region', 's3.region'],
-  ['s3-role-arn', 's3.roleArn'],
-  ['s3-duration', 's3.durationSeconds'],
-  ['s3-token-source', 's3.tokenSource'],
-  ['lakefs-endpoint', 'lakefs.endpoint'],
-  ['lakefs-ttl', 'lakefs.ttlSeconds'],
-  ['lakectl-cache', 'lakefs.lakectlCache'],
-];
 
 /** "--s3-duration" for "s3.durationSeconds"; a whole section ("s3") by the flags that make it. */
 function flagFor(field: string): string {
-  const hit = FIELDS.find(([, f]) => f === field);
-  if (hit) return `--${hit[0]}`;
+  const hit = fieldAt(field);
+  if (hit) return `--${hit.flag}`;
   return field === 's3' ? 'the --s3-* flags' : field === 'lakefs' ? 'the --lakefs-* flags' : field;
 }
 
-/** The raw profile `base` with every flag the user passed applied, ready for parseProfile. */
-function applyFlags(a: Args, base: Record<string, unknown>, clientSecret: string | undefined): Record<string, unknown> {
-  const raw = structuredClone(base);
-  const section = (key: 's3' | 'lakefs') => (raw[key] ??= {}) as Record<string, unknown>;
-  for (const [flag, field] of FIELDS) {
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The fields `--unset` names, checked: optional fields by their flag's name, or a whole section.
+ * Required fields and unknown words are refused with what to do instead.
+ */
+function unsetWords(a: Args, name: string): string[] {
+  const spec = a.spec.flags.find((f) => f.name === 'unset');
+  const words = spec ? (a.list('unset') ?? []) : [];
+  const choices = spec?.choices ?? [];
+  for (const word of words) {
+    const field = fieldOfFlag(word);
+    if (field?.required) throw usageError(`--unset ${word}: a profile cannot be without its ${word}`, `Change it with \`lakekey profile set ${name} --${word} VALUE\` instead.`);
+    if (!choices.includes(word)) {
+      const near = closest(word.replace(/^-+/, ''), choices);
+      throw usageError(`--unset takes a field's flag name without dashes, not ${JSON.stringify(word)}${near ? `; did you mean "${near}"?` : ''}`, `It takes: ${choices.join(', ')}.`);
+    }
+    if (a.has(word)) throw usageError(`--${word} and --unset ${word} ask for opposite things: pass one of them`, a.hint());
+  }
+  return words;
+}
+
+/** The raw profile `base` with every `--unset` and every flag the user passed applied, ready for parseProfile. */
+function applyFlags(a: Args, base: unknown, clientSecret: string | undefined, unset: readonly string[]): Record<string, unknown> {
+  // A broken profile may not even be an object; its fields are then what the flags give.
+  const raw = isObject(base) ? structuredClone(base) : {};
+  const section = (key: 's3' | 'lakefs') => (isObject(raw[key]) ? raw[key] : (raw[key] = {})) as Record<string, unknown>;
+  for (const word of unset) {
+    // The lakeFS endpoint is what makes a profile a lakeFS one: without it the part goes whole.
+    const field = word === 'lakefs-endpoint' ? 'lakefs' : (fieldOfFlag(word)?.field ?? word);
+    const [head, key] = field.split('.');
+    if (!key) delete raw[head];
+    else if (isObject(raw[head])) delete raw[head][key];
+  }
+  for (const { flag, field } of PROFILE_FIELDS) {
     if (!a.has(flag)) continue;
     let value: unknown = flag === 'scope' ? a.list(flag) : flag === 'lakectl-cache' ? a.flag(flag) : a.string(flag);
     if (flag === 'client-secret') value = clientSecret !== undefined;
@@ -52,7 +66,7 @@ function applyFlags(a: Args, base: Record<string, unknown>, clientSecret: string
     if (key) section(head as 's3' | 'lakefs')[key] = value;
     else raw[head] = value;
   }
-  if (a.spec.flags.some((f) => f.name === 'no-lakectl-cache') && a.flag('no-lakectl-cache') && raw.lakefs) (raw.lakefs as Record<string, unknown>).lakectlCache = false;
+  if (a.spec.flags.some((f) => f.name === 'no-lakectl-cache') && a.flag('no-lakectl-cache') && isObject(raw.lakefs)) raw.lakefs.lakectlCache = false;
   return raw;
 }
 
@@ -72,19 +86,38 @@ function writableSettingsDir(): string {
   return dir;
 }
 
-function validate(name: string, raw: Record<string, unknown>, a: Args): Profile {
-  let profile: Profile;
+/**
+ * The profile the flags make, validated; `note` says what was adjusted. A refresh-before not
+ * shorter than the S3 duration would mint new credentials on every call: refused when the user
+ * typed it, lowered to fit (and said) when it is the default or the value kept from before.
+ */
+function validate(name: string, raw: Record<string, unknown>, a: Args): { profile: Profile; note?: string } {
+  let checked: CheckedProfile;
   try {
-    profile = parseProfile(name, raw, `profile ${a.spec.name.split(' ')[1]}`, flagFor);
+    checked = checkProfile(name, raw, `profile ${a.spec.name.split(' ')[1]}`, flagFor);
   } catch (err) {
+    if (!(err instanceof LakekeyError) || err.hint) throw err;
+    // A value from the file that the user did not retype (a broken profile's): say to retype it too.
+    const field = fieldAt((err as LakekeyError & { field?: string }).field ?? '');
+    if (field && !a.has(field.flag)) {
+      throw configError(err.message, `Profile "${name}" has that value in its settings: pass --${field.flag}${field.boolean ? '' : ' VALUE'} as well${field.required ? '' : ` (or --unset ${field.flag})`}.`);
+    }
     // The usage line is a better hint than "edit the settings file" for a flag the user typed.
-    if (err instanceof LakekeyError && !err.hint) throw configError(err.message, a.hint());
-    throw err;
+    throw configError(err.message, a.hint());
   }
+  const { profile, refreshBeforeAsked: asked } = checked;
   if (profile.s3?.tokenSource === 'idp' && !profile.s3.stsEndpoint && !profile.s3.roleArn) {
     throw usageError('AWS STS needs a role to assume', 'Pass --s3-role-arn arn:aws:iam::ACCOUNT:role/NAME, or --s3-sts-endpoint for MinIO or lakeFS.');
   }
-  return profile;
+  if (asked === undefined || !profile.s3) return { profile };
+  const duration = profile.s3.durationSeconds;
+  if (a.has('refresh-before')) {
+    throw usageError(
+      `--refresh-before ${asked} is not shorter than the S3 credentials' lifetime (--s3-duration ${duration}), so every call would mint new ones`,
+      `Pass --refresh-before ${profile.refreshBeforeSeconds} (a third of the lifetime) or less, or a longer --s3-duration.`,
+    );
+  }
+  return { profile, note: `Note: profile "${name}" renews its S3 credentials ${profile.refreshBeforeSeconds} s before they expire (--refresh-before): ${asked} s would not fit their ${duration} s lifetime.\n` };
 }
 
 async function clientSecretOf(a: Args): Promise<string | undefined> {
@@ -103,17 +136,19 @@ export async function add(a: Args): Promise<number> {
   const missing = ['issuer', 'client-id'].filter((f) => !a.has(f)).map((f) => `--${f}`);
   if (missing.length) throw usageError(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required`, a.hint());
   const clientSecret = await clientSecretOf(a);
-  const profile = validate(name, applyFlags(a, {}, clientSecret), a);
+  const { profile, note } = validate(name, applyFlags(a, {}, clientSecret, []), a);
   await updateSettings(dir, (s) => {
-    if (s.profiles[name] && !a.flag('force')) {
+    if ((Object.hasOwn(s.profiles, name) || s.broken.has(name)) && !a.flag('force')) {
       throw configError(`profile "${name}" already exists`, `Change some of its fields with \`lakekey profile set ${name} --FLAG VALUE\`, pass --force to replace it, or remove it first.`);
     }
+    s.broken.delete(name);
     s.profiles[name] = profile;
   });
   // The secret goes to the keychain (never the settings file); a replaced profile without one drops it.
   if (clientSecret !== undefined) await compose(dir).vault.writeClientSecret(name, clientSecret);
   else if (a.flag('force')) await compose(dir).vault.writeClientSecret(name, undefined).catch(() => undefined);
   warnLakectl(profile);
+  if (note) say(note);
   say(`Added profile "${name}". Next: \`lakekey login ${name}\`${profile.s3 ? `, then \`lakekey configure-aws ${name}\`` : ''}.\n`);
   // Allowed (the login alone checks the IdP wiring, and the tray offers it), but say what it lacks.
   if (!profile.s3 && !profile.lakefs) {
@@ -125,18 +160,29 @@ export async function add(a: Args): Promise<number> {
 export async function set(a: Args): Promise<number> {
   const dir = writableSettingsDir();
   const name = a.positionals[0];
-  const current = getProfile(readSettings(dir), name);
-  const given = a.spec.flags.filter((f) => a.has(f.name)).map((f) => `--${f.name}`);
+  const settings = readSettings(dir);
+  // A broken profile can be repaired: the flags apply to its fields as the file has them.
+  const broken = settings.broken.get(name);
+  const current = broken ? undefined : getProfile(settings, name);
+  const unset = unsetWords(a, name);
+  const given = a.spec.flags.filter((f) => f.name !== 'unset' && a.has(f.name)).map((f) => `--${f.name}`).concat(unset.map((w) => `--unset ${w}`));
   if (!given.length) throw usageError(`say what to change in profile "${name}", e.g. \`lakekey profile set ${name} --s3-duration 7200\``, a.hint());
   const clientSecret = await clientSecretOf(a);
-  const profile = validate(name, applyFlags(a, JSON.parse(JSON.stringify(current)) as Record<string, unknown>, clientSecret), a);
+  const { profile, note } = validate(name, applyFlags(a, broken ? broken.raw : JSON.parse(JSON.stringify(current)), clientSecret, unset), a);
   await updateSettings(dir, (s) => {
-    getProfile(s, name); // removed meanwhile: say so rather than re-create it
+    if (!Object.hasOwn(s.profiles, name) && !s.broken.has(name)) getProfile(s, name); // removed meanwhile: say so rather than re-create it
+    s.broken.delete(name);
     s.profiles[name] = profile;
   });
   if (clientSecret !== undefined) await compose(dir).vault.writeClientSecret(name, clientSecret);
+  else if (unset.includes('client-secret')) await compose(dir).vault.writeClientSecret(name, undefined);
   warnLakectl(profile, current);
+  if (note) say(note);
   say(`Changed ${given.join(', ')} of profile "${name}".\n`);
+  if (!current) {
+    say(`Profile "${name}" is valid again and can be used.\n`);
+    return 0;
+  }
   if (profile.issuer !== current.issuer || profile.clientId !== current.clientId || profile.scopes.join(' ') !== current.scopes.join(' ')) {
     say(`The session was made with the old identity provider settings: run \`lakekey login ${name}\` again.\n`);
   }
@@ -153,16 +199,33 @@ function warnLakectl(profile: Profile, before?: Profile): void {
 }
 
 export async function list(a: Args): Promise<number> {
-  const profiles = readSettings(checkedSettingsDir()).profiles;
-  if (a.flag('json')) printJson(Object.entries(profiles).map(([name, p]) => ({ name, ...p })));
-  else if (!Object.keys(profiles).length) say('No profiles yet. Add one with `lakekey profile add NAME --issuer URL --client-id ID`.\n');
-  else for (const [name, p] of Object.entries(profiles)) print(`${name}\t${p.issuer}\t${kinds(p)}`);
+  const { profiles, broken } = readSettings(checkedSettingsDir());
+  if (a.flag('json')) {
+    printJson([...Object.entries(profiles).map(([name, p]) => ({ name, ...p })), ...[...broken].map(([name, b]) => ({ name, broken: brokenJson(b) }))]);
+    return 0;
+  }
+  if (!Object.keys(profiles).length && !broken.size) say('No profiles yet. Add one with `lakekey profile add NAME --issuer URL --client-id ID`.\n');
+  for (const [name, p] of Object.entries(profiles)) print(`${name}\t${p.issuer}\t${kinds(p)}`);
+  for (const [name, b] of broken) print(`${name}\tBROKEN\t${b.reason}`);
+  if (broken.size) say(`Broken profiles are not used until they are fixed; \`lakekey profile show NAME\` says how.\n`);
   return 0;
+}
+
+function brokenJson(b: BrokenProfile): { problem: string; fix: string | undefined } {
+  return { problem: b.problem.message, fix: b.problem.hint };
 }
 
 export async function show(a: Args): Promise<number> {
   const name = a.positionals[0];
-  const profile = getProfile(readSettings(checkedSettingsDir()), name);
+  const settings = readSettings(checkedSettingsDir());
+  const broken = settings.broken.get(name);
+  if (broken) {
+    // As the file has it, so the bad value can be seen (print() replaces control characters).
+    if (a.flag('json')) printJson({ name, broken: brokenJson(broken), stored: broken.raw });
+    else print(`${table([['profile', name], ['BROKEN', broken.reason], ['fix', broken.problem.hint ?? '']])}\nas stored:\n${JSON.stringify(broken.raw, null, 2)}`);
+    return 0;
+  }
+  const profile = getProfile(settings, name, warn);
   if (a.flag('json')) printJson({ name, ...profile });
   else print(renderProfile(name, profile));
   return 0;
@@ -171,16 +234,27 @@ export async function show(a: Args): Promise<number> {
 export async function remove(a: Args): Promise<number> {
   const dir = writableSettingsDir();
   const name = a.positionals[0];
-  const profile = getProfile(readSettings(dir), name);
-  const ctx = compose(dir);
-  await logout(ctx, name, profile);
-  if (profile.clientSecret) await ctx.vault.writeClientSecret(name, undefined);
+  const settings = readSettings(dir);
+  const broken = settings.broken.get(name);
+  const profile = broken ? undefined : getProfile(settings, name);
+  // A name lakekey never accepted never named a keychain item, a lock or an AWS section: only the file holds it.
+  const written = profile !== undefined || PROFILE_NAME.test(name);
+  let unrevoked = false;
+  if (written) {
+    const ctx = compose(dir);
+    // A broken profile's issuer is not trusted with the refresh token: its session is forgotten here only.
+    if (profile) await logout(ctx, name, profile);
+    else unrevoked = await forget(ctx, name);
+    if (!profile || profile.clientSecret) await ctx.vault.writeClientSecret(name, undefined);
+  }
   // Before the profile goes: a file problem here leaves it in place, so running remove again finishes the job.
-  const aws = a.flag('keep-aws-config') ? undefined : await removeLakekeyAwsProfiles(awsConfigPath(), name);
+  const aws = a.flag('keep-aws-config') || !written ? undefined : await removeLakekeyAwsProfiles(awsConfigPath(), name);
   await updateSettings(dir, (s) => {
     delete s.profiles[name];
+    s.broken.delete(name);
   });
-  say(`Removed profile "${name}" and its keychain item.\n`);
+  say(`Removed profile "${name}"${written ? ' and its keychain item' : ''}.\n`);
+  if (unrevoked) say('Its settings were broken, so its session was not revoked at the identity provider; sign out there if that matters.\n');
   const sections = (profiles: string[]) => profiles.map((p) => (p === 'default' ? '[default]' : `[profile ${p}]`)).join(', ');
   const backup = aws?.backup ? ` (backup: ${aws.backup})` : '';
   if (aws?.removed.length) say(`Removed ${sections(aws.removed)} from ${aws.file}${backup}.\n`);

@@ -8,7 +8,7 @@ import { getProfile, readSettings, type Profile } from '../../core/settings.js';
 import { gate, outside } from '../../core/text-gate.js';
 import type { Args } from '../args.js';
 import { compose } from '../compose.js';
-import { say } from '../output.js';
+import { say, warn } from '../output.js';
 import { print, printJson, table } from '../render.js';
 
 /** How the profile's credentials are renewed, the same words in `login` and `status`. */
@@ -24,7 +24,7 @@ export async function loginCommand(a: Args): Promise<number> {
   if (a.flag('device') && a.flag('no-browser')) throw usageError('--device and --no-browser are two ways to log in: pass one', a.hint());
   const dir = checkedSettingsDir();
   const name = a.positionals[0];
-  const profile = getProfile(readSettings(dir), name);
+  const profile = getProfile(readSettings(dir), name, warn);
   const wait = liveWait(compose(dir), timeoutSeconds ?? 300);
   // Ctrl-C while waiting for the browser: say so (the lock a killed process leaves is stale at once).
   process.once('SIGINT', () => {
@@ -119,8 +119,11 @@ export async function statusCommand(a: Args): Promise<number> {
   const dir = checkedSettingsDir();
   const ctx = compose(dir);
   const settings = readSettings(dir);
-  const names = a.positionals.length ? [a.positionals[0]] : Object.keys(settings.profiles);
+  // A broken profile is shown as such (with its problem on stderr, and exit 2), the others as usual.
+  const broken = a.positionals.length ? [...settings.broken].filter(([n]) => n === a.positionals[0]) : [...settings.broken];
+  const names = a.positionals.length ? (broken.length ? [] : [a.positionals[0]]) : Object.keys(settings.profiles);
   for (const n of names) getProfile(settings, n);
+  if (a.flag('check') && broken.length) throw broken[0][1].problem;
   const statuses: ProfileStatus[] = [];
   for (const n of names) statuses.push(describe(n, await ctx.vault.read(n), ctx.now()));
   if (a.flag('check')) {
@@ -132,11 +135,15 @@ export async function statusCommand(a: Args): Promise<number> {
     if (needsLogin) throw new LakekeyError('LOGIN_REQUIRED', `profile "${s.name}" needs a login`, { hint: `Run \`lakekey login ${s.name}\`.` });
     return 0;
   }
+  const brokenExit = () => {
+    for (const [, b] of broken) say(`lakekey: ${b.problem.message}\n  ${b.problem.hint ?? ''}\n`);
+    return broken.length ? broken[0][1].problem.exitCode : 0;
+  };
   if (a.flag('json')) {
-    printJson(statuses.map((s) => ({ ...s, renews: renewal(settings.profiles[s.name], s) })));
-    return 0;
+    printJson([...statuses.map((s) => ({ ...s, renews: renewal(settings.profiles[s.name], s) })), ...broken.map(([name, b]) => ({ name, broken: { problem: b.problem.message, fix: b.problem.hint } }))]);
+    return brokenExit();
   }
-  if (!statuses.length) {
+  if (!statuses.length && !broken.length) {
     say('No profiles yet. Add one with `lakekey profile add NAME --issuer URL --client-id ID`.\n');
     return 0;
   }
@@ -147,6 +154,7 @@ export async function statusCommand(a: Args): Promise<number> {
     const p = settings.profiles[s.name];
     rows.push([s.name, s.signedIn ? outside(s.email ?? s.subject ?? '') : 'not logged in', p.s3 ? validity(s.s3) : '—', p.lakefs ? validity(s.lakefs) : '—', renewal(p, s)]);
   }
+  for (const [name] of broken) rows.push([name, 'BROKEN settings (see below)', '—', '—', '—']);
   print(table(rows));
-  return 0;
+  return brokenExit();
 }

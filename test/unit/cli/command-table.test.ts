@@ -10,6 +10,7 @@ import { candidates, completionScript } from '../../../main/cli/completion.js';
 import { renewal } from '../../../main/cli/commands/session.js';
 import { COMMANDS, findCommand, SHELLS, topWords } from '../../../main/cli/spec.js';
 import { parseProfile } from '../../../main/core/settings.js';
+import { PROFILE_FIELDS, PROFILE_SECTIONS } from '../../../main/shared/profile-fields.js';
 
 const REPO = process.env.LAKEKEY_REPO ?? join(import.meta.dirname, '..', '..', '..', '..');
 const spec = (name: string) => findCommand(name) ?? assert.fail(`no command ${name}`);
@@ -108,4 +109,18 @@ test('`login` and `status` say one thing about renewal: lakeFS tokens only by a 
   assert.equal(renewal(lakefs, refreshable), 'by browser login');
   assert.equal(renewal(both, refreshable), 'S3 silently, lakeFS by browser login');
   assert.equal(renewal(viaLakefs, refreshable), 'by browser login', 'S3 through lakeFS lives as long as the lakeFS token');
+});
+
+test('the profile flags are the shared profile fields: --unset offers the optional ones (and the S3 and lakeFS parts), add requires the others', () => {
+  const add = COMMANDS.find((c) => c.name === 'profile add');
+  const unset = COMMANDS.find((c) => c.name === 'profile set')?.flags.find((f) => f.name === 'unset');
+  assert.deepEqual([...(unset?.choices ?? [])].sort(), [...PROFILE_FIELDS.filter((f) => !f.required).map((f) => f.flag), ...PROFILE_SECTIONS].sort());
+  for (const field of PROFILE_FIELDS) {
+    const flag = add?.flags.find((f) => f.name === field.flag);
+    assert.ok(flag, `profile add has --${field.flag}`);
+    assert.equal(Boolean(flag.required), Boolean(field.required), field.flag);
+    assert.equal(flag.type === 'boolean', Boolean(field.boolean), field.flag);
+  }
+  const c = (line: string[]) => candidates(line.length, ['lakekey', ...line], () => ['work']);
+  assert.deepEqual(c(['profile', 'set', 'work', '--unset', 'lakefs']), ['lakefs-endpoint', 'lakefs-ttl', 'lakefs']);
 });
