@@ -14,10 +14,12 @@ cd "$(dirname "$0")/.."
 did=0   # set when any step did something, for the closing line
 
 # `npm ci` builds keytar (a devDependency: the tests prove that items it wrote are read) from
-# source with node-gyp, which needs a compiler, Python and libsecret's headers: its prebuilt
-# binary comes from GitHub, which not every network reaches.
-apt_install "to build keytar during npm ci" build-essential python3 libsecret-1-dev
-if ((APT_DID)); then did=1; fi
+# source with node-gyp, which needs a compiler, Python and, on Linux, libsecret's headers: its
+# prebuilt binary comes from GitHub, which not every network reaches. (macOS: Xcode's tools.)
+if [ "$(uname -s)" = Linux ]; then
+  apt_install "to build keytar during npm ci" build-essential python3 libsecret-1-dev
+  if ((APT_DID)); then did=1; fi
+fi
 
 # Node 22+ for development and the tests (package.json `engines`). Where the system's is older,
 # the npm registry's node-<os>-<arch> package supplies Node 24 (binary and headers), cached like
