@@ -33,7 +33,7 @@ const FILE_DEADLINE_MS = Number(process.env.LAKEKEY_TEST_FILE_DEADLINE_MS) || 20
 const required = ['dbus-run-session', 'gnome-keyring-daemon', '/usr/bin/chromium', '/usr/bin/aws', '/usr/bin/python3'];
 const missing = required.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 if (missing.length) {
-  console.error(`missing test peers: ${missing.join(', ')} — run \`npm run setup\` first.`);
+  console.error(`missing test peers: ${missing.join(', ')} — run \`npm run setup:test\` first.`);
   process.exit(1);
 }
 

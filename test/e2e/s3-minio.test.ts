@@ -12,7 +12,7 @@ import { ageS3, parseCredentials, readRecord, sandbox, startPeers, type Peers, t
 import { LAUNCH } from '../helpers/launch-url.js';
 
 const AWS = '/usr/bin/aws';
-// The test venv scripts/setup.sh builds: AWS CLI v1, boto3/botocore 1.42, DuckDB (isolated from Debian's packages).
+// The test venv scripts/setup-test.sh builds: AWS CLI v1, boto3/botocore 1.42, DuckDB (isolated from Debian's packages).
 const VENV = join(process.env.LAKEKEY_TEST_CACHE || join(homedir(), '.cache', 'lakekey-test'), 'venv');
 
 /** Puts an object with MinIO's root credentials. */

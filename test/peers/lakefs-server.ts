@@ -4,27 +4,23 @@
 // (test/peers/lakefs-auth-service.ts). Without an auth service it is stock OSS: STS login answers 501.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { lakekeyRepo } from './openapi.js';
 import { freePort, stopChild } from '../helpers/peer-process.js';
 
-/** The folder scripts/setup-lakefs.sh builds into: the cache, named after the source tarball beside the checkout. */
+/**
+ * The folder scripts/setup-lakefs.sh builds into: the cache, keyed by the lakeFS version pinned in
+ * scripts/lakefs-pin.env (wherever the source came from: ../shared, $LAKEKEY_LAKEFS_TARBALL or the download).
+ */
 export function lakefsBuildDir(): string {
   // The test harness swaps HOME for a temporary one; it passes the real cache folder on.
   const cache = process.env.LAKEKEY_TEST_CACHE || join(homedir(), '.cache', 'lakekey-test');
-  const peers = join(lakekeyRepo(), '..', 'shared', 'peers', 'lakefs');
-  // setup-lakefs.sh takes $LAKEKEY_LAKEFS_TARBALL first (release.yml fetches the source there).
-  const named = process.env.LAKEKEY_LAKEFS_TARBALL ? basename(process.env.LAKEKEY_LAKEFS_TARBALL) : undefined;
-  const tarball = named ?? (existsSync(peers) ? readdirSync(peers).filter((f) => /^lakefs-.*-src\.tar\.gz$/.test(f)).sort().at(-1) : undefined);
-  if (tarball) return join(cache, tarball.replace(/\.tar\.gz$/, ''));
-  // No shared/ beside this checkout: use the newest build in the cache, if any.
-  const built = existsSync(cache)
-    ? readdirSync(cache).filter((f) => /^lakefs-.*-src$/.test(f)).sort((a, b) => statSync(join(cache, b)).mtimeMs - statSync(join(cache, a)).mtimeMs)
-    : [];
-  if (!built.length) throw new Error(`no lakeFS source beside the checkout (${peers}) and no lakeFS build in ${cache}: put shared/ beside the checkout and run \`npm run setup\`.`);
-  return join(cache, built[0]);
+  const pinFile = join(lakekeyRepo(), 'scripts', 'lakefs-pin.env');
+  const version = /^LAKEFS_VERSION=(\S+)$/m.exec(readFileSync(pinFile, 'utf8'))?.[1];
+  if (!version) throw new Error(`${pinFile} has no LAKEFS_VERSION=… line`);
+  return join(cache, `lakefs-${version}-src`);
 }
 
 /** Paths of the built `lakefs` and `lakectl`; throws, naming the fix, when they are missing. */
@@ -32,7 +28,7 @@ export function lakefsBinaries(): { lakefs: string; lakectl: string } {
   const dir = lakefsBuildDir();
   const bins = { lakefs: join(dir, 'lakefs'), lakectl: join(dir, 'lakectl') };
   for (const bin of Object.values(bins)) {
-    if (!existsSync(bin)) throw new Error(`lakeFS is not built (no ${bin}): run \`npm run setup\` (scripts/setup-lakefs.sh) first.`);
+    if (!existsSync(bin)) throw new Error(`lakeFS is not built (no ${bin}): run \`npm run setup:test\` (scripts/setup-lakefs.sh builds it) first.`);
   }
   return bins;
 }

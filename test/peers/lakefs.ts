@@ -16,7 +16,7 @@ import { lakefsContract } from './openapi.js';
 
 /**
  * The Python of the venv holding the lakeFS Python SDK (`pip install lakefs`, which pulls in `lakefs-sdk`), set up by
- * `npm run setup` under LAKEKEY_TEST_CACHE (default ~/.cache/lakekey-test)/venv. Throws when it is missing.
+ * `npm run setup:test` under LAKEKEY_TEST_CACHE (default ~/.cache/lakekey-test)/venv. Throws when it is missing.
  *
  * The SDK reads `LAKECTL_SERVER_ENDPOINT_URL` (with or without `/api/v1`: a URL with no path gets `/api/v1` appended;
  * any other path is kept as is) and `LAKECTL_CREDENTIALS_SESSION_TOKEN` (sent as `Authorization: Bearer`; it wins
@@ -28,7 +28,7 @@ export function lakefsPython(): string {
   const cache = process.env.LAKEKEY_TEST_CACHE || join(homedir(), '.cache', 'lakekey-test');
   const python = join(cache, 'venv', 'bin', 'python');
   if (!existsSync(python)) {
-    throw new Error(`the lakeFS Python SDK is not installed (no ${python}): run \`npm run setup\` first.`);
+    throw new Error(`the lakeFS Python SDK is not installed (no ${python}): run \`npm run setup:test\` first.`);
   }
   return python;
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort, stopChild } from '../helpers/peer-process.js';
 
-/** Pinned MinIO pseudo-version (the module has no v* tags); scripts/setup builds it with `go install`. */
+/** Pinned MinIO pseudo-version (the module has no v* tags); scripts/setup-test.sh builds it with `go install`. */
 export const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
 
 export function minioBinaryPath(): string {
@@ -37,7 +37,7 @@ const START_TIMEOUT_MS = 30_000;
 export async function startMinio(opts: MinioOptions): Promise<Minio> {
   const bin = minioBinaryPath();
   if (!existsSync(bin)) {
-    throw new Error(`MinIO ${MINIO_VERSION} is not built at ${bin}: run \`npm run setup\` first.`);
+    throw new Error(`MinIO ${MINIO_VERSION} is not built at ${bin}: run \`npm run setup:test\` first.`);
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'lakekey-minio-'));
   const port = await freePort();

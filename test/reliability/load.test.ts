@@ -25,7 +25,7 @@ before(async () => {
   // A missing stress-ng is a missing test peer: fail, never run quietly on an idle machine.
   stress = spawn('stress-ng', ['--cpu', '8', '--hdd', '2', '--hdd-bytes', '64M', '--temp-path', stressDir, '--timeout', '900s', '--quiet'], { stdio: 'ignore' });
   await new Promise<void>((resolve, reject) => {
-    stress!.once('error', (err) => reject(new Error(`stress-ng could not start (run \`npm run setup\`): ${err.message}`)));
+    stress!.once('error', (err) => reject(new Error(`stress-ng could not start (run \`npm run setup:test\`): ${err.message}`)));
     stress!.once('spawn', () => resolve());
   });
 });
