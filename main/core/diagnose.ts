@@ -10,6 +10,7 @@ import { awsConfigPath, readProfileSetting } from './aws-config.js';
 import { asLakekeyError, configError, LakekeyError, type ErrorCode } from './errors.js';
 import { describe } from './session.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from './settings.js';
+import { unreachableWords } from './network-words.js';
 import { checkServers, type CheckStatus, type ServerFinding } from './server-checks.js';
 import { outside } from './text-gate.js';
 import type { SecretRecord } from './record.js';
@@ -97,7 +98,7 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
   });
   for (const [name, profile] of profiles) {
     // The servers first (the same checks as the settings window's Check), then the rest.
-    for (const f of await checkServers({ fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? 5000 }, profile)) add(fromServer(name, f));
+    for (const f of await checkServers({ fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? 5000 }, profile, name)) add(fromServer(name, f));
     for (const check of profileChecks(deps, name, profile)) await run(check);
   }
   return results;
@@ -139,7 +140,8 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Chec
       profile: name,
       run: async () => {
         const res = await deps.fetch(`${profile.issuer}/.well-known/openid-configuration`, { method: 'HEAD' }).catch((err: unknown) => {
-          throw new LakekeyError('IDP_UNREACHABLE', `${profile.issuer} is unreachable (${outside((err as Error).message)})`, { hint: 'Check your network and proxy settings.' });
+          const words = unreachableWords(err, profile.issuer, 'identity provider', deps.timeoutMs);
+          throw new LakekeyError('IDP_UNREACHABLE', `${profile.issuer} is unreachable: ${words?.reason ?? 'the request failed before an answer'}`, { hint: words?.fix ?? 'Check your network and proxy settings.', cause: err });
         });
         const date = Date.parse(res.headers.get('date') ?? '');
         if (!Number.isFinite(date)) return { words: 'the IdP sends no Date header; skipped' };

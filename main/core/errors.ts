@@ -111,7 +111,9 @@ export function asLakekeyError(err: unknown): LakekeyError {
 export function errorText(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return typeof code === 'string' && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
+    // Bun's fetch ends its socket errors with advice for the programmer, never for our user.
+    const message = err.message.replace(/\s*For more information, pass `verbose: true` in the second argument to fetch\(\)\.?/, '');
+    return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
   }
   return String(err);
 }
@@ -121,7 +123,7 @@ export function isNetworkError(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
     const name = (e as { name?: unknown }).name;
-    if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|UND_ERR_\w+)$/.test(code)) return true;
+    if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|UND_ERR_\w+|ConnectionRefused|ConnectionClosed|FailedToOpenSocket)$/.test(code)) return true;
     if (name === 'TimeoutError' || name === 'AbortError') return true;
     if (e instanceof TypeError && /fetch failed|terminated|other side closed/i.test(e.message)) return true;
   }

@@ -7,7 +7,7 @@ import type { Profile } from './settings.js';
 
 export async function idpConfig(ctx: CoreContext, name: string, profile: Profile): Promise<Configuration> {
   const { discover } = await import('./oidc.js');
-  return discover(profile, await clientSecretOf(ctx, name, profile), { fetch: ctx.fetch, timeoutMs: ctx.limits.httpTimeoutMs });
+  return discover(profile, await clientSecretOf(ctx, name, profile), { fetch: ctx.fetch, timeoutMs: ctx.limits.httpTimeoutMs }, name);
 }
 
 /** The profile's client secret from the keychain, for IdPs that require one; else undefined. */

@@ -4,7 +4,8 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { errorText, isNetworkError, LakekeyError } from './errors.js';
+import { errorText, LakekeyError } from './errors.js';
+import { unreachableWords } from './network-words.js';
 import { boundedFetch } from './http.js';
 import { requireShape } from './credential-shape.js';
 import { registerSecret } from './redact.js';
@@ -121,11 +122,9 @@ class LakefsError extends LakekeyError {
 }
 
 function unreachable(endpoint: string, err: unknown): LakekeyError {
-  if (!isNetworkError(err)) return new LakefsError(endpoint, `could not be called: ${outside(errorText(err))}`, 'Check the lakeFS endpoint URL.', err);
-  return new LakekeyError('LAKEFS_UNREACHABLE', `lakeFS at ${endpoint} is unreachable: ${outside(errorText(err))}`, {
-    hint: 'Check your network, VPN and proxy settings, then retry.',
-    cause: err,
-  });
+  const words = unreachableWords(err, endpoint, 'lakeFS server');
+  if (!words) return new LakefsError(endpoint, `could not be called: ${outside(errorText(err))}`, 'Check the lakeFS endpoint URL.', err);
+  return new LakekeyError('LAKEFS_UNREACHABLE', `lakeFS at ${endpoint} is unreachable: ${words.reason}`, { hint: words.fix, cause: err });
 }
 
 function refused(endpoint: string, status: number, body: string, idpSubject?: string): LakekeyError {

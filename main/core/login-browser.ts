@@ -4,7 +4,9 @@
 import type { CoreContext, LoginOptions } from './context.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS } from './context.js';
 import { sayDuration } from '../shared/duration.js';
+import { probeAuthorization } from './authorization-probe.js';
 import { asLakekeyError } from './errors.js';
+import { refusalError } from './idp-refusal.js';
 import { idpConfig } from './idp-config.js';
 import { writeLaunchPage, type LaunchPage } from './launch-page.js';
 import { authorizationFor, grantsFor, redeem, type Redeemed } from './login-grants.js';
@@ -20,6 +22,7 @@ export async function browserLogin(ctx: CoreContext, name: string, profile: Prof
   let page: LaunchPage | undefined;
   try {
     let request = await authorizationFor(grants[0], config, profile, receiver.redirectUri);
+    await checkAuthorization(ctx, name, profile, request.url, receiver.redirectUri);
     let callback = receiver.waitForCallback(request.state, timeoutMs);
     page = announce(ctx, name, receiver.launch(request.url.href), timeoutMs, opts);
     ctx.log.info('login.waiting', { profile: name, grants: grants.join('+') });
@@ -48,6 +51,22 @@ export async function browserLogin(ctx: CoreContext, name: string, profile: Prof
     refusals.flush();
   }
   return redeemed;
+}
+
+/** The probe's bound: a few seconds at most, so a slow IdP delays the browser only a little. */
+const PROBE_TIMEOUT_MS = 5000;
+
+/**
+ * Stops the login before the browser opens when the IdP already refuses the request (a bad
+ * client id, redirect URI or scope), in the IdP's own words; see authorization-probe.ts for why
+ * the probe cannot harm the real request and never stops a login that could work.
+ */
+async function checkAuthorization(ctx: CoreContext, name: string, profile: Profile, url: URL, redirectUri: string): Promise<void> {
+  const answer = await probeAuthorization(ctx.fetch, url, redirectUri, Math.min(PROBE_TIMEOUT_MS, ctx.limits.httpTimeoutMs));
+  ctx.log.info('login.probe', { profile: name, answer: answer.verdict === 'proceed' ? answer.seen : 'refused' });
+  if (answer.verdict === 'refused') {
+    throw refusalError(answer.error, answer.description, { name, clientId: profile.clientId, during: 'the login request', redirectUri });
+  }
 }
 
 /**

@@ -53,7 +53,7 @@ export async function deviceLoginLocked(ctx: CoreContext, name: string, profile:
     });
   }
   const { startDeviceAuthorization } = await import('./oidc.js');
-  const device = await startDeviceAuthorization(await idpConfig(ctx, name, profile), profile.scopes);
+  const device = await startDeviceAuthorization(await idpConfig(ctx, name, profile), profile.scopes, name);
   const timeoutSeconds = opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
   say(`lakekey: to log in for profile "${name}", visit ${device.verificationUri} on any device and enter the code ${device.userCode}`);
   if (device.verificationUriComplete) say(`lakekey: or open ${device.verificationUriComplete}`);

@@ -1,7 +1,10 @@
 // Why a server could not be reached, in words a person understands, with the fix: what Node's
-// fetch (undici) and TLS really throw — a refused connection, DNS, a timeout, an untrusted
-// certificate — instead of `fetch failed`. Pure. Used by the server checks (server-checks.ts)
-// behind both `lakekey doctor` and the settings window's Check.
+// fetch (undici), Bun's fetch and TLS really throw — a refused connection, DNS, a timeout, an
+// untrusted certificate — instead of `fetch failed` or Bun's "pass `verbose: true` in the second
+// argument to fetch()". Pure. Used by the server checks (server-checks.ts) behind both
+// `lakekey doctor` and the settings window's Check, and by every error that says a server is
+// unreachable (unreachableWords), so a runtime's own text never reaches a message.
+import { isNetworkError } from './errors.js';
 
 /** The codes Node's fetch (undici) and TLS put on an error or its causes, outermost first. */
 export function codesOf(err: unknown): string[] {
@@ -32,7 +35,8 @@ export function networkWords(err: unknown, target: string, server: string, timeo
   const codes = codesOf(err);
   const has = (re: RegExp) => codes.find((c) => re.test(c));
   if (has(/^BAD_PORT$/)) return { says: `lakekey cannot connect to port ${new URL(target).port || '?'}: it is a blocked port (like browsers, fetch refuses it).`, fix: `Use the port the ${server} really listens on.` };
-  if (has(/^ECONNREFUSED$/)) return { says: `Nothing answers at ${host}: the connection was refused.`, fix: `Check the address and the port, and that the ${server} is running.` };
+  // Bun before 1.2 named its codes in CamelCase (ConnectionRefused, ConnectionClosed).
+  if (has(/^(ECONNREFUSED|ConnectionRefused)$/)) return { says: `Nothing answers at ${host}: the connection was refused.`, fix: `Check the address and the port, and that the ${server} is running.` };
   if (has(/^(ENOTFOUND|EAI_AGAIN|EAI_NONAME)$/)) return { says: `The name ${hostOf(target).replace(/:\d+$/, '')} cannot be found (DNS).`, fix: 'Check the spelling of the address; for a company server, connect to the VPN first.' };
   if (has(/^(TIMEOUT|ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT)$/)) {
     const within = timeoutMs ? ` within ${Math.round(timeoutMs / 1000)} s` : ' in time';
@@ -46,6 +50,25 @@ export function networkWords(err: unknown, target: string, server: string, timeo
       fix: 'If your company uses its own certificate authority, set NODE_EXTRA_CA_CERTS to its certificate file and restart lakekey.',
     };
   }
-  if (has(/^(ECONNRESET|UND_ERR_SOCKET|EPIPE)$/)) return { says: `${host} closed the connection before answering.`, fix: 'A proxy or firewall may be in the way, or the server wants https: check the address and the proxy settings.' };
+  if (has(/^(ECONNRESET|UND_ERR_SOCKET|EPIPE|ConnectionClosed)$/)) return { says: `${host} closed the connection before answering.`, fix: 'A proxy or firewall may be in the way, or the server wants https: check the address and the proxy settings.' };
   return undefined;
+}
+
+/**
+ * A network failure in lakekey's words only, or undefined when `err` is not one: networkWords()
+ * when it knows the failure, else a plain sentence — never the runtime's text, which says nothing
+ * a user can act on (undici's `fetch failed`, Bun's advice to pass `verbose: true` to fetch()).
+ * `reason` reads after "is unreachable: " (lower-case start, no final stop); `says` is the sentence.
+ */
+export function unreachableWords(err: unknown, target: string, server: string, timeoutMs?: number): { says: string; reason: string; fix: string } | undefined {
+  const words =
+    networkWords(err, target, server, timeoutMs) ??
+    (isNetworkError(err) ? { says: `The connection to ${hostOf(target)} failed before it answered.`, fix: 'Check the address, your network, VPN and proxy settings, then retry.' } : undefined);
+  return words && { ...words, reason: clause(words.says) };
+}
+
+/** "Nothing answers at h: …." as a clause: "nothing answers at h: …" (a leading host or "lakekey" stays as written). */
+function clause(sentence: string): string {
+  const text = sentence.replace(/\.$/, '');
+  return /^[A-Z][a-z]/.test(text) ? `${text.charAt(0).toLowerCase()}${text.slice(1)}` : text;
 }

@@ -1,12 +1,14 @@
 // OIDC with openid-client 6: discovery, the authorization-code + PKCE (S256) login with
 // state, nonce and the `iss` check, refresh and revocation. Loaded only on a cache miss.
 import * as client from 'openid-client';
-import { errorText, isNetworkError, LakekeyError } from './errors.js';
+import { configError, errorText, LakekeyError } from './errors.js';
 import { boundedFetch, httpTimeoutSeconds } from './http.js';
 import { requireShape } from './credential-shape.js';
+import { refusalError, refusalHint, refusalKind } from './idp-refusal.js';
+import { unreachableWords } from './network-words.js';
 import { registerSecret } from './redact.js';
 import { outside } from './text-gate.js';
-import { isLoopbackUrl, type Profile } from './settings.js';
+import { endpointUrl, isLoopbackUrl, type Profile } from './settings.js';
 
 export interface TokenSet {
   idToken?: string;
@@ -22,11 +24,17 @@ export interface IdpHttp {
   timeoutMs: number;
 }
 
-/** Discovery, for a public client (`clientSecret` only for IdPs that require one of installed apps, like Google). */
+/**
+ * Discovery, for a public client (`clientSecret` only for IdPs that require one of installed apps,
+ * like Google). A discovery document that is missing, or that announces another issuer than the
+ * profile's, is the profile's configuration: the error names the URL tried or the issuer the IdP
+ * announces, and the `profile set` that fixes it (`name` is the profile's, for that command).
+ */
 export async function discover(
   profile: Pick<Profile, 'issuer' | 'clientId'>,
   clientSecret?: string,
   http: IdpHttp = { fetch: boundedFetch(), timeoutMs: httpTimeoutSeconds() * 1000 },
+  name = 'NAME',
 ): Promise<client.Configuration> {
   const issuer = new URL(profile.issuer);
   // openid-client passes fetch-compatible options; its body type is merely declared narrower.
@@ -34,20 +42,95 @@ export async function discover(
   const timeout = Math.max(1, Math.round(http.timeoutMs / 1000));
   if (clientSecret) registerSecret(clientSecret);
   const auth = clientSecret ? client.ClientSecretPost(clientSecret) : client.None();
-  try {
-    const config = await client.discovery(issuer, profile.clientId, undefined, auth, {
-      execute: isLoopbackUrl(issuer) ? [client.allowInsecureRequests] : [],
+  const discovery = (server: URL) =>
+    client.discovery(server, profile.clientId, undefined, auth, {
+      execute: isLoopbackUrl(server) ? [client.allowInsecureRequests] : [],
       timeout,
       [client.customFetch]: fetchImpl,
     });
-    config.timeout = timeout;
-    config[client.customFetch] = fetchImpl;
-    // Check ID token signatures against the IdP's JWKS too, not only TLS to the token endpoint.
-    client.enableNonRepudiationChecks(config);
-    return config;
+  let config: client.Configuration;
+  try {
+    config = await discovery(issuer);
   } catch (err) {
-    throw idpError(err, `discovery at ${profile.issuer}`);
+    // Settings keep an issuer without its trailing slash, so an IdP that announces one (a path
+    // issuer ending in "/") could never match: the same document, so take its spelling.
+    const announced = announcedIssuer(err);
+    if (announced === undefined || announced.replace(/\/+$/, '') !== profile.issuer.replace(/\/+$/, '')) throw discoveryError(err, profile.issuer, name);
+    try {
+      config = await discovery(new URL(announced));
+    } catch (again) {
+      throw discoveryError(again, profile.issuer, name);
+    }
   }
+  config.timeout = timeout;
+  config[client.customFetch] = fetchImpl;
+  // Check ID token signatures against the IdP's JWKS too, not only TLS to the token endpoint.
+  client.enableNonRepudiationChecks(config);
+  return config;
+}
+
+/** The issuer a discovery document announced, when openid-client refused it for not being the profile's. */
+function announcedIssuer(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { attribute?: unknown; body?: { issuer?: unknown } } };
+  if (e.code !== 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' || e.cause?.attribute !== 'issuer') return undefined;
+  return typeof e.cause.body?.issuer === 'string' ? e.cause.body.issuer : undefined;
+}
+
+/** Where discovery looks for the document of `issuer` (OpenID Connect Discovery §4). */
+function discoveryUrl(issuer: string): string {
+  return issuer.includes('/.well-known/') ? issuer : `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+}
+
+/** A failed discovery in words: the issuer the IdP announces, or the URL that has no discovery document, or else idpError's. */
+function discoveryError(err: unknown, issuer: string, name: string): LakekeyError {
+  const announced = announcedIssuer(err);
+  if (announced !== undefined) return issuerMismatch(issuer, announced, name, err);
+  const e = err as { code?: unknown; cause?: unknown };
+  const url = discoveryUrl(issuer);
+  const wrongIssuer = `The issuer is probably wrong: it must be the issuer URL exactly as your identity provider announces it (Keycloak's includes the realm: https://HOST/realms/REALM). Fix it with \`lakekey profile set ${name} --issuer URL\`.`;
+  if (e.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' && e.cause instanceof Response) {
+    const res = e.cause;
+    void res.body?.cancel().catch(() => undefined);
+    // A 5xx is the IdP failing, not a wrong address: idpError says so and keeps the session.
+    if (res.status < 500) {
+      const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+      return configError(`there is no OpenID discovery document at ${url} (HTTP ${res.status}${location ? `, a redirect to ${outside(location, 200)}` : ''})`, wrongIssuer);
+    }
+  }
+  if (e.code === 'OAUTH_RESPONSE_IS_NOT_JSON' || e.code === 'OAUTH_PARSE_ERROR' || e.code === 'OAUTH_INVALID_RESPONSE') {
+    return configError(`what answers at ${url} is not an OpenID discovery document (${e.code === 'OAUTH_INVALID_RESPONSE' ? 'it names no issuer' : 'it is not JSON'})`, wrongIssuer);
+  }
+  return idpError(err, `discovery at ${issuer}`, url);
+}
+
+function issuerMismatch(issuer: string, announced: string, name: string, cause: unknown): LakekeyError {
+  const said = outside(announced, 300);
+  const hosts = (() => {
+    try {
+      const a = new URL(issuer);
+      const b = new URL(announced);
+      return { loopback: isLoopbackUrl(a) && isLoopbackUrl(b), same: a.hostname === b.hostname };
+    } catch {
+      return { loopback: false, same: false };
+    }
+  })();
+  let usable = false;
+  try {
+    usable = endpointUrl(announced, 'issuer') === announced;
+  } catch {
+    usable = false;
+  }
+  const why = hosts.loopback && !hosts.same ? ' (to OpenID, localhost and 127.0.0.1 are different issuers, though they reach the same server)' : '';
+  const command = `\`lakekey profile set ${name} --issuer ${announced}\``;
+  // The same host (or loopback under another name) is plainly the same server. Another host may
+  // be the IdP's real name (a proxy in front, a hostname setting), or someone else's: the user
+  // decides, and is told that an address they do not know is not one to switch to.
+  const hint = !usable
+    ? 'The issuer it announces is not one lakekey can use; ask your identity provider\'s admin to check its configured issuer (hostname) URL.'
+    : hosts.same || hosts.loopback
+      ? `Set the issuer to what it announces: ${command}.`
+      : `If that is your identity provider's real address, set it: ${command}. If you do not recognise it, do not: ask your IdP's admin (a proxy may rewrite the address, or the IdP's hostname setting is wrong).`;
+  return new LakekeyError('CONFIG', `the identity provider at ${issuer} announces itself as ${said}, so its tokens would not match the profile's issuer${why}`, { hint, cause });
 }
 
 export interface AuthorizationRequest {
@@ -98,7 +181,7 @@ export async function redeemCode(config: client.Configuration, callbackUrl: URL,
     });
     return toTokenSet(tokens);
   } catch (err) {
-    throw idpError(err, 'the code exchange');
+    throw idpError(err, 'the code exchange', config.serverMetadata().token_endpoint);
   }
 }
 
@@ -106,7 +189,7 @@ export async function refresh(config: client.Configuration, refreshToken: string
   try {
     return toTokenSet(await client.refreshTokenGrant(config, refreshToken));
   } catch (err) {
-    throw idpError(err, 'the refresh');
+    throw idpError(err, 'the refresh', config.serverMetadata().token_endpoint);
   }
 }
 
@@ -116,7 +199,7 @@ export async function revoke(config: client.Configuration, refreshToken: string)
   try {
     await client.tokenRevocation(config, refreshToken, { token_type_hint: 'refresh_token' });
   } catch (err) {
-    throw idpError(err, 'the revocation');
+    throw idpError(err, 'the revocation', config.serverMetadata().revocation_endpoint);
   }
   return 'revoked';
 }
@@ -149,13 +232,12 @@ export function isInvalidGrant(err: unknown): boolean {
   return (cause as { error?: unknown }).error === 'invalid_grant';
 }
 
-export function idpError(err: unknown, during: string): LakekeyError {
+/** An IdP error in words; `target` is the URL that was called, for the words of a network failure. */
+export function idpError(err: unknown, during: string, target = ''): LakekeyError {
   if (err instanceof LakekeyError) return err;
-  if (isNetworkError(err)) {
-    return new LakekeyError('IDP_UNREACHABLE', `the identity provider is unreachable during ${during}: ${outside(errorText(err))}`, {
-      hint: 'Check your network, VPN and proxy settings, then retry.',
-      cause: err,
-    });
+  const unreachable = unreachableWords(err, target, 'identity provider');
+  if (unreachable) {
+    return new LakekeyError('IDP_UNREACHABLE', `the identity provider is unreachable during ${during}: ${unreachable.reason}`, { hint: unreachable.fix, cause: err });
   }
   const e = err as { error?: string; error_description?: string; code?: string; status?: number; cause?: unknown };
   const status = typeof e.status === 'number' ? e.status : e.cause instanceof Response ? e.cause.status : undefined;
@@ -169,22 +251,6 @@ export function idpError(err: unknown, during: string): LakekeyError {
   return new LakekeyError('IDP_REFUSED', `the identity provider refused ${during}: ${outside(detail)}`, { hint: refusalHint(detail), cause: err });
 }
 
-/** What to do about a refusal, for the refusals real IdPs are known to give. */
-function refusalHint(detail: string): string {
-  // Dex keeps one refresh token per user and client: a newer login with the same client id
-  // (another profile, or a device login) made this one invalid.
-  if (/claimed by another client/i.test(detail)) {
-    return 'Your identity provider (Dex) keeps one session per user and client, and a newer login with this client id replaced this one. Log in again; give each profile its own client id to keep both.';
-  }
-  if (/offline tokens not allowed/i.test(detail)) {
-    return 'The identity provider does not give this user or client offline (refresh) tokens. In Keycloak, give the user the offline_access role (it is in the realm\'s default roles); or leave offline_access out of the profile\'s scopes and log in more often.';
-  }
-  if (/code_challenge/i.test(detail)) {
-    return 'The identity provider wants PKCE parameters it did not get; upgrade lakekey, or ask the IdP admin whether the client\'s PKCE setting is S256.';
-  }
-  return 'Check the profile\'s issuer and client id (`lakekey profile show NAME`), then log in again.';
-}
-
 export interface DeviceAuthorization {
   userCode: string;
   verificationUri: string;
@@ -194,7 +260,7 @@ export interface DeviceAuthorization {
 }
 
 /** RFC 8628 device authorization: for machines with no browser to show (SSH, headless). */
-export async function startDeviceAuthorization(config: client.Configuration, scopes: string[]): Promise<DeviceAuthorization> {
+export async function startDeviceAuthorization(config: client.Configuration, scopes: string[], name = 'NAME'): Promise<DeviceAuthorization> {
   if (!config.serverMetadata().device_authorization_endpoint) {
     throw new LakekeyError('IDP_REFUSED', 'the identity provider does not offer the device login (RFC 8628)', {
       hint: 'Log in on a machine with a browser, or enable the device authorization grant for this client at your IdP.',
@@ -214,7 +280,12 @@ export async function startDeviceAuthorization(config: client.Configuration, sco
   try {
     response = await client.initiateDeviceAuthorization(config, params);
   } catch (err) {
-    throw idpError(err, 'the device login');
+    // A bad client id is refused here at once (RFC 8628 §3.2): say so as the configuration it is.
+    const e = err as { error?: unknown; error_description?: unknown };
+    if (typeof e.error === 'string' && refusalKind(e.error, '') === 'client') {
+      throw refusalError(e.error, typeof e.error_description === 'string' ? e.error_description : '', { name, clientId: config.clientMetadata().client_id, during: 'the device login' }, err);
+    }
+    throw idpError(err, 'the device login', config.serverMetadata().device_authorization_endpoint);
   }
   registerSecret(response.device_code);
   return {
@@ -234,7 +305,7 @@ export async function startDeviceAuthorization(config: client.Configuration, sco
             cause: err,
           });
         }
-        throw idpError(err, 'the device login');
+        throw idpError(err, 'the device login', config.serverMetadata().token_endpoint);
       }
     },
   };

@@ -3,8 +3,8 @@
 // `lakekey doctor` (diagnose.ts) and the settings window's Check (main/app/handlers.ts, on a
 // profile not saved yet). Every request goes through the fetch the caller passes (the
 // Context's: bounded and proxy-aware); every word from a server passes outside().
-import { asLakekeyError, errorText, isNetworkError, LakekeyError, type ErrorCode } from './errors.js';
-import { networkWords } from './network-words.js';
+import { asLakekeyError, type ErrorCode } from './errors.js';
+import { unreachableWords } from './network-words.js';
 import type { Profile } from './settings.js';
 import { outside } from './text-gate.js';
 
@@ -30,19 +30,19 @@ export interface ServerCheckDeps {
 
 const SERVER: Record<ServerName, string> = { 'Identity provider': 'identity provider', STS: 'STS service', lakeFS: 'lakeFS server' };
 
-/** The checks that apply to the profile (the IdP always; STS and lakeFS when configured), run together. */
-export function checkServers(deps: ServerCheckDeps, profile: Profile): Promise<ServerFinding[]> {
-  const checks = [checkIdp(deps, profile)];
+/** The checks that apply to the profile (the IdP always; STS and lakeFS when configured), run together; `name` goes in the fixes' commands. */
+export function checkServers(deps: ServerCheckDeps, profile: Profile, name?: string): Promise<ServerFinding[]> {
+  const checks = [checkIdp(deps, profile, name)];
   if (profile.s3) checks.push(checkSts(deps, profile.s3));
   if (profile.lakefs) checks.push(checkLakefs(deps, profile.lakefs.endpoint));
   return Promise.all(checks);
 }
 
-async function checkIdp(deps: ServerCheckDeps, profile: Profile): Promise<ServerFinding> {
+async function checkIdp(deps: ServerCheckDeps, profile: Profile, name?: string): Promise<ServerFinding> {
   const base = { name: 'Identity provider' as const, target: profile.issuer };
   try {
     const { discover } = await import('./oidc.js');
-    const meta = (await discover(profile, undefined, deps)).serverMetadata();
+    const meta = (await discover(profile, undefined, deps, name)).serverMetadata();
     const jwks = meta.jwks_uri ? await deps.fetch(meta.jwks_uri).then((r) => (r.ok ? (r.json() as Promise<{ keys?: unknown[] }>) : undefined)) : undefined;
     const keys = jwks?.keys?.length ?? 0;
     if (!keys) {
@@ -87,11 +87,8 @@ async function checkLakefs(deps: ServerCheckDeps, endpoint: string): Promise<Ser
 
 /** A check that threw: a network failure in words, else the core's own error and hint. */
 function failure(base: { name: ServerName; target: string }, err: unknown, timeoutMs: number, unreachable: ErrorCode): ServerFinding {
-  const words = networkWords(err, base.target, SERVER[base.name], timeoutMs);
-  if (words) return { ...base, status: 'fail', code: unreachable, ...words };
-  if (!(err instanceof LakekeyError) && isNetworkError(err)) {
-    return { ...base, status: 'fail', code: unreachable, says: `${outside(new URL(base.target).host)} cannot be reached (${outside(errorText(err), 200)}).`, fix: 'Check the address, your network and your proxy settings.' };
-  }
+  const words = unreachableWords(err, base.target, SERVER[base.name], timeoutMs);
+  if (words) return { ...base, status: 'fail', code: unreachable, says: words.says, fix: words.fix };
   const e = asLakekeyError(err);
   return { ...base, status: 'fail', code: e.code, says: sentence(outside(e.message, 500)), fix: e.hint ?? `Check the ${SERVER[base.name]}'s address in this profile.` };
 }

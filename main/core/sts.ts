@@ -2,7 +2,8 @@
 // The SDK sends this operation unsigned (its auth scheme is smithy.api#noAuth), which MinIO
 // requires: a signed request is routed to AssumeRole. DurationSeconds is always sent, or
 // MinIO ties the credentials' expiry to the web identity token's.
-import { errorText, isNetworkError, LakekeyError } from './errors.js';
+import { LakekeyError } from './errors.js';
+import { unreachableWords } from './network-words.js';
 import { httpTimeoutSeconds } from './http.js';
 import { plausibleExpiry, type S3Credentials } from './record.js';
 import { requireShape } from './credential-shape.js';
@@ -95,12 +96,8 @@ export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS', h
 
 function stsError(err: unknown, endpoint: string, what: string): LakekeyError {
   if (err instanceof LakekeyError) return err;
-  if (isNetworkError(err)) {
-    return new LakekeyError('STS_UNREACHABLE', `${what} at ${endpoint} is unreachable: ${outside(errorText(err))}`, {
-      hint: 'Check your network, VPN and proxy settings, then retry.',
-      cause: err,
-    });
-  }
+  const unreachable = unreachableWords(err, endpoint, 'STS service');
+  if (unreachable) return new LakekeyError('STS_UNREACHABLE', `${what} at ${endpoint} is unreachable: ${unreachable.reason}`, { hint: unreachable.fix, cause: err });
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number } };
   const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
   if (status !== undefined && status >= 500) {

@@ -68,7 +68,8 @@ function stsFault(fault: Fault): () => () => void {
   };
 }
 
-const NETWORK_HINT = /Check your network, VPN and proxy settings, then retry\./;
+// The fix for the failure at hand (network-words.ts): a dropped connection and a timeout get their own.
+const NETWORK_HINT = /proxy settings|VPN/;
 
 const remoteCases: RemoteCase[] = [
   {

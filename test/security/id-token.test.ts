@@ -98,8 +98,11 @@ describe('ID tokens from the code exchange', () => {
     try {
       const b = await box(mixed.issuer);
       const out = await b.cli(['login', b.name, '--timeout', '30']);
-      assert.equal(out.code, 5, out.stderr);
-      assert.match(out.stderr, /identity provider refused discovery/);
+      // The profile's configuration (exit 2), with the issuer the document names, and no
+      // suggestion to switch to an address lakekey would not accept (plain http elsewhere).
+      assert.equal(out.code, 2, out.stderr);
+      assert.match(out.stderr, /announces itself as http:\/\/evil\.example/);
+      assert.doesNotMatch(out.stderr, /profile set .*--issuer http:\/\/evil/);
       assert.equal(mixed.counts.authorizations, 0, 'no authorization request');
       assert.deepEqual(await vault.read(b.name), { v: 1, updatedAt: 0 });
     } finally {
