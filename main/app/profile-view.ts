@@ -52,6 +52,16 @@ export function profileState(v: ViewInput): ProfileState {
   return 'ok';
 }
 
+/**
+ * The login is wanted for the lakeFS token alone: the S3 half still renews silently. The halves
+ * stand alone (README "Profiles with S3 and lakeFS"), so say which one waits for the user.
+ */
+function onlyLakefsNeedsLogin(v: ViewInput): boolean {
+  const { status, profile, schedule } = v;
+  if (!profile.lakefs || !profile.s3 || profile.s3.tokenSource === 'lakefs') return false;
+  return Boolean(status?.canRefresh) && !schedule?.loginRequired;
+}
+
 export function summary(v: ViewInput, state: ProfileState): string {
   if (!v.status) return v.error ?? 'The keychain could not be read.';
   const who = v.status.email ?? v.status.subject;
@@ -59,7 +69,7 @@ export function summary(v: ViewInput, state: ProfileState): string {
     case 'signed-out':
       return 'Not signed in';
     case 'needs-login':
-      return `Signed in as ${who} — log in again to renew`;
+      return `Signed in as ${who} — ${onlyLakefsNeedsLogin(v) ? 'log in again to renew the lakeFS token; S3 renews on its own' : 'log in again to renew'}`;
     case 'error':
       return `Signed in as ${who} — renewal failing: ${v.schedule?.lastError?.message ?? 'unknown error'}`;
     default:

@@ -129,6 +129,11 @@ export function browserOnlyExpiry(input: ScheduleInput, loginRequired: boolean):
   return times.length ? Math.min(...times) : undefined;
 }
 
+/** The profile's S3 half renews without a person (a refresh token, no login asked for). */
+export function s3RenewsSilently(input: ScheduleInput, loginRequired: boolean): boolean {
+  return input.wantsS3 && input.canRefresh && !loginRequired;
+}
+
 export class Scheduler {
   private readonly entries = new Map<string, Entry>();
   private stopped = false;
@@ -356,6 +361,9 @@ export class Scheduler {
     const now = this.deps.clock.now();
     const lakefs = e.input.wantsLakefs && e.input.lakefsExpiresAt === expiry;
     const [noun, verb] = lakefs ? ['lakeFS token', 'is'] : ['credentials', 'are'];
+    // The halves stand alone (README "Profiles with S3 and lakeFS"): an expiring lakeFS token
+    // does not stop S3, and the user should not log in in a hurry for a job that needs only S3.
+    const s3Goes = lakefs && s3RenewsSilently(e.input, e.loginRequired) ? ' S3 credentials keep renewing on their own.' : '';
     this.deps.notify({
       kind: 'login-needed',
       profile: e.input.name,
@@ -365,8 +373,8 @@ export class Scheduler {
         expiry === undefined
           ? 'Your session has ended. Click to log in in your browser.'
           : expiry > now
-            ? `Your ${noun} ${verb} ${sayValidity(expiry, now)}. Click to renew in your browser.`
-            : `Your ${noun} ${sayValidity(expiry, now)}. Click to log in in your browser.`,
+            ? `Your ${noun} ${verb} ${sayValidity(expiry, now)}. Click to renew in your browser.${s3Goes}`
+            : `Your ${noun} ${sayValidity(expiry, now)}. Click to log in in your browser.${s3Goes}`,
       actionable: true,
     });
     this.plan(e);

@@ -63,6 +63,15 @@ const requiredFields: readonly string[] = ['issuer', 'client-id'];
 /** What `profile set --unset` takes: each optional field by its flag's name, and the S3 and lakeFS parts whole. */
 const unsettable: readonly string[] = [...profileFields.map((f) => f.name).filter((n) => !requiredFields.includes(n)), 's3', 'lakefs'];
 
+/** `env` and `exec`: which half of a profile with S3 and lakeFS to hand over (README: "Profiles with S3 and lakeFS"). */
+const halves: readonly FlagSpec[] = [
+  { name: 's3', type: 'boolean', help: 'hand over only the S3 credentials; only they must be valid (renewed if needed)' },
+  { name: 'lakefs', type: 'boolean', help: 'hand over only the lakeFS token; only it must be valid (a browser login renews it)' },
+];
+
+const halvesRule =
+  'On a profile with S3 and lakeFS, --s3 or --lakefs picks a half, and only that half must be valid (both flags: both must). Without either, each half that can be is handed over: S3 renewed as credential-process renews it, an expired lakeFS token renewed by a browser login only when the run was started at a terminal. One line on stderr says what was left out and how to get it; the exit is non-zero only when nothing can be handed over.';
+
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'profile add',
@@ -146,15 +155,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'env',
     summary: 'print the credentials as shell variables',
     args: ['NAME'], min: 1, max: 1, takesProfile: true,
-    flags: [{ name: 'format', type: 'string', value: 'sh|fish|powershell|json', choices: ['sh', 'fish', 'powershell', 'json'], help: 'the shell to write for (default sh)' }],
+    flags: [...halves, { name: 'format', type: 'string', value: 'sh|fish|powershell|json', choices: ['sh', 'fish', 'powershell', 'json'], help: 'the shell to write for (default sh)' }],
+    details: halvesRule,
     example: 'eval "$(lakekey env work)"',
   },
   {
     name: 'exec',
     summary: 'run a command with the credentials',
     args: ['NAME'], min: 1, max: 1, takesProfile: true, passthrough: '-- COMMAND [ARGS...]',
-    flags: [{ name: 'static', type: 'boolean', help: 'hand the command plain keys (as env does) instead of a credential_process profile' }],
-    details: 'By default the command gets an AWS profile whose credential_process is lakekey, so a long job keeps getting fresh credentials.',
+    flags: [...halves, { name: 'static', type: 'boolean', help: 'hand the command plain keys (as env does) instead of a credential_process profile' }],
+    details: `By default the command gets an AWS profile whose credential_process is lakekey, so a long job keeps getting fresh credentials. ${halvesRule}`,
     example: 'lakekey exec work -- aws s3 ls',
   },
   {

@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CLI, run } from '../helpers/cli.js';
-import { readRecord, sandbox, startPeers, vault, type Peers, type Sandbox } from '../helpers/world.js';
+import { ageLakefs, ageS3, readRecord, sandbox, startPeers, vault, type Peers, type Sandbox } from '../helpers/world.js';
 import { startAuthenticator, type Authenticator } from '../peers/authenticator.js';
 import { lakefsPython, startLakefs, type Lakefs } from '../peers/lakefs.js';
 import { startLakefsAuthService, type AuthService } from '../peers/lakefs-auth-service.js';
@@ -154,6 +154,107 @@ describe('one visit, two grants', () => {
     assert.equal((await currentUser(record.lakefs!.token)).id, LAKEFS_USER);
     const ls = await box.cli(['exec', box.name, '--', '/usr/bin/aws', 's3', 'ls', `s3://${peers.bucket}`, '--endpoint-url', peers.minio.endpoint]);
     assert.equal(ls.code, 0, ls.stderr);
+  });
+});
+
+describe('unattended S3 jobs on a profile with S3 and lakeFS are not stopped by an expired lakeFS token', () => {
+  let box: Sandbox;
+  /** The expired lakeFS token: never printed, never exported. */
+  let expired: string;
+  /** The job: says whether it got a lakeFS token, then lists the bucket with the real AWS CLI. */
+  const job = () => ['sh', '-c', 'echo "lakefs=${LAKECTL_CREDENTIALS_SESSION_TOKEN:+yes}" && exec "$@"', 'job', '/usr/bin/aws', 's3', 'ls', `s3://${peers.bucket}`, '--endpoint-url', peers.minio.endpoint];
+  const lines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('lakekey:'));
+
+  before(async () => {
+    box = await lakefsBox([]);
+    const login = await box.cli(['login', box.name]);
+    assert.equal(login.code, 0, login.stderr);
+    // Unattended from here on: no browser, and runCli gives no terminal (stdin and stderr are pipes).
+    delete box.env.LAKEKEY_BROWSER;
+  });
+
+  /** An hour on: the lakeFS token has run out, the S3 credentials are due (renewal window). */
+  async function anHourLater(): Promise<void> {
+    expired = (await ageLakefs(box.name, -60)).lakefs!.token;
+    await ageS3(box.name, 120);
+  }
+
+  test('`exec --s3`: the job runs with S3 credentials renewed silently, and nothing is said about lakeFS', async () => {
+    await anHourLater();
+    const sts = peers.sts.count();
+    const out = await box.cli(['exec', box.name, '--s3', '--', ...job()]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /^lakefs=$/m, 'no lakeFS token handed over');
+    assert.deepEqual(lines(out.stderr), []);
+    assert.ok(peers.sts.count() > sts, 'S3 renewed at MinIO STS with the refresh token');
+    assert.ok((await readRecord(box.name)).s3!.expiresAt > Date.now() + 1800_000);
+    assert.ok(!out.stderr.includes(expired));
+  });
+
+  test('`exec` without a choice, unattended: the job runs with S3; one line names the lakeFS token and the login', async () => {
+    await anHourLater();
+    const out = await box.cli(['exec', box.name, '--', ...job()]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /^lakefs=$/m);
+    const said = lines(out.stderr);
+    assert.equal(said.length, 1, out.stderr);
+    assert.match(said[0], /^lakekey: handing over S3 only: the lakeFS token expired at \d\d:\d\d local/);
+    assert.ok(said[0].includes(`\`lakekey login ${box.name}\``) && said[0].includes('--s3'), said[0]);
+    assert.ok(!out.stderr.includes(expired));
+  });
+
+  test('`env` without a choice, unattended: prints the S3 part (which works) and one line about lakeFS', async () => {
+    await anHourLater();
+    const json = await box.cli(['env', box.name, '--format', 'json']);
+    assert.equal(json.code, 0, json.stderr);
+    const vars = JSON.parse(json.stdout) as Record<string, string>;
+    assert.ok(vars.AWS_ACCESS_KEY_ID && vars.AWS_SESSION_TOKEN, 'S3 handed over');
+    assert.equal(vars.LAKECTL_CREDENTIALS_SESSION_TOKEN, undefined, 'the expired token is not exported');
+    assert.equal(vars.LAKECTL_SERVER_ENDPOINT_URL, undefined);
+    assert.equal(lines(json.stderr).length, 1, json.stderr);
+    assert.match(json.stderr, new RegExp(`lakeFS token expired .*lakekey login ${box.name}`));
+    // What a shell script does with it: the exported keys list the bucket at MinIO.
+    const viaSh = await run('sh', ['-c', 'eval "$("$0" env "$1")" && /usr/bin/aws s3 ls "s3://$2" --endpoint-url "$3"', CLI, box.name, peers.bucket, peers.minio.endpoint], { env: box.env });
+    assert.equal(viaSh.code, 0, viaSh.stderr);
+    assert.equal(lines(viaSh.stderr).length, 1, viaSh.stderr);
+    assert.ok(!json.stdout.includes(expired) && !json.stderr.includes(expired));
+  });
+
+  test('asking for lakeFS (`--lakefs`, or both) on the expired token: exit 3 with the login, and the job does not run', async () => {
+    await anHourLater();
+    for (const args of [['exec', box.name, '--lakefs', '--', 'echo', 'ran'], ['exec', box.name, '--s3', '--lakefs', '--', 'echo', 'ran'], ['env', box.name, '--lakefs']]) {
+      const out = await box.cli(args);
+      assert.equal(out.code, 3, `${args.join(' ')}: ${out.stderr}`);
+      assert.equal(out.stdout, '');
+      assert.match(out.stderr, new RegExp(`lakekey login ${box.name}`));
+      assert.ok(!out.stderr.includes(expired));
+    }
+  });
+
+  test('`exec` without a choice at a terminal: a person is there, so the login runs and the command gets both', async () => {
+    await anHourLater();
+    const logins = auth.counts.logins;
+    // script(1) gives the run a terminal, as a person typing the command has.
+    const command = '"$LK_CLI" exec "$LK_NAME" -- sh -c \'echo "lakefs=${LAKECTL_CREDENTIALS_SESSION_TOKEN:+yes}"\'';
+    const env = { ...box.env, SHELL: '/bin/sh', LK_CLI: CLI, LK_NAME: box.name, LAKEKEY_BROWSER: (await sandbox(peers, { browser: true })).env.LAKEKEY_BROWSER };
+    const out = await run('script', ['-qec', command, '/dev/null'], { env });
+    assert.equal(out.code, 0, out.stdout + out.stderr);
+    assert.match(out.stdout, /lakefs=yes/);
+    assert.equal(auth.counts.logins - logins, 1, 'one browser login renewed the lakeFS token');
+    assert.ok(!out.stdout.includes('handing over'), out.stdout);
+  });
+
+  test('nothing to hand over (the IdP session ended too): exit 3 naming the login, and the job does not run', async () => {
+    await anHourLater();
+    const record = await ageS3(box.name, -60);
+    const { refreshToken: _gone, ...idp } = record.idp!;
+    await vault.write(box.name, { ...record, idp: { ...idp, idTokenExpiresAt: Date.now() - 1000 } });
+    for (const args of [['exec', box.name, '--', 'echo', 'ran'], ['env', box.name], ['exec', box.name, '--s3', '--', 'echo', 'ran']]) {
+      const out = await box.cli(args);
+      assert.equal(out.code, 3, `${args.join(' ')}: ${out.stderr}`);
+      assert.equal(out.stdout, '');
+      assert.match(out.stderr, new RegExp(`lakekey login ${box.name}`));
+    }
   });
 });
 

@@ -105,6 +105,15 @@ export async function ageS3(name: string, expiresInSeconds: number): Promise<Sec
   return r;
 }
 
+/** Rewrite the stored lakeFS token's expiry (negative: expired that long ago), as ageS3 does for S3. */
+export async function ageLakefs(name: string, expiresInSeconds: number): Promise<SecretRecord> {
+  const r = await vault.read(name);
+  if (!r.lakefs) throw new Error('no lakeFS token to age');
+  r.lakefs.expiresAt = Date.now() + expiresInSeconds * 1000;
+  await vault.write(name, r);
+  return r;
+}
+
 export interface ProcessCredentials {
   Version: number;
   AccessKeyId: string;

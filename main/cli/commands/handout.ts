@@ -1,8 +1,8 @@
 // `lakekey env`, `exec` and `token`: the profile's credentials handed to tools.
 import { spawn } from 'node:child_process';
 import { applyProfileSettings, awsConfigPath, credentialProcessCommand } from '../../core/aws-config.js';
-import { LakekeyError, usageError } from '../../core/errors.js';
-import { sayDuration } from '../../shared/duration.js';
+import { asLakekeyError, ExitCode, LakekeyError, loginRequired, usageError } from '../../core/errors.js';
+import { sayClock, sayDuration } from '../../shared/duration.js';
 import { isFresh, isUsable } from '../../shared/freshness.js';
 import { lakefsServerUrl } from '../../core/lakefs.js';
 import { checkedSettingsDir } from '../../core/paths.js';
@@ -22,20 +22,90 @@ interface Handout {
   lakefs?: LakefsToken;
 }
 
-/** Whatever the profile hands to tools: S3 credentials and/or a lakeFS token, valid and fresh. */
-async function handout(name: string): Promise<Handout> {
+/** The halves a run asked for with `--s3` / `--lakefs`; neither flag leaves it to the profile. */
+interface Choice {
+  s3: boolean;
+  lakefs: boolean;
+}
+
+function choiceOf(a: Args): Choice {
+  return { s3: a.flag('s3'), lakefs: a.flag('lakefs') };
+}
+
+/**
+ * Whatever the profile hands to tools: S3 credentials and/or a lakeFS token, valid and fresh.
+ *
+ * The halves stand alone (README "Profiles with S3 and lakeFS"): lakeFS tokens renew only
+ * through a browser login, S3 credentials mostly renew silently, so an hourly S3 job must not
+ * stop because the lakeFS token ran out. A half the caller named (`--s3`, `--lakefs`), or the
+ * only half a profile has, must be handed over: it is renewed by any means there is, else the
+ * run fails with the error saying how to get it. Without a choice on a profile with both, each
+ * half is handed over if it can be, and one line says which was left out and why.
+ */
+async function handout(name: string, choice: Choice): Promise<Handout> {
   const dir = checkedSettingsDir();
   const ctx = compose(dir);
   const profile = getProfile(readSettings(dir), name, warn);
   const record = await ctx.vault.read(name);
   const out: Handout = { profile };
-  if (profile.lakefs) {
-    out.lakefs = isUsable(record.lakefs, ctx.now()) ? record.lakefs : await getLakefsToken(ctx, name, profile, { interactive: true });
+  const s3 = async () => (isFresh(record.s3, ctx.now(), profile.refreshBeforeSeconds) ? record.s3 : getS3Credentials(ctx, name, profile, { interactive: true }));
+  const lakefs = async (interactive: boolean) => (isUsable(record.lakefs, ctx.now()) ? record.lakefs : getLakefsToken(ctx, name, profile, { interactive }));
+  if (choice.s3 || choice.lakefs || !(profile.s3 && profile.lakefs)) {
+    const wantsLakefs = choice.lakefs || (!choice.s3 && Boolean(profile.lakefs));
+    const wantsS3 = choice.s3 || (!choice.lakefs && Boolean(profile.s3));
+    if (wantsLakefs) out.lakefs = await lakefs(true);
+    if (wantsS3) out.s3 = await s3();
+    return out;
   }
-  if (profile.s3) {
-    out.s3 = isFresh(record.s3, ctx.now(), profile.refreshBeforeSeconds) ? record.s3 : await getS3Credentials(ctx, name, profile, { interactive: true });
+  // Both halves, no choice. lakeFS first: a login for it renews S3 in the same visit.
+  let lakefsMissing: LakekeyError | undefined;
+  let s3Missing: LakekeyError | undefined;
+  try {
+    // Only a person can renew a lakeFS token (a browser round trip): ask for one only when a
+    // person started this run. A job from cron, CI or a script gets what is valid, at once.
+    out.lakefs = personPresent() ? await lakefs(true) : isUsable(record.lakefs, ctx.now()) ? record.lakefs : undefined;
+    if (!out.lakefs) throw loginRequired(name, lakefsGone(record.lakefs, ctx.now()));
+  } catch (err) {
+    lakefsMissing = leftOut(err);
   }
+  try {
+    // S3 renews as credential-process renews it, the way the job's own SDK will ask later.
+    out.s3 = await s3();
+  } catch (err) {
+    s3Missing = leftOut(err);
+  }
+  if (s3Missing && !out.lakefs) {
+    // Nothing to hand over: fail with S3's reason; say lakeFS's too unless the same login fixes both.
+    if (lakefsMissing && s3Missing.code !== 'LOGIN_REQUIRED') say(`lakekey: lakeFS cannot be handed over either: ${lakefsMissing.message}. ${fixFor(lakefsMissing, name, 'lakeFS')}.\n`);
+    throw s3Missing;
+  }
+  if (lakefsMissing) say(`lakekey: handing over S3 only: ${lakefsMissing.message}. ${fixFor(lakefsMissing, name, 'lakeFS')}, or pass --s3 to ask for S3 alone.\n`);
+  if (s3Missing) say(`lakekey: handing over lakeFS only: ${s3Missing.message}. ${fixFor(s3Missing, name, 'S3')}, or pass --lakefs to ask for lakeFS alone.\n`);
   return out;
+}
+
+/** A person started this run (a terminal on stdin or stderr): a login may be asked of them. */
+function personPresent(): boolean {
+  return Boolean(process.stdin.isTTY || process.stderr.isTTY);
+}
+
+/** A half that cannot be handed over now (a login needed, a server down); anything else stops the run. */
+function leftOut(err: unknown): LakekeyError {
+  const e = asLakekeyError(err);
+  if (e.exitCode === ExitCode.loginRequired || e.exitCode === ExitCode.remote) return e;
+  throw e;
+}
+
+function lakefsGone(token: LakefsToken | undefined, now: number): string {
+  if (!token) return 'there is no lakeFS token yet (only a browser login gets one)';
+  const when = token.expiresAt > now ? `expires at ${sayClock(token.expiresAt)} local` : `expired at ${sayClock(token.expiresAt)} local`;
+  return `the lakeFS token ${when} (only a browser login renews it)`;
+}
+
+/** What to do next for a half left out, without the closing period (the caller may add to it). */
+function fixFor(e: LakekeyError, name: string, half: 'S3' | 'lakeFS'): string {
+  if (e.exitCode === ExitCode.loginRequired) return `Run \`lakekey login ${name}\` for ${half} too`;
+  return (e.hint ?? 'Retry when the server answers').replace(/\.$/, '');
 }
 
 export function envVars(h: Handout): Record<string, string> {
@@ -63,7 +133,7 @@ function endpointVars(profile: Profile): Record<string, string> {
 }
 
 export async function envCommand(a: Args): Promise<number> {
-  print(renderEnv(envVars(await handout(a.positionals[0])), a.string('format') ?? 'sh'));
+  print(renderEnv(envVars(await handout(a.positionals[0], choiceOf(a))), a.string('format') ?? 'sh'));
   return 0;
 }
 
@@ -107,7 +177,7 @@ export function renderEnv(vars: Record<string, string>, format: string): string 
 export async function execCommand(a: Args): Promise<number> {
   const name = a.positionals[0];
   const [cmd, ...cmdArgs] = a.rest;
-  const h = await handout(name);
+  const h = await handout(name, choiceOf(a));
   const env: NodeJS.ProcessEnv = { ...process.env };
   let cleanup = () => {};
   if (h.s3 && !a.flag('static')) {

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { buildMenuModel, menuSnapshot, profileTrayState, trayState } from '../../../main/app/menu-model.js';
 import { profileToDraft } from '../../../main/app/profile-form.js';
 import { profileState, profileView, timeLeft, viewsAt } from '../../../main/app/profile-view.js';
+import type { ProfileSchedule } from '../../../main/app/scheduler.js';
 import { sayClock } from '../../../main/shared/duration.js';
 import type { ProfileState } from '../../../main/ipc.js';
 import { parseProfile } from '../../../main/core/settings.js';
@@ -93,6 +94,15 @@ test('states: keychain error, expiring, needs login without refresh token, faili
   assert.equal(profileState({ ...base, status: st({}), schedule: { loginRequired: false, failures: 2, noticePending: false, renewing: false } }), 'error');
   assert.equal(buildMenuModel([]).items[0].kind, 'info');
   assert.deepEqual(profileToDraft(profile).s3Enabled, true);
+});
+
+test('needs login for the lakeFS token alone: the summary says S3 renews on its own', () => {
+  const st = (over: object) => ({ name: 'work', signedIn: true, email: 'alice@example.com', subject: 'a', canRefresh: true, s3: { expiresAt: 'x', secondsLeft: 3000 }, lakefs: { expiresAt: 'x', secondsLeft: 0 }, ...over });
+  const view = (over: object, schedule?: ProfileSchedule) => profileView({ name: 'work', profile, status: st(over), ...(schedule ? { schedule } : {}) });
+  assert.equal(view({}).state, 'needs-login');
+  assert.equal(view({}).summary, 'Signed in as alice@example.com — log in again to renew the lakeFS token; S3 renews on its own');
+  assert.equal(view({ canRefresh: false }).summary, 'Signed in as alice@example.com — log in again to renew');
+  assert.equal(view({}, { loginRequired: true, failures: 0, noticePending: false, renewing: false }).summary, 'Signed in as alice@example.com — log in again to renew');
 });
 
 test('time left is said once, the same way everywhere', () => {

@@ -164,6 +164,29 @@ test('lakeFS tokens cannot be refreshed: notice ahead of the token expiry even w
   assert.match(w.notices[0].body, /lakeFS token/);
 });
 
+test('a profile with S3 and lakeFS: the lakeFS notice says S3 keeps renewing, and S3 renewals go on past the lakeFS expiry', async () => {
+  const w = world([]);
+  const input = s3Profile(w.clock, 60, { wantsLakefs: true, lakefsExpiresAt: w.clock.now() + 30 * MIN });
+  w.state.inputs = [input];
+  w.onRefresh(async () => {
+    w.state.inputs = [{ ...w.state.inputs[0], s3ExpiresAt: w.clock.now() + 60 * MIN }];
+  });
+  await w.scheduler.update();
+  await w.clock.advance(30 * MIN);
+  assert.equal(w.notices.length, 1);
+  assert.match(w.notices[0].body, /^Your lakeFS token .*S3 credentials keep renewing on their own\.$/);
+  await w.clock.advance(2 * 60 * MIN);
+  assert.ok(w.calls.refresh.length >= 2, 'S3 renewed silently after the lakeFS token ran out');
+  assert.equal(w.notices.length, 1, 'one notice for the lakeFS expiry, none for S3');
+  // S3 that needs a person too: the notice does not promise it renews.
+  const both = world([]);
+  both.state.inputs = [s3Profile(both.clock, 60, { canRefresh: false, wantsLakefs: true, lakefsExpiresAt: both.clock.now() + 30 * MIN })];
+  await both.scheduler.update();
+  await both.clock.advance(60 * MIN);
+  assert.ok(both.notices.length >= 1);
+  assert.ok(both.notices.every((n) => !/keep renewing/.test(n.body)));
+});
+
 for (const away of ['idle', 'locked'] as const) {
   test(`while the user is ${away}: no notice and no browser; both wait until they are back`, async () => {
     const w = world([]);
