@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { applyProfileSettings, awsConfigPath, credentialProcessCommand } from '../../core/aws-config.js';
 import { LakekeyError, usageError } from '../../core/errors.js';
 import { sayDuration } from '../../shared/duration.js';
-import { isFresh, isUsable } from '../../shared/freshness.js';
+import { currentLakefs, currentS3 } from '../../core/minted-with.js';
 import { lakefsServerUrl } from '../../core/lakefs.js';
 import { checkedSettingsDir } from '../../core/paths.js';
 import { isoSeconds, secondsLeft, type LakefsToken, type S3Credentials } from '../../core/record.js';
@@ -30,10 +30,10 @@ async function handout(name: string): Promise<Handout> {
   const record = await ctx.vault.read(name);
   const out: Handout = { profile };
   if (profile.lakefs) {
-    out.lakefs = isUsable(record.lakefs, ctx.now()) ? record.lakefs : await getLakefsToken(ctx, name, profile, { interactive: true });
+    out.lakefs = currentLakefs(profile, record.lakefs, ctx.now()) ? record.lakefs : await getLakefsToken(ctx, name, profile, { interactive: true });
   }
   if (profile.s3) {
-    out.s3 = isFresh(record.s3, ctx.now(), profile.refreshBeforeSeconds) ? record.s3 : await getS3Credentials(ctx, name, profile, { interactive: true });
+    out.s3 = currentS3(profile, record.s3, ctx.now()) ? record.s3 : await getS3Credentials(ctx, name, profile, { interactive: true });
   }
   return out;
 }
