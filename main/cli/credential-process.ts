@@ -9,8 +9,8 @@ import { keychainVault } from '../core/keychain-vault.js';
 import { checkedSettingsDir } from '../core/paths.js';
 import { credentialProcessJson } from '../core/record.js';
 import { getProfile, readSettings } from '../core/settings.js';
-import { isFresh } from '../shared/freshness.js';
 import { warn } from './output.js';
+import { currentS3 } from '../core/minted-with.js';
 
 export async function credentialProcess(args: string[], env: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock): Promise<number> {
   const name = args[0];
@@ -22,7 +22,8 @@ export async function credentialProcess(args: string[], env: NodeJS.ProcessEnv =
   }
   const vault = keychainVault(limitsFromEnv(env));
   let creds = (await vault.read(name)).s3;
-  if (!isFresh(creds, clock.now(), profile.refreshBeforeSeconds)) {
+  // Fresh, and minted under the profile's current settings (a changed role or endpoint re-mints).
+  if (!currentS3(profile, creds, clock.now())) {
     const [{ compose }, { getS3Credentials }] = await Promise.all([import('./compose.js'), import('../core/session.js')]);
     creds = await getS3Credentials(compose(dir, env, vault, clock), name, profile, { interactive: true });
   }

@@ -11,7 +11,9 @@ import { grantsFor, type Redeemed } from './login-grants.js';
 import { mintS3, wantsS3 } from './mint-s3.js';
 import type { SecretRecord } from './record.js';
 import type { Profile } from './settings.js';
-import { hasUsableIdToken, isUsable } from '../shared/freshness.js';
+import { hasUsableIdToken, isServable } from '../shared/freshness.js';
+import { revokeSession } from './logout.js';
+import { changedIdp, changedS3, currentLakefs, idpMint, lakefsMint, sayChanged } from './minted-with.js';
 
 /** Interactive login (browser), then fresh S3 credentials if the profile wants them. */
 export async function login(ctx: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {
@@ -28,10 +30,10 @@ export async function login(ctx: Context, name: string, profile: Profile, opts: 
   });
 }
 
-/** Whether `record` holds what a login of `profile` produces, still usable. */
+/** Whether `record` holds what a login of `profile` produces, still usable, made under its current settings. */
 function hasSessionFor(profile: Profile, record: SecretRecord, now: number): boolean {
-  const idpOk = !grantsFor(profile).includes('idp') || Boolean(record.idp?.refreshToken) || hasUsableIdToken(record.idp, now);
-  const lakefsOk = !profile.lakefs || isUsable(record.lakefs, now);
+  const idpOk = !grantsFor(profile).includes('idp') || (changedIdp(profile, record.idp).length === 0 && (Boolean(record.idp?.refreshToken) || hasUsableIdToken(record.idp, now)));
+  const lakefsOk = !profile.lakefs || currentLakefs(profile, record.lakefs, now);
   return idpOk && lakefsOk && Boolean(record.idp || record.lakefs);
 }
 
@@ -65,24 +67,47 @@ export async function deviceLoginLocked(ctx: CoreContext, name: string, profile:
 
 /** Saves what a login produced, replacing the previous session, then mints S3 credentials. */
 async function storeLogin(ctx: CoreContext, name: string, profile: Profile, { tokens, lakefsToken }: Redeemed): Promise<SecretRecord> {
+  const previous = await ctx.vault.read(name);
   // A new login replaces the whole session: credentials of a previous user must not survive.
   let record: SecretRecord = { v: 1, updatedAt: ctx.clock.now() };
   if (tokens) {
     if (!tokens.claims) throw new LakekeyError('IDP_REFUSED', 'the identity provider returned no ID token', { hint: 'Make sure the profile requests the "openid" scope.' });
-    record.idp = { subject: tokens.claims.sub, email: tokens.claims.email, name: tokens.claims.name, idToken: tokens.idToken, idTokenExpiresAt: tokens.idTokenExpiresAt };
+    record.idp = { subject: tokens.claims.sub, email: tokens.claims.email, name: tokens.claims.name, idToken: tokens.idToken, idTokenExpiresAt: tokens.idTokenExpiresAt, minted: idpMint(profile) };
     if (tokens.refreshToken) record.idp.refreshToken = tokens.refreshToken;
   }
   if (lakefsToken) {
     const lakefs = await import('./lakefs.js');
-    record.lakefs = lakefsToken;
+    record.lakefs = { ...lakefsToken, minted: lakefsMint(profile) };
     record.idp ??= { subject: lakefs.lakefsTokenSubject(lakefsToken.token) ?? 'unknown' };
     if (profile.lakefs?.lakectlCache) lakefs.writeLakectlCache(lakefsToken);
   }
+  // The same user's S3 credentials, still valid and minted under the current settings, survive a
+  // login until new ones are minted: a login whose STS call fails must not throw them away.
+  if (previous.s3 && previous.idp?.subject === record.idp?.subject && changedS3(profile, previous.s3).length === 0 && isServable(previous.s3, ctx.clock.now())) {
+    record.s3 = previous.s3;
+  }
   await ctx.vault.write(name, record);
   ctx.log.info('login.done', { profile: name, refreshToken: Boolean(tokens?.refreshToken), lakefs: Boolean(lakefsToken) });
+  await revokeReplaced(ctx, name, profile, previous, record);
   if (wantsS3(profile)) {
     record = { ...record, s3: await mintS3(ctx, profile, record), updatedAt: ctx.clock.now() };
     await ctx.vault.write(name, record);
   }
   return record;
+}
+
+/**
+ * The session this login replaced, when it came from other IdP settings (`profile set --issuer`),
+ * is revoked at the IdP it came from, and the user is told how that went: left alone, it would
+ * stay valid there with nothing on this computer able to end it.
+ */
+async function revokeReplaced(ctx: CoreContext, name: string, profile: Profile, previous: SecretRecord, now: SecretRecord): Promise<void> {
+  const old = previous.idp;
+  const changed = changedIdp(profile, old);
+  if (!old?.refreshToken || !changed.length || old.refreshToken === now.idp?.refreshToken) return;
+  const where = old.minted?.issuer ?? profile.issuer;
+  const r = await revokeSession(ctx, name, profile, old);
+  if (r.outcome === 'revoked') ctx.notice(`lakekey: the session made before ${sayChanged(changed)} changed was revoked at ${where}.`);
+  else if (r.outcome === 'not-offered') ctx.notice(`lakekey: the session made before ${sayChanged(changed)} changed stays valid at ${where} until it expires (that identity provider offers no revocation).`);
+  else if (r.outcome === 'failed') ctx.notice(`lakekey: could not revoke the session made before ${sayChanged(changed)} changed at ${where}: ${r.error.message}; it stays valid there until it expires.`);
 }

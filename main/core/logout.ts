@@ -1,8 +1,12 @@
 // Logging out: the keychain item goes, whatever happens at the IdP, after revoking the refresh
-// token where the IdP offers revocation.
-import type { Context } from './context.js';
+// token where the IdP offers revocation — at the IdP the session came from, which is not the
+// profile's current one after `profile set --issuer` (issue 20). What lakekey wrote elsewhere for
+// the session (lakectl's token cache, when it holds our token) goes with it.
+import { readFileSync, rmSync } from 'node:fs';
+import type { Context, CoreContext } from './context.js';
 import { asLakekeyError, type LakekeyError } from './errors.js';
 import { idpConfig } from './idp-config.js';
+import type { IdpSession, SecretRecord } from './record.js';
 import type { Profile } from './settings.js';
 
 /** What happened to the session at the IdP when it was forgotten here. */
@@ -12,27 +16,29 @@ export type Revocation =
   | { outcome: 'failed'; error: LakekeyError }
   | { outcome: 'no-session' };
 
+export interface LogoutResult {
+  revocation: Revocation;
+  /** The issuer the session came from (where it was revoked), when there was one. */
+  issuer?: string;
+  /** What was removed from this computer, in words: the keychain item, lakectl's cache file… */
+  removed: string[];
+}
+
 /**
- * Forgets the profile's session and says what happened at the IdP; callers must not claim a
- * revocation that did not happen.
+ * Forgets the profile's session and says what happened at the IdP and what was removed; callers
+ * must not claim a revocation that did not happen.
  */
-export async function logout(ctx: Context, name: string, profile: Profile): Promise<Revocation> {
+export async function logout(ctx: Context, name: string, profile: Profile): Promise<LogoutResult> {
   return ctx.locks.withLock(name, { waitMs: 30_000 }, async () => {
     const record = await ctx.vault.read(name);
-    let result: Revocation = { outcome: 'no-session' };
-    if (record.idp?.refreshToken) {
-      try {
-        const { revoke } = await import('./oidc.js');
-        result = { outcome: await revoke(await idpConfig(ctx, name, profile), record.idp.refreshToken) };
-      } catch (err) {
-        const error = asLakekeyError(err);
-        ctx.log.warn('logout.revoke-failed', { profile: name, code: error.code });
-        result = { outcome: 'failed', error };
-      }
-    }
+    const revocation = await revokeSession(ctx, name, profile, record.idp);
+    const removed: string[] = [];
+    if (record.idp || record.s3 || record.lakefs) removed.push('the session in the keychain');
     await ctx.vault.remove(name);
-    ctx.log.info('logout.done', { profile: name, revocation: result.outcome });
-    return result;
+    const lakectl = await removeLakectlCache(record);
+    if (lakectl) removed.push(`lakectl's token cache (${lakectl})`);
+    ctx.log.info('logout.done', { profile: name, revocation: revocation.outcome, removed: removed.length });
+    return { revocation, removed, ...(record.idp?.refreshToken ? { issuer: record.idp.minted?.issuer ?? profile.issuer } : {}) };
   });
 }
 
@@ -47,4 +53,37 @@ export async function forget(ctx: Context, name: string): Promise<boolean> {
     ctx.log.info('logout.forgotten', { profile: name });
     return Boolean(record.idp || record.s3 || record.lakefs);
   });
+}
+
+/**
+ * Revokes `idp`'s refresh token at the IdP and with the client it was issued by (recorded in the
+ * session), never at whatever the profile names now: a refresh token is a secret of that IdP.
+ */
+export async function revokeSession(ctx: CoreContext, name: string, profile: Profile, idp: IdpSession | undefined): Promise<Revocation> {
+  if (!idp?.refreshToken) return { outcome: 'no-session' };
+  const origin: Profile = idp.minted ? { ...profile, issuer: idp.minted.issuer, clientId: idp.minted.clientId, scopes: idp.minted.scopes } : profile;
+  try {
+    const { revoke } = await import('./oidc.js');
+    return { outcome: await revoke(await idpConfig(ctx, name, origin), idp.refreshToken) };
+  } catch (err) {
+    const error = asLakekeyError(err);
+    ctx.log.warn('logout.revoke-failed', { profile: name, code: error.code });
+    return { outcome: 'failed', error };
+  }
+}
+
+/** Removes lakectl's plaintext token cache when it holds this session's lakeFS token; returns its path then. */
+async function removeLakectlCache(record: SecretRecord): Promise<string | undefined> {
+  if (!record.lakefs) return undefined;
+  const { lakectlCachePath } = await import('./lakefs.js');
+  const file = lakectlCachePath();
+  let held: unknown;
+  try {
+    held = (JSON.parse(readFileSync(file, 'utf8')) as { token?: unknown }).token;
+  } catch {
+    return undefined; // none, or not lakectl's format: not ours to remove
+  }
+  if (held !== record.lakefs.token) return undefined; // another login's token (lakectl login, another profile)
+  rmSync(file, { force: true });
+  return file;
 }

@@ -2,6 +2,7 @@
 // S3 gateway): the last step of a login and of every renewal.
 import type { CoreContext } from './context.js';
 import { LakekeyError } from './errors.js';
+import { s3Mint } from './minted-with.js';
 import type { S3Credentials, SecretRecord } from './record.js';
 import type { Profile, S3Settings } from './settings.js';
 
@@ -27,7 +28,7 @@ export async function mintS3(ctx: CoreContext, profile: Profile & { s3: S3Settin
     { timeoutMs: ctx.limits.httpTimeoutMs, proxy: ctx.proxy, secrets: ctx.secrets },
   );
   ctx.log.info('sts.done', { source: s3.tokenSource, expiresAt: new Date(creds.expiresAt).toISOString() });
-  return creds;
+  return { ...creds, minted: s3Mint(profile) };
 }
 
 /** Narrows a profile to one with S3 settings. */

@@ -1,5 +1,7 @@
 // The secret record: everything secret about one profile, kept as ONE keychain item so that
-// one write updates it atomically (DESIGN §4). Times are epoch milliseconds.
+// one write updates it atomically (DESIGN §4). Times are epoch milliseconds. Each part carries
+// the (non-secret) settings it was made under (minted-with.ts).
+import type { IdpMint, LakefsMint, S3Mint } from './minted-with.js';
 
 export interface S3Credentials {
   accessKeyId: string;
@@ -7,6 +9,8 @@ export interface S3Credentials {
   sessionToken: string;
   /** Epoch ms. */
   expiresAt: number;
+  /** The settings these were minted under; absent in records from before the binding. */
+  minted?: S3Mint;
 }
 
 export interface IdpSession {
@@ -17,11 +21,15 @@ export interface IdpSession {
   subject: string;
   email?: string;
   name?: string;
+  /** The IdP settings this session was made with; absent in records from before the binding. */
+  minted?: IdpMint;
 }
 
 export interface LakefsToken {
   token: string;
   expiresAt: number;
+  /** The lakeFS endpoint that issued it; absent in records from before the binding. */
+  minted?: LakefsMint;
 }
 
 export interface SecretRecord {

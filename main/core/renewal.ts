@@ -11,7 +11,8 @@ import { mintS3, wantsS3 } from './mint-s3.js';
 import type { IdpSession, LakefsToken, S3Credentials, SecretRecord } from './record.js';
 import type { Profile, S3Settings } from './settings.js';
 import { sayValidity } from '../shared/duration.js';
-import { hasUsableIdToken, isFresh, isServable, isUsable, type Checked } from '../shared/freshness.js';
+import { hasUsableIdToken, isServable, isUsable, type Checked } from '../shared/freshness.js';
+import { changedIdp, changedLakefs, changedS3, currentLakefs, currentS3, sayChanged } from './minted-with.js';
 
 export interface S3Options {
   /** Whether a browser login may run when nothing else works. */
@@ -28,7 +29,7 @@ export interface S3Options {
 export async function getS3Credentials(ctx: Context, name: string, profile: Profile, opts: S3Options): Promise<S3Credentials> {
   if (!wantsS3(profile)) throw new LakekeyError('CONFIG', `profile "${name}" has no S3 settings`, { hint: `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (and --s3-role-arn ARN for AWS).` });
   const wait = lockWait(opts.loginTimeoutSeconds);
-  const fresh = (s3: S3Credentials | undefined): s3 is Checked<S3Credentials> => isFresh(s3, ctx.clock.now(), profile.refreshBeforeSeconds);
+  const fresh = (s3: S3Credentials | undefined): s3 is Checked<S3Credentials> => currentS3(profile, s3, ctx.clock.now());
   const silent = await ctx.locks.withLock(name, wait, async (): Promise<S3Credentials | LakekeyError> => {
     const record = await ctx.vault.read(name);
     if (!opts.force && fresh(record.s3)) return record.s3;
@@ -38,7 +39,7 @@ export async function getS3Credentials(ctx: Context, name: string, profile: Prof
       const e = asLakekeyError(err);
       if (e.code === 'LOGIN_REQUIRED') return e;
       const cached = record.s3;
-      if (e.exitCode === ExitCode.remote && isServable(cached, ctx.clock.now())) {
+      if (e.exitCode === ExitCode.remote && isServable(cached, ctx.clock.now()) && changedS3(profile, cached).length === 0) {
         ctx.log.warn('s3.serve-cached', { profile: name, reason: e.code });
         ctx.notice(`lakekey: could not renew credentials (${e.message}); using the current ones, ${sayValidity(cached.expiresAt, ctx.clock.now())}.`);
         return cached;
@@ -55,7 +56,7 @@ export async function getS3Credentials(ctx: Context, name: string, profile: Prof
     const loggedIn = await interactiveLogin(ctx, name, profile, opts);
     if (loggedIn?.s3) return loggedIn.s3;
     const cached = record.s3;
-    if (isServable(cached, ctx.clock.now())) {
+    if (isServable(cached, ctx.clock.now()) && changedS3(profile, cached).length === 0) {
       ctx.notice(`lakekey: ${silent.message}; the current credentials are ${sayValidity(cached.expiresAt, ctx.clock.now())}. ${silent.hint ?? ''}`.trim());
       return cached;
     }
@@ -84,6 +85,8 @@ async function interactiveLogin(ctx: CoreContext, name: string, profile: Profile
 
 async function renewS3Silently(ctx: CoreContext, name: string, profile: Profile & { s3: S3Settings }, record: SecretRecord): Promise<S3Credentials> {
   if (profile.s3.tokenSource === 'lakefs') {
+    const changed = changedLakefs(profile, record.lakefs);
+    if (changed.length) throw loginRequired(name, `the lakeFS token was issued before ${sayChanged(changed)} changed`);
     if (!isUsable(record.lakefs, ctx.clock.now())) {
       throw loginRequired(name, 'the lakeFS token has expired (lakeFS tokens are renewed only by a browser login)');
     }
@@ -100,6 +103,9 @@ async function renewS3Silently(ctx: CoreContext, name: string, profile: Profile 
 async function refreshIdp(ctx: CoreContext, name: string, profile: Profile, record: SecretRecord): Promise<SecretRecord> {
   const idp = record.idp;
   if (!idp) throw loginRequired(name, `profile "${name}" is not logged in`);
+  // Never send a refresh token to an IdP (or as a client) other than the one that issued it.
+  const changed = changedIdp(profile, idp);
+  if (changed.length) throw loginRequired(name, `the session was made before ${sayChanged(changed)} changed`);
   if (!idp.refreshToken) {
     if (hasUsableIdToken(idp, ctx.clock.now())) return record;
     throw loginRequired(name, `profile "${name}" has no usable identity token`);
@@ -143,7 +149,7 @@ async function refreshIdp(ctx: CoreContext, name: string, profile: Profile, reco
 /** A valid lakeFS token, renewed through a browser login when allowed and needed. */
 export async function getLakefsToken(ctx: Context, name: string, profile: Profile, opts: S3Options): Promise<LakefsToken> {
   if (!profile.lakefs) throw new LakekeyError('CONFIG', `profile "${name}" has no lakeFS endpoint`, { hint: `Add one with \`lakekey profile set ${name} --lakefs-endpoint URL\`.` });
-  const usable = (t: LakefsToken | undefined): t is Checked<LakefsToken> => isUsable(t, ctx.clock.now());
+  const usable = (t: LakefsToken | undefined): t is Checked<LakefsToken> => currentLakefs(profile, t, ctx.clock.now());
   const current = await ctx.vault.read(name);
   if (!opts.force && usable(current.lakefs)) return current.lakefs;
   await askTray(ctx, name, opts);
@@ -154,7 +160,13 @@ export async function getLakefsToken(ctx: Context, name: string, profile: Profil
       const fresh = await loginLocked(ctx, name, profile, { timeoutSeconds: opts.loginTimeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS });
       if (fresh.lakefs) return fresh.lakefs;
     }
-    throw loginRequired(name, record.lakefs ? 'the lakeFS token has expired (lakeFS tokens are renewed only by a browser login)' : `profile "${name}" has no lakeFS token`);
+    const changed = changedLakefs(profile, record.lakefs);
+    throw loginRequired(
+      name,
+      !record.lakefs ? `profile "${name}" has no lakeFS token`
+      : changed.length ? `the lakeFS token was issued before ${sayChanged(changed)} changed`
+      : 'the lakeFS token has expired (lakeFS tokens are renewed only by a browser login)',
+    );
   });
 }
 

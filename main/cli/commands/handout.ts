@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { applyProfileSettings, awsConfigPath, credentialProcessCommand } from '../../core/aws-config.js';
 import { asLakekeyError, ExitCode, LakekeyError, loginRequired, usageError } from '../../core/errors.js';
 import { sayClock, sayDuration } from '../../shared/duration.js';
-import { isFresh, isUsable } from '../../shared/freshness.js';
+import { currentLakefs, currentS3 } from '../../core/minted-with.js';
 import { lakefsServerUrl } from '../../core/lakefs.js';
 import { checkedSettingsDir } from '../../core/paths.js';
 import { isoSeconds, secondsLeft, type LakefsToken, type S3Credentials } from '../../core/record.js';
@@ -48,8 +48,8 @@ async function handout(name: string, choice: Choice): Promise<Handout> {
   const profile = getProfile(readSettings(dir), name, warn);
   const record = await ctx.vault.read(name);
   const out: Handout = { profile };
-  const s3 = async () => (isFresh(record.s3, ctx.now(), profile.refreshBeforeSeconds) ? record.s3 : getS3Credentials(ctx, name, profile, { interactive: true }));
-  const lakefs = async (interactive: boolean) => (isUsable(record.lakefs, ctx.now()) ? record.lakefs : getLakefsToken(ctx, name, profile, { interactive }));
+  const s3 = async () => (currentS3(profile, record.s3, ctx.now()) ? record.s3 : getS3Credentials(ctx, name, profile, { interactive: true }));
+  const lakefs = async (interactive: boolean) => (currentLakefs(profile, record.lakefs, ctx.now()) ? record.lakefs : getLakefsToken(ctx, name, profile, { interactive }));
   if (choice.s3 || choice.lakefs || !(profile.s3 && profile.lakefs)) {
     const wantsLakefs = choice.lakefs || (!choice.s3 && Boolean(profile.lakefs));
     const wantsS3 = choice.s3 || (!choice.lakefs && Boolean(profile.s3));
@@ -63,7 +63,7 @@ async function handout(name: string, choice: Choice): Promise<Handout> {
   try {
     // Only a person can renew a lakeFS token (a browser round trip): ask for one only when a
     // person started this run. A job from cron, CI or a script gets what is valid, at once.
-    out.lakefs = personPresent() ? await lakefs(true) : isUsable(record.lakefs, ctx.now()) ? record.lakefs : undefined;
+    out.lakefs = personPresent() ? await lakefs(true) : currentLakefs(profile, record.lakefs, ctx.now()) ? record.lakefs : undefined;
     if (!out.lakefs) throw loginRequired(name, lakefsGone(record.lakefs, ctx.now()));
   } catch (err) {
     lakefsMissing = leftOut(err);

@@ -95,20 +95,26 @@ function liveWait(ctx: Context, timeoutSeconds: number): { ctx: Context; stop():
 export async function logoutCommand(a: Args): Promise<number> {
   const dir = checkedSettingsDir();
   const name = a.positionals[0];
-  const result = await logout(compose(dir), name, getProfile(readSettings(dir), name));
-  if (a.flag('json')) printJson({ profile: name, revocation: result.outcome, ...(result.outcome === 'failed' ? { error: result.error.message } : {}) });
-  switch (result.outcome) {
+  const profile = getProfile(readSettings(dir), name);
+  const { revocation, issuer, removed } = await logout(compose(dir), name, profile);
+  if (a.flag('json')) {
+    printJson({ profile: name, revocation: revocation.outcome, ...(issuer ? { issuer } : {}), removed, ...(revocation.outcome === 'failed' ? { error: revocation.error.message } : {}) });
+  }
+  // Where the session was revoked, when that is not the IdP the profile names now.
+  const at = issuer && issuer !== profile.issuer ? ` at ${outside(issuer)}, where it was made (the profile now names another identity provider)` : ' at the identity provider';
+  const also = removed.length ? ` Removed ${removed.join(' and ')}.` : ' Nothing was stored for it on this computer.';
+  switch (revocation.outcome) {
     case 'revoked':
-      say(`Logged out of profile "${name}": the session was revoked at the identity provider.\n`);
+      say(`Logged out of profile "${name}": the session was revoked${at}.${also}\n`);
       return 0;
     case 'not-offered':
-      say(`Logged out of profile "${name}" on this computer. Your identity provider offers no token revocation, so the refresh token stays valid there until it expires.\n`);
+      say(`Logged out of profile "${name}" on this computer. Your identity provider offers no token revocation, so the refresh token stays valid there until it expires.${also}\n`);
       return 0;
     case 'no-session':
-      say(`Logged out of profile "${name}" (there was no session at the identity provider to revoke).\n`);
+      say(`Logged out of profile "${name}" (there was no session at the identity provider to revoke).${also}\n`);
       return 0;
     case 'failed':
-      throw new LakekeyError(result.error.code, `logged out of profile "${name}" on this computer, but revoking the session at the identity provider failed: ${result.error.message}`, {
+      throw new LakekeyError(revocation.error.code, `logged out of profile "${name}" on this computer (removed ${removed.join(' and ') || 'nothing'}), but revoking the session${at} failed: ${revocation.error.message}`, {
         hint: 'The refresh token may stay valid at the identity provider until it expires; sign out there (or ask its admin to end your sessions) if that matters.',
       });
   }
