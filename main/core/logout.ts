@@ -20,8 +20,15 @@ export interface LogoutResult {
   revocation: Revocation;
   /** The issuer the session came from (where it was revoked), when there was one. */
   issuer?: string;
-  /** What was removed from this computer, in words: the keychain item, lakectl's cache file… */
-  removed: string[];
+  /** What was removed from this computer. */
+  removed: Removed;
+}
+
+export interface Removed {
+  /** The session's keychain item (false when nothing was stored). */
+  keychain: boolean;
+  /** lakectl's token cache file, when it held this session's lakeFS token. */
+  lakectlCache?: string;
 }
 
 /**
@@ -32,12 +39,10 @@ export async function logout(ctx: Context, name: string, profile: Profile): Prom
   return ctx.locks.withLock(name, { waitMs: 30_000 }, async () => {
     const record = await ctx.vault.read(name);
     const revocation = await revokeSession(ctx, name, profile, record.idp);
-    const removed: string[] = [];
-    if (record.idp || record.s3 || record.lakefs) removed.push('the session in the keychain');
     await ctx.vault.remove(name);
-    const lakectl = await removeLakectlCache(record);
-    if (lakectl) removed.push(`lakectl's token cache (${lakectl})`);
-    ctx.log.info('logout.done', { profile: name, revocation: revocation.outcome, removed: removed.length });
+    const lakectlCache = await removeLakectlCache(record);
+    const removed: Removed = { keychain: Boolean(record.idp || record.s3 || record.lakefs), ...(lakectlCache ? { lakectlCache } : {}) };
+    ctx.log.info('logout.done', { profile: name, revocation: revocation.outcome, lakectlCache: Boolean(lakectlCache) });
     return { revocation, removed, ...(record.idp?.refreshToken ? { issuer: record.idp.minted?.issuer ?? profile.issuer } : {}) };
   });
 }

@@ -315,7 +315,7 @@ describe('for scripts: --json', () => {
     assert.equal((await w.cli(['profile', 'add', 'p', '--issuer', idp.issuer, '--client-id', 'c', ...S3])).code, 0);
     const [status] = JSON.parse((await w.cli(['status', '--json'])).stdout);
     assert.deepEqual([status.name, status.signedIn, status.renews], ['p', false, '—']);
-    assert.deepEqual(JSON.parse((await w.cli(['logout', 'p', '--json'])).stdout), { profile: 'p', revocation: 'no-session' });
+    assert.deepEqual(JSON.parse((await w.cli(['logout', 'p', '--json'])).stdout), { profile: 'p', revocation: 'no-session', removed: { keychain: false } });
     const dry = JSON.parse((await w.cli(['configure-aws', 'p', '--dry-run', '--json'])).stdout);
     assert.equal(dry.changed, true);
     assert.equal(dry.written, false);

@@ -102,7 +102,8 @@ export async function logoutCommand(a: Args): Promise<number> {
   }
   // Where the session was revoked, when that is not the IdP the profile names now.
   const at = issuer && issuer !== profile.issuer ? ` at ${outside(issuer)}, where it was made (the profile now names another identity provider)` : ' at the identity provider';
-  const also = removed.length ? ` Removed ${removed.join(' and ')}.` : ' Nothing was stored for it on this computer.';
+  const words = [...(removed.keychain ? ['the session in the keychain'] : []), ...(removed.lakectlCache ? [`lakectl's token cache (${removed.lakectlCache})`] : [])];
+  const also = words.length ? ` Removed ${words.join(' and ')}.` : ' Nothing was stored for it on this computer.';
   switch (revocation.outcome) {
     case 'revoked':
       say(`Logged out of profile "${name}": the session was revoked${at}.${also}\n`);
@@ -114,7 +115,7 @@ export async function logoutCommand(a: Args): Promise<number> {
       say(`Logged out of profile "${name}" (there was no session at the identity provider to revoke).${also}\n`);
       return 0;
     case 'failed':
-      throw new LakekeyError(revocation.error.code, `logged out of profile "${name}" on this computer (removed ${removed.join(' and ') || 'nothing'}), but revoking the session${at} failed: ${revocation.error.message}`, {
+      throw new LakekeyError(revocation.error.code, `logged out of profile "${name}" on this computer (removed ${words.join(' and ') || 'nothing'}), but revoking the session${at} failed: ${revocation.error.message}`, {
         hint: 'The refresh token may stay valid at the identity provider until it expires; sign out there (or ask its admin to end your sessions) if that matters.',
       });
   }
