@@ -4,7 +4,7 @@
 import { credentialProcessCommand } from '../core/aws-config.js';
 import { asLakekeyError, configError, LakekeyError } from '../core/errors.js';
 import { checkServers } from '../core/server-checks.js';
-import { describe, getS3Credentials, logout, type Context, type ProfileStatus } from '../core/session.js';
+import { describe, getS3Credentials, logout, sayLogout, type Context, type ProfileStatus } from '../core/session.js';
 import { getProfile, s3ApiEndpoint, type Profile } from '../core/settings.js';
 import { gate } from '../core/text-gate.js';
 import type { CheckResult, IpcHandlers, ProfileView, SaveRequest, Snippets, ValidationResult } from '../ipc.js';
@@ -39,7 +39,7 @@ export async function viewOf(deps: HandlerDeps, name: string, profile: Profile):
   let status: ProfileStatus | undefined;
   let error: string | undefined;
   try {
-    status = describe(name, await deps.ctx.vault.read(name), deps.ctx.now());
+    status = describe(name, await deps.ctx.vault.read(name), deps.ctx.now(), profile);
   } catch (err) {
     const e = asLakekeyError(err);
     error = `${e.message}${e.hint ? `. ${e.hint}` : ''}`;
@@ -141,8 +141,9 @@ export function createHandlers(deps: HandlerDeps): IpcHandlers {
     },
     'session:logout': async ({ name }) => {
       const profile = profileNamed(deps, name);
-      await logout(deps.ctx, name, profile);
+      const result = await logout(deps.ctx, name, profile);
       deps.changed?.();
+      sayLogout(name, profile, result); // a failed revocation reaches the window as the error it is
       return viewOf(deps, name, profile);
     },
     'snippets:get': async ({ name }) => snippets(deps, name, profileNamed(deps, name)),

@@ -17,7 +17,7 @@ import { createLogger, type Logger } from '../core/log.js';
 import { gate, gateLine } from '../core/text-gate.js';
 import { startLoginBroker, type LoginBroker } from '../core/login-broker.js';
 import { settingsDir } from '../core/paths.js';
-import { describe, getS3Credentials, login, logout, type Context } from '../core/session.js';
+import { describe, getS3Credentials, login, logout, sayLogout, type Context } from '../core/session.js';
 import { proxyFromPacResult, type SystemProxyResolver } from '../core/proxy.js';
 import { getProfile } from '../core/settings.js';
 import { composeCore } from '../core/compose.js';
@@ -279,9 +279,12 @@ export class TrayApp extends EventEmitter<TrayEvents> {
         case 'refresh':
           await this.scheduler.refreshNow(action.profile);
           break;
-        case 'logout':
-          await logout(this.ctx, action.profile, this.profile(action.profile));
+        case 'logout': {
+          // Said honestly: a revocation that failed is reported, not passed over.
+          const profile = this.profile(action.profile);
+          sayLogout(action.profile, profile, await logout(this.ctx, action.profile, profile));
           break;
+        }
         case 'copy-credential-process': {
           const s = snippets(this.handlerDeps, action.profile, this.profile(action.profile));
           this.electron.clipboard.writeText(s.awsConfig.split('\n').find((l) => l.startsWith('credential_process')) ?? '');
@@ -387,7 +390,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     const out = [];
     for (const [name, profile] of Object.entries(this.safeProfiles())) {
       try {
-        out.push(scheduleInput(name, profile, describe(name, await this.ctx.vault.read(name), this.ctx.now())));
+        out.push(scheduleInput(name, profile, describe(name, await this.ctx.vault.read(name), this.ctx.now(), profile)));
       } catch {
         out.push(scheduleInput(name, profile, undefined));
       }

@@ -40,6 +40,8 @@ export function profileState(v: ViewInput): ProfileState {
   if (!status) return 'error';
   if (!status.signedIn) return 'signed-out';
   if (schedule?.loginRequired) return 'needs-login';
+  // Made under settings changed since (minted-with.ts): only a login makes these parts again.
+  if (status.stale?.idp || status.stale?.lakefs) return 'needs-login';
   const window = profile.refreshBeforeSeconds;
   // Credentials only a browser login can renew, close to expiry.
   const s3Left = status.s3?.secondsLeft ?? 0;
@@ -106,7 +108,8 @@ export function scheduleInput(name: string, profile: Profile, status: ProfileSta
     wantsS3: Boolean(profile.s3),
     wantsLakefs: Boolean(profile.lakefs),
   };
-  if (status?.s3) input.s3ExpiresAt = Date.parse(status.s3.expiresAt);
+  // S3 credentials minted under changed settings are due now: the scheduler re-mints them at once.
+  if (status?.s3) input.s3ExpiresAt = status.stale?.s3 ? 0 : Date.parse(status.s3.expiresAt);
   if (status?.lakefs) input.lakefsExpiresAt = Date.parse(status.lakefs.expiresAt);
   return input;
 }

@@ -140,8 +140,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'status',
     summary: 'who is logged in, and how long each credential stays valid',
     args: ['[NAME]'], min: 0, max: 1, takesProfile: true,
-    alsoUsage: ['lakekey status --check NAME'],
-    flags: [json, { name: 'check', type: 'boolean', help: 'for scripts: exit 0 if credentials need no person, 3 if a login is needed' }],
+    alsoUsage: ['lakekey status --check NAME [--s3 | --lakefs]'],
+    flags: [json, { name: 'check', type: 'boolean', help: 'for scripts: exit 0 if credentials need no person, 3 if a login is needed (with --s3 or --lakefs: that half only)' }, ...halves],
     example: 'lakekey status --check work || lakekey login work',
   },
   {

@@ -198,7 +198,7 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Chec
     name: `${name}: session`,
     profile: name,
     run: async () => {
-      const s = describe(name, await deps.vault.read(name), deps.now());
+      const s = describe(name, await deps.vault.read(name), deps.now(), profile);
       if (!s.signedIn) throw new LakekeyError('LOGIN_REQUIRED', 'not logged in', { hint: `Run \`lakekey login ${name}\`.` });
       return { words: `logged in as ${outside(s.email ?? s.subject ?? '')}${s.canRefresh ? ', renews silently' : ', no refresh token'}` };
     },

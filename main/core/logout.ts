@@ -4,10 +4,11 @@
 // the session (lakectl's token cache, when it holds our token) goes with it.
 import { readFileSync, rmSync } from 'node:fs';
 import type { Context, CoreContext } from './context.js';
-import { asLakekeyError, type LakekeyError } from './errors.js';
+import { asLakekeyError, LakekeyError } from './errors.js';
 import { idpConfig } from './idp-config.js';
 import type { IdpSession, SecretRecord } from './record.js';
 import type { Profile } from './settings.js';
+import { outside } from './text-gate.js';
 
 /** What happened to the session at the IdP when it was forgotten here. */
 export type Revocation =
@@ -91,4 +92,27 @@ async function removeLakectlCache(record: SecretRecord): Promise<string | undefi
   if (held !== record.lakefs.token) return undefined; // another login's token (lakectl login, another profile)
   rmSync(file, { force: true });
   return file;
+}
+
+/**
+ * What a logout did, in the words the CLI and the tray both say; a revocation that failed is
+ * thrown as the error it is (the session is gone here, but may live on at the IdP).
+ */
+export function sayLogout(name: string, profile: Profile, { revocation, issuer, removed }: LogoutResult): string {
+  // Where the session was revoked, when that is not the IdP the profile names now.
+  const at = issuer && issuer !== profile.issuer ? ` at ${outside(issuer)}, where it was made (the profile now names another identity provider)` : ' at the identity provider';
+  const words = [...(removed.keychain ? ['the session in the keychain'] : []), ...(removed.lakectlCache ? [`lakectl's token cache (${removed.lakectlCache})`] : [])];
+  const also = words.length ? ` Removed ${words.join(' and ')}.` : ' Nothing was stored for it on this computer.';
+  switch (revocation.outcome) {
+    case 'revoked':
+      return `Logged out of profile "${name}": the session was revoked${at}.${also}`;
+    case 'not-offered':
+      return `Logged out of profile "${name}" on this computer. Your identity provider offers no token revocation, so the refresh token stays valid there until it expires.${also}`;
+    case 'no-session':
+      return `Logged out of profile "${name}" (there was no session at the identity provider to revoke).${also}`;
+    case 'failed':
+      throw new LakekeyError(revocation.error.code, `logged out of profile "${name}" on this computer (removed ${words.join(' and ') || 'nothing'}), but revoking the session${at} failed: ${revocation.error.message}`, {
+        hint: 'The refresh token may stay valid at the identity provider until it expires; sign out there (or ask its admin to end your sessions) if that matters.',
+      });
+  }
 }

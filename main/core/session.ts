@@ -8,5 +8,5 @@ export { MIN_TOKEN_SECONDS } from '../shared/freshness.js';
 export { deviceLogin, login } from './login.js';
 export { grantsFor } from './login-grants.js';
 export { getLakefsToken, getS3Credentials, type S3Options } from './renewal.js';
-export { forget, logout, type LogoutResult, type Revocation } from './logout.js';
+export { forget, logout, sayLogout, type LogoutResult, type Revocation } from './logout.js';
 export { describe, type ProfileStatus } from './status.js';

@@ -3,8 +3,9 @@
 import { sayDuration, sayValidity } from '../../shared/duration.js';
 import { LakekeyError, usageError } from '../../core/errors.js';
 import { checkedSettingsDir } from '../../core/paths.js';
-import { describe, deviceLogin, login, logout, MIN_TOKEN_SECONDS, type Context, type ProfileStatus } from '../../core/session.js';
+import { describe, deviceLogin, login, logout, MIN_TOKEN_SECONDS, sayLogout, type Context, type ProfileStatus } from '../../core/session.js';
 import { getProfile, readSettings, type Profile } from '../../core/settings.js';
+import { sayChanged } from '../../core/minted-with.js';
 import { gate, outside } from '../../core/text-gate.js';
 import type { Args } from '../args.js';
 import { compose } from '../compose.js';
@@ -96,29 +97,13 @@ export async function logoutCommand(a: Args): Promise<number> {
   const dir = checkedSettingsDir();
   const name = a.positionals[0];
   const profile = getProfile(readSettings(dir), name);
-  const { revocation, issuer, removed } = await logout(compose(dir), name, profile);
+  const result = await logout(compose(dir), name, profile);
+  const { revocation, issuer, removed } = result;
   if (a.flag('json')) {
     printJson({ profile: name, revocation: revocation.outcome, ...(issuer ? { issuer } : {}), removed, ...(revocation.outcome === 'failed' ? { error: revocation.error.message } : {}) });
   }
-  // Where the session was revoked, when that is not the IdP the profile names now.
-  const at = issuer && issuer !== profile.issuer ? ` at ${outside(issuer)}, where it was made (the profile now names another identity provider)` : ' at the identity provider';
-  const words = [...(removed.keychain ? ['the session in the keychain'] : []), ...(removed.lakectlCache ? [`lakectl's token cache (${removed.lakectlCache})`] : [])];
-  const also = words.length ? ` Removed ${words.join(' and ')}.` : ' Nothing was stored for it on this computer.';
-  switch (revocation.outcome) {
-    case 'revoked':
-      say(`Logged out of profile "${name}": the session was revoked${at}.${also}\n`);
-      return 0;
-    case 'not-offered':
-      say(`Logged out of profile "${name}" on this computer. Your identity provider offers no token revocation, so the refresh token stays valid there until it expires.${also}\n`);
-      return 0;
-    case 'no-session':
-      say(`Logged out of profile "${name}" (there was no session at the identity provider to revoke).${also}\n`);
-      return 0;
-    case 'failed':
-      throw new LakekeyError(revocation.error.code, `logged out of profile "${name}" on this computer (removed ${words.join(' and ') || 'nothing'}), but revoking the session${at} failed: ${revocation.error.message}`, {
-        hint: 'The refresh token may stay valid at the identity provider until it expires; sign out there (or ask its admin to end your sessions) if that matters.',
-      });
-  }
+  say(`${sayLogout(name, profile, result)}\n`);
+  return 0;
 }
 
 export async function statusCommand(a: Args): Promise<number> {
@@ -132,16 +117,8 @@ export async function statusCommand(a: Args): Promise<number> {
   for (const n of names) getProfile(settings, n);
   if (a.flag('check') && broken.length) throw broken[0][1].problem;
   const statuses: ProfileStatus[] = [];
-  for (const n of names) statuses.push(describe(n, await ctx.vault.read(n), ctx.now()));
-  if (a.flag('check')) {
-    // For scripts: 0 when credentials can be had without a person (fresh, or renewable silently), else 3.
-    const [s] = statuses;
-    const p = settings.profiles[s.name];
-    const usable = (left: number | undefined) => left !== undefined && left > MIN_TOKEN_SECONDS; // the rule of isUsable(), on describe()'s seconds
-    const needsLogin = !s.signedIn || (p.s3 !== undefined && !s.canRefresh && !usable(s.s3?.secondsLeft)) || (p.lakefs !== undefined && !usable(s.lakefs?.secondsLeft));
-    if (needsLogin) throw new LakekeyError('LOGIN_REQUIRED', `profile "${s.name}" needs a login`, { hint: `Run \`lakekey login ${s.name}\`.` });
-    return 0;
-  }
+  for (const n of names) statuses.push(describe(n, await ctx.vault.read(n), ctx.now(), settings.profiles[n]));
+  if (a.flag('check')) return check(a, settings.profiles[statuses[0].name], statuses[0]);
   const brokenExit = () => {
     for (const [, b] of broken) say(`lakekey: ${b.problem.message}\n  ${b.problem.hint ?? ''}\n`);
     return broken.length ? broken[0][1].problem.exitCode : 0;
@@ -159,9 +136,38 @@ export async function statusCommand(a: Args): Promise<number> {
   const rows = [['PROFILE', 'USER', 'S3', 'LAKEFS', 'RENEWS']];
   for (const s of statuses) {
     const p = settings.profiles[s.name];
-    rows.push([s.name, s.signedIn ? outside(s.email ?? s.subject ?? '') : 'not logged in', p.s3 ? validity(s.s3) : '—', p.lakefs ? validity(s.lakefs) : '—', renewal(p, s)]);
+    const who = s.signedIn ? outside(s.email ?? s.subject ?? '') + (s.stale?.idp ? ` (made before ${sayChanged(s.stale.idp)} changed: log in)` : '') : 'not logged in';
+    const s3 = !p.s3 ? '—' : s.stale?.s3 && s.s3 ? `minted before ${sayChanged(s.stale.s3)} changed: ${s.canRefresh ? 'renewed on next use' : 'log in'}` : validity(s.s3);
+    const lakefs = !p.lakefs ? '—' : s.stale?.lakefs && s.lakefs ? `issued before ${sayChanged(s.stale.lakefs)} changed: log in` : validity(s.lakefs);
+    rows.push([s.name, who, s3, lakefs, renewal(p, s)]);
   }
   for (const [name] of broken) rows.push([name, 'BROKEN settings (see below)', '—', '—', '—']);
   print(table(rows));
   return brokenExit();
+}
+
+/**
+ * `status --check`, for scripts: 0 when the credentials asked for can be had without a person
+ * (valid and made under the current settings, or renewable silently), else LOGIN_REQUIRED (3)
+ * saying which half needs the login. `--s3` or `--lakefs` checks that half alone, as `env` and
+ * `exec` hand it over alone (README "Profiles with S3 and lakeFS"); without either, every half
+ * the profile has must pass.
+ */
+function check(a: Args, p: Profile, s: ProfileStatus): number {
+  const name = s.name;
+  if (a.flag('s3') && !p.s3) throw new LakekeyError('CONFIG', `profile "${name}" has no S3 settings`, { hint: `Check its lakeFS half with \`lakekey status --check ${name} --lakefs\`.` });
+  if (a.flag('lakefs') && !p.lakefs) throw new LakekeyError('CONFIG', `profile "${name}" has no lakeFS endpoint`, { hint: `Check its S3 half with \`lakekey status --check ${name} --s3\`.` });
+  const either = a.flag('s3') || a.flag('lakefs');
+  const usable = (left: number | undefined) => left !== undefined && left > MIN_TOKEN_SECONDS; // the rule of isUsable(), on describe()'s seconds
+  const lakefsOk = s.signedIn && usable(s.lakefs?.secondsLeft) && !s.stale?.lakefs;
+  // S3 renews silently from the refresh token, or (token source lakefs) from a usable lakeFS token.
+  const s3Renewable = p.s3?.tokenSource === 'lakefs' ? lakefsOk : s.canRefresh;
+  const s3Ok = s.signedIn && ((usable(s.s3?.secondsLeft) && !s.stale?.s3) || s3Renewable);
+  const missing: string[] = [];
+  if (p.s3 && (a.flag('s3') || !either) && !s3Ok) missing.push('S3');
+  if (p.lakefs && (a.flag('lakefs') || !either) && !lakefsOk) missing.push('lakeFS');
+  if (!missing.length) return 0;
+  const why = !s.signedIn ? 'is not logged in' : s.stale?.idp ? `was logged in before ${sayChanged(s.stale.idp)} changed` : `needs a login for ${missing.join(' and ')}`;
+  const other = p.s3 && p.lakefs && !either && missing.length === 1 ? ` (\`--${missing[0] === 'S3' ? 'lakefs' : 's3'}\` checks the other half alone)` : '';
+  throw new LakekeyError('LOGIN_REQUIRED', `profile "${name}" ${why}`, { hint: `Run \`lakekey login ${name}\`${other}.` });
 }
