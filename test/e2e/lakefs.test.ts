@@ -3,7 +3,7 @@
 // (test/peers/lakefs.ts) only for what OSS lacks (S3 credentials from lakeFS STS) and for faults OSS cannot be made to
 // answer (429, 500, a body that is not JSON). Every peer is checked against lakeFS's own OpenAPI specs.
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -323,6 +323,34 @@ test('opting in keeps lakectl\'s token cache in sync (owner-only, and only when 
   const identity = await box.cli(['exec', box.name, '--', lakectl, 'identity']);
   assert.equal(identity.code, 0, identity.stderr);
   assert.match(identity.stdout, new RegExp(LAKEFS_USER));
+  // Outside lakekey, lakectl with no credentials of its own reads the cache file...
+  const bare = { ...box.env, LAKECTL_CREDENTIALS_SESSION_TOKEN: undefined, LAKECTL_CREDENTIALS_ACCESS_KEY_ID: undefined, LAKECTL_CREDENTIALS_SECRET_ACCESS_KEY: undefined };
+  const config = join(box.dir, 'lakectl.yaml'); // the server only: no credentials of its own
+  writeFileSync(config, `server:\n  endpoint_url: ${real.endpoint}/api/v1\n`);
+  const lakectlAlone = () => run(lakectl, ['--config', config, 'identity'], { env: bare });
+  const cached = await lakectlAlone();
+  assert.equal(cached.code, 0, cached.stderr);
+  assert.match(cached.stdout, new RegExp(LAKEFS_USER));
+  // ...so logout removes it with the session (issue 20), says so, and lakectl is logged out too.
+  const out = await box.cli(['logout', box.name]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.ok(out.stderr.includes(`lakectl's token cache (${file})`), out.stderr);
+  assert.equal(existsSync(file), false);
+  const gone = await lakectlAlone();
+  assert.notEqual(gone.code, 0, gone.stdout);
+});
+
+test('logout leaves a lakectl token cache alone when it holds another login\'s token', async () => {
+  const box = await lakefsBox(['--lakectl-cache'], { s3: false });
+  assert.equal((await box.cli(['login', box.name])).code, 0);
+  const file = join(homedir(), '.lakectl', 'cache', 'lakectl_token_cache.json');
+  const foreign = JSON.stringify({ token: 'someone-else', expiration_time: Math.floor(Date.now() / 1000) + 3600 });
+  writeFileSync(file, foreign, { mode: 0o600 });
+  const out = await box.cli(['logout', box.name]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.doesNotMatch(out.stderr, /lakectl/);
+  assert.equal(readFileSync(file, 'utf8'), foreign);
+  rmSync(file);
 });
 
 describe('the real lakeFS refuses', () => {

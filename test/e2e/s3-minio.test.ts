@@ -10,6 +10,7 @@ import { fromIni } from '@aws-sdk/credential-providers';
 import { CLI, allOutput, run, walkFiles } from '../helpers/cli.js';
 import { ageS3, parseCredentials, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
 import { LAUNCH } from '../helpers/launch-url.js';
+import { createBucket, startMinio } from '../peers/minio.js';
 
 const AWS = '/usr/bin/aws';
 // The test venv scripts/setup-test.sh builds: AWS CLI v1, boto3/botocore 1.42, DuckDB (isolated from Debian's packages).
@@ -347,3 +348,52 @@ describe('failure modes', () => {
   });
 });
 
+
+// Issue 20: S3 credentials belong to the settings that minted them. After the profile points at
+// another STS (a new MinIO: what restarting `npm run demo` does) or asks for another duration,
+// the old keys are stale at once: status says so, and the next `aws` call gets keys minted for
+// the new settings from the refresh token, with no browser and no hour-long wait.
+describe('a changed profile never serves the keys minted for its old settings', () => {
+  test('another STS endpoint: status says stale, the AWS CLI works against the new MinIO at once, silently', async () => {
+    const box = await loggedIn();
+    const conf = await box.cli(['configure-aws', box.name]);
+    assert.equal(conf.code, 0, conf.stderr);
+    const old = (await readRecord(box.name)).s3!;
+    const other = await startMinio({ issuer: peers.idp.issuer, clientId: peers.idp.clientId });
+    try {
+      const bucket = `moved-${Date.now()}`;
+      await createBucket(other, bucket);
+      const set = await box.cli(['profile', 'set', box.name, '--s3-sts-endpoint', other.endpoint, '--s3-endpoint', other.endpoint]);
+      assert.equal(set.code, 0, set.stderr);
+      const status = await box.cli(['status', box.name]);
+      assert.match(status.stdout, /minted before --s3-sts-endpoint changed: renewed on next use/);
+      const json = JSON.parse((await box.cli(['status', box.name, '--json'])).stdout)[0];
+      assert.deepEqual(json.stale, { s3: ['s3-sts-endpoint'] });
+      assert.equal((await box.cli(['status', '--check', box.name])).code, 0, 'renewable without a person');
+      const before = { ...peers.idp.counts };
+      const ls = await run(AWS, ['s3', 'ls', `s3://${bucket}`, '--endpoint-url', other.endpoint, '--profile', box.name], { env: box.env });
+      assert.equal(ls.code, 0, ls.stderr);
+      const now = (await readRecord(box.name)).s3!;
+      assert.notEqual(now.accessKeyId, old.accessKeyId, 're-minted');
+      assert.equal(now.minted?.stsEndpoint, other.endpoint);
+      assert.equal(peers.idp.counts.refreshGrants - before.refreshGrants, 1, 'from the refresh token');
+      assert.equal(peers.idp.counts.authorizations - before.authorizations, 0, 'no browser');
+      assert.equal((await box.cli(['status', box.name, '--json'])).stdout.includes('"stale"'), false);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  test('another duration: credential-process mints for it at once; unchanged settings keep serving the cached keys', async () => {
+    const box = await loggedIn();
+    const first = parseCredentials((await box.cli(['credential-process', box.name])).stdout);
+    const again = parseCredentials((await box.cli(['credential-process', box.name])).stdout);
+    assert.equal(again.AccessKeyId, first.AccessKeyId, 'a cache hit while nothing changed');
+    const set = await box.cli(['profile', 'set', box.name, '--s3-duration', '1800']);
+    assert.equal(set.code, 0, set.stderr);
+    const after = parseCredentials((await box.cli(['credential-process', box.name])).stdout);
+    assert.notEqual(after.AccessKeyId, first.AccessKeyId);
+    const left = (Date.parse(after.Expiration) - Date.now()) / 1000;
+    assert.ok(left > 1500 && left <= 1800, `minted for 1800 s, ${left} s left`);
+  });
+});

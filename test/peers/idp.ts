@@ -54,6 +54,8 @@ export interface Idp {
   users: IdpUser[];
   /** Authorization codes, PKCE verifiers and refresh tokens presented at the token endpoint (for leak scans). */
   seenSecrets: string[];
+  /** Every refresh token and revocation token presented at the token and revocation endpoints, accepted or not. */
+  presented: string[];
   /** While down, every connection is destroyed at once: the IdP looks unreachable. */
   setDown(down: boolean): void;
   stop(): Promise<void>;
@@ -154,6 +156,7 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
   const users = opts.users ?? DEFAULT_USERS;
   const counts: IdpCounts = { authorizations: 0, codeGrants: 0, refreshGrants: 0, deviceGrants: 0 };
   const seenSecrets: string[] = [];
+  const presented: string[] = [];
   let down = false;
 
   // Bind first: the issuer must carry the real port.
@@ -277,17 +280,27 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
   }
 
   const deviceChallenges = new Set<string>();
-  /** Reads the form body, applies the PKCE rule, and hands an identical request on to oidc-provider. */
-  async function devicePkceGate(req: http.IncomingMessage, res: http.ServerResponse, authorization: boolean): Promise<void> {
+  /**
+   * Reads the form body, notes every token presented (whatever the answer), applies the device
+   * PKCE rule when asked for, and hands an identical request on to oidc-provider.
+   */
+  async function formGate(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const form = new URLSearchParams(body.toString('utf8'));
+    for (const key of ['refresh_token', 'token']) {
+      const value = form.get(key);
+      if (value) presented.push(value);
+    }
     const refuse = (error: string, description: string) => {
       res.writeHead(400, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error, error_description: description }));
     };
-    if (authorization) {
+    const authorization = path === '/device/auth';
+    if (!opts.devicePkceRequired) {
+      // no rule to apply: only noted
+    } else if (authorization) {
       if (!form.get('code_challenge_method')) return refuse('invalid_request', 'Missing parameter: code_challenge_method');
       if (form.get('code_challenge_method') !== 'S256' || !form.get('code_challenge')) return refuse('invalid_request', 'Invalid parameter: code_challenge_method');
       deviceChallenges.add(form.get('code_challenge')!);
@@ -317,8 +330,8 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
       return;
     }
     const path = (req.url ?? '').split('?')[0];
-    if (opts.devicePkceRequired && req.method === 'POST' && (path === '/device/auth' || path === '/token')) {
-      void devicePkceGate(req, res, path === '/device/auth');
+    if (req.method === 'POST' && (path === '/device/auth' || path === '/token' || path === '/token/revocation')) {
+      void formGate(req, res, path);
       return;
     }
     const match = /^\/interaction\/([\w-]+)(?:\/(login|confirm))?$/.exec(path);
@@ -342,6 +355,7 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
     counts,
     users,
     seenSecrets,
+    presented,
     setDown(value: boolean) {
       down = value;
       listening.setDown(value);

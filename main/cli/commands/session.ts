@@ -166,6 +166,8 @@ function check(a: Args, p: Profile, s: ProfileStatus): number {
   const missing: string[] = [];
   if (p.s3 && (a.flag('s3') || !either) && !s3Ok) missing.push('S3');
   if (p.lakefs && (a.flag('lakefs') || !either) && !lakefsOk) missing.push('lakeFS');
+  // A profile with neither half stands for its IdP session: signed in, under the current settings.
+  if (!p.s3 && !p.lakefs && (!s.signedIn || s.stale?.idp)) missing.push('the identity provider');
   if (!missing.length) return 0;
   const why = !s.signedIn ? 'is not logged in' : s.stale?.idp ? `was logged in before ${sayChanged(s.stale.idp)} changed` : `needs a login for ${missing.join(' and ')}`;
   const other = p.s3 && p.lakefs && !either && missing.length === 1 ? ` (\`--${missing[0] === 'S3' ? 'lakefs' : 's3'}\` checks the other half alone)` : '';
