@@ -191,6 +191,18 @@ describe('unattended S3 jobs on a profile with S3 and lakeFS are not stopped by 
     assert.ok(!out.stderr.includes(expired));
   });
 
+  test('`status --check --s3` says 0 (S3 renews silently); `--lakefs` and no choice say 3, naming the login and the flag', async () => {
+    await anHourLater();
+    const s3 = await box.cli(['status', '--check', box.name, '--s3']);
+    assert.equal(s3.code, 0, s3.stderr);
+    const lakefs = await box.cli(['status', '--check', box.name, '--lakefs']);
+    assert.equal(lakefs.code, 3, lakefs.stderr);
+    assert.match(lakefs.stderr, /needs a login for lakeFS/);
+    const both = await box.cli(['status', '--check', box.name]);
+    assert.equal(both.code, 3, both.stderr);
+    assert.match(both.stderr, /needs a login for lakeFS[\s\S]*lakekey login [\s\S]*`--s3` checks the other half alone/);
+  });
+
   test('`exec` without a choice, unattended: the job runs with S3; one line names the lakeFS token and the login', async () => {
     await anHourLater();
     const out = await box.cli(['exec', box.name, '--', ...job()]);
