@@ -71,6 +71,7 @@ describe('after the profile moves to another identity provider', () => {
     idps.push(next);
     const set = await box.cli(['profile', 'set', box.name, '--issuer', next.issuer, '--client-id', next.clientId]);
     assert.equal(set.code, 0, set.stderr);
+    assert.ok(set.stderr.includes(`run \`lakekey login ${box.name}\` again (it revokes the old session at ${old.issuer}; \`lakekey logout ${box.name}\` ends it now)`), set.stderr);
     return { old, next, box, refreshToken };
   }
 

@@ -391,6 +391,7 @@ describe('a changed profile never serves the keys minted for its old settings', 
     assert.equal(again.AccessKeyId, first.AccessKeyId, 'a cache hit while nothing changed');
     const set = await box.cli(['profile', 'set', box.name, '--s3-duration', '1800']);
     assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stderr, /S3 credentials minted with the old settings are replaced on next use/);
     const after = parseCredentials((await box.cli(['credential-process', box.name])).stdout);
     assert.notEqual(after.AccessKeyId, first.AccessKeyId);
     const left = (Date.parse(after.Expiration) - Date.now()) / 1000;

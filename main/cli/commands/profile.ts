@@ -5,6 +5,8 @@ import { awsConfigPath, removeLakekeyAwsProfiles } from '../../core/aws-config.j
 import { configError, LakekeyError, usageError } from '../../core/errors.js';
 import { checkedSettingsDir } from '../../core/paths.js';
 import { forget, logout } from '../../core/session.js';
+import { s3Mint } from '../../core/minted-with.js';
+import { outside } from '../../core/text-gate.js';
 import { checkProfile, getProfile, PROFILE_NAME, readSettings, s3ApiEndpoint, type BrokenProfile, type CheckedProfile, type Profile } from '../../core/settings.js';
 import { updateSettings } from '../../core/settings-write.js';
 import { fieldAt, fieldOfFlag, PROFILE_FIELDS } from '../../shared/profile-fields.js';
@@ -184,7 +186,10 @@ export async function set(a: Args): Promise<number> {
     return 0;
   }
   if (profile.issuer !== current.issuer || profile.clientId !== current.clientId || profile.scopes.join(' ') !== current.scopes.join(' ')) {
-    say(`The session was made with the old identity provider settings: run \`lakekey login ${name}\` again.\n`);
+    // The old session is never sent to the new settings (minted-with.ts); the next login revokes it where it was made.
+    say(`The session was made with the old identity provider settings: run \`lakekey login ${name}\` again (it revokes the old session at ${outside(current.issuer)}; \`lakekey logout ${name}\` ends it now).\n`);
+  } else if (current.s3 && profile.s3 && JSON.stringify(s3Mint(profile)) !== JSON.stringify(s3Mint(current))) {
+    say('S3 credentials minted with the old settings are replaced on next use.\n');
   }
   if (profile.s3 && (s3ApiEndpoint(profile) !== s3ApiEndpoint(current) || profile.s3.region !== current.s3?.region)) {
     say(`If an AWS profile is wired to it, run \`lakekey configure-aws ${name}\` again for the new endpoint or region.\n`);
