@@ -32,6 +32,7 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
   env: async () => (await import('./commands/handout.js')).envCommand,
   exec: async () => (await import('./commands/handout.js')).execCommand,
   token: async () => (await import('./commands/handout.js')).tokenCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
   'configure-aws': async () => (await import('./commands/aws.js')).configureAws,
   doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
   completion: async () => completionCommand,

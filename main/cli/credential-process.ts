@@ -10,7 +10,7 @@ import { checkedSettingsDir } from '../core/paths.js';
 import { credentialProcessJson } from '../core/record.js';
 import { getProfile, readSettings } from '../core/settings.js';
 import { warn } from './output.js';
-import { currentS3 } from '../core/minted-with.js';
+import { currentS3Credentials } from '../core/current-credentials.js';
 
 export async function credentialProcess(args: string[], env: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock): Promise<number> {
   const name = args[0];
@@ -21,12 +21,8 @@ export async function credentialProcess(args: string[], env: NodeJS.ProcessEnv =
     throw configError(`profile "${name}" has no S3 settings`, `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (and --s3-role-arn ARN for AWS).`);
   }
   const vault = keychainVault(limitsFromEnv(env));
-  let creds = (await vault.read(name)).s3;
-  // Fresh, and minted under the profile's current settings (a changed role or endpoint re-mints).
-  if (!currentS3(profile, creds, clock.now())) {
-    const [{ compose }, { getS3Credentials }] = await Promise.all([import('./compose.js'), import('../core/session.js')]);
-    creds = await getS3Credentials(compose(dir, env, vault, clock), name, profile, { interactive: true });
-  }
+  const context = async () => (await import('./compose.js')).compose(dir, env, vault, clock);
+  const creds = await currentS3Credentials({ vault, clock, context }, name, profile, { interactive: true });
   process.stdout.write(credentialProcessJson(creds) + '\n');
   return 0;
 }

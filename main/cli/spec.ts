@@ -37,6 +37,8 @@ export interface CommandSpec {
 }
 
 const json: FlagSpec = { name: 'json', type: 'boolean', help: 'print JSON on stdout (for scripts)' };
+const format: FlagSpec = { name: 'format', type: 'string', value: 'sh|fish|powershell|json', choices: ['sh', 'fish', 'powershell', 'json'], help: 'the shell to write for (default sh)' };
+const server = (help: string): FlagSpec => ({ name: 'server', type: 'boolean', help });
 
 /** The profile fields as flags: `profile add` takes them all, `profile set` changes any of them. */
 const profileFields: readonly FlagSpec[] = [
@@ -155,7 +157,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'env',
     summary: 'print the credentials as shell variables',
     args: ['NAME'], min: 1, max: 1, takesProfile: true,
-    flags: [...halves, { name: 'format', type: 'string', value: 'sh|fish|powershell|json', choices: ['sh', 'fish', 'powershell', 'json'], help: 'the shell to write for (default sh)' }],
+    flags: [...halves, server('the variables that point SDKs at the running credentials endpoint (lakekey serve, or the tray\'s) instead of keys'), format],
     details: halvesRule,
     example: 'eval "$(lakekey env work)"',
   },
@@ -163,9 +165,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'exec',
     summary: 'run a command with the credentials',
     args: ['NAME'], min: 1, max: 1, takesProfile: true, passthrough: '-- COMMAND [ARGS...]',
-    flags: [...halves, { name: 'static', type: 'boolean', help: 'hand the command plain keys (as env does) instead of a credential_process profile' }],
-    details: `By default the command gets an AWS profile whose credential_process is lakekey, so a long job keeps getting fresh credentials. ${halvesRule}`,
+    flags: [
+      ...halves,
+      { name: 'static', type: 'boolean', help: 'hand the command plain keys (as env does) instead of a credential_process profile' },
+      server('serve the credentials to the command from a local endpoint that lives as long as it does (no process per refresh; JVMs and SDKs with no AWS config)'),
+    ],
+    details: `By default the command gets an AWS profile whose credential_process is lakekey, so a long job keeps getting fresh credentials. With --server it gets AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN instead, which every AWS SDK's default chain asks, and nothing that would win over them (no keys, no AWS_PROFILE, no AWS config or credentials file). ${halvesRule}`,
     example: 'lakekey exec work -- aws s3 ls',
+  },
+  {
+    name: 'serve',
+    summary: 'serve S3 credentials to SDKs from a local endpoint, in the foreground',
+    args: ['NAME...'], min: 1, max: 16, takesProfile: true,
+    flags: [{ name: 'port', type: 'string', value: 'PORT', help: 'listen on this port of 127.0.0.1 (default: any free port)' }, format],
+    details: 'Prints the variables that point a process at it (AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE; `lakekey env NAME --server` prints them too), then serves until Ctrl-C or SIGTERM, renewing ahead of expiry. Only you can use it: 127.0.0.1 only, a random token, and on Linux only your own programs.',
+    example: 'lakekey serve work',
   },
   {
     name: 'token',

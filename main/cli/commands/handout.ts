@@ -3,11 +3,12 @@ import { spawn } from 'node:child_process';
 import { applyProfileSettings, awsConfigPath, credentialProcessCommand } from '../../core/aws-config.js';
 import { asLakekeyError, ExitCode, LakekeyError, loginRequired, usageError } from '../../core/errors.js';
 import { sayClock, sayDuration } from '../../shared/duration.js';
-import { currentLakefs, currentS3 } from '../../core/minted-with.js';
+import { currentS3Credentials } from '../../core/current-credentials.js';
+import { currentLakefs } from '../../core/minted-with.js';
 import { lakefsServerUrl } from '../../core/lakefs.js';
 import { checkedSettingsDir } from '../../core/paths.js';
 import { isoSeconds, secondsLeft, type LakefsToken, type S3Credentials } from '../../core/record.js';
-import { getLakefsToken, getS3Credentials } from '../../core/session.js';
+import { getLakefsToken } from '../../core/session.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/settings.js';
 import { outside } from '../../core/text-gate.js';
 import type { Args } from '../args.js';
@@ -48,7 +49,7 @@ async function handout(name: string, choice: Choice): Promise<Handout> {
   const profile = getProfile(readSettings(dir), name, warn);
   const record = await ctx.vault.read(name);
   const out: Handout = { profile };
-  const s3 = async () => (currentS3(profile, record.s3, ctx.now()) ? record.s3 : getS3Credentials(ctx, name, profile, { interactive: true }));
+  const s3 = () => currentS3Credentials({ vault: ctx.vault, clock: ctx.clock, context: () => ctx }, name, profile, { interactive: true });
   const lakefs = async (interactive: boolean) => (currentLakefs(profile, record.lakefs, ctx.now()) ? record.lakefs : getLakefsToken(ctx, name, profile, { interactive }));
   if (choice.s3 || choice.lakefs || !(profile.s3 && profile.lakefs)) {
     const wantsLakefs = choice.lakefs || (!choice.s3 && Boolean(profile.lakefs));
@@ -133,7 +134,14 @@ function endpointVars(profile: Profile): Record<string, string> {
 }
 
 export async function envCommand(a: Args): Promise<number> {
-  print(renderEnv(envVars(await handout(a.positionals[0], choiceOf(a))), a.string('format') ?? 'sh'));
+  const format = a.string('format') ?? 'sh';
+  if (a.flag('server')) {
+    if (a.flag('lakefs')) throw usageError('--server hands over S3 credentials only: drop --lakefs (or run `lakekey env NAME --lakefs` for the lakeFS token)', a.hint());
+    const { serverEnv } = await import('./serve.js');
+    print(renderEnv(serverEnv(a.positionals[0]), format));
+    return 0;
+  }
+  print(renderEnv(envVars(await handout(a.positionals[0], choiceOf(a))), format));
   return 0;
 }
 
@@ -180,7 +188,23 @@ export async function execCommand(a: Args): Promise<number> {
   const h = await handout(name, choiceOf(a));
   const env: NodeJS.ProcessEnv = { ...process.env };
   let cleanup = () => {};
-  if (h.s3 && !a.flag('static')) {
+  if (a.flag('server') && a.flag('static')) throw usageError('--server and --static are two ways to hand over S3 credentials: pass one', a.hint());
+  if (a.flag('server')) {
+    if (!h.s3) throw usageError(`--server serves S3 credentials, and profile "${name}" hands over none here`, a.hint());
+    // The job asks a local endpoint that lives as long as it does; nothing that would win over
+    // the endpoint in an SDK's default chain reaches it (no keys, profile, or AWS files).
+    const { CHAIN_WINNERS, serveProfiles, serverVars } = await import('./serve.js');
+    const dir = checkedSettingsDir();
+    const served = await serveProfiles(dir, compose(dir), [name]);
+    const files = await emptyAwsFiles();
+    for (const k of CHAIN_WINNERS) delete env[k];
+    Object.assign(env, { AWS_CONFIG_FILE: files.config, AWS_SHARED_CREDENTIALS_FILE: files.credentials });
+    Object.assign(env, serverVars(h.profile, served.endpoint.uri(name), { token: served.endpoint.token }), envVars({ profile: h.profile, lakefs: h.lakefs }));
+    cleanup = () => {
+      files.remove();
+      void served.close();
+    };
+  } else if (h.s3 && !a.flag('static')) {
     // A job may outlive one set of credentials: hand it a profile whose credential_process is
     // lakekey, so its SDK asks again as expiry nears, instead of static keys that die mid-job.
     const wired = await execAwsProfile(name, h.profile);
@@ -240,4 +264,17 @@ async function execAwsProfile(name: string, profile: Profile): Promise<{ file: s
 
 function osSignal(signal: NodeJS.Signals): number {
   return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 1;
+}
+
+/** An empty AWS config and credentials file, private to one `exec --server`: the user's `[default]` keys must not win over the endpoint. */
+async function emptyAwsFiles(): Promise<{ config: string; credentials: string; remove(): void }> {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'lakekey-exec-'));
+  const config = join(dir, 'config');
+  const credentials = join(dir, 'credentials');
+  writeFileSync(config, '', { mode: 0o600 });
+  writeFileSync(credentials, '', { mode: 0o600 });
+  return { config, credentials, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

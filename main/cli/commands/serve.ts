@@ -1,0 +1,118 @@
+// The credentials endpoint from the command line: `lakekey serve NAME…` in the foreground (a build
+// box, an SSH session, a systemd user unit), `lakekey exec NAME --server -- job` for as long as
+// the job runs, and `lakekey env NAME --server` to point a shell at a running endpoint.
+import { endpointSource } from '../../core/endpoint/source.js';
+import { endpointUri, startEndpoint, type CredentialsEndpoint } from '../../core/endpoint/server.js';
+import { registerEndpoint, runningEndpoints, type EndpointRecord } from '../../core/endpoint/registry.js';
+import { configError, LakekeyError } from '../../core/errors.js';
+import { checkedSettingsDir } from '../../core/paths.js';
+import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/settings.js';
+import type { Context } from '../../core/context.js';
+import type { Args } from '../args.js';
+import { compose } from '../compose.js';
+import { say, warn } from '../output.js';
+import { print } from '../render.js';
+import { renderEnv } from './handout.js';
+
+/** Variables that would win over the endpoint in an SDK's default chain: none reach the child. */
+export const CHAIN_WINNERS = [
+  'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN', 'AWS_CREDENTIAL_EXPIRATION',
+  'AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_ROLE_SESSION_NAME',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', 'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+];
+
+/** An S3 profile's settings, or the error saying it has none. */
+function s3Profile(dir: string, name: string): Profile {
+  const profile = getProfile(readSettings(dir), name, warn);
+  if (!profile.s3) throw configError(`profile "${name}" has no S3 settings, so there is nothing to serve`, `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\`.`);
+  return profile;
+}
+
+/** One server for `names`, renewing ahead, reading the settings at each request. */
+export async function serveProfiles(dir: string, ctx: Context, names: string[], port?: number): Promise<{ endpoint: CredentialsEndpoint; close(): Promise<void> }> {
+  const source = endpointSource({ vault: ctx.vault, clock: ctx.clock, context: () => ctx, profile: (n) => s3Profile(dir, n), log: ctx.log });
+  const said = new Set<string>();
+  const endpoint = await startEndpoint({
+    profiles: names,
+    credentials: source.credentials,
+    ...(port ? { port } : {}),
+    // Each cause once: an SDK retrying must not fill the terminal.
+    onRefused: (why) => sayOnce(said, `refused: ${why}`, `lakekey: the credentials endpoint refused ${why}.\n`),
+    onFailure: (profile, e) => sayOnce(said, `${profile}:${e.code}`, `lakekey: could not serve profile "${profile}": ${e.message}. ${e.hint ?? ''}\n`),
+  });
+  return {
+    endpoint,
+    async close() {
+      source.close();
+      await endpoint.close();
+    },
+  };
+}
+
+function sayOnce(said: Set<string>, key: string, text: string): void {
+  if (said.has(key)) return;
+  said.add(key);
+  say(text);
+}
+
+/** What a process needs to use the endpoint for `profile`: the URI, the token (or its file), region and S3 endpoint. */
+export function serverVars(profile: Profile, uri: string, token: { token: string } | { file: string }): Record<string, string> {
+  const vars: Record<string, string> = { AWS_CONTAINER_CREDENTIALS_FULL_URI: uri };
+  if ('token' in token) vars.AWS_CONTAINER_AUTHORIZATION_TOKEN = token.token;
+  else vars.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE = token.file;
+  vars.AWS_REGION = profile.s3!.region;
+  vars.AWS_DEFAULT_REGION = profile.s3!.region;
+  const s3 = s3ApiEndpoint(profile);
+  if (s3) Object.assign(vars, { AWS_ENDPOINT_URL: s3, AWS_ENDPOINT_URL_S3: s3 });
+  return vars;
+}
+
+export async function serveCommand(a: Args): Promise<number> {
+  const dir = checkedSettingsDir();
+  const names = [...new Set(a.positionals)];
+  for (const n of names) s3Profile(dir, n);
+  const ctx = compose(dir);
+  const { endpoint, close } = await serveProfiles(dir, ctx, names, a.integer('port', 1024, 65535));
+  const reg = registerEndpoint(dir, `serve-${process.pid}`, { port: endpoint.port, profiles: names, token: endpoint.token });
+  // Say at once which profiles need a login first (the endpoint answers for them once they have one).
+  for (const n of names) await warnIfNotServable(ctx, dir, n);
+  const format = a.string('format') ?? 'sh';
+  for (const n of names) {
+    if (names.length > 1 && format !== 'json') print(`# profile ${n}`);
+    print(renderEnv(serverVars(s3Profile(dir, n), endpoint.uri(n), { file: reg.record.tokenFile }), format));
+  }
+  say(`lakekey: serving credentials for ${names.map((n) => `"${n}"`).join(', ')} on 127.0.0.1:${endpoint.port} until stopped (Ctrl-C). Point a process at it with the variables above, or \`eval "$(lakekey env NAME --server)"\`.\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  reg.remove();
+  await close();
+  say('lakekey: the credentials endpoint stopped.\n');
+  return 0;
+}
+
+/** Warns when a profile cannot be served right now without a login. */
+async function warnIfNotServable(ctx: Context, dir: string, name: string): Promise<void> {
+  const { currentS3Credentials } = await import('../../core/current-credentials.js');
+  try {
+    await currentS3Credentials({ vault: ctx.vault, clock: ctx.clock, context: () => ctx }, name, s3Profile(dir, name), { interactive: false });
+  } catch (err) {
+    if (err instanceof LakekeyError) say(`lakekey: profile "${name}" cannot be served yet: ${err.message}. ${err.hint ?? ''}\n`);
+    else throw err;
+  }
+}
+
+/** `lakekey env NAME --server`: the variables for the running endpoint that serves NAME. */
+export function serverEnv(name: string): Record<string, string> {
+  const dir = checkedSettingsDir();
+  const profile = s3Profile(dir, name);
+  const running: EndpointRecord | undefined = runningEndpoints(dir).find((e) => e.profiles.includes(name));
+  if (!running) {
+    throw new LakekeyError('CONFIG', `no credentials endpoint is serving profile "${name}"`, {
+      hint: `Start one with \`lakekey serve ${name}\` (or enable the endpoint for it in the tray), or run the job under \`lakekey exec ${name} --server -- COMMAND\`.`,
+    });
+  }
+  return serverVars(profile, endpointUri(running.port, name), { file: running.tokenFile });
+}

@@ -1,0 +1,74 @@
+// What the credentials endpoint serves for a profile: the "current credentials or renew" use case
+// (current-credentials.ts) — the same keychain item, freshness rule, settings binding, profile
+// lock and renewal as `credential-process`, so one STS mint serves every client and every CLI
+// process beside it — plus what only a long-lived server needs:
+// - one renewal per profile however many clients ask at once (single flight);
+// - never a browser: a login needed is an answer (an error), at once, not a wait;
+// - renewal ahead of need, in the background, so a client's request never waits for STS: the
+//   credentials are renewed when they enter the profile's renewal window (`refreshBeforeSeconds`,
+//   20 minutes by default, a third of the lifetime for short ones), which also is the serving
+//   rule: what is served has at least that long left (SDKs that refresh early — the Java SDK
+//   prefetches 15 minutes ahead — never get credentials they take as stale at once);
+// - the settings read at each request, so `profile set` takes effect at once.
+import { LakekeyError } from '../errors.js';
+import { currentS3Credentials, type CurrentDeps } from '../current-credentials.js';
+import type { Logger } from '../log.js';
+import type { S3Credentials } from '../record.js';
+import type { Profile } from '../settings.js';
+import { singleFlight } from '../single-flight.js';
+
+export interface SourceDeps extends CurrentDeps {
+  /** The profile's current settings (throws when it is gone or broken). */
+  profile(name: string): Profile;
+  log: Logger;
+  /** Renew ahead in the background (default true); the tray's scheduler does it there. */
+  renewAhead?: boolean;
+  /** Retry a failed background renewal after this long (default 60 s). */
+  retryMs?: number;
+}
+
+export interface CredentialSource {
+  credentials(profile: string): Promise<S3Credentials>;
+  /** Stops the background renewals. */
+  close(): void;
+}
+
+export function endpointSource(deps: SourceDeps): CredentialSource {
+  const timers = new Map<string, NodeJS.Timeout>();
+  let closed = false;
+  const flight = singleFlight(async (name: string) => {
+    const profile = deps.profile(name);
+    if (!profile.s3) {
+      throw new LakekeyError('CONFIG', `profile "${name}" has no S3 settings`, { hint: `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (and --s3-role-arn ARN for AWS).` });
+    }
+    const creds = await currentS3Credentials(deps, name, profile, { interactive: false });
+    if (deps.renewAhead !== false) schedule(name, creds.expiresAt - profile.refreshBeforeSeconds * 1000);
+    return creds;
+  });
+
+  /** Renews `name` at `at` (epoch ms), just inside the renewal window; a failure retries later. */
+  function schedule(name: string, at: number): void {
+    if (closed) return;
+    clearTimeout(timers.get(name));
+    const delay = Math.max(1000, at - deps.clock.now() + 1000);
+    const timer = setTimeout(() => {
+      timers.delete(name);
+      flight.run(name).catch((err: unknown) => {
+        deps.log.warn('endpoint.renew-ahead-failed', { profile: name, code: err instanceof LakekeyError ? err.code : 'UNEXPECTED' });
+        // A login needed waits for a request (or the tray) to find it; anything else is retried.
+        if (!(err instanceof LakekeyError && err.code === 'LOGIN_REQUIRED')) schedule(name, deps.clock.now() + (deps.retryMs ?? 60_000));
+      });
+    }, delay);
+    timer.unref();
+    timers.set(name, timer);
+  }
+
+  return {
+    credentials: (name) => flight.run(name),
+    close() {
+      closed = true;
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
+    },
+  };
+}
