@@ -142,14 +142,14 @@ describe('renewal with the cool-down', () => {
     assert.ok(stsCalls > calls, 'the first call tried STS');
     assert.equal(idp.counts.refreshGrants, grants + 1);
     assert.equal(h.notices.length, notices + 1);
-    assert.match(h.notices.at(-1) ?? '', /could not renew credentials .*; using the current ones, valid \d+ min, until \d\d:\d\d local; lakekey tries again after 1 min\./);
-    assert.equal(readRenewalFailure(h.ctx.dir, NAME)?.code, 'STS_REFUSED');
 
     const tried = stsCalls;
     for (let i = 0; i < 3; i++) assert.deepEqual(await getS3Credentials(h.ctx, NAME, withS3, { interactive: false }), cached);
     assert.equal(stsCalls, tried, 'no STS call within the cool-down');
     assert.equal(idp.counts.refreshGrants, grants + 1, 'no IdP call within the cool-down');
     assert.equal(h.notices.length, notices + 1, 'said once per cool-down');
+    assert.match(h.notices.at(-1) ?? '', /could not renew credentials .*; using the current ones, valid \d+ min, until \d\d:\d\d local; lakekey tries again after 1 min\./);
+    assert.equal(readRenewalFailure(h.ctx.dir, NAME)?.code, 'STS_REFUSED');
 
     // Once the cool-down is over (a context whose cool-down is shorter than the time since), it tries again.
     const later: CoreContext = { ...h.ctx, limits: { ...h.ctx.limits, renewalCooldownMs: 1 } };
