@@ -1,17 +1,26 @@
 // Renewal: valid S3 credentials or a lakeFS token for a profile, renewed silently with the
 // refresh token when it can be, through the tray or a browser (or device) login when allowed and
 // needed, and the current credentials served when renewal fails for reasons outside our control.
+//
+// While the cached S3 credentials could still be served, a renewal costs a command little when
+// the network is bad: its requests are bounded by the short earlyRenewalTimeoutMs instead of the
+// full HTTP timeout, and after it fails outside our control (exit 5) the failure is recorded for
+// every process (renewal-cooldown.ts) and, for renewalCooldownMs, callers serve the cached
+// credentials at once without trying again. Neither applies to a forced renewal ("Refresh now",
+// the tray's scheduler), nor once the cached credentials expire within the cool-down.
 import type { Context, CoreContext } from './context.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from './context.js';
 import { asLakekeyError, ExitCode, LakekeyError, loginRequired } from './errors.js';
 import { faultPoint } from './fault.js';
+import { withShorterTimeout } from './http.js';
 import { idpConfig } from './idp-config.js';
 import { deviceLoginLocked, loginLocked } from './login.js';
 import { mintS3, wantsS3 } from './mint-s3.js';
 import type { IdpSession, LakefsToken, S3Credentials, SecretRecord } from './record.js';
+import { clearRenewalFailure, inCooldown, readRenewalFailure, recordRenewalFailure } from './renewal-cooldown.js';
 import type { Profile, S3Settings } from './settings.js';
-import { sayValidity } from '../shared/duration.js';
-import { hasUsableIdToken, isServable, isUsable, type Checked } from '../shared/freshness.js';
+import { sayDuration, sayValidity } from '../shared/duration.js';
+import { hasMoreThan, hasUsableIdToken, isServable, isUsable, SERVE_CACHED_MIN_SECONDS, type Checked } from '../shared/freshness.js';
 import { changedIdp, changedLakefs, changedS3, currentLakefs, currentS3, sayChanged } from './minted-with.js';
 
 export interface S3Options {
@@ -30,18 +39,32 @@ export async function getS3Credentials(ctx: Context, name: string, profile: Prof
   if (!wantsS3(profile)) throw new LakekeyError('CONFIG', `profile "${name}" has no S3 settings`, { hint: `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (and --s3-role-arn ARN for AWS).` });
   const wait = lockWait(opts.loginTimeoutSeconds);
   const fresh = (s3: S3Credentials | undefined): s3 is Checked<S3Credentials> => currentS3(profile, s3, ctx.clock.now());
+  // In a cool-down, serve without waiting for the lock: a renewal in progress may hold it.
+  const cooled = opts.force ? undefined : await servedInCooldown(ctx, name, profile);
+  if (cooled) return cooled;
   const silent = await ctx.locks.withLock(name, wait, async (): Promise<S3Credentials | LakekeyError> => {
     const record = await ctx.vault.read(name);
     if (!opts.force && fresh(record.s3)) return record.s3;
+    const cached = record.s3;
+    const servable = isServable(cached, ctx.clock.now()) && changedS3(profile, cached).length === 0;
+    if (!opts.force) {
+      // Another process may have failed while we waited for the lock.
+      const cooledNow = await servedInCooldown(ctx, name, profile, record);
+      if (cooledNow) return cooledNow;
+    }
     try {
-      return await renewS3Silently(ctx, name, profile, record);
+      const s3 = await renewS3Silently(servable && !opts.force ? early(ctx) : ctx, name, profile, record);
+      clearRenewalFailure(ctx.dir, name);
+      return s3;
     } catch (err) {
       const e = asLakekeyError(err);
+      if (e.exitCode === ExitCode.remote) noteFailure(ctx, name, e);
       if (e.code === 'LOGIN_REQUIRED') return e;
-      const cached = record.s3;
-      if (e.exitCode === ExitCode.remote && isServable(cached, ctx.clock.now()) && changedS3(profile, cached).length === 0) {
+      if (e.exitCode === ExitCode.remote && servable) {
         ctx.log.warn('s3.serve-cached', { profile: name, reason: e.code });
-        ctx.notice(`lakekey: could not renew credentials (${e.message}); using the current ones, ${sayValidity(cached.expiresAt, ctx.clock.now())}.`);
+        const now = ctx.clock.now();
+        const pause = outlastsCooldown(ctx, cached, now) ? `; lakekey tries again after ${sayDuration(ctx.limits.renewalCooldownMs / 1000)}` : '';
+        ctx.notice(`lakekey: could not renew credentials (${e.message}); using the current ones, ${sayValidity(cached.expiresAt, now)}${pause}.`);
         return cached;
       }
       throw e;
@@ -62,6 +85,41 @@ export async function getS3Credentials(ctx: Context, name: string, profile: Prof
     }
     throw silent;
   });
+}
+
+/**
+ * The cached credentials, when a renewal failed outside our control within the cool-down (in
+ * this process or another) and they stay valid past a whole cool-down; else undefined, and the
+ * caller renews. Said once, by the renewal that failed; serving them here is only logged.
+ */
+async function servedInCooldown(ctx: CoreContext, name: string, profile: Profile, record?: SecretRecord): Promise<S3Credentials | undefined> {
+  const failure = readRenewalFailure(ctx.dir, name);
+  if (!inCooldown(failure, ctx.clock.now(), ctx.limits.renewalCooldownMs)) return undefined;
+  const cached = (record ?? (await ctx.vault.read(name))).s3;
+  if (!outlastsCooldown(ctx, cached, ctx.clock.now()) || changedS3(profile, cached).length) return undefined;
+  ctx.log.info('s3.serve-cached', { profile: name, reason: failure.code, cooldown: true });
+  return cached;
+}
+
+/** Still servable after a whole cool-down from now: credentials that expire sooner are due now, outage or not. */
+function outlastsCooldown(ctx: CoreContext, s3: S3Credentials | undefined, now: number): s3 is Checked<S3Credentials> {
+  return hasMoreThan(s3, now, ctx.limits.renewalCooldownMs / 1000 + SERVE_CACHED_MIN_SECONDS);
+}
+
+/** Records a renewal that failed outside our control, for the cool-down; a file that cannot be written only costs the cool-down. */
+function noteFailure(ctx: CoreContext, name: string, e: LakekeyError): void {
+  try {
+    recordRenewalFailure(ctx.dir, name, { at: ctx.clock.now(), code: e.code });
+  } catch (err) {
+    ctx.log.warn('renewal.cooldown-unrecorded', { profile: name, error: (err as NodeJS.ErrnoException).code ?? 'error' });
+  }
+}
+
+/** The Context for a renewal that may fall back on still-valid credentials: its requests get the short timeout. */
+function early(ctx: CoreContext): CoreContext {
+  const timeoutMs = ctx.limits.earlyRenewalTimeoutMs;
+  if (timeoutMs >= ctx.limits.httpTimeoutMs) return ctx;
+  return { ...ctx, limits: { ...ctx.limits, httpTimeoutMs: timeoutMs }, fetch: withShorterTimeout(ctx.fetch, timeoutMs) };
 }
 
 /**

@@ -46,7 +46,9 @@ export function composeHeadless(overrides: CoreOverrides = {}): Headless {
   const store = new MemoryStore();
   const notices: string[] = [];
   const dir = join(mkdtempSync(join(tmpdir(), 'lakekey-headless-')), 'cfg');
-  const env: NodeJS.ProcessEnv = { LAKEKEY_HTTP_TIMEOUT_SECONDS: '5' };
+  // One timeout for every request (a busy machine must not trip the shorter early-renewal one;
+  // the tests of that one set it).
+  const env: NodeJS.ProcessEnv = { LAKEKEY_HTTP_TIMEOUT_SECONDS: '5', LAKEKEY_EARLY_RENEWAL_TIMEOUT_SECONDS: '5' };
   const ctx = composeCore(env, {
     dir,
     vault: new Vault(store),

@@ -59,7 +59,9 @@ export type Fault =
   /** HTTP 200 whose body is truncated garbage of the right content type. */
   | 'malformed'
   /** HTTP 200 streaming `hugeBytes` of syntactically valid but useless JSON or XML. */
-  | 'huge';
+  | 'huge'
+  /** HTTP 200 with `body`, a document the test wrote (e.g. discovery naming another token endpoint). */
+  | 'answer';
 
 export interface FaultSpec {
   /** Which requests to hit (the others pass through untouched). */
@@ -68,6 +70,8 @@ export interface FaultSpec {
   kind: 'json' | 'xml';
   slowMs?: number;
   hugeBytes?: number;
+  /** What the 'answer' fault sends. */
+  body?: string;
 }
 
 interface Installed extends FaultSpec {
@@ -150,6 +154,10 @@ function inject(spec: Installed, req: http.IncomingMessage, res: http.ServerResp
       pump();
       return;
     }
+    case 'answer':
+      res.writeHead(200, { 'content-type': type });
+      res.end(spec.body ?? '');
+      return;
   }
 }
 
@@ -177,6 +185,17 @@ export function injectFault(origin: string, spec: FaultSpec): FaultHandle {
 }
 
 export const isTokenRequest = (req: http.IncomingMessage) => req.method === 'POST' && (req.url ?? '').startsWith('/token');
+export const isDiscoveryRequest = (req: http.IncomingMessage) => req.method === 'GET' && (req.url ?? '').startsWith('/.well-known/openid-configuration');
+
+/**
+ * Makes the in-process IdP at `issuer` announce `tokenEndpoint` as its token endpoint (the rest
+ * of its discovery document as it serves it), so a refresh goes there; clear() restores it.
+ */
+export async function moveTokenEndpoint(issuer: string, tokenEndpoint: string): Promise<FaultHandle> {
+  const res = await fetch(`${issuer}/.well-known/openid-configuration`);
+  const doc = (await res.json()) as Record<string, unknown>;
+  return injectFault(issuer, { match: isDiscoveryRequest, fault: 'answer', kind: 'json', body: JSON.stringify({ ...doc, token_endpoint: tokenEndpoint }) });
+}
 export const isStsRequest = (req: http.IncomingMessage) => req.method === 'POST';
 
 // ---- OAuth parameters seen by the in-process IdP ---------------------------------------------

@@ -17,12 +17,18 @@ import { MemoryStore } from '../../helpers/compose-headless.js';
 const base = () => ({ dir: join(mkdtempSync(join(tmpdir(), 'lakekey-compose-')), 'cfg'), log: silentLogger, vault: new Vault(new MemoryStore()) });
 
 test('limits come from the environment once; unset or nonsense values fall back to the defaults', () => {
-  assert.deepEqual(limitsFromEnv({}), { httpTimeoutMs: 10_000 });
-  assert.deepEqual(limitsFromEnv({ LAKEKEY_HTTP_TIMEOUT_SECONDS: 'soon', LAKEKEY_KEYCHAIN_TIMEOUT_MS: '-3' }), { httpTimeoutMs: 10_000 });
+  const defaults = { httpTimeoutMs: 10_000, earlyRenewalTimeoutMs: 2_000, renewalCooldownMs: 60_000 };
+  assert.deepEqual(limitsFromEnv({}), defaults);
+  assert.deepEqual(limitsFromEnv({ LAKEKEY_HTTP_TIMEOUT_SECONDS: 'soon', LAKEKEY_KEYCHAIN_TIMEOUT_MS: '-3', LAKEKEY_RENEWAL_COOLDOWN_SECONDS: '0' }), defaults);
   assert.deepEqual(
-    limitsFromEnv({ LAKEKEY_HTTP_TIMEOUT_SECONDS: '3', LAKEKEY_KEYCHAIN_TIMEOUT_MS: '700', LAKEKEY_KEYCHAIN_BUSY_TIMEOUT_MS: '9000', LAKEKEY_KEYCHAIN_MAX_ITEM_BYTES: '2560' }),
-    { httpTimeoutMs: 3000, keychainTimeoutMs: 700, keychainBusyTimeoutMs: 9000, keychainMaxItemBytes: 2560 },
+    limitsFromEnv({
+      LAKEKEY_HTTP_TIMEOUT_SECONDS: '3', LAKEKEY_EARLY_RENEWAL_TIMEOUT_SECONDS: '0.5', LAKEKEY_RENEWAL_COOLDOWN_SECONDS: '5',
+      LAKEKEY_KEYCHAIN_TIMEOUT_MS: '700', LAKEKEY_KEYCHAIN_BUSY_TIMEOUT_MS: '9000', LAKEKEY_KEYCHAIN_MAX_ITEM_BYTES: '2560',
+    }),
+    { httpTimeoutMs: 3000, earlyRenewalTimeoutMs: 500, renewalCooldownMs: 5000, keychainTimeoutMs: 700, keychainBusyTimeoutMs: 9000, keychainMaxItemBytes: 2560 },
   );
+  // The short timeout is never longer than the full one.
+  assert.equal(limitsFromEnv({ LAKEKEY_HTTP_TIMEOUT_SECONDS: '1' }).earlyRenewalTimeoutMs, 1000);
 });
 
 test("the composed fetch is bounded by the environment's HTTP timeout", async () => {
