@@ -1,5 +1,6 @@
 // What `status` and the tray show about a profile's session; never a secret.
 import type { SecretRecord } from './record.js';
+import type { RenewalFailure } from './renewal-cooldown.js';
 import type { Profile } from './settings.js';
 import { changedIdp, changedLakefs, changedS3 } from './minted-with.js';
 import { secondsLeft } from '../shared/freshness.js';
@@ -19,9 +20,11 @@ export interface ProfileStatus {
    * re-minted on next use (silently when the IdP part is current); a stale lakeFS token needs a login.
    */
   stale?: { idp?: string[]; s3?: string[]; lakefs?: string[] };
+  /** The last renewal failed (outside our control: exit 5) and none has worked since. */
+  renewalFailing?: { since: string; code: string };
 }
 
-export function describe(name: string, record: SecretRecord, now: number, profile: Profile): ProfileStatus {
+export function describe(name: string, record: SecretRecord, now: number, profile: Profile, failure?: RenewalFailure): ProfileStatus {
   const stale: NonNullable<ProfileStatus['stale']> = {};
   const idp = changedIdp(profile, record.idp);
   const s3 = changedS3(profile, record.s3);
@@ -38,5 +41,6 @@ export function describe(name: string, record: SecretRecord, now: number, profil
   if (record.s3) status.s3 = expiry(record.s3.expiresAt);
   if (record.lakefs) status.lakefs = expiry(record.lakefs.expiresAt);
   if (Object.keys(stale).length) status.stale = stale;
+  if (failure) status.renewalFailing = { since: new Date(failure.at).toISOString(), code: failure.code };
   return status;
 }

@@ -77,6 +77,10 @@ test('a hanging IdP: credential-process in the renewal window tries the network 
     assert.equal(JSON.parse(readFileSync(file, 'utf8')).code, 'IDP_UNREACHABLE');
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal(statSync(join(box.dir, 'locks')).mode & 0o777, 0o700);
+    // status says the renewals are failing, and why.
+    const status = await box.cli(['status', box.name]);
+    assert.match(status.stdout, /silently — failing since \d{2}:\d{2} \(IDP_UNREACHABLE\)/);
+    assert.equal(JSON.parse((await box.cli(['status', box.name, '--json'])).stdout)[0].renewalFailing.code, 'IDP_UNREACHABLE');
 
     // After the cool-down, the next call tries again (and serves the valid credentials again).
     await sleep(COOLDOWN_S * 1000 + 500);
@@ -109,6 +113,7 @@ test('a hanging IdP: credential-process in the renewal window tries the network 
   assert.equal(peers.idp.counts.refreshGrants, grants + 1, 'renewed through the refresh token');
   assert.equal(hole.connections, seen);
   assert.equal(existsSync(join(box.dir, 'locks', `${box.name}.cooldown`)), false, 'a renewal that worked ends the cool-down');
+  assert.doesNotMatch((await box.cli(['status', box.name])).stdout, /failing/);
   summary('hanging IdP back-off', CALLS, 'calls', `${hole.connections} connections to the hanging token endpoint, ${CALLS} calls in ${loopMs} ms`);
 });
 

@@ -1,6 +1,7 @@
 // `lakekey login`, `logout` and `status`: the session with the identity provider, and how long
 // what it gave stays valid — said one way everywhere (duration.ts: "valid 59 min, until 21:10 local").
-import { sayDuration, sayValidity } from '../../shared/duration.js';
+import { sayClock, sayDuration, sayValidity } from '../../shared/duration.js';
+import { readRenewalFailure } from '../../core/renewal-cooldown.js';
 import { LakekeyError, usageError } from '../../core/errors.js';
 import { checkedSettingsDir } from '../../core/paths.js';
 import { describe, deviceLogin, login, logout, MIN_TOKEN_SECONDS, sayLogout, type Context, type ProfileStatus } from '../../core/session.js';
@@ -117,7 +118,7 @@ export async function statusCommand(a: Args): Promise<number> {
   for (const n of names) getProfile(settings, n);
   if (a.flag('check') && broken.length) throw broken[0][1].problem;
   const statuses: ProfileStatus[] = [];
-  for (const n of names) statuses.push(describe(n, await ctx.vault.read(n), ctx.now(), settings.profiles[n]));
+  for (const n of names) statuses.push(describe(n, await ctx.vault.read(n), ctx.now(), settings.profiles[n], readRenewalFailure(dir, n)));
   if (a.flag('check')) return check(a, settings.profiles[statuses[0].name], statuses[0]);
   const brokenExit = () => {
     for (const [, b] of broken) say(`lakekey: ${b.problem.message}\n  ${b.problem.hint ?? ''}\n`);
@@ -139,7 +140,8 @@ export async function statusCommand(a: Args): Promise<number> {
     const who = s.signedIn ? outside(s.email ?? s.subject ?? '') + (s.stale?.idp ? ` (made before ${sayChanged(s.stale.idp)} changed: log in)` : '') : 'not logged in';
     const s3 = !p.s3 ? '—' : s.stale?.s3 && s.s3 ? `minted before ${sayChanged(s.stale.s3)} changed: ${s.canRefresh ? 'renewed on next use' : 'log in'}` : validity(s.s3);
     const lakefs = !p.lakefs ? '—' : s.stale?.lakefs && s.lakefs ? `issued before ${sayChanged(s.stale.lakefs)} changed: log in` : validity(s.lakefs);
-    rows.push([s.name, who, s3, lakefs, renewal(p, s)]);
+    const failing = s.renewalFailing ? ` — failing since ${sayClock(Date.parse(s.renewalFailing.since))} (${s.renewalFailing.code})` : '';
+    rows.push([s.name, who, s3, lakefs, renewal(p, s) + failing]);
   }
   for (const [name] of broken) rows.push([name, 'BROKEN settings (see below)', '—', '—', '—']);
   print(table(rows));
