@@ -2,7 +2,7 @@
 // use cases. No Electron here (the clipboard is injected), so tests call these very functions.
 // Nothing returned is secret: statuses come from `describe`, snippets are command lines.
 import { credentialProcessCommand } from '../core/aws-config.js';
-import { asLakekeyError, configError, LakekeyError } from '../core/errors.js';
+import { asLakekeyError, noS3Settings, LakekeyError } from '../core/errors.js';
 import { checkServers } from '../core/server-checks.js';
 import { describe, getS3Credentials, logout, sayLogout, type Context, type ProfileStatus } from '../core/session.js';
 import { getProfile, s3ApiEndpoint, type Profile } from '../core/settings.js';
@@ -133,7 +133,7 @@ export function createHandlers(deps: HandlerDeps): IpcHandlers {
     },
     'session:refresh': async ({ name }) => {
       const profile = profileNamed(deps, name);
-      if (!profile.s3) throw configError(`profile "${name}" has no S3 settings, so there is nothing to refresh`);
+      if (!profile.s3) throw noS3Settings(name, 'so there is nothing to refresh');
       if (deps.refresh) await deps.refresh(name);
       else await getS3Credentials(deps.ctx, name, profile, { interactive: false, force: true });
       deps.changed?.();

@@ -4,7 +4,7 @@
 // imported only on a miss; the hit uses the same vault limits and freshness rule it would.
 import { systemClock, type Clock } from '../core/context.js';
 import { limitsFromEnv } from '../core/env-limits.js';
-import { usageError, configError } from '../core/errors.js';
+import { usageError, noS3Settings } from '../core/errors.js';
 import { keychainVault } from '../core/keychain-vault.js';
 import { checkedSettingsDir } from '../core/paths.js';
 import { credentialProcessJson } from '../core/record.js';
@@ -18,7 +18,7 @@ export async function credentialProcess(args: string[], env: NodeJS.ProcessEnv =
   const dir = checkedSettingsDir(env);
   const profile = getProfile(readSettings(dir), name, warn);
   if (!profile.s3) {
-    throw configError(`profile "${name}" has no S3 settings`, `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (and --s3-role-arn ARN for AWS).`);
+    throw noS3Settings(name);
   }
   const vault = keychainVault(limitsFromEnv(env));
   const context = async () => (await import('./compose.js')).compose(dir, env, vault, clock);

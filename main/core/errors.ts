@@ -93,6 +93,14 @@ export function configError(message: string, hint?: string): LakekeyError {
   return new LakekeyError('CONFIG', message, { hint });
 }
 
+/** The one "no S3 settings" error; `so` says what could not be done ("so there is nothing to serve"). */
+export function noS3Settings(profile: string, so = ''): LakekeyError {
+  return configError(
+    `profile "${profile}" has no S3 settings${so ? `, ${so}` : ''}`,
+    `Add them with \`lakekey profile set ${profile} --s3-sts-endpoint URL\` (MinIO, lakeFS) or \`--s3-role-arn ARN\` (AWS).`,
+  );
+}
+
 export function loginRequired(profile: string, why: string): LakekeyError {
   return new LakekeyError('LOGIN_REQUIRED', `${why}`, {
     hint: `Run \`lakekey login ${profile}\` in a terminal (or use the tray's Login), then retry.`,

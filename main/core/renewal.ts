@@ -10,7 +10,7 @@
 // the tray's scheduler), nor once the cached credentials expire within the cool-down.
 import type { Context, CoreContext } from './context.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from './context.js';
-import { asLakekeyError, ExitCode, LakekeyError, loginRequired } from './errors.js';
+import { asLakekeyError, ExitCode, LakekeyError, loginRequired, noS3Settings } from './errors.js';
 import { faultPoint } from './fault.js';
 import { withShorterTimeout } from './http.js';
 import { idpConfig } from './idp-config.js';
@@ -36,7 +36,7 @@ export interface S3Options {
  * Callers have already found the cached ones stale; this takes the lock and looks again.
  */
 export async function getS3Credentials(ctx: Context, name: string, profile: Profile, opts: S3Options): Promise<S3Credentials> {
-  if (!wantsS3(profile)) throw new LakekeyError('CONFIG', `profile "${name}" has no S3 settings`, { hint: `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (and --s3-role-arn ARN for AWS).` });
+  if (!wantsS3(profile)) throw noS3Settings(name);
   const wait = lockWait(opts.loginTimeoutSeconds);
   const fresh = (s3: S3Credentials | undefined): s3 is Checked<S3Credentials> => currentS3(profile, s3, ctx.clock.now());
   // In a cool-down, serve without waiting for the lock: a renewal in progress may hold it.

@@ -100,6 +100,13 @@ describe('exec --server: the job asks the endpoint, and real clients read the bu
     assert.equal(both.code, 2);
     assert.doesNotMatch(both.stdout, /ran/);
     assert.match(both.stderr, /--server and --static are two ways/);
+    const add = await box.cli(['profile', 'add', `${box.name}-idp`, '--issuer', peers.idp.issuer, '--client-id', peers.idp.clientId]);
+    assert.equal(add.code, 0, add.stderr);
+    for (const args of [['serve', `${box.name}-idp`], ['env', `${box.name}-idp`, '--server']]) {
+      const r = await box.cli(args);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /has no S3 settings[\s\S]*lakekey profile set .*--s3-sts-endpoint URL/);
+    }
   });
 });
 

@@ -2,7 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { awsConfigPath, configureAwsProfile, credentialProcessCommand, unifiedDiff } from '../../core/aws-config.js';
-import { configError, usageError } from '../../core/errors.js';
+import { noS3Settings, usageError } from '../../core/errors.js';
 import { isStandalone } from '../../core/keyring-module.js';
 import { checkedSettingsDir } from '../../core/paths.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/settings.js';
@@ -26,7 +26,7 @@ export function endpointSetting(profile: Profile): Array<{ key: string; value: s
 export async function configureAws(a: Args): Promise<number> {
   const name = a.positionals[0];
   const profile = getProfile(readSettings(checkedSettingsDir()), name, warn);
-  if (!profile.s3) throw configError(`profile "${name}" has no S3 settings`, `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (MinIO) or \`--s3-role-arn ARN\` (AWS).`);
+  if (!profile.s3) throw noS3Settings(name);
   const awsProfile = a.string('aws-profile') ?? name;
   if (!/^[\w.@+-]+$/.test(awsProfile)) throw usageError(`"${awsProfile}" is not a valid AWS profile name`, 'Use letters, digits and . @ + - _.');
   const self = selfCommand();

@@ -193,9 +193,9 @@ export async function execCommand(a: Args): Promise<number> {
     if (!h.s3) throw usageError(`--server serves S3 credentials, and profile "${name}" hands over none here`, a.hint());
     // The job asks a local endpoint that lives as long as it does; nothing that would win over
     // the endpoint in an SDK's default chain reaches it (no keys, profile, or AWS files).
-    const { CHAIN_WINNERS, serveProfiles, serverVars } = await import('./serve.js');
+    const { CHAIN_WINNERS, serveHere, serverVars } = await import('./serve.js');
     const dir = checkedSettingsDir();
-    const served = await serveProfiles(dir, compose(dir), [name]);
+    const served = await serveHere(dir, compose(dir), [name]);
     const files = await emptyAwsFiles();
     for (const k of CHAIN_WINNERS) delete env[k];
     Object.assign(env, { AWS_CONFIG_FILE: files.config, AWS_SHARED_CREDENTIALS_FILE: files.credentials });

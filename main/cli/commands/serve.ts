@@ -1,10 +1,10 @@
 // The credentials endpoint from the command line: `lakekey serve NAME…` in the foreground (a build
 // box, an SSH session, a systemd user unit), `lakekey exec NAME --server -- job` for as long as
 // the job runs, and `lakekey env NAME --server` to point a shell at a running endpoint.
-import { endpointSource } from '../../core/endpoint/source.js';
-import { endpointUri, startEndpoint, type CredentialsEndpoint } from '../../core/endpoint/server.js';
-import { registerEndpoint, runningEndpoints, type EndpointRecord } from '../../core/endpoint/registry.js';
-import { configError, LakekeyError } from '../../core/errors.js';
+import { serveProfiles, type ServedEndpoint } from '../../core/endpoint/serve.js';
+import { endpointUri } from '../../core/endpoint/server.js';
+import { runningEndpoints, type EndpointRecord } from '../../core/endpoint/registry.js';
+import { noS3Settings, LakekeyError } from '../../core/errors.js';
 import { checkedSettingsDir } from '../../core/paths.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/settings.js';
 import type { Context } from '../../core/context.js';
@@ -25,35 +25,18 @@ export const CHAIN_WINNERS = [
 /** An S3 profile's settings, or the error saying it has none. */
 function s3Profile(dir: string, name: string): Profile {
   const profile = getProfile(readSettings(dir), name, warn);
-  if (!profile.s3) throw configError(`profile "${name}" has no S3 settings, so there is nothing to serve`, `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\`.`);
+  if (!profile.s3) throw noS3Settings(name, 'so there is nothing to serve');
   return profile;
 }
 
-/** One server for `names`, renewing ahead, reading the settings at each request. */
-export async function serveProfiles(dir: string, ctx: Context, names: string[], port?: number): Promise<{ endpoint: CredentialsEndpoint; close(): Promise<void> }> {
-  const source = endpointSource({ vault: ctx.vault, clock: ctx.clock, context: () => ctx, profile: (n) => s3Profile(dir, n), log: ctx.log });
-  const said = new Set<string>();
-  const endpoint = await startEndpoint({
-    profiles: names,
-    credentials: source.credentials,
-    ...(port ? { port } : {}),
-    // Each cause once: an SDK retrying must not fill the terminal.
-    onRefused: (why) => sayOnce(said, `refused: ${why}`, `lakekey: the credentials endpoint refused ${why}.\n`),
-    onFailure: (profile, e) => sayOnce(said, `${profile}:${e.code}`, `lakekey: could not serve profile "${profile}": ${e.message}. ${e.hint ?? ''}\n`),
+/** One server for `names` in this process, renewing ahead; refusals and failures said once on stderr. */
+export function serveHere(dir: string, ctx: Context, names: string[], opts: { port?: number; register?: boolean } = {}): Promise<ServedEndpoint> {
+  return serveProfiles(ctx, names, {
+    profile: (n) => getProfile(readSettings(dir), n),
+    ...(opts.port ? { port: opts.port } : {}),
+    say: (text) => say(`lakekey: ${text}\n`),
+    ...(opts.register ? { register: { dir, owner: `serve-${process.pid}` } } : {}),
   });
-  return {
-    endpoint,
-    async close() {
-      source.close();
-      await endpoint.close();
-    },
-  };
-}
-
-function sayOnce(said: Set<string>, key: string, text: string): void {
-  if (said.has(key)) return;
-  said.add(key);
-  say(text);
 }
 
 /** What a process needs to use the endpoint for `profile`: the URI, the token (or its file), region and S3 endpoint. */
@@ -73,21 +56,19 @@ export async function serveCommand(a: Args): Promise<number> {
   const names = [...new Set(a.positionals)];
   for (const n of names) s3Profile(dir, n);
   const ctx = compose(dir);
-  const { endpoint, close } = await serveProfiles(dir, ctx, names, a.integer('port', 1024, 65535));
-  const reg = registerEndpoint(dir, `serve-${process.pid}`, { port: endpoint.port, profiles: names, token: endpoint.token });
+  const { endpoint, record, close } = await serveHere(dir, ctx, names, { port: a.integer('port', 1024, 65535), register: true });
   // Say at once which profiles need a login first (the endpoint answers for them once they have one).
   for (const n of names) await warnIfNotServable(ctx, dir, n);
   const format = a.string('format') ?? 'sh';
   for (const n of names) {
     if (names.length > 1 && format !== 'json') print(`# profile ${n}`);
-    print(renderEnv(serverVars(s3Profile(dir, n), endpoint.uri(n), { file: reg.record.tokenFile }), format));
+    print(renderEnv(serverVars(s3Profile(dir, n), endpoint.uri(n), { file: record!.tokenFile }), format));
   }
   say(`lakekey: serving credentials for ${names.map((n) => `"${n}"`).join(', ')} on 127.0.0.1:${endpoint.port} until stopped (Ctrl-C). Point a process at it with the variables above, or \`eval "$(lakekey env NAME --server)"\`.\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  reg.remove();
   await close();
   say('lakekey: the credentials endpoint stopped.\n');
   return 0;

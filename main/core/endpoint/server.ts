@@ -58,6 +58,8 @@ export interface CredentialsEndpoint {
   uri(profile: string): string;
   /** The profiles still served. */
   profiles(): string[];
+  /** Starts serving a profile too (the tray, when the user enables it). */
+  serve(profile: string): void;
   /** Stops serving a profile at once (logout). */
   stop(profile: string): void;
   close(): Promise<void>;
@@ -137,6 +139,7 @@ export async function startEndpoint(opts: EndpointOptions): Promise<CredentialsE
     token,
     uri: (profile) => endpointUri(port, profile),
     profiles: () => [...served],
+    serve: (profile) => void served.add(profile),
     stop: (profile) => void served.delete(profile),
     close: () =>
       new Promise<void>((resolve) => {

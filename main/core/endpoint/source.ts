@@ -10,7 +10,7 @@
 //   rule: what is served has at least that long left (SDKs that refresh early — the Java SDK
 //   prefetches 15 minutes ahead — never get credentials they take as stale at once);
 // - the settings read at each request, so `profile set` takes effect at once.
-import { LakekeyError } from '../errors.js';
+import { LakekeyError, noS3Settings } from '../errors.js';
 import { currentS3Credentials, type CurrentDeps } from '../current-credentials.js';
 import type { Logger } from '../log.js';
 import type { S3Credentials } from '../record.js';
@@ -39,7 +39,7 @@ export function endpointSource(deps: SourceDeps): CredentialSource {
   const flight = singleFlight(async (name: string) => {
     const profile = deps.profile(name);
     if (!profile.s3) {
-      throw new LakekeyError('CONFIG', `profile "${name}" has no S3 settings`, { hint: `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (and --s3-role-arn ARN for AWS).` });
+      throw noS3Settings(name);
     }
     const creds = await currentS3Credentials(deps, name, profile, { interactive: false });
     if (deps.renewAhead !== false) schedule(name, creds.expiresAt - profile.refreshBeforeSeconds * 1000);

@@ -1,0 +1,67 @@
+// One credentials endpoint for a set of profiles, composed: the server (server.ts) asking the
+// source (source.ts), each refusal and each failure said once (an SDK retrying must not fill a
+// terminal or the tray's notices), and its place recorded for `env --server` (registry.ts).
+// `lakekey serve`, `lakekey exec --server` and the tray all start it here.
+import type { Context } from '../context.js';
+import { noS3Settings } from '../errors.js';
+import type { Profile } from '../settings.js';
+import { registerEndpoint, type EndpointRecord } from './registry.js';
+import { startEndpoint, type CredentialsEndpoint } from './server.js';
+import { endpointSource } from './source.js';
+
+export interface ServeOptions {
+  /** The profile's current settings, read at each request (throws when it is gone or broken). */
+  profile(name: string): Profile;
+  port?: number;
+  /** Renew ahead in the background (default true; the tray's scheduler renews there). */
+  renewAhead?: boolean;
+  /** Told each distinct refusal or failure once. */
+  say(text: string): void;
+  /** Record the endpoint in the settings folder under this owner (`tray`, `serve-<pid>`), for `env --server`. */
+  register?: { dir: string; owner: string };
+}
+
+export interface ServedEndpoint {
+  endpoint: CredentialsEndpoint;
+  /** Where it is recorded, when it is. */
+  record?: EndpointRecord;
+  close(): Promise<void>;
+}
+
+export async function serveProfiles(ctx: Context, names: readonly string[], opts: ServeOptions): Promise<ServedEndpoint> {
+  const source = endpointSource({
+    vault: ctx.vault,
+    clock: ctx.clock,
+    context: () => ctx,
+    profile: (n) => {
+      const p = opts.profile(n);
+      if (!p.s3) throw noS3Settings(n, 'so there is nothing to serve');
+      return p;
+    },
+    log: ctx.log,
+    ...(opts.renewAhead === undefined ? {} : { renewAhead: opts.renewAhead }),
+  });
+  const said = new Set<string>();
+  const once = (key: string, text: string) => {
+    if (said.has(key)) return;
+    said.add(key);
+    opts.say(text);
+  };
+  const endpoint = await startEndpoint({
+    profiles: names,
+    credentials: source.credentials,
+    ...(opts.port ? { port: opts.port } : {}),
+    onRefused: (why) => once(`refused: ${why}`, `the credentials endpoint refused ${why}`),
+    onFailure: (profile, e) => once(`${profile}:${e.code}`, `could not serve profile "${profile}": ${e.message}. ${e.hint ?? ''}`.trim()),
+  });
+  const reg = opts.register ? registerEndpoint(opts.register.dir, opts.register.owner, { port: endpoint.port, profiles: [...names], token: endpoint.token }) : undefined;
+  return {
+    endpoint,
+    ...(reg ? { record: reg.record } : {}),
+    async close() {
+      reg?.remove();
+      source.close();
+      await endpoint.close();
+    },
+  };
+}
