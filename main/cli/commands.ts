@@ -34,6 +34,7 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
   token: async () => (await import('./commands/handout.js')).tokenCommand,
   'configure-aws': async () => (await import('./commands/aws.js')).configureAws,
   doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
+  keychain: async () => (await import('./commands/keychain.js')).keychainCommand,
   completion: async () => completionCommand,
   help: async () => async (a) => help(a.positionals),
   version: async () => async () => version(),

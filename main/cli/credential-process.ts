@@ -5,6 +5,7 @@
 import { systemClock, type Clock } from '../core/context.js';
 import { limitsFromEnv } from '../core/env-limits.js';
 import { usageError, configError } from '../core/errors.js';
+import { chosenKeychain } from '../core/keychain-choice.js';
 import { keychainVault } from '../core/keychain-vault.js';
 import { checkedSettingsDir } from '../core/paths.js';
 import { credentialProcessJson } from '../core/record.js';
@@ -16,11 +17,12 @@ export async function credentialProcess(args: string[], env: NodeJS.ProcessEnv =
   const name = args[0];
   if (!name || args.length > 1 || name.startsWith('-')) throw usageError('usage: lakekey credential-process NAME');
   const dir = checkedSettingsDir(env);
-  const profile = getProfile(readSettings(dir), name, warn);
+  const settings = readSettings(dir);
+  const profile = getProfile(settings, name, warn);
   if (!profile.s3) {
     throw configError(`profile "${name}" has no S3 settings`, `Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (and --s3-role-arn ARN for AWS).`);
   }
-  const vault = keychainVault(limitsFromEnv(env));
+  const vault = keychainVault(limitsFromEnv(env), chosenKeychain(env, settings.keychain));
   let creds = (await vault.read(name)).s3;
   // Fresh, and minted under the profile's current settings (a changed role or endpoint re-mints).
   if (!currentS3(profile, creds, clock.now())) {

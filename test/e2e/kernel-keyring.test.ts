@@ -1,0 +1,146 @@
+// A Linux machine reached over SSH: no desktop, no D-Bus session bus, so no Secret Service. The
+// real CLI executable with the kernel keyring chosen: a device login against the test IdP, then
+// credential-process (and the AWS CLI through it) served from the kernel keyring, renewals
+// written back there. Without the choice: exit 4 offering it, and never a silent fallback.
+//
+// The kernel keyring used is this uid's persistent keyring, shared by every process of the uid
+// (as it is on a real host, where that is the point): the CLI children find there what the test
+// process reads, with no keyring set up for them. Profiles are named per test process
+// (`t<pid>-<n>`), and the file removes every item under its names at the end.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { CLI, run, runCli } from '../helpers/cli.js';
+import { finishDeviceLogin } from '../helpers/device-login.js';
+import { parseCredentials, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
+import { keychainStore, Vault } from '../../main/core/vault.js';
+
+const AWS = '/usr/bin/aws';
+const kernel = keychainStore({ keychain: 'kernel', timeoutMs: 10_000 });
+const kernelVault = new Vault(kernel);
+
+let peers: Peers;
+before(async () => {
+  peers = await startPeers();
+});
+after(async () => {
+  await peers?.stop();
+  for (const account of (await kernel.list!(`t${process.pid}-`)) ?? []) await kernel.delete(account);
+  assert.deepEqual(await kernel.list!(`t${process.pid}-`), [], 'nothing of this file is left in the kernel keyring');
+});
+
+/** The sandbox's environment as an SSH session on a server has it: no session bus to be found at all. */
+function headless(box: Sandbox, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...box.env, XDG_RUNTIME_DIR: mkdtempSync(join(tmpdir(), 'lakekey-ssh-run-')), ...extra };
+  for (const name of ['DBUS_SESSION_BUS_ADDRESS', 'DISPLAY', 'WAYLAND_DISPLAY', 'LAKEKEY_KEYCHAIN']) if (!(name in extra)) delete env[name];
+  return env;
+}
+
+test('SSH, no D-Bus: `lakekey keychain kernel`, a device login, then credential-process and the AWS CLI served from the kernel keyring', async () => {
+  const box = await sandbox(peers);
+  const env = headless(box);
+
+  const chose = await runCli(['keychain', 'kernel'], { env });
+  assert.equal(chose.code, 0, chose.stderr);
+  assert.match(chose.stderr, /secrets are now kept in the Linux kernel keyring/);
+  assert.match(chose.stderr, /kernel memory only .* gone at reboot, and \d+ (days|h|min) after lakekey last used them/);
+  const shown = await runCli(['keychain'], { env });
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /^kernel: the Linux kernel keyring .*, chosen in .*config\.json\./);
+
+  const login = await finishDeviceLogin(CLI, ['login', box.name, '--device'], env);
+  assert.equal(login.code, 0, login.output);
+  const stored = await kernelVault.read(box.name);
+  assert.equal(stored.idp?.email, 'alice@example.com');
+  assert.ok(stored.idp?.refreshToken, 'a refresh token, so renewals stay silent');
+  assert.ok(stored.s3 && stored.s3.expiresAt > Date.now() + 3000_000);
+  assert.equal((await readRecord(box.name)).idp, undefined, 'nothing went to the Secret Service');
+
+  // A cache hit: straight from the kernel keyring, no STS call.
+  const stsCalls = peers.sts.count();
+  const served = await runCli(['credential-process', box.name], { env });
+  assert.equal(served.code, 0, served.stderr);
+  assert.equal(parseCredentials(served.stdout).AccessKeyId, stored.s3.accessKeyId);
+  assert.equal(peers.sts.count(), stsCalls, 'served from the kernel keyring');
+
+  // The AWS CLI, through credential_process, in the same SSH session.
+  const wired = await runCli(['configure-aws', box.name], { env });
+  assert.equal(wired.code, 0, wired.stderr);
+  const ls = await run(AWS, ['s3', 'ls', `s3://${peers.bucket}`, '--endpoint-url', peers.minio.endpoint, '--profile', box.name], { env });
+  assert.equal(ls.code, 0, ls.stderr);
+
+  // Due for renewal: new credentials from the refresh token, written back to the kernel keyring.
+  await kernelVault.write(box.name, { ...stored, s3: { ...stored.s3, expiresAt: Date.now() + 60_000 } });
+  const renewed = await runCli(['credential-process', box.name], { env });
+  assert.equal(renewed.code, 0, renewed.stderr);
+  const fresh = parseCredentials(renewed.stdout).AccessKeyId;
+  assert.notEqual(fresh, stored.s3.accessKeyId);
+  assert.equal((await kernelVault.read(box.name)).s3?.accessKeyId, fresh);
+
+  // LAKEKEY_KEYCHAIN=os in this shell: the Secret Service, which is not here: exit 4, never the kernel keyring's session.
+  const os = await runCli(['credential-process', box.name], { env: { ...env, LAKEKEY_KEYCHAIN: 'os' } });
+  assert.equal(os.code, 4, os.stderr);
+  assert.equal(os.stdout, '');
+
+  const logout = await runCli(['logout', box.name], { env });
+  assert.equal(logout.code, 0, logout.stderr);
+  assert.deepEqual(await kernel.list!(box.name), [], 'logout removed the items from the kernel keyring');
+});
+
+test('LAKEKEY_KEYCHAIN=kernel alone (no setting) serves from the kernel keyring', async () => {
+  const box = await sandbox(peers);
+  const env = headless(box, { LAKEKEY_KEYCHAIN: 'kernel' });
+  const login = await finishDeviceLogin(CLI, ['login', box.name, '--device'], env);
+  assert.equal(login.code, 0, login.output);
+  const served = await runCli(['credential-process', box.name], { env });
+  assert.equal(served.code, 0, served.stderr);
+  assert.equal(parseCredentials(served.stdout).AccessKeyId, (await kernelVault.read(box.name)).s3?.accessKeyId);
+  const shown = await runCli(['keychain'], { env });
+  assert.match(shown.stdout, /^kernel: .*chosen by LAKEKEY_KEYCHAIN=kernel\./);
+  await runCli(['logout', box.name], { env });
+});
+
+/** What the exit-4 message must say when there is no Secret Service: the kernel keyring, and what it means. */
+function assertOffersKernel(stderr: string): void {
+  assert.match(stderr, /the OS keychain is unavailable/);
+  assert.match(stderr, /this session has none/);
+  assert.match(stderr, /lakekey keychain kernel/);
+  assert.match(stderr, /LAKEKEY_KEYCHAIN=kernel/);
+  assert.match(stderr, /kernel memory only/);
+  assert.match(stderr, /gone at reboot, and \d+ (days|h|min) after lakekey last used them \(the kernel's persistent keyring\)/);
+  assert.match(stderr, /never falls back to storing secrets in plain files/);
+}
+
+test('no D-Bus session at all, nothing chosen: exit 4 offering the kernel keyring, and not using it', async () => {
+  const box = await sandbox(peers);
+  // A session for this profile in the kernel keyring must not be picked up silently.
+  await kernelVault.write(box.name, { v: 1, updatedAt: Date.now(), s3: { accessKeyId: 'AKNOTCHOSEN', secretAccessKey: 's'.repeat(40), sessionToken: 't', expiresAt: Date.now() + 3600_000 } });
+  const out = await runCli(['credential-process', box.name], { env: headless(box) });
+  assert.equal(out.code, 4, out.stderr);
+  assert.equal(out.stdout, '');
+  assertOffersKernel(out.stderr);
+  const login = await runCli(['login', box.name, '--device'], { env: headless(box) });
+  assert.equal(login.code, 4, login.stderr);
+  assertOffersKernel(login.stderr);
+  await kernelVault.remove(box.name);
+});
+
+test('a D-Bus session whose bus has no Secret Service (nobody owns the name): exit 4 offering the kernel keyring', async () => {
+  const box = await sandbox(peers);
+  const dir = mkdtempSync(join(tmpdir(), 'lakekey-nosecrets-bus-'));
+  const busConfig = join(dir, 'bus.conf');
+  // A session bus with no service folders: nothing can be started for org.freedesktop.secrets.
+  writeFileSync(busConfig, [
+    '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">',
+    '<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen><auth>EXTERNAL</auth>',
+    '<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>',
+    '</busconfig>',
+  ].join('\n'));
+  const env = headless(box);
+  const out = await run('dbus-run-session', [`--config-file=${busConfig}`, '--', CLI, 'credential-process', box.name], { env });
+  assert.equal(out.code, 4, out.stderr);
+  assert.match(out.stderr, /ServiceUnknown/);
+  assertOffersKernel(out.stderr);
+});
