@@ -200,9 +200,14 @@ export function kernelError(op: string, account: string, keyctlSaid: string): La
         'Or choose the OS keychain: `lakekey keychain os`.',
     });
   }
-  if (/Operation not supported|Function not implemented/.test(keyctlSaid)) {
+  if (/Operation not supported/.test(keyctlSaid)) {
     return new LakekeyError('KEYCHAIN_UNAVAILABLE', `this Linux kernel offers no persistent keyring: ${what}`, {
-      hint: 'lakekey needs a kernel built with CONFIG_KEYS and CONFIG_PERSISTENT_KEYRINGS (Debian, Ubuntu, Fedora and RHEL kernels are). Choose the OS keychain instead: `lakekey keychain os`.',
+      hint: 'lakekey needs a kernel built with CONFIG_PERSISTENT_KEYRINGS (Debian, Ubuntu, Fedora and RHEL kernels are). Choose the OS keychain instead: `lakekey keychain os`.',
+    });
+  }
+  if (/Function not implemented/.test(keyctlSaid)) {
+    return new LakekeyError('KEYCHAIN_UNAVAILABLE', `the kernel keyring is not available here: ${what}`, {
+      hint: 'The key system calls are missing: a kernel built without CONFIG_KEYS, or a container or sandbox that hides them. Run lakekey on the host, or choose the OS keychain: `lakekey keychain os`.',
     });
   }
   if (/did not finish within/.test(keyctlSaid)) {

@@ -8,6 +8,7 @@
 // process reads, with no keyring set up for them. Profiles are named per test process
 // (`t<pid>-<n>`), and the file removes every item under its names at the end.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,4 +144,40 @@ test('a D-Bus session whose bus has no Secret Service (nobody owns the name): ex
   assert.equal(out.code, 4, out.stderr);
   assert.match(out.stderr, /ServiceUnknown/);
   assertOffersKernel(out.stderr);
+});
+
+/** Starts `lakekey login NAME --no-browser`, waits for its SSH advice, and stops it (Ctrl-C). */
+async function sshAdvice(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const child = spawn(CLI, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise((r) => child.on('close', r));
+  const deadline = Date.now() + 20_000;
+  while (!/on a remote machine.*\n/.test(stderr) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+  child.kill('SIGINT');
+  await exited;
+  return stderr;
+}
+
+test('a lakeFS profile over SSH: --device is refused (lakeFS takes only a code), and the browser login says which port to forward', async () => {
+  const box = await sandbox(peers, { extraArgs: ['--lakefs-endpoint', 'http://127.0.0.1:9/api/v1'] });
+  const env = headless(box, { LAKEKEY_KEYCHAIN: 'kernel' });
+  const device = await runCli(['login', box.name, '--device'], { env });
+  assert.equal(device.code, 2, device.stderr);
+  assert.match(device.stderr, /lakeFS tokens need a browser login: lakeFS redeems an authorization code/);
+
+  const any = await sshAdvice(['login', box.name, '--no-browser'], env);
+  const link = /open (http:\/\/127\.0\.0\.1:(\d+)\/\S+) in a browser/.exec(any);
+  assert.ok(link, any);
+  const port = link[2];
+  assert.match(any, new RegExp(`on a remote machine \\(SSH\\), forward this port from your desktop with \`ssh -L ${port}:127\\.0\\.0\\.1:${port} HOST\``));
+  assert.match(any, new RegExp(`lakekey profile set ${box.name} --redirect-port ${port}\` keeps this port`));
+  assert.doesNotMatch(any, /--device/, 'no advice that lakeFS refuses');
+
+  const set = await runCli(['profile', 'set', box.name, '--redirect-port', port], { env });
+  assert.equal(set.code, 0, set.stderr);
+  const fixed = await sshAdvice(['login', box.name, '--no-browser'], env);
+  assert.match(fixed, new RegExp(`open http://127\\.0\\.0\\.1:${port}/`), 'the fixed port is the one the link uses');
+  assert.match(fixed, new RegExp(`ssh -L ${port}:127\\.0\\.0\\.1:${port} HOST`));
+  assert.doesNotMatch(fixed, /keeps this port/);
 });

@@ -232,6 +232,9 @@ test('keyctl\'s refusals become exit 4 with the fix: quota, no persistent keyrin
   const unsupported = kernelError('read', 'work', 'keyctl_get_persistent: Operation not supported');
   assert.equal(unsupported.exitCode, 4);
   assert.match(unsupported.hint ?? '', /CONFIG_PERSISTENT_KEYRINGS/);
+  const missing = kernelError('read', 'work', 'keyctl_join_session_keyring: Function not implemented');
+  assert.equal(missing.exitCode, 4);
+  assert.match(missing.hint ?? '', /CONFIG_KEYS, or a container/);
   const other = kernelError('read', 'work', 'keyctl_search: Bad message');
   assert.equal(other.exitCode, 4);
   assert.match(other.message, /refused to read "work" \(keyctl_search: Bad message\)/);
