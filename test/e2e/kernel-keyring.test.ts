@@ -59,6 +59,9 @@ test('SSH, no D-Bus: `lakekey keychain kernel`, a device login, then credential-
   assert.ok(stored.s3 && stored.s3.expiresAt > Date.now() + 3000_000);
   assert.equal((await readRecord(box.name)).idp, undefined, 'nothing went to the Secret Service');
 
+  const doctor = await runCli(['doctor', box.name], { env });
+  assert.match(doctor.stdout, /ok +keychain: the Linux kernel keyring, reachable; secrets live in kernel memory only/);
+
   // A cache hit: straight from the kernel keyring, no STS call.
   const stsCalls = peers.sts.count();
   const served = await runCli(['credential-process', box.name], { env });
