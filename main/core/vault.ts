@@ -113,11 +113,15 @@ export function keychainStore(opts: KeychainStoreOptions = {}): SecretStore {
   };
   let maxItemBytes: number | undefined;
   return {
-    // LAKEKEY_KEYCHAIN_MAX_ITEM_BYTES imposes an item size limit (e.g. Windows' 2560) anywhere.
+    // LAKEKEY_KEYCHAIN_MAX_ITEM_BYTES imposes an item size limit (e.g. Windows' 2560) anywhere;
+    // the kernel keyring's own limit still applies below it.
     get maxItemBytes() {
-      return (maxItemBytes ??=
-        opts.maxItemBytes ??
-        (Number(process.env.LAKEKEY_KEYCHAIN_MAX_ITEM_BYTES) || (kind() === 'kernel' ? kernelMaxItemBytes() : process.platform === 'win32' ? WINDOWS_MAX_ITEM_BYTES : Infinity)));
+      if (maxItemBytes === undefined) {
+        const imposed = opts.maxItemBytes ?? (Number(process.env.LAKEKEY_KEYCHAIN_MAX_ITEM_BYTES) || undefined);
+        if (kind() === 'kernel') maxItemBytes = Math.min(imposed ?? Infinity, kernelMaxItemBytes());
+        else maxItemBytes = imposed ?? (process.platform === 'win32' ? WINDOWS_MAX_ITEM_BYTES : Infinity);
+      }
+      return maxItemBytes;
     },
     get: (account) => call('read', (k) => k.getPassword(KEYCHAIN_SERVICE, account)),
     set: (account, secret) => call('write', (k) => k.setPassword(KEYCHAIN_SERVICE, account, secret)),

@@ -89,6 +89,8 @@ test('maxItemBytes is honest: an item that size is stored whole, one byte more i
   const limit = store.maxItemBytes;
   assert.equal(limit, kernelMaxItemBytes());
   assert.ok(limit <= KERNEL_USER_KEY_MAX_BYTES && limit > 4096, `${limit}`);
+  assert.equal(keychainStore({ keychain: 'kernel', maxItemBytes: 1 << 20 }).maxItemBytes, limit, 'an imposed limit never exceeds the kernel\'s');
+  assert.equal(keychainStore({ keychain: 'kernel', maxItemBytes: 2560 }).maxItemBytes, 2560);
   const vault = new Vault(store);
   const name = account('limit');
   const base = Buffer.byteLength(JSON.stringify(record('L')));
