@@ -9,12 +9,13 @@
 // (`t<pid>-<n>`), and the file removes every item under its names at the end.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CLI, run, runCli } from '../helpers/cli.js';
 import { finishDeviceLogin } from '../helpers/device-login.js';
+import { canActAsOtherUser, OTHER_UID, reachableCli, runAsOtherUser } from '../helpers/other-user.js';
 import { parseCredentials, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
 import { keychainStore, Vault } from '../../main/core/vault.js';
 
@@ -183,4 +184,28 @@ test('a lakeFS profile over SSH: --device is refused (lakeFS takes only a code),
   assert.match(fixed, new RegExp(`open http://127\\.0\\.0\\.1:${port}/`), 'the fixed port is the one the link uses');
   assert.match(fixed, new RegExp(`ssh -L ${port}:127\\.0\\.0\\.1:${port} HOST`));
   assert.doesNotMatch(fixed, /keeps this port/);
+});
+
+test('a full key quota (a user other than root: 20000 bytes by default) is exit 4 saying so, not a crash', async (t) => {
+  if (!canActAsOtherUser(t)) return;
+  const cli = reachableCli();
+  const home = mkdtempSync(join('/tmp', 'lakekey-quota-'));
+  chownSync(home, OTHER_UID, OTHER_UID);
+  const env = { PATH: process.env.PATH, HOME: home, LAKEKEY_CONFIG_DIR: join(home, 'cfg'), LAKEKEY_KEYCHAIN: 'kernel', LC_ALL: 'C' };
+  // The other user's quota, filled up to ~100 bytes by one key of its own (what other programs' keys do).
+  const usage = () => {
+    const line = readFileSync('/proc/key-users', 'utf8').split('\n').find((l) => l.trim().startsWith(`${OTHER_UID}:`));
+    const [used, max] = (/ (\d+)\/(\d+)\s*$/.exec(line ?? '') ?? [, '0', '20000']).slice(1).map(Number);
+    return { used, max };
+  };
+  const before = usage();
+  const filler = `lakekey-test-filler-${process.pid}`;
+  const fill = await runAsOtherUser('keyctl', ['padd', 'user', filler, '@u'], { env, input: 'f'.repeat(before.max - before.used - filler.length - 100) });
+  assert.equal(fill.code, 0, fill.stderr);
+  t.after(() => runAsOtherUser('sh', ['-c', 'keyctl invalidate "$(keyctl search @u user "$1")"', 'sh', filler], { env }));
+  const add = await runAsOtherUser(cli, ['profile', 'add', 'quota', '--issuer', peers.idp.issuer, '--client-id', peers.idp.clientId, '--client-secret', '-'], { env, input: 's'.repeat(400) });
+  assert.equal(add.code, 4, add.stderr);
+  assert.match(add.stderr, /the kernel keyring is full: your user's key quota is used up \(.*Disk quota exceeded\)/);
+  assert.match(add.stderr, /kernel\.keys\.maxbytes/);
+  assert.doesNotMatch(add.stderr, /s{400}/, 'the secret is not in the message');
 });
