@@ -9,8 +9,7 @@
 // (`t<pid>-<n>`), and the file removes every item under its names at the end.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CLI, run, runCli } from '../helpers/cli.js';
@@ -35,7 +34,9 @@ after(async () => {
 
 /** The sandbox's environment as an SSH session on a server has it: no session bus to be found at all. */
 function headless(box: Sandbox, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...box.env, XDG_RUNTIME_DIR: mkdtempSync(join(tmpdir(), 'lakekey-ssh-run-')), ...extra };
+  const runtime = join(box.dir, '..', 'run'); // an XDG_RUNTIME_DIR with no `bus` in it
+  mkdirSync(runtime, { recursive: true, mode: 0o700 });
+  const env: NodeJS.ProcessEnv = { ...box.env, XDG_RUNTIME_DIR: runtime, ...extra };
   for (const name of ['DBUS_SESSION_BUS_ADDRESS', 'DISPLAY', 'WAYLAND_DISPLAY', 'LAKEKEY_KEYCHAIN']) if (!(name in extra)) delete env[name];
   return env;
 }
@@ -134,8 +135,7 @@ test('no D-Bus session at all, nothing chosen: exit 4 offering the kernel keyrin
 
 test('a D-Bus session whose bus has no Secret Service (nobody owns the name): exit 4 offering the kernel keyring', async () => {
   const box = await sandbox(peers);
-  const dir = mkdtempSync(join(tmpdir(), 'lakekey-nosecrets-bus-'));
-  const busConfig = join(dir, 'bus.conf');
+  const busConfig = join(box.dir, '..', 'no-secrets-bus.conf');
   // A session bus with no service folders: nothing can be started for org.freedesktop.secrets.
   writeFileSync(busConfig, [
     '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">',
@@ -190,12 +190,14 @@ test('a full key quota (a user other than root: 20000 bytes by default) is exit 
   if (!canActAsOtherUser(t)) return;
   const cli = reachableCli();
   const home = mkdtempSync(join('/tmp', 'lakekey-quota-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
   chownSync(home, OTHER_UID, OTHER_UID);
   const env = { PATH: process.env.PATH, HOME: home, LAKEKEY_CONFIG_DIR: join(home, 'cfg'), LAKEKEY_KEYCHAIN: 'kernel', LC_ALL: 'C' };
   // The other user's quota, filled up to ~100 bytes by one key of its own (what other programs' keys do).
   const usage = () => {
     const line = readFileSync('/proc/key-users', 'utf8').split('\n').find((l) => l.trim().startsWith(`${OTHER_UID}:`));
-    const [used, max] = (/ (\d+)\/(\d+)\s*$/.exec(line ?? '') ?? [, '0', '20000']).slice(1).map(Number);
+    const m = / (\d+)\/(\d+)\s*$/.exec(line ?? '');
+    const [used, max] = m ? [Number(m[1]), Number(m[2])] : [0, 20000];
     return { used, max };
   };
   const before = usage();

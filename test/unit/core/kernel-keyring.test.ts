@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -171,7 +171,9 @@ test('secrets cross to keyctl on stdin and stdout only, never in a command line'
   if (spawnSync('strace', ['-V']).status !== 0) assert.fail('strace is a test peer (npm run setup:test)');
   const a = account('argv');
   const secret = `argv-secret-${randomBytes(12).toString('hex')}`;
-  const script = join(mkdtempSync(join(tmpdir(), 'lakekey-kr-')), 'write.mjs');
+  const dir = mkdtempSync(join(tmpdir(), 'lakekey-kr-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, 'write.mjs');
   const vault = join(REPO, 'dist', 'main', 'core', 'vault.js');
   writeFileSync(script, `const { keychainStore } = await import(${JSON.stringify(vault)}); const s = keychainStore({ keychain: 'kernel' }); await s.set(process.argv[2], process.env.SECRET); process.stdout.write(await s.get(process.argv[2]));`);
   const traced = spawnSync('strace', ['-f', '-qq', '-e', 'trace=execve', '-s', '65536', process.execPath, script, a], { encoding: 'utf8', env: { ...process.env, SECRET: secret } });
@@ -194,8 +196,9 @@ test('no keyctl: exit 4 saying to install keyutils', async () => {
   });
 });
 
-test('a keyctl in the working folder is never run, whatever relative entries PATH has', async () => {
+test('a keyctl in the working folder is never run, whatever relative entries PATH has', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lakekey-kr-cwd-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'bin'));
   for (const file of [join(dir, 'keyctl'), join(dir, 'bin', 'keyctl')]) {
     writeFileSync(file, '#!/bin/sh\necho planted > planted\n');
@@ -212,9 +215,10 @@ test('a keyctl in the working folder is never run, whatever relative entries PAT
   assert.equal(existsSync(join(dir, 'planted')), false);
 });
 
-test('a kernel that blocks the key calls (a container\'s seccomp profile): exit 4 naming the cause', async () => {
+test('a kernel that blocks the key calls (a container\'s seccomp profile): exit 4 naming the cause', async (t) => {
   // This machine's kernel allows them, so keyctl answers as it does under Docker's default profile.
   const dir = mkdtempSync(join(tmpdir(), 'lakekey-kr-eperm-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'keyctl'), '#!/bin/sh\necho "keyctl_join_session_keyring: Operation not permitted" >&2\nexit 1\n');
   chmodSync(join(dir, 'keyctl'), 0o755);
   const backend = kernelKeyringBackend({ path: dir, systemDirs: [] });
