@@ -30,7 +30,7 @@ const cache = process.env.LAKEKEY_TEST_CACHE || join(homedir(), '.cache', 'lakek
 /** A file still running after this is killed and counted as failed (a hung peer must not hang CI). */
 const FILE_DEADLINE_MS = Number(process.env.LAKEKEY_TEST_FILE_DEADLINE_MS) || 20 * 60_000;
 
-const required = ['dbus-run-session', 'gnome-keyring-daemon', '/usr/bin/chromium', '/usr/bin/aws', '/usr/bin/python3'];
+const required = ['dbus-run-session', 'gnome-keyring-daemon', 'keyctl', '/usr/bin/chromium', '/usr/bin/aws', '/usr/bin/python3'];
 const missing = required.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 if (missing.length) {
   console.error(`missing test peers: ${missing.join(', ')} — run \`npm run setup:test\` first.`);

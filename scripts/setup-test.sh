@@ -2,7 +2,7 @@
 # Sets up the peers the test suite runs against (`npm run setup:test`; `npm test` and the other
 # test scripts run it first, so `npm run setup && npm test` sets up everything on a fresh machine):
 # Debian packages (browser, keyring, D-Bus, Xvfb, AWS CLI v2, boto3, stress-ng, fish, shellcheck,
-# strace), MinIO and actionlint built once from source, the real lakeFS server and lakectl
+# strace, keyutils), MinIO and actionlint built once from source, the real lakeFS server and lakectl
 # (scripts/setup-lakefs.sh), and a Python venv of clients from PyPI; all cached under
 # $LAKEKEY_TEST_CACHE (default ~/.cache/lakekey-test). The app and the CLI need none of this: that
 # is `npm run setup` (scripts/setup.sh).
@@ -19,8 +19,10 @@ did=0   # set when any step did something, for the closing line
 # libsecret-tools: a private Secret Service per test file. xvfb: a display for the app's tests.
 # awscli, python3-boto3: AWS CLI v2 and boto3 as Debian ships them. python3-venv: the venv below.
 # bsdutils (script), stress-ng, fish, shellcheck, strace: terminal, load, shell and lint tests.
+# keyutils: `keyctl`, which the kernel-keyring keychain runs (LAKEKEY_KEYCHAIN=kernel; a runtime
+# need of that choice only, said in the README) and its tests check the keyring with.
 apt_install "the test peers" chromium gnome-keyring gcr dbus dbus-x11 libsecret-tools awscli python3-boto3 python3-venv \
-  xvfb python3 bsdutils stress-ng fish shellcheck strace
+  xvfb python3 bsdutils stress-ng fish shellcheck strace keyutils
 if ((APT_DID)); then did=1; fi
 
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c   # keep in sync with test/peers/minio.ts

@@ -179,6 +179,7 @@ export function groupHelp(group: string): string {
 export const ENVIRONMENT = [
   'LAKEKEY_CONFIG_DIR (settings folder), LAKEKEY_BROWSER (browser command),',
   'AWS_CONFIG_FILE (for configure-aws), LAKEKEY_HTTP_TIMEOUT_SECONDS (default 10),',
+  'LAKEKEY_KEYCHAIN=os|kernel (where secrets are kept; see `lakekey keychain`),',
   'LAKEKEY_DEBUG=1 (redacted debug log on stderr).',
 ];
 

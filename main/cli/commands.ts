@@ -35,6 +35,7 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   'configure-aws': async () => (await import('./commands/aws.js')).configureAws,
   doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
+  keychain: async () => (await import('./commands/keychain.js')).keychainCommand,
   completion: async () => completionCommand,
   help: async () => async (a) => help(a.positionals),
   version: async () => async () => version(),

@@ -1,7 +1,7 @@
 // Shell completion. Each shell's script is a few lines that hand the words typed so far to
 // `lakekey __complete SHELL CWORD WORDS...`; the candidates come from the command table, so the
 // four shells complete the same commands, flags, flag values and profile names.
-import { findCommand, GROUPS, SHELLS, subWords, topWords, COMMANDS, type CommandSpec } from './spec.js';
+import { findCommand, GROUPS, KEYCHAIN_WORDS, SHELLS, subWords, topWords, COMMANDS, type CommandSpec } from './spec.js';
 
 export type Shell = (typeof SHELLS)[number];
 
@@ -45,6 +45,7 @@ export function candidates(cword: number, words: string[], profiles: () => strin
   }
   if (index === 0 && spec.takesProfile) return out(profiles().map((p) => [p, 'profile']));
   if (index === 0 && spec.name === 'completion') return out(SHELLS.map((s) => [s, '']));
+  if (index === 0 && spec.name === 'keychain') return out(KEYCHAIN_WORDS.map((k) => [k, k === 'os' ? 'the OS keychain' : 'the Linux kernel keyring']));
   return [];
 }
 

@@ -5,6 +5,7 @@
 import { systemClock, type Clock } from '../core/context.js';
 import { limitsFromEnv } from '../core/env-limits.js';
 import { usageError, noS3Settings } from '../core/errors.js';
+import { chosenKeychain } from '../core/keychain-choice.js';
 import { keychainVault } from '../core/keychain-vault.js';
 import { checkedSettingsDir } from '../core/paths.js';
 import { credentialProcessJson } from '../core/record.js';
@@ -16,11 +17,12 @@ export async function credentialProcess(args: string[], env: NodeJS.ProcessEnv =
   const name = args[0];
   if (!name || args.length > 1 || name.startsWith('-')) throw usageError('usage: lakekey credential-process NAME');
   const dir = checkedSettingsDir(env);
-  const profile = getProfile(readSettings(dir), name, warn);
+  const settings = readSettings(dir);
+  const profile = getProfile(settings, name, warn);
   if (!profile.s3) {
     throw noS3Settings(name);
   }
-  const vault = keychainVault(limitsFromEnv(env));
+  const vault = keychainVault(limitsFromEnv(env), chosenKeychain(env, settings.keychain));
   const context = async () => (await import('./compose.js')).compose(dir, env, vault, clock);
   const creds = await currentS3Credentials({ vault, clock, context }, name, profile, { interactive: true });
   process.stdout.write(credentialProcessJson(creds) + '\n');

@@ -207,6 +207,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     example: 'lakekey doctor work',
   },
   {
+    name: 'keychain',
+    summary: 'say where secrets are kept, or choose: the OS keychain, or the Linux kernel keyring (SSH, no desktop)',
+    args: ['[os|kernel]'], min: 0, max: 1,
+    flags: [],
+    details:
+      'os (the default): the Secret Service (GNOME Keyring, KWallet) on Linux, the Keychain on macOS, Credential Manager on Windows. ' +
+      'kernel: the Linux kernel keyring, for a machine without a desktop: secrets live in kernel memory only, readable by your own processes; ' +
+      'they are gone at reboot and a few days (3 by default) after lakekey last used them. Choosing kernel first checks that it works here. ' +
+      'Sessions are not moved: log in again after a change. LAKEKEY_KEYCHAIN=os|kernel overrides the setting.',
+    example: 'lakekey keychain kernel',
+  },
+  {
     name: 'completion',
     summary: 'print a shell completion script',
     args: ['bash|zsh|fish|powershell'], min: 1, max: 1,
@@ -234,6 +246,9 @@ export const COMMANDS: readonly CommandSpec[] = [
 export const GROUPS: Readonly<Record<string, string>> = { profile: 'add, change, list, show and remove profiles' };
 
 export const SHELLS = ['bash', 'zsh', 'fish', 'powershell'] as const;
+
+/** What `lakekey keychain` takes (the core's KEYCHAINS; a unit test keeps them equal). */
+export const KEYCHAIN_WORDS = ['os', 'kernel'] as const;
 
 export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);

@@ -4,6 +4,7 @@
 import { systemBrowser } from './browser.js';
 import { systemClock, type Context, type CoreContext, type Ports } from './context.js';
 import { limitsFromEnv } from './env-limits.js';
+import { chosenKeychain } from './keychain-choice.js';
 import { keychainVault } from './keychain-vault.js';
 import { boundedFetch } from './http.js';
 import { fileLocks } from './lock.js';
@@ -12,6 +13,7 @@ import { startLoopback } from './loopback.js';
 import { settingsDir } from './paths.js';
 import { proxyResolver, type SystemProxyResolver } from './proxy.js';
 import { registerSecret } from './redact.js';
+import { readSettings } from './settings.js';
 
 export interface CoreOverrides extends Partial<Omit<Context, keyof Ports>>, Partial<Ports> {
   /** The OS's proxy answer (the tray: Electron's resolveProxy); proxy variables still win. */
@@ -24,7 +26,8 @@ export function composeCore(env: NodeJS.ProcessEnv, o: CoreOverrides = {}): Core
   const limits = o.limits ?? limitsFromEnv(env);
   const proxy = o.proxy ?? proxyResolver(env, o.systemProxy);
   const log = o.log ?? createLogger({ dir, debug: Boolean(env.LAKEKEY_DEBUG) });
-  const vault = o.vault ?? keychainVault(limits);
+  // The keychain (LAKEKEY_KEYCHAIN, else the settings' "keychain"), decided at its first use.
+  const vault = o.vault ?? keychainVault(limits, () => chosenKeychain(env, readSettings(dir).keychain));
   const ctx: CoreContext = {
     dir,
     vault,

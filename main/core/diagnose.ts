@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { awsConfigPath, readProfileSetting } from './aws-config.js';
 import { asLakekeyError, configError, LakekeyError, type ErrorCode } from './errors.js';
+import { chosenKeychain, kernelKeyringMeaning } from './keychain-choice.js';
 import { describe } from './session.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from './settings.js';
 import { unreachableWords } from './network-words.js';
@@ -93,6 +94,10 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
     name: 'keychain',
     run: async () => {
       await deps.vault.read(names[0] ?? '__lakekey_probe__');
+      // Which keychain answered: the kernel keyring is said by name, with what that means.
+      if (chosenKeychain(deps.env ?? process.env, settings.keychain) === 'kernel') {
+        return { words: `the Linux kernel keyring, reachable; ${kernelKeyringMeaning()}` };
+      }
       return { words: 'reachable and unlocked' };
     },
   });

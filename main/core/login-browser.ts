@@ -24,7 +24,7 @@ export async function browserLogin(ctx: CoreContext, name: string, profile: Prof
     let request = await authorizationFor(grants[0], config, profile, receiver.redirectUri);
     await checkAuthorization(ctx, name, profile, request.url, receiver.redirectUri);
     let callback = receiver.waitForCallback(request.state, timeoutMs);
-    page = announce(ctx, name, receiver.launch(request.url.href), timeoutMs, opts);
+    page = announce(ctx, name, profile, receiver.launch(request.url.href), timeoutMs, opts);
     ctx.log.info('login.waiting', { profile: name, grants: grants.join('+') });
     for (let i = 0; i < grants.length; i++) {
       const result = await callback;
@@ -91,7 +91,7 @@ function refusalSummary(ctx: CoreContext): { add: (text: string) => void; flush:
 }
 
 /** Opens the browser on a private page that forwards to `launchUrl` (or prints the link); returns that page. */
-function announce(ctx: CoreContext, name: string, launchUrl: string, timeoutMs: number, opts: LoginOptions): LaunchPage | undefined {
+function announce(ctx: CoreContext, name: string, profile: Profile, launchUrl: string, timeoutMs: number, opts: LoginOptions): LaunchPage | undefined {
   const wait = sayDuration(timeoutMs / 1000);
   if (!opts.noBrowser && ctx.browser.available()) {
     // The browser's command line shows only the page's file name, never the launch path.
@@ -110,7 +110,15 @@ function announce(ctx: CoreContext, name: string, launchUrl: string, timeoutMs: 
     return page;
   } else {
     ctx.notice(`lakekey: to log in for profile "${name}", open ${launchUrl} in a browser on this computer (waiting up to ${wait}; Ctrl-C to stop).`);
-    ctx.notice(`lakekey: on a remote machine (SSH), stop this and run \`lakekey login ${name} --device\` instead.`);
+    if (!profile.lakefs) ctx.notice(`lakekey: on a remote machine (SSH), stop this and run \`lakekey login ${name} --device\` instead.`);
+    else {
+      // lakeFS redeems an authorization code, which only this loopback redirect produces: over SSH
+      // the desktop's browser reaches it through a forwarded port, the same number on both ends
+      // (the receiver checks the Host header, and the IdP redirects to this very port).
+      const port = new URL(launchUrl).port;
+      const fixed = profile.redirectPort ? '' : ` (\`lakekey profile set ${name} --redirect-port ${port}\` keeps this port for the next logins)`;
+      ctx.notice(`lakekey: on a remote machine (SSH), forward this port from your desktop with \`ssh -L ${port}:127.0.0.1:${port} HOST\` and open the link in the desktop's browser${fixed}.`);
+    }
     return undefined;
   }
 }

@@ -54,6 +54,9 @@ export async function deviceLoginLocked(ctx: CoreContext, name: string, profile:
       hint: `Run \`lakekey login ${name}\` on a machine with a browser.`,
     });
   }
+  // The keychain first: one that cannot hold the session (an SSH host with no Secret Service) is
+  // said now (exit 4, with its fix), not after the user has logged in on another device.
+  await ctx.vault.read(name);
   const { startDeviceAuthorization } = await import('./oidc.js');
   const device = await startDeviceAuthorization(await idpConfig(ctx, name, profile), profile.scopes, name);
   const timeoutSeconds = opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;

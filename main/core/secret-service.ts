@@ -43,6 +43,23 @@ interface Connection {
   stale?: boolean;
 }
 
+/**
+ * Error replies that mean nobody serves org.freedesktop.secrets on this bus, nor can be started
+ * for it: no Secret Service at all (an SSH session's bus), as opposed to one that is locked.
+ */
+const NOBODY = /^org\.freedesktop\.DBus\.Error\.(ServiceUnknown|NameHasNoOwner|Spawn\.\w+)$/;
+
+/**
+ * Marks an error as "there is no Secret Service here" (no session bus, or nobody owns its name):
+ * the keychain adapter (vault.ts) then offers the kernel keyring, which it never does for a
+ * Secret Service that is merely locked.
+ */
+function markAbsent(err: unknown): Error {
+  const e = err instanceof Error ? err : new Error(String(err));
+  Object.defineProperty(e, 'secretServiceAbsent', { value: true, enumerable: false });
+  return e;
+}
+
 /** Error replies that mean the service no longer knows our session (or an item it just listed). */
 const GONE = new Set(['org.freedesktop.Secret.Error.NoSession', 'org.freedesktop.DBus.Error.UnknownObject']);
 
@@ -64,13 +81,15 @@ export function secretServiceBackend(env: NodeJS.ProcessEnv = process.env): Keyc
       });
     }
     const next = (async () => {
-      const bus = await Bus.session(env);
+      const bus = await Bus.session(env).catch((err: unknown) => {
+        throw markAbsent(err); // no session bus: no Secret Service either
+      });
       try {
         const [, session] = await bus.call({ destination: SECRETS, path: SERVICE_PATH, interface: SERVICE, member: 'OpenSession', signature: 'sv', body: ['plain', { sig: 's', value: '' }] });
         return { bus, session: session as string };
       } catch (err) {
         bus.close(); // a long-lived tray must not keep one socket per failed attempt
-        throw err;
+        throw err instanceof DBusError && NOBODY.test(err.dbusName) ? markAbsent(err) : err;
       }
     })();
     connection = next;

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configError, LakekeyError } from './errors.js';
+import { isKeychainKind, KEYCHAINS, type KeychainKind } from './keychain-choice.js';
 import { SETTINGS_FILE } from './paths.js';
 import { fittingRefreshBefore } from '../shared/freshness.js';
 import { LIMITS, PROFILE_NAME } from '../shared/limits.js';
@@ -72,6 +73,11 @@ export interface Settings {
   broken: Map<string, BrokenProfile>;
   /** A warning per profile whose value was adjusted on read to one that works (refresh-before). */
   notes: Map<string, string>;
+  /**
+   * Where secrets are kept, when chosen (`lakekey keychain`): "kernel" for the Linux kernel
+   * keyring; absent or "os" for the OS keychain. LAKEKEY_KEYCHAIN wins over it (keychain-choice.ts).
+   */
+  keychain?: KeychainKind;
 }
 
 export { PROFILE_NAME };
@@ -131,6 +137,13 @@ export function parseSettings(raw: unknown, where = 'settings'): Settings {
   const rawProfiles = raw.profiles ?? {};
   if (!isObject(rawProfiles)) throw configError(`${where}: "profiles" must be an object`);
   const settings = emptySettings();
+  if (raw.keychain !== undefined) {
+    // A file-wide choice: a bad one fails the read, never quietly means another keychain.
+    if (!isKeychainKind(raw.keychain)) {
+      throw configError(`${where}: "keychain" must be ${KEYCHAINS.map((k) => `"${k}"`).join(' or ')}, not ${JSON.stringify(raw.keychain)}`, `Fix or remove "keychain" in ${where}.`);
+    }
+    settings.keychain = raw.keychain;
+  }
   const entries = Object.entries(rawProfiles);
   // Windows Credential Manager and macOS's default file system ignore case: "Work" and "work"
   // would share one keychain item, so one profile could read or overwrite the other's secrets.
@@ -156,10 +169,10 @@ export function parseSettings(raw: unknown, where = 'settings'): Settings {
 }
 
 /** The settings as the file stores them: the valid profiles, and the broken ones exactly as they were. */
-export function storedSettings(s: Settings): { version: number; profiles: Record<string, unknown> } {
+export function storedSettings(s: Settings): { version: number; keychain?: KeychainKind; profiles: Record<string, unknown> } {
   // fromEntries defines own properties, so a broken "__proto__" profile stays a plain key.
   const brokenEntries = [...s.broken].filter(([name]) => !Object.hasOwn(s.profiles, name)).map(([name, b]) => [name, b.raw] as const);
-  return { version: SETTINGS_VERSION, profiles: Object.fromEntries([...Object.entries(s.profiles), ...brokenEntries]) };
+  return { version: SETTINGS_VERSION, ...(s.keychain ? { keychain: s.keychain } : {}), profiles: Object.fromEntries([...Object.entries(s.profiles), ...brokenEntries]) };
 }
 
 /**

@@ -1,10 +1,9 @@
 // The device authorization grant (RFC 8628) for machines with no browser: `login --device`,
 // and the automatic fallback in credential-process when there is a terminal but no desktop.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { driveLogin } from '../helpers/browser.js';
 import { CLI } from '../helpers/cli.js';
+import { finishDeviceLogin } from '../helpers/device-login.js';
 import { securityBox } from '../helpers/security-world.js';
 import { readRecord, sandbox, startPeers, type Peers } from '../helpers/world.js';
 import { startIdp } from '../peers/idp.js';
@@ -16,26 +15,6 @@ before(async () => {
 after(async () => {
   await peers?.stop();
 });
-
-/** Starts a command, waits for the device-login URL in its output, and finishes it in a browser elsewhere. */
-async function finishDeviceLogin(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; output: string }> {
-  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  let stdout = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-    output += d;
-  });
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((r) => child.on('close', r));
-  const deadline = Date.now() + 30_000;
-  let match: RegExpExecArray | null = null;
-  while (!(match = /or open (http\S+user_code=\S+)/.exec(output)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(match, `no device URL in: ${output}`);
-  const page = await driveLogin(match[1].replace(/\r$/, ''), { device: true });
-  assert.match(page.finalText, /Sign-in Success/);
-  return { code: await exited, stdout, output };
-}
 
 test('login --device signs in through a browser on another device and gets S3 credentials', async () => {
   const box = await sandbox(peers);

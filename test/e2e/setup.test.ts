@@ -24,7 +24,7 @@ const LAKEFS_COMMIT = /^LAKEFS_COMMIT=(\S+)$/m.exec(pin)?.[1] ?? '';
 const LAKEFS_VERSION = /^LAKEFS_VERSION=(\S+)$/m.exec(pin)?.[1] ?? '';
 
 /** What only the test set-up installs (scripts/setup-test.sh); the app set-up must install none of it. */
-const TEST_ONLY_PACKAGES = ['chromium', 'gnome-keyring', 'gcr', 'dbus', 'dbus-x11', 'libsecret-tools', 'awscli', 'python3-boto3', 'python3-venv', 'xvfb', 'bsdutils', 'stress-ng', 'fish', 'shellcheck', 'strace'];
+const TEST_ONLY_PACKAGES = ['chromium', 'gnome-keyring', 'gcr', 'dbus', 'dbus-x11', 'libsecret-tools', 'awscli', 'python3-boto3', 'python3-venv', 'xvfb', 'bsdutils', 'stress-ng', 'fish', 'shellcheck', 'strace', 'keyutils'];
 
 /**
  * What a clone holds, copied to <tmp>/lakekey with nothing beside it: the checkout's tracked files as

@@ -240,6 +240,8 @@ describe('keychain faults: exit 4 with the fix, never a plaintext fallback', () 
     const box = await sandbox(peers);
     const out = await box.cli(['credential-process', box.name], { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' });
     assertFailure(out, 4, /the OS keychain is unavailable/, KEYCHAIN_HINT, LOCAL_BOUND_MS);
+    assert.match(out.stderr, /no Secret Service|this session has none/);
+    assert.match(out.stderr, /lakekey keychain kernel/, 'no Secret Service at all: the kernel keyring is offered');
     summary('fault keychain absent', 1, 'run', `${out.ms} ms`);
   });
 
@@ -253,6 +255,7 @@ describe('keychain faults: exit 4 with the fix, never a plaintext fallback', () 
       const start = `eval "$(gnome-keyring-daemon --start --components=secrets 2>/dev/null)" >/dev/null; ${SECRETS_OWNED}`;
       const out = await inOwnSession(box, ['credential-process', box.name], { prepare: start, home });
       assertFailure(out, 4, /keyring is locked/, KEYCHAIN_HINT, LOCAL_BOUND_MS);
+      assert.doesNotMatch(out.stderr, /kernel keyring|LAKEKEY_KEYCHAIN/, 'a locked Secret Service is unlocked, not replaced');
       summary('fault keychain locked', 1, 'run', `${out.ms} ms`);
     } finally {
       rmSync(home, { recursive: true, force: true });
@@ -277,6 +280,7 @@ describe('keychain faults: exit 4 with the fix, never a plaintext fallback', () 
       const out = await inOwnSession(box, ['credential-process', box.name], { prepare: unlock, busConfig, home });
       assertFailure(out, 4, /the OS keychain is (unavailable|locked)/, KEYCHAIN_HINT, LOCAL_BOUND_MS);
       assert.match(out.stderr, /Rejected send message|AccessDenied/i, `the denial is what was reported: ${out.stderr}`);
+      assert.doesNotMatch(out.stderr, /kernel keyring|LAKEKEY_KEYCHAIN/, 'a Secret Service that is there but refuses is not "none"');
       summary('fault keychain denying', 1, 'run', `${out.ms} ms`);
     } finally {
       rmSync(home, { recursive: true, force: true });

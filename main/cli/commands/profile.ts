@@ -77,7 +77,7 @@ function applyFlags(a: Args, base: unknown, clientSecret: string | undefined, un
  * cannot write (or a file in its place) is said as such, with the path, rather than as a
  * settings-file problem.
  */
-function writableSettingsDir(): string {
+export function writableSettingsDir(): string {
   const dir = checkedSettingsDir();
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
