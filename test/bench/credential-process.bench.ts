@@ -4,8 +4,9 @@
 // and a process-spawn floor (/bin/true), each with and without NODE_EXTRA_CA_CERTS. Prints
 // medians and ratios against aws-vault. Target: standalone <= 2.0x aws-vault.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { awsVault } from '../helpers/aws-vault.js';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { updateSettings } from '../../main/core/settings-write.js';
 import { parseProfile } from '../../main/core/settings.js';
@@ -16,22 +17,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const CA = '/etc/ssl/certs/ca-certificates.crt';
 if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build:cli\``);
 if (!existsSync(CA)) throw new Error(`${CA} is missing (install ca-certificates)`);
-
-/** aws-vault 7.2.0 built from the Go module proxy (its version list is refused, so: download, copy, build). */
-function awsVault(): string {
-  const cache = process.env.LAKEKEY_TEST_CACHE ?? join(homedir(), '.cache', 'lakekey-test');
-  const bin = join(cache, 'aws-vault-7.2.0');
-  if (existsSync(bin)) return bin;
-  const info = JSON.parse(execFileSync('go', ['mod', 'download', '-json', 'github.com/99designs/aws-vault/v7@v7.2.0'], { encoding: 'utf8' })) as { Dir: string };
-  const src = mkdtempSync(join(tmpdir(), 'aws-vault-src-'));
-  cpSync(info.Dir, src, { recursive: true });
-  execFileSync('chmod', ['-R', 'u+w', src]);
-  mkdirSync(cache, { recursive: true });
-  execFileSync('go', ['build', '-o', bin, '.'], { cwd: src, stdio: 'inherit' });
-  chmodSync(bin, 0o755);
-  rmSync(src, { recursive: true, force: true });
-  return bin;
-}
 
 const name = `bench-${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'lakekey-bench-'));
