@@ -10,22 +10,28 @@ import { awsConfigPath, readProfileSetting } from './aws-config.js';
 import { asLakekeyError, configError, LakekeyError, type ErrorCode } from './errors.js';
 import { describe } from './session.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from './settings.js';
-import { unreachableWords } from './network-words.js';
 import { checkServers, type CheckStatus, type ServerFinding } from './server-checks.js';
 import { outside } from './text-gate.js';
 import type { SecretRecord } from './record.js';
 
 export type { CheckStatus };
 
+/**
+ * ok, warn and fail as the server checks have them; `info` is something to know that needs no
+ * fixing (with the command for when you want it); `skip` is a check that could not be made, and why.
+ * Neither changes doctor's exit code.
+ */
+export type DoctorStatus = CheckStatus | 'info' | 'skip';
+
 export interface CheckResult {
   /** What was checked: "settings", "keychain", or "work: identity provider". */
   name: string;
   /** The profile the check is about, if any. */
   profile?: string;
-  status: CheckStatus;
+  status: DoctorStatus;
   /** What was found, in words (redacted, one line). */
   words: string;
-  /** What to do about a warning or a failure. */
+  /** What to do about a warning or a failure; for information, the command for when you want it. */
   fix?: string;
   /** A failure's error code and the exit code a CLI ends with for it. */
   code?: ErrorCode;
@@ -55,7 +61,9 @@ export interface DiagnoseOptions {
 
 interface Found {
   words: string;
-  warn?: string;
+  /** ok unless said otherwise (a failure is thrown). */
+  status?: Exclude<DoctorStatus, 'fail'>;
+  fix?: string;
 }
 
 interface Check {
@@ -98,7 +106,9 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
   });
   for (const [name, profile] of profiles) {
     // The servers first (the same checks as the settings window's Check), then the rest.
-    for (const f of await checkServers({ fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? 5000 }, profile, name)) add(fromServer(name, f));
+    const findings = await checkServers({ fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? 5000, now: () => deps.now() }, profile, name);
+    for (const f of findings) add(fromServer(name, f));
+    add(clockCheck(name, findings.find((f) => f.name === 'Identity provider')));
     for (const check of profileChecks(deps, name, profile)) await run(check);
   }
   return results;
@@ -106,11 +116,29 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
   async function run(check: Check): Promise<void> {
     try {
       const found = await check.run();
-      add(found.warn ? { name: check.name, profile: check.profile, status: 'warn', words: found.words, fix: found.warn } : { name: check.name, profile: check.profile, status: 'ok', words: found.words });
+      add({ name: check.name, profile: check.profile, status: found.status ?? 'ok', words: found.words, ...(found.fix ? { fix: found.fix } : {}) });
     } catch (err) {
       add(failed(check.name, check.profile, err));
     }
   }
+}
+
+/**
+ * The clock, against the identity provider's: tokens are refused when clocks disagree. Read from
+ * the Date header of the IdP's discovery answer, so it is checked only when discovery worked.
+ */
+function clockCheck(name: string, idp: ServerFinding | undefined): CheckResult {
+  const base = { name: `${name}: clock`, profile: name };
+  if (!idp || idp.status === 'fail') {
+    return { ...base, status: 'skip', words: `not checked: it is compared with the identity provider's clock, and discovery failed (see "${name}: identity provider")` };
+  }
+  if (idp.clockAheadMs === undefined) return { ...base, status: 'skip', words: 'not checked: the identity provider sends no Date header' };
+  const skew = Math.round(idp.clockAheadMs / 1000);
+  if (Math.abs(skew) > 60) {
+    const e = new LakekeyError('CONFIG', `this computer's clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} the IdP's`, { hint: 'Turn on automatic time sync (e.g. `timedatectl set-ntp true`); tokens are refused when clocks disagree.' });
+    return failed(base.name, name, e);
+  }
+  return { ...base, status: 'ok', words: `within ${Math.abs(skew)} s of the IdP` };
 }
 
 /** A server check as one of doctor's results ("work: identity provider"). */
@@ -134,25 +162,7 @@ function failed(name: string, profile: string | undefined, err: unknown): CheckR
 
 function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Check[] {
   const env = deps.env ?? process.env;
-  const checks: Check[] = [
-    {
-      name: `${name}: clock`,
-      profile: name,
-      run: async () => {
-        const res = await deps.fetch(`${profile.issuer}/.well-known/openid-configuration`, { method: 'HEAD' }).catch((err: unknown) => {
-          const words = unreachableWords(err, profile.issuer, 'identity provider', deps.timeoutMs);
-          throw new LakekeyError('IDP_UNREACHABLE', `${profile.issuer} is unreachable: ${words?.reason ?? 'the request failed before an answer'}`, { hint: words?.fix ?? 'Check your network and proxy settings.', cause: err });
-        });
-        const date = Date.parse(res.headers.get('date') ?? '');
-        if (!Number.isFinite(date)) return { words: 'the IdP sends no Date header; skipped' };
-        const skew = Math.round((deps.now() - date) / 1000);
-        if (Math.abs(skew) > 60) {
-          throw new LakekeyError('CONFIG', `this computer's clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} the IdP's`, { hint: 'Turn on automatic time sync (e.g. `timedatectl set-ntp true`); tokens are refused when clocks disagree.' });
-        }
-        return { words: `within ${Math.abs(skew)} s of the IdP` };
-      },
-    },
-  ];
+  const checks: Check[] = [];
   if (profile.s3) {
     checks.push({
       name: `${name}: AWS config`,
@@ -189,7 +199,7 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Chec
           const old = (deps.oldEndpointTools ?? oldEndpointTools)();
           const words = `endpoint_url = ${endpoint} (env: AWS_ENDPOINT_URL)`;
           if (!old.length) return { words };
-          return { words: `${words}; but ${old.join(' and ')} ignore${old.length === 1 ? 's' : ''} endpoint_url (needs AWS CLI v2 ≥ 2.13 / botocore ≥ 1.31)`, warn: `Pass --endpoint-url ${endpoint} to it, or upgrade.` };
+          return { words: `${words}; but ${old.join(' and ')} ignore${old.length === 1 ? 's' : ''} endpoint_url (needs AWS CLI v2 ≥ 2.13 / botocore ≥ 1.31)`, status: 'warn', fix: `Pass --endpoint-url ${endpoint} to it, or upgrade.` };
         },
       });
     }

@@ -20,12 +20,19 @@ export interface ServerFinding {
   fix?: string;
   /** A failure's error code (doctor's exit code comes from it). */
   code?: ErrorCode;
+  /**
+   * The identity provider's finding, when its discovery answer carried a Date header: how far this
+   * computer's clock is ahead of the IdP's (negative: behind), in ms. Doctor's clock check reads it.
+   */
+  clockAheadMs?: number;
 }
 
 export interface ServerCheckDeps {
   fetch: typeof fetch;
   /** The bound the caller's fetch applies, for the words of a timeout ("within 5 s"). */
   timeoutMs: number;
+  /** This computer's clock, compared with the IdP's Date header (default: the wall clock). */
+  now?: () => number;
 }
 
 const SERVER: Record<ServerName, string> = { 'Identity provider': 'identity provider', STS: 'STS service', lakeFS: 'lakeFS server' };
@@ -40,9 +47,17 @@ export function checkServers(deps: ServerCheckDeps, profile: Profile, name?: str
 
 async function checkIdp(deps: ServerCheckDeps, profile: Profile, name?: string): Promise<ServerFinding> {
   const base = { name: 'Identity provider' as const, target: profile.issuer };
+  // The discovery answer's Date header, read as it arrives, for doctor's clock check.
+  let clockAheadMs: number | undefined;
+  const fetch: typeof deps.fetch = async (input, init) => {
+    const res = await deps.fetch(input, init);
+    const date = Date.parse(res.headers.get('date') ?? '');
+    if (clockAheadMs === undefined && Number.isFinite(date)) clockAheadMs = (deps.now ?? Date.now)() - date;
+    return res;
+  };
   try {
     const { discover } = await import('./oidc.js');
-    const meta = (await discover(profile, undefined, deps, name)).serverMetadata();
+    const meta = (await discover(profile, undefined, { ...deps, fetch }, name)).serverMetadata();
     const jwks = meta.jwks_uri ? await deps.fetch(meta.jwks_uri).then((r) => (r.ok ? (r.json() as Promise<{ keys?: unknown[] }>) : undefined)) : undefined;
     const keys = jwks?.keys?.length ?? 0;
     if (!keys) {
@@ -50,10 +65,11 @@ async function checkIdp(deps: ServerCheckDeps, profile: Profile, name?: string):
     }
     const extras = [meta.revocation_endpoint ? 'it can revoke sessions at logout' : '', meta.device_authorization_endpoint ? 'device login is available' : ''].filter(Boolean);
     const says = `Discovery works: issuer ${outside(meta.issuer)}, ${keys} signing key${keys === 1 ? '' : 's'}${extras.length ? `; ${extras.join(', ')}` : ''}.`;
+    const clock = clockAheadMs === undefined ? {} : { clockAheadMs };
     if (meta.code_challenge_methods_supported && !meta.code_challenge_methods_supported.includes('S256')) {
-      return { ...base, status: 'warn', says: `${says.slice(0, -1)}, but it does not advertise S256 PKCE.`, fix: 'lakekey always sends PKCE (S256); if logins fail, enable PKCE for this client at the identity provider.' };
+      return { ...base, ...clock, status: 'warn', says: `${says.slice(0, -1)}, but it does not advertise S256 PKCE.`, fix: 'lakekey always sends PKCE (S256); if logins fail, enable PKCE for this client at the identity provider.' };
     }
-    return { ...base, status: 'ok', says };
+    return { ...base, ...clock, status: 'ok', says };
   } catch (err) {
     return failure(base, err, deps.timeoutMs, 'IDP_UNREACHABLE');
   }

@@ -3,12 +3,15 @@
 // request through the fetch the caller passes, and outside text redacted to one line.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { diagnose, exitCodeOf, type CheckResult } from '../../../main/core/diagnose.js';
 import { boundedFetch } from '../../../main/core/http.js';
 import { keychainStore, Vault } from '../../../main/core/vault.js';
+import { freePort } from '../../helpers/peer-process.js';
 import { startIdp, type Idp } from '../../peers/idp.js';
 
 let idp: Idp;
@@ -77,4 +80,34 @@ test('outside text in a failure is redacted: a token in a server\'s error never 
   assert.ok(!lakefs.words.includes(jwt), lakefs.words);
   // eslint-disable-next-line no-control-regex -- the escape sequence is what is checked
   assert.doesNotMatch(lakefs.words, /[\n\x1b]/);
+});
+
+test('the clock is read from the IdP\'s discovery answer: off by minutes fails, and when discovery failed it is not checked (skip, with why)', async () => {
+  // A real IdP, and this computer's clock five minutes ahead of it.
+  const { dir, env } = world({ w: { issuer: idp.issuer, clientId: idp.clientId } });
+  const ahead = await diagnose({ dir, vault, now: () => Date.now() + 300_000, fetch: boundedFetch(5000), env });
+  const skewed = ahead.find((r) => r.name === 'w: clock')!;
+  assert.deepEqual([skewed.status, skewed.exitCode], ['fail', 2]);
+  assert.match(skewed.words, /^this computer's clock is 30\d s ahead of the IdP's$/);
+  assert.match(skewed.fix ?? '', /time sync/);
+  // Something that answers (with a Date header, as every HTTP server sends) but is no IdP, and nothing at all.
+  const notIdp = createServer((_req, res) => res.writeHead(404).end());
+  await new Promise<void>((r) => notIdp.listen(0, '127.0.0.1', () => r()));
+  try {
+    const issuers = [`http://127.0.0.1:${(notIdp.address() as AddressInfo).port}/realms/x`, `http://127.0.0.1:${await freePort()}`];
+    for (const issuer of issuers) {
+      const { dir: d, env: e } = world({ v: { issuer, clientId: 'lakekey' } });
+      const results = await diagnose({ dir: d, vault, now: () => Date.now(), fetch: boundedFetch(5000), env: e });
+      const by = Object.fromEntries(results.map((r) => [r.name, r]));
+      assert.equal(by['v: identity provider'].status, 'fail', issuer);
+      assert.deepEqual({ status: by['v: clock'].status, words: by['v: clock'].words }, {
+        status: 'skip',
+        words: 'not checked: it is compared with the identity provider\'s clock, and discovery failed (see "v: identity provider")',
+      }, issuer);
+      assert.equal(by['v: clock'].exitCode, undefined, 'a skipped check decides no exit code');
+      assert.equal(exitCodeOf(results), by['v: identity provider'].exitCode, 'the IdP\'s failure decides');
+    }
+  } finally {
+    notIdp.close();
+  }
 });
