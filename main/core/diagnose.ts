@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { awsConfigPath, readProfileSetting } from './aws-config.js';
+import { awsConfigPath, lakekeyAwsProfiles, readProfileSetting } from './aws-config.js';
 import { asLakekeyError, configError, LakekeyError, type ErrorCode } from './errors.js';
 import { describe } from './session.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from './settings.js';
@@ -164,25 +164,35 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Chec
   const env = deps.env ?? process.env;
   const checks: Check[] = [];
   if (profile.s3) {
+    const file = awsConfigPath(env);
+    const none = `no AWS profile in ${file} uses lakekey for "${name}"`;
     checks.push({
       name: `${name}: AWS config`,
       profile: name,
       run: async () => {
-        const file = awsConfigPath(env);
-        const line = readProfileSetting(readOrEmpty(file), name, 'credential_process');
-        if (!line?.includes('credential-process')) {
-          throw configError(`${file} has no credential_process for profile "${name}"`, `Run \`lakekey configure-aws ${name}\`.`);
+        const text = readOrEmpty(file);
+        const wired = wiredAwsProfiles(text, name);
+        if (!wired.length) {
+          const other = readProfileSetting(text, name, 'credential_process');
+          if (other !== undefined) {
+            throw configError(`${file} [profile ${name}] has a credential_process that does not run lakekey for "${name}", so AWS tools given --profile ${name} get other credentials`, `Run \`lakekey configure-aws ${name}\` to point it at lakekey (or \`--aws-profile P\` to use another name).`);
+          }
+          // Not a fault: `lakekey env` and `lakekey exec` hand credentials over without it.
+          return { status: 'info', words: `${none}: fine for \`lakekey env\` and \`lakekey exec\`; AWS tools and SDKs given --profile ${name} need one`, fix: `To add [profile ${name}]: \`lakekey configure-aws ${name}\`.` };
         }
         // Static keys win over credential_process in every SDK's chain: find any that shadow it.
         const credsFile = env.AWS_SHARED_CREDENTIALS_FILE || join(homedir(), '.aws', 'credentials');
-        const staticKey = new RegExp(`^\\s*\\[\\s*${name.replace(/[.+]/g, '\\$&')}\\s*\\][^[]*?^\\s*aws_access_key_id\\s*=`, 'm');
-        if (staticKey.test(readOrEmpty(credsFile))) {
-          throw configError(`${credsFile} has static keys for [${name}], which win over lakekey's credential_process`, `Remove the [${name}] section from ${credsFile}.`);
+        const creds = readOrEmpty(credsFile);
+        for (const p of wired) {
+          const staticKey = new RegExp(`^\\s*\\[\\s*${p.replace(/[.+]/g, '\\$&')}\\s*\\][^[]*?^\\s*aws_access_key_id\\s*=`, 'm');
+          if (staticKey.test(creds)) {
+            throw configError(`${credsFile} has static keys for [${p}], which win over lakekey's credential_process`, `Remove the [${p}] section from ${credsFile}.`);
+          }
         }
         if (env.AWS_ACCESS_KEY_ID) {
           throw configError('AWS_ACCESS_KEY_ID is set in this shell, which wins over every profile', 'Unset AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.');
         }
-        return { words: `${file} [profile ${name}] uses lakekey; no static keys shadow it` };
+        return { words: `${file} ${wired.map((p) => `[profile ${p}]`).join(', ')} use${wired.length === 1 ? 's' : ''} lakekey; no static keys shadow it` };
       },
     });
     const endpoint = s3ApiEndpoint(profile);
@@ -191,10 +201,14 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Chec
         name: `${name}: S3 endpoint`,
         profile: name,
         run: async () => {
-          const file = awsConfigPath(env);
-          const written = readProfileSetting(readOrEmpty(file), name, 'endpoint_url');
-          if (written !== endpoint) {
-            throw configError(`${file} [profile ${name}] has ${written ? `endpoint_url = ${outside(written)}` : 'no endpoint_url'}, so AWS tools go to AWS instead of ${endpoint}`, `Run \`lakekey configure-aws ${name}\` (or pass --endpoint-url ${endpoint}).`);
+          const text = readOrEmpty(file);
+          const wired = wiredAwsProfiles(text, name);
+          if (!wired.length) return { status: 'skip', words: `not checked: ${none} (\`lakekey env\` and \`exec\` export AWS_ENDPOINT_URL)` };
+          for (const p of wired) {
+            const written = readProfileSetting(text, p, 'endpoint_url');
+            if (written !== endpoint) {
+              throw configError(`${file} [profile ${p}] has ${written ? `endpoint_url = ${outside(written)}` : 'no endpoint_url'}, so AWS tools go to AWS instead of ${endpoint}`, `Run \`lakekey configure-aws ${name}${p === name ? '' : ` --aws-profile ${p}`}\` (or pass --endpoint-url ${endpoint}).`);
+            }
           }
           const old = (deps.oldEndpointTools ?? oldEndpointTools)();
           const words = `endpoint_url = ${endpoint} (env: AWS_ENDPOINT_URL)`;
@@ -214,6 +228,17 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Chec
     },
   });
   return checks;
+}
+
+/**
+ * The AWS profiles that hand out this lakekey profile's credentials: those configure-aws wrote
+ * (any --aws-profile name), and [profile NAME] when its credential_process runs
+ * `credential-process` through some other path (a wrapper of the user's).
+ */
+function wiredAwsProfiles(text: string, name: string): string[] {
+  const wired = lakekeyAwsProfiles(text, name);
+  if (!wired.includes(name) && readProfileSetting(text, name, 'credential_process')?.includes('credential-process')) wired.unshift(name);
+  return wired;
 }
 
 /** The installed AWS CLI and Python botocore versions too old for `endpoint_url` in a profile. */

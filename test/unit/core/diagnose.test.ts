@@ -111,3 +111,35 @@ test('the clock is read from the IdP\'s discovery answer: off by minutes fails, 
     notIdp.close();
   }
 });
+
+test('no AWS profile for an S3 profile is information (env and exec need none) with the command to add one; another program\'s [profile] is a failure', async () => {
+  const sts = `http://127.0.0.1:${await freePort()}`; // nothing listens there
+  const { dir, env } = world({ w: { issuer: idp.issuer, clientId: idp.clientId, s3: { stsEndpoint: sts, region: 'us-east-1' } } });
+  const check = async () => {
+    const results = await diagnose({ dir, vault, now: () => Date.now(), fetch: boundedFetch(5000), env, oldEndpointTools: () => [] });
+    return { results, by: Object.fromEntries(results.map((r) => [r.name, r])) };
+  };
+  // No AWS config file at all, then one with only the user's other profiles.
+  for (const text of [undefined, '[default]\nregion = eu-west-1\n\n[profile other]\nregion = eu-west-1\n']) {
+    if (text !== undefined) writeFileSync(env.AWS_CONFIG_FILE, text);
+    const { results, by } = await check();
+    const aws = by['w: AWS config'];
+    assert.equal(aws.status, 'info');
+    assert.equal(aws.words, `no AWS profile in ${env.AWS_CONFIG_FILE} uses lakekey for "w": fine for \`lakekey env\` and \`lakekey exec\`; AWS tools and SDKs given --profile w need one`);
+    assert.equal(aws.fix, 'To add [profile w]: `lakekey configure-aws w`.');
+    assert.equal(aws.exitCode, undefined);
+    assert.equal(by['w: S3 endpoint'].status, 'skip', 'the endpoint of no AWS profile is not checked');
+    // Only the session (nobody logged in) and the STS (nothing listens) fail.
+    assert.deepEqual(results.filter((r) => r.status === 'fail').map((r) => r.name).sort(), ['w: STS', 'w: session']);
+  }
+  // Wired under another AWS profile name (configure-aws --aws-profile data): found by its credential_process.
+  writeFileSync(env.AWS_CONFIG_FILE, `[profile data]\ncredential_process = "/opt/lakekey/lakekey" credential-process w\nendpoint_url = ${sts}\n`);
+  const wired = (await check()).by;
+  assert.deepEqual([wired['w: AWS config'].status, wired['w: AWS config'].words], ['ok', `${env.AWS_CONFIG_FILE} [profile data] uses lakekey; no static keys shadow it`]);
+  assert.equal(wired['w: S3 endpoint'].status, 'ok');
+  // [profile w] that runs something else: AWS tools given --profile w get other credentials.
+  writeFileSync(env.AWS_CONFIG_FILE, '[profile w]\ncredential_process = /usr/local/bin/other-helper w\n');
+  const other = (await check()).by['w: AWS config'];
+  assert.deepEqual([other.status, other.exitCode], ['fail', 2]);
+  assert.match(other.words, /\[profile w\] has a credential_process that does not run lakekey for "w"/);
+});
