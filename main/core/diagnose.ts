@@ -13,6 +13,8 @@ import { getProfile, readSettings, s3ApiEndpoint, type Profile } from './setting
 import { checkServers, type CheckStatus, type ServerFinding } from './server-checks.js';
 import { outside } from './text-gate.js';
 import type { SecretRecord } from './record.js';
+import { changedIdp, changedLakefs, changedS3, currentLakefs, sayChanged } from './minted-with.js';
+import { hasUsableIdToken } from '../shared/freshness.js';
 
 export type { CheckStatus };
 
@@ -69,7 +71,8 @@ interface Found {
 interface Check {
   name: string;
   profile?: string;
-  run(): Promise<Found>;
+  /** What was found; undefined when there is nothing to say (the check does not apply). */
+  run(): Promise<Found | undefined>;
 }
 
 /** Runs every check; a failing check does not stop the others (but unreadable settings do). */
@@ -116,6 +119,7 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
   async function run(check: Check): Promise<void> {
     try {
       const found = await check.run();
+      if (!found) return;
       add({ name: check.name, profile: check.profile, status: found.status ?? 'ok', words: found.words, ...(found.fix ? { fix: found.fix } : {}) });
     } catch (err) {
       add(failed(check.name, check.profile, err));
@@ -218,16 +222,57 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Chec
       });
     }
   }
+  // The session, then each part of it minted under settings that have changed since (minted-with.ts).
+  let record: SecretRecord | undefined;
   checks.push({
     name: `${name}: session`,
     profile: name,
     run: async () => {
-      const s = describe(name, await deps.vault.read(name), deps.now());
+      record = await deps.vault.read(name);
+      const s = describe(name, record, deps.now());
       if (!s.signedIn) throw new LakekeyError('LOGIN_REQUIRED', 'not logged in', { hint: `Run \`lakekey login ${name}\`.` });
-      return { words: `logged in as ${outside(s.email ?? s.subject ?? '')}${s.canRefresh ? ', renews silently' : ', no refresh token'}` };
+      const who = outside(s.email ?? s.subject ?? '');
+      const changed = changedIdp(profile, record.idp);
+      if (changed.length) {
+        const where = outside(record.idp?.minted?.issuer ?? profile.issuer);
+        throw new LakekeyError('LOGIN_REQUIRED', `logged in as ${who}, but before ${sayChanged(changed)} changed: that session is not used any more, and renewing needs a login`, {
+          hint: `Run \`lakekey login ${name}\` (it also ends the old session at ${where}, where that identity provider offers revocation).`,
+        });
+      }
+      return { words: `logged in as ${who}${s.canRefresh ? ', renews silently' : ', no refresh token'}` };
     },
   });
+  if (profile.s3) checks.push({ name: `${name}: S3 credentials`, profile: name, run: async () => (record ? staleS3(name, profile, record, deps.now()) : undefined) });
+  if (profile.lakefs) checks.push({ name: `${name}: lakeFS token`, profile: name, run: async () => (record ? staleLakefs(name, profile, record) : undefined) });
   return checks;
+}
+
+/** Stored S3 credentials minted under settings that have changed since: what happens to them. Undefined when they still match. */
+function staleS3(name: string, profile: Profile, record: SecretRecord, now: number): Found | undefined {
+  const changed = changedS3(profile, record.s3);
+  if (!changed.length) return undefined;
+  // Where the web identity came from changes with the setting that names it (unless the token source itself changed).
+  const named = changed.flatMap((f) => (!f.includes(' ') ? [f] : changed.includes('s3-token-source') ? [] : [profile.s3?.tokenSource === 'lakefs' ? 'lakefs-endpoint' : 'issuer']));
+  const stale = `minted before ${sayChanged(named)} changed, so they are no longer handed out`;
+  const login = `Run \`lakekey login ${name}\`.`;
+  if (changedIdp(profile, record.idp).length) return { status: 'info', words: `${stale}; new ones are minted after the login the session needs (see "${name}: session")` };
+  if (profile.s3?.tokenSource === 'lakefs') {
+    if (currentLakefs(profile, record.lakefs, now)) return { status: 'info', words: `${stale}; new ones are minted silently from the lakeFS token on next use (no login)` };
+    return { status: 'warn', words: `${stale}; new ones need a browser login, for a new lakeFS token`, fix: login };
+  }
+  if (record.idp?.refreshToken || hasUsableIdToken(record.idp, now)) return { status: 'info', words: `${stale}; new ones are minted silently on next use (no login)` };
+  return { status: 'warn', words: `${stale}; new ones need a login (the session has no refresh token)`, fix: login };
+}
+
+/** A stored lakeFS token issued under settings that have changed since. Undefined when it still matches. */
+function staleLakefs(name: string, profile: Profile, record: SecretRecord): Found | undefined {
+  const changed = changedLakefs(profile, record.lakefs);
+  if (!changed.length) return undefined;
+  return {
+    status: 'warn',
+    words: `issued before ${sayChanged(changed)} changed, so it is no longer used; a new one needs a browser login (lakeFS tokens are renewed only that way)`,
+    fix: `Run \`lakekey login ${name}\` (silent at the identity provider while its session lasts).`,
+  };
 }
 
 /**

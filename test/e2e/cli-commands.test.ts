@@ -139,6 +139,44 @@ describe('inspection and housekeeping', () => {
     }
   });
 
+  test('doctor says which part of a session is stale after `profile set`, and what happens: S3 re-minted silently, a login for a new issuer', async () => {
+    const stale = await sandbox(peers, { browser: true });
+    const login = await stale.cli(['login', stale.name]);
+    assert.equal(login.code, 0, login.stderr);
+    delete stale.env.LAKEKEY_BROWSER; // from here on, nothing may need a browser
+    const doctor = async (code: number) => {
+      const out = await stale.cli(['doctor', stale.name]);
+      assert.equal(out.code, code, `${out.stdout}\n${out.stderr}`);
+      return out.stdout;
+    };
+    const name = stale.name;
+    assert.doesNotMatch(await doctor(0), /S3 credentials:/, 'a session that matches its settings has no stale part');
+    // The S3 role: the S3 part is stale, and is re-minted silently (the IdP part still matches).
+    assert.equal((await stale.cli(['profile', 'set', name, '--s3-role-arn', 'arn:aws:iam::123456789012:role/other'])).code, 0);
+    assert.match(await doctor(0), new RegExp(`^info  ${name}: S3 credentials: minted before --s3-role-arn changed, so they are no longer handed out; new ones are minted silently on next use \\(no login\\)$`, 'm'));
+    assert.equal((await stale.cli(['profile', 'set', name, '--unset', 's3-role-arn'])).code, 0);
+    assert.doesNotMatch(await doctor(0), /S3 credentials:/, 'back to the settings they were minted under');
+    // What doctor said happens: the next use mints new ones, without a browser.
+    assert.equal((await stale.cli(['profile', 'set', name, '--s3-duration', '1800'])).code, 0);
+    assert.match(await doctor(0), /S3 credentials: minted before --s3-duration changed, .* minted silently on next use/);
+    const key = (await readRecord(name)).s3!.accessKeyId;
+    const used = await stale.cli(['credential-process', name]);
+    assert.equal(used.code, 0, used.stderr);
+    assert.notEqual(JSON.parse(used.stdout).AccessKeyId, key, 'new credentials were minted');
+    assert.doesNotMatch(await doctor(0), /S3 credentials:/);
+    // Another issuer: the IdP part is stale and needs a login (exit 3); the S3 part waits for it.
+    const { startIdp } = await import('../peers/idp.js');
+    const other = await startIdp();
+    try {
+      assert.equal((await stale.cli(['profile', 'set', name, '--issuer', other.issuer])).code, 0);
+      const out = await doctor(3);
+      assert.match(out, new RegExp(`^FAIL  ${name}: session: logged in as alice@example.com, but before --issuer changed: that session is not used any more, and renewing needs a login\n\\s+fix: Run \`lakekey login ${name}\` \\(it also ends the old session at ${peers.idp.issuer.replace(/[.]/g, '\\.')}, where`, 'm'));
+      assert.match(out, new RegExp(`^info  ${name}: S3 credentials: minted before --issuer changed, so they are no longer handed out; new ones are minted after the login the session needs`, 'm'));
+    } finally {
+      await other.stop();
+    }
+  });
+
   test('profile list, show --json, and usage errors exit 2', async () => {
     const list = await box.cli(['profile', 'list']);
     assert.match(list.stdout, new RegExp(`^${box.name}\\t${peers.idp.issuer}\\tS3 via STS$`, 'm'));

@@ -143,3 +143,29 @@ test('no AWS profile for an S3 profile is information (env and exec need none) w
   assert.deepEqual([other.status, other.exitCode], ['fail', 2]);
   assert.match(other.words, /\[profile w\] has a credential_process that does not run lakekey for "w"/);
 });
+
+test('stale parts of a stored session: a lakeFS token from another endpoint needs a browser login, and so do S3 credentials made from it', async () => {
+  const lakefs = `http://127.0.0.1:${await freePort()}`;
+  const sts = `http://127.0.0.1:${await freePort()}`;
+  const name = `stale${process.pid}`;
+  const { dir, env } = world({ [name]: { issuer: idp.issuer, clientId: idp.clientId, lakefs: { endpoint: lakefs }, s3: { stsEndpoint: sts, region: 'us-east-1', tokenSource: 'lakefs' } } });
+  const now = Date.now();
+  const old = 'http://127.0.0.1:1/old-lakefs';
+  await vault.write(name, {
+    v: 1,
+    updatedAt: now,
+    idp: { subject: 'alice', minted: { issuer: idp.issuer, clientId: idp.clientId, scopes: ['openid', 'email', 'profile', 'offline_access'] } },
+    lakefs: { token: 'x.y.z', expiresAt: now + 3_600_000, minted: { endpoint: old } },
+    s3: { accessKeyId: 'AKIA', secretAccessKey: 's', sessionToken: 't', expiresAt: now + 3_600_000, minted: { stsEndpoint: sts, roleArn: null, region: 'us-east-1', durationSeconds: 3600, tokenSource: 'lakefs', source: old } },
+  });
+  try {
+    const results = await diagnose({ dir, vault, now: () => Date.now(), fetch: boundedFetch(5000), env, oldEndpointTools: () => [] });
+    const by = Object.fromEntries(results.map((r) => [r.name, r]));
+    assert.equal(by[`${name}: session`].status, 'ok', by[`${name}: session`].words);
+    assert.deepEqual([by[`${name}: lakeFS token`].status, by[`${name}: lakeFS token`].words], ['warn', 'issued before --lakefs-endpoint changed, so it is no longer used; a new one needs a browser login (lakeFS tokens are renewed only that way)']);
+    assert.match(by[`${name}: lakeFS token`].fix ?? '', new RegExp(`^Run \`lakekey login ${name}\``));
+    assert.deepEqual([by[`${name}: S3 credentials`].status, by[`${name}: S3 credentials`].words], ['warn', 'minted before --lakefs-endpoint changed, so they are no longer handed out; new ones need a browser login, for a new lakeFS token']);
+  } finally {
+    await vault.remove(name).catch(() => undefined);
+  }
+});
