@@ -5,7 +5,7 @@
 // CLI, IdP, browser and keychain.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -118,6 +118,22 @@ test('a second `login` while one waits for its browser says at once that it wait
     assert.doesNotMatch(second.stderr(), /lakekey-second-browser|could not start the browser/);
     assert.equal(idp.counts.authorizations - authorizations, 1, `one browser sign-in (${terminal ? 'terminal' : 'piped'})`);
   }
+});
+
+test('the one-time link opened again in the same browser (a reload, the printed link) gets a calm page, and the login goes on there', async () => {
+  const log = join(mkdtempSync(join(tmpdir(), 'lakekey-pages-')), 'pages.jsonl');
+  const box = await securityBox(idp.issuer, idp.clientId, [], `${BROWSER_COMMAND} --open-again`);
+  const r = await box.cli(['login', box.name, '--timeout', '120'], { LAKEKEY_TEST_BROWSER_LOG: log });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /opened a second time|may have read it/);
+  // The browser logs each page it settles on; the first tab's last one may come after the CLI is done.
+  const pages = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { url: string; title: string; text: string }) : []);
+  for (const deadline = Date.now() + 60_000; pages().length < 2 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+  const [again, last] = pages();
+  assert.match(again?.url ?? '', /\/callback\/[0-9a-f]{32}$/, `the second tab opened the one-time link: ${JSON.stringify(pages())}`);
+  assert.equal(again.title, 'lakekey — Login already started');
+  assert.match(again.text, /This login already started in another tab of this browser: finish it there\./);
+  assert.match(last?.text ?? '', /You are logged in/, 'the first tab finished the login');
 });
 
 test('status --check NAME: exit 3 while a login is needed, 0 once credentials can be had without a person', async () => {
