@@ -6,27 +6,35 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { awsConfigPath, readProfileSetting } from './aws-config.js';
+import { awsConfigPath, lakekeyAwsProfiles, readProfileSetting } from './aws-config.js';
 import { asLakekeyError, configError, LakekeyError, type ErrorCode } from './errors.js';
 import { chosenKeychain, kernelKeyringMeaning } from './keychain-choice.js';
 import { describe } from './session.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from './settings.js';
-import { unreachableWords } from './network-words.js';
 import { checkServers, type CheckStatus, type ServerFinding } from './server-checks.js';
 import { outside } from './text-gate.js';
 import type { SecretRecord } from './record.js';
+import { changedIdp, changedLakefs, changedS3, currentLakefs, sayChanged } from './minted-with.js';
+import { hasUsableIdToken } from '../shared/freshness.js';
 
 export type { CheckStatus };
+
+/**
+ * ok, warn and fail as the server checks have them; `info` is something to know that needs no
+ * fixing (with the command for when you want it); `skip` is a check that could not be made, and why.
+ * Neither changes doctor's exit code.
+ */
+export type DoctorStatus = CheckStatus | 'info' | 'skip';
 
 export interface CheckResult {
   /** What was checked: "settings", "keychain", or "work: identity provider". */
   name: string;
   /** The profile the check is about, if any. */
   profile?: string;
-  status: CheckStatus;
+  status: DoctorStatus;
   /** What was found, in words (redacted, one line). */
   words: string;
-  /** What to do about a warning or a failure. */
+  /** What to do about a warning or a failure; for information, the command for when you want it. */
   fix?: string;
   /** A failure's error code and the exit code a CLI ends with for it. */
   code?: ErrorCode;
@@ -56,13 +64,16 @@ export interface DiagnoseOptions {
 
 interface Found {
   words: string;
-  warn?: string;
+  /** ok unless said otherwise (a failure is thrown). */
+  status?: Exclude<DoctorStatus, 'fail'>;
+  fix?: string;
 }
 
 interface Check {
   name: string;
   profile?: string;
-  run(): Promise<Found>;
+  /** What was found; undefined when there is nothing to say (the check does not apply). */
+  run(): Promise<Found | undefined>;
 }
 
 /** Runs every check; a failing check does not stop the others (but unreadable settings do). */
@@ -103,7 +114,9 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
   });
   for (const [name, profile] of profiles) {
     // The servers first (the same checks as the settings window's Check), then the rest.
-    for (const f of await checkServers({ fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? 5000 }, profile, name)) add(fromServer(name, f));
+    const findings = await checkServers({ fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? 5000, now: () => deps.now() }, profile, name);
+    for (const f of findings) add(fromServer(name, f));
+    add(clockCheck(name, findings.find((f) => f.name === 'Identity provider')));
     for (const check of profileChecks(deps, name, profile)) await run(check);
   }
   return results;
@@ -111,11 +124,30 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
   async function run(check: Check): Promise<void> {
     try {
       const found = await check.run();
-      add(found.warn ? { name: check.name, profile: check.profile, status: 'warn', words: found.words, fix: found.warn } : { name: check.name, profile: check.profile, status: 'ok', words: found.words });
+      if (!found) return;
+      add({ name: check.name, profile: check.profile, status: found.status ?? 'ok', words: found.words, ...(found.fix ? { fix: found.fix } : {}) });
     } catch (err) {
       add(failed(check.name, check.profile, err));
     }
   }
+}
+
+/**
+ * The clock, against the identity provider's: tokens are refused when clocks disagree. Read from
+ * the Date header of the IdP's discovery answer, so it is checked only when discovery worked.
+ */
+function clockCheck(name: string, idp: ServerFinding | undefined): CheckResult {
+  const base = { name: `${name}: clock`, profile: name };
+  if (!idp || idp.status === 'fail') {
+    return { ...base, status: 'skip', words: `not checked: it is compared with the identity provider's clock, and discovery failed (see "${name}: identity provider")` };
+  }
+  if (idp.clockAheadMs === undefined) return { ...base, status: 'skip', words: 'not checked: the identity provider sends no Date header' };
+  const skew = Math.round(idp.clockAheadMs / 1000);
+  if (Math.abs(skew) > 60) {
+    const e = new LakekeyError('CONFIG', `this computer's clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} the IdP's`, { hint: 'Turn on automatic time sync (e.g. `timedatectl set-ntp true`); tokens are refused when clocks disagree.' });
+    return failed(base.name, name, e);
+  }
+  return { ...base, status: 'ok', words: `within ${Math.abs(skew)} s of the IdP` };
 }
 
 /** A server check as one of doctor's results ("work: identity provider"). */
@@ -139,45 +171,37 @@ function failed(name: string, profile: string | undefined, err: unknown): CheckR
 
 function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Check[] {
   const env = deps.env ?? process.env;
-  const checks: Check[] = [
-    {
-      name: `${name}: clock`,
-      profile: name,
-      run: async () => {
-        const res = await deps.fetch(`${profile.issuer}/.well-known/openid-configuration`, { method: 'HEAD' }).catch((err: unknown) => {
-          const words = unreachableWords(err, profile.issuer, 'identity provider', deps.timeoutMs);
-          throw new LakekeyError('IDP_UNREACHABLE', `${profile.issuer} is unreachable: ${words?.reason ?? 'the request failed before an answer'}`, { hint: words?.fix ?? 'Check your network and proxy settings.', cause: err });
-        });
-        const date = Date.parse(res.headers.get('date') ?? '');
-        if (!Number.isFinite(date)) return { words: 'the IdP sends no Date header; skipped' };
-        const skew = Math.round((deps.now() - date) / 1000);
-        if (Math.abs(skew) > 60) {
-          throw new LakekeyError('CONFIG', `this computer's clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} the IdP's`, { hint: 'Turn on automatic time sync (e.g. `timedatectl set-ntp true`); tokens are refused when clocks disagree.' });
-        }
-        return { words: `within ${Math.abs(skew)} s of the IdP` };
-      },
-    },
-  ];
+  const checks: Check[] = [];
   if (profile.s3) {
+    const file = awsConfigPath(env);
+    const none = `no AWS profile in ${file} uses lakekey for "${name}"`;
     checks.push({
       name: `${name}: AWS config`,
       profile: name,
       run: async () => {
-        const file = awsConfigPath(env);
-        const line = readProfileSetting(readOrEmpty(file), name, 'credential_process');
-        if (!line?.includes('credential-process')) {
-          throw configError(`${file} has no credential_process for profile "${name}"`, `Run \`lakekey configure-aws ${name}\`.`);
+        const text = readOrEmpty(file);
+        const wired = wiredAwsProfiles(text, name);
+        if (!wired.length) {
+          const other = readProfileSetting(text, name, 'credential_process');
+          if (other !== undefined) {
+            throw configError(`${file} [profile ${name}] has a credential_process that does not run lakekey for "${name}", so AWS tools given --profile ${name} get other credentials`, `Run \`lakekey configure-aws ${name}\` to point it at lakekey (or \`--aws-profile P\` to use another name).`);
+          }
+          // Not a fault: `lakekey env` and `lakekey exec` hand credentials over without it.
+          return { status: 'info', words: `${none}: fine for \`lakekey env\` and \`lakekey exec\`; AWS tools and SDKs given --profile ${name} need one`, fix: `To add [profile ${name}]: \`lakekey configure-aws ${name}\`.` };
         }
         // Static keys win over credential_process in every SDK's chain: find any that shadow it.
         const credsFile = env.AWS_SHARED_CREDENTIALS_FILE || join(homedir(), '.aws', 'credentials');
-        const staticKey = new RegExp(`^\\s*\\[\\s*${name.replace(/[.+]/g, '\\$&')}\\s*\\][^[]*?^\\s*aws_access_key_id\\s*=`, 'm');
-        if (staticKey.test(readOrEmpty(credsFile))) {
-          throw configError(`${credsFile} has static keys for [${name}], which win over lakekey's credential_process`, `Remove the [${name}] section from ${credsFile}.`);
+        const creds = readOrEmpty(credsFile);
+        for (const p of wired) {
+          const staticKey = new RegExp(`^\\s*\\[\\s*${p.replace(/[.+]/g, '\\$&')}\\s*\\][^[]*?^\\s*aws_access_key_id\\s*=`, 'm');
+          if (staticKey.test(creds)) {
+            throw configError(`${credsFile} has static keys for [${p}], which win over lakekey's credential_process`, `Remove the [${p}] section from ${credsFile}.`);
+          }
         }
         if (env.AWS_ACCESS_KEY_ID) {
           throw configError('AWS_ACCESS_KEY_ID is set in this shell, which wins over every profile', 'Unset AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.');
         }
-        return { words: `${file} [profile ${name}] uses lakekey; no static keys shadow it` };
+        return { words: `${file} ${wired.map((p) => `[profile ${p}]`).join(', ')} use${wired.length === 1 ? 's' : ''} lakekey; no static keys shadow it` };
       },
     });
     const endpoint = s3ApiEndpoint(profile);
@@ -186,29 +210,85 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Chec
         name: `${name}: S3 endpoint`,
         profile: name,
         run: async () => {
-          const file = awsConfigPath(env);
-          const written = readProfileSetting(readOrEmpty(file), name, 'endpoint_url');
-          if (written !== endpoint) {
-            throw configError(`${file} [profile ${name}] has ${written ? `endpoint_url = ${outside(written)}` : 'no endpoint_url'}, so AWS tools go to AWS instead of ${endpoint}`, `Run \`lakekey configure-aws ${name}\` (or pass --endpoint-url ${endpoint}).`);
+          const text = readOrEmpty(file);
+          const wired = wiredAwsProfiles(text, name);
+          if (!wired.length) return { status: 'skip', words: `not checked: ${none} (\`lakekey env\` and \`exec\` export AWS_ENDPOINT_URL)` };
+          for (const p of wired) {
+            const written = readProfileSetting(text, p, 'endpoint_url');
+            if (written !== endpoint) {
+              throw configError(`${file} [profile ${p}] has ${written ? `endpoint_url = ${outside(written)}` : 'no endpoint_url'}, so AWS tools go to AWS instead of ${endpoint}`, `Run \`lakekey configure-aws ${name}${p === name ? '' : ` --aws-profile ${p}`}\` (or pass --endpoint-url ${endpoint}).`);
+            }
           }
           const old = (deps.oldEndpointTools ?? oldEndpointTools)();
           const words = `endpoint_url = ${endpoint} (env: AWS_ENDPOINT_URL)`;
           if (!old.length) return { words };
-          return { words: `${words}; but ${old.join(' and ')} ignore${old.length === 1 ? 's' : ''} endpoint_url (needs AWS CLI v2 ≥ 2.13 / botocore ≥ 1.31)`, warn: `Pass --endpoint-url ${endpoint} to it, or upgrade.` };
+          return { words: `${words}; but ${old.join(' and ')} ignore${old.length === 1 ? 's' : ''} endpoint_url (needs AWS CLI v2 ≥ 2.13 / botocore ≥ 1.31)`, status: 'warn', fix: `Pass --endpoint-url ${endpoint} to it, or upgrade.` };
         },
       });
     }
   }
+  // The session, then each part of it minted under settings that have changed since (minted-with.ts).
+  let record: SecretRecord | undefined;
   checks.push({
     name: `${name}: session`,
     profile: name,
     run: async () => {
-      const s = describe(name, await deps.vault.read(name), deps.now(), profile);
+      record = await deps.vault.read(name);
+      const s = describe(name, record, deps.now(), profile);
       if (!s.signedIn) throw new LakekeyError('LOGIN_REQUIRED', 'not logged in', { hint: `Run \`lakekey login ${name}\`.` });
-      return { words: `logged in as ${outside(s.email ?? s.subject ?? '')}${s.canRefresh ? ', renews silently' : ', no refresh token'}` };
+      const who = outside(s.email ?? s.subject ?? '');
+      const changed = changedIdp(profile, record.idp);
+      if (changed.length) {
+        const where = outside(record.idp?.minted?.issuer ?? profile.issuer);
+        throw new LakekeyError('LOGIN_REQUIRED', `logged in as ${who}, but before ${sayChanged(changed)} changed: that session is not used any more, and renewing needs a login`, {
+          hint: `Run \`lakekey login ${name}\` (it also ends the old session at ${where}, where that identity provider offers revocation).`,
+        });
+      }
+      return { words: `logged in as ${who}${s.canRefresh ? ', renews silently' : ', no refresh token'}` };
     },
   });
+  if (profile.s3) checks.push({ name: `${name}: S3 credentials`, profile: name, run: async () => (record ? staleS3(name, profile, record, deps.now()) : undefined) });
+  if (profile.lakefs) checks.push({ name: `${name}: lakeFS token`, profile: name, run: async () => (record ? staleLakefs(name, profile, record) : undefined) });
   return checks;
+}
+
+/** Stored S3 credentials minted under settings that have changed since: what happens to them. Undefined when they still match. */
+function staleS3(name: string, profile: Profile, record: SecretRecord, now: number): Found | undefined {
+  const changed = changedS3(profile, record.s3);
+  if (!changed.length) return undefined;
+  // Where the web identity came from changes with the setting that names it (unless the token source itself changed).
+  const named = changed.flatMap((f) => (!f.includes(' ') ? [f] : changed.includes('s3-token-source') ? [] : [profile.s3?.tokenSource === 'lakefs' ? 'lakefs-endpoint' : 'issuer']));
+  const stale = `minted before ${sayChanged(named)} changed, so they are no longer handed out`;
+  const login = `Run \`lakekey login ${name}\`.`;
+  if (changedIdp(profile, record.idp).length) return { status: 'info', words: `${stale}; new ones are minted after the login the session needs (see "${name}: session")` };
+  if (profile.s3?.tokenSource === 'lakefs') {
+    if (currentLakefs(profile, record.lakefs, now)) return { status: 'info', words: `${stale}; new ones are minted silently from the lakeFS token on next use (no login)` };
+    return { status: 'warn', words: `${stale}; new ones need a browser login, for a new lakeFS token`, fix: login };
+  }
+  if (record.idp?.refreshToken || hasUsableIdToken(record.idp, now)) return { status: 'info', words: `${stale}; new ones are minted silently on next use (no login)` };
+  return { status: 'warn', words: `${stale}; new ones need a login (the session has no refresh token)`, fix: login };
+}
+
+/** A stored lakeFS token issued under settings that have changed since. Undefined when it still matches. */
+function staleLakefs(name: string, profile: Profile, record: SecretRecord): Found | undefined {
+  const changed = changedLakefs(profile, record.lakefs);
+  if (!changed.length) return undefined;
+  return {
+    status: 'warn',
+    words: `issued before ${sayChanged(changed)} changed, so it is no longer used; a new one needs a browser login (lakeFS tokens are renewed only that way)`,
+    fix: `Run \`lakekey login ${name}\` (silent at the identity provider while its session lasts).`,
+  };
+}
+
+/**
+ * The AWS profiles that hand out this lakekey profile's credentials: those configure-aws wrote
+ * (any --aws-profile name), and [profile NAME] when its credential_process runs
+ * `credential-process` through some other path (a wrapper of the user's).
+ */
+function wiredAwsProfiles(text: string, name: string): string[] {
+  const wired = lakekeyAwsProfiles(text, name);
+  if (!wired.includes(name) && readProfileSetting(text, name, 'credential_process')?.includes('credential-process')) wired.unshift(name);
+  return wired;
 }
 
 /** The installed AWS CLI and Python botocore versions too old for `endpoint_url` in a profile. */

@@ -5,18 +5,33 @@
 // second lock so that two waiters never both remove the same stale file, and it removes only
 // the very file it judged stale (same inode), so a fresh lock created meanwhile survives.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, utimesSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, linkSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, utimesSync, writeSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LakekeyError } from './errors.js';
 
 export interface Lock {
   release(): void;
+  /** Says in the lock file what its holder is doing now (e.g. a renewal that turned into a login). */
+  mark(purpose: string): void;
+}
+
+/** Who holds a lock, as its file says (any field may be missing from a file being written). */
+export interface LockHolder {
+  pid?: number;
+  /** What the holder said it is doing (`login`), when it said. */
+  purpose?: string;
+  /** Epoch ms it took the lock. */
+  since?: number;
 }
 
 export interface LockOptions {
   /** How long to wait for another holder before giving up. */
   waitMs: number;
+  /** What this holder does, written in the lock file so that waiters can say what they wait for. */
+  purpose?: string;
+  /** Called once, at once, when the lock is held by another live holder and the wait begins. */
+  onWait?: (holder: LockHolder) => void;
   /** A lock whose heartbeat is older than this is stale even if its pid looks alive. */
   staleMs?: number;
   pollMs?: number;
@@ -34,6 +49,7 @@ interface Owner {
   pid: number;
   host: string;
   since: number;
+  purpose?: string;
 }
 
 export function lockPath(dir: string, profile: string): string {
@@ -57,12 +73,18 @@ export async function acquireLockFile(file: string, about: { what: string; doing
   const staleMs = opts.staleMs ?? DEFAULT_STALE_MS;
   const now = opts.now ?? Date.now;
   const deadline = now() + opts.waitMs;
+  let told = false;
   for (let attempt = 0; ; attempt++) {
-    const lock = tryCreate(file, now);
+    const lock = tryCreate(file, now, opts.purpose);
     if (lock) return lock;
     if (staleFile(file, staleMs)) {
       takeOver(file, staleMs);
       continue;
+    }
+    if (!told && opts.onWait) {
+      told = true;
+      const owner = readOwner(file);
+      opts.onWait(owner ? { pid: owner.pid, purpose: owner.purpose, since: owner.since } : {});
     }
     if (now() >= deadline) {
       throw new LakekeyError('LOCK_TIMEOUT', `another lakekey process has held the lock ${about.what} for too long`, {
@@ -75,7 +97,7 @@ export async function acquireLockFile(file: string, about: { what: string; doing
   }
 }
 
-function tryCreate(file: string, now: () => number): Lock | undefined {
+function tryCreate(file: string, now: () => number, purpose?: string): Lock | undefined {
   let fd: number;
   try {
     fd = openSync(file, 'wx', 0o600);
@@ -84,7 +106,7 @@ function tryCreate(file: string, now: () => number): Lock | undefined {
     throw lockFolderError(file, err);
   }
   try {
-    const owner: Owner = { pid: process.pid, host: hostname(), since: now() };
+    const owner: Owner = { pid: process.pid, host: hostname(), since: now(), ...(purpose ? { purpose } : {}) };
     writeSync(fd, JSON.stringify(owner));
   } catch (err) {
     // A disk that fills up between create and write: leave no empty lock behind.
@@ -108,6 +130,25 @@ function tryCreate(file: string, now: () => number): Lock | undefined {
   heartbeat.unref();
   let released = false;
   return {
+    mark(purpose) {
+      if (released) return;
+      // Rewritten in place (same file, so takeover's identity checks hold); a waiter reading it
+      // mid-write finds no owner and a fresh mtime, which is never judged stale.
+      const owner = readOwner(file);
+      if (owner?.pid !== process.pid || owner.host !== hostname() || owner.purpose === purpose) return;
+      try {
+        const out = openSync(file, constants.O_WRONLY | (constants.O_NOFOLLOW ?? 0));
+        try {
+          const text = JSON.stringify({ ...owner, purpose });
+          ftruncateSync(out, 0);
+          writeSync(out, text, 0);
+        } finally {
+          closeSync(out);
+        }
+      } catch {
+        /* the lock file is gone or taken over: nothing to say in it */
+      }
+    },
     release() {
       if (released) return;
       released = true;
@@ -245,10 +286,25 @@ export function removeIfSame(path: string, judged: Stats): boolean {
 /** The per-profile locks of one settings folder: the Context's `locks` port. */
 export interface Locks {
   withLock<T>(profile: string, opts: LockOptions, fn: () => Promise<T>): Promise<T>;
+  /** Says what the holder of `profile`'s lock, in this process, is doing now (see LockOptions.purpose). */
+  mark(profile: string, purpose: string): void;
 }
 
 export function fileLocks(dir: string, now: () => number = Date.now): Locks {
-  return { withLock: (profile, opts, fn) => withLock(dir, profile, { now, ...opts }, fn) };
+  const held = new Map<string, Lock>();
+  return {
+    async withLock(profile, opts, fn) {
+      const lock = await acquireLock(dir, profile, { now, ...opts });
+      held.set(profile, lock);
+      try {
+        return await fn();
+      } finally {
+        held.delete(profile);
+        lock.release();
+      }
+    },
+    mark: (profile, purpose) => held.get(profile)?.mark(purpose),
+  };
 }
 
 /** Runs `fn` while holding the profile lock. */

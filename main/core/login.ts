@@ -12,22 +12,44 @@ import { mintS3, wantsS3 } from './mint-s3.js';
 import type { SecretRecord } from './record.js';
 import type { Profile } from './settings.js';
 import { hasUsableIdToken, isServable } from '../shared/freshness.js';
+import type { LockHolder } from './lock.js';
 import { revokeSession } from './logout.js';
 import { changedIdp, changedS3, currentLakefs, idpMint, lakefsMint, sayChanged } from './minted-with.js';
 
 /** Interactive login (browser), then fresh S3 credentials if the profile wants them. */
 export async function login(ctx: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {
   const asked = ctx.clock.now();
-  return ctx.locks.withLock(name, lockWait(opts.timeoutSeconds), async () => {
+  let waited: LockHolder | undefined;
+  const onWait = (holder: LockHolder) => {
+    waited = holder;
+    ctx.notice(waitingFor(name, holder));
+  };
+  return ctx.locks.withLock(name, { ...lockWait(opts.timeoutSeconds), purpose: LOGIN, onWait }, async () => {
     // Another login for this profile finished while we waited for the lock: that session is as
     // fresh as ours would be, so use it rather than send the user through the browser again.
     const current = await ctx.vault.read(name);
     if (current.updatedAt >= asked && hasSessionFor(profile, current, ctx.clock.now())) {
-      ctx.notice(`lakekey: another login for profile "${name}" finished just now; using its session.`);
+      ctx.notice(
+        waited && waited.purpose !== LOGIN
+          ? `lakekey: profile "${name}" was renewed just now by another lakekey process; using that session (no second sign-in).`
+          : `lakekey: the other login for profile "${name}" finished just now: logged in by it, with its session (no second sign-in).`,
+      );
       return current;
     }
+    if (waited) ctx.notice(`lakekey: the other ${waited.purpose === LOGIN ? 'login' : 'lakekey process'} for profile "${name}" ended without a usable session; starting this login.`);
     return loginLocked(ctx, name, profile, opts);
   });
+}
+
+/** What the profile lock's holder says it does while it logs in: waiters then say they wait for a login. */
+const LOGIN = 'login';
+
+/** The line said at once when a login must wait for the profile lock: whom it waits for. */
+function waitingFor(name: string, holder: LockHolder): string {
+  const who = holder.pid ? ` (process ${holder.pid})` : '';
+  return holder.purpose === LOGIN
+    ? `lakekey: another login for profile "${name}" is in progress${who}; waiting for it to finish instead of starting a second one (Ctrl-C to stop).`
+    : `lakekey: another lakekey process${who} is renewing or changing profile "${name}"; waiting for it.`;
 }
 
 /** Whether `record` holds what a login of `profile` produces, still usable, made under its current settings. */
@@ -39,12 +61,15 @@ function hasSessionFor(profile: Profile, record: SecretRecord, now: number): boo
 
 /** The browser login, for a caller already holding the profile lock. */
 export async function loginLocked(ctx: CoreContext, name: string, profile: Profile, opts: LoginOptions): Promise<SecretRecord> {
+  // A renewal that turned into a login says so in the lock, for whoever waits on it.
+  ctx.locks.mark(name, LOGIN);
   return storeLogin(ctx, name, profile, await browserLogin(ctx, name, profile, opts));
 }
 
 /** RFC 8628 device login, for a terminal with no browser: the user finishes it on any device. */
 export async function deviceLogin(ctx: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {
-  return ctx.locks.withLock(name, lockWait(opts.timeoutSeconds), () => deviceLoginLocked(ctx, name, profile, opts));
+  const onWait = (holder: LockHolder) => ctx.notice(waitingFor(name, holder));
+  return ctx.locks.withLock(name, { ...lockWait(opts.timeoutSeconds), purpose: LOGIN, onWait }, () => deviceLoginLocked(ctx, name, profile, opts));
 }
 
 /** The device login, for a caller already holding the profile lock; `say` is where its instructions go. */
@@ -57,6 +82,7 @@ export async function deviceLoginLocked(ctx: CoreContext, name: string, profile:
   // The keychain first: one that cannot hold the session (an SSH host with no Secret Service) is
   // said now (exit 4, with its fix), not after the user has logged in on another device.
   await ctx.vault.read(name);
+  ctx.locks.mark(name, LOGIN);
   const { startDeviceAuthorization } = await import('./oidc.js');
   const device = await startDeviceAuthorization(await idpConfig(ctx, name, profile), profile.scopes, name);
   const timeoutSeconds = opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;

@@ -3,8 +3,10 @@
 // - The browser is given a single-use launch path (`/callback/<random>`), never the authorization
 //   URL itself, so neither a command line nor the terminal shows `state`; the browser itself is
 //   started on a private file that forwards to it (launch-page.ts), so no command line shows the
-//   launch path either. A second visit of a launch path means someone else has it: it is refused
-//   and the whole login is stopped.
+//   launch path either. A second visit of a launch path from the browser that made the first (it
+//   carries the cookie below: a reload, or the printed link clicked after the browser opened
+//   it) gets a calm page and the login goes on in the first tab. Any other second visit means
+//   someone else has the link: it is refused and the whole login is stopped.
 // - The first launch answer sets a random HttpOnly, SameSite=Lax cookie scoped to /callback;
 //   every callback (and the launch path of a combined login's second leg) must carry it. A
 //   callback without it is refused and the login keeps waiting, so nobody without the cookie can
@@ -196,6 +198,17 @@ export async function startLoopback(port = 0, opts: LoopbackOptions = {}): Promi
     const url = new URL(req.url ?? '/', origin);
     const launch = launches.get(url.pathname);
     if (launch) {
+      // The user's own browser opening the link again: only the first visit's browser has the
+      // cookie. Nothing is handed out (no authorization URL, no new cookie); the login goes on.
+      if (launch.used && launch.first && !aborted && hasCookie(req)) {
+        return sendPage(res, {
+          status: 200,
+          title: 'Login already started',
+          message: accepted && !pending
+            ? 'This login already went through in another tab of this browser. You can close this tab.'
+            : 'This login already started in another tab of this browser: finish it there. You can close this tab.',
+        });
+      }
       // A second visit, or a later leg's link outside the bound browser: someone else has it.
       if (launch.used || aborted || (!launch.first && !hasCookie(req))) {
         abort(loginAborted());

@@ -8,19 +8,9 @@ import type { Profile, S3Settings } from './settings.js';
 
 export async function mintS3(ctx: CoreContext, profile: Profile & { s3: S3Settings }, record: SecretRecord): Promise<S3Credentials> {
   const { s3 } = profile;
-  const { assumeRoleWithWebIdentity, defaultStsEndpoint, sessionName } = await import('./sts.js');
-  let endpoint = s3.stsEndpoint ?? defaultStsEndpoint(s3.region);
-  let webIdentityToken = record.idp?.idToken;
-  let what = 'STS';
-  let roleArn = s3.roleArn;
-  if (s3.tokenSource === 'lakefs') {
-    if (!profile.lakefs) throw new LakekeyError('CONFIG', 'S3 through lakeFS needs a lakeFS endpoint', { hint: 'Add --lakefs-endpoint URL to the profile.' });
-    const { lakefsServerUrl, LAKEFS_DEFAULT_ROLE_ARN } = await import('./lakefs.js');
-    endpoint = s3.stsEndpoint ?? lakefsServerUrl(profile.lakefs.endpoint);
-    roleArn ??= LAKEFS_DEFAULT_ROLE_ARN;
-    webIdentityToken = record.lakefs?.token;
-    what = 'lakeFS STS';
-  }
+  const { assumeRoleWithWebIdentity, sessionName } = await import('./sts.js');
+  const { endpoint, roleArn, what } = await stsTarget(profile);
+  const webIdentityToken = s3.tokenSource === 'lakefs' ? record.lakefs?.token : record.idp?.idToken;
   if (!webIdentityToken) throw new LakekeyError('IDP_REFUSED', 'no identity token to exchange for S3 credentials', { hint: 'Log in again; make sure the profile requests the "openid" scope.' });
   const creds = await assumeRoleWithWebIdentity(
     { endpoint, region: s3.region, roleArn, webIdentityToken, sessionName: sessionName(record.idp?.email ?? record.idp?.subject), durationSeconds: s3.durationSeconds },
@@ -29,6 +19,18 @@ export async function mintS3(ctx: CoreContext, profile: Profile & { s3: S3Settin
   );
   ctx.log.info('sts.done', { source: s3.tokenSource, expiresAt: new Date(creds.expiresAt).toISOString() });
   return { ...creds, minted: s3Mint(profile) };
+}
+
+/** Where the profile's STS call goes, the role it asks for, and the service's name in messages (minting and doctor's probe share it). */
+export async function stsTarget(profile: Profile & { s3: S3Settings }): Promise<{ endpoint: string; roleArn?: string; what: string }> {
+  const { s3 } = profile;
+  if (s3.tokenSource !== 'lakefs') {
+    const { defaultStsEndpoint } = await import('./sts.js');
+    return { endpoint: s3.stsEndpoint ?? defaultStsEndpoint(s3.region), roleArn: s3.roleArn, what: 'STS' };
+  }
+  if (!profile.lakefs) throw new LakekeyError('CONFIG', 'S3 through lakeFS needs a lakeFS endpoint', { hint: 'Add --lakefs-endpoint URL to the profile.' });
+  const { lakefsServerUrl, LAKEFS_DEFAULT_ROLE_ARN } = await import('./lakefs.js');
+  return { endpoint: s3.stsEndpoint ?? lakefsServerUrl(profile.lakefs.endpoint), roleArn: s3.roleArn ?? LAKEFS_DEFAULT_ROLE_ARN, what: 'lakeFS STS' };
 }
 
 /** Narrows a profile to one with S3 settings. */

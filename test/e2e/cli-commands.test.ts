@@ -112,10 +112,17 @@ describe('inspection and housekeeping', () => {
     assert.match(out.stdout, new RegExp(`^${box.name}\\s+alice@example.com\\s+valid \\d+ min, until \\d\\d:\\d\\d local\\s+—\\s+silently$`, 'm'));
   });
 
-  test('doctor passes every check once the AWS config is wired, and names the fix when not', async () => {
+  test('doctor passes every check once the AWS config is wired; unwired (env and exec need none) is information with the command', async () => {
+    writeFileSync(box.awsConfig, '[default]\nregion = eu-west-1\n');
     const before = await box.cli(['doctor', box.name]);
-    assert.equal(before.code, 2, `${before.stdout}\n${before.stderr}`);
-    assert.match(before.stdout, /FAIL {2}.*AWS config.*\n\s+fix: Run `lakekey configure-aws/);
+    assert.equal(before.code, 0, `${before.stdout}\n${before.stderr}`);
+    assert.match(before.stdout, new RegExp(`^info  ${box.name}: AWS config: no AWS profile in .* uses lakekey for "${box.name}": fine for \`lakekey env\` and \`lakekey exec\`.* — To add \\[profile ${box.name}\\]: \`lakekey configure-aws ${box.name}\`\\.$`, 'm'));
+    assert.match(before.stdout, new RegExp(`^skip  ${box.name}: S3 endpoint: not checked`, 'm'));
+    // Wired under another AWS profile name: found by its credential_process.
+    assert.equal((await box.cli(['configure-aws', box.name, '--aws-profile', 'wired'])).code, 0);
+    const other = await box.cli(['doctor', box.name]);
+    assert.equal(other.code, 0, `${other.stdout}\n${other.stderr}`);
+    assert.match(other.stdout, new RegExp(`^ok {4}${box.name}: AWS config: \\S+ \\[profile wired\\] uses lakekey; no static keys shadow it$`, 'm'));
     await box.cli(['configure-aws', box.name]);
     const out = await box.cli(['doctor', box.name]);
     assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`);
@@ -129,6 +136,44 @@ describe('inspection and housekeeping', () => {
       assert.match(shadowed.stdout, /FAIL {2}.*static keys for \[.*\], which win over lakekey's credential_process\n\s+fix: Remove/);
     } finally {
       writeFileSync(box.env.AWS_SHARED_CREDENTIALS_FILE!, '');
+    }
+  });
+
+  test('doctor says which part of a session is stale after `profile set`, and what happens: S3 re-minted silently, a login for a new issuer', async () => {
+    const stale = await sandbox(peers, { browser: true });
+    const login = await stale.cli(['login', stale.name]);
+    assert.equal(login.code, 0, login.stderr);
+    delete stale.env.LAKEKEY_BROWSER; // from here on, nothing may need a browser
+    const doctor = async (code: number) => {
+      const out = await stale.cli(['doctor', stale.name]);
+      assert.equal(out.code, code, `${out.stdout}\n${out.stderr}`);
+      return out.stdout;
+    };
+    const name = stale.name;
+    assert.doesNotMatch(await doctor(0), /S3 credentials:/, 'a session that matches its settings has no stale part');
+    // The S3 role: the S3 part is stale, and is re-minted silently (the IdP part still matches).
+    assert.equal((await stale.cli(['profile', 'set', name, '--s3-role-arn', 'arn:aws:iam::123456789012:role/other'])).code, 0);
+    assert.match(await doctor(0), new RegExp(`^info  ${name}: S3 credentials: minted before --s3-role-arn changed, so they are no longer handed out; new ones are minted silently on next use \\(no login\\)$`, 'm'));
+    assert.equal((await stale.cli(['profile', 'set', name, '--unset', 's3-role-arn'])).code, 0);
+    assert.doesNotMatch(await doctor(0), /S3 credentials:/, 'back to the settings they were minted under');
+    // What doctor said happens: the next use mints new ones, without a browser.
+    assert.equal((await stale.cli(['profile', 'set', name, '--s3-duration', '1800'])).code, 0);
+    assert.match(await doctor(0), /S3 credentials: minted before --s3-duration changed, .* minted silently on next use/);
+    const key = (await readRecord(name)).s3!.accessKeyId;
+    const used = await stale.cli(['credential-process', name]);
+    assert.equal(used.code, 0, used.stderr);
+    assert.notEqual(JSON.parse(used.stdout).AccessKeyId, key, 'new credentials were minted');
+    assert.doesNotMatch(await doctor(0), /S3 credentials:/);
+    // Another issuer: the IdP part is stale and needs a login (exit 3); the S3 part waits for it.
+    const { startIdp } = await import('../peers/idp.js');
+    const other = await startIdp();
+    try {
+      assert.equal((await stale.cli(['profile', 'set', name, '--issuer', other.issuer])).code, 0);
+      const out = await doctor(3);
+      assert.match(out, new RegExp(`^FAIL  ${name}: session: logged in as alice@example.com, but before --issuer changed: that session is not used any more, and renewing needs a login\n\\s+fix: Run \`lakekey login ${name}\` \\(it also ends the old session at ${peers.idp.issuer.replace(/[.]/g, '\\.')}, where`, 'm'));
+      assert.match(out, new RegExp(`^info  ${name}: S3 credentials: minted before --issuer changed, so they are no longer handed out; new ones are minted after the login the session needs`, 'm'));
+    } finally {
+      await other.stop();
     }
   });
 

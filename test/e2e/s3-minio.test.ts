@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { fromIni } from '@aws-sdk/credential-providers';
-import { CLI, allOutput, run, walkFiles } from '../helpers/cli.js';
+import { CLI, REPO, allOutput, run, walkFiles } from '../helpers/cli.js';
 import { ageS3, parseCredentials, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
 import { LAUNCH } from '../helpers/launch-url.js';
 import { createBucket, startMinio } from '../peers/minio.js';
@@ -116,7 +116,15 @@ describe('end to end: login, configure-aws, and real AWS clients through credent
     assert.match(out.stdout, new RegExp(`'${peers.bucket}'`));
   });
 
-  test("DuckDB (aws extension from PyPI) reads s3:// through CREATE SECRET (credential_chain, CHAIN 'process'; CHAIN 'config' failed secret validation with a credential_process profile) through lakekey's profile", async () => {
+  test("DuckDB (aws extension from PyPI) reads s3:// from MinIO on http with README's recipe (credential_chain, CHAIN 'process', USE_SSL false) through lakekey's profile", async () => {
+    // The CREATE SECRET of README's DuckDB recipe, with this profile and this MinIO put in.
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const recipe = /^```sql\n([\s\S]*?)\n```/m.exec(readme)?.[1] ?? assert.fail('README has no DuckDB recipe');
+    const secret = /CREATE SECRET [\s\S]*?\);/.exec(recipe)?.[0].replace(/\s+/g, ' ') ?? assert.fail('the recipe has no CREATE SECRET');
+    assert.match(secret, /USE_SSL false/, 'the recipe is for an http endpoint, as MinIO here');
+    const host = new URL(peers.minio.endpoint).host;
+    const ours = secret.replace("PROFILE 'minio'", `PROFILE '${box.name}'`).replace("ENDPOINT '127.0.0.1:9000'", `ENDPOINT '${host}'`);
+    assert.ok(ours.includes(box.name) && ours.includes(host), `the recipe names PROFILE 'minio' and ENDPOINT '127.0.0.1:9000': ${secret}`);
     // DuckDB's extension download is unreachable here; the httpfs and aws extensions come from
     // PyPI packages (duckdb-extension-httpfs / -aws) and are LOADed from their files.
     const script = [
@@ -125,11 +133,13 @@ describe('end to end: login, configure-aws, and real AWS clients through credent
       'for m in (duckdb_extension_httpfs, duckdb_extension_aws):',
       "    d = os.path.join(os.path.dirname(m.__file__), 'extensions', 'v' + duckdb.__version__)",
       "    c.execute(\"LOAD '\" + os.path.join(d, os.listdir(d)[0]) + \"'\")",
-      'host = sys.argv[2].split("://", 1)[1]',
-      "c.execute(f\"CREATE SECRET s (TYPE s3, PROVIDER credential_chain, CHAIN 'process', PROFILE '{sys.argv[1]}', ENDPOINT '{host}', URL_STYLE 'path', USE_SSL false, REGION 'us-east-1')\")",
-      "print(c.execute(f\"SELECT string_agg(word, ' ' ORDER BY id) FROM read_csv('s3://{sys.argv[3]}/data/hello.csv')\").fetchone()[0])",
+      'c.execute(sys.argv[1])',
+      "print(c.execute(f\"SELECT string_agg(word, ' ' ORDER BY id) FROM read_csv('s3://{sys.argv[2]}/data/hello.csv')\").fetchone()[0])",
     ].join('\n');
-    const out = await run(join(VENV, 'bin', 'python'), ['-c', script, box.name, peers.minio.endpoint, peers.bucket], { env: box.env });
+    // Without USE_SSL false DuckDB speaks https to MinIO's http port, and reading fails.
+    const https = await run(join(VENV, 'bin', 'python'), ['-c', script, ours.replace(/ USE_SSL false,/, ''), peers.bucket], { env: box.env });
+    assert.notEqual(https.code, 0, `without USE_SSL false: ${https.stdout}`);
+    const out = await run(join(VENV, 'bin', 'python'), ['-c', script, ours, peers.bucket], { env: box.env });
     assert.equal(out.code, 0, out.stderr);
     assert.equal(out.stdout.trim(), 'hello world');
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { isMain } from './is-main.js';
+import { launchUrlOf } from './launch-url.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -80,6 +81,12 @@ export async function driveLogin(
      * (playwright cannot hold back a request that is the target of a redirect, so it is still sent).
      */
     intercept?: string;
+    /**
+     * Open this URL in a second tab of the same browser once the first reached the IdP's login
+     * page (a user reloading the one-time link, or clicking the printed one too); the page it
+     * shows is logged (LAKEKEY_TEST_BROWSER_LOG) and the tab closed, then the login goes on.
+     */
+    openAgain?: string;
   } = {},
 ): Promise<DriveResult> {
   const user = opts.user ?? (process.env.LAKEKEY_TEST_USER || 'alice@example.com');
@@ -106,6 +113,7 @@ export async function driveLogin(
 
     const idpOrigins = new Set<string>();
     let submissions = 0;
+    let openedAgain = false;
     const deadline = Date.now() + TIMEOUT_MS;
 
     // goto can be interrupted by a client-side redirect; the loop below copes with whatever page we end on.
@@ -119,6 +127,13 @@ export async function driveLogin(
           submissions += 1;
           if (submissions > 8) throw new DriveError(`too many IdP forms (login refused?): ${await page.innerText('body')}`);
           idpOrigins.add(new URL(page.url()).origin);
+          if (kind === 'login' && opts.openAgain && !openedAgain) {
+            openedAgain = true;
+            const tab = await context.newPage();
+            await tab.goto(opts.openAgain, { waitUntil: 'load', timeout: TIMEOUT_MS });
+            logPage({ finalUrl: tab.url(), finalTitle: await tab.title(), finalText: await tab.innerText('body').catch(() => '') });
+            await tab.close();
+          }
           if (kind === 'login') {
             await page.fill('input[name=login]', user);
             await page.fill('input[name=password]', 'pw');
@@ -164,14 +179,15 @@ function logPage(result: DriveResult): void {
 }
 
 
-// Run as `node browser.js [args…] <URL>`: the URL is the last argument.
+// Run as `node browser.js [--open-again] <URL>`: the URL is the last argument. With --open-again
+// the one-time link behind it is opened a second time in another tab (see driveLogin's openAgain).
 if (isMain(import.meta.url)) {
   const url = process.argv[process.argv.length - 1];
   if (process.argv.length < 3 || !/^(https?:\/\/|file:\/\/\/)/.test(url)) {
-    process.stderr.write('usage: browser.js <URL>\n');
+    process.stderr.write('usage: browser.js [--open-again] <URL>\n');
     process.exit(1);
   }
-  driveLogin(url).then(
+  driveLogin(url, process.argv.includes('--open-again') ? { openAgain: launchUrlOf(url) } : {}).then(
     () => process.exit(0),
     (err: unknown) => {
       process.stderr.write(`lakekey test browser: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -226,6 +226,40 @@ describe('the loopback receiver in-process', () => {
     }
   });
 
+  test('the first launch link opened again: with the cookie (the same browser) a calm page that hands out nothing, and the login goes on; without it, or with a forged one, the login stops', async () => {
+    for (const cookieOf of [(c: string) => c, () => undefined, (c: string) => c.replace(/.$/, (x) => (x === 'A' ? 'B' : 'A'))]) {
+      const receiver = await startLoopback();
+      try {
+        const launch = new URL(receiver.launch('http://127.0.0.1:9/authorize?leg=1'));
+        const opened = await rawRequest({ url: launch });
+        assert.equal(opened.status, 302);
+        const cookie = /^[^;]+/.exec(String(opened.headers['set-cookie']?.[0]))![0];
+        const waiting = receiver.waitForCallback('again-state-0123456789', 10_000);
+        waiting.catch(() => undefined);
+        const sent = cookieOf(cookie);
+        const again = await rawRequest({ url: launch, cookie: sent });
+        assert.equal(again.headers.location, undefined, 'no authorization URL handed out');
+        assert.equal(again.headers['set-cookie'], undefined, 'no cookie handed out');
+        const url = new URL(receiver.redirectUri);
+        url.search = 'code=c&state=again-state-0123456789';
+        if (sent === cookie) {
+          assert.equal(again.status, 200);
+          assert.match(again.body, /<title>lakekey — Login already started<\/title>/);
+          assert.match(again.body, /finish it there/);
+          const answered = rawRequest({ url, cookie });
+          const result = await waiting;
+          result.respond({ status: 200, title: 'You are logged in', message: 'ok' });
+          assert.equal((await answered).status, 200, 'the login went on and took its callback');
+        } else {
+          assertRefusal(again, 409, /already used, so someone else may have it/, `opened again with cookie ${String(sent)}`);
+          await assert.rejects(waiting, (e: Error & { code?: string }) => e.code === 'LOGIN_ABORTED', 'the login is stopped');
+        }
+      } finally {
+        await receiver.close();
+      }
+    }
+  });
+
   test('a combined login\'s second leg: its launch link works only in the bound browser, once; anything else stops the login', async () => {
     for (const cookieOf of [(c: string) => c, () => undefined, (c: string) => c.replace(/.$/, (x) => (x === 'A' ? 'B' : 'A'))]) {
       const receiver = await startLoopback();

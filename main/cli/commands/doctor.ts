@@ -18,9 +18,9 @@ export async function doctorCommand(a: Args): Promise<number> {
   return exitCodeOf(results);
 }
 
-/** One line per check; a failure's fix on the next line, a warning's advice on the same one. */
+/** One line per check; a failure's fix on the next line, a warning's advice (or information's command) on the same one. */
 function line(r: CheckResult): string {
-  const label = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' }[r.status];
-  const fix = !r.fix ? '' : r.status === 'warn' ? ` — ${r.fix}` : `\n      fix: ${r.fix}`;
+  const label = { ok: 'ok  ', info: 'info', skip: 'skip', warn: 'warn', fail: 'FAIL' }[r.status];
+  const fix = !r.fix ? '' : r.status === 'fail' ? `\n      fix: ${r.fix}` : ` — ${r.fix}`;
   return `${label}  ${r.name}: ${r.words}${fix}`;
 }

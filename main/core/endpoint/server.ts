@@ -149,15 +149,20 @@ export async function startEndpoint(opts: EndpointOptions): Promise<CredentialsE
   };
 }
 
-/** A login needed or a keychain problem is the user's to fix (4xx in spirit, but SDKs retry 5xx less eagerly than nothing): 503; a remote outage 502. */
+/**
+ * The status of a failed answer. Never 404 (the Java SDK takes it for "no credentials here" and
+ * gives up on the provider); a login needed is 503 (the SDKs retry a few times, then surface the
+ * message), an outage at the IdP or STS 502, anything else 500.
+ */
 function statusOf(e: LakekeyError): number {
   if (e.code === 'LOGIN_REQUIRED') return 503;
   if (e.exitCode === 5) return 502;
   return 500;
 }
 
+/** An error as every SDK reads one: Go, Java and botocore read `code`/`message`, the JS SDK `Code`/`Message`. */
 function answer(res: ServerResponse, status: number, code: string, message: string): void {
-  send(res, status, { code, message });
+  send(res, status, { code, message, Code: code, Message: message });
 }
 
 /** One JSON body with its length (no chunked encoding: the simplest answer for every SDK's client). */

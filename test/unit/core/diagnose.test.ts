@@ -3,12 +3,15 @@
 // request through the fetch the caller passes, and outside text redacted to one line.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { diagnose, exitCodeOf, type CheckResult } from '../../../main/core/diagnose.js';
 import { boundedFetch } from '../../../main/core/http.js';
 import { keychainStore, Vault } from '../../../main/core/vault.js';
+import { freePort } from '../../helpers/peer-process.js';
 import { startIdp, type Idp } from '../../peers/idp.js';
 
 let idp: Idp;
@@ -77,4 +80,92 @@ test('outside text in a failure is redacted: a token in a server\'s error never 
   assert.ok(!lakefs.words.includes(jwt), lakefs.words);
   // eslint-disable-next-line no-control-regex -- the escape sequence is what is checked
   assert.doesNotMatch(lakefs.words, /[\n\x1b]/);
+});
+
+test('the clock is read from the IdP\'s discovery answer: off by minutes fails, and when discovery failed it is not checked (skip, with why)', async () => {
+  // A real IdP, and this computer's clock five minutes ahead of it.
+  const { dir, env } = world({ w: { issuer: idp.issuer, clientId: idp.clientId } });
+  const ahead = await diagnose({ dir, vault, now: () => Date.now() + 300_000, fetch: boundedFetch(5000), env });
+  const skewed = ahead.find((r) => r.name === 'w: clock')!;
+  assert.deepEqual([skewed.status, skewed.exitCode], ['fail', 2]);
+  assert.match(skewed.words, /^this computer's clock is 30\d s ahead of the IdP's$/);
+  assert.match(skewed.fix ?? '', /time sync/);
+  // Something that answers (with a Date header, as every HTTP server sends) but is no IdP, and nothing at all.
+  const notIdp = createServer((_req, res) => res.writeHead(404).end());
+  await new Promise<void>((r) => notIdp.listen(0, '127.0.0.1', () => r()));
+  try {
+    const issuers = [`http://127.0.0.1:${(notIdp.address() as AddressInfo).port}/realms/x`, `http://127.0.0.1:${await freePort()}`];
+    for (const issuer of issuers) {
+      const { dir: d, env: e } = world({ v: { issuer, clientId: 'lakekey' } });
+      const results = await diagnose({ dir: d, vault, now: () => Date.now(), fetch: boundedFetch(5000), env: e });
+      const by = Object.fromEntries(results.map((r) => [r.name, r]));
+      assert.equal(by['v: identity provider'].status, 'fail', issuer);
+      assert.deepEqual({ status: by['v: clock'].status, words: by['v: clock'].words }, {
+        status: 'skip',
+        words: 'not checked: it is compared with the identity provider\'s clock, and discovery failed (see "v: identity provider")',
+      }, issuer);
+      assert.equal(by['v: clock'].exitCode, undefined, 'a skipped check decides no exit code');
+      assert.equal(exitCodeOf(results), by['v: identity provider'].exitCode, 'the IdP\'s failure decides');
+    }
+  } finally {
+    notIdp.close();
+  }
+});
+
+test('no AWS profile for an S3 profile is information (env and exec need none) with the command to add one; another program\'s [profile] is a failure', async () => {
+  const sts = `http://127.0.0.1:${await freePort()}`; // nothing listens there
+  const { dir, env } = world({ w: { issuer: idp.issuer, clientId: idp.clientId, s3: { stsEndpoint: sts, region: 'us-east-1' } } });
+  const check = async () => {
+    const results = await diagnose({ dir, vault, now: () => Date.now(), fetch: boundedFetch(5000), env, oldEndpointTools: () => [] });
+    return { results, by: Object.fromEntries(results.map((r) => [r.name, r])) };
+  };
+  // No AWS config file at all, then one with only the user's other profiles.
+  for (const text of [undefined, '[default]\nregion = eu-west-1\n\n[profile other]\nregion = eu-west-1\n']) {
+    if (text !== undefined) writeFileSync(env.AWS_CONFIG_FILE, text);
+    const { results, by } = await check();
+    const aws = by['w: AWS config'];
+    assert.equal(aws.status, 'info');
+    assert.equal(aws.words, `no AWS profile in ${env.AWS_CONFIG_FILE} uses lakekey for "w": fine for \`lakekey env\` and \`lakekey exec\`; AWS tools and SDKs given --profile w need one`);
+    assert.equal(aws.fix, 'To add [profile w]: `lakekey configure-aws w`.');
+    assert.equal(aws.exitCode, undefined);
+    assert.equal(by['w: S3 endpoint'].status, 'skip', 'the endpoint of no AWS profile is not checked');
+    // Only the session (nobody logged in) and the STS (nothing listens) fail.
+    assert.deepEqual(results.filter((r) => r.status === 'fail').map((r) => r.name).sort(), ['w: STS', 'w: session']);
+  }
+  // Wired under another AWS profile name (configure-aws --aws-profile data): found by its credential_process.
+  writeFileSync(env.AWS_CONFIG_FILE, `[profile data]\ncredential_process = "/opt/lakekey/lakekey" credential-process w\nendpoint_url = ${sts}\n`);
+  const wired = (await check()).by;
+  assert.deepEqual([wired['w: AWS config'].status, wired['w: AWS config'].words], ['ok', `${env.AWS_CONFIG_FILE} [profile data] uses lakekey; no static keys shadow it`]);
+  assert.equal(wired['w: S3 endpoint'].status, 'ok');
+  // [profile w] that runs something else: AWS tools given --profile w get other credentials.
+  writeFileSync(env.AWS_CONFIG_FILE, '[profile w]\ncredential_process = /usr/local/bin/other-helper w\n');
+  const other = (await check()).by['w: AWS config'];
+  assert.deepEqual([other.status, other.exitCode], ['fail', 2]);
+  assert.match(other.words, /\[profile w\] has a credential_process that does not run lakekey for "w"/);
+});
+
+test('stale parts of a stored session: a lakeFS token from another endpoint needs a browser login, and so do S3 credentials made from it', async () => {
+  const lakefs = `http://127.0.0.1:${await freePort()}`;
+  const sts = `http://127.0.0.1:${await freePort()}`;
+  const name = `stale${process.pid}`;
+  const { dir, env } = world({ [name]: { issuer: idp.issuer, clientId: idp.clientId, lakefs: { endpoint: lakefs }, s3: { stsEndpoint: sts, region: 'us-east-1', tokenSource: 'lakefs' } } });
+  const now = Date.now();
+  const old = 'http://127.0.0.1:1/old-lakefs';
+  await vault.write(name, {
+    v: 1,
+    updatedAt: now,
+    idp: { subject: 'alice', minted: { issuer: idp.issuer, clientId: idp.clientId, scopes: ['openid', 'email', 'profile', 'offline_access'] } },
+    lakefs: { token: 'x.y.z', expiresAt: now + 3_600_000, minted: { endpoint: old } },
+    s3: { accessKeyId: 'AKIA', secretAccessKey: 's', sessionToken: 't', expiresAt: now + 3_600_000, minted: { stsEndpoint: sts, roleArn: null, region: 'us-east-1', durationSeconds: 3600, tokenSource: 'lakefs', source: old } },
+  });
+  try {
+    const results = await diagnose({ dir, vault, now: () => Date.now(), fetch: boundedFetch(5000), env, oldEndpointTools: () => [] });
+    const by = Object.fromEntries(results.map((r) => [r.name, r]));
+    assert.equal(by[`${name}: session`].status, 'ok', by[`${name}: session`].words);
+    assert.deepEqual([by[`${name}: lakeFS token`].status, by[`${name}: lakeFS token`].words], ['warn', 'issued before --lakefs-endpoint changed, so it is no longer used; a new one needs a browser login (lakeFS tokens are renewed only that way)']);
+    assert.match(by[`${name}: lakeFS token`].fix ?? '', new RegExp(`^Run \`lakekey login ${name}\``));
+    assert.deepEqual([by[`${name}: S3 credentials`].status, by[`${name}: S3 credentials`].words], ['warn', 'minted before --lakefs-endpoint changed, so they are no longer handed out; new ones need a browser login, for a new lakeFS token']);
+  } finally {
+    await vault.remove(name).catch(() => undefined);
+  }
 });

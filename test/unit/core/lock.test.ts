@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { acquireLock, lockPath, removeIfSame, withLock } from '../../../main/core/lock.js';
+import { acquireLock, fileLocks, lockPath, removeIfSame, withLock, type LockHolder } from '../../../main/core/lock.js';
 
 test('the lock excludes a second holder until released', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lakekey-lock-'));
@@ -57,4 +57,26 @@ test('takeover removes only the lock it judged stale: a fresh lock created meanw
   const now = statSync(file);
   assert.equal(removeIfSame(file, now), true);
   assert.deepEqual(readdirSync(dir), []);
+});
+
+test('a waiter is told at once who holds the lock and what it does (a renewal that turned into a login says so); a free lock tells nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lakekey-lock-'));
+  const locks = fileLocks(dir);
+  const told: LockHolder[] = [];
+  await locks.withLock('free', { waitMs: 1000, onWait: (h) => told.push(h) }, async () => undefined);
+  assert.equal(told.length, 0, 'nobody waited');
+  let release!: () => void;
+  const holding = locks.withLock('p', { waitMs: 1000, purpose: 'renewal' }, async () => {
+    locks.mark('p', 'login');
+    await new Promise<void>((r) => (release = r));
+  });
+  while (!release) await new Promise((r) => setTimeout(r, 5));
+  const waiter = withLock(dir, 'p', { waitMs: 10_000, onWait: (h) => told.push(h) }, async () => 'in');
+  while (!told.length) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(told.length, 1);
+  assert.deepEqual([told[0].pid, told[0].purpose], [process.pid, 'login']);
+  release();
+  await holding;
+  assert.equal(await waiter, 'in');
+  assert.equal(told.length, 1, 'told once');
 });
