@@ -140,7 +140,7 @@ test('status --check NAME: exit 3 while a login is needed, 0 once credentials ca
   const box = await securityBox(idp.issuer, idp.clientId, [], BROWSER_COMMAND);
   const before = await box.cli(['status', '--check', box.name]);
   assert.equal(before.code, 3, before.stderr);
-  assert.match(before.stderr, /needs a login/);
+  assert.match(before.stderr, /profile "[^"]+" is not logged in[\s\S]*lakekey login/);
   assert.equal((await box.cli(['login', box.name])).code, 0);
   const after = await box.cli(['status', '--check', box.name]);
   assert.equal(after.code, 0, after.stderr);
