@@ -33,9 +33,10 @@ function s3Profile(dir: string, name: string): Profile {
 export function serveHere(dir: string, ctx: Context, names: string[], opts: { port?: number; register?: boolean } = {}): Promise<ServedEndpoint> {
   return serveProfiles(ctx, names, {
     profile: (n) => getProfile(readSettings(dir), n),
+    dir,
     ...(opts.port ? { port: opts.port } : {}),
     say: (text) => say(`lakekey: ${text}\n`),
-    ...(opts.register ? { register: { dir, owner: `serve-${process.pid}` } } : {}),
+    ...(opts.register ? { register: { owner: `serve-${process.pid}` } } : {}),
   });
 }
 

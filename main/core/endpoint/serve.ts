@@ -2,7 +2,10 @@
 // source (source.ts), each refusal and each failure said once (an SDK retrying must not fill a
 // terminal or the tray's notices), and its place recorded for `env --server` (registry.ts).
 // `lakekey serve`, `lakekey exec --server` and the tray all start it here.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Context } from '../context.js';
+import { SETTINGS_FILE } from '../paths.js';
 import { noS3Settings } from '../errors.js';
 import type { Profile } from '../settings.js';
 import { registerEndpoint, type EndpointRecord } from './registry.js';
@@ -10,15 +13,17 @@ import { startEndpoint, type CredentialsEndpoint } from './server.js';
 import { endpointSource } from './source.js';
 
 export interface ServeOptions {
-  /** The profile's current settings, read at each request (throws when it is gone or broken). */
+  /** The profile's current settings (throws when it is gone or broken). */
   profile(name: string): Profile;
+  /** The settings folder: its settings file and lock folder tell when to look again (source.ts). */
+  dir: string;
   port?: number;
   /** Renew ahead in the background (default true; the tray's scheduler renews there). */
   renewAhead?: boolean;
   /** Told each distinct refusal or failure once. */
   say(text: string): void;
   /** Record the endpoint in the settings folder under this owner (`tray`, `serve-<pid>`), for `env --server`. */
-  register?: { dir: string; owner: string };
+  register?: { owner: string };
 }
 
 export interface ServedEndpoint {
@@ -39,6 +44,7 @@ export async function serveProfiles(ctx: Context, names: readonly string[], opts
       return p;
     },
     log: ctx.log,
+    changes: () => `${stamp(join(opts.dir, SETTINGS_FILE))}/${stamp(join(opts.dir, 'locks'))}`,
     ...(opts.renewAhead === undefined ? {} : { renewAhead: opts.renewAhead }),
   });
   const said = new Set<string>();
@@ -54,7 +60,7 @@ export async function serveProfiles(ctx: Context, names: readonly string[], opts
     onRefused: (why) => once(`refused: ${why}`, `the credentials endpoint refused ${why}`),
     onFailure: (profile, e) => once(`${profile}:${e.code}`, `could not serve profile "${profile}": ${e.message}. ${e.hint ?? ''}`.trim()),
   });
-  const reg = opts.register ? registerEndpoint(opts.register.dir, opts.register.owner, { port: endpoint.port, profiles: [...names], token: endpoint.token }) : undefined;
+  const reg = opts.register ? registerEndpoint(opts.dir, opts.register.owner, { port: endpoint.port, profiles: [...names], token: endpoint.token }) : undefined;
   return {
     endpoint,
     ...(reg ? { record: reg.record } : {}),
@@ -64,4 +70,14 @@ export async function serveProfiles(ctx: Context, names: readonly string[], opts
       await endpoint.close();
     },
   };
+}
+
+/** A file's identity and times, or "none": what changes when it is written, replaced or removed. */
+function stamp(path: string): string {
+  try {
+    const s = statSync(path, { bigint: true });
+    return `${s.ino}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch {
+    return 'none';
+  }
 }

@@ -9,9 +9,16 @@
 //   20 minutes by default, a third of the lifetime for short ones), which also is the serving
 //   rule: what is served has at least that long left (SDKs that refresh early — the Java SDK
 //   prefetches 15 minutes ahead — never get credentials they take as stale at once);
-// - the settings read at each request, so `profile set` takes effect at once.
+// - answers from memory while nothing changed: each request costs a stat of the settings file and
+//   of the lock folder, not a keychain round trip (about 5 ms over D-Bus). Every change to a
+//   session — a login, a renewal, a logout, in this process or any other — happens under the
+//   profile's lock, whose file comes and goes in the lock folder and so moves its mtime; `profile
+//   set` rewrites the settings file. Either change sends the next request to the keychain and the
+//   settings again, so `profile set` and `lakekey logout` take effect at once. Time is checked on
+//   every request (the freshness rule above).
 import { LakekeyError, noS3Settings } from '../errors.js';
 import { currentS3Credentials, type CurrentDeps } from '../current-credentials.js';
+import { currentS3 } from '../minted-with.js';
 import type { Logger } from '../log.js';
 import type { S3Credentials } from '../record.js';
 import type { Profile } from '../settings.js';
@@ -20,6 +27,8 @@ import { singleFlight } from '../single-flight.js';
 export interface SourceDeps extends CurrentDeps {
   /** The profile's current settings (throws when it is gone or broken). */
   profile(name: string): Profile;
+  /** A stamp that changes whenever a session or the settings may have (see above); none: no memory. */
+  changes?(): string;
   log: Logger;
   /** Renew ahead in the background (default true); the tray's scheduler does it there. */
   renewAhead?: boolean;
@@ -36,15 +45,26 @@ export interface CredentialSource {
 export function endpointSource(deps: SourceDeps): CredentialSource {
   const timers = new Map<string, NodeJS.Timeout>();
   let closed = false;
+  /** What was last answered per profile, and the stamp it was read under. */
+  const memory = new Map<string, { stamp: string; profile: Profile; creds: S3Credentials }>();
   const flight = singleFlight(async (name: string) => {
+    const stamp = deps.changes?.();
     const profile = deps.profile(name);
     if (!profile.s3) {
       throw noS3Settings(name);
     }
     const creds = await currentS3Credentials(deps, name, profile, { interactive: false });
+    // The stamp from before the read: a change during it leaves a stamp that no longer matches.
+    if (stamp !== undefined) memory.set(name, { stamp, profile, creds });
     if (deps.renewAhead !== false) schedule(name, creds.expiresAt - profile.refreshBeforeSeconds * 1000);
     return creds;
   });
+
+  function remembered(name: string): S3Credentials | undefined {
+    const m = memory.get(name);
+    if (!m || deps.changes?.() !== m.stamp || !currentS3(m.profile, m.creds, deps.clock.now())) return undefined;
+    return m.creds;
+  }
 
   /** Renews `name` at `at` (epoch ms), just inside the renewal window; a failure retries later. */
   function schedule(name: string, at: number): void {
@@ -53,6 +73,7 @@ export function endpointSource(deps: SourceDeps): CredentialSource {
     const delay = Math.max(1000, at - deps.clock.now() + 1000);
     const timer = setTimeout(() => {
       timers.delete(name);
+      memory.delete(name); // due: renew, whatever is in memory
       flight.run(name).catch((err: unknown) => {
         deps.log.warn('endpoint.renew-ahead-failed', { profile: name, code: err instanceof LakekeyError ? err.code : 'UNEXPECTED' });
         // A login needed waits for a request (or the tray) to find it; anything else is retried.
@@ -64,7 +85,7 @@ export function endpointSource(deps: SourceDeps): CredentialSource {
   }
 
   return {
-    credentials: (name) => flight.run(name),
+    credentials: async (name) => remembered(name) ?? flight.run(name),
     close() {
       closed = true;
       for (const t of timers.values()) clearTimeout(t);
