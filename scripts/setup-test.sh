@@ -3,7 +3,8 @@
 # test scripts run it first, so `npm run setup && npm test` sets up everything on a fresh machine):
 # Debian packages (browser, keyring, D-Bus, Xvfb, AWS CLI v2, boto3, stress-ng, fish, shellcheck,
 # strace, keyutils), MinIO and actionlint built once from source, the real lakeFS server and lakectl
-# (scripts/setup-lakefs.sh), and a Python venv of clients from PyPI; all cached under
+# (scripts/setup-lakefs.sh), a Python venv of clients from PyPI, and Java clients (AWS SDK v2,
+# Hadoop S3A) from Maven Central with a JDK and Maven from Debian; all cached under
 # $LAKEKEY_TEST_CACHE (default ~/.cache/lakekey-test). The app and the CLI need none of this: that
 # is `npm run setup` (scripts/setup.sh).
 # Safe to run again: each step is skipped when it is done, and a run with nothing to do takes
@@ -70,8 +71,54 @@ if [ "$(cat "$VENV_STAMP" 2>/dev/null)" != "${VENV_PINS[*]}" ] || ! "$VENV/bin/p
   did=1
 fi
 
+# --- Java clients (AWS SDK for Java v2, Hadoop S3A) for the credentials endpoint tests ---------------
+# A JDK and Maven from Debian; the jars from Maven Central, pinned in test/java/pom.xml and cached
+# under a hash of it; the programs in test/java compiled under a hash of every file there, so an
+# edited source recompiles and checkouts with other pins share the cache. Keep the layout in sync
+# with test/peers/java.ts, which finds them the same way.
+apt_install "the Java test clients" default-jdk-headless maven
+if ((APT_DID)); then did=1; fi
+# hash FILE...: the first 16 hex digits of the SHA-256 of each file's name and content, in order.
+java_hash() {
+  local f
+  for f in "$@"; do printf '%s\n' "$(basename "$f")"; cat "$f"; done | sha256sum | cut -c1-16
+}
+JAVA_FILES=()
+while IFS= read -r f; do JAVA_FILES+=("test/java/$f"); done < <(cd test/java && find . -maxdepth 1 -type f -printf '%f\n' | LC_ALL=C sort)
+JAVA_LIB="$CACHE/java-lib-$(java_hash test/java/pom.xml)"
+JAVA_CLASSES="$CACHE/java-classes-$(java_hash "${JAVA_FILES[@]}")"
+if [ ! -f "$JAVA_LIB/.lakekey-complete" ]; then
+  say "fetching the Java test clients' jars from Maven Central (once, ~700 MB; cached in $JAVA_LIB)"
+  rm -rf "$JAVA_LIB.tmp"
+  mkdir -p "$JAVA_LIB.tmp"
+  # A private local repository, removed after (the jars are copied out); MAVEN_REPO_LOCAL reuses one.
+  for profile in sdk s3a; do
+    if ! mvn -q -B -f test/java/pom.xml -P "$profile" "-Dmaven.repo.local=${MAVEN_REPO_LOCAL:-$JAVA_LIB.tmp/m2}" \
+      dependency:copy-dependencies -DincludeScope=runtime "-DoutputDirectory=$JAVA_LIB.tmp/$profile" >"$JAVA_LIB.tmp/mvn.log" 2>&1; then
+      cat "$JAVA_LIB.tmp/mvn.log" >&2
+      rm -rf "$JAVA_LIB.tmp"   # nothing half-fetched is left in the cache
+      echo "setup-test: maven could not fetch the jars of profile $profile in test/java/pom.xml (see above); check the network or the maven mirror settings." >&2
+      exit 1
+    fi
+  done
+  rm -rf "$JAVA_LIB.tmp/m2" "$JAVA_LIB.tmp/mvn.log" "$JAVA_LIB"
+  mv "$JAVA_LIB.tmp" "$JAVA_LIB"
+  touch "$JAVA_LIB/.lakekey-complete"
+  did=1
+fi
+if [ ! -f "$JAVA_CLASSES/.lakekey-complete" ]; then
+  say "compiling the Java test clients into $JAVA_CLASSES"
+  rm -rf "$JAVA_CLASSES"
+  javac -nowarn --release 17 -cp "$JAVA_LIB/sdk/*" -d "$JAVA_CLASSES/sdk" test/java/SdkList.java
+  javac -nowarn --release 17 -cp "$JAVA_LIB/s3a/*" -d "$JAVA_CLASSES/s3a" test/java/S3aSoak.java
+  cp test/java/log4j.properties "$JAVA_CLASSES/s3a/"
+  touch "$JAVA_CLASSES/.lakekey-complete"
+  did=1
+fi
+# --- end of the Java clients -------------------------------------------------------------------------
+
 if ((did)); then
   say "test set-up done"
 else
-  echo "test set-up: nothing to do (Debian packages, MinIO, actionlint, lakeFS $(. scripts/lakefs-pin.env && echo "$LAKEFS_VERSION") and the Python venv are in place in $CACHE)"
+  echo "test set-up: nothing to do (Debian packages, MinIO, actionlint, lakeFS $(. scripts/lakefs-pin.env && echo "$LAKEFS_VERSION"), the Python venv and the Java clients are in place in $CACHE)"
 fi

@@ -24,7 +24,7 @@ const LAKEFS_COMMIT = /^LAKEFS_COMMIT=(\S+)$/m.exec(pin)?.[1] ?? '';
 const LAKEFS_VERSION = /^LAKEFS_VERSION=(\S+)$/m.exec(pin)?.[1] ?? '';
 
 /** What only the test set-up installs (scripts/setup-test.sh); the app set-up must install none of it. */
-const TEST_ONLY_PACKAGES = ['chromium', 'gnome-keyring', 'gcr', 'dbus', 'dbus-x11', 'libsecret-tools', 'awscli', 'python3-boto3', 'python3-venv', 'xvfb', 'bsdutils', 'stress-ng', 'fish', 'shellcheck', 'strace', 'keyutils'];
+const TEST_ONLY_PACKAGES = ['chromium', 'gnome-keyring', 'gcr', 'dbus', 'dbus-x11', 'libsecret-tools', 'awscli', 'python3-boto3', 'python3-venv', 'xvfb', 'bsdutils', 'stress-ng', 'fish', 'shellcheck', 'strace', 'keyutils', 'default-jdk-headless', 'maven'];
 
 /**
  * What a clone holds, copied to <tmp>/lakekey with nothing beside it: the checkout's tracked files as
@@ -74,7 +74,7 @@ function setupEnv(proxy: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessE
 /**
  * Stand-ins that record each call in <dir>/calls: apt-get (marks what it installs as installed),
  * dpkg-query (answers from that list), sudo (runs its command), npm (`ci` makes node_modules),
- * go and curl (refuse: nothing is built or downloaded).
+ * go, curl, mvn and javac (refuse: nothing is built or downloaded).
  */
 function stubs(t: { after(fn: () => void): void }, preinstalled: string[] = []): { bin: string; calls: () => string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'lakekey-setup-stubs-'));
@@ -91,6 +91,8 @@ function stubs(t: { after(fn: () => void): void }, preinstalled: string[] = []):
     npm: `${log}\nif [ "$1" = ci ] || [ "$1" = install ]; then mkdir -p node_modules/.bin; fi`,
     go: `${log}\nexit 1`,
     curl: `${log}\nexit 1`,
+    mvn: `${log}\nexit 1`,
+    javac: `${log}\nexit 1`,
   };
   for (const [name, body] of Object.entries(scripts)) {
     writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
@@ -112,7 +114,7 @@ test('a clone with no ../shared beside it: the test set-up reuses the cached lak
   assert.deepEqual(proxy.asked, [], 'nothing was downloaded');
 
   // The whole test set-up, twice (as every `npm test` runs it): no install, no build, no download,
-  // and one line saying so. apt-get, go and curl are stand-ins that would record any call.
+  // and one line saying so. apt-get, go, curl, mvn and javac are stand-ins that would record any call.
   const { bin, calls } = stubs(t);
   const env = setupEnv(proxy.url, { PATH: `${bin}:${process.env.PATH}` });
   // dpkg-query is the real one: the stand-in would say nothing is installed.
@@ -169,7 +171,7 @@ test('`npm run setup` (the app and the CLI) installs no test peer, and a re-run 
   assert.deepEqual(asked.filter((p) => TEST_ONLY_PACKAGES.includes(p)), [], `the app set-up installs test packages: ${installs[0]}`);
   assert.deepEqual(asked.sort(), ['build-essential', 'libsecret-1-dev', 'python3'], 'what `npm ci` needs to build keytar');
   assert.ok(calls().some((c) => /^npm ci\b/.test(c)), calls().join('\n'));
-  assert.deepEqual(calls().filter((c) => /^(go|curl) /.test(c)), [], 'no MinIO, actionlint or lakeFS build, no download');
+  assert.deepEqual(calls().filter((c) => /^(go|curl|mvn|javac) /.test(c)), [], 'no MinIO, actionlint, lakeFS or Java build, no download');
   assert.deepEqual(proxy.asked, []);
   assert.ok(first.stdout.includes('npm run setup:test'), `it says where the test peers come from:\n${first.stdout}`);
 
