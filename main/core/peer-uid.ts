@@ -1,5 +1,5 @@
 // Which local user owns the other end of a loopback TCP connection. On Linux the kernel says so
-// in /proc/net/tcp (the `uid` column of the client's socket); elsewhere there is no cheap,
+// in /proc/net/tcp, or tcp6 for a dual-stack client (the `uid` column of the client's socket); elsewhere there is no cheap,
 // dependency-free way to ask. On Linux the answer fails closed: a table that cannot be read (out
 // of file descriptors, /proc hidden) or a row the kernel has already detached from its socket
 // (inode 0: the client closed, and the kernel then shows uid 0 whoever it was) is "unknown", and
@@ -14,28 +14,37 @@ export type PeerOwner =
   /** The platform can tell but did not: refuse. `why` is for the log, never for a page. */
   | { kind: 'unknown'; why: string };
 
-/** Reads the socket table; throws when it cannot (the reason becomes the verdict's `why`). */
-export type TcpTableReader = () => string;
+/** Reads a socket table (IPv4 or IPv6); throws when it cannot (the reason becomes the verdict's `why`). */
+export type TcpTableReader = (family: 4 | 6) => string;
+
+// The kernel prints each address as host-order 32-bit words: 127.0.0.1 is 0100007F on
+// little-endian machines, 7F000001 on big-endian ones. A client on a dual-stack IPv6 socket (the
+// JVM's default) that connects to 127.0.0.1 is listed in tcp6 with ::ffff:127.0.0.1.
+const ADDRESSES = {
+  4: ['0100007F', '7F000001'],
+  6: ['0000000000000000FFFF00000100007F', '00000000000000000000FFFF7F000001'],
+} as const;
 
 /** The owner of the client socket `clientPort` → `serverPort` on 127.0.0.1. */
 export function loopbackPeer(clientPort: number, serverPort: number, read: TcpTableReader | undefined = defaultReader()): PeerOwner {
   if (!read) return { kind: 'unsupported' };
-  let table: string;
-  try {
-    table = read();
-  } catch (err) {
-    return { kind: 'unknown', why: `the socket table could not be read (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
-  }
-  // The kernel prints the address as a host-order word: 0100007F on little-endian machines.
-  const addresses = ['0100007F', '7F000001'];
-  const matches = (field: string | undefined, port: number) => addresses.some((a) => field === `${a}:${hex4(port)}`);
-  for (const line of table.split('\n')) {
-    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
-    const f = line.trim().split(/\s+/);
-    if (matches(f[1], clientPort) && matches(f[2], serverPort)) {
-      if (f[9] === '0') return { kind: 'unknown', why: 'the client had already closed its socket' };
-      const uid = Number(f[7]);
-      return Number.isInteger(uid) ? { kind: 'uid', uid } : { kind: 'unknown', why: 'the socket table has no uid for it' };
+  // IPv4 sockets first (browsers, curl, Node, Python); then IPv6 sockets mapped to 127.0.0.1 (Java).
+  for (const family of [4, 6] as const) {
+    let table: string;
+    try {
+      table = read(family);
+    } catch (err) {
+      return { kind: 'unknown', why: `the socket table could not be read (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
+    }
+    const matches = (field: string | undefined, port: number) => ADDRESSES[family].some((a) => field === `${a}:${hex4(port)}`);
+    for (const line of table.split('\n')) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
+      const f = line.trim().split(/\s+/);
+      if (matches(f[1], clientPort) && matches(f[2], serverPort)) {
+        if (f[9] === '0') return { kind: 'unknown', why: 'the client had already closed its socket' };
+        const uid = Number(f[7]);
+        return Number.isInteger(uid) ? { kind: 'uid', uid } : { kind: 'unknown', why: 'the socket table has no uid for it' };
+      }
     }
   }
   // For a connection we are serving: it came from outside our network namespace.
@@ -46,10 +55,10 @@ function hex4(port: number): string {
   return port.toString(16).toUpperCase().padStart(4, '0');
 }
 
-/** /proc/net/tcp on Linux; none where the platform has no such table. */
+/** /proc/net/tcp and tcp6 on Linux; none where the platform has no such table. */
 function defaultReader(): TcpTableReader | undefined {
   if (process.platform !== 'linux' || typeof process.getuid !== 'function') return undefined;
-  return () => readFileSync('/proc/net/tcp', 'latin1');
+  return (family) => readFileSync(family === 4 ? '/proc/net/tcp' : '/proc/net/tcp6', 'latin1');
 }
 
 /** Our own uid, where the platform has uids. */

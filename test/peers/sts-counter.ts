@@ -12,6 +12,10 @@ export interface ProxiedRequest {
   signed: boolean;
   /** The parsed form body of a form-encoded POST. */
   form?: Record<string, string>;
+  /** When it arrived (epoch ms). */
+  at: number;
+  /** The `Expiration` of the credentials the answer carried (epoch ms), once it has been answered. */
+  expiration?: number;
 }
 
 export interface CountingProxy {
@@ -22,6 +26,12 @@ export interface CountingProxy {
   requests: ProxiedRequest[];
   /** While down, incoming connections are destroyed at once (the endpoint looks unreachable). */
   setDown(down: boolean): void;
+  /**
+   * While on, `DurationSeconds` is taken out of AssumeRoleWithWebIdentity calls, so MinIO makes the
+   * credentials expire with the web identity token (the IdP peer's `idTokenTtlSeconds`) instead of
+   * at the 900 s it requires at least: real credentials that really expire within a test's time.
+   */
+  setTokenLifetime(on: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -30,6 +40,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   const upstream = new URL(target);
   const requests: ProxiedRequest[] = [];
   let down = false;
+  let tokenLifetime = false;
 
   const server = http.createServer((req, res) => {
     if (down) {
@@ -39,9 +50,9 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const body = Buffer.concat(chunks);
+      let body = Buffer.concat(chunks);
       const path = req.url ?? '/';
-      const record: ProxiedRequest = { method: req.method ?? 'GET', path, signed: req.headers.authorization !== undefined };
+      const record: ProxiedRequest = { method: req.method ?? 'GET', path, signed: req.headers.authorization !== undefined, at: Date.now() };
       const queryAction = new URL(path, 'http://x').searchParams.get('Action');
       if (queryAction) record.action = queryAction;
       if (req.method === 'POST' && (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
@@ -49,6 +60,12 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
         record.form = Object.fromEntries(form);
         const action = form.get('Action');
         if (action) record.action = action;
+        if (tokenLifetime && action === 'AssumeRoleWithWebIdentity' && form.has('DurationSeconds')) {
+          // An unsigned call: the body may change (its length goes with it).
+          form.delete('DurationSeconds');
+          body = Buffer.from(form.toString());
+          req.headers['content-length'] = String(body.length);
+        }
       }
       requests.push(record);
 
@@ -62,6 +79,12 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
         },
         (upstreamRes) => {
           res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+          let answer = '';
+          upstreamRes.on('data', (d: Buffer) => (answer += d.toString('utf8')));
+          upstreamRes.on('end', () => {
+            const exp = /<Expiration>([^<]+)<\/Expiration>/.exec(answer)?.[1];
+            if (exp) record.expiration = Date.parse(exp);
+          });
           upstreamRes.pipe(res);
         },
       );
@@ -82,6 +105,9 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     setDown(value: boolean) {
       down = value;
       listening.setDown(value);
+    },
+    setTokenLifetime(on: boolean) {
+      tokenLifetime = on;
     },
     stop: () => listening.close(),
   };

@@ -218,7 +218,10 @@ describe('a login another local user tries to hijack', () => {
     assert.match(r.stderr, /refused a request to your login from another user of this computer \(uid 65534\)/);
     // (Mallory's own Chromium, run by this test as the user, also sends her callback: refused for want of the cookie.)
     assert.match(r.stderr, /refused 1 more request like (that|those) during this login/, 'the second refusal is counted, not repeated');
-    assert.equal(r.stderr.match(/refused a request to your login/g)?.length, 1);
+    // Said once per kind: the uid line once. (On a loaded machine one of the attacker's sockets can
+    // close before its connection is looked at: that is refused as "could not identify", a kind of its own.)
+    assert.equal(r.stderr.match(/refused a request to your login from another user/g)?.length, 1);
+    assert.ok((r.stderr.match(/refused a request to your login/g)?.length ?? 0) <= 2, r.stderr);
     assert.ok(!/Mallory|mallory/.test(r.stderr), 'the login never saw mallory');
     assert.equal(await subject(v.box), 'alice');
     assert.equal(idp.counts.codeGrants - grants, 1, 'only the user\'s code was redeemed');
