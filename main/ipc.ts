@@ -24,6 +24,8 @@ export interface ProfileDraft {
   s3RoleArn: string;
   s3DurationSeconds: string;
   s3TokenSource: 'idp' | 'lakefs';
+  /** The tray serves the S3 credentials from its credentials endpoint (only with S3). */
+  endpointEnabled: boolean;
   lakefsEnabled: boolean;
   lakefsEndpoint: string;
   lakefsTtlSeconds: string;
@@ -99,7 +101,16 @@ export interface Snippets {
   awsConfig: string;
   /** `eval "$(lakekey env NAME)"`. */
   shell: string;
+  /**
+   * For a profile the tray serves from its credentials endpoint: `eval "$(lakekey env NAME --server)"`
+   * for a shell, and the two variables a Spark/JVM job needs (the endpoint's URI and the path of
+   * its token FILE — never the token).
+   */
+  endpoint?: string;
 }
+
+/** What a logout means for a profile the tray's credentials endpoint serves (the tray's notice and the window say it alike). */
+export const ENDPOINT_AFTER_LOGOUT = 'The credentials endpoint hands out nothing for it until you log in again.';
 
 export interface NameRequest {
   name: string;

@@ -4,7 +4,8 @@
 import { credentialProcessCommand } from '../core/aws-config.js';
 import { asLakekeyError, noS3Settings, LakekeyError } from '../core/errors.js';
 import { checkServers } from '../core/server-checks.js';
-import { describe, getS3Credentials, logout, sayLogout, type Context, type ProfileStatus } from '../core/session.js';
+import { endpointUri } from '../core/endpoint/server.js';
+import { describe, getS3Credentials, logout, sayLogout, type Context, type LogoutResult, type ProfileStatus } from '../core/session.js';
 import { getProfile, s3ApiEndpoint, type Profile } from '../core/settings.js';
 import { gate } from '../core/text-gate.js';
 import type { CheckResult, IpcHandlers, ProfileView, SaveRequest, Snippets, ValidationResult } from '../ipc.js';
@@ -33,6 +34,16 @@ export interface HandlerDeps {
   loggingIn?(name: string): boolean;
   /** The window saw the network come back. */
   networkOnline?(): void;
+  /** The tray's logout: the core's, with the profile not served by the credentials endpoint while it runs. */
+  logout?(name: string, profile: Profile): Promise<LogoutResult>;
+  /** Where the tray's credentials endpoint listens and its token file is, while it runs. */
+  endpoint?(): EndpointPlace | undefined;
+}
+
+/** Where the tray's credentials endpoint is: nothing secret (the token stays in its file). */
+export interface EndpointPlace {
+  port: number;
+  tokenFile: string;
 }
 
 export async function viewOf(deps: HandlerDeps, name: string, profile: Profile): Promise<ProfileView> {
@@ -69,8 +80,24 @@ export function snippets(deps: HandlerDeps, name: string, profile: Profile): Sni
   if (profile.s3) lines.push(`region = ${profile.s3.region}`);
   const endpoint = s3ApiEndpoint(profile);
   if (endpoint) lines.push(`endpoint_url = ${endpoint}`);
-  return { awsConfig: lines.join('\n') + '\n', shell: `eval "$(lakekey env ${name})"` };
+  const served = profile.s3 && profile.endpoint;
+  return { awsConfig: lines.join('\n') + '\n', shell: `eval "$(lakekey env ${name})"`, ...(served ? { endpoint: endpointSnippet(name, deps.endpoint?.()) } : {}) };
 }
+
+/** The shell line that points a shell at the running endpoint that serves `name`. */
+export function endpointShellLine(name: string): string {
+  return `eval "$(lakekey env ${name} --server)"`;
+}
+
+/** The shell line that finds the running endpoint, and the two variables a JVM's AWS SDK reads (the token's FILE, never the token). */
+export function endpointSnippet(name: string, place: EndpointPlace | undefined): string {
+  const lines = ['# a shell: the variables for the tray\'s endpoint', endpointShellLine(name), '# a Spark/JVM job\'s environment (the AWS SDK\'s container credentials provider)'];
+  if (place) lines.push(`AWS_CONTAINER_CREDENTIALS_FULL_URI=${endpointUri(place.port, name)}`, `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${place.tokenFile}`);
+  else lines.push('# (the tray\'s credentials endpoint is not running: its notice said why)');
+  return lines.join('\n') + '\n';
+}
+
+const SNIPPET_KINDS: ReadonlyArray<keyof Snippets> = ['awsConfig', 'shell', 'endpoint'];
 
 /** Runs the profile's checks (IdP discovery, STS and lakeFS reachability) and says what it found. */
 export async function checkProfile(deps: HandlerDeps, req: SaveRequest): Promise<CheckResult> {
@@ -90,6 +117,7 @@ function profileNamed(deps: HandlerDeps, name: string): Profile {
 }
 
 export function createHandlers(deps: HandlerDeps): IpcHandlers {
+  const logoutOf = (name: string, profile: Profile) => (deps.logout ? deps.logout(name, profile) : logout(deps.ctx, name, profile));
   return {
     'profiles:list': async () => listViews(deps),
     'profiles:defaults': async () => defaultDraft(),
@@ -110,14 +138,14 @@ export function createHandlers(deps: HandlerDeps): IpcHandlers {
       if (renamed && before) {
         // The old name's session ends as `logout` ends it: refresh token revoked at the IdP,
         // keychain item removed. The renamed profile logs in afresh.
-        await logout(deps.ctx, renamed, before).catch(() => deps.ctx.vault.remove(renamed).catch(() => undefined));
+        await logoutOf(renamed, before).catch(() => deps.ctx.vault.remove(renamed).catch(() => undefined));
       }
       deps.changed?.();
       return { ok: true };
     },
     'profiles:remove': async ({ name }) => {
       const profile = profileNamed(deps, name);
-      await logout(deps.ctx, name, profile);
+      await logoutOf(name, profile);
       deps.settings.update((s) => {
         delete s.profiles[name];
       });
@@ -141,15 +169,17 @@ export function createHandlers(deps: HandlerDeps): IpcHandlers {
     },
     'session:logout': async ({ name }) => {
       const profile = profileNamed(deps, name);
-      const result = await logout(deps.ctx, name, profile);
+      const result = await logoutOf(name, profile);
       deps.changed?.();
       sayLogout(name, profile, result); // a failed revocation reaches the window as the error it is
       return viewOf(deps, name, profile);
     },
     'snippets:get': async ({ name }) => snippets(deps, name, profileNamed(deps, name)),
     'snippets:copy': async ({ name, kind }) => {
-      if (kind !== 'awsConfig' && kind !== 'shell') throw new LakekeyError('USAGE', `unknown snippet "${String(kind)}"`);
-      deps.clipboard.writeText(snippets(deps, name, profileNamed(deps, name))[kind]);
+      if (!SNIPPET_KINDS.includes(kind)) throw new LakekeyError('USAGE', `unknown snippet "${String(kind)}"`);
+      const text = snippets(deps, name, profileNamed(deps, name))[kind];
+      if (text === undefined) throw new LakekeyError('USAGE', `the tray's credentials endpoint does not serve profile "${name}"`, { hint: 'Turn it on in the profile\'s settings (it needs S3 settings).' });
+      deps.clipboard.writeText(text);
       return null;
     },
     'app:online': async () => {

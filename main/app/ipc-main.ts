@@ -26,6 +26,7 @@ function isDraft(v: unknown): v is ProfileDraft {
   return (
     DRAFT_STRINGS.every((k) => shortString(v[k])) &&
     typeof v.s3Enabled === 'boolean' &&
+    typeof v.endpointEnabled === 'boolean' &&
     typeof v.lakefsEnabled === 'boolean' &&
     (v.s3TokenSource === 'idp' || v.s3TokenSource === 'lakefs')
   );
@@ -45,7 +46,7 @@ const REQUEST_SHAPES: { [C in Channel]: (v: unknown) => boolean } = {
   'session:refresh': isName,
   'session:logout': isName,
   'snippets:get': isName,
-  'snippets:copy': (v) => isName(v) && isObject(v) && (v.kind === 'awsConfig' || v.kind === 'shell'),
+  'snippets:copy': (v) => isName(v) && isObject(v) && (v.kind === 'awsConfig' || v.kind === 'shell' || v.kind === 'endpoint'),
   'app:online': (v) => v === null || v === undefined,
 };
 

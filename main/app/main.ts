@@ -18,13 +18,14 @@ import { gate, gateLine } from '../core/text-gate.js';
 import { startLoginBroker, type LoginBroker } from '../core/login-broker.js';
 import { settingsDir } from '../core/paths.js';
 import { describe, getS3Credentials, login, logout, sayLogout, type Context } from '../core/session.js';
+import { serveProfiles } from '../core/endpoint/serve.js';
 import { proxyFromPacResult, type SystemProxyResolver } from '../core/proxy.js';
-import { getProfile } from '../core/settings.js';
+import { getProfile, type Profile } from '../core/settings.js';
 import { composeCore } from '../core/compose.js';
 import type { Vault } from '../core/vault.js';
-import { EVENT_CHANNELS, type ProfileView } from '../ipc.js';
+import { ENDPOINT_AFTER_LOGOUT, EVENT_CHANNELS, type ProfileView } from '../ipc.js';
 import type { ElectronModule } from './electron-types.js';
-import { createHandlers, listViews, snippets, type HandlerDeps } from './handlers.js';
+import { createHandlers, endpointShellLine, listViews, snippets, type HandlerDeps } from './handlers.js';
 import { bundledCli, installCli } from './install-cli.js';
 import { registerHandlers, sendEvent } from './ipc-main.js';
 import { buildMenuModel, menuSnapshot, type MenuAction, type MenuModel, type MenuSnapshot, type TrayState } from './menu-model.js';
@@ -34,6 +35,7 @@ import { mayOpenBrowser, Scheduler, type Notice, type Presence } from './schedul
 import { settingsStore, type OpenStore, type SettingsStore } from './settings-store.js';
 import { singleFlight } from '../core/single-flight.js';
 import { renderMenu, trayIconFile } from './tray.js';
+import { endpointProfiles, TRAY_ENDPOINT_OWNER, TrayEndpoint, type RunningEndpoint } from './tray-endpoint.js';
 import { APP_SCHEME, externalUrlAllowed, hardenContents, isTrustedSender, SETTINGS_URL, settingsWindowOptions, type GuardableContents } from './window-security.js';
 
 /** The user counts as away after this long without input. */
@@ -143,6 +145,8 @@ export class TrayApp extends EventEmitter<TrayEvents> {
   readonly dir: string;
   readonly scheduler: Scheduler;
   readonly handlers: ReturnType<typeof createHandlers>;
+  /** The credentials endpoint for the profiles that enable it, for the tray's life. */
+  readonly endpoint: TrayEndpoint;
   private readonly settings: SettingsStore;
   private readonly log: Logger;
   private readonly ctx: Context;
@@ -189,6 +193,11 @@ export class TrayApp extends EventEmitter<TrayEvents> {
       notify: (n) => this.notify(n),
       changed: () => this.changed(),
     });
+    this.endpoint = new TrayEndpoint({
+      enabled: () => endpointProfiles(this.safeProfiles()),
+      start: (names) => this.startEndpoint(names),
+      say: (text) => this.notify({ title: 'lakekey credentials endpoint', body: text }),
+    });
     this.handlerDeps = {
       settings: this.settings,
       ctx: this.ctx,
@@ -196,10 +205,15 @@ export class TrayApp extends EventEmitter<TrayEvents> {
       loggingIn: parts.loggingIn,
       refresh: (name) => this.scheduler.refreshNow(name),
       schedule: (name) => this.scheduler.schedule(name),
-      changed: () => void this.scheduler.update(),
+      changed: () => {
+        void this.scheduler.update();
+        void this.endpoint.sync();
+      },
       networkOnline: () => void this.scheduler.networkChanged(),
       clipboard: electron.clipboard,
       cliCommand: () => cliCommand(electron.app.isPackaged, opts, opts.platform),
+      logout: async (name, profile) => (await this.logout(name, profile)).result,
+      endpoint: () => this.endpoint.place(),
     };
     this.handlers = createHandlers(this.handlerDeps);
   }
@@ -225,17 +239,23 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     app.on('before-quit', () => {
       this.scheduler.stop();
       void this.broker?.close();
+      // Its registry files go at once (synchronously), whatever is left of the process's life.
+      void this.endpoint.close();
     });
     // After sleep the network has usually changed too: re-plan, then retry failing renewals promptly.
     powerMonitor.on('resume', () => void this.scheduler.resume().then(() => this.scheduler.networkChanged()));
     for (const event of ['unlock-screen', 'user-did-become-active'] as const) powerMonitor.on(event as 'unlock-screen', () => this.scheduler.presenceChanged());
-    this.settings.onChange(() => void this.scheduler.update());
+    this.settings.onChange(() => {
+      void this.scheduler.update();
+      void this.endpoint.sync();
+    });
     this.tray.on('click', () => void this.refreshMenu());
     if (this.opts.env.LAKEKEY_TEST_HOOK === '1') {
       globalThis.__lakekeyTestHook = { menu: () => (this.model ? menuSnapshot(this.model, trayIconFile(this.model.state, this.opts.platform)) : undefined) };
     }
 
     await this.scheduler.update();
+    await this.endpoint.sync();
     await this.refreshMenu();
     if (!Object.keys(this.safeProfiles()).length) await this.showSettings();
     this.emit('ready');
@@ -282,7 +302,10 @@ export class TrayApp extends EventEmitter<TrayEvents> {
         case 'logout': {
           // Said honestly: a revocation that failed is reported, not passed over.
           const profile = this.profile(action.profile);
-          sayLogout(action.profile, profile, await logout(this.ctx, action.profile, profile));
+          const { result, wasServed } = await this.logout(action.profile, profile);
+          const words = sayLogout(action.profile, profile, result);
+          // Jobs may be asking the endpoint for it: the user hears what the logout means for them.
+          if (wasServed) this.notify({ title: 'lakekey', body: `${words} ${ENDPOINT_AFTER_LOGOUT}` });
           break;
         }
         case 'copy-credential-process': {
@@ -292,6 +315,9 @@ export class TrayApp extends EventEmitter<TrayEvents> {
         }
         case 'copy-env':
           this.electron.clipboard.writeText(snippets(this.handlerDeps, action.profile, this.profile(action.profile)).shell);
+          break;
+        case 'copy-endpoint-env':
+          this.electron.clipboard.writeText(endpointShellLine(action.profile));
           break;
       }
       await this.scheduler.update();
@@ -327,6 +353,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     clearTimeout(this.minuteTimer);
     clearTimeout(this.menuTimer);
     await this.broker?.close();
+    await this.endpoint.close();
     this.tray?.destroy();
     if (globalThis.__lakekeyTestHook) globalThis.__lakekeyTestHook = undefined;
     this.electron.app.quit();
@@ -362,6 +389,42 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     const r = await installCli({ platform, resourcesDir, home, path: this.opts.env.PATH ?? '', ...(systemBin ? { systemBin } : {}) });
     this.log.info('install-cli', { ok: r.ok });
     this.notify({ title: r.ok ? 'lakekey command installed' : 'lakekey command not installed', body: `${r.message}${r.hint ? ` ${r.hint}` : ''}` });
+  }
+
+  /** Every logout the tray runs (menu, window, rename, remove): the endpoint withholds the profile meanwhile. */
+  private logout(name: string, profile: Profile) {
+    return this.endpoint.withholding(name, () => logout(this.ctx, name, profile));
+  }
+
+  /** The core's endpoint, registered as the tray's; the scheduler renews, so it does not renew ahead. */
+  private async startEndpoint(names: string[]): Promise<RunningEndpoint> {
+    const served = await serveProfiles(this.ctx, names, {
+      profile: (name) => this.servedProfile(name),
+      renewAhead: false,
+      say: (text) => {
+        this.log.warn('endpoint.notice');
+        this.notify({ title: 'lakekey credentials endpoint', body: text.charAt(0).toUpperCase() + text.slice(1) });
+      },
+      dir: this.dir,
+      register: { owner: TRAY_ENDPOINT_OWNER },
+    });
+    this.log.info('endpoint.started', { port: served.endpoint.port, profiles: names.length });
+    return {
+      place: { port: served.endpoint.port, tokenFile: served.record!.tokenFile },
+      served: () => served.endpoint.profiles(),
+      serveOnly: (wanted) => served.serveOnly(wanted),
+      close: () => served.close(),
+    };
+  }
+
+  /** A served profile's settings at the time of a request: turned off in the file and not yet followed, it is not served. */
+  private servedProfile(name: string): Profile {
+    const profile = this.profile(name);
+    if (!profile.endpoint) {
+      void this.endpoint.sync();
+      throw new LakekeyError('CONFIG', `the tray's credentials endpoint is turned off for profile "${name}"`, { hint: `Turn it on in the profile's settings, or with \`lakekey profile set ${name} --endpoint\`.` });
+    }
+    return profile;
   }
 
   private async startBroker(): Promise<LoginBroker | undefined> {

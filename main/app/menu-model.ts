@@ -4,7 +4,7 @@
 import type { ProfileState, ProfileView } from '../ipc.js';
 
 export type MenuAction =
-  | { type: 'login' | 'refresh' | 'copy-credential-process' | 'copy-env' | 'logout'; profile: string }
+  | { type: 'login' | 'refresh' | 'copy-credential-process' | 'copy-env' | 'copy-endpoint-env' | 'logout'; profile: string }
   | { type: 'install-cli' }
   | { type: 'settings' }
   | { type: 'quit' };
@@ -83,6 +83,8 @@ export function buildMenuModel(profiles: ProfileView[], opts: MenuOptions = {}):
     items.push(act('refresh', 'Refresh now', p.signedIn && p.canRefresh && s3));
     items.push(act('copy-credential-process', 'Copy credential_process line', s3));
     items.push(act('copy-env', 'Copy env exports command', s3));
+    // Served by the tray's credentials endpoint: the line that points a shell at it.
+    if (s3 && p.draft.endpointEnabled) items.push(act('copy-endpoint-env', 'Copy endpoint env command', true));
     items.push(act('logout', 'Log out', p.signedIn));
     items.push({ kind: 'separator' });
   }

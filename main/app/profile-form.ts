@@ -19,6 +19,7 @@ export function defaultDraft(): ProfileDraft {
     s3RoleArn: '',
     s3DurationSeconds: String(DEFAULT_S3_DURATION),
     s3TokenSource: 'idp',
+    endpointEnabled: false,
     lakefsEnabled: false,
     lakefsEndpoint: '',
     lakefsTtlSeconds: String(DEFAULT_LAKEFS_TTL),
@@ -40,6 +41,7 @@ export function profileToDraft(p: Profile): ProfileDraft {
     d.s3RoleArn = p.s3.roleArn ?? '';
     d.s3DurationSeconds = String(p.s3.durationSeconds);
     d.s3TokenSource = p.s3.tokenSource;
+    d.endpointEnabled = Boolean(p.endpoint);
   }
   if (p.lakefs) {
     d.lakefsEnabled = true;
@@ -69,6 +71,7 @@ export function draftToRaw(d: ProfileDraft, keep?: Profile): Record<string, unkn
       durationSeconds: opt(d.s3DurationSeconds),
       tokenSource: d.s3TokenSource,
     };
+    if (d.endpointEnabled) raw.endpoint = true;
   }
   if (d.lakefsEnabled) {
     // The lakectl cache opt-in is a CLI-side choice the form does not show: keep it as it was.
@@ -91,6 +94,7 @@ const FIELD_FOR_PATH: Record<string, DraftField> = {
   's3.tokenSource': 's3TokenSource',
   'lakefs.endpoint': 'lakefsEndpoint',
   'lakefs.ttlSeconds': 'lakefsTtlSeconds',
+  endpoint: 'endpointEnabled',
 };
 
 /** Turns the core's configuration error into an error on the form field it is about. */

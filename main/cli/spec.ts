@@ -56,6 +56,7 @@ const profileFields: readonly FlagSpec[] = [
   { name: 'lakefs-endpoint', type: 'string', value: 'URL', help: 'lakeFS server URL' },
   { name: 'lakefs-ttl', type: 'string', value: 'SECONDS', help: 'lifetime of lakeFS tokens, 60 to 43200 (default 3600)' },
   { name: 'lakectl-cache', type: 'boolean', help: 'also write the lakeFS token to lakectl\'s PLAINTEXT cache file' },
+  { name: 'endpoint', type: 'boolean', help: 'the tray serves the S3 credentials from its local credentials endpoint, for `lakekey env NAME --server` (needs S3 settings)' },
   { name: 'refresh-before', type: 'string', value: 'SECONDS', help: 'renew credentials this long before they expire, 60 to 43200, shorter than --s3-duration (default 1200, or a third of --s3-duration when that is shorter)' },
 ];
 
@@ -93,6 +94,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: [
       ...profileFields,
       { name: 'no-lakectl-cache', type: 'boolean', help: 'stop writing lakectl\'s plaintext cache file' },
+      { name: 'no-endpoint', type: 'boolean', help: 'the tray stops serving the profile from its credentials endpoint' },
       { name: 'unset', type: 'string', value: 'FIELD', multiple: true, choices: unsettable, help: 'clear an optional field, named as its flag without dashes (s3-role-arn); its default applies again. s3 or lakefs clears that whole part. Repeat it for more' },
     ],
     details: 'Works on a profile whose settings are broken (a hand-edited value, an older version\'s settings): the change is applied, and the result is saved when it is valid.',

@@ -49,6 +49,11 @@ export interface Profile {
   refreshBeforeSeconds: number;
   s3?: S3Settings;
   lakefs?: LakefsSettings;
+  /**
+   * The tray serves this profile's S3 credentials from its credentials endpoint (endpoint/), for
+   * `lakekey env NAME --server` and SDKs that ask AWS_CONTAINER_CREDENTIALS_FULL_URI. Needs `s3`.
+   */
+  endpoint?: true;
 }
 
 /**
@@ -203,7 +208,9 @@ function broken(name: string, raw: unknown, err: LakekeyError & { field?: string
     const set = `lakekey profile set ${name}`;
     if (section) way = `Fix it with \`${set} --unset ${section}\` (then set its ${section === 's3' ? 'S3' : 'lakeFS'} flags again), or edit ${where}.`;
     else if (field?.required) way = `Fix it with \`${set} --${field.flag} VALUE\`, or edit ${where}.`;
-    else if (field) way = `Fix it with \`${set} --${field.flag}${field.boolean ? '' : ' VALUE'}\` (or clear it with \`--unset ${field.flag}\`), or edit ${where}.`;
+    // A switch is fixed by turning it off: `--FLAG` alone may be what does not fit (an endpoint without S3).
+    else if (field?.boolean) way = `Fix it with \`${set} --unset ${field.flag}\`, or edit ${where}.`;
+    else if (field) way = `Fix it with \`${set} --${field.flag} VALUE\` (or clear it with \`--unset ${field.flag}\`), or edit ${where}.`;
     else way = `Edit ${where}, or remove it (\`lakekey profile remove ${name}\`) and add it again.`;
   }
   const hint = [err.hint, way].filter(Boolean).join(' ');
@@ -307,6 +314,12 @@ function checkFields(name: string, raw: unknown, where: string, f: (field: strin
   }
   if (profile.s3?.tokenSource === 'lakefs' && !profile.lakefs) {
     throw configError(`${f('s3.tokenSource')} "lakefs" needs a lakeFS endpoint`, 'Add --lakefs-endpoint URL.');
+  }
+  if (raw.endpoint !== undefined && boolean(raw.endpoint, f('endpoint'))) {
+    if (!profile.s3) {
+      throw configError(`${f('endpoint')}: the credentials endpoint serves S3 credentials, and profile "${name}" has no S3 settings`, 'Add them (--s3-sts-endpoint URL for MinIO and lakeFS, --s3-role-arn ARN for AWS), or leave the endpoint off.');
+    }
+    profile.endpoint = true;
   }
   const asked = profile.refreshBeforeSeconds;
   if (profile.s3) profile.refreshBeforeSeconds = fittingRefreshBefore(asked, profile.s3.durationSeconds);

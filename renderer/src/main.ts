@@ -7,7 +7,7 @@
 // (and when the minute turns, so "valid 59 min" stays true), and the page asks for the list
 // again. Times come from main already worded (TimeLeft.says), so the tray and the window say
 // them the same way.
-import type { CheckFinding, CheckResult, DraftField, FieldError, IpcError, Outcome, ProfileDraft, ProfileView, TimeLeft } from '../../main/ipc.js';
+import { ENDPOINT_AFTER_LOGOUT, type CheckFinding, type CheckResult, type DraftField, type FieldError, type IpcError, type Outcome, type ProfileDraft, type ProfileView, type Snippets, type TimeLeft } from '../../main/ipc.js';
 import { checkDraft } from './validate.js';
 
 const api = window.lakekey;
@@ -163,6 +163,7 @@ function actionButton(label: string, cls: string, onClick: () => void | Promise<
 function renderProfile(p: ProfileView): void {
   const rows: Array<[string, string]> = [['Status', p.summary], ['Provides', p.kinds], ['Identity provider', p.draft.issuer], ['Client id', p.draft.clientId]];
   if (p.draft.s3Enabled) rows.push(['S3 credentials', validity(p, p.s3)]);
+  if (p.draft.s3Enabled && p.draft.endpointEnabled) rows.push(['Credentials endpoint', 'served by the tray while it runs']);
   if (p.draft.lakefsEnabled) rows.push(['lakeFS token', validity(p, p.lakefs)]);
   if (p.signedIn) rows.push(['Renews', p.renewing ? 'renewing now…' : !p.canRefresh ? 'needs a browser login' : p.state === 'error' ? 'silently — failing now; lakekey keeps retrying' : 'silently, before expiry']);
   const snippetsBox = h('div', { class: 'snippets' });
@@ -188,8 +189,13 @@ async function session(op: 'login' | 'refresh' | 'logout', name: string): Promis
   if (op === 'login') say(`Log in for "${name}" in the browser window that opens…`);
   const view = await call(op === 'login' ? api.login({ name }) : op === 'refresh' ? api.refresh({ name }) : api.logout({ name }));
   if (!view) return;
-  say(op === 'login' ? `Logged in as ${view.who ?? 'unknown user'}.` : op === 'refresh' ? 'Credentials are current.' : `Logged out of "${name}".`);
+  say(op === 'login' ? `Logged in as ${view.who ?? 'unknown user'}.` : op === 'refresh' ? 'Credentials are current.' : loggedOut(view));
   await reload(name);
+}
+
+function loggedOut(p: ProfileView): string {
+  const served = p.draft.s3Enabled && p.draft.endpointEnabled;
+  return `Logged out of "${p.name}".${served ? ` ${ENDPOINT_AFTER_LOGOUT}` : ''}`;
 }
 
 async function remove(name: string): Promise<void> {
@@ -202,7 +208,7 @@ async function remove(name: string): Promise<void> {
 async function renderSnippets(p: ProfileView, box: HTMLElement): Promise<void> {
   const s = await call(api.snippets({ name: p.name }));
   if (!s) return;
-  const block = (title: string, help: string, text: string, kind: 'awsConfig' | 'shell') =>
+  const block = (title: string, help: string, text: string, kind: keyof Snippets) =>
     h('figure', { class: 'snippet' },
       h('figcaption', {}, h('strong', {}, title), ' ', h('span', { class: 'help' }, help)),
       h('pre', { tabindex: '0', 'data-snippet': kind }, text),
@@ -212,6 +218,8 @@ async function renderSnippets(p: ProfileView, box: HTMLElement): Promise<void> {
     );
   const blocks = [block('Shell', 'exports the credentials into the current shell', s.shell, 'shell')];
   if (p.draft.s3Enabled) blocks.unshift(block('~/.aws/config', 'for the AWS CLI, boto3, s3fs, DuckDB and Spark', s.awsConfig, 'awsConfig'));
+  // The endpoint's address and the path of its token file: the token itself never comes here.
+  if (s.endpoint) blocks.push(block('Credentials endpoint', 'served by the tray while it runs: a shell, or a Spark/JVM job\'s environment', s.endpoint, 'endpoint'));
   box.replaceChildren(h('h3', {}, 'Use it'), ...blocks);
 }
 
@@ -284,6 +292,18 @@ async function openForm(existing?: ProfileView): Promise<void> {
   const sourceError = h('p', { class: 'field-error', id: 'f-s3TokenSource-error', 'aria-live': 'polite' });
   errorNodes.set('s3TokenSource', sourceError);
   s3Box.append(h('div', { class: 'field' }, h('label', { for: 'f-s3TokenSource' }, 'Web identity token'), source, sourceError));
+  const endpoint = h('input', { type: 'checkbox', id: 'f-endpointEnabled', name: 'endpointEnabled', 'aria-describedby': 'f-endpointEnabled-help f-endpointEnabled-error' });
+  endpoint.checked = draft.endpointEnabled;
+  inputs.set('endpointEnabled', endpoint);
+  const endpointError = h('p', { class: 'field-error', id: 'f-endpointEnabled-error', 'aria-live': 'polite' });
+  errorNodes.set('endpointEnabled', endpointError);
+  s3Box.append(
+    h('div', { class: 'field switch' },
+      h('label', { for: 'f-endpointEnabled' }, endpoint, 'Serve from the tray\'s credentials endpoint'),
+      h('p', { class: 'help', id: 'f-endpointEnabled-help' }, 'While the tray runs, AWS SDKs and Spark/JVM jobs fetch these credentials from it on 127.0.0.1, renewed as they go (see “Use it”).'),
+      endpointError,
+    ),
+  );
   const lakefsBox = h('div', { class: 'grid' }, ...LAKEFS_FIELDS.map((f) => textField(f, String(draft[f.field]))));
   const formError = h('p', { class: 'form-error', role: 'alert' });
   errorNodes.set('form', formError);
@@ -313,7 +333,7 @@ async function openForm(existing?: ProfileView): Promise<void> {
         issuer: value('issuer'), clientId: value('clientId'), scopes: value('scopes'), redirectPort: value('redirectPort'),
         refreshBeforeSeconds: value('refreshBeforeSeconds'), s3Enabled: checked('s3Enabled'), s3StsEndpoint: value('s3StsEndpoint'),
         s3Endpoint: value('s3Endpoint'), s3Region: value('s3Region'), s3RoleArn: value('s3RoleArn'), s3DurationSeconds: value('s3DurationSeconds'),
-        s3TokenSource: value('s3TokenSource') === 'lakefs' ? 'lakefs' : 'idp', lakefsEnabled: checked('lakefsEnabled'),
+        s3TokenSource: value('s3TokenSource') === 'lakefs' ? 'lakefs' : 'idp', endpointEnabled: checked('endpointEnabled'), lakefsEnabled: checked('lakefsEnabled'),
         lakefsEndpoint: value('lakefsEndpoint'), lakefsTtlSeconds: value('lakefsTtlSeconds'),
       },
     };

@@ -208,6 +208,58 @@ describe('profiles', () => {
     assert.match(noSts.stderr, /AWS STS needs a role to assume/);
   });
 
+  test('--endpoint / --no-endpoint: the tray serves the profile from its credentials endpoint; S3 profiles only; shown; gone with the S3 part', async () => {
+    const { cli, env } = emptyWorld();
+    const add = await cli(['profile', 'add', 'p', '--issuer', idp.issuer, '--client-id', 'c', ...S3, '--endpoint']);
+    assert.equal(add.code, 0, add.stderr);
+    assert.match(add.stderr, /The tray serves profile "p" from its credentials endpoint while it runs: `eval "\$\(lakekey env p --server\)"` points a shell at it\./);
+    const settings = () => JSON.parse(readFileSync(join(env.LAKEKEY_CONFIG_DIR!, 'config.json'), 'utf8')).profiles;
+    assert.equal(settings().p.endpoint, true);
+    assert.equal(JSON.parse((await cli(['profile', 'show', 'p', '--json'])).stdout).endpoint, true);
+    assert.match((await cli(['profile', 'show', 'p'])).stdout, /^credentials endpoint +served by the tray while it runs \(`lakekey env p --server`\)$/m);
+
+    const off = await cli(['profile', 'set', 'p', '--no-endpoint']);
+    assert.equal(off.code, 0, off.stderr);
+    assert.match(off.stderr, /Changed --no-endpoint of profile "p"/);
+    assert.equal(settings().p.endpoint, undefined, 'off is the field\'s absence');
+    assert.match((await cli(['profile', 'show', 'p'])).stdout, /^credentials endpoint +off$/m);
+    const on = await cli(['profile', 'set', 'p', '--endpoint']);
+    assert.equal(on.code, 0, on.stderr);
+    assert.equal(settings().p.endpoint, true);
+    // No tray running: `env --server` says where the endpoint would come from.
+    const noTray = await cli(['env', 'p', '--server']);
+    assert.equal(noTray.code, 2);
+    assert.match(noTray.stderr, /no credentials endpoint is serving profile "p"\n {2}The tray serves it while it runs: start the tray, or start one with `lakekey serve p`/);
+    const both = await cli(['profile', 'set', 'p', '--endpoint', '--no-endpoint']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--endpoint and --no-endpoint ask for opposite things/);
+    assert.equal((await cli(['profile', 'set', 'p', '--unset', 'endpoint'])).code, 0);
+    assert.equal(settings().p.endpoint, undefined);
+
+    // It serves S3 credentials: a profile without S3 settings is refused, saying what to do.
+    const bare = await cli(['profile', 'add', 'bare', '--issuer', idp.issuer, '--client-id', 'c', '--lakefs-endpoint', 'http://127.0.0.1:9/api/v1', '--endpoint']);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /^lakekey: --endpoint: the credentials endpoint serves S3 credentials, and profile "bare" has no S3 settings\n.*--s3-sts-endpoint URL.*or leave the endpoint off\./m);
+    assert.equal(settings().bare, undefined, 'nothing written');
+    // Dropping the S3 part drops the endpoint with it; asking for both at once is refused.
+    assert.equal((await cli(['profile', 'set', 'p', '--endpoint', '--lakefs-endpoint', 'http://127.0.0.1:9/api/v1'])).code, 0);
+    assert.equal((await cli(['profile', 'set', 'p', '--unset', 's3', '--endpoint'])).code, 2);
+    const noS3 = await cli(['profile', 'set', 'p', '--unset', 's3']);
+    assert.equal(noS3.code, 0, noS3.stderr);
+    assert.equal(settings().p.endpoint, undefined);
+    assert.equal(settings().p.s3, undefined);
+
+    // Enabled by hand on a profile without S3: that profile alone is broken, and the fix is said.
+    const file = join(env.LAKEKEY_CONFIG_DIR!, 'config.json');
+    const stored = JSON.parse(readFileSync(file, 'utf8'));
+    stored.profiles.p.endpoint = true;
+    writeFileSync(file, JSON.stringify(stored));
+    const broken = await cli(['profile', 'show', 'p', '--json']);
+    assert.equal(JSON.parse(broken.stdout).broken.fix.includes('lakekey profile set p --unset endpoint'), true, broken.stdout);
+    assert.equal((await cli(['profile', 'set', 'p', '--unset', 'endpoint'])).code, 0);
+    assert.equal(JSON.parse((await cli(['profile', 'show', 'p', '--json'])).stdout).broken, undefined);
+  });
+
   test('--refresh-before must be shorter than --s3-duration: refused when typed, fitted and said when not', async () => {
     const { cli } = emptyWorld();
     const typed = await cli(['profile', 'add', 'p', '--issuer', idp.issuer, '--client-id', 'c', ...S3, '--s3-duration', '900', '--refresh-before', '1200']);

@@ -17,7 +17,7 @@ import { singleFlight } from '../../main/core/single-flight.js';
 import { systemBrowser } from '../../main/core/browser.js';
 import { silentLogger } from '../../main/core/log.js';
 import { login } from '../../main/core/session.js';
-import { getProfile } from '../../main/core/settings.js';
+import { getProfile, readSettings } from '../../main/core/settings.js';
 import { keychainStore, Vault } from '../../main/core/vault.js';
 import type { LakekeyApi } from '../../main/ipc.js';
 import { CLI, REPO } from '../helpers/cli.js';
@@ -61,6 +61,8 @@ before(async () => {
     clipboard: { writeText: (t) => void clipboard.push(t) },
     cliCommand: () => [CLI],
     probeTimeoutMs: 2000,
+    // Where the tray's credentials endpoint would be (this window has no tray behind it).
+    endpoint: () => ({ port: 43210, tokenFile: join(dir, 'endpoint-tray.token') }),
   };
   win = await openWindowPage(createHandlers(deps));
   page = win.page;
@@ -188,4 +190,48 @@ test('save, see the status, log in through the real IdP, copy snippets, log out'
   await page.getByRole('button', { name: 'Remove' }).click();
   await page.locator('button[data-profile=minio]').waitFor({ state: 'detached' });
   assert.deepEqual(win.cspViolations.filter((v) => !/__inline|inline script/i.test(v)), [], 'no CSP violations from the app itself');
+});
+
+test('the credentials endpoint checkbox: saved as "endpoint": true, shown ticked on edit, cleared; its snippet names the token file, never a token', async () => {
+  await page.locator('#add-profile').click();
+  await page.getByLabel('Profile name').fill('spark');
+  await page.getByLabel('Issuer URL').fill(idp.issuer);
+  await page.getByLabel('Client id').fill(idp.clientId);
+  const box = page.getByLabel('Serve from the tray\'s credentials endpoint');
+  assert.equal(await box.isVisible(), false, 'part of the S3 settings: hidden without them');
+  await page.getByLabel('S3 credentials (AWS STS, MinIO)').check();
+  assert.equal(await box.isChecked(), false, 'off by default');
+  assert.match((await page.locator('#f-endpointEnabled-help').textContent()) ?? '', /While the tray runs, AWS SDKs and Spark\/JVM jobs fetch these credentials from it/);
+  await page.getByLabel('STS endpoint').fill('http://127.0.0.1:9000');
+  await box.check();
+  await shot('08-endpoint-checkbox');
+  await page.getByRole('button', { name: 'Add profile', exact: true }).last().click();
+  await page.getByRole('heading', { name: 'spark', exact: true }).waitFor();
+  assert.equal(readSettings(dir).profiles.spark.endpoint, true);
+
+  // The "Use it" section: the shell line, and the two variables for a Spark/JVM job.
+  const snippet = page.locator('pre[data-snippet=endpoint]');
+  await snippet.waitFor();
+  const text = (await snippet.textContent()) ?? '';
+  assert.match(text, /^eval "\$\(lakekey env spark --server\)"$/m);
+  assert.match(text, /^AWS_CONTAINER_CREDENTIALS_FULL_URI=http:\/\/127\.0\.0\.1:43210\/v1\/credentials\/spark$/m);
+  assert.ok(text.includes(`AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${join(dir, 'endpoint-tray.token')}\n`));
+  assert.doesNotMatch(text, /AWS_CONTAINER_AUTHORIZATION_TOKEN=/);
+  await page.locator('figure', { hasText: 'Credentials endpoint' }).getByRole('button', { name: 'Copy' }).click();
+  await page.locator('#toast', { hasText: 'Copied' }).waitFor();
+  assert.equal(clipboard.at(-1), text);
+  await shot('09-endpoint-snippet');
+
+  // Edit shows it ticked; unticked and saved, the setting and the snippet are gone.
+  await page.getByRole('button', { name: 'Edit' }).click();
+  assert.equal(await page.getByLabel('Serve from the tray\'s credentials endpoint').isChecked(), true);
+  await page.getByLabel('Serve from the tray\'s credentials endpoint').uncheck();
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByRole('heading', { name: 'spark', exact: true }).waitFor();
+  await page.locator('pre[data-snippet=shell]').waitFor();
+  assert.equal(readSettings(dir).profiles.spark.endpoint, undefined);
+  assert.equal(await page.locator('pre[data-snippet=endpoint]').count(), 0);
+  await page.getByRole('button', { name: 'Edit' }).click();
+  assert.equal(await page.getByLabel('Serve from the tray\'s credentials endpoint').isChecked(), false);
+  await page.getByRole('button', { name: 'Cancel' }).click();
 });

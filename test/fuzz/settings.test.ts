@@ -62,6 +62,8 @@ function checkValid(s: Settings): void {
       int(p.lakefs.ttlSeconds, 60, 43200, 'lakefs.ttlSeconds');
       assert.equal(typeof p.lakefs.lakectlCache, 'boolean');
     }
+    // The tray's credentials endpoint serves S3 credentials: on only with S3, and only as `true`.
+    if (p.endpoint !== undefined) assert.ok(p.endpoint === true && p.s3, 'endpoint: true, with S3 settings');
   }
 }
 
@@ -105,6 +107,7 @@ const profileArb = fc.record(
     refreshBeforeSeconds: anyValue,
     s3: fc.oneof(anyValue, fc.record({ stsEndpoint: anyValue, s3Endpoint: anyValue, region: anyValue, roleArn: anyValue, durationSeconds: anyValue, tokenSource: fc.oneof(fc.constantFrom('idp', 'lakefs', 'IDP'), anyValue) }, { requiredKeys: [] })),
     lakefs: fc.oneof(anyValue, fc.record({ endpoint: anyValue, ttlSeconds: anyValue, lakectlCache: anyValue }, { requiredKeys: [] })),
+    endpoint: fc.oneof(fc.constantFrom(true, false), anyValue),
   },
   { requiredKeys: [] },
 );

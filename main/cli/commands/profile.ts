@@ -59,17 +59,28 @@ function applyFlags(a: Args, base: unknown, clientSecret: string | undefined, un
     const [head, key] = field.split('.');
     if (!key) delete raw[head];
     else if (isObject(raw[head])) delete raw[head][key];
+    // The credentials endpoint serves S3 credentials only: it goes with them (unless asked for again, which then says why it cannot).
+    if (field === 's3' && !a.has('endpoint')) delete raw.endpoint;
   }
-  for (const { flag, field } of PROFILE_FIELDS) {
+  for (const { flag, field, boolean } of PROFILE_FIELDS) {
     if (!a.has(flag)) continue;
-    let value: unknown = flag === 'scope' ? a.list(flag) : flag === 'lakectl-cache' ? a.flag(flag) : a.string(flag);
+    let value: unknown = flag === 'scope' ? a.list(flag) : boolean ? a.flag(flag) : a.string(flag);
     if (flag === 'client-secret') value = clientSecret !== undefined;
     const [head, key] = field.split('.');
     if (key) section(head as 's3' | 'lakefs')[key] = value;
     else raw[head] = value;
   }
-  if (a.spec.flags.some((f) => f.name === 'no-lakectl-cache') && a.flag('no-lakectl-cache') && isObject(raw.lakefs)) raw.lakefs.lakectlCache = false;
+  if (negated(a, 'lakectl-cache') && isObject(raw.lakefs)) raw.lakefs.lakectlCache = false;
+  // Off is the absence of the field, as in a profile that never had it.
+  if (negated(a, 'endpoint')) delete raw.endpoint;
   return raw;
+}
+
+/** `--no-FLAG` was passed (profile set); with `--FLAG` too it asks for opposite things. */
+function negated(a: Args, flag: string): boolean {
+  if (!a.spec.flags.some((f) => f.name === `no-${flag}`) || !a.flag(`no-${flag}`)) return false;
+  if (a.has(flag)) throw usageError(`--${flag} and --no-${flag} ask for opposite things: pass one of them`, a.hint());
+  return true;
 }
 
 /**
@@ -150,6 +161,7 @@ export async function add(a: Args): Promise<number> {
   if (clientSecret !== undefined) await compose(dir).vault.writeClientSecret(name, clientSecret);
   else if (a.flag('force')) await compose(dir).vault.writeClientSecret(name, undefined).catch(() => undefined);
   warnLakectl(profile);
+  sayEndpoint(name, profile);
   if (note) say(note);
   say(`Added profile "${name}". Next: \`lakekey login ${name}\`${profile.s3 ? `, then \`lakekey configure-aws ${name}\`` : ''}.\n`);
   // Allowed (the login alone checks the IdP wiring, and the tray offers it), but say what it lacks.
@@ -179,6 +191,7 @@ export async function set(a: Args): Promise<number> {
   if (clientSecret !== undefined) await compose(dir).vault.writeClientSecret(name, clientSecret);
   else if (unset.includes('client-secret')) await compose(dir).vault.writeClientSecret(name, undefined);
   warnLakectl(profile, current);
+  sayEndpoint(name, profile, current);
   if (note) say(note);
   say(`Changed ${given.join(', ')} of profile "${name}".\n`);
   if (!current) {
@@ -195,6 +208,13 @@ export async function set(a: Args): Promise<number> {
     say(`If an AWS profile is wired to it, run \`lakekey configure-aws ${name}\` again for the new endpoint or region.\n`);
   }
   return 0;
+}
+
+/** Where the endpoint is, when the profile has just been given it. */
+function sayEndpoint(name: string, profile: Profile, before?: Profile): void {
+  if (profile.endpoint && !before?.endpoint) {
+    say(`The tray serves profile "${name}" from its credentials endpoint while it runs: \`eval "$(lakekey env ${name} --server)"\` points a shell at it.\n`);
+  }
 }
 
 function warnLakectl(profile: Profile, before?: Profile): void {
@@ -283,5 +303,6 @@ function renderProfile(name: string, p: Profile): string {
     rows.push(['S3 STS endpoint', p.s3.stsEndpoint ?? `AWS (${p.s3.region})`], ['S3 API endpoint', s3ApiEndpoint(p) ?? 'AWS (none needed)'], ['S3 region', p.s3.region], ['S3 role', p.s3.roleArn], ['S3 duration', `${p.s3.durationSeconds} s`], ['S3 token source', p.s3.tokenSource]);
   }
   if (p.lakefs) rows.push(['lakeFS endpoint', p.lakefs.endpoint], ['lakeFS token TTL', `${p.lakefs.ttlSeconds} s`], ['lakectl cache file', p.lakefs.lakectlCache ? 'kept in sync (plaintext)' : 'off']);
+  if (p.s3) rows.push(['credentials endpoint', p.endpoint ? `served by the tray while it runs (\`lakekey env ${name} --server\`)` : 'off']);
   return table(rows.filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
 }

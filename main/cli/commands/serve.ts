@@ -92,8 +92,9 @@ export function serverEnv(name: string): Record<string, string> {
   const profile = s3Profile(dir, name);
   const running: EndpointRecord | undefined = runningEndpoints(dir).find((e) => e.profiles.includes(name));
   if (!running) {
+    const tray = profile.endpoint ? 'The tray serves it while it runs: start the tray, or start' : `Turn the tray's endpoint on for it (\`lakekey profile set ${name} --endpoint\`, or its settings in the tray), or start`;
     throw new LakekeyError('CONFIG', `no credentials endpoint is serving profile "${name}"`, {
-      hint: `Start one with \`lakekey serve ${name}\` (or enable the endpoint for it in the tray), or run the job under \`lakekey exec ${name} --server -- COMMAND\`.`,
+      hint: `${tray} one with \`lakekey serve ${name}\`, or run the job under \`lakekey exec ${name} --server -- COMMAND\`.`,
     });
   }
   return serverVars(profile, endpointUri(running.port, name), { file: running.tokenFile });

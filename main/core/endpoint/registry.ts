@@ -4,7 +4,7 @@
 // token, 0600, for SDKs that read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE). Both are created
 // owner-only and exclusively (a planted file or link is refused), and removed when the server
 // stops; a record whose process is gone is ignored and swept.
-import { closeSync, constants, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface EndpointRecord {
@@ -33,14 +33,32 @@ function writeExclusive(file: string, text: string): void {
   }
 }
 
-/** Says where the endpoint is; returns a function that removes what it wrote. */
-export function registerEndpoint(dir: string, owner: string, e: { port: number; profiles: string[]; token: string; pid?: number }): { record: EndpointRecord; remove(): void } {
+export interface Registration {
+  /** What the record says now. */
+  record: EndpointRecord;
+  /** Says the endpoint now serves these profiles (the tray's set changes; port and token do not). */
+  update(profiles: readonly string[]): void;
+  /** Removes what it wrote. */
+  remove(): void;
+}
+
+/** Says where the endpoint is; returns how to change what it says, and to remove it. */
+export function registerEndpoint(dir: string, owner: string, e: { port: number; profiles: string[]; token: string; pid?: number }): Registration {
   const f = files(dir, owner);
   writeExclusive(f.token, e.token);
-  const record: EndpointRecord = { owner, port: e.port, profiles: e.profiles, pid: e.pid ?? process.pid, tokenFile: f.token };
+  let record: EndpointRecord = { owner, port: e.port, profiles: [...e.profiles], pid: e.pid ?? process.pid, tokenFile: f.token };
   writeExclusive(f.record, JSON.stringify(record));
   return {
-    record,
+    get record() {
+      return record;
+    },
+    update(profiles) {
+      record = { ...record, profiles: [...profiles] };
+      // Written aside and renamed over: a reader sees the old record or the new one, never half of one.
+      const next = `${f.record}.${process.pid}.tmp`;
+      writeExclusive(next, JSON.stringify(record));
+      renameSync(next, f.record);
+    },
     remove() {
       rmSync(f.record, { force: true });
       rmSync(f.token, { force: true });

@@ -8,7 +8,7 @@ import type { Context } from '../context.js';
 import { SETTINGS_FILE } from '../paths.js';
 import { noS3Settings } from '../errors.js';
 import type { Profile } from '../settings.js';
-import { registerEndpoint, type EndpointRecord } from './registry.js';
+import { registerEndpoint, type EndpointRecord, type Registration } from './registry.js';
 import { startEndpoint, type CredentialsEndpoint } from './server.js';
 import { endpointSource } from './source.js';
 
@@ -28,8 +28,10 @@ export interface ServeOptions {
 
 export interface ServedEndpoint {
   endpoint: CredentialsEndpoint;
-  /** Where it is recorded, when it is. */
+  /** Where it is recorded, when it is (what it says now). */
   record?: EndpointRecord;
+  /** Serves exactly these profiles from now on, on the same port with the same token, and records it. */
+  serveOnly(names: readonly string[]): void;
   close(): Promise<void>;
 }
 
@@ -53,17 +55,40 @@ export async function serveProfiles(ctx: Context, names: readonly string[], opts
     said.add(key);
     opts.say(text);
   };
+  // A profile's failures are said once per episode: once it is served again, the next failure
+  // (tomorrow's outage, a login needed next week) is news again. The tray lives for days.
+  const credentials = async (profile: string) => {
+    const creds = await source.credentials(profile);
+    for (const key of said) if (key.startsWith(`failure\0${profile}\0`)) said.delete(key);
+    return creds;
+  };
   const endpoint = await startEndpoint({
     profiles: names,
-    credentials: source.credentials,
+    credentials,
     ...(opts.port ? { port: opts.port } : {}),
     onRefused: (why) => once(`refused: ${why}`, `the credentials endpoint refused ${why}`),
-    onFailure: (profile, e) => once(`${profile}:${e.code}`, `could not serve profile "${profile}": ${e.message}. ${e.hint ?? ''}`.trim()),
+    onFailure: (profile, e) => once(`failure\0${profile}\0${e.code}`, `could not serve profile "${profile}": ${e.message}. ${e.hint ?? ''}`.trim()),
   });
-  const reg = opts.register ? registerEndpoint(opts.dir, opts.register.owner, { port: endpoint.port, profiles: [...names], token: endpoint.token }) : undefined;
+  let reg: Registration | undefined;
+  try {
+    reg = opts.register ? registerEndpoint(opts.dir, opts.register.owner, { port: endpoint.port, profiles: [...names], token: endpoint.token }) : undefined;
+  } catch (err) {
+    // Not findable is not started: nothing is left listening (the tray tries again later).
+    source.close();
+    await endpoint.close();
+    throw err;
+  }
   return {
     endpoint,
-    ...(reg ? { record: reg.record } : {}),
+    get record() {
+      return reg?.record;
+    },
+    serveOnly(wanted) {
+      const next = new Set(wanted);
+      for (const p of endpoint.profiles()) if (!next.has(p)) endpoint.stop(p);
+      for (const p of next) endpoint.serve(p);
+      reg?.update(endpoint.profiles().sort());
+    },
     async close() {
       reg?.remove();
       source.close();

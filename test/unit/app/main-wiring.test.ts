@@ -4,20 +4,23 @@
 // listens, settings go to the CLI's config.json, the window hears `profiles:changed`, network
 // changes re-plan renewals, the test hook shows the menu, and Quit shuts it all down.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Conf from 'conf';
 import { start } from '../../../main/app/main.js';
-import { defaultDraft } from '../../../main/app/profile-form.js';
-import type { ConfLike } from '../../../main/app/settings-store.js';
+import { defaultDraft, profileToDraft } from '../../../main/app/profile-form.js';
+import { settingsStore, type ConfLike } from '../../../main/app/settings-store.js';
 import { APP_SCHEME, SETTINGS_URL } from '../../../main/app/window-security.js';
+import { runningEndpoints } from '../../../main/core/endpoint/registry.js';
+import { endpointUri } from '../../../main/core/endpoint/server.js';
 import { brokerEndpoint } from '../../../main/core/login-broker.js';
-import { readSettings } from '../../../main/core/settings.js';
+import { isoSeconds } from '../../../main/core/record.js';
+import { parseProfile, readSettings } from '../../../main/core/settings.js';
 import { Vault } from '../../../main/core/vault.js';
-import { API_CHANNELS, channels, EVENT_CHANNELS, type Outcome } from '../../../main/ipc.js';
-import { REPO } from '../../helpers/cli.js';
+import { API_CHANNELS, channels, ENDPOINT_AFTER_LOGOUT, EVENT_CHANNELS, type Outcome } from '../../../main/ipc.js';
+import { NODE_CLI, REPO, run } from '../../helpers/cli.js';
 import { electronStub } from '../../helpers/electron-stub.js';
 import { memoryStore } from './fakes.js';
 import { shippedArtifacts } from './vite-build.js';
@@ -180,4 +183,176 @@ test('packaged: the menu offers "Install command-line tool"; it links the bundle
   } finally {
     await app.quit();
   }
+});
+
+/** A keychain in memory whose deletions can be held (a logout caught in the middle). */
+function holdableStore() {
+  const store = memoryStore();
+  const del = store.delete;
+  let gate: Promise<void> | undefined;
+  store.delete = async (k) => {
+    await gate;
+    return del(k);
+  };
+  return {
+    store,
+    hold() {
+      let release!: () => void;
+      gate = new Promise<void>((r) => (release = r));
+      return () => {
+        gate = undefined;
+        release();
+      };
+    },
+  };
+}
+
+const CREDS = { accessKeyId: 'AKIATRAYENDPOINT', secretAccessKey: 'tray-endpoint-secret', sessionToken: 'tray-endpoint-session' };
+const S3_PROFILE = { issuer: 'https://login.example.com', clientId: 'lakekey', s3: { stsEndpoint: 'https://minio.example.com' } };
+
+/** A signed-in session with fresh S3 credentials (an hour left, outside the renewal window: no STS is asked). */
+async function signIn(vault: Vault, name: string) {
+  await vault.write(name, { v: 1, updatedAt: Date.now(), idp: { subject: 'alice' }, s3: { ...CREDS, accessKeyId: `${CREDS.accessKeyId}${name.toUpperCase()}`, expiresAt: Date.now() + 3600_000 } });
+}
+
+async function until(done: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !done(); await new Promise((r) => setTimeout(r, 10))) {
+    if (Date.now() > deadline) assert.fail('timed out');
+  }
+}
+
+const endpointFiles = (dir: string) => readdirSync(dir).filter((n) => n.startsWith('endpoint-')).sort();
+
+test('the credentials endpoint: started for the first enabled profile, found by `env --server`, follows the settings on one port and token, a logout stops it at once, one notice per cause, gone on quit', async () => {
+  const stub = electronStub({ appPath: REPO });
+  const dir = join(mkdtempSync(join(tmpdir(), 'lk-app-')), 'cfg');
+  const keychain = holdableStore();
+  const vault = new Vault(keychain.store);
+  settingsStore(openConf, dir).update((s) => {
+    s.profiles.work = parseProfile('work', S3_PROFILE);
+    s.profiles.spark = parseProfile('spark', S3_PROFILE);
+  });
+  await signIn(vault, 'work');
+  await signIn(vault, 'spark');
+  const app = await start(stub.electron, { ...deps(dir), vault });
+  assert.ok(app);
+  const frame = { senderFrame: { url: SETTINGS_URL, parent: null } };
+  const save = (name: string, endpointEnabled: boolean) =>
+    stub.handlers.get(API_CHANNELS.saveProfile)!(frame, { name, originalName: name, draft: { ...profileToDraft(readSettings(dir).profiles[name]), endpointEnabled } });
+  const record = () => runningEndpoints(dir).find((e) => e.owner === 'tray');
+  const ask = (name: string, token = readFileSync(record()!.tokenFile, 'utf8')) => fetch(endpointUri(record()!.port, name), { headers: token ? { Authorization: token } : {} });
+  const notices = (re: RegExp) => stub.notifications.filter((n) => re.test(`${n.title}: ${n.body}`));
+  try {
+    // No profile enables it: nothing listens, nothing is recorded.
+    assert.deepEqual(endpointFiles(dir), []);
+    assert.equal(app.endpoint.place(), undefined);
+
+    // The first one enabled in the window starts it, registered as the tray's, with a 0600 token file.
+    assert.deepEqual(await save('work', true), { ok: true, value: { ok: true } });
+    assert.equal(readSettings(dir).profiles.work.endpoint, true);
+    await until(() => record() !== undefined);
+    assert.deepEqual(endpointFiles(dir), ['endpoint-tray.json', 'endpoint-tray.token']);
+    const first = record()!;
+    assert.deepEqual(first.profiles, ['work']);
+    assert.equal(first.pid, process.pid);
+    assert.equal(statSync(first.tokenFile).mode & 0o777, 0o600);
+    const token = readFileSync(first.tokenFile, 'utf8');
+    const got = await ask('work');
+    assert.equal(got.status, 200);
+    const expires = isoSeconds((await vault.read('work')).s3!.expiresAt);
+    assert.deepEqual(await got.json(), { AccessKeyId: 'AKIATRAYENDPOINTWORK', SecretAccessKey: CREDS.secretAccessKey, Token: CREDS.sessionToken, Expiration: expires });
+
+    // `lakekey env work --server` finds it: the URI and the token FILE (never the token).
+    const env = await run(process.execPath, [NODE_CLI, 'env', 'work', '--server', '--format', 'json'], { env: { ...process.env, LAKEKEY_CONFIG_DIR: dir } });
+    assert.equal(env.code, 0, env.stderr);
+    const vars = JSON.parse(env.stdout) as Record<string, string>;
+    assert.equal(vars.AWS_CONTAINER_CREDENTIALS_FULL_URI, endpointUri(first.port, 'work'));
+    assert.equal(vars.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, join(dir, 'endpoint-tray.token'));
+    assert.ok(!env.stdout.includes(token));
+
+    // Not enabled: not served. Enabled later: served on the same port with the same token, and recorded.
+    assert.equal((await ask('spark')).status, 404);
+    await save('spark', true);
+    assert.equal((await ask('spark')).status, 200);
+    assert.deepEqual(record()!.profiles, ['spark', 'work']);
+    assert.equal(record()!.port, first.port);
+    assert.equal(readFileSync(first.tokenFile, 'utf8'), token);
+
+    // The menu offers the line for a shell; the window's snippet names the token file, not the token.
+    await app.refreshMenu();
+    assert.ok(labelsOf(stub.trays[0].menu).includes('Copy endpoint env command'));
+    await app.dispatch({ type: 'copy-endpoint-env', profile: 'spark' });
+    assert.equal(stub.clipboard.at(-1), 'eval "$(lakekey env spark --server)"');
+    const snippets = (await stub.handlers.get(API_CHANNELS.snippets)!(frame, { name: 'spark' })) as Outcome<{ endpoint?: string }>;
+    const endpoint = snippets.ok ? (snippets.value.endpoint ?? '') : '';
+    assert.match(endpoint, /^eval "\$\(lakekey env spark --server\)"$/m);
+    assert.ok(endpoint.includes(`AWS_CONTAINER_CREDENTIALS_FULL_URI=${endpointUri(first.port, 'spark')}\n`));
+    assert.ok(endpoint.includes(`AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${first.tokenFile}\n`));
+    assert.ok(!endpoint.includes(token), 'the renderer never sees the token');
+
+    // Disabled in the window: 404 at once, and no longer recorded.
+    await save('work', false);
+    assert.equal((await ask('work')).status, 404);
+    assert.deepEqual(record()!.profiles, ['spark']);
+
+    // A logout from the menu: not served from its first moment (the keychain still holds the
+    // credentials while the logout runs), then only "log in" answers; the notice says so.
+    const release = keychain.hold();
+    const loggingOut = app.dispatch({ type: 'logout', profile: 'spark' });
+    const during = await ask('spark');
+    assert.equal(during.status, 404);
+    assert.ok(!(await during.text()).includes(CREDS.secretAccessKey));
+    assert.ok((await vault.read('spark')).s3, 'the keychain still held them');
+    release();
+    await loggingOut;
+    assert.equal(notices(new RegExp(`Logged out of profile "spark".*${ENDPOINT_AFTER_LOGOUT.replace(/\./g, '\\.')}`)).length, 1);
+    const after = await ask('spark');
+    assert.equal(after.status, 503);
+    assert.match(await after.text(), /lakekey login spark/);
+    await ask('spark');
+    assert.equal(notices(/credentials endpoint: Could not serve profile "spark"/).length, 1, 'one notice for the cause, not one per request');
+
+    // Refusals too: one notice however many clients send no token.
+    await ask('spark', '');
+    await ask('spark', '');
+    assert.equal(notices(/refused a request without the right token/).length, 1);
+  } finally {
+    await app.quit();
+  }
+  // Quit: the registry files are gone and nothing listens.
+  assert.deepEqual(endpointFiles(dir), []);
+  assert.deepEqual(runningEndpoints(dir), []);
+});
+
+test('a profile enabled at launch is served from the start; a logout through the window stops it too; a failure is said again once it was served since', async () => {
+  const stub = electronStub({ appPath: REPO });
+  const dir = join(mkdtempSync(join(tmpdir(), 'lk-app-')), 'cfg');
+  const vault = new Vault(memoryStore());
+  settingsStore(openConf, dir).update((s) => {
+    s.profiles.work = parseProfile('work', { ...S3_PROFILE, endpoint: true });
+  });
+  await signIn(vault, 'work');
+  const app = await start(stub.electron, { ...deps(dir), vault });
+  assert.ok(app);
+  try {
+    const served = runningEndpoints(dir)[0];
+    assert.deepEqual([served.owner, served.profiles], ['tray', ['work']]);
+    const ask = () => fetch(endpointUri(served.port, 'work'), { headers: { Authorization: readFileSync(served.tokenFile, 'utf8') } });
+    assert.equal((await ask()).status, 200);
+    const logout = () => stub.handlers.get(API_CHANNELS.logout)!({ senderFrame: { url: SETTINGS_URL, parent: null } }, { name: 'work' }) as Promise<Outcome<unknown>>;
+    assert.equal((await logout()).ok, true);
+    assert.equal((await ask()).status, 503);
+    assert.equal((await ask()).status, 503);
+    const failures = () => stub.notifications.filter((n) => /^Could not serve profile "work"/.test(n.body)).length;
+    assert.equal(failures(), 1);
+    // Served again after a new login, the next failure is news again: one notice per episode.
+    await signIn(vault, 'work');
+    assert.equal((await ask()).status, 200);
+    assert.equal((await logout()).ok, true);
+    assert.equal((await ask()).status, 503);
+    assert.equal(failures(), 2);
+  } finally {
+    await app.quit();
+  }
+  assert.deepEqual(endpointFiles(dir), []);
 });

@@ -31,6 +31,16 @@ test('a section per profile with state, time said as "valid …, until HH:MM loc
   assert.ok(actions.every((a) => a.kind === 'action' && a.enabled));
 });
 
+test('a profile the tray\'s credentials endpoint serves offers the line that points a shell at it; others do not', () => {
+  const served = parseProfile('served', { issuer: 'https://idp.example.com', clientId: 'c', s3: { stsEndpoint: 'https://minio.example.com' }, endpoint: true });
+  const status = (name: string) => ({ name, signedIn: false, canRefresh: false });
+  const model = buildMenuModel([profileView({ name: 'served', profile: served, status: status('served') }), profileView({ name: 'work', profile, status: status('work') })]);
+  const endpointItems = model.items.filter((i) => i.kind === 'action' && i.action.type === 'copy-endpoint-env');
+  assert.deepEqual(endpointItems, [{ kind: 'action', label: 'Copy endpoint env command', enabled: true, action: { type: 'copy-endpoint-env', profile: 'served' } }]);
+  const labels = model.items.map((i) => ('label' in i ? i.label : '---'));
+  assert.equal(labels.indexOf('Copy endpoint env command'), labels.indexOf('Copy env exports command') + 1, 'beside the other shell line');
+});
+
 test('"Install command-line tool" only when the app can install it', () => {
   const labels = (installCli: boolean) => buildMenuModel([], { installCli }).items.map((i) => ('label' in i ? i.label : '---'));
   assert.deepEqual(labels(true).slice(-3), ['Settings…', 'Install command-line tool…', 'Quit lakekey']);

@@ -57,3 +57,20 @@ test('the window\'s quick checks agree with the core on accept/reject', () => {
   }
   assert.equal(checkDraft('', good)[0].field, 'name');
 });
+
+test('the credentials endpoint checkbox maps to "endpoint": true, and only with S3 (the form keeps it in the S3 part)', () => {
+  const on = validateDraft('work', { ...good, endpointEnabled: true }, { existing: [] });
+  assert.ok(on.ok);
+  assert.equal(on.profile.endpoint, true);
+  assert.deepEqual(on.profile, parseProfile('work', { issuer: 'https://login.example.com/realms/data', clientId: 'lakekey', s3: { stsEndpoint: 'https://minio.example.com' }, endpoint: true }));
+  assert.equal(profileToDraft(on.profile).endpointEnabled, true);
+  const off = validateDraft('work', good, { existing: [] });
+  assert.ok(off.ok);
+  assert.equal(off.profile.endpoint, undefined);
+  assert.equal(profileToDraft(off.profile).endpointEnabled, false);
+  // S3 unticked: the endpoint goes with it, rather than failing on a box the user cannot see.
+  const noS3 = validateDraft('work', { ...good, s3Enabled: false, endpointEnabled: true }, { existing: [] });
+  assert.ok(noS3.ok);
+  assert.equal(noS3.profile.endpoint, undefined);
+  assert.equal(draftToRaw({ ...good, s3Enabled: false, endpointEnabled: true }).endpoint, undefined);
+});
