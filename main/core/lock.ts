@@ -82,9 +82,13 @@ export async function acquireLockFile(file: string, about: { what: string; doing
       continue;
     }
     if (!told && opts.onWait) {
-      told = true;
+      // The holder creates the file, then writes who it is: an empty file is read again next
+      // round (a few times) rather than told as "someone", so a login is said as a login.
       const owner = readOwner(file);
-      opts.onWait(owner ? { pid: owner.pid, purpose: owner.purpose, since: owner.since } : {});
+      if (owner || attempt >= 5) {
+        told = true;
+        opts.onWait(owner ? { pid: owner.pid, purpose: owner.purpose, since: owner.since } : {});
+      }
     }
     if (now() >= deadline) {
       throw new LakekeyError('LOCK_TIMEOUT', `another lakekey process has held the lock ${about.what} for too long`, {
