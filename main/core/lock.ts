@@ -222,7 +222,8 @@ function isStale(file: string, mtime: number, staleMs: number): boolean {
   return Date.now() - mtime > staleMs;
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this pid runs on this machine (EPERM: it does, as another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -19,11 +19,12 @@
 //   nor make the uid check fail open.
 // Everything else — wrong path or method, a foreign Host header, a wrong or missing state, a
 // second callback — gets a clear page and leaves the login waiting.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { sayDuration } from '../shared/duration.js';
 import { LakekeyError } from './errors.js';
+import { safeEqual } from './loopback-guard.js';
 import { loopbackPeer, ownUid, type PeerOwner } from './peer-uid.js';
 
 export const CALLBACK_PATH = '/callback';
@@ -330,12 +331,6 @@ export async function startLoopback(port = 0, opts: LoopbackOptions = {}): Promi
       });
     },
   };
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** Keep IdP-provided text printable and short. */

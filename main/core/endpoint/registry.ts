@@ -6,6 +6,7 @@
 // stops; a record whose process is gone is ignored and swept.
 import { closeSync, constants, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from '../lock.js';
 
 export interface EndpointRecord {
   /** `tray`, or `serve-<pid>`. */
@@ -93,13 +94,4 @@ export function runningEndpoints(dir: string, alive: (pid: number) => boolean = 
     out.push({ ...r, owner, tokenFile: files(dir, owner).token });
   }
   return out.sort((a, b) => (a.owner === 'tray' ? -1 : b.owner === 'tray' ? 1 : a.pid - b.pid));
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
