@@ -1,10 +1,12 @@
-// Which local user owns the other end of a loopback TCP connection. On Linux the kernel says so
-// in /proc/net/tcp, or tcp6 for a dual-stack client (the `uid` column of the client's socket); elsewhere there is no cheap,
-// dependency-free way to ask. On Linux the answer fails closed: a table that cannot be read (out
+// Which local user owns the other end of a loopback TCP connection. On Linux the kernel says so:
+// asked for that one socket over netlink where lakekey can make the call (sock-diag.ts, the
+// executable), else in /proc/net/tcp, or tcp6 for a dual-stack client (the `uid` column of the
+// client's socket); elsewhere there is no cheap, dependency-free way to ask. On Linux the answer fails closed: a table that cannot be read (out
 // of file descriptors, /proc hidden) or a row the kernel has already detached from its socket
 // (inode 0: the client closed, and the kernel then shows uid 0 whoever it was) is "unknown", and
 // the receiver refuses the request (security round 3).
 import { readFileSync } from 'node:fs';
+import { sockDiagLookup, type PeerLookup } from './sock-diag.js';
 
 export type PeerOwner =
   /** The kernel named the user at the other end. */
@@ -25,9 +27,14 @@ const ADDRESSES = {
   6: ['0000000000000000FFFF00000100007F', '00000000000000000000FFFF7F000001'],
 } as const;
 
-/** The owner of the client socket `clientPort` → `serverPort` on 127.0.0.1. */
-export function loopbackPeer(clientPort: number, serverPort: number, read: TcpTableReader | undefined = defaultReader()): PeerOwner {
+/**
+ * The owner of the client socket `clientPort` → `serverPort` on 127.0.0.1: the kernel's direct
+ * answer where it gives one, else the socket table's.
+ */
+export function loopbackPeer(clientPort: number, serverPort: number, read: TcpTableReader | undefined = defaultReader(), ask: PeerLookup | undefined = kernelLookup()): PeerOwner {
   if (!read) return { kind: 'unsupported' };
+  const asked = ask?.(clientPort, serverPort);
+  if (asked) return asked;
   // IPv4 sockets first (browsers, curl, Node, Python); then IPv6 sockets mapped to 127.0.0.1 (Java).
   for (const family of [4, 6] as const) {
     let table: string;
@@ -59,6 +66,13 @@ function hex4(port: number): string {
 function defaultReader(): TcpTableReader | undefined {
   if (process.platform !== 'linux' || typeof process.getuid !== 'function') return undefined;
   return (family) => readFileSync(family === 4 ? '/proc/net/tcp' : '/proc/net/tcp6', 'latin1');
+}
+
+let lookup: PeerLookup | undefined | null = null;
+/** The netlink lookup, set up once per process (undefined under Node, or without glibc). */
+function kernelLookup(): PeerLookup | undefined {
+  if (lookup === null) lookup = process.platform === 'linux' ? sockDiagLookup() : undefined;
+  return lookup;
 }
 
 /** Our own uid, where the platform has uids. */

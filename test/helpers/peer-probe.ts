@@ -1,0 +1,15 @@
+// Run under bun (by test/integration/peer-uid.test.ts): asks the kernel over netlink who owns
+// each client socket named on the command line (`clientPort:serverPort`…) and prints the answers
+// as one JSON array, `null` where the netlink lookup gave none (and lakekey would read the table).
+import { sockDiagLookup } from '../../main/core/sock-diag.js';
+
+const lookup = sockDiagLookup();
+if (!lookup) {
+  process.stderr.write('peer-probe: the netlink lookup is not available here (not bun on glibc Linux)\n');
+  process.exit(3);
+}
+const answers = process.argv.slice(2).map((pair) => {
+  const [client, server] = pair.split(':').map(Number);
+  return lookup(client!, server!) ?? null;
+});
+process.stdout.write(JSON.stringify(answers) + '\n');
