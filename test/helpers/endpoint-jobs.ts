@@ -31,6 +31,8 @@ export interface JobsScenario {
   threads: number;
   /** Each boto3 thread's pause between reads, in seconds. */
   pauseS: number;
+  /** Each S3A thread's pause between reads, in seconds (default none: as fast as it reads). */
+  s3aPauseS?: number;
 }
 
 /** Registers the scenario's before/after hooks and its two tests in the calling test file. */
@@ -112,7 +114,7 @@ export function endpointJobs(sc: JobsScenario): void {
   `;
     const pyEnv = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_ENDPOINT_URL_S3: peers.minio.endpoint, ...endpointEnv() };
     const [jvm, py] = await Promise.all([
-      runS3aSoak({ endpoint: peers.minio.endpoint, uri: `s3a://${peers.bucket}/${KEY}`, threads: THREADS, seconds: RUN_S, provider: 's3a-default', env: endpointEnv() }),
+      runS3aSoak({ endpoint: peers.minio.endpoint, uri: `s3a://${peers.bucket}/${KEY}`, threads: THREADS, seconds: RUN_S, pauseMs: (sc.s3aPauseS ?? 0) * 1000, provider: 's3a-default', env: endpointEnv() }),
       run(join(VENV, 'bin', 'python'), ['-c', boto], { env: pyEnv, timeoutMs: (RUN_S + 120) * 1000 }),
     ]);
     const end = Date.now();

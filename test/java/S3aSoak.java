@@ -35,12 +35,13 @@ public final class S3aSoak {
 
   public static void main(String[] args) throws InterruptedException {
     if (args.length != 3) {
-      System.err.println("usage: S3aSoak s3a://BUCKET/KEY THREADS SECONDS");
+      System.err.println("usage: S3aSoak s3a://BUCKET/KEY THREADS SECONDS [PAUSE_MS]");
       System.exit(2);
     }
     URI uri = URI.create(args[0]);
     int threads = Integer.parseInt(args[1]);
     double seconds = Double.parseDouble(args[2]);
+    long pauseMs = args.length > 3 ? Long.parseLong(args[3]) : 0;
 
     // core-default.xml's values (S3A's own defaults), no core-site.xml on the classpath.
     Configuration conf = new Configuration();
@@ -92,6 +93,13 @@ public final class S3aSoak {
             failures.incrementAndGet();
             synchronized (errors) {
               if (errors.size() < MAX_ERRORS) errors.add(describe(e));
+            }
+          }
+          if (pauseMs > 0) {
+            try {
+              Thread.sleep(pauseMs);
+            } catch (InterruptedException e) {
+              return;
             }
           }
         }

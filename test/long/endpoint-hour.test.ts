@@ -4,4 +4,4 @@
 // lifetime (a third: renewed 600 s after each mint). About five sets expire under the readers.
 import { endpointJobs } from '../helpers/endpoint-jobs.js';
 
-endpointJobs({ ttlS: 900, lifetime: 'duration', runS: 3600, threads: 16, pauseS: 0.2 });
+endpointJobs({ ttlS: 900, lifetime: 'duration', runS: 3600, threads: 16, pauseS: 0.2, s3aPauseS: 0.2 });

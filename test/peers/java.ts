@@ -157,16 +157,16 @@ export interface SoakSummary {
 
 /**
  * Hadoop S3A: `threads` threads open, read and close `uri` (s3a://bucket/key) again and again for
- * `seconds` seconds. `provider` sets fs.s3a.aws.credentials.provider (default: the SDK's
+ * `seconds` seconds, pausing `pauseMs` after each read (default none). `provider` sets fs.s3a.aws.credentials.provider (default: the SDK's
  * DefaultCredentialsProvider; 's3a-default': S3A's own list). `summary` is parsed whatever the exit
  * code, when the program got as far as printing it.
  */
 export async function runS3aSoak(
-  opts: JavaRunOptions & { uri: string; threads: number; seconds: number; provider?: string },
+  opts: JavaRunOptions & { uri: string; threads: number; seconds: number; pauseMs?: number; provider?: string },
 ): Promise<CliResult & { summary?: SoakSummary }> {
   const { java, s3aClasspath } = javaClients();
   const env = { ...javaEnv(opts), ...(opts.provider ? { LAKEKEY_S3A_CREDENTIALS_PROVIDER: opts.provider } : {}) };
-  const args = [...JVM, '-cp', s3aClasspath, 'S3aSoak', opts.uri, String(opts.threads), String(opts.seconds)];
+  const args = [...JVM, '-cp', s3aClasspath, 'S3aSoak', opts.uri, String(opts.threads), String(opts.seconds), String(opts.pauseMs ?? 0)];
   const r = await run(java, args, { env, timeoutMs: opts.timeoutMs ?? opts.seconds * 1000 + 60_000 });
   return { ...r, summary: lastJsonLine<SoakSummary>(r.stdout) };
 }
