@@ -5,7 +5,7 @@
 // The keychain: on Linux lakekey speaks D-Bus to the Secret Service itself, so a Linux
 // executable needs no addon at all. macOS and Windows use @napi-rs/keyring, whose per-platform
 // builds are npm packages: the target's keyring.node is copied beside the executable and loaded
-// from there by absolute path (main/core/keyring-module.ts), so nothing is extracted to a shared
+// from there by absolute path (main/core/keychain/keyring-module.ts), so nothing is extracted to a shared
 // temp folder.
 //
 // `-- --target <t>` (repeatable) or `-- --all` cross-builds into dist/cli/<t>/: bun fetches the

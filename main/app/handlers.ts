@@ -1,12 +1,12 @@
 // The settings window's IPC handlers: one function per channel of main/ipc.ts, over the core's
 // use cases. No Electron here (the clipboard is injected), so tests call these very functions.
 // Nothing returned is secret: statuses come from `describe`, snippets are command lines.
-import { credentialProcessCommand } from '../core/aws-config.js';
+import { credentialProcessCommand } from '../core/config/aws-config.js';
 import { asLakekeyError, noS3Settings, LakekeyError } from '../core/errors.js';
-import { checkServers } from '../core/server-checks.js';
+import { checkServers } from '../core/usecases/server-checks.js';
 import { endpointUri } from '../core/endpoint/server.js';
-import { describe, getS3Credentials, logout, sayLogout, type Context, type LogoutResult, type ProfileStatus } from '../core/session.js';
-import { getProfile, s3ApiEndpoint, type Profile } from '../core/settings.js';
+import { describe, getS3Credentials, logout, sayLogout, type Context, type LogoutResult, type ProfileStatus } from '../core/usecases/session.js';
+import { getProfile, s3ApiEndpoint, type Profile } from '../core/config/settings.js';
 import { gate } from '../core/text-gate.js';
 import type { CheckResult, IpcHandlers, ProfileView, SaveRequest, Snippets, ValidationResult } from '../ipc.js';
 import { defaultDraft, validateDraft } from './profile-form.js';

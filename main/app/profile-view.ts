@@ -2,8 +2,8 @@
 // core's `describe` (never a secret) and the scheduler's view. Pure.
 import { sayValidity } from '../shared/duration.js';
 import { kinds } from '../shared/profile-kinds.js';
-import type { ProfileStatus } from '../core/session.js';
-import type { Profile } from '../core/settings.js';
+import type { ProfileStatus } from '../core/usecases/session.js';
+import type { Profile } from '../core/config/settings.js';
 import type { ProfileState, ProfileView, TimeLeft } from '../ipc.js';
 import { profileToDraft } from './profile-form.js';
 import type { ProfileSchedule, ScheduleInput } from './scheduler.js';

@@ -4,7 +4,7 @@
 // never used, and written back as it was). The store class is injected:
 // the app passes electron-store, tests pass conf (electron-store's engine), which never loads
 // Electron.
-import { changeSettings, parseSettings, SETTINGS_VERSION, storedSettings, type Settings } from '../core/settings.js';
+import { changeSettings, parseSettings, SETTINGS_VERSION, storedSettings, type Settings } from '../core/config/settings.js';
 
 /** The part of electron-store / conf this module uses. */
 export interface ConfLike {

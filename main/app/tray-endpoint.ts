@@ -9,7 +9,7 @@
 // No Electron and no network here: the host passes the way to start the server (the core's
 // serveProfiles) and the way to say things (a notice), so the lifecycle is unit-tested with fakes.
 import { asLakekeyError } from '../core/errors.js';
-import type { Profile } from '../core/settings.js';
+import type { Profile } from '../core/config/settings.js';
 import type { EndpointPlace } from './handlers.js';
 
 /** The owner the tray registers its endpoint under: `endpoint-tray.json`, `endpoint-tray.token`. */

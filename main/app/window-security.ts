@@ -5,8 +5,8 @@
 import type { BrowserWindowConstructorOptions } from 'electron';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isLaunchPageName } from '../core/launch-page.js';
-import { isLoopbackUrl } from '../core/settings.js';
+import { isLaunchPageName } from '../core/login/launch-page.js';
+import { isLoopbackUrl } from '../core/config/settings.js';
 
 /** The renderer is served from this privileged custom scheme (never file://, never http). */
 export const APP_SCHEME = 'lakekey';

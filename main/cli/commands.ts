@@ -3,8 +3,8 @@
 // parses the flags (args.ts) and loads only the module that runs the command.
 import { readFileSync } from 'node:fs';
 import { usageError } from '../core/errors.js';
-import { settingsDir } from '../core/paths.js';
-import { readSettings } from '../core/settings.js';
+import { settingsDir } from '../core/config/paths.js';
+import { readSettings } from '../core/config/settings.js';
 import { Args, commandHelp, closest, groupHelp, overview, parseCommand, unknownCommand, wantsHelp } from './args.js';
 import { fileProblem } from './file-problem.js';
 import { say } from './output.js';

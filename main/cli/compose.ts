@@ -5,7 +5,7 @@ import { openSync, writeSync } from 'node:fs';
 import { composeCore } from '../core/compose.js';
 import type { Clock, CoreContext } from '../core/context.js';
 import { gate } from '../core/text-gate.js';
-import type { Vault } from '../core/vault.js';
+import type { Vault } from '../core/keychain/vault.js';
 
 export function compose(dir: string, env: NodeJS.ProcessEnv = process.env, vault?: Vault, clock?: Clock): CoreContext {
   return composeCore(env, {
@@ -15,7 +15,7 @@ export function compose(dir: string, env: NodeJS.ProcessEnv = process.env, vault
     notice: (text) => process.stderr.write(gate(text) + '\n'),
     terminal: controllingTerminal(),
     askTray: async (profile, timeoutMs) => {
-      const { requestLoginViaTray } = await import('../core/login-broker.js');
+      const { requestLoginViaTray } = await import('../core/login/login-broker.js');
       return requestLoginViaTray(dir, profile, timeoutMs);
     },
   });

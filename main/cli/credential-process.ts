@@ -3,15 +3,15 @@
 // openid-client, no AWS SDK (DESIGN §5). Everything else (the composed Context included) is
 // imported only on a miss; the hit uses the same vault limits and freshness rule it would.
 import { systemClock, type Clock } from '../core/context.js';
-import { limitsFromEnv } from '../core/env-limits.js';
+import { limitsFromEnv } from '../core/config/env-limits.js';
 import { usageError, noS3Settings } from '../core/errors.js';
-import { chosenKeychain } from '../core/keychain-choice.js';
-import { keychainVault } from '../core/keychain-vault.js';
-import { checkedSettingsDir } from '../core/paths.js';
-import { credentialProcessJson } from '../core/record.js';
-import { getProfile, readSettings } from '../core/settings.js';
+import { chosenKeychain } from '../core/keychain/keychain-choice.js';
+import { keychainVault } from '../core/keychain/keychain-vault.js';
+import { checkedSettingsDir } from '../core/config/paths.js';
+import { credentialProcessJson } from '../core/keychain/record.js';
+import { getProfile, readSettings } from '../core/config/settings.js';
 import { warn } from './output.js';
-import { currentS3Credentials } from '../core/current-credentials.js';
+import { currentS3Credentials } from '../core/usecases/current-credentials.js';
 
 export async function credentialProcess(args: string[], env: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock): Promise<number> {
   const name = args[0];

@@ -1,19 +1,19 @@
 // The one composition root of the core: both hosts (CLI: main/cli/compose.ts, tray:
 // main/app/main.ts) and the headless tests (test/helpers/compose-headless.ts) build their
 // Context here, each passing only what differs for them.
-import { systemBrowser } from './browser.js';
+import { systemBrowser } from './login/browser.js';
 import { systemClock, type Context, type CoreContext, type Ports } from './context.js';
-import { limitsFromEnv } from './env-limits.js';
-import { chosenKeychain } from './keychain-choice.js';
-import { keychainVault } from './keychain-vault.js';
-import { boundedFetch } from './http.js';
+import { limitsFromEnv } from './config/env-limits.js';
+import { chosenKeychain } from './keychain/keychain-choice.js';
+import { keychainVault } from './keychain/keychain-vault.js';
+import { boundedFetch } from './net/http.js';
 import { fileLocks } from './lock.js';
 import { createLogger } from './log.js';
-import { startLoopback } from './loopback.js';
-import { settingsDir } from './paths.js';
-import { proxyResolver, type SystemProxyResolver } from './proxy.js';
+import { startLoopback } from './login/loopback.js';
+import { settingsDir } from './config/paths.js';
+import { proxyResolver, type SystemProxyResolver } from './net/proxy.js';
 import { registerSecret } from './redact.js';
-import { readSettings } from './settings.js';
+import { readSettings } from './config/settings.js';
 
 export interface CoreOverrides extends Partial<Omit<Context, keyof Ports>>, Partial<Ports> {
   /** The OS's proxy answer (the tray: Electron's resolveProxy); proxy variables still win. */

@@ -2,13 +2,13 @@
 // Everything that touches the world is a port on it — clock, fetch, locks, the loopback
 // receiver, the proxy resolver, the env-derived limits, the secret registry, the keychain vault,
 // the browser, the logger — so the use cases can run headless against in-process peers.
-import type { Browser } from './browser.js';
-import type { Limits } from './env-limits.js';
+import type { Browser } from './login/browser.js';
+import type { Limits } from './config/env-limits.js';
 import type { Locks } from './lock.js';
 import type { Logger } from './log.js';
-import type { LoopbackOptions, LoopbackReceiver } from './loopback.js';
-import type { ProxyResolver } from './proxy.js';
-import type { Vault } from './vault.js';
+import type { LoopbackOptions, LoopbackReceiver } from './login/loopback.js';
+import type { ProxyResolver } from './net/proxy.js';
+import type { Vault } from './keychain/vault.js';
 
 export interface Clock {
   now(): number;

@@ -8,9 +8,9 @@ import { awsVault } from '../helpers/aws-vault.js';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { updateSettings } from '../../main/core/settings-write.js';
-import { parseProfile } from '../../main/core/settings.js';
-import { keychainStore, Vault } from '../../main/core/vault.js';
+import { updateSettings } from '../../main/core/config/settings-write.js';
+import { parseProfile } from '../../main/core/config/settings.js';
+import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
 import { CLI, NODE_CLI } from '../helpers/cli.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);

@@ -8,8 +8,8 @@ import { chmodSync, copyFileSync, linkSync, lstatSync, mkdirSync, mkdtempSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { lakekeyAwsProfiles } from '../../main/core/aws-config.js';
-import { exposedPath } from '../../main/core/writable-by-others.js';
+import { lakekeyAwsProfiles } from '../../main/core/config/aws-config.js';
+import { exposedPath } from '../../main/core/config/writable-by-others.js';
 import { CLI, run, runCli } from '../helpers/cli.js';
 
 /** Loopback, so allowed; never contacted by profile add, configure-aws or profile remove. */

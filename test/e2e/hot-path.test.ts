@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { updateSettings } from '../../main/core/settings-write.js';
-import { parseProfile } from '../../main/core/settings.js';
+import { updateSettings } from '../../main/core/config/settings-write.js';
+import { parseProfile } from '../../main/core/config/settings.js';
 import { NODE_CLI, REPO, run } from '../helpers/cli.js';
 import { vault } from '../helpers/world.js';
 

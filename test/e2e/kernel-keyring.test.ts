@@ -16,7 +16,7 @@ import { CLI, run, runCli } from '../helpers/cli.js';
 import { finishDeviceLogin } from '../helpers/device-login.js';
 import { canActAsOtherUser, OTHER_UID, reachableCli, runAsOtherUser } from '../helpers/other-user.js';
 import { parseCredentials, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
-import { keychainStore, Vault } from '../../main/core/vault.js';
+import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
 
 const AWS = '/usr/bin/aws';
 const kernel = keychainStore({ keychain: 'kernel', timeoutMs: 10_000 });

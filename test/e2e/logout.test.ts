@@ -4,8 +4,8 @@
 // Real IdP (oidc-provider, with and without revocation), real browser, real keychain.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { discover, refresh } from '../../main/core/oidc.js';
-import { keychainStore, Vault } from '../../main/core/vault.js';
+import { discover, refresh } from '../../main/core/login/oidc.js';
+import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
 import { securityBox } from '../helpers/security-world.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
 import { startIdp, type Idp } from '../peers/idp.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startForwardProxy, type ForwardProxy } from '../peers/forward-proxy.js';
 import { ageS3, sandbox, startPeers, type Peers } from '../helpers/world.js';
-import { bypassed, proxyFor } from '../../main/core/proxy.js';
+import { bypassed, proxyFor } from '../../main/core/net/proxy.js';
 
 let peers: Peers;
 let proxy: ForwardProxy;
@@ -58,7 +58,7 @@ test('refresh and STS go through the proxy named by HTTP_PROXY, and not when NO_
 });
 
 test('the tray follows the OS proxy answer (PAC-style) when no proxy variable is set', async () => {
-  const { proxyFromPacResult } = await import('../../main/core/proxy.js');
+  const { proxyFromPacResult } = await import('../../main/core/net/proxy.js');
   const { composeCore } = await import('../../main/core/compose.js');
   assert.equal(proxyFromPacResult('DIRECT'), undefined);
   assert.equal(proxyFromPacResult('PROXY corp:3128; DIRECT'), 'http://corp:3128');

@@ -6,8 +6,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { updateSettings } from '../../main/core/settings-write.js';
-import { parseProfile } from '../../main/core/settings.js';
+import { updateSettings } from '../../main/core/config/settings-write.js';
+import { parseProfile } from '../../main/core/config/settings.js';
 import { CLI, NODE_CLI, REPO, run } from '../helpers/cli.js';
 import { vault } from '../helpers/world.js';
 

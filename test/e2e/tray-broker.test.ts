@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { composeCore } from '../../main/core/compose.js';
 import { after, before, test } from 'node:test';
-import { systemBrowser } from '../../main/core/browser.js';
-import { startLoginBroker } from '../../main/core/login-broker.js';
+import { systemBrowser } from '../../main/core/login/browser.js';
+import { startLoginBroker } from '../../main/core/login/login-broker.js';
 import { silentLogger } from '../../main/core/log.js';
-import { login } from '../../main/core/session.js';
-import { getProfile, readSettings } from '../../main/core/settings.js';
+import { login } from '../../main/core/usecases/session.js';
+import { getProfile, readSettings } from '../../main/core/config/settings.js';
 import { BROWSER_COMMAND, readRecord, sandbox, startPeers, vault, type Peers } from '../helpers/world.js';
 
 let peers: Peers;

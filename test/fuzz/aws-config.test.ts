@@ -1,4 +1,4 @@
-// Property-based fuzzing of `configure-aws`'s editor (main/core/aws-config.ts applyProfileSettings)
+// Property-based fuzzing of `configure-aws`'s editor (main/core/config/aws-config.ts applyProfileSettings)
 // and of `profile remove`'s (lakekeyAwsProfiles + removeLakekeyKeys)
 // on arbitrary AWS config files. Properties: no line that is not ours is lost or reordered; the
 // edit is idempotent; and — checked with the real botocore config loader on a sample — whenever
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
-import { applyProfileSettings, lakekeyAwsProfiles, removeLakekeyKeys, type Setting } from '../../main/core/aws-config.js';
+import { applyProfileSettings, lakekeyAwsProfiles, removeLakekeyKeys, type Setting } from '../../main/core/config/aws-config.js';
 import { LONG, reportCount, runs } from '../helpers/security-world.js';
 
 const PYTHON = '/usr/bin/python3';

@@ -1,4 +1,4 @@
-// Property-based fuzzing of our lakeFS STS-login client (main/core/lakefs.ts stsLogin) against a
+// Property-based fuzzing of our lakeFS STS-login client (main/core/exchange/lakefs.ts stsLogin) against a
 // local server answering with arbitrary statuses, content types and mutated AuthenticationToken
 // bodies, or misbehaving at the socket level. Property: it returns a usable token (a non-empty
 // string and a real, printable expiry) or throws a LakekeyError LAKEFS_REFUSED /
@@ -10,7 +10,7 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { LakekeyError } from '../../main/core/errors.js';
-import { lakefsState, stsLogin } from '../../main/core/lakefs.js';
+import { lakefsState, stsLogin } from '../../main/core/exchange/lakefs.js';
 import { registerSecret } from '../../main/core/redact.js';
 import { listenOnLoopback, type Listening } from '../helpers/loopback-server.js';
 import { reportCount, runs } from '../helpers/security-world.js';

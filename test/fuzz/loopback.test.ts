@@ -1,4 +1,4 @@
-// Property-based fuzzing of the loopback callback receiver (main/core/loopback.ts): arbitrary
+// Property-based fuzzing of the loopback callback receiver (main/core/login/loopback.ts): arbitrary
 // methods, request targets, queries and Host headers, written as raw bytes to a live receiver.
 // Properties: the wait resolves only when the request's own `state` equals the expected one
 // exactly; a well-formed callback with the right state does resolve it; every request gets an
@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { LakekeyError } from '../../main/core/errors.js';
-import { startLoopback, type CallbackResult, type LoopbackReceiver } from '../../main/core/loopback.js';
+import { startLoopback, type CallbackResult, type LoopbackReceiver } from '../../main/core/login/loopback.js';
 import { reportCount, runs } from '../helpers/security-world.js';
 
 interface RawAnswer {

@@ -1,4 +1,4 @@
-// Property-based fuzzing of the settings file (main/core/settings.ts): arbitrary JSON values,
+// Property-based fuzzing of the settings file (main/core/config/settings.ts): arbitrary JSON values,
 // mutated near-valid settings, and arbitrary bytes on disk. Property: parseSettings/readSettings
 // return settings whose usable profiles satisfy every documented rule and whose other profiles are
 // set aside as broken with a CONFIG problem (exit 2), or throw a LakekeyError CONFIG for the file
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { LakekeyError } from '../../main/core/errors.js';
-import { parseSettings, PROFILE_NAME, readSettings, settingsPath, storedSettings, type Settings } from '../../main/core/settings.js';
+import { parseSettings, PROFILE_NAME, readSettings, settingsPath, storedSettings, type Settings } from '../../main/core/config/settings.js';
 import { reportCount, runs } from '../helpers/security-world.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lakekey-fuzz-settings-'));

@@ -1,4 +1,4 @@
-// Property-based fuzzing of our STS client (main/core/sts.ts assumeRoleWithWebIdentity, through
+// Property-based fuzzing of our STS client (main/core/exchange/sts.ts assumeRoleWithWebIdentity, through
 // the real @aws-sdk/client-sts) against a local server that answers with arbitrary statuses,
 // content types and mutated AssumeRoleWithWebIdentity bodies, or misbehaves at the socket level.
 // Property: it returns complete credentials (four non-empty values, a real expiry) or throws a
@@ -8,7 +8,7 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { LakekeyError } from '../../main/core/errors.js';
-import { assumeRoleWithWebIdentity } from '../../main/core/sts.js';
+import { assumeRoleWithWebIdentity } from '../../main/core/exchange/sts.js';
 import { listenOnLoopback, type Listening } from '../helpers/loopback-server.js';
 import { reportCount, runs } from '../helpers/security-world.js';
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { composeCore, type CoreOverrides } from '../../main/core/compose.js';
 import type { CoreContext } from '../../main/core/context.js';
 import { silentLogger } from '../../main/core/log.js';
-import { Vault, type SecretStore } from '../../main/core/vault.js';
+import { Vault, type SecretStore } from '../../main/core/keychain/vault.js';
 import { driveLogin } from './browser.js';
 
 export class MemoryStore implements SecretStore {

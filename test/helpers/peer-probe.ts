@@ -1,7 +1,7 @@
 // Run under bun (by test/integration/peer-uid.test.ts): asks the kernel over netlink who owns
 // each client socket named on the command line (`clientPort:serverPort`…) and prints the answers
 // as one JSON array, `null` where the netlink lookup gave none (and lakekey would read the table).
-import { sockDiagLookup } from '../../main/core/sock-diag.js';
+import { sockDiagLookup } from '../../main/core/net/sock-diag.js';
 
 const lookup = sockDiagLookup();
 if (!lookup) {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeMessage, encodeMessage, frameMessage, MessageType, sessionBusPaths, type Message } from '../../main/core/dbus.js';
+import { decodeMessage, encodeMessage, frameMessage, MessageType, sessionBusPaths, type Message } from '../../main/core/keychain/secret-service/dbus.js';
 
 export type Outgoing = Parameters<typeof encodeMessage>[0];
 

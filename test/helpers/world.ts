@@ -3,8 +3,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { keychainStore, Vault } from '../../main/core/vault.js';
-import type { SecretRecord } from '../../main/core/record.js';
+import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
+import type { SecretRecord } from '../../main/core/keychain/record.js';
 import { startIdp, type Idp, type IdpOptions } from '../peers/idp.js';
 import { createBucket, startMinio, type Minio } from '../peers/minio.js';
 import { startCountingProxy, type CountingProxy } from '../peers/sts-counter.js';

@@ -1,4 +1,4 @@
-// Who owns the other end of a loopback connection (main/core/peer-uid.ts, sock-diag.ts), asked
+// Who owns the other end of a loopback connection (main/core/net/peer-uid.ts, sock-diag.ts), asked
 // both ways lakekey asks on Linux — the kernel's socket table (/proc/net/tcp, tcp6), as the tray
 // does under Node, and one netlink query per socket, as the bun executable does — of real
 // connections: this user's over IPv4, a dual-stack (JVM-style) socket connected to 127.0.0.1,
@@ -11,7 +11,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { loopbackPeer, type PeerOwner } from '../../main/core/peer-uid.js';
+import { loopbackPeer, type PeerOwner } from '../../main/core/net/peer-uid.js';
 import { REPO } from '../helpers/cli.js';
 import { canActAsOtherUser, OTHER_UID, reachableNode, runAsOtherUser } from '../helpers/other-user.js';
 

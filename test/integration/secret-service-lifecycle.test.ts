@@ -1,4 +1,4 @@
-// The Secret Service client (main/core/secret-service.ts) over a tray's lifetime, against the
+// The Secret Service client (main/core/keychain/secret-service/secret-service.ts) over a tray's lifetime, against the
 // real gnome-keyring of this file's session: the service restarting under a live connection,
 // its unlock prompt (the real gcr-prompter, on an Xvfb display) left open when the service goes
 // away, and failed attempts that must not leave sockets behind. This file stops and replaces its
@@ -9,8 +9,8 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Bus } from '../../main/core/dbus.js';
-import { secretServiceBackend } from '../../main/core/secret-service.js';
+import { Bus } from '../../main/core/keychain/secret-service/dbus.js';
+import { secretServiceBackend } from '../../main/core/keychain/secret-service/secret-service.js';
 
 const SECRETS = 'org.freedesktop.secrets';
 const DBUS = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' };

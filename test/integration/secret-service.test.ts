@@ -1,12 +1,12 @@
-// lakekey's Secret Service client (main/core/secret-service.ts) against the real gnome-keyring of
+// lakekey's Secret Service client (main/core/keychain/secret-service/secret-service.ts) against the real gnome-keyring of
 // this file's session, with keytar (libsecret) as the independent second reader and writer: the
 // items earlier, keytar-based versions of lakekey stored are read as they are (nobody logs in
 // again), and keytar reads what the client writes (a downgrade loses nothing either).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, test } from 'node:test';
-import { KEYCHAIN_SERVICE, keychainStore, Vault } from '../../main/core/vault.js';
-import { secretServiceBackend } from '../../main/core/secret-service.js';
+import { KEYCHAIN_SERVICE, keychainStore, Vault } from '../../main/core/keychain/vault.js';
+import { secretServiceBackend } from '../../main/core/keychain/secret-service/secret-service.js';
 
 interface Keytar {
   getPassword(s: string, a: string): Promise<string | null>;

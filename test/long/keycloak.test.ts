@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { discover, refresh } from '../../main/core/oidc.js';
+import { discover, refresh } from '../../main/core/login/oidc.js';
 import { allOutput, CLI, REPO, run, runCli, walkFiles, type CliResult } from '../helpers/cli.js';
 import { driveKeycloakLogin } from '../helpers/keycloak-browser.js';
 import { ageS3, parseCredentials, readRecord } from '../helpers/world.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LakekeyError } from '../../main/core/errors.js';
-import { keychainStore, Vault } from '../../main/core/vault.js';
+import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
 import { runCli } from '../helpers/cli.js';
 
 /** The pid of the process that owns org.freedesktop.secrets on this run's session bus. */

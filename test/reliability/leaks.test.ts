@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { SecretRecord } from '../../main/core/record.js';
+import type { SecretRecord } from '../../main/core/keychain/record.js';
 import { driveLogin } from '../helpers/browser.js';
 import { CLI, type CliResult } from '../helpers/cli.js';
 import { observeAuthorizeRequests, summary, walkFiles } from '../helpers/reliability-world.js';

@@ -5,8 +5,8 @@
 // must leave the login waiting for the real browser.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startLoopback, type LoopbackReceiver } from '../../main/core/loopback.js';
-import { keychainStore, Vault } from '../../main/core/vault.js';
+import { startLoopback, type LoopbackReceiver } from '../../main/core/login/loopback.js';
+import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
 import { driveLogin } from '../helpers/browser.js';
 import {
   countRequests,

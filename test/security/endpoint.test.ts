@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ENDPOINT_PATH, startEndpoint, type CredentialsEndpoint } from '../../main/core/endpoint/server.js';
 import { LakekeyError } from '../../main/core/errors.js';
-import type { S3Credentials } from '../../main/core/record.js';
+import type { S3Credentials } from '../../main/core/keychain/record.js';
 import { REPO } from '../helpers/cli.js';
 import { canActAsOtherUser, reachableCopy, reachableNode, runAsOtherUser } from '../helpers/other-user.js';
 

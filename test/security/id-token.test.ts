@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { SecretRecord } from '../../main/core/record.js';
-import { keychainStore, Vault } from '../../main/core/vault.js';
+import type { SecretRecord } from '../../main/core/keychain/record.js';
+import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
 import { ID_TOKEN_FAULTS, startFakeSts, startSecurityIdp, type FakeSts, type SecurityIdp, type TokenFault } from '../helpers/security-idp.js';
 import { SECURITY_BROWSER_COMMAND, securityBox, type Box } from '../helpers/security-world.js';
 

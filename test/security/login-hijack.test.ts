@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { keychainStore, Vault } from '../../main/core/vault.js';
+import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
 import { driveLogin } from '../helpers/browser.js';
 import { CLI, REPO, run, type CliResult } from '../helpers/cli.js';
 import { launchUrlOf } from '../helpers/launch-url.js';

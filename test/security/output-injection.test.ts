@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { renderEnv } from '../../main/cli/commands.js';
-import { requireShape } from '../../main/core/credential-shape.js';
+import { requireShape } from '../../main/core/exchange/credential-shape.js';
 import { LakekeyError } from '../../main/core/errors.js';
 import { gate, gateLine, outside } from '../../main/core/text-gate.js';
 import { runCli } from '../helpers/cli.js';

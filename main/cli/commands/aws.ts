@@ -1,12 +1,12 @@
 // `lakekey configure-aws`: an AWS profile whose credential_process is this very CLI.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { awsConfigPath, configureAwsProfile, credentialProcessCommand, unifiedDiff } from '../../core/aws-config.js';
+import { awsConfigPath, configureAwsProfile, credentialProcessCommand, unifiedDiff } from '../../core/config/aws-config.js';
 import { noS3Settings, usageError } from '../../core/errors.js';
-import { isStandalone } from '../../core/keyring-module.js';
-import { checkedSettingsDir } from '../../core/paths.js';
-import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/settings.js';
-import { exposedPath } from '../../core/writable-by-others.js';
+import { isStandalone } from '../../core/keychain/keyring-module.js';
+import { checkedSettingsDir } from '../../core/config/paths.js';
+import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/config/settings.js';
+import { exposedPath } from '../../core/config/writable-by-others.js';
 import type { Args } from '../args.js';
 import { say, warn } from '../output.js';
 import { print, printJson } from '../render.js';

@@ -1,6 +1,6 @@
 // `lakekey doctor`: the core's diagnosis (diagnose.ts), printed as it goes — or as JSON.
-import { diagnose, exitCodeOf, type CheckResult } from '../../core/diagnose.js';
-import { checkedSettingsDir } from '../../core/paths.js';
+import { diagnose, exitCodeOf, type CheckResult } from '../../core/usecases/diagnose.js';
+import { checkedSettingsDir } from '../../core/config/paths.js';
 import type { Args } from '../args.js';
 import { compose } from '../compose.js';
 import { print, printJson } from '../render.js';

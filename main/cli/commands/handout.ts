@@ -1,15 +1,15 @@
 // `lakekey env`, `exec` and `token`: the profile's credentials handed to tools.
 import { spawn } from 'node:child_process';
-import { applyProfileSettings, awsConfigPath, credentialProcessCommand } from '../../core/aws-config.js';
+import { applyProfileSettings, awsConfigPath, credentialProcessCommand } from '../../core/config/aws-config.js';
 import { asLakekeyError, ExitCode, LakekeyError, loginRequired, usageError } from '../../core/errors.js';
 import { sayClock, sayDuration } from '../../shared/duration.js';
-import { currentS3Credentials } from '../../core/current-credentials.js';
-import { currentLakefs } from '../../core/minted-with.js';
-import { lakefsServerUrl } from '../../core/lakefs.js';
-import { checkedSettingsDir } from '../../core/paths.js';
-import { isoSeconds, secondsLeft, type LakefsToken, type S3Credentials } from '../../core/record.js';
-import { getLakefsToken } from '../../core/session.js';
-import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/settings.js';
+import { currentS3Credentials } from '../../core/usecases/current-credentials.js';
+import { currentLakefs } from '../../core/usecases/minted-with.js';
+import { lakefsServerUrl } from '../../core/exchange/lakefs.js';
+import { checkedSettingsDir } from '../../core/config/paths.js';
+import { isoSeconds, secondsLeft, type LakefsToken, type S3Credentials } from '../../core/keychain/record.js';
+import { getLakefsToken } from '../../core/usecases/session.js';
+import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/config/settings.js';
 import { outside } from '../../core/text-gate.js';
 import type { Args } from '../args.js';
 import { compose } from '../compose.js';

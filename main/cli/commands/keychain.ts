@@ -2,13 +2,13 @@
 // kernel keyring for a machine without a desktop (keychain-choice.ts). Choosing the kernel
 // keyring checks first that it works here, so a container that blocks it, or a machine without
 // keyctl, is told now rather than at the next login.
-import { limitsFromEnv } from '../../core/env-limits.js';
+import { limitsFromEnv } from '../../core/config/env-limits.js';
 import { usageError } from '../../core/errors.js';
-import { chooseKeychain, KEYCHAIN_ENV, kernelKeyringMeaning, type KeychainChoice, type KeychainKind } from '../../core/keychain-choice.js';
-import { checkedSettingsDir } from '../../core/paths.js';
-import { readSettings, settingsPath } from '../../core/settings.js';
-import { updateSettings } from '../../core/settings-write.js';
-import { keychainStore } from '../../core/vault.js';
+import { chooseKeychain, KEYCHAIN_ENV, kernelKeyringMeaning, type KeychainChoice, type KeychainKind } from '../../core/keychain/keychain-choice.js';
+import { checkedSettingsDir } from '../../core/config/paths.js';
+import { readSettings, settingsPath } from '../../core/config/settings.js';
+import { updateSettings } from '../../core/config/settings-write.js';
+import { keychainStore } from '../../core/keychain/vault.js';
 import type { Args } from '../args.js';
 import { say, warn } from '../output.js';
 import { print } from '../render.js';

@@ -1,14 +1,14 @@
 // `lakekey profile add|set|list|show|remove`: the profiles in the settings file (secrets in the
 // keychain). Errors name the flag the user typed, not the settings field behind it.
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import { awsConfigPath, removeLakekeyAwsProfiles } from '../../core/aws-config.js';
+import { awsConfigPath, removeLakekeyAwsProfiles } from '../../core/config/aws-config.js';
 import { configError, LakekeyError, usageError } from '../../core/errors.js';
-import { checkedSettingsDir } from '../../core/paths.js';
-import { forget, logout } from '../../core/session.js';
-import { s3Mint } from '../../core/minted-with.js';
+import { checkedSettingsDir } from '../../core/config/paths.js';
+import { forget, logout } from '../../core/usecases/session.js';
+import { s3Mint } from '../../core/usecases/minted-with.js';
 import { outside } from '../../core/text-gate.js';
-import { checkProfile, getProfile, PROFILE_NAME, readSettings, s3ApiEndpoint, type BrokenProfile, type CheckedProfile, type Profile } from '../../core/settings.js';
-import { updateSettings } from '../../core/settings-write.js';
+import { checkProfile, getProfile, PROFILE_NAME, readSettings, s3ApiEndpoint, type BrokenProfile, type CheckedProfile, type Profile } from '../../core/config/settings.js';
+import { updateSettings } from '../../core/config/settings-write.js';
 import { fieldAt, fieldOfFlag, PROFILE_FIELDS } from '../../shared/profile-fields.js';
 import { kinds } from '../../shared/profile-kinds.js';
 import { closest, type Args } from '../args.js';

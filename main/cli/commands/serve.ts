@@ -5,8 +5,8 @@ import { serveProfiles, type ServedEndpoint } from '../../core/endpoint/serve.js
 import { endpointUri } from '../../core/endpoint/server.js';
 import { runningEndpoints, type EndpointRecord } from '../../core/endpoint/registry.js';
 import { noS3Settings, LakekeyError } from '../../core/errors.js';
-import { checkedSettingsDir } from '../../core/paths.js';
-import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/settings.js';
+import { checkedSettingsDir } from '../../core/config/paths.js';
+import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/config/settings.js';
 import type { Context } from '../../core/context.js';
 import type { Args } from '../args.js';
 import { compose } from '../compose.js';
@@ -77,7 +77,7 @@ export async function serveCommand(a: Args): Promise<number> {
 
 /** Warns when a profile cannot be served right now without a login. */
 async function warnIfNotServable(ctx: Context, dir: string, name: string): Promise<void> {
-  const { currentS3Credentials } = await import('../../core/current-credentials.js');
+  const { currentS3Credentials } = await import('../../core/usecases/current-credentials.js');
   try {
     await currentS3Credentials({ vault: ctx.vault, clock: ctx.clock, context: () => ctx }, name, s3Profile(dir, name), { interactive: false });
   } catch (err) {

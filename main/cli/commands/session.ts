@@ -1,12 +1,12 @@
 // `lakekey login`, `logout` and `status`: the session with the identity provider, and how long
 // what it gave stays valid — said one way everywhere (duration.ts: "valid 59 min, until 21:10 local").
 import { sayClock, sayDuration, sayValidity } from '../../shared/duration.js';
-import { readRenewalFailure } from '../../core/renewal-cooldown.js';
+import { readRenewalFailure } from '../../core/usecases/renewal-cooldown.js';
 import { LakekeyError, usageError } from '../../core/errors.js';
-import { checkedSettingsDir } from '../../core/paths.js';
-import { describe, deviceLogin, login, logout, MIN_TOKEN_SECONDS, sayLogout, type Context, type ProfileStatus } from '../../core/session.js';
-import { getProfile, readSettings, type Profile } from '../../core/settings.js';
-import { sayChanged } from '../../core/minted-with.js';
+import { checkedSettingsDir } from '../../core/config/paths.js';
+import { describe, deviceLogin, login, logout, MIN_TOKEN_SECONDS, sayLogout, type Context, type ProfileStatus } from '../../core/usecases/session.js';
+import { getProfile, readSettings, type Profile } from '../../core/config/settings.js';
+import { sayChanged } from '../../core/usecases/minted-with.js';
 import { gate, outside } from '../../core/text-gate.js';
 import type { Args } from '../args.js';
 import { compose } from '../compose.js';

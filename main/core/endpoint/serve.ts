@@ -5,9 +5,9 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
-import { SETTINGS_FILE } from '../paths.js';
+import { SETTINGS_FILE } from '../config/paths.js';
 import { noS3Settings } from '../errors.js';
-import type { Profile } from '../settings.js';
+import type { Profile } from '../config/settings.js';
 import { registerEndpoint, type EndpointRecord, type Registration } from './registry.js';
 import { startEndpoint, type CredentialsEndpoint } from './server.js';
 import { endpointSource } from './source.js';

@@ -16,9 +16,9 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { asLakekeyError, LakekeyError } from '../errors.js';
-import { fromLoopback, guardConnections, safeEqual } from '../loopback-guard.js';
-import type { PeerOwner } from '../peer-uid.js';
-import { isoSeconds, type S3Credentials } from '../record.js';
+import { fromLoopback, guardConnections, safeEqual } from '../net/loopback-guard.js';
+import type { PeerOwner } from '../net/peer-uid.js';
+import { isoSeconds, type S3Credentials } from '../keychain/record.js';
 
 /** Where a profile's credentials are served: `/v1/credentials/<profile>`. */
 export const ENDPOINT_PATH = '/v1/credentials/';

@@ -17,11 +17,11 @@
 //   settings again, so `profile set` and `lakekey logout` take effect at once. Time is checked on
 //   every request (the freshness rule above).
 import { LakekeyError, noS3Settings } from '../errors.js';
-import { currentS3Credentials, type CurrentDeps } from '../current-credentials.js';
-import { currentS3 } from '../minted-with.js';
+import { currentS3Credentials, type CurrentDeps } from '../usecases/current-credentials.js';
+import { currentS3 } from '../usecases/minted-with.js';
 import type { Logger } from '../log.js';
-import type { S3Credentials } from '../record.js';
-import type { Profile } from '../settings.js';
+import type { S3Credentials } from '../keychain/record.js';
+import type { Profile } from '../config/settings.js';
 import { singleFlight } from '../single-flight.js';
 
 export interface SourceDeps extends CurrentDeps {

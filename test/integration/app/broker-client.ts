@@ -1,6 +1,6 @@
 // A CLI-like client process for the login broker test: asks the tray to log a profile in and
 // prints the outcome as one JSON line.
-import { requestLoginViaTray } from '../../../main/core/login-broker.js';
+import { requestLoginViaTray } from '../../../main/core/login/login-broker.js';
 
 const [dir, profile, timeout] = process.argv.slice(2);
 const t0 = Date.now();

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { brokerEndpoint, brokerSecretPath, requestLoginViaTray, startLoginBroker } from '../../../main/core/login-broker.js';
+import { brokerEndpoint, brokerSecretPath, requestLoginViaTray, startLoginBroker } from '../../../main/core/login/login-broker.js';
 import { LakekeyError } from '../../../main/core/errors.js';
 
 const CLIENT = join(import.meta.dirname, 'broker-client.js');

@@ -15,10 +15,10 @@ import { settingsStore, type ConfLike } from '../../../main/app/settings-store.j
 import { APP_SCHEME, SETTINGS_URL } from '../../../main/app/window-security.js';
 import { runningEndpoints } from '../../../main/core/endpoint/registry.js';
 import { endpointUri } from '../../../main/core/endpoint/server.js';
-import { brokerEndpoint } from '../../../main/core/login-broker.js';
-import { isoSeconds } from '../../../main/core/record.js';
-import { parseProfile, readSettings } from '../../../main/core/settings.js';
-import { Vault } from '../../../main/core/vault.js';
+import { brokerEndpoint } from '../../../main/core/login/login-broker.js';
+import { isoSeconds } from '../../../main/core/keychain/record.js';
+import { parseProfile, readSettings } from '../../../main/core/config/settings.js';
+import { Vault } from '../../../main/core/keychain/vault.js';
 import { API_CHANNELS, channels, ENDPOINT_AFTER_LOGOUT, EVENT_CHANNELS, type Outcome } from '../../../main/ipc.js';
 import { NODE_CLI, REPO, run } from '../../helpers/cli.js';
 import { electronStub } from '../../helpers/electron-stub.js';

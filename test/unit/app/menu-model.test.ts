@@ -6,7 +6,7 @@ import { profileState, profileView, timeLeft, viewsAt } from '../../../main/app/
 import type { ProfileSchedule } from '../../../main/app/scheduler.js';
 import { sayClock } from '../../../main/shared/duration.js';
 import type { ProfileState } from '../../../main/ipc.js';
-import { parseProfile } from '../../../main/core/settings.js';
+import { parseProfile } from '../../../main/core/config/settings.js';
 
 const profile = parseProfile('work', { issuer: 'https://idp.example.com', clientId: 'c', s3: { stsEndpoint: 'https://minio.example.com' }, lakefs: { endpoint: 'https://lakefs.example.com' } });
 const loginOnly = parseProfile('plain', { issuer: 'https://idp.example.com', clientId: 'c' });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultDraft, draftToRaw, profileToDraft, validateDraft } from '../../../main/app/profile-form.js';
-import { parseProfile } from '../../../main/core/settings.js';
+import { parseProfile } from '../../../main/core/config/settings.js';
 import type { ProfileDraft } from '../../../main/ipc.js';
 import { checkDraft } from '../../../renderer/src/validate.js';
 

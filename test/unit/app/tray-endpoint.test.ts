@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { endpointProfiles, TrayEndpoint, type RunningEndpoint } from '../../../main/app/tray-endpoint.js';
-import { parseProfile, type Profile } from '../../../main/core/settings.js';
+import { parseProfile, type Profile } from '../../../main/core/config/settings.js';
 
 const idp = { issuer: 'https://idp.example.com', clientId: 'c' };
 const s3 = { stsEndpoint: 'https://minio.example.com' };

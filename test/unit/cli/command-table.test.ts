@@ -9,7 +9,7 @@ import { closest, commandHelp, overview, parseCommand, wantsHelp } from '../../.
 import { candidates, completionScript } from '../../../main/cli/completion.js';
 import { renewal } from '../../../main/cli/commands/session.js';
 import { COMMANDS, findCommand, SHELLS, topWords } from '../../../main/cli/spec.js';
-import { parseProfile } from '../../../main/core/settings.js';
+import { parseProfile } from '../../../main/core/config/settings.js';
 import { PROFILE_FIELDS, PROFILE_SECTIONS } from '../../../main/shared/profile-fields.js';
 
 const REPO = process.env.LAKEKEY_REPO ?? join(import.meta.dirname, '..', '..', '..', '..');

@@ -1,7 +1,7 @@
 // `lakekey keychain [os|kernel]` in the command table: the words it takes are the core's.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KEYCHAINS } from '../../../main/core/keychain-choice.js';
+import { KEYCHAINS } from '../../../main/core/keychain/keychain-choice.js';
 import { candidates } from '../../../main/cli/completion.js';
 import { findCommand, KEYCHAIN_WORDS } from '../../../main/cli/spec.js';
 

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { oauthErrorIn, probeAuthorization, readAuthorizationAnswer, throwawayCopy } from '../../../main/core/authorization-probe.js';
-import { boundedFetch } from '../../../main/core/http.js';
-import { refusalError } from '../../../main/core/idp-refusal.js';
+import { oauthErrorIn, probeAuthorization, readAuthorizationAnswer, throwawayCopy } from '../../../main/core/login/authorization-probe.js';
+import { boundedFetch } from '../../../main/core/net/http.js';
+import { refusalError } from '../../../main/core/login/idp-refusal.js';
 import { freePort } from '../../helpers/peer-process.js';
 import { startIdp, type Idp } from '../../peers/idp.js';
 

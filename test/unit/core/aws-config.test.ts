@@ -13,9 +13,9 @@ import {
   readProfileSetting,
   removeLakekeyAwsProfiles,
   removeLakekeyKeys,
-} from '../../../main/core/aws-config.js';
+} from '../../../main/core/config/aws-config.js';
 import { acquireLockFile } from '../../../main/core/lock.js';
-import { exposedPath } from '../../../main/core/writable-by-others.js';
+import { exposedPath } from '../../../main/core/config/writable-by-others.js';
 
 const CP = '"/usr/bin/node" "/opt/lakekey.js" credential-process work';
 const ours = [{ key: 'credential_process', value: CP }, { key: 'region', value: 'us-east-1', onlyIfMissing: true }];

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { composeCore } from '../../../main/core/compose.js';
 import { LakekeyError } from '../../../main/core/errors.js';
-import { limitsFromEnv } from '../../../main/core/env-limits.js';
+import { limitsFromEnv } from '../../../main/core/config/env-limits.js';
 import { silentLogger } from '../../../main/core/log.js';
-import { Vault } from '../../../main/core/vault.js';
+import { Vault } from '../../../main/core/keychain/vault.js';
 import { MemoryStore } from '../../helpers/compose-headless.js';
 
 const base = () => ({ dir: join(mkdtempSync(join(tmpdir(), 'lakekey-compose-')), 'cfg'), log: silentLogger, vault: new Vault(new MemoryStore()) });

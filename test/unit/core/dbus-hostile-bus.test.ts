@@ -1,4 +1,4 @@
-// The D-Bus client (main/core/dbus.ts) on a hostile bus: a Unix socket of the test's own that
+// The D-Bus client (main/core/keychain/secret-service/dbus.ts) on a hostile bus: a Unix socket of the test's own that
 // speaks just enough D-Bus to send crafted bytes (test/helpers/raw-dbus.ts), reached the way a
 // hostile DBUS_SESSION_BUS_ADDRESS would reach it. Each test is one finding of security issue 19
 // (item 4); the ones whose old behaviour was an endless loop or gibibytes of memory run the
@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { Bus, MAX_MESSAGE_BYTES, MAX_MESSAGE_VALUES, MessageType, type Message } from '../../../main/core/dbus.js';
+import { Bus, MAX_MESSAGE_BYTES, MAX_MESSAGE_VALUES, MessageType, type Message } from '../../../main/core/keychain/secret-service/dbus.js';
 import { hostileBus, within, type HostilePeer } from '../../helpers/raw-dbus.js';
 
 const DRIVER = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' };
@@ -224,7 +224,7 @@ function clientInWorker(address: string): Promise<string> {
         parentPort.postMessage('refused: ' + e.message);
       }
     });`;
-  const worker = new Worker(code, { eval: true, workerData: { address, module: new URL('../../../main/core/dbus.js', import.meta.url).href }, resourceLimits: { maxOldGenerationSizeMb: 96 } });
+  const worker = new Worker(code, { eval: true, workerData: { address, module: new URL('../../../main/core/keychain/secret-service/dbus.js', import.meta.url).href }, resourceLimits: { maxOldGenerationSizeMb: 96 } });
   return new Promise<string>((resolve) => {
     const timer = setTimeout(() => resolve('still busy after 20 s'), 20_000);
     const done = (what: string) => (clearTimeout(timer), resolve(what));

@@ -1,11 +1,11 @@
-// The D-Bus wire format and client (main/core/dbus.ts): marshalling checked byte for byte against
+// The D-Bus wire format and client (main/core/keychain/secret-service/dbus.ts): marshalling checked byte for byte against
 // the specification's rules and in round trips, and the client against the real dbus-daemon of
 // this test file's session (the runner gives every file one).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { Bus, decodeMessage, encodeMessage, messageLength, MessageType, Reader, sessionBusPaths, splitSignature, Writer } from '../../../main/core/dbus.js';
+import { Bus, decodeMessage, encodeMessage, messageLength, MessageType, Reader, sessionBusPaths, splitSignature, Writer } from '../../../main/core/keychain/secret-service/dbus.js';
 import { rawConnection } from '../../helpers/raw-dbus.js';
 
 const DBUS = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' };

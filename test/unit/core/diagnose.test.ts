@@ -1,4 +1,4 @@
-// core/diagnose.ts, the checks behind `lakekey doctor` and the tray window's Check: structured
+// core/usecases/diagnose.ts, the checks behind `lakekey doctor` and the tray window's Check: structured
 // results (name, ok/warn/fail, words, fix) against a real IdP and the real keychain, every
 // request through the fetch the caller passes, and outside text redacted to one line.
 import assert from 'node:assert/strict';
@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { diagnose, exitCodeOf, type CheckResult } from '../../../main/core/diagnose.js';
-import { boundedFetch } from '../../../main/core/http.js';
-import { keychainStore, Vault } from '../../../main/core/vault.js';
+import { diagnose, exitCodeOf, type CheckResult } from '../../../main/core/usecases/diagnose.js';
+import { boundedFetch } from '../../../main/core/net/http.js';
+import { keychainStore, Vault } from '../../../main/core/keychain/vault.js';
 import { freePort } from '../../helpers/peer-process.js';
 import { startIdp, type Idp } from '../../peers/idp.js';
 

@@ -6,9 +6,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { errorText } from '../../../main/core/errors.js';
-import { boundedFetch } from '../../../main/core/http.js';
-import { unreachableWords } from '../../../main/core/network-words.js';
-import { discover, idpError } from '../../../main/core/oidc.js';
+import { boundedFetch } from '../../../main/core/net/http.js';
+import { unreachableWords } from '../../../main/core/net/network-words.js';
+import { discover, idpError } from '../../../main/core/login/oidc.js';
 
 /** A server that answers every request with `answer(origin, path)`. */
 async function serve(answer: (origin: string, path: string) => { status: number; type: string; body: string }): Promise<{ origin: string; server: Server }> {

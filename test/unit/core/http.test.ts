@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { boundedFetch } from '../../../main/core/http.js';
+import { boundedFetch } from '../../../main/core/net/http.js';
 import { isNetworkError } from '../../../main/core/errors.js';
 
 test('a connection reset right after accept ends in a timeout error instead of a dropped promise', async () => {

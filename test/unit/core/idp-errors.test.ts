@@ -1,7 +1,7 @@
 // What lakekey tells the user about refusals real IdPs are known to give (issue 10 §3).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { idpError } from '../../../main/core/oidc.js';
+import { idpError } from '../../../main/core/login/oidc.js';
 
 test('Dex "claimed by another client" says a newer login with this client replaced the session', () => {
   // Dex's answer to a refresh token it replaced (one refresh token per user and client).

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { LakekeyError } from '../../../main/core/errors.js';
-import { KERNEL_USER_KEY_MAX_BYTES, kernelMaxItemBytes } from '../../../main/core/keychain-choice.js';
-import { kernelError, kernelKeyringBackend } from '../../../main/core/kernel-keyring.js';
-import type { SecretRecord } from '../../../main/core/record.js';
-import { KEYCHAIN_SERVICE, keychainStore, Vault } from '../../../main/core/vault.js';
+import { KERNEL_USER_KEY_MAX_BYTES, kernelMaxItemBytes } from '../../../main/core/keychain/keychain-choice.js';
+import { kernelError, kernelKeyringBackend } from '../../../main/core/keychain/kernel-keyring.js';
+import type { SecretRecord } from '../../../main/core/keychain/record.js';
+import { KEYCHAIN_SERVICE, keychainStore, Vault } from '../../../main/core/keychain/vault.js';
 import { REPO } from '../../helpers/cli.js';
 
 const PREFIX = `kt${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -174,7 +174,7 @@ test('secrets cross to keyctl on stdin and stdout only, never in a command line'
   const dir = mkdtempSync(join(tmpdir(), 'lakekey-kr-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'write.mjs');
-  const vault = join(REPO, 'dist', 'main', 'core', 'vault.js');
+  const vault = join(REPO, 'dist', 'main', 'core', 'keychain', 'vault.js');
   writeFileSync(script, `const { keychainStore } = await import(${JSON.stringify(vault)}); const s = keychainStore({ keychain: 'kernel' }); await s.set(process.argv[2], process.env.SECRET); process.stdout.write(await s.get(process.argv[2]));`);
   const traced = spawnSync('strace', ['-f', '-qq', '-e', 'trace=execve', '-s', '65536', process.execPath, script, a], { encoding: 'utf8', env: { ...process.env, SECRET: secret } });
   t.after(() => store.delete(a));

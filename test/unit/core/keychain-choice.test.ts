@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chooseKeychain, chosenKeychain, kernelKeyringOffer, kernelMaxItemBytes, KERNEL_USER_KEY_MAX_BYTES, sayExpiry } from '../../../main/core/keychain-choice.js';
-import { parseProfile, readSettings } from '../../../main/core/settings.js';
-import { updateSettings } from '../../../main/core/settings-write.js';
+import { chooseKeychain, chosenKeychain, kernelKeyringOffer, kernelMaxItemBytes, KERNEL_USER_KEY_MAX_BYTES, sayExpiry } from '../../../main/core/keychain/keychain-choice.js';
+import { parseProfile, readSettings } from '../../../main/core/config/settings.js';
+import { updateSettings } from '../../../main/core/config/settings-write.js';
 
 test('LAKEKEY_KEYCHAIN wins over the setting, which wins over the OS keychain', () => {
   assert.deepEqual(chooseKeychain({}, undefined, 'linux'), { kind: 'os', from: 'default' });

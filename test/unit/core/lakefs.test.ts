@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { stsLogin } from '../../../main/core/lakefs.js';
+import { stsLogin } from '../../../main/core/exchange/lakefs.js';
 import { LakekeyError } from '../../../main/core/errors.js';
 
 let answer: { status: number; type: string; body: string };

@@ -1,5 +1,5 @@
 // Back-off while valid credentials exist (issue 20, item 4): the cool-down file
-// (main/core/renewal-cooldown.ts) and the rules renewal.ts applies with it — a renewal made while
+// (main/core/usecases/renewal-cooldown.ts) and the rules renewal.ts applies with it — a renewal made while
 // the cached credentials could be served uses the short timeout; after it fails outside our
 // control, calls within the cool-down serve them without the network; never for a forced renewal,
 // never for credentials that expire within the cool-down. Run headless (the composed Context, an
@@ -14,12 +14,12 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { CoreContext } from '../../../main/core/context.js';
 import { LakekeyError } from '../../../main/core/errors.js';
-import type { S3Credentials } from '../../../main/core/record.js';
+import type { S3Credentials } from '../../../main/core/keychain/record.js';
 import {
   clearRenewalFailure, cooldownPath, inCooldown, readRenewalFailure, recordRenewalFailure,
-} from '../../../main/core/renewal-cooldown.js';
-import { getS3Credentials, login } from '../../../main/core/session.js';
-import { DEFAULT_SCOPES, type Profile } from '../../../main/core/settings.js';
+} from '../../../main/core/usecases/renewal-cooldown.js';
+import { getS3Credentials, login } from '../../../main/core/usecases/session.js';
+import { DEFAULT_SCOPES, type Profile } from '../../../main/core/config/settings.js';
 import { composeHeadless, type Headless } from '../../helpers/compose-headless.js';
 import { startIdp, type Idp } from '../../peers/idp.js';
 

@@ -1,4 +1,4 @@
-// The renewal use case (main/core/renewal.ts) run headless, without spawning a process: the
+// The renewal use case (main/core/usecases/renewal.ts) run headless, without spawning a process: the
 // composed Context (test/helpers/compose-headless.ts) against the in-process oidc-provider and a
 // tiny real STS that answers 500. One browser login in `before` gives a real refresh token; the
 // tests then run in order on the same session, each reading what the previous one left stored.
@@ -7,9 +7,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { LakekeyError } from '../../../main/core/errors.js';
-import type { S3Credentials } from '../../../main/core/record.js';
-import { getS3Credentials, login } from '../../../main/core/session.js';
-import { DEFAULT_SCOPES, type Profile } from '../../../main/core/settings.js';
+import type { S3Credentials } from '../../../main/core/keychain/record.js';
+import { getS3Credentials, login } from '../../../main/core/usecases/session.js';
+import { DEFAULT_SCOPES, type Profile } from '../../../main/core/config/settings.js';
 import { composeHeadless, type Headless } from '../../helpers/compose-headless.js';
 import { startIdp, type Idp } from '../../peers/idp.js';
 

@@ -8,10 +8,10 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { boundedFetch } from '../../../main/core/http.js';
-import { networkWords } from '../../../main/core/network-words.js';
-import { checkServers, stsAnswer, type ServerFinding } from '../../../main/core/server-checks.js';
-import { parseProfile } from '../../../main/core/settings.js';
+import { boundedFetch } from '../../../main/core/net/http.js';
+import { networkWords } from '../../../main/core/net/network-words.js';
+import { checkServers, stsAnswer, type ServerFinding } from '../../../main/core/usecases/server-checks.js';
+import { parseProfile } from '../../../main/core/config/settings.js';
 import { freePort } from '../../helpers/peer-process.js'; // bound, then closed: nothing listens there
 import { startIdp, type Idp } from '../../peers/idp.js';
 import { startLakefs, type Lakefs } from '../../peers/lakefs.js';

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { endpointUrl, getProfile, parseProfile, parseSettings, readSettings } from '../../../main/core/settings.js';
+import { endpointUrl, getProfile, parseProfile, parseSettings, readSettings } from '../../../main/core/config/settings.js';
 import { fittingRefreshBefore } from '../../../main/shared/freshness.js';
-import { updateSettings } from '../../../main/core/settings-write.js';
+import { updateSettings } from '../../../main/core/config/settings-write.js';
 
 test('endpoints must be https except on loopback hosts', () => {
   assert.equal(endpointUrl('https://idp.example.com/', 'x'), 'https://idp.example.com');

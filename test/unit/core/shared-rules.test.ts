@@ -2,7 +2,7 @@
 // profile limits (which the core's settings parser must enforce exactly), and the core's single-flight.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSettings } from '../../../main/core/settings.js';
+import { parseSettings } from '../../../main/core/config/settings.js';
 import { singleFlight } from '../../../main/core/single-flight.js';
 import { sayDuration, sayValidity } from '../../../main/shared/duration.js';
 import { hasUsableIdToken, isFresh, isServable, isUsable, MIN_TOKEN_SECONDS, renewalDueAt, secondsLeft } from '../../../main/shared/freshness.js';

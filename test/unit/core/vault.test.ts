@@ -1,8 +1,8 @@
 // Runs against the real Secret Service (gnome-keyring in the test D-Bus session).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { keychainStore, splitUtf8, Vault, WINDOWS_MAX_ITEM_BYTES } from '../../../main/core/vault.js';
-import type { SecretRecord } from '../../../main/core/record.js';
+import { keychainStore, splitUtf8, Vault, WINDOWS_MAX_ITEM_BYTES } from '../../../main/core/keychain/vault.js';
+import type { SecretRecord } from '../../../main/core/keychain/record.js';
 
 function bigRecord(tag: string): SecretRecord {
   return {

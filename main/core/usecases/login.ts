@@ -1,0 +1,142 @@
+// Logging in: the browser login (login-browser.ts; for lakeFS profiles the two-grant lakeFS
+// login of login-grants.ts) or the RFC 8628 device login, under the profile lock; what either
+// produced replaces the whole session, then fresh S3 credentials are minted if the profile wants them.
+import type { Context, CoreContext, LoginOptions } from '../context.js';
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from '../context.js';
+import { sayDuration } from '../../shared/duration.js';
+import { LakekeyError } from '../errors.js';
+import { idpConfig } from '../login/idp-config.js';
+import { browserLogin } from '../login/login-browser.js';
+import { grantsFor, type Redeemed } from '../login/login-grants.js';
+import { mintS3, wantsS3 } from '../exchange/mint-s3.js';
+import type { SecretRecord } from '../keychain/record.js';
+import type { Profile } from '../config/settings.js';
+import { hasUsableIdToken, isServable } from '../../shared/freshness.js';
+import type { LockHolder } from '../lock.js';
+import { revokeSession } from './logout.js';
+import { changedIdp, changedS3, currentLakefs, idpMint, lakefsMint, sayChanged } from './minted-with.js';
+
+/** Interactive login (browser), then fresh S3 credentials if the profile wants them. */
+export async function login(ctx: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {
+  const asked = ctx.clock.now();
+  let waited: LockHolder | undefined;
+  const onWait = (holder: LockHolder) => {
+    waited = holder;
+    ctx.notice(waitingFor(name, holder));
+  };
+  return ctx.locks.withLock(name, { ...lockWait(opts.timeoutSeconds), purpose: LOGIN, onWait }, async () => {
+    // Another login for this profile finished while we waited for the lock: that session is as
+    // fresh as ours would be, so use it rather than send the user through the browser again.
+    const current = await ctx.vault.read(name);
+    if (current.updatedAt >= asked && hasSessionFor(profile, current, ctx.clock.now())) {
+      ctx.notice(
+        waited && waited.purpose !== LOGIN
+          ? `lakekey: profile "${name}" was renewed just now by another lakekey process; using that session (no second sign-in).`
+          : `lakekey: the other login for profile "${name}" finished just now: logged in by it, with its session (no second sign-in).`,
+      );
+      return current;
+    }
+    if (waited) ctx.notice(`lakekey: the other ${waited.purpose === LOGIN ? 'login' : 'lakekey process'} for profile "${name}" ended without a usable session; starting this login.`);
+    return loginLocked(ctx, name, profile, opts);
+  });
+}
+
+/** What the profile lock's holder says it does while it logs in: waiters then say they wait for a login. */
+const LOGIN = 'login';
+
+/** The line said at once when a login must wait for the profile lock: whom it waits for. */
+function waitingFor(name: string, holder: LockHolder): string {
+  const who = holder.pid ? ` (process ${holder.pid})` : '';
+  return holder.purpose === LOGIN
+    ? `lakekey: another login for profile "${name}" is in progress${who}; waiting for it to finish instead of starting a second one (Ctrl-C to stop).`
+    : `lakekey: another lakekey process${who} is renewing or changing profile "${name}"; waiting for it.`;
+}
+
+/** Whether `record` holds what a login of `profile` produces, still usable, made under its current settings. */
+function hasSessionFor(profile: Profile, record: SecretRecord, now: number): boolean {
+  const idpOk = !grantsFor(profile).includes('idp') || (changedIdp(profile, record.idp).length === 0 && (Boolean(record.idp?.refreshToken) || hasUsableIdToken(record.idp, now)));
+  const lakefsOk = !profile.lakefs || currentLakefs(profile, record.lakefs, now);
+  return idpOk && lakefsOk && Boolean(record.idp || record.lakefs);
+}
+
+/** The browser login, for a caller already holding the profile lock. */
+export async function loginLocked(ctx: CoreContext, name: string, profile: Profile, opts: LoginOptions): Promise<SecretRecord> {
+  // A renewal that turned into a login says so in the lock, for whoever waits on it.
+  ctx.locks.mark(name, LOGIN);
+  return storeLogin(ctx, name, profile, await browserLogin(ctx, name, profile, opts));
+}
+
+/** RFC 8628 device login, for a terminal with no browser: the user finishes it on any device. */
+export async function deviceLogin(ctx: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {
+  const onWait = (holder: LockHolder) => ctx.notice(waitingFor(name, holder));
+  return ctx.locks.withLock(name, { ...lockWait(opts.timeoutSeconds), purpose: LOGIN, onWait }, () => deviceLoginLocked(ctx, name, profile, opts));
+}
+
+/** The device login, for a caller already holding the profile lock; `say` is where its instructions go. */
+export async function deviceLoginLocked(ctx: CoreContext, name: string, profile: Profile, opts: LoginOptions, say: (text: string) => void = ctx.notice): Promise<SecretRecord> {
+  if (profile.lakefs) {
+    throw new LakekeyError('CONFIG', 'lakeFS tokens need a browser login: lakeFS redeems an authorization code, which the device login does not produce', {
+      hint: `Run \`lakekey login ${name}\` on a machine with a browser.`,
+    });
+  }
+  // The keychain first: one that cannot hold the session (an SSH host with no Secret Service) is
+  // said now (exit 4, with its fix), not after the user has logged in on another device.
+  await ctx.vault.read(name);
+  ctx.locks.mark(name, LOGIN);
+  const { startDeviceAuthorization } = await import('../login/oidc.js');
+  const device = await startDeviceAuthorization(await idpConfig(ctx, name, profile), profile.scopes, name);
+  const timeoutSeconds = opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
+  say(`lakekey: to log in for profile "${name}", visit ${device.verificationUri} on any device and enter the code ${device.userCode}`);
+  if (device.verificationUriComplete) say(`lakekey: or open ${device.verificationUriComplete}`);
+  say(`lakekey: waiting up to ${sayDuration(Math.min(device.expiresIn, timeoutSeconds))} (Ctrl-C to stop)...`);
+  ctx.log.info('login.device-waiting', { profile: name });
+  const tokens = await device.poll(AbortSignal.timeout(timeoutSeconds * 1000));
+  return storeLogin(ctx, name, profile, { tokens });
+}
+
+/** Saves what a login produced, replacing the previous session, then mints S3 credentials. */
+async function storeLogin(ctx: CoreContext, name: string, profile: Profile, { tokens, lakefsToken }: Redeemed): Promise<SecretRecord> {
+  const previous = await ctx.vault.read(name);
+  // A new login replaces the whole session: credentials of a previous user must not survive.
+  let record: SecretRecord = { v: 1, updatedAt: ctx.clock.now() };
+  if (tokens) {
+    if (!tokens.claims) throw new LakekeyError('IDP_REFUSED', 'the identity provider returned no ID token', { hint: 'Make sure the profile requests the "openid" scope.' });
+    record.idp = { subject: tokens.claims.sub, email: tokens.claims.email, name: tokens.claims.name, idToken: tokens.idToken, idTokenExpiresAt: tokens.idTokenExpiresAt, minted: idpMint(profile) };
+    if (tokens.refreshToken) record.idp.refreshToken = tokens.refreshToken;
+  }
+  if (lakefsToken) {
+    const lakefs = await import('../exchange/lakefs.js');
+    record.lakefs = { ...lakefsToken, minted: lakefsMint(profile) };
+    record.idp ??= { subject: lakefs.lakefsTokenSubject(lakefsToken.token) ?? 'unknown' };
+    if (profile.lakefs?.lakectlCache) lakefs.writeLakectlCache(lakefsToken);
+  }
+  // The same user's S3 credentials, still valid and minted under the current settings, survive a
+  // login until new ones are minted: a login whose STS call fails must not throw them away.
+  if (previous.s3 && previous.idp?.subject === record.idp?.subject && changedS3(profile, previous.s3).length === 0 && isServable(previous.s3, ctx.clock.now())) {
+    record.s3 = previous.s3;
+  }
+  await ctx.vault.write(name, record);
+  ctx.log.info('login.done', { profile: name, refreshToken: Boolean(tokens?.refreshToken), lakefs: Boolean(lakefsToken) });
+  await revokeReplaced(ctx, name, profile, previous, record);
+  if (wantsS3(profile)) {
+    record = { ...record, s3: await mintS3(ctx, profile, record), updatedAt: ctx.clock.now() };
+    await ctx.vault.write(name, record);
+  }
+  return record;
+}
+
+/**
+ * The session this login replaced, when it came from other IdP settings (`profile set --issuer`),
+ * is revoked at the IdP it came from, and the user is told how that went: left alone, it would
+ * stay valid there with nothing on this computer able to end it.
+ */
+async function revokeReplaced(ctx: CoreContext, name: string, profile: Profile, previous: SecretRecord, now: SecretRecord): Promise<void> {
+  const old = previous.idp;
+  const changed = changedIdp(profile, old);
+  if (!old?.refreshToken || !changed.length || old.refreshToken === now.idp?.refreshToken) return;
+  const where = old.minted?.issuer ?? profile.issuer;
+  const r = await revokeSession(ctx, name, profile, old);
+  if (r.outcome === 'revoked') ctx.notice(`lakekey: the session made before ${sayChanged(changed)} changed was revoked at ${where}.`);
+  else if (r.outcome === 'not-offered') ctx.notice(`lakekey: the session made before ${sayChanged(changed)} changed stays valid at ${where} until it expires (that identity provider offers no revocation).`);
+  else if (r.outcome === 'failed') ctx.notice(`lakekey: could not revoke the session made before ${sayChanged(changed)} changed at ${where}: ${r.error.message}; it stays valid there until it expires.`);
+}

@@ -1,0 +1,118 @@
+// Logging out: the keychain item goes, whatever happens at the IdP, after revoking the refresh
+// token where the IdP offers revocation — at the IdP the session came from, which is not the
+// profile's current one after `profile set --issuer` (issue 20). What lakekey wrote elsewhere for
+// the session (lakectl's token cache, when it holds our token) goes with it.
+import { readFileSync, rmSync } from 'node:fs';
+import type { Context, CoreContext } from '../context.js';
+import { asLakekeyError, LakekeyError } from '../errors.js';
+import { idpConfig } from '../login/idp-config.js';
+import type { IdpSession, SecretRecord } from '../keychain/record.js';
+import type { Profile } from '../config/settings.js';
+import { outside } from '../text-gate.js';
+
+/** What happened to the session at the IdP when it was forgotten here. */
+export type Revocation =
+  | { outcome: 'revoked' }
+  | { outcome: 'not-offered' }
+  | { outcome: 'failed'; error: LakekeyError }
+  | { outcome: 'no-session' };
+
+export interface LogoutResult {
+  revocation: Revocation;
+  /** The issuer the session came from (where it was revoked), when there was one. */
+  issuer?: string;
+  /** What was removed from this computer. */
+  removed: Removed;
+}
+
+export interface Removed {
+  /** The session's keychain item (false when nothing was stored). */
+  keychain: boolean;
+  /** lakectl's token cache file, when it held this session's lakeFS token. */
+  lakectlCache?: string;
+}
+
+/**
+ * Forgets the profile's session and says what happened at the IdP and what was removed; callers
+ * must not claim a revocation that did not happen.
+ */
+export async function logout(ctx: Context, name: string, profile: Profile): Promise<LogoutResult> {
+  return ctx.locks.withLock(name, { waitMs: 30_000 }, async () => {
+    const record = await ctx.vault.read(name);
+    const revocation = await revokeSession(ctx, name, profile, record.idp);
+    await ctx.vault.remove(name);
+    const lakectlCache = await removeLakectlCache(record);
+    const removed: Removed = { keychain: Boolean(record.idp || record.s3 || record.lakefs), ...(lakectlCache ? { lakectlCache } : {}) };
+    ctx.log.info('logout.done', { profile: name, revocation: revocation.outcome, lakectlCache: Boolean(lakectlCache) });
+    return { revocation, removed, ...(record.idp?.refreshToken ? { issuer: record.idp.minted?.issuer ?? profile.issuer } : {}) };
+  });
+}
+
+/**
+ * Forgets the profile's session here without contacting anyone, and says whether there was one:
+ * for a profile whose settings are broken, whose issuer is not to be trusted with the refresh token.
+ */
+export async function forget(ctx: Context, name: string): Promise<boolean> {
+  return ctx.locks.withLock(name, { waitMs: 30_000 }, async () => {
+    const record = await ctx.vault.read(name);
+    await ctx.vault.remove(name);
+    ctx.log.info('logout.forgotten', { profile: name });
+    return Boolean(record.idp || record.s3 || record.lakefs);
+  });
+}
+
+/**
+ * Revokes `idp`'s refresh token at the IdP and with the client it was issued by (recorded in the
+ * session), never at whatever the profile names now: a refresh token is a secret of that IdP.
+ */
+export async function revokeSession(ctx: CoreContext, name: string, profile: Profile, idp: IdpSession | undefined): Promise<Revocation> {
+  if (!idp?.refreshToken) return { outcome: 'no-session' };
+  const origin: Profile = idp.minted ? { ...profile, issuer: idp.minted.issuer, clientId: idp.minted.clientId, scopes: idp.minted.scopes } : profile;
+  try {
+    const { revoke } = await import('../login/oidc.js');
+    return { outcome: await revoke(await idpConfig(ctx, name, origin), idp.refreshToken) };
+  } catch (err) {
+    const error = asLakekeyError(err);
+    ctx.log.warn('logout.revoke-failed', { profile: name, code: error.code });
+    return { outcome: 'failed', error };
+  }
+}
+
+/** Removes lakectl's plaintext token cache when it holds this session's lakeFS token; returns its path then. */
+async function removeLakectlCache(record: SecretRecord): Promise<string | undefined> {
+  if (!record.lakefs) return undefined;
+  const { lakectlCachePath } = await import('../exchange/lakefs.js');
+  const file = lakectlCachePath();
+  let held: unknown;
+  try {
+    held = (JSON.parse(readFileSync(file, 'utf8')) as { token?: unknown }).token;
+  } catch {
+    return undefined; // none, or not lakectl's format: not ours to remove
+  }
+  if (held !== record.lakefs.token) return undefined; // another login's token (lakectl login, another profile)
+  rmSync(file, { force: true });
+  return file;
+}
+
+/**
+ * What a logout did, in the words the CLI and the tray both say; a revocation that failed is
+ * thrown as the error it is (the session is gone here, but may live on at the IdP).
+ */
+export function sayLogout(name: string, profile: Profile, { revocation, issuer, removed }: LogoutResult): string {
+  // Where the session was revoked, when that is not the IdP the profile names now.
+  const at = issuer && issuer !== profile.issuer ? ` at ${outside(issuer)}, where it was made (the profile now names another identity provider)` : ' at the identity provider';
+  const words = [...(removed.keychain ? ['the session in the keychain'] : []), ...(removed.lakectlCache ? [`lakectl's token cache (${removed.lakectlCache})`] : [])];
+  const also = words.length ? ` Removed ${words.join(' and ')}.` : ' Nothing was stored for it on this computer.';
+  switch (revocation.outcome) {
+    case 'revoked':
+      return `Logged out of profile "${name}": the session was revoked${at}.${also}`;
+    case 'not-offered':
+      return `Logged out of profile "${name}" on this computer. Your identity provider offers no token revocation, so the refresh token stays valid there until it expires.${also}`;
+    case 'no-session':
+      return `Logged out of profile "${name}" (there was no session at the identity provider to revoke).${also}`;
+    case 'failed':
+      throw new LakekeyError(revocation.error.code, `logged out of profile "${name}" on this computer (removed ${words.join(' and ') || 'nothing'}), but revoking the session${at} failed: ${revocation.error.message}`, {
+        hint: 'The refresh token may stay valid at the identity provider until it expires; sign out there (or ask its admin to end your sessions) if that matters.',
+      });
+  }
+}

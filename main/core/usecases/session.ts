@@ -1,0 +1,12 @@
+// The use cases the CLI and the tray share, by one name: log in (login.ts), renew (renewal.ts),
+// log out (logout.ts) and report status (status.ts). Hosts build a Context once (composeCore)
+// and call these; nothing here parses flags or prints output beyond the user notices the host
+// routes to stderr or the UI.
+export type { Context, CoreContext, LoginOptions, Ports } from '../context.js';
+export { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../context.js';
+export { MIN_TOKEN_SECONDS } from '../../shared/freshness.js';
+export { deviceLogin, login } from './login.js';
+export { grantsFor } from '../login/login-grants.js';
+export { getLakefsToken, getS3Credentials, type S3Options } from './renewal.js';
+export { forget, logout, sayLogout, type LogoutResult, type Revocation } from './logout.js';
+export { describe, type ProfileStatus } from './status.js';
