@@ -4,7 +4,7 @@ import { applyProfileSettings, awsConfigPath, credentialProcessCommand } from '.
 import { asLakekeyError, ExitCode, LakekeyError, loginRequired, usageError } from '../../core/errors.js';
 import { sayClock, sayDuration } from '../../shared/duration.js';
 import { currentS3Credentials } from '../../core/usecases/current-credentials.js';
-import { currentLakefs } from '../../core/usecases/minted-with.js';
+import { currentLakefs } from '../../core/keychain/minted-with.js';
 import { lakefsServerUrl } from '../../core/exchange/lakefs.js';
 import { checkedSettingsDir } from '../../core/config/paths.js';
 import { isoSeconds, secondsLeft, type LakefsToken, type S3Credentials } from '../../core/keychain/record.js';

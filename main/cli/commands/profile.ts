@@ -5,7 +5,7 @@ import { awsConfigPath, removeLakekeyAwsProfiles } from '../../core/config/aws-c
 import { configError, LakekeyError, usageError } from '../../core/errors.js';
 import { checkedSettingsDir } from '../../core/config/paths.js';
 import { forget, logout } from '../../core/usecases/session.js';
-import { s3Mint } from '../../core/usecases/minted-with.js';
+import { s3Mint } from '../../core/keychain/minted-with.js';
 import { outside } from '../../core/text-gate.js';
 import { checkProfile, getProfile, PROFILE_NAME, readSettings, s3ApiEndpoint, type BrokenProfile, type CheckedProfile, type Profile } from '../../core/config/settings.js';
 import { updateSettings } from '../../core/config/settings-write.js';

@@ -6,7 +6,7 @@ import { LakekeyError, usageError } from '../../core/errors.js';
 import { checkedSettingsDir } from '../../core/config/paths.js';
 import { describe, deviceLogin, login, logout, MIN_TOKEN_SECONDS, sayLogout, type Context, type ProfileStatus } from '../../core/usecases/session.js';
 import { getProfile, readSettings, type Profile } from '../../core/config/settings.js';
-import { sayChanged } from '../../core/usecases/minted-with.js';
+import { sayChanged } from '../../core/keychain/minted-with.js';
 import { gate, outside } from '../../core/text-gate.js';
 import type { Args } from '../args.js';
 import { compose } from '../compose.js';

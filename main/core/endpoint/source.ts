@@ -18,7 +18,7 @@
 //   every request (the freshness rule above).
 import { LakekeyError, noS3Settings } from '../errors.js';
 import { currentS3Credentials, type CurrentDeps } from '../usecases/current-credentials.js';
-import { currentS3 } from '../usecases/minted-with.js';
+import { currentS3 } from '../keychain/minted-with.js';
 import type { Logger } from '../log.js';
 import type { S3Credentials } from '../keychain/record.js';
 import type { Profile } from '../config/settings.js';

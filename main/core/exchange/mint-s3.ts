@@ -2,7 +2,7 @@
 // S3 gateway): the last step of a login and of every renewal.
 import type { CoreContext } from '../context.js';
 import { LakekeyError } from '../errors.js';
-import { s3Mint } from '../usecases/minted-with.js';
+import { s3Mint } from '../keychain/minted-with.js';
 import type { S3Credentials, SecretRecord } from '../keychain/record.js';
 import type { Profile, S3Settings } from '../config/settings.js';
 

@@ -1,7 +1,7 @@
 // The secret record: everything secret about one profile, kept as ONE keychain item so that
 // one write updates it atomically (DESIGN §4). Times are epoch milliseconds. Each part carries
 // the (non-secret) settings it was made under (minted-with.ts).
-import type { IdpMint, LakefsMint, S3Mint } from '../usecases/minted-with.js';
+import type { IdpMint, LakefsMint, S3Mint } from './minted-with.js';
 
 export interface S3Credentials {
   accessKeyId: string;

@@ -14,7 +14,7 @@ import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../config
 import { checkServers, type CheckStatus, type ServerFinding } from './server-checks.js';
 import { outside } from '../text-gate.js';
 import type { SecretRecord } from '../keychain/record.js';
-import { changedIdp, changedLakefs, changedS3, currentLakefs, sayChanged } from './minted-with.js';
+import { changedIdp, changedLakefs, changedS3, currentLakefs, sayChanged } from '../keychain/minted-with.js';
 import { hasUsableIdToken } from '../../shared/freshness.js';
 
 export type { CheckStatus };

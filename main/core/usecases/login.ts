@@ -14,7 +14,7 @@ import type { Profile } from '../config/settings.js';
 import { hasUsableIdToken, isServable } from '../../shared/freshness.js';
 import type { LockHolder } from '../lock.js';
 import { revokeSession } from './logout.js';
-import { changedIdp, changedS3, currentLakefs, idpMint, lakefsMint, sayChanged } from './minted-with.js';
+import { changedIdp, changedS3, currentLakefs, idpMint, lakefsMint, sayChanged } from '../keychain/minted-with.js';
 
 /** Interactive login (browser), then fresh S3 credentials if the profile wants them. */
 export async function login(ctx: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {

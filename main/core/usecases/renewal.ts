@@ -21,7 +21,7 @@ import { clearRenewalFailure, inCooldown, readRenewalFailure, recordRenewalFailu
 import type { Profile, S3Settings } from '../config/settings.js';
 import { sayDuration, sayValidity } from '../../shared/duration.js';
 import { hasMoreThan, hasUsableIdToken, isServable, isUsable, SERVE_CACHED_MIN_SECONDS, type Checked } from '../../shared/freshness.js';
-import { changedIdp, changedLakefs, changedS3, currentLakefs, currentS3, sayChanged } from './minted-with.js';
+import { changedIdp, changedLakefs, changedS3, currentLakefs, currentS3, sayChanged } from '../keychain/minted-with.js';
 
 export interface S3Options {
   /** Whether a browser login may run when nothing else works. */

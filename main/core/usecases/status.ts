@@ -2,7 +2,7 @@
 import type { SecretRecord } from '../keychain/record.js';
 import type { RenewalFailure } from './renewal-cooldown.js';
 import type { Profile } from '../config/settings.js';
-import { changedIdp, changedLakefs, changedS3 } from './minted-with.js';
+import { changedIdp, changedLakefs, changedS3 } from '../keychain/minted-with.js';
 import { secondsLeft } from '../../shared/freshness.js';
 
 export interface ProfileStatus {

@@ -12,7 +12,7 @@
 // - The lakeFS token is bound to the lakeFS endpoint.
 // Parts stored before this binding existed carry none and are taken as matching (so an upgrade
 // asks nobody to log in again); the next write binds them.
-import type { IdpSession, LakefsToken, S3Credentials } from '../keychain/record.js';
+import type { IdpSession, LakefsToken, S3Credentials } from './record.js';
 import type { Profile } from '../config/settings.js';
 import { isFresh, isUsable, type Checked } from '../../shared/freshness.js';
 
