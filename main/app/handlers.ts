@@ -50,7 +50,7 @@ export async function viewOf(deps: HandlerDeps, name: string, profile: Profile):
   let status: ProfileStatus | undefined;
   let error: string | undefined;
   try {
-    status = describe(name, await deps.ctx.vault.read(name), deps.ctx.now(), profile);
+    status = describe(name, await deps.ctx.vault.read(name), deps.ctx.clock.now(), profile);
   } catch (err) {
     const e = asLakekeyError(err);
     error = `${e.message}${e.hint ? `. ${e.hint}` : ''}`;

@@ -11,15 +11,15 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserWindow as BrowserWindowType, Tray as TrayType } from 'electron';
-import { systemBrowser, type Browser } from '../core/login/browser.js';
+import { systemBrowser } from '../core/login/browser.js';
 import { asLakekeyError, LakekeyError } from '../core/errors.js';
-import { createLogger, type Logger } from '../core/log.js';
+import { createLogger } from '../core/log.js';
 import { gate, gateLine } from '../core/text-gate.js';
 import { startLoginBroker, type LoginBroker } from '../core/login/login-broker.js';
 import { settingsDir } from '../core/config/paths.js';
 import { describe, getS3Credentials, login, logout, sayLogout, type Context } from '../core/usecases/session.js';
 import { serveProfiles } from '../core/endpoint/serve.js';
-import { proxyFromPacResult, type SystemProxyResolver } from '../core/net/proxy.js';
+import { proxyFromPacResult } from '../core/net/proxy.js';
 import { getProfile, type Profile } from '../core/config/settings.js';
 import { composeCore } from '../core/compose.js';
 import type { Vault } from '../core/keychain/vault.js';
@@ -37,6 +37,7 @@ import { singleFlight } from '../core/single-flight.js';
 import { renderMenu, trayIconFile } from './tray.js';
 import { endpointProfiles, TRAY_ENDPOINT_OWNER, TrayEndpoint, type RunningEndpoint } from './tray-endpoint.js';
 import { APP_SCHEME, externalUrlAllowed, hardenContents, isTrustedSender, SETTINGS_URL, settingsWindowOptions, type GuardableContents } from './window-security.js';
+import type { Browser, Logger, SystemProxyResolver } from '../core/ports.js';
 
 /** The user counts as away after this long without input. */
 export const IDLE_THRESHOLD_SECONDS = 300;
@@ -181,7 +182,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     );
     ({ dir: this.dir, settings: this.settings, log: this.log, ctx: this.ctx, logins: this.logins } = parts);
     this.scheduler = new Scheduler({
-      clock: { now: () => this.ctx.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+      clock: { now: () => this.ctx.clock.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
       random: Math.random,
       load: () => this.scheduleInputs(),
       // The scheduler owns the timing (it fires a little before the refresh window, with jitter).
@@ -453,7 +454,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     const out = [];
     for (const [name, profile] of Object.entries(this.safeProfiles())) {
       try {
-        out.push(scheduleInput(name, profile, describe(name, await this.ctx.vault.read(name), this.ctx.now(), profile)));
+        out.push(scheduleInput(name, profile, describe(name, await this.ctx.vault.read(name), this.ctx.clock.now(), profile)));
       } catch {
         out.push(scheduleInput(name, profile, undefined));
       }

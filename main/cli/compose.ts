@@ -3,11 +3,11 @@
 // ask a running tray to run a login.
 import { openSync, writeSync } from 'node:fs';
 import { composeCore } from '../core/compose.js';
-import type { Clock, CoreContext } from '../core/context.js';
 import { gate } from '../core/text-gate.js';
 import type { Vault } from '../core/keychain/vault.js';
+import type { Clock, Context } from '../core/ports.js';
 
-export function compose(dir: string, env: NodeJS.ProcessEnv = process.env, vault?: Vault, clock?: Clock): CoreContext {
+export function compose(dir: string, env: NodeJS.ProcessEnv = process.env, vault?: Vault, clock?: Clock): Context {
   return composeCore(env, {
     dir,
     ...(vault ? { vault } : {}),

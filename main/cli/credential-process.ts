@@ -2,7 +2,6 @@
 // the settings file, reads one keychain item, checks the expiry and prints: no network, no
 // openid-client, no AWS SDK (DESIGN §5). Everything else (the composed Context included) is
 // imported only on a miss; the hit uses the same vault limits and freshness rule it would.
-import { systemClock, type Clock } from '../core/context.js';
 import { limitsFromEnv } from '../core/config/env-limits.js';
 import { usageError, noS3Settings } from '../core/errors.js';
 import { chosenKeychain } from '../core/keychain/keychain-choice.js';
@@ -12,6 +11,8 @@ import { credentialProcessJson } from '../core/keychain/record.js';
 import { getProfile, readSettings } from '../core/config/settings.js';
 import { warn } from './output.js';
 import { currentS3Credentials } from '../core/usecases/current-credentials.js';
+import { systemClock } from '../core/compose.js';
+import type { Clock } from '../core/ports.js';
 
 export async function credentialProcess(args: string[], env: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock): Promise<number> {
   const name = args[0];

@@ -9,37 +9,12 @@ import { closeSync, constants, fstatSync, ftruncateSync, linkSync, lstatSync, mk
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LakekeyError } from './errors.js';
+import type { LockOptions, Locks } from './ports.js';
 
 export interface Lock {
   release(): void;
   /** Says in the lock file what its holder is doing now (e.g. a renewal that turned into a login). */
   mark(purpose: string): void;
-}
-
-/** Who holds a lock, as its file says (any field may be missing from a file being written). */
-export interface LockHolder {
-  pid?: number;
-  /** What the holder said it is doing (`login`), when it said. */
-  purpose?: string;
-  /** Epoch ms it took the lock. */
-  since?: number;
-}
-
-export interface LockOptions {
-  /** How long to wait for another holder before giving up. */
-  waitMs: number;
-  /** What this holder does, written in the lock file so that waiters can say what they wait for. */
-  purpose?: string;
-  /** Called once, at once, when the lock is held by another live holder and the wait begins. */
-  onWait?: (holder: LockHolder) => void;
-  /** A lock whose heartbeat is older than this is stale even if its pid looks alive. */
-  staleMs?: number;
-  pollMs?: number;
-  /**
-   * The clock the wait is measured on (the Context's). File ages are measured on the wall clock
-   * whatever this says: they are compared with file mtimes, which the OS stamps.
-   */
-  now?: () => number;
 }
 
 const HEARTBEAT_MS = 2_000;
@@ -288,13 +263,6 @@ export function removeIfSame(path: string, judged: Stats): boolean {
   return false;
 }
 
-/** The per-profile locks of one settings folder: the Context's `locks` port. */
-export interface Locks {
-  withLock<T>(profile: string, opts: LockOptions, fn: () => Promise<T>): Promise<T>;
-  /** Says what the holder of `profile`'s lock, in this process, is doing now (see LockOptions.purpose). */
-  mark(profile: string, purpose: string): void;
-}
-
 export function fileLocks(dir: string, now: () => number = Date.now): Locks {
   const held = new Map<string, Lock>();
   return {
@@ -320,4 +288,11 @@ export async function withLock<T>(dir: string, profile: string, opts: LockOption
   } finally {
     lock.release();
   }
+}
+
+export const DEFAULT_LOGIN_TIMEOUT_SECONDS = 300;
+
+/** How long a use case waits for the profile lock: a login may hold it for its whole timeout. */
+export function lockWait(timeoutSeconds: number | undefined): { waitMs: number } {
+  return { waitMs: ((timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) + 30) * 1000 };
 }

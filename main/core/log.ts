@@ -5,12 +5,7 @@ import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { redact } from './redact.js';
 import { gateLine } from './text-gate.js';
-
-export interface Logger {
-  debug(step: string, fields?: Record<string, unknown>): void;
-  info(step: string, fields?: Record<string, unknown>): void;
-  warn(step: string, fields?: Record<string, unknown>): void;
-}
+import type { Logger } from './ports.js';
 
 const MAX_LOG_BYTES = 1024 * 1024;
 

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
-import { freePort } from '../helpers/peer-process.js'; // bound, then closed: nothing listens there
+import { freePort } from '../helpers/peer-process.js';
+ // bound, then closed: nothing listens there
 import { countRequests, observeServerRequests, securityBox, type Box } from '../helpers/security-world.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
 import { startIdp, type Idp } from '../peers/idp.js';

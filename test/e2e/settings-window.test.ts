@@ -24,7 +24,8 @@ import { CLI, REPO } from '../helpers/cli.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
 import { startIdp, type Idp } from '../peers/idp.js';
 import { openWindowPage, type WindowPage } from '../unit/app/window-page.js';
-import { freePort } from '../helpers/peer-process.js'; // bound, then closed: nothing listens there
+import { freePort } from '../helpers/peer-process.js';
+ // bound, then closed: nothing listens there
 
 const ARTIFACTS = join(REPO, 'test-artifacts', 'settings-window');
 

@@ -9,8 +9,9 @@ import { connect } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { LakekeyError } from '../../main/core/errors.js';
-import { startLoopback, type CallbackResult, type LoopbackReceiver } from '../../main/core/login/loopback.js';
+import { startLoopback } from '../../main/core/login/loopback.js';
 import { reportCount, runs } from '../helpers/security-world.js';
+import type { CallbackResult, LoopbackReceiver } from '../../main/core/ports.js';
 
 interface RawAnswer {
   status: number;

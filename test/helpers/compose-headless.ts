@@ -11,10 +11,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeCore, type CoreOverrides } from '../../main/core/compose.js';
-import type { CoreContext } from '../../main/core/context.js';
 import { silentLogger } from '../../main/core/log.js';
-import { Vault, type SecretStore } from '../../main/core/keychain/vault.js';
+import { Vault } from '../../main/core/keychain/vault.js';
 import { driveLogin } from './browser.js';
+import type { Context, SecretStore } from '../../main/core/ports.js';
 
 export class MemoryStore implements SecretStore {
   readonly items = new Map<string, string>();
@@ -35,7 +35,7 @@ export class MemoryStore implements SecretStore {
 }
 
 export interface Headless {
-  ctx: CoreContext;
+  ctx: Context;
   store: MemoryStore;
   /** Every notice the use cases gave the person at the keyboard. */
   notices: string[];

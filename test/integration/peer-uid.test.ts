@@ -11,9 +11,10 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { loopbackPeer, type PeerOwner } from '../../main/core/net/peer-uid.js';
+import { loopbackPeer } from '../../main/core/net/peer-uid.js';
 import { REPO } from '../helpers/cli.js';
 import { canActAsOtherUser, OTHER_UID, reachableNode, runAsOtherUser } from '../helpers/other-user.js';
+import type { PeerOwner } from '../../main/core/ports.js';
 
 const BUN = join(REPO, 'node_modules', 'bun', 'bin', 'bun.exe');
 const PROBE = join(REPO, 'dist', 'test', 'helpers', 'peer-probe.js');

@@ -34,7 +34,7 @@ public final class S3aSoak {
   private static final int MAX_ERRORS = 5;
 
   public static void main(String[] args) throws InterruptedException {
-    if (args.length != 3) {
+    if (args.length < 3 || args.length > 4) {
       System.err.println("usage: S3aSoak s3a://BUCKET/KEY THREADS SECONDS [PAUSE_MS]");
       System.exit(2);
     }

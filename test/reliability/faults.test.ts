@@ -9,9 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CLI, run, runCli, type CliResult } from '../helpers/cli.js';
-import {
-  hintLine, injectFault, isStsRequest, isTokenRequest, loggedIn, summary, type Fault,
-} from '../helpers/reliability-world.js';
+import { hintLine, injectFault, isStsRequest, isTokenRequest, loggedIn, summary, type Fault } from '../helpers/reliability-world.js';
 import { ageS3, parseCredentials, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
 
 // The sandbox bounds every HTTP call at LAKEKEY_HTTP_TIMEOUT_SECONDS=3. A refresh makes at most

@@ -5,21 +5,12 @@
 // must leave the login waiting for the real browser.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startLoopback, type LoopbackReceiver } from '../../main/core/login/loopback.js';
+import { startLoopback } from '../../main/core/login/loopback.js';
 import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
 import { driveLogin } from '../helpers/browser.js';
-import {
-  countRequests,
-  killLogins,
-  localNonLoopbackAddress,
-  observeServerRequests,
-  rawRequest,
-  securityBox,
-  browserCookie,
-  startLogin,
-  type RawResponse,
-} from '../helpers/security-world.js';
+import { countRequests, killLogins, localNonLoopbackAddress, observeServerRequests, rawRequest, securityBox, browserCookie, startLogin, type RawResponse } from '../helpers/security-world.js';
 import { startIdp, type Idp } from '../peers/idp.js';
+import type { LoopbackReceiver } from '../../main/core/ports.js';
 
 let idp: Idp;
 const vault = new Vault(keychainStore({ timeoutMs: 10_000 }));

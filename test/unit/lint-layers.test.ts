@@ -39,7 +39,8 @@ const VIOLATIONS: Case[] = [
   { file: 'renderer/src/probe.ts', code: importing('child_process', 'spawn'), because: /no Node builtins/ },
   { file: 'renderer/src/probe.ts', code: importing('electron', 'ipcRenderer'), because: /no Node builtins|ipcRenderer/ },
   { file: 'renderer/src/probe.ts', code: importing('../../main/core/errors.js', 'LakekeyError'), because: /never main\/core/ },
-  { file: 'renderer/src/probe.ts', code: `import type { Profile } from '../../main/core/config/settings.js';\nexport type P = Profile;\n`, because: /never main\/core/ },
+  { file: 'renderer/src/probe.ts', code: `import type { Profile } from '../../main/core/config/settings.js';
+\nexport type P = Profile;\n`, because: /never main\/core/ },
   { file: 'renderer/src/probe.ts', code: importing('../../main/app/handlers.js', 'createHandlers'), because: /never main\/core/ },
   { file: 'renderer/src/probe.ts', code: importing('../../main/cli/commands.js', 'run'), because: /never main\/core/ },
   { file: 'renderer/src/probe.ts', code: importing('../../main/preload/api.js', 'buildApi'), because: /never main\/core/ },
@@ -80,7 +81,8 @@ const ALLOWED: Case[] = [
   { file: 'main/app/ipc-main.ts', code: `export function probe(e: { ipcMain: unknown }) {\n  const { ipcMain } = e;\n  return ipcMain;\n}\n`, because: /the IPC module/ },
   { file: 'main/preload/probe.ts', code: importing('electron', 'ipcRenderer'), because: /the preload/ },
   { file: 'main/cli/probe.ts', code: importing('../core/usecases/session.js', 'login'), because: /hosts import core/ },
-  { file: 'renderer/src/probe.ts', code: `import type { ProfileDraft } from '../../main/ipc.js';\nexport type D = ProfileDraft;\n`, because: /the IPC contract/ },
+  { file: 'renderer/src/probe.ts', code: `import type { ProfileDraft } from '../../main/ipc.js';
+\nexport type D = ProfileDraft;\n`, because: /the IPC contract/ },
   { file: 'renderer/src/probe.ts', code: importing('./validate.js', 'checkDraft'), because: /its own files/ },
   { file: 'main/ipc.ts', code: `export const probe = 1;\n`, because: /no imports/ },
   { file: 'renderer/src/probe.ts', code: importing('../../main/shared/limits.js', 'LIMITS'), because: /shared modules/ },

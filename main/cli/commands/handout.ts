@@ -50,7 +50,7 @@ async function handout(name: string, choice: Choice): Promise<Handout> {
   const record = await ctx.vault.read(name);
   const out: Handout = { profile };
   const s3 = () => currentS3Credentials({ vault: ctx.vault, clock: ctx.clock, context: () => ctx }, name, profile, { interactive: true });
-  const lakefs = async (interactive: boolean) => (currentLakefs(profile, record.lakefs, ctx.now()) ? record.lakefs : getLakefsToken(ctx, name, profile, { interactive }));
+  const lakefs = async (interactive: boolean) => (currentLakefs(profile, record.lakefs, ctx.clock.now()) ? record.lakefs : getLakefsToken(ctx, name, profile, { interactive }));
   if (choice.s3 || choice.lakefs || !(profile.s3 && profile.lakefs)) {
     const wantsLakefs = choice.lakefs || (!choice.s3 && Boolean(profile.lakefs));
     const wantsS3 = choice.s3 || (!choice.lakefs && Boolean(profile.s3));
@@ -64,8 +64,8 @@ async function handout(name: string, choice: Choice): Promise<Handout> {
   try {
     // Only a person can renew a lakeFS token (a browser round trip): ask for one only when a
     // person started this run. A job from cron, CI or a script gets what is valid, at once.
-    out.lakefs = personPresent() ? await lakefs(true) : currentLakefs(profile, record.lakefs, ctx.now()) ? record.lakefs : undefined;
-    if (!out.lakefs) throw loginRequired(name, lakefsGone(record.lakefs, ctx.now()));
+    out.lakefs = personPresent() ? await lakefs(true) : currentLakefs(profile, record.lakefs, ctx.clock.now()) ? record.lakefs : undefined;
+    if (!out.lakefs) throw loginRequired(name, lakefsGone(record.lakefs, ctx.clock.now()));
   } catch (err) {
     lakefsMissing = leftOut(err);
   }
@@ -153,7 +153,7 @@ export async function tokenCommand(a: Args): Promise<number> {
   const profile = getProfile(readSettings(dir), name, warn);
   // getLakefsToken answers a usable stored token from one keychain read, without the lock.
   const token = await getLakefsToken(ctx, name, profile, { interactive: true });
-  const left = secondsLeft(token.expiresAt, ctx.now());
+  const left = secondsLeft(token.expiresAt, ctx.clock.now());
   if (left < profile.refreshBeforeSeconds) say(`lakekey: this lakeFS token expires in ${sayDuration(left)}; \`lakekey login ${name}\` renews it.\n`);
   print(token.token);
   return 0;

@@ -7,12 +7,12 @@ import { runningEndpoints, type EndpointRecord } from '../../core/endpoint/regis
 import { noS3Settings, LakekeyError } from '../../core/errors.js';
 import { checkedSettingsDir } from '../../core/config/paths.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/config/settings.js';
-import type { Context } from '../../core/context.js';
 import type { Args } from '../args.js';
 import { compose } from '../compose.js';
 import { say, warn } from '../output.js';
 import { print } from '../render.js';
 import { renderEnv } from './handout.js';
+import type { Context } from '../../core/ports.js';
 
 /** Variables that would win over the endpoint in an SDK's default chain: none reach the child. */
 export const CHAIN_WINNERS = [

@@ -118,7 +118,7 @@ export async function statusCommand(a: Args): Promise<number> {
   for (const n of names) getProfile(settings, n);
   if (a.flag('check') && broken.length) throw broken[0][1].problem;
   const statuses: ProfileStatus[] = [];
-  for (const n of names) statuses.push(describe(n, await ctx.vault.read(n), ctx.now(), settings.profiles[n], readRenewalFailure(dir, n)));
+  for (const n of names) statuses.push(describe(n, await ctx.vault.read(n), ctx.clock.now(), settings.profiles[n], readRenewalFailure(dir, n)));
   if (a.flag('check')) return check(a, settings.profiles[statuses[0].name], statuses[0]);
   const brokenExit = () => {
     for (const [, b] of broken) say(`lakekey: ${b.problem.message}\n  ${b.problem.hint ?? ''}\n`);
@@ -132,7 +132,7 @@ export async function statusCommand(a: Args): Promise<number> {
     say('No profiles yet. Add one with `lakekey profile add NAME --issuer URL --client-id ID`.\n');
     return 0;
   }
-  const now = ctx.now();
+  const now = ctx.clock.now();
   const validity = (v: { expiresAt: string } | undefined) => (v ? sayValidity(Date.parse(v.expiresAt), now) : 'none');
   const rows = [['PROFILE', 'USER', 'S3', 'LAKEFS', 'RENEWS']];
   for (const s of statuses) {

@@ -4,13 +4,13 @@
 // `lakekey serve`, `lakekey exec --server` and the tray all start it here.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Context } from '../context.js';
 import { SETTINGS_FILE } from '../config/paths.js';
 import { noS3Settings } from '../errors.js';
 import type { Profile } from '../config/settings.js';
 import { registerEndpoint, type EndpointRecord, type Registration } from './registry.js';
 import { startEndpoint, type CredentialsEndpoint } from './server.js';
 import { endpointSource } from './source.js';
+import type { Context } from '../ports.js';
 
 export interface ServeOptions {
   /** The profile's current settings (throws when it is gone or broken). */

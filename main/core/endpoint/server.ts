@@ -17,8 +17,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { asLakekeyError, LakekeyError } from '../errors.js';
 import { fromLoopback, guardConnections, safeEqual } from '../net/loopback-guard.js';
-import type { PeerOwner } from '../net/peer-uid.js';
 import { isoSeconds, type S3Credentials } from '../keychain/record.js';
+import type { PeerOwner } from '../ports.js';
 
 /** Where a profile's credentials are served: `/v1/credentials/<profile>`. */
 export const ENDPOINT_PATH = '/v1/credentials/';

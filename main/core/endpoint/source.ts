@@ -19,10 +19,10 @@
 import { LakekeyError, noS3Settings } from '../errors.js';
 import { currentS3Credentials, type CurrentDeps } from '../usecases/current-credentials.js';
 import { currentS3 } from '../keychain/minted-with.js';
-import type { Logger } from '../log.js';
 import type { S3Credentials } from '../keychain/record.js';
 import type { Profile } from '../config/settings.js';
 import { singleFlight } from '../single-flight.js';
+import type { Logger } from '../ports.js';
 
 export interface SourceDeps extends CurrentDeps {
   /** The profile's current settings (throws when it is gone or broken). */

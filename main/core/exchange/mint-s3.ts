@@ -1,12 +1,12 @@
 // STS AssumeRoleWithWebIdentity with the ID token (AWS, MinIO) or the lakeFS token (lakeFS's
 // S3 gateway): the last step of a login and of every renewal.
-import type { CoreContext } from '../context.js';
 import { LakekeyError } from '../errors.js';
 import { s3Mint } from '../keychain/minted-with.js';
 import type { S3Credentials, SecretRecord } from '../keychain/record.js';
 import type { Profile, S3Settings } from '../config/settings.js';
+import type { Context } from '../ports.js';
 
-export async function mintS3(ctx: CoreContext, profile: Profile & { s3: S3Settings }, record: SecretRecord): Promise<S3Credentials> {
+export async function mintS3(ctx: Context, profile: Profile & { s3: S3Settings }, record: SecretRecord): Promise<S3Credentials> {
   const { s3 } = profile;
   const { assumeRoleWithWebIdentity, sessionName } = await import('./sts.js');
   const { endpoint, roleArn, what } = await stsTarget(profile);

@@ -9,7 +9,7 @@ import { plausibleExpiry, type S3Credentials } from '../keychain/record.js';
 import { requireShape } from './credential-shape.js';
 import { registerSecret } from '../redact.js';
 import { outside } from '../text-gate.js';
-import type { ProxyResolver } from '../net/proxy.js';
+import type { ProxyResolver } from '../ports.js';
 
 export interface StsRequest {
   endpoint: string;

@@ -23,8 +23,8 @@ import { accessSync, constants } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { LakekeyError } from '../errors.js';
 import { KERNEL_USER_KEY_MAX_BYTES, kernelMaxItemBytes } from './keychain-choice.js';
-import type { KeychainBackend } from './secret-service/secret-service.js';
 import { outside } from '../text-gate.js';
+import type { KeychainBackend } from '../ports.js';
 
 // The shell scripts, run as `sh -c SCRIPT KEYCTL DESCRIPTION`: "$0" is keyctl's absolute path,
 // "$1" the key's description. Any failing step ends the script with keyctl's own message.

@@ -11,7 +11,7 @@
 // credential whose target name is keytar's "service/account".
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { KeychainBackend } from './secret-service/secret-service.js';
+import type { KeychainBackend } from '../ports.js';
 
 /** True inside the executable built by scripts/build-cli.mjs (the build defines this global). */
 declare const LAKEKEY_STANDALONE: boolean | undefined;

@@ -13,21 +13,11 @@ import { LakekeyError, errorText } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { kernelKeyringOffer, kernelMaxItemBytes, type KeychainKind } from './keychain-choice.js';
 import { keyringBackend } from './keyring-module.js';
-import type { KeychainBackend } from './secret-service/secret-service.js';
 import { redact, registerSecret } from '../redact.js';
 import { emptyRecord, parseRecord, type SecretRecord } from './record.js';
+import type { KeychainBackend, SecretStore } from '../ports.js';
 
 export const KEYCHAIN_SERVICE = 'lakekey';
-
-export interface SecretStore {
-  get(account: string): Promise<string | null>;
-  set(account: string, secret: string): Promise<void>;
-  delete(account: string): Promise<boolean>;
-  /** Largest secret (in UTF-8 bytes) one item can hold; Infinity where there is no limit. */
-  readonly maxItemBytes: number;
-  /** Accounts that start with `prefix` (to sweep chunks a crash left behind); optional, and undefined where the store cannot list. */
-  list?(prefix: string): Promise<string[] | undefined>;
-}
 
 /** Windows' CRED_MAX_CREDENTIAL_BLOB_SIZE. */
 export const WINDOWS_MAX_ITEM_BYTES = 2560;

@@ -1,12 +1,7 @@
 // Opening the system browser (RFC 8252: never an embedded view). LAKEKEY_BROWSER names a
 // command to use instead; the URL is appended as its last argument.
 import { spawn } from 'node:child_process';
-
-export interface Browser {
-  /** Whether a browser can be shown to the user at all (a desktop session, or LAKEKEY_BROWSER). */
-  available(): boolean;
-  open(url: string): Promise<void>;
-}
+import type { Browser } from '../ports.js';
 
 export function systemBrowser(env: NodeJS.ProcessEnv = process.env, platform = process.platform): Browser {
   const custom = env.LAKEKEY_BROWSER?.trim();

@@ -1,17 +1,17 @@
 // The IdP configuration a use case talks to: discovery through the Context's fetch, with the
 // profile's client secret from the keychain for IdPs that require one (Google).
 import type { Configuration } from 'openid-client';
-import type { CoreContext } from '../context.js';
 import { LakekeyError } from '../errors.js';
 import type { Profile } from '../config/settings.js';
+import type { Context } from '../ports.js';
 
-export async function idpConfig(ctx: CoreContext, name: string, profile: Profile): Promise<Configuration> {
+export async function idpConfig(ctx: Context, name: string, profile: Profile): Promise<Configuration> {
   const { discover } = await import('./oidc.js');
   return discover(profile, await clientSecretOf(ctx, name, profile), { fetch: ctx.fetch, timeoutMs: ctx.limits.httpTimeoutMs }, name);
 }
 
 /** The profile's client secret from the keychain, for IdPs that require one; else undefined. */
-async function clientSecretOf(ctx: CoreContext, name: string, profile: Profile): Promise<string | undefined> {
+async function clientSecretOf(ctx: Context, name: string, profile: Profile): Promise<string | undefined> {
   if (!profile.clientSecret) return undefined;
   const secret = await ctx.vault.readClientSecret(name);
   if (!secret) {

@@ -1,8 +1,6 @@
 // The browser login (RFC 8252): a loopback receiver, the system browser, and one authorization
 // request per grant (login-grants.ts) in the same tab. Returns what it redeemed; storing it is
 // the caller's (login.ts).
-import type { CoreContext, LoginOptions } from '../context.js';
-import { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../context.js';
 import { sayDuration } from '../../shared/duration.js';
 import { probeAuthorization } from './authorization-probe.js';
 import { asLakekeyError } from '../errors.js';
@@ -11,8 +9,10 @@ import { idpConfig } from './idp-config.js';
 import { writeLaunchPage, type LaunchPage } from './launch-page.js';
 import { authorizationFor, grantsFor, redeem, type Redeemed } from './login-grants.js';
 import type { Profile } from '../config/settings.js';
+import type { Context, LoginOptions } from '../ports.js';
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../lock.js';
 
-export async function browserLogin(ctx: CoreContext, name: string, profile: Profile, opts: LoginOptions): Promise<Redeemed> {
+export async function browserLogin(ctx: Context, name: string, profile: Profile, opts: LoginOptions): Promise<Redeemed> {
   const timeoutMs = (opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000;
   const config = await idpConfig(ctx, name, profile);
   const refusals = refusalSummary(ctx);
@@ -61,7 +61,7 @@ const PROBE_TIMEOUT_MS = 5000;
  * client id, redirect URI or scope), in the IdP's own words; see authorization-probe.ts for why
  * the probe cannot harm the real request and never stops a login that could work.
  */
-async function checkAuthorization(ctx: CoreContext, name: string, profile: Profile, url: URL, redirectUri: string): Promise<void> {
+async function checkAuthorization(ctx: Context, name: string, profile: Profile, url: URL, redirectUri: string): Promise<void> {
   const answer = await probeAuthorization(ctx.fetch, url, redirectUri, Math.min(PROBE_TIMEOUT_MS, ctx.limits.httpTimeoutMs));
   ctx.log.info('login.probe', { profile: name, answer: answer.verdict === 'proceed' ? answer.seen : 'refused' });
   if (answer.verdict === 'refused') {
@@ -73,7 +73,7 @@ async function checkAuthorization(ctx: CoreContext, name: string, profile: Profi
  * Refused attempts said once each, then counted: someone flooding the receiver must not flood the
  * user's terminal (security round 3), but the user still learns how many there were.
  */
-function refusalSummary(ctx: CoreContext): { add: (text: string) => void; flush: () => void } {
+function refusalSummary(ctx: Context): { add: (text: string) => void; flush: () => void } {
   const said = new Set<string>();
   let more = 0;
   return {
@@ -91,7 +91,7 @@ function refusalSummary(ctx: CoreContext): { add: (text: string) => void; flush:
 }
 
 /** Opens the browser on a private page that forwards to `launchUrl` (or prints the link); returns that page. */
-function announce(ctx: CoreContext, name: string, profile: Profile, launchUrl: string, timeoutMs: number, opts: LoginOptions): LaunchPage | undefined {
+function announce(ctx: Context, name: string, profile: Profile, launchUrl: string, timeoutMs: number, opts: LoginOptions): LaunchPage | undefined {
   const wait = sayDuration(timeoutMs / 1000);
   if (!opts.noBrowser && ctx.browser.available()) {
     // The browser's command line shows only the page's file name, never the launch path.

@@ -4,10 +4,10 @@
 // both gets the two-grant lakeFS login: the first callback forwards the same tab to the second
 // authorization, and the IdP session makes it silent (DESIGN §1).
 import type { Configuration } from 'openid-client';
-import type { CoreContext } from '../context.js';
 import type { AuthorizationRequest, TokenSet } from './oidc.js';
 import type { LakefsToken } from '../keychain/record.js';
 import type { Profile } from '../config/settings.js';
+import type { Context } from '../ports.js';
 
 /** One authorization request in the login: ours (we redeem the code) or lakeFS's. */
 export type Grant = 'idp' | 'lakefs';
@@ -36,7 +36,7 @@ export interface Redeemed {
 
 /** Redeems one grant's callback: at the IdP for ours, at lakeFS's /sts/login for lakeFS's. */
 export async function redeem(
-  ctx: CoreContext,
+  ctx: Context,
   grant: Grant,
   profile: Profile,
   config: Configuration,

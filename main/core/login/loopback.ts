@@ -25,7 +25,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { sayDuration } from '../../shared/duration.js';
 import { LakekeyError } from '../errors.js';
 import { safeEqual } from '../net/loopback-guard.js';
-import { loopbackPeer, ownUid, type PeerOwner } from '../net/peer-uid.js';
+import { loopbackPeer, ownUid } from '../net/peer-uid.js';
+import type { CallbackResult, LoopbackOptions, LoopbackReceiver, Page } from '../ports.js';
 
 export const CALLBACK_PATH = '/callback';
 const MAX_URL_LENGTH = 8192;
@@ -33,41 +34,6 @@ const MAX_URL_LENGTH = 8192;
 export const MAX_CONNECTIONS = 32;
 /** A refused connection that sends nothing is closed after this long. */
 const REFUSED_IDLE_MS = 2000;
-
-export interface CallbackResult {
-  /** The full callback URL as the browser sent it (contains the code: never log it). */
-  url: URL;
-  /** Answer the browser. Call exactly once. */
-  respond(page: Page): void;
-}
-
-export interface Page {
-  status: number;
-  title: string;
-  message: string;
-  /** Send the tab on to this URL (the second authorization of a combined login). */
-  redirectTo?: string;
-}
-
-export interface LoopbackReceiver {
-  redirectUri: string;
-  /**
-   * A fresh single-use local URL that forwards the browser to `authorizationUrl`. The first one
-   * binds the browser that opens it (the cookie); later ones, for the next leg of a combined
-   * login, work only in that browser.
-   */
-  launch(authorizationUrl: string): string;
-  /** Resolves with the first callback whose state and cookie match; rejects on timeout, abort or IdP error. */
-  waitForCallback(expectedState: string, timeoutMs: number, signal?: AbortSignal): Promise<CallbackResult>;
-  close(): Promise<void>;
-}
-
-export interface LoopbackOptions {
-  /** Told about refused attempts that leave the login waiting (someone else is trying). */
-  onRefused?: (text: string) => void;
-  /** Who owns a loopback client socket (for tests); default: the kernel's answer. */
-  peer?: (clientPort: number, serverPort: number) => PeerOwner;
-}
 
 interface Connection {
   /** Why this connection is refused, decided once when it connects; undefined when it is not. */

@@ -15,7 +15,8 @@
 // the old refresh token again cannot make things worse than the lost answer already did.
 import { DEFAULT_HTTP_TIMEOUT_SECONDS, limitsFromEnv } from '../config/env-limits.js';
 import { codesOf } from './network-words.js';
-import { fetchFor, proxyResolver, type ProxyResolver } from './proxy.js';
+import { fetchFor, proxyResolver } from './proxy.js';
+import type { ProxyResolver } from '../ports.js';
 
 export { DEFAULT_HTTP_TIMEOUT_SECONDS };
 

@@ -7,7 +7,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { loopbackPeer, ownUid, type PeerOwner } from './peer-uid.js';
+import { loopbackPeer, ownUid } from './peer-uid.js';
+import type { PeerOwner } from '../ports.js';
 
 export interface GuardedConnection {
   /** Why this connection is refused, decided once when it connects; undefined when it is not. */

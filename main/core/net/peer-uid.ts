@@ -7,14 +7,7 @@
 // the receiver refuses the request (security round 3).
 import { readFileSync } from 'node:fs';
 import { sockDiagLookup, type PeerLookup } from './sock-diag.js';
-
-export type PeerOwner =
-  /** The kernel named the user at the other end. */
-  | { kind: 'uid'; uid: number }
-  /** This platform cannot tell (macOS, Windows): the other defences stand alone. */
-  | { kind: 'unsupported' }
-  /** The platform can tell but did not: refuse. `why` is for the log, never for a page. */
-  | { kind: 'unknown'; why: string };
+import type { PeerOwner } from '../ports.js';
 
 /** Reads a socket table (IPv4 or IPv6); throws when it cannot (the reason becomes the verdict's `why`). */
 export type TcpTableReader = (family: 4 | 6) => string;

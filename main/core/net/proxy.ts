@@ -1,3 +1,4 @@
+import type { ProxyResolver, SystemProxyResolver } from '../ports.js';
 // Corporate proxies: HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case), as curl and the AWS CLI
 // read them. The proxy libraries load only when a proxy applies to the URL at hand. Extra CAs
 // for TLS-inspecting proxies come from NODE_EXTRA_CA_CERTS, which Node reads at start-up.
@@ -27,14 +28,6 @@ export function bypassed(url: URL, noProxy: string): boolean {
   }
   return false;
 }
-
-/**
- * The tray asks the OS (Electron's session.resolveProxy: system settings, PAC) which proxy a URL
- * needs; it applies only when no proxy variable is set, so a shell's explicit choice wins.
- */
-export type SystemProxyResolver = (url: string) => Promise<string | undefined>;
-/** Which proxy, if any, a request to a URL goes through: a port on the Context, built by composeCore. */
-export type ProxyResolver = (url: string | URL) => Promise<string | undefined>;
 
 /** Proxy variables first (a shell's explicit choice wins), then the OS's answer when there is one. */
 export function proxyResolver(env: NodeJS.ProcessEnv, system?: SystemProxyResolver): ProxyResolver {

@@ -1,3 +1,4 @@
+import type { PeerOwner } from '../ports.js';
 // The owner of a loopback client socket asked of the kernel directly: one NETLINK_SOCK_DIAG query
 // naming the exact connection (man 7 sock_diag), which answers in microseconds where reading
 // /proc/net/tcp makes the kernel print every socket on the machine (milliseconds on a busy one).
@@ -5,7 +6,6 @@
 // through bun:ffi and libc; the tray (Electron) and anywhere the query cannot be made keep the
 // table reader of peer-uid.ts. Every answer the kernel does not give plainly is `undefined`, and
 // the caller then reads the table: this module never decides a refusal or an acceptance on a guess.
-import type { PeerOwner } from './peer-uid.js';
 
 // <linux/netlink.h>, <linux/sock_diag.h>, <linux/inet_diag.h>
 const AF_NETLINK = 16;

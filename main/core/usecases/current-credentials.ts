@@ -4,12 +4,12 @@
 // (minted-with.ts) are the answer. Only on a miss is the whole context composed (the OIDC
 // client, the HTTP stack, the lock folder) and the renewal run under the profile's lock, where
 // another process may already have renewed (renewal.ts). The hit path loads nothing else.
-import type { Clock, Context } from '../context.js';
 import { currentS3 } from '../keychain/minted-with.js';
 import type { S3Credentials } from '../keychain/record.js';
 import type { S3Options } from './renewal.js';
 import type { Profile } from '../config/settings.js';
 import type { Vault } from '../keychain/vault.js';
+import type { Clock, Context } from '../ports.js';
 
 export interface CurrentDeps {
   vault: Vault;

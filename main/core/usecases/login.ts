@@ -1,8 +1,6 @@
 // Logging in: the browser login (login-browser.ts; for lakeFS profiles the two-grant lakeFS
 // login of login-grants.ts) or the RFC 8628 device login, under the profile lock; what either
 // produced replaces the whole session, then fresh S3 credentials are minted if the profile wants them.
-import type { Context, CoreContext, LoginOptions } from '../context.js';
-import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from '../context.js';
 import { sayDuration } from '../../shared/duration.js';
 import { LakekeyError } from '../errors.js';
 import { idpConfig } from '../login/idp-config.js';
@@ -12,9 +10,10 @@ import { mintS3, wantsS3 } from '../exchange/mint-s3.js';
 import type { SecretRecord } from '../keychain/record.js';
 import type { Profile } from '../config/settings.js';
 import { hasUsableIdToken, isServable } from '../../shared/freshness.js';
-import type { LockHolder } from '../lock.js';
 import { revokeSession } from './logout.js';
 import { changedIdp, changedS3, currentLakefs, idpMint, lakefsMint, sayChanged } from '../keychain/minted-with.js';
+import type { Context, LockHolder, LoginOptions } from '../ports.js';
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from '../lock.js';
 
 /** Interactive login (browser), then fresh S3 credentials if the profile wants them. */
 export async function login(ctx: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {
@@ -60,7 +59,7 @@ function hasSessionFor(profile: Profile, record: SecretRecord, now: number): boo
 }
 
 /** The browser login, for a caller already holding the profile lock. */
-export async function loginLocked(ctx: CoreContext, name: string, profile: Profile, opts: LoginOptions): Promise<SecretRecord> {
+export async function loginLocked(ctx: Context, name: string, profile: Profile, opts: LoginOptions): Promise<SecretRecord> {
   // A renewal that turned into a login says so in the lock, for whoever waits on it.
   ctx.locks.mark(name, LOGIN);
   return storeLogin(ctx, name, profile, await browserLogin(ctx, name, profile, opts));
@@ -73,7 +72,7 @@ export async function deviceLogin(ctx: Context, name: string, profile: Profile, 
 }
 
 /** The device login, for a caller already holding the profile lock; `say` is where its instructions go. */
-export async function deviceLoginLocked(ctx: CoreContext, name: string, profile: Profile, opts: LoginOptions, say: (text: string) => void = ctx.notice): Promise<SecretRecord> {
+export async function deviceLoginLocked(ctx: Context, name: string, profile: Profile, opts: LoginOptions, say: (text: string) => void = ctx.notice): Promise<SecretRecord> {
   if (profile.lakefs) {
     throw new LakekeyError('CONFIG', 'lakeFS tokens need a browser login: lakeFS redeems an authorization code, which the device login does not produce', {
       hint: `Run \`lakekey login ${name}\` on a machine with a browser.`,
@@ -95,7 +94,7 @@ export async function deviceLoginLocked(ctx: CoreContext, name: string, profile:
 }
 
 /** Saves what a login produced, replacing the previous session, then mints S3 credentials. */
-async function storeLogin(ctx: CoreContext, name: string, profile: Profile, { tokens, lakefsToken }: Redeemed): Promise<SecretRecord> {
+async function storeLogin(ctx: Context, name: string, profile: Profile, { tokens, lakefsToken }: Redeemed): Promise<SecretRecord> {
   const previous = await ctx.vault.read(name);
   // A new login replaces the whole session: credentials of a previous user must not survive.
   let record: SecretRecord = { v: 1, updatedAt: ctx.clock.now() };
@@ -130,7 +129,7 @@ async function storeLogin(ctx: CoreContext, name: string, profile: Profile, { to
  * is revoked at the IdP it came from, and the user is told how that went: left alone, it would
  * stay valid there with nothing on this computer able to end it.
  */
-async function revokeReplaced(ctx: CoreContext, name: string, profile: Profile, previous: SecretRecord, now: SecretRecord): Promise<void> {
+async function revokeReplaced(ctx: Context, name: string, profile: Profile, previous: SecretRecord, now: SecretRecord): Promise<void> {
   const old = previous.idp;
   const changed = changedIdp(profile, old);
   if (!old?.refreshToken || !changed.length || old.refreshToken === now.idp?.refreshToken) return;

@@ -3,12 +3,12 @@
 // profile's current one after `profile set --issuer` (issue 20). What lakekey wrote elsewhere for
 // the session (lakectl's token cache, when it holds our token) goes with it.
 import { readFileSync, rmSync } from 'node:fs';
-import type { Context, CoreContext } from '../context.js';
 import { asLakekeyError, LakekeyError } from '../errors.js';
 import { idpConfig } from '../login/idp-config.js';
 import type { IdpSession, SecretRecord } from '../keychain/record.js';
 import type { Profile } from '../config/settings.js';
 import { outside } from '../text-gate.js';
+import type { Context } from '../ports.js';
 
 /** What happened to the session at the IdP when it was forgotten here. */
 export type Revocation =
@@ -65,7 +65,7 @@ export async function forget(ctx: Context, name: string): Promise<boolean> {
  * Revokes `idp`'s refresh token at the IdP and with the client it was issued by (recorded in the
  * session), never at whatever the profile names now: a refresh token is a secret of that IdP.
  */
-export async function revokeSession(ctx: CoreContext, name: string, profile: Profile, idp: IdpSession | undefined): Promise<Revocation> {
+export async function revokeSession(ctx: Context, name: string, profile: Profile, idp: IdpSession | undefined): Promise<Revocation> {
   if (!idp?.refreshToken) return { outcome: 'no-session' };
   const origin: Profile = idp.minted ? { ...profile, issuer: idp.minted.issuer, clientId: idp.minted.clientId, scopes: idp.minted.scopes } : profile;
   try {

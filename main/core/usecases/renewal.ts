@@ -8,8 +8,6 @@
 // every process (renewal-cooldown.ts) and, for renewalCooldownMs, callers serve the cached
 // credentials at once without trying again. Neither applies to a forced renewal ("Refresh now",
 // the tray's scheduler), nor once the cached credentials expire within the cool-down.
-import type { Context, CoreContext } from '../context.js';
-import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from '../context.js';
 import { asLakekeyError, ExitCode, LakekeyError, loginRequired, noS3Settings } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { withShorterTimeout } from '../net/http.js';
@@ -22,6 +20,8 @@ import type { Profile, S3Settings } from '../config/settings.js';
 import { sayDuration, sayValidity } from '../../shared/duration.js';
 import { hasMoreThan, hasUsableIdToken, isServable, isUsable, SERVE_CACHED_MIN_SECONDS, type Checked } from '../../shared/freshness.js';
 import { changedIdp, changedLakefs, changedS3, currentLakefs, currentS3, sayChanged } from '../keychain/minted-with.js';
+import type { Context } from '../ports.js';
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from '../lock.js';
 
 export interface S3Options {
   /** Whether a browser login may run when nothing else works. */
@@ -92,7 +92,7 @@ export async function getS3Credentials(ctx: Context, name: string, profile: Prof
  * this process or another) and they stay valid past a whole cool-down; else undefined, and the
  * caller renews. Said once, by the renewal that failed; serving them here is only logged.
  */
-async function servedInCooldown(ctx: CoreContext, name: string, profile: Profile, record?: SecretRecord): Promise<S3Credentials | undefined> {
+async function servedInCooldown(ctx: Context, name: string, profile: Profile, record?: SecretRecord): Promise<S3Credentials | undefined> {
   const failure = readRenewalFailure(ctx.dir, name);
   if (!inCooldown(failure, ctx.clock.now(), ctx.limits.renewalCooldownMs)) return undefined;
   const cached = (record ?? (await ctx.vault.read(name))).s3;
@@ -102,12 +102,12 @@ async function servedInCooldown(ctx: CoreContext, name: string, profile: Profile
 }
 
 /** Still servable after a whole cool-down from now: credentials that expire sooner are due now, outage or not. */
-function outlastsCooldown(ctx: CoreContext, s3: S3Credentials | undefined, now: number): s3 is Checked<S3Credentials> {
+function outlastsCooldown(ctx: Context, s3: S3Credentials | undefined, now: number): s3 is Checked<S3Credentials> {
   return hasMoreThan(s3, now, ctx.limits.renewalCooldownMs / 1000 + SERVE_CACHED_MIN_SECONDS);
 }
 
 /** Records a renewal that failed outside our control, for the cool-down; a file that cannot be written only costs the cool-down. */
-function noteFailure(ctx: CoreContext, name: string, e: LakekeyError): void {
+function noteFailure(ctx: Context, name: string, e: LakekeyError): void {
   try {
     recordRenewalFailure(ctx.dir, name, { at: ctx.clock.now(), code: e.code });
   } catch (err) {
@@ -116,7 +116,7 @@ function noteFailure(ctx: CoreContext, name: string, e: LakekeyError): void {
 }
 
 /** The Context for a renewal that may fall back on still-valid credentials: its requests get the short timeout. */
-function early(ctx: CoreContext): CoreContext {
+function early(ctx: Context): Context {
   const timeoutMs = ctx.limits.earlyRenewalTimeoutMs;
   if (timeoutMs >= ctx.limits.httpTimeoutMs) return ctx;
   return { ...ctx, limits: { ...ctx.limits, httpTimeoutMs: timeoutMs }, fetch: withShorterTimeout(ctx.fetch, timeoutMs) };
@@ -126,14 +126,14 @@ function early(ctx: CoreContext): CoreContext {
  * When a login is needed and a person may be asked, let a running tray app run it (one login
  * per profile, whoever asks). Called outside the profile lock: the tray's login takes it.
  */
-async function askTray(ctx: CoreContext, name: string, opts: S3Options): Promise<void> {
+async function askTray(ctx: Context, name: string, opts: S3Options): Promise<void> {
   if (!opts.interactive || !ctx.askTray) return;
   const answer = await ctx.askTray(name, (opts.loginTimeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000);
   ctx.log.info('login.via-tray', { profile: name, answer });
 }
 
 /** The login a caller may run when silent renewal is impossible: browser first, else device code on a terminal. */
-async function interactiveLogin(ctx: CoreContext, name: string, profile: Profile, opts: S3Options): Promise<SecretRecord | undefined> {
+async function interactiveLogin(ctx: Context, name: string, profile: Profile, opts: S3Options): Promise<SecretRecord | undefined> {
   if (!opts.interactive) return undefined;
   const timeoutSeconds = opts.loginTimeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
   if (ctx.browser.available()) return loginLocked(ctx, name, profile, { timeoutSeconds });
@@ -141,7 +141,7 @@ async function interactiveLogin(ctx: CoreContext, name: string, profile: Profile
   return undefined;
 }
 
-async function renewS3Silently(ctx: CoreContext, name: string, profile: Profile & { s3: S3Settings }, record: SecretRecord): Promise<S3Credentials> {
+async function renewS3Silently(ctx: Context, name: string, profile: Profile & { s3: S3Settings }, record: SecretRecord): Promise<S3Credentials> {
   if (profile.s3.tokenSource === 'lakefs') {
     const changed = changedLakefs(profile, record.lakefs);
     if (changed.length) throw loginRequired(name, `the lakeFS token was issued before ${sayChanged(changed)} changed`);
@@ -158,7 +158,7 @@ async function renewS3Silently(ctx: CoreContext, name: string, profile: Profile 
 }
 
 /** Renews the ID token with the refresh token, persisting a rotated refresh token at once. */
-async function refreshIdp(ctx: CoreContext, name: string, profile: Profile, record: SecretRecord): Promise<SecretRecord> {
+async function refreshIdp(ctx: Context, name: string, profile: Profile, record: SecretRecord): Promise<SecretRecord> {
   const idp = record.idp;
   if (!idp) throw loginRequired(name, `profile "${name}" is not logged in`);
   // Never send a refresh token to an IdP (or as a client) other than the one that issued it.

@@ -2,8 +2,8 @@
 // log out (logout.ts) and report status (status.ts). Hosts build a Context once (composeCore)
 // and call these; nothing here parses flags or prints output beyond the user notices the host
 // routes to stderr or the UI.
-export type { Context, CoreContext, LoginOptions, Ports } from '../context.js';
-export { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../context.js';
+export type { Context, LoginOptions, Ports } from '../ports.js';
+export { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../lock.js';
 export { MIN_TOKEN_SECONDS } from '../../shared/freshness.js';
 export { deviceLogin, login } from './login.js';
 export { grantsFor } from '../login/login-grants.js';

@@ -1,6 +1,6 @@
 // Test doubles for the tray's pure modules: a fake clock with timers, and an in-memory keychain.
 import type { TimerClock } from '../../../main/app/scheduler.js';
-import type { SecretStore } from '../../../main/core/keychain/vault.js';
+import type { SecretStore } from '../../../main/core/ports.js';
 
 export class FakeClock implements TimerClock {
   private seq = 0;

@@ -3,17 +3,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import {
-  applyProfileSettings,
-  awsConfigLockPath,
-  configureAwsProfile,
-  credentialProcessCommand,
-  lakekeyAwsProfiles,
-  markerLine,
-  readProfileSetting,
-  removeLakekeyAwsProfiles,
-  removeLakekeyKeys,
-} from '../../../main/core/config/aws-config.js';
+import { applyProfileSettings, awsConfigLockPath, configureAwsProfile, credentialProcessCommand, lakekeyAwsProfiles, markerLine, readProfileSetting, removeLakekeyAwsProfiles, removeLakekeyKeys } from '../../../main/core/config/aws-config.js';
 import { acquireLockFile } from '../../../main/core/lock.js';
 import { exposedPath } from '../../../main/core/config/writable-by-others.js';
 

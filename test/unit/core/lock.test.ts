@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { acquireLock, fileLocks, lockPath, removeIfSame, withLock, type LockHolder } from '../../../main/core/lock.js';
+import { acquireLock, fileLocks, lockPath, removeIfSame, withLock } from '../../../main/core/lock.js';
+import type { LockHolder } from '../../../main/core/ports.js';
 
 test('the lock excludes a second holder until released', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lakekey-lock-'));

@@ -12,16 +12,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import type { CoreContext } from '../../../main/core/context.js';
 import { LakekeyError } from '../../../main/core/errors.js';
 import type { S3Credentials } from '../../../main/core/keychain/record.js';
-import {
-  clearRenewalFailure, cooldownPath, inCooldown, readRenewalFailure, recordRenewalFailure,
-} from '../../../main/core/usecases/renewal-cooldown.js';
+import { clearRenewalFailure, cooldownPath, inCooldown, readRenewalFailure, recordRenewalFailure } from '../../../main/core/usecases/renewal-cooldown.js';
 import { getS3Credentials, login } from '../../../main/core/usecases/session.js';
 import { DEFAULT_SCOPES, type Profile } from '../../../main/core/config/settings.js';
 import { composeHeadless, type Headless } from '../../helpers/compose-headless.js';
 import { startIdp, type Idp } from '../../peers/idp.js';
+import type { Context } from '../../../main/core/ports.js';
 
 describe('the cool-down file', () => {
   const dir = () => join(mkdtempSync(join(tmpdir(), 'lakekey-cooldown-')), 'cfg');
@@ -152,7 +150,7 @@ describe('renewal with the cool-down', () => {
     assert.equal(readRenewalFailure(h.ctx.dir, NAME)?.code, 'STS_REFUSED');
 
     // Once the cool-down is over (a context whose cool-down is shorter than the time since), it tries again.
-    const later: CoreContext = { ...h.ctx, limits: { ...h.ctx.limits, renewalCooldownMs: 1 } };
+    const later: Context = { ...h.ctx, limits: { ...h.ctx.limits, renewalCooldownMs: 1 } };
     await new Promise((r) => setTimeout(r, 5));
     assert.deepEqual(await getS3Credentials(later, NAME, withS3, { interactive: false }), cached);
     assert.ok(stsCalls > tried, 'tried again after the cool-down');
@@ -212,7 +210,7 @@ describe('renewal with the cool-down', () => {
 
   test('while valid credentials are cached a hanging STS costs the short timeout; with nothing valid, the full one', async () => {
     // The full timeout far above the short one, so which one applied shows without tight bounds.
-    const ctx: CoreContext = { ...h.ctx, limits: { ...h.ctx.limits, httpTimeoutMs: 6_000, earlyRenewalTimeoutMs: 300 } };
+    const ctx: Context = { ...h.ctx, limits: { ...h.ctx.limits, httpTimeoutMs: 6_000, earlyRenewalTimeoutMs: 300 } };
     stsMode = 'hang';
     const cached = await cache(600);
     let t0 = Date.now();

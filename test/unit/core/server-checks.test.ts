@@ -12,7 +12,8 @@ import { boundedFetch } from '../../../main/core/net/http.js';
 import { networkWords } from '../../../main/core/net/network-words.js';
 import { checkServers, stsAnswer, type ServerFinding } from '../../../main/core/usecases/server-checks.js';
 import { parseProfile } from '../../../main/core/config/settings.js';
-import { freePort } from '../../helpers/peer-process.js'; // bound, then closed: nothing listens there
+import { freePort } from '../../helpers/peer-process.js';
+ // bound, then closed: nothing listens there
 import { startIdp, type Idp } from '../../peers/idp.js';
 import { startLakefs, type Lakefs } from '../../peers/lakefs.js';
 import { startMinio, type Minio } from '../../peers/minio.js';

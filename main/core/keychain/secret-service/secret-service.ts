@@ -14,6 +14,7 @@
 // cannot be shown (no desktop), is a locked keychain.
 import { Bus, DBusError, type Message, type Variant } from './dbus.js';
 import { LakekeyError } from '../../errors.js';
+import type { KeychainBackend } from '../../ports.js';
 
 const SECRETS = 'org.freedesktop.secrets';
 const SERVICE_PATH = '/org/freedesktop/secrets';
@@ -24,17 +25,6 @@ const PROMPT = 'org.freedesktop.Secret.Prompt';
 const PROPERTIES = 'org.freedesktop.DBus.Properties';
 /** libsecret's schema for keytar's items; stored as the `xdg:schema` attribute. */
 const GENERIC_SCHEMA = 'org.freedesktop.Secret.Generic';
-
-/** What the keychain adapter in vault.ts needs: keytar's four calls, plus a lock query. */
-export interface KeychainBackend {
-  /** The accounts stored under `service`; absent where the platform's store cannot list them. */
-  findCredentials?(service: string): Promise<Array<{ account: string }>>;
-  getPassword(service: string, account: string): Promise<string | null>;
-  setPassword(service: string, account: string, password: string): Promise<void>;
-  deletePassword(service: string, account: string): Promise<boolean>;
-  /** Whether a call is waiting on the keyring being unlocked (a prompt is shown). */
-  locked?(): Promise<boolean>;
-}
 
 interface Connection {
   bus: Bus;
