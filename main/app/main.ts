@@ -116,7 +116,7 @@ function normalise(electron: ElectronModule, deps: StartDeps): Options {
 
 /** The tray's parts that need no Electron object: settings, the core's context, the login single-flight. */
 function compose(opts: Options, openBrowser: Browser['open'], systemProxy: SystemProxyResolver) {
-  const dir = settingsDir(opts.env);
+  const dir = settingsDir(opts.env, opts.platform);
   const settings = settingsStore(opts.openStore, dir);
   const log = createLogger({ dir, debug: Boolean(opts.env.LAKEKEY_DEBUG) });
   const browser: Browser = opts.env.LAKEKEY_BROWSER ? systemBrowser(opts.env, opts.platform) : { available: () => true, open: openBrowser };
@@ -432,6 +432,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     try {
       return await startLoginBroker({
         dir: this.dir,
+        platform: process.platform,
         login: async (name) => {
           // A CLI asked. Never open a browser for nobody: a cron job's `aws` call on a locked screen gets exit 3.
           if (!mayOpenBrowser(this.presence())) {

@@ -126,7 +126,7 @@ async function complete(words: string[]): Promise<number> {
   const profiles = () => {
     try {
       // Broken ones too: `profile set`, `show` and `remove` work on them.
-      const { profiles, broken } = readSettings(settingsDir());
+      const { profiles, broken } = readSettings(settingsDir(process.env, process.platform));
       return [...Object.keys(profiles), ...broken.keys()];
     } catch {
       return []; // no settings, or a broken file: no names to offer

@@ -16,7 +16,7 @@ export function compose(dir: string, env: NodeJS.ProcessEnv = process.env, vault
     terminal: controllingTerminal(),
     askTray: async (profile, timeoutMs) => {
       const { requestLoginViaTray } = await import('../core/login/login-broker.js');
-      return requestLoginViaTray(dir, profile, timeoutMs);
+      return requestLoginViaTray(dir, profile, timeoutMs, process.platform);
     },
   });
 }

@@ -17,13 +17,13 @@ import type { Clock } from '../core/ports.js';
 export async function credentialProcess(args: string[], env: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock): Promise<number> {
   const name = args[0];
   if (!name || args.length > 1 || name.startsWith('-')) throw usageError('usage: lakekey credential-process NAME');
-  const dir = checkedSettingsDir(env);
+  const dir = checkedSettingsDir(env, process.platform);
   const settings = readSettings(dir);
   const profile = getProfile(settings, name, warn);
   if (!profile.s3) {
     throw noS3Settings(name);
   }
-  const vault = keychainVault(limitsFromEnv(env), chosenKeychain(env, settings.keychain));
+  const vault = keychainVault(limitsFromEnv(env), chosenKeychain(env, settings.keychain, process.platform), { platform: process.platform, env });
   const context = async () => (await import('./compose.js')).compose(dir, env, vault, clock);
   const creds = await currentS3Credentials({ vault, clock, context }, name, profile, { interactive: true });
   process.stdout.write(credentialProcessJson(creds) + '\n');

@@ -1,14 +1,21 @@
 // The one composition root of the core: both hosts (CLI: main/cli/compose.ts, tray:
 // main/app/main.ts) and the headless tests (test/helpers/compose-headless.ts) build their
-// Context here, each passing only what differs for them.
+// Context here, each passing only what differs for them. The only module of the core that reads
+// the environment or the platform (lint-enforced): it picks the adapters behind each port — the
+// keychain backend (keychain-backends.ts), the browser, the loopback receiver and its uid check,
+// file locks, the logger, the bounded fetch and the proxy resolver — and hands the rest of the
+// core their settings as values.
 import { systemBrowser } from './login/browser.js';
 import { limitsFromEnv } from './config/env-limits.js';
 import { chosenKeychain } from './keychain/keychain-choice.js';
 import { keychainVault } from './keychain/keychain-vault.js';
 import { boundedFetch } from './net/http.js';
+import { armFault } from './fault.js';
 import { fileLocks } from './lock.js';
 import { createLogger } from './log.js';
 import { startLoopback } from './login/loopback.js';
+import { kernelPeer } from './net/peer-uid.js';
+import type { BunFfi } from './net/sock-diag.js';
 import { settingsDir } from './config/paths.js';
 import { proxyResolver } from './net/proxy.js';
 import { registerSecret } from './redact.js';
@@ -24,18 +31,22 @@ export interface CoreOverrides extends Partial<Omit<Context, keyof Ports>>, Part
 }
 
 export function composeCore(env: NodeJS.ProcessEnv, o: CoreOverrides = {}): Context {
-  const dir = o.dir ?? settingsDir(env);
+  const platform = process.platform;
+  armFault(env.LAKEKEY_FAULT);
+  // The AWS SDK warns on stderr about Node versions it will drop; credential_process output stays ours.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const dir = o.dir ?? settingsDir(env, platform);
   const clock = o.clock ?? systemClock;
   const limits = o.limits ?? limitsFromEnv(env);
   const proxy = o.proxy ?? proxyResolver(env, o.systemProxy);
   const log = o.log ?? createLogger({ dir, debug: Boolean(env.LAKEKEY_DEBUG) });
   // The keychain (LAKEKEY_KEYCHAIN, else the settings' "keychain"), decided at its first use.
-  const vault = o.vault ?? keychainVault(limits, () => chosenKeychain(env, readSettings(dir).keychain));
+  const vault = o.vault ?? keychainVault(limits, () => chosenKeychain(env, readSettings(dir).keychain, platform), { platform, env });
   const ctx: Context = {
     dir,
     vault,
     log,
-    browser: o.browser ?? systemBrowser(env),
+    browser: o.browser ?? systemBrowser(env, platform),
     notice: o.notice ?? ((text) => log.info('notice', { text })),
     clock,
     limits,
@@ -43,9 +54,18 @@ export function composeCore(env: NodeJS.ProcessEnv, o: CoreOverrides = {}): Cont
     fetch: o.fetch ?? boundedFetch(limits.httpTimeoutMs, proxy),
     locks: o.locks ?? fileLocks(dir, () => clock.now()),
     loopback: o.loopback ?? startLoopback,
+    peer: o.peer ?? kernelPeer(platform, bunFfi()),
     secrets: o.secrets ?? { register: registerSecret },
   };
   if (o.terminal) ctx.terminal = o.terminal;
   if (o.askTray) ctx.askTray = o.askTray;
   return ctx;
+}
+
+/** bun:ffi when running under bun (the `lakekey` executable); Node has no such module. */
+function bunFfi(): BunFfi | undefined {
+  if (!process.versions.bun) return undefined;
+  // Bun's builtins are reachable synchronously this way (an `import` of bun:ffi would not compile for Node).
+  const builtin = (process as unknown as { getBuiltinModule?(id: string): unknown }).getBuiltinModule;
+  return builtin?.('bun:ffi') as BunFfi | undefined;
 }

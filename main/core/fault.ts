@@ -1,5 +1,5 @@
 // Named points in a refresh where the crash-safety suite kills the process (kill -9 semantics)
-// to prove that the next run recovers. Inert unless LAKEKEY_FAULT names the point.
+// to prove that the next run recovers. Inert unless composeCore armed one (LAKEKEY_FAULT names it).
 
 export type FaultPoint =
   /** The IdP answered a refresh; the rotated refresh token is not stored yet. */
@@ -11,6 +11,13 @@ export type FaultPoint =
   /** Some chunks of a split keychain record are written; the head item is not. */
   | 'mid-keychain-write';
 
+let armed: string | undefined;
+
+/** Arms the named point for this process (composeCore, from LAKEKEY_FAULT); undefined disarms. */
+export function armFault(point: string | undefined): void {
+  armed = point;
+}
+
 export function faultPoint(point: FaultPoint): void {
-  if (process.env.LAKEKEY_FAULT === point) process.kill(process.pid, 'SIGKILL');
+  if (armed === point) process.kill(process.pid, 'SIGKILL');
 }

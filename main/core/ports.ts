@@ -68,6 +68,9 @@ export type PeerOwner =
   /** The platform can tell but did not: refuse. `why` is for the log, never for a page. */
   | { kind: 'unknown'; why: string };
 
+/** Who owns the client socket `clientPort` → `serverPort` on 127.0.0.1 (the loopback servers' uid check). */
+export type PeerCheck = (clientPort: number, serverPort: number) => PeerOwner;
+
 export interface CallbackResult {
   /** The full callback URL as the browser sent it (contains the code: never log it). */
   url: URL;
@@ -86,8 +89,8 @@ export interface Page {
 export interface LoopbackOptions {
   /** Told about refused attempts that leave the login waiting (someone else is trying). */
   onRefused?: (text: string) => void;
-  /** Who owns a loopback client socket (for tests); default: the kernel's answer. */
-  peer?: (clientPort: number, serverPort: number) => PeerOwner;
+  /** Who owns a loopback client socket: the Context's `peer`. */
+  peer: PeerCheck;
 }
 
 export interface LoopbackReceiver {
@@ -142,6 +145,8 @@ export interface Ports {
   fetch: typeof fetch;
   locks: Locks;
   loopback: StartLoopback;
+  /** Who owns the other end of a loopback connection (the loopback servers' uid check). */
+  peer: PeerCheck;
   proxy: ProxyResolver;
   limits: Limits;
   secrets: SecretRegistry;

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { updateSettings } from '../../main/core/config/settings-write.js';
 import { parseProfile } from '../../main/core/config/settings.js';
-import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
+import { Vault } from '../../main/core/keychain/vault.js';
+import { osKeychainStore } from '../helpers/os-keychain.js';
 import { CLI, NODE_CLI } from '../helpers/cli.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -23,7 +24,7 @@ const dir = mkdtempSync(join(tmpdir(), 'lakekey-bench-'));
 await updateSettings(dir, (s) => {
   s.profiles[name] = parseProfile(name, { issuer: 'https://idp.example.com', clientId: 'bench', s3: { stsEndpoint: 'https://sts.example.com' } });
 });
-const vault = new Vault(keychainStore());
+const vault = new Vault(osKeychainStore());
 await vault.write(name, {
   v: 1,
   updatedAt: Date.now(),

@@ -16,10 +16,11 @@ import { CLI, run, runCli } from '../helpers/cli.js';
 import { finishDeviceLogin } from '../helpers/device-login.js';
 import { canActAsOtherUser, OTHER_UID, reachableCli, runAsOtherUser } from '../helpers/other-user.js';
 import { parseCredentials, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
-import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
+import { Vault } from '../../main/core/keychain/vault.js';
+import { osKeychainStore } from '../helpers/os-keychain.js';
 
 const AWS = '/usr/bin/aws';
-const kernel = keychainStore({ keychain: 'kernel', timeoutMs: 10_000 });
+const kernel = osKeychainStore({ keychain: 'kernel', timeoutMs: 10_000 });
 const kernelVault = new Vault(kernel);
 
 let peers: Peers;

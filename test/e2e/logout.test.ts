@@ -5,12 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { discover, refresh } from '../../main/core/login/oidc.js';
-import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
+import { Vault } from '../../main/core/keychain/vault.js';
+import { osKeychainStore } from '../helpers/os-keychain.js';
 import { securityBox } from '../helpers/security-world.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
 import { startIdp, type Idp } from '../peers/idp.js';
+import { idpHttp } from '../helpers/net.js';
 
-const vault = new Vault(keychainStore({ timeoutMs: 10_000 }));
+const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
 const idps: Idp[] = [];
 after(async () => {
   for (const idp of idps) await idp.stop();
@@ -33,7 +35,7 @@ test('an IdP with revocation: "revoked", and the refresh token is dead at the Id
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /the session was revoked at the identity provider\. Removed the session in the keychain\./);
   assert.equal((await vault.read(box.name)).idp, undefined);
-  await assert.rejects(refresh(await discover({ issuer: idp.issuer, clientId: idp.clientId }), refreshToken), /invalid_grant/);
+  await assert.rejects(refresh(await discover({ issuer: idp.issuer, clientId: idp.clientId }, undefined, idpHttp()), refreshToken), /invalid_grant/);
 });
 
 test('an IdP without revocation (Dex): no claim of a revocation, says the token stays valid — and it does', async () => {
@@ -43,7 +45,7 @@ test('an IdP without revocation (Dex): no claim of a revocation, says the token 
   assert.doesNotMatch(r.stderr, /revoked/);
   assert.match(r.stderr, /offers no token revocation, so the refresh token stays valid there until it expires/);
   assert.equal((await vault.read(box.name)).idp, undefined, 'forgotten here');
-  const tokens = await refresh(await discover({ issuer: idp.issuer, clientId: idp.clientId }), refreshToken);
+  const tokens = await refresh(await discover({ issuer: idp.issuer, clientId: idp.clientId }, undefined, idpHttp()), refreshToken);
   assert.ok(tokens.accessToken, 'what the message said: the IdP still honours the token');
 });
 
@@ -94,7 +96,7 @@ describe('after the profile moves to another identity provider', () => {
     assert.ok(old.presented.includes(refreshToken), 'revoked where it was made');
     assert.match(r.stderr, new RegExp(`the session was revoked at ${old.issuer.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, where it was made`));
     assert.ok(!next.presented.includes(refreshToken), 'the old refresh token never reached the new IdP');
-    await assert.rejects(refresh(await discover({ issuer: old.issuer, clientId: old.clientId }), refreshToken), /invalid_grant/);
+    await assert.rejects(refresh(await discover({ issuer: old.issuer, clientId: old.clientId }, undefined, idpHttp()), refreshToken), /invalid_grant/);
   });
 
   test('a login at the new IdP revokes the old session first-hand and says so', async () => {
@@ -102,7 +104,7 @@ describe('after the profile moves to another identity provider', () => {
     const r = await box.cli(['login', box.name]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /the session made before --issuer changed was revoked at /);
-    await assert.rejects(refresh(await discover({ issuer: old.issuer, clientId: old.clientId }), refreshToken), /invalid_grant/);
+    await assert.rejects(refresh(await discover({ issuer: old.issuer, clientId: old.clientId }, undefined, idpHttp()), refreshToken), /invalid_grant/);
     const record = await vault.read(box.name);
     assert.notEqual(record.idp?.refreshToken, refreshToken);
     const check = await box.cli(['status', '--check', box.name]);

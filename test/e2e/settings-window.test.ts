@@ -18,7 +18,8 @@ import { systemBrowser } from '../../main/core/login/browser.js';
 import { silentLogger } from '../../main/core/log.js';
 import { login } from '../../main/core/usecases/session.js';
 import { getProfile, readSettings } from '../../main/core/config/settings.js';
-import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
+import { Vault } from '../../main/core/keychain/vault.js';
+import { osKeychainStore } from '../helpers/os-keychain.js';
 import type { LakekeyApi } from '../../main/ipc.js';
 import { CLI, REPO } from '../helpers/cli.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
@@ -45,13 +46,13 @@ before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   idp = await startIdp();
   dir = join(mkdtempSync(join(tmpdir(), 'lk-window-')), 'cfg');
-  vault = new Vault(keychainStore({ timeoutMs: 10_000 }));
+  vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
   const settings = settingsStore((d) => new Conf({ cwd: d, configName: 'config', projectName: 'lakekey', configFileMode: 0o600 }) as unknown as ConfLike, dir);
   const ctx = composeCore(process.env, {
     dir,
     vault,
     log: silentLogger,
-    browser: systemBrowser({ LAKEKEY_BROWSER: BROWSER_COMMAND }),
+    browser: systemBrowser({ LAKEKEY_BROWSER: BROWSER_COMMAND }, process.platform),
     notice: () => {},
   });
   const logins = singleFlight((name: string) => login(ctx, name, getProfile(settings.read(), name)).then(() => undefined));

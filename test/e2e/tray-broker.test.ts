@@ -26,10 +26,11 @@ test('with a tray listening, 4 credential-process runs get one login through the
     dir: box.dir,
     vault,
     log: silentLogger,
-    browser: systemBrowser({ LAKEKEY_BROWSER: BROWSER_COMMAND }),
+    browser: systemBrowser({ LAKEKEY_BROWSER: BROWSER_COMMAND }, process.platform),
     notice: () => {},
   });
   const broker = await startLoginBroker({
+    platform: process.platform,
     dir: box.dir,
     login: async (name) => {
       trayLogins++;

@@ -19,7 +19,8 @@ import { settingsStore, type ConfLike, type SettingsStore } from '../../main/app
 import { sayValidity } from '../../main/shared/duration.js';
 import { silentLogger } from '../../main/core/log.js';
 import type { SecretRecord } from '../../main/core/keychain/record.js';
-import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
+import { Vault } from '../../main/core/keychain/vault.js';
+import { osKeychainStore } from '../helpers/os-keychain.js';
 import { EVENT_CHANNELS } from '../../main/ipc.js';
 import { CLI, REPO } from '../helpers/cli.js';
 import { MIN_WINDOW_SIZE, openWindowPage, WINDOW_SIZE, type WindowPage } from '../unit/app/window-page.js';
@@ -62,7 +63,7 @@ async function open(opts: Parameters<typeof openWindowPage>[1] = {}): Promise<Wi
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const dir = join(mkdtempSync(join(tmpdir(), 'lk-states-')), 'cfg');
-  vault = new Vault(keychainStore({ timeoutMs: 10_000 }));
+  vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
   settings = settingsStore((d) => new Conf({ cwd: d, configName: 'config', projectName: 'lakekey', configFileMode: 0o600 }) as unknown as ConfLike, dir);
   const draft = { ...defaultDraft(), issuer: 'https://login.example.com/realms/data', clientId: 'lakekey', s3Enabled: true, s3StsEndpoint: 'https://minio.example.com' };
   const profile = (over: object = {}) => {

@@ -14,6 +14,7 @@ import { lakefsState, stsLogin } from '../../main/core/exchange/lakefs.js';
 import { registerSecret } from '../../main/core/redact.js';
 import { listenOnLoopback, type Listening } from '../helpers/loopback-server.js';
 import { reportCount, runs } from '../helpers/security-world.js';
+import { fetchWithin } from '../helpers/net.js';
 
 type Behaviour = 'answer' | 'destroy' | 'short-body' | 'silent';
 interface Reply {
@@ -167,7 +168,7 @@ async function call(code: string, state: string, timeoutMs: number) {
     timer = setTimeout(() => reject(new Error(`stsLogin did not settle within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    const ok = await Promise.race([stsLogin(endpoint, { code, state, redirectUri: 'http://127.0.0.1:1234/callback', ttlSeconds: 3600 }), hang]);
+    const ok = await Promise.race([stsLogin(endpoint, { code, state, redirectUri: 'http://127.0.0.1:1234/callback', ttlSeconds: 3600 }, { fetch: fetchWithin(10_000) }), hang]);
     return { ok, ms: Date.now() - t0 };
   } catch (err) {
     if (err instanceof Error && /did not settle/.test(err.message)) throw err;

@@ -12,6 +12,7 @@ import { LakekeyError } from '../../main/core/errors.js';
 import { startLoopback } from '../../main/core/login/loopback.js';
 import { reportCount, runs } from '../helpers/security-world.js';
 import type { CallbackResult, LoopbackReceiver } from '../../main/core/ports.js';
+import { hostPeer } from '../helpers/net.js';
 
 interface RawAnswer {
   status: number;
@@ -144,7 +145,7 @@ function ownState(target: string): string | null {
 }
 
 test('fuzz: the loopback receiver resolves only on an exact state match and always answers', async () => {
-  const receiver = await startLoopback();
+  const receiver = await startLoopback(0, { peer: hostPeer });
   const port = Number(new URL(receiver.redirectUri).port);
   const jar = await bindBrowser(receiver, port);
   let cases = 0;
@@ -227,7 +228,7 @@ test('fuzz: the loopback receiver resolves only on an exact state match and alwa
 });
 
 test('fuzz: pipelined and split requests never resolve a wait with the wrong state', async () => {
-  const receiver = await startLoopback();
+  const receiver = await startLoopback(0, { peer: hostPeer });
   const port = Number(new URL(receiver.redirectUri).port);
   const expected = randomBytes(24).toString('base64url');
   let cases = 0;

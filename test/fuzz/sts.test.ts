@@ -11,6 +11,7 @@ import { LakekeyError } from '../../main/core/errors.js';
 import { assumeRoleWithWebIdentity } from '../../main/core/exchange/sts.js';
 import { listenOnLoopback, type Listening } from '../helpers/loopback-server.js';
 import { reportCount, runs } from '../helpers/security-world.js';
+import { stsHttp } from '../helpers/net.js';
 
 type Behaviour = 'answer' | 'destroy' | 'short-body' | 'silent';
 interface Reply {
@@ -172,7 +173,7 @@ async function call(timeoutMs: number): Promise<{ ok?: Awaited<ReturnType<typeof
   });
   try {
     const ok = await Promise.race([
-      assumeRoleWithWebIdentity({ endpoint, region: 'us-east-1', webIdentityToken: 'eyJhbGciOiJSUzI1NiJ9.fuzz.token', sessionName: 'fuzz', durationSeconds: 3600 }),
+      assumeRoleWithWebIdentity({ endpoint, region: 'us-east-1', webIdentityToken: 'eyJhbGciOiJSUzI1NiJ9.fuzz.token', sessionName: 'fuzz', durationSeconds: 3600 }, 'STS', stsHttp()),
       hang,
     ]);
     return { ok, ms: Date.now() - t0 };

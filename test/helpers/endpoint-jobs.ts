@@ -93,25 +93,25 @@ export function endpointJobs(sc: JobsScenario): void {
     const start = Date.now();
     const mintsBefore = mints().length;
     const boto = `
-  import boto3, botocore.config, concurrent.futures as f, json, time
-  s3 = boto3.session.Session().client("s3", config=botocore.config.Config(retries={"max_attempts": 1}))
-  end = time.time() + ${RUN_S}
-  def loop(_):
-      reads = fails = 0
-      errors = set()
-      while time.time() < end:
-          try:
-              s3.get_object(Bucket="${peers.bucket}", Key="${KEY}")["Body"].read()
-              reads += 1
-          except Exception as e:
-              fails += 1
-              errors.add(str(e)[:200])
-          time.sleep(${sc.pauseS})
-      return reads, fails, errors
-  with f.ThreadPoolExecutor(${THREADS}) as ex:
-      out = list(ex.map(loop, range(${THREADS})))
-  print(json.dumps({"reads": sum(o[0] for o in out), "failures": sum(o[1] for o in out), "errors": sorted(set().union(*(o[2] for o in out)))[:3]}))
-  `;
+import boto3, botocore.config, concurrent.futures as f, json, time
+s3 = boto3.session.Session().client("s3", config=botocore.config.Config(retries={"max_attempts": 1}))
+end = time.time() + ${RUN_S}
+def loop(_):
+    reads = fails = 0
+    errors = set()
+    while time.time() < end:
+        try:
+            s3.get_object(Bucket="${peers.bucket}", Key="${KEY}")["Body"].read()
+            reads += 1
+        except Exception as e:
+            fails += 1
+            errors.add(str(e)[:200])
+        time.sleep(${sc.pauseS})
+    return reads, fails, errors
+with f.ThreadPoolExecutor(${THREADS}) as ex:
+    out = list(ex.map(loop, range(${THREADS})))
+print(json.dumps({"reads": sum(o[0] for o in out), "failures": sum(o[1] for o in out), "errors": sorted(set().union(*(o[2] for o in out)))[:3]}))
+`;
     const pyEnv = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_ENDPOINT_URL_S3: peers.minio.endpoint, ...endpointEnv() };
     const [jvm, py] = await Promise.all([
       runS3aSoak({ endpoint: peers.minio.endpoint, uri: `s3a://${peers.bucket}/${KEY}`, threads: THREADS, seconds: RUN_S, pauseMs: (sc.s3aPauseS ?? 0) * 1000, provider: 's3a-default', env: endpointEnv() }),

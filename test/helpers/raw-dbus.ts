@@ -57,7 +57,7 @@ export interface RawConnection {
   close(): void;
 }
 
-export async function rawConnection(path = sessionBusPaths()[0]): Promise<RawConnection> {
+export async function rawConnection(path = sessionBusPaths(process.env)[0]): Promise<RawConnection> {
   const socket = connect({ path });
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   const uid = Buffer.from(String(process.getuid!()), 'ascii').toString('hex');

@@ -3,7 +3,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
+import { Vault } from '../../main/core/keychain/vault.js';
+import { osKeychainStore } from './os-keychain.js';
 import type { SecretRecord } from '../../main/core/keychain/record.js';
 import { startIdp, type Idp, type IdpOptions } from '../peers/idp.js';
 import { createBucket, startMinio, type Minio } from '../peers/minio.js';
@@ -94,7 +95,7 @@ export async function sandbox(peers: Peers, opts: { browser?: boolean; extraArgs
   return box;
 }
 
-export const vault = new Vault(keychainStore({ timeoutMs: 10_000 }));
+export const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
 
 export async function readRecord(name: string): Promise<SecretRecord> {
   return vault.read(name);

@@ -11,7 +11,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { loopbackPeer } from '../../main/core/net/peer-uid.js';
+import { loopbackPeer, procTables } from '../../main/core/net/peer-uid.js';
 import { REPO } from '../helpers/cli.js';
 import { canActAsOtherUser, OTHER_UID, reachableNode, runAsOtherUser } from '../helpers/other-user.js';
 import type { PeerOwner } from '../../main/core/ports.js';
@@ -27,7 +27,7 @@ async function netlink(pairs: [number, number][]): Promise<(PeerOwner | null)[]>
 }
 
 /** The socket table's answer (no netlink: as under Node). */
-const table = (client: number, server: number) => loopbackPeer(client, server, undefined, undefined);
+const table = (client: number, server: number) => loopbackPeer(client, server, procTables);
 
 let server: Server;
 let port: number;

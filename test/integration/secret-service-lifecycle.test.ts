@@ -18,7 +18,7 @@ const DBUS = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus
 const KEYRING_PASSWORD = 'lakekey-test';
 const account = `lifecycle-${process.pid}`;
 
-const watcher = await Bus.session();
+const watcher = await Bus.session(process.env);
 const children: ChildProcess[] = [];
 after(() => {
   watcher.close();
@@ -57,18 +57,18 @@ function within<T>(p: Promise<T>, what: string): Promise<T> {
 }
 
 test('the Secret Service restarting under a live connection (a KeePassXC reopened): the next call opens a new session', async () => {
-  const ours = secretServiceBackend();
+  const ours = secretServiceBackend(process.env);
   await ours.setPassword('lakekey', account, 'before the restart');
   assert.equal(await ours.getPassword('lakekey', account), 'before the restart');
   await replaceDaemon(KEYRING_PASSWORD);
   // The bus connection survived; the session it opened belonged to the daemon that is gone.
   assert.equal(await ours.getPassword('lakekey', account), 'before the restart');
   await ours.setPassword('lakekey', account, 'after the restart');
-  assert.equal(await secretServiceBackend().getPassword('lakekey', account), 'after the restart', 'a fresh client reads what was written');
+  assert.equal(await secretServiceBackend(process.env).getPassword('lakekey', account), 'after the restart', 'a fresh client reads what was written');
 });
 
 test('an unlock prompt left open when the Secret Service goes away ends as a locked keychain, not a wait forever', async () => {
-  const ours = secretServiceBackend();
+  const ours = secretServiceBackend(process.env);
   await ours.setPassword('lakekey', account, 'kept');
   // A display for the desktop's prompter, which D-Bus starts with the session's activation environment.
   const xvfb = spawn('Xvfb', ['-displayfd', '3', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
@@ -82,7 +82,7 @@ test('an unlock prompt left open when the Secret Service goes away ends as a loc
   execFileSync('dbus-update-activation-environment', [`DISPLAY=${display}`]);
 
   const locked = await replaceDaemon(); // the login keyring, not unlocked by anyone
-  const reader = secretServiceBackend();
+  const reader = secretServiceBackend(process.env);
   const read = reader.getPassword('lakekey', account);
   read.catch(() => undefined);
   await until('the unlock prompt to be shown (gcr-prompter, from the gcr package)', () => reader.locked!());

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, test } from 'node:test';
-import { KEYCHAIN_SERVICE, keychainStore, Vault } from '../../main/core/keychain/vault.js';
+import { KEYCHAIN_SERVICE, Vault } from '../../main/core/keychain/vault.js';
+import { osKeychainStore } from '../helpers/os-keychain.js';
 import { secretServiceBackend } from '../../main/core/keychain/secret-service/secret-service.js';
 
 interface Keytar {
@@ -15,7 +16,7 @@ interface Keytar {
   findCredentials(s: string): Promise<Array<{ account: string; password: string }>>;
 }
 const keytar = await import('keytar').then((m) => ((m as { default?: Keytar }).default ?? m) as Keytar);
-const ours = secretServiceBackend();
+const ours = secretServiceBackend(process.env);
 const tag = `compat-${process.pid}`;
 
 after(async () => {
@@ -61,7 +62,7 @@ test('a whole session record written by the keytar-era vault layout is read thro
   const parts = [text.slice(0, 2000), text.slice(2000)];
   for (const [i, p] of parts.entries()) await keytar.setPassword(KEYCHAIN_SERVICE, `${profile}#0a0b0c0d.${i}`, p);
   await keytar.setPassword(KEYCHAIN_SERVICE, profile, JSON.stringify({ lakekeyChunks: 2, gen: '0a0b0c0d', sha256: createHash('sha256').update(text).digest('hex') }));
-  const vault = new Vault(keychainStore({ timeoutMs: 10_000, maxItemBytes: 2560 }));
+  const vault = new Vault(osKeychainStore({ timeoutMs: 10_000, maxItemBytes: 2560 }));
   assert.deepEqual(await vault.read(profile), record);
   await vault.remove(profile);
   assert.deepEqual((await keytar.findCredentials(KEYCHAIN_SERVICE)).filter((c) => c.account.startsWith(profile)), [], 'head and chunks removed');

@@ -16,6 +16,7 @@ import { driveKeycloakLogin } from '../helpers/keycloak-browser.js';
 import { ageS3, parseCredentials, readRecord } from '../helpers/world.js';
 import { startKeycloak, type Keycloak } from '../peers/keycloak.js';
 import { createBucket, startMinio, type Minio } from '../peers/minio.js';
+import { idpHttp } from '../helpers/net.js';
 
 const AWS = '/usr/bin/aws';
 const KC_BROWSER = `"${process.execPath}" "${join(REPO, 'dist', 'test', 'helpers', 'keycloak-browser.js')}"`;
@@ -125,7 +126,7 @@ describe('Keycloak: browser login, refresh, MinIO STS, logout', () => {
     assert.equal(out.code, 0, out.stderr);
     assert.match(out.stderr, /the session was revoked at the identity provider/);
     assert.equal((await readRecord(b.name)).idp, undefined);
-    const config = await discover({ issuer: kc.issuer, clientId: kc.clientId });
+    const config = await discover({ issuer: kc.issuer, clientId: kc.clientId }, undefined, idpHttp());
     await assert.rejects(refresh(config, token), /invalid_grant/);
   });
 
@@ -177,7 +178,7 @@ describe('Keycloak: device login', () => {
     const renewed = await runCli(['credential-process', b.name], { env: { ...b.env, LAKEKEY_BROWSER: undefined }, timeoutMs: 300_000 });
     assert.equal(renewed.code, 0, renewed.stderr);
     assert.notEqual((await readRecord(b.name)).idp!.refreshToken, old.idp!.refreshToken, 'rotated');
-    const config = await discover({ issuer: kc.issuer, clientId: kc.clientId });
+    const config = await discover({ issuer: kc.issuer, clientId: kc.clientId }, undefined, idpHttp());
     await assert.rejects(refresh(config, old.idp!.refreshToken!), /invalid_grant/);
   });
 });

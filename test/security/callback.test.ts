@@ -6,14 +6,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startLoopback } from '../../main/core/login/loopback.js';
-import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
+import { Vault } from '../../main/core/keychain/vault.js';
+import { osKeychainStore } from '../helpers/os-keychain.js';
 import { driveLogin } from '../helpers/browser.js';
 import { countRequests, killLogins, localNonLoopbackAddress, observeServerRequests, rawRequest, securityBox, browserCookie, startLogin, type RawResponse } from '../helpers/security-world.js';
 import { startIdp, type Idp } from '../peers/idp.js';
 import type { LoopbackReceiver } from '../../main/core/ports.js';
+import { hostPeer } from '../helpers/net.js';
 
 let idp: Idp;
-const vault = new Vault(keychainStore({ timeoutMs: 10_000 }));
+const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
 
 before(async () => {
   observeServerRequests();
@@ -197,7 +199,7 @@ async function bindBrowser(receiver: LoopbackReceiver): Promise<string> {
 
 describe('the loopback receiver in-process', () => {
   test('a second callback while the first is being handled gets "Already used"', async () => {
-    const receiver = await startLoopback();
+    const receiver = await startLoopback(0, { peer: hostPeer });
     try {
       const cookie = await bindBrowser(receiver);
       const waiting = receiver.waitForCallback('the-state-0123456789', 10_000);
@@ -219,7 +221,7 @@ describe('the loopback receiver in-process', () => {
 
   test('the first launch link opened again: with the cookie (the same browser) a calm page that hands out nothing, and the login goes on; without it, or with a forged one, the login stops', async () => {
     for (const cookieOf of [(c: string) => c, () => undefined, (c: string) => c.replace(/.$/, (x) => (x === 'A' ? 'B' : 'A'))]) {
-      const receiver = await startLoopback();
+      const receiver = await startLoopback(0, { peer: hostPeer });
       try {
         const launch = new URL(receiver.launch('http://127.0.0.1:9/authorize?leg=1'));
         const opened = await rawRequest({ url: launch });
@@ -253,7 +255,7 @@ describe('the loopback receiver in-process', () => {
 
   test('a combined login\'s second leg: its launch link works only in the bound browser, once; anything else stops the login', async () => {
     for (const cookieOf of [(c: string) => c, () => undefined, (c: string) => c.replace(/.$/, (x) => (x === 'A' ? 'B' : 'A'))]) {
-      const receiver = await startLoopback();
+      const receiver = await startLoopback(0, { peer: hostPeer });
       try {
         const cookie = await bindBrowser(receiver);
         const waiting = receiver.waitForCallback('leg-two-state-0123456789', 10_000);
@@ -283,7 +285,7 @@ describe('the loopback receiver in-process', () => {
   test(
     'the callback URL handed to the code exchange always has the receiver\'s own origin',
     async () => {
-      const receiver = await startLoopback();
+      const receiver = await startLoopback(0, { peer: hostPeer });
       try {
         const cookie = await bindBrowser(receiver);
         for (const target of ['http://evil.example/callback?code=c&state=s-0123456789', '//evil.example/callback?code=c&state=s-0123456789']) {

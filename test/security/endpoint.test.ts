@@ -12,6 +12,7 @@ import { LakekeyError } from '../../main/core/errors.js';
 import type { S3Credentials } from '../../main/core/keychain/record.js';
 import { REPO } from '../helpers/cli.js';
 import { canActAsOtherUser, reachableCopy, reachableNode, runAsOtherUser } from '../helpers/other-user.js';
+import { hostPeer } from '../helpers/net.js';
 
 const CREDS: S3Credentials = { accessKeyId: 'AKIATESTENDPOINT', secretAccessKey: 'endpoint-secret-value', sessionToken: 'endpoint-session-token', expiresAt: Date.now() + 3600_000 };
 const SECRETS = [CREDS.secretAccessKey, CREDS.sessionToken, CREDS.accessKeyId];
@@ -22,6 +23,7 @@ let asked = 0;
 before(async () => {
   ep = await startEndpoint({
     profiles: ['work', 'needs-login'],
+    peer: hostPeer,
     credentials: async (p) => {
       asked += 1;
       if (p === 'needs-login') throw new LakekeyError('LOGIN_REQUIRED', 'profile "needs-login" needs a login', { hint: 'Run `lakekey login needs-login`.' });
@@ -127,7 +129,7 @@ test('a profile that needs a login: an error the SDKs surface, at once, naming t
 });
 
 test('stop(profile): served no more, at once (logout)', async () => {
-  const other = await startEndpoint({ profiles: ['a', 'b'], credentials: async () => CREDS });
+  const other = await startEndpoint({ profiles: ['a', 'b'], peer: hostPeer, credentials: async () => CREDS });
   try {
     const ask = (p: string) => fetch(other.uri(p), { headers: { Authorization: other.token } });
     assert.equal((await ask('a')).status, 200);

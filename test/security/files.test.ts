@@ -19,13 +19,15 @@ import { silentLogger } from '../../main/core/log.js';
 import { discover, refresh } from '../../main/core/login/oidc.js';
 import { login } from '../../main/core/usecases/session.js';
 import { getProfile } from '../../main/core/config/settings.js';
-import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
+import { Vault } from '../../main/core/keychain/vault.js';
+import { osKeychainStore } from '../helpers/os-keychain.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
 import { startIdp, type Idp } from '../peers/idp.js';
+import { idpHttp } from '../helpers/net.js';
 
 let idp: Idp;
-const vault = new Vault(keychainStore({ timeoutMs: 10_000 }));
+const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
 before(async () => {
   idp = await startIdp();
 });
@@ -97,7 +99,7 @@ test('renaming a profile in the settings window revokes the old session at the I
   const dir = configDir();
   assert.equal((await cli(dir, ['profile', 'add', 'before', '--issuer', idp.issuer, '--client-id', idp.clientId])).code, 0);
   const settings = settingsStore((d) => new Conf({ cwd: d, configName: 'config', projectName: 'lakekey', configFileMode: 0o600 }) as unknown as ConfLike, dir);
-  const ctx = composeCore(process.env, { dir, vault, log: silentLogger, browser: systemBrowser({ LAKEKEY_BROWSER: BROWSER_COMMAND }), notice: () => {} });
+  const ctx = composeCore(process.env, { dir, vault, log: silentLogger, browser: systemBrowser({ LAKEKEY_BROWSER: BROWSER_COMMAND }, process.platform), notice: () => {} });
   const profile = getProfile(settings.read(), 'before');
   await login(ctx, 'before', profile);
   const refreshToken = (await vault.read('before')).idp?.refreshToken;
@@ -110,5 +112,5 @@ test('renaming a profile in the settings window revokes the old session at the I
   });
   assert.deepEqual(saved, { ok: true });
   assert.equal((await vault.read('before')).idp, undefined, 'the old keychain item is gone');
-  await assert.rejects(refresh(await discover(profile), refreshToken), /invalid_grant|refresh token|invalid/i, 'the old refresh token no longer works at the IdP');
+  await assert.rejects(refresh(await discover(profile, undefined, idpHttp()), refreshToken), /invalid_grant|refresh token|invalid/i, 'the old refresh token no longer works at the IdP');
 });

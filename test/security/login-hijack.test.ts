@@ -14,7 +14,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { keychainStore, Vault } from '../../main/core/keychain/vault.js';
+import { Vault } from '../../main/core/keychain/vault.js';
+import { osKeychainStore } from '../helpers/os-keychain.js';
 import { driveLogin } from '../helpers/browser.js';
 import { CLI, REPO, run, type CliResult } from '../helpers/cli.js';
 import { launchUrlOf } from '../helpers/launch-url.js';
@@ -30,7 +31,7 @@ const GATED = join(REPO, 'dist', 'test', 'helpers', 'gated-browser.js');
 const OTHER_USER = AS_OTHER_USER;
 
 let idp: Idp;
-const vault = new Vault(keychainStore({ timeoutMs: 10_000 }));
+const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
 
 before(async () => {
   idp = await startIdp({ users: [...DEFAULT_USERS, { sub: 'mallory', login: 'mallory@example.com', name: 'Mallory', policy: 'readwrite' }] });

@@ -25,13 +25,13 @@ export function endpointSetting(profile: Profile): Array<{ key: string; value: s
 
 export async function configureAws(a: Args): Promise<number> {
   const name = a.positionals[0];
-  const profile = getProfile(readSettings(checkedSettingsDir()), name, warn);
+  const profile = getProfile(readSettings(checkedSettingsDir(process.env, process.platform)), name, warn);
   if (!profile.s3) throw noS3Settings(name);
   const awsProfile = a.string('aws-profile') ?? name;
   if (!/^[\w.@+-]+$/.test(awsProfile)) throw usageError(`"${awsProfile}" is not a valid AWS profile name`, 'Use letters, digits and . @ + - _.');
   const self = selfCommand();
   const line = credentialProcessCommand([...self, 'credential-process', name]);
-  const file = awsConfigPath();
+  const file = awsConfigPath(process.env);
   const dryRun = a.flag('dry-run');
   const warning = exposureWarning(self, name);
   if (warning) say(`Warning: ${warning}\n`);

@@ -44,7 +44,7 @@ function choiceOf(a: Args): Choice {
  * half is handed over if it can be, and one line says which was left out and why.
  */
 async function handout(name: string, choice: Choice): Promise<Handout> {
-  const dir = checkedSettingsDir();
+  const dir = checkedSettingsDir(process.env, process.platform);
   const ctx = compose(dir);
   const profile = getProfile(readSettings(dir), name, warn);
   const record = await ctx.vault.read(name);
@@ -147,7 +147,7 @@ export async function envCommand(a: Args): Promise<number> {
 
 export async function tokenCommand(a: Args): Promise<number> {
   if (!a.flag('lakefs')) throw usageError('say which token: --lakefs', a.hint());
-  const dir = checkedSettingsDir();
+  const dir = checkedSettingsDir(process.env, process.platform);
   const ctx = compose(dir);
   const name = a.positionals[0];
   const profile = getProfile(readSettings(dir), name, warn);
@@ -194,7 +194,7 @@ export async function execCommand(a: Args): Promise<number> {
     // The job asks a local endpoint that lives as long as it does; nothing that would win over
     // the endpoint in an SDK's default chain reaches it (no keys, profile, or AWS files).
     const { CHAIN_WINNERS, serveHere, serverVars } = await import('./serve.js');
-    const dir = checkedSettingsDir();
+    const dir = checkedSettingsDir(process.env, process.platform);
     const served = await serveHere(dir, compose(dir), [name]);
     const files = await emptyAwsFiles();
     for (const k of CHAIN_WINNERS) delete env[k];
@@ -246,7 +246,7 @@ async function execAwsProfile(name: string, profile: Profile): Promise<{ file: s
   const { join } = await import('node:path');
   let base = '';
   try {
-    base = readFileSync(awsConfigPath(), 'utf8');
+    base = readFileSync(awsConfigPath(process.env), 'utf8');
   } catch {
     /* no config yet */
   }

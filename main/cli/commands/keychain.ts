@@ -8,7 +8,8 @@ import { chooseKeychain, KEYCHAIN_ENV, kernelKeyringMeaning, type KeychainChoice
 import { checkedSettingsDir } from '../../core/config/paths.js';
 import { readSettings, settingsPath } from '../../core/config/settings.js';
 import { updateSettings } from '../../core/config/settings-write.js';
-import { keychainStore } from '../../core/keychain/vault.js';
+import { keychainBackends } from '../../core/keychain/keychain-backends.js';
+import { keychainStore } from '../../core/keychain/keychain-store.js';
 import type { Args } from '../args.js';
 import { say, warn } from '../output.js';
 import { print } from '../render.js';
@@ -29,8 +30,8 @@ export async function keychainCommand(a: Args): Promise<number> {
 }
 
 function show(): number {
-  const dir = checkedSettingsDir();
-  const choice = chooseKeychain(process.env, readSettings(dir).keychain);
+  const dir = checkedSettingsDir(process.env, process.platform);
+  const choice = chooseKeychain(process.env, readSettings(dir).keychain, process.platform);
   print(`${choice.kind}: ${NAMES[choice.kind]}, ${source(choice, dir)}.`);
   if (choice.kind === 'kernel') print(`${kernelKeyringMeaning().replace(/^s/, 'S')}.`);
   return 0;
@@ -39,12 +40,13 @@ function show(): number {
 async function choose(kind: KeychainKind): Promise<number> {
   const dir = writableSettingsDir();
   // Refused where it cannot be (not Linux), before anything is checked or written.
-  chooseKeychain({}, kind);
+  chooseKeychain({}, kind, process.platform);
   if (kind === 'kernel') {
     // One read through the store the CLI will use: keyctl present, the key system calls allowed,
     // the persistent keyring there. A failure is its exit 4 with the fix; nothing is saved.
     const limits = limitsFromEnv(process.env);
-    await keychainStore({ keychain: 'kernel', timeoutMs: limits.keychainTimeoutMs, busyTimeoutMs: limits.keychainBusyTimeoutMs }).get('#lakekey-probe');
+    const backend = keychainBackends(process.platform, process.env);
+    await keychainStore({ platform: process.platform, backend, keychain: 'kernel', timeoutMs: limits.keychainTimeoutMs, busyTimeoutMs: limits.keychainBusyTimeoutMs }).get('#lakekey-probe');
   }
   const before = readSettings(dir).keychain ?? 'os';
   await updateSettings(dir, (s) => {

@@ -89,7 +89,7 @@ function negated(a: Args, flag: string): boolean {
  * settings-file problem.
  */
 export function writableSettingsDir(): string {
-  const dir = checkedSettingsDir();
+  const dir = checkedSettingsDir(process.env, process.platform);
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     accessSync(dir, constants.W_OK);
@@ -224,7 +224,7 @@ function warnLakectl(profile: Profile, before?: Profile): void {
 }
 
 export async function list(a: Args): Promise<number> {
-  const { profiles, broken } = readSettings(checkedSettingsDir());
+  const { profiles, broken } = readSettings(checkedSettingsDir(process.env, process.platform));
   if (a.flag('json')) {
     printJson([...Object.entries(profiles).map(([name, p]) => ({ name, ...p })), ...[...broken].map(([name, b]) => ({ name, broken: brokenJson(b) }))]);
     return 0;
@@ -242,7 +242,7 @@ function brokenJson(b: BrokenProfile): { problem: string; fix: string | undefine
 
 export async function show(a: Args): Promise<number> {
   const name = a.positionals[0];
-  const settings = readSettings(checkedSettingsDir());
+  const settings = readSettings(checkedSettingsDir(process.env, process.platform));
   const broken = settings.broken.get(name);
   if (broken) {
     // As the file has it, so the bad value can be seen (print() replaces control characters).
@@ -273,7 +273,7 @@ export async function remove(a: Args): Promise<number> {
     if (!profile || profile.clientSecret) await ctx.vault.writeClientSecret(name, undefined);
   }
   // Before the profile goes: a file problem here leaves it in place, so running remove again finishes the job.
-  const aws = a.flag('keep-aws-config') || !written ? undefined : await removeLakekeyAwsProfiles(awsConfigPath(), name);
+  const aws = a.flag('keep-aws-config') || !written ? undefined : await removeLakekeyAwsProfiles(awsConfigPath(process.env), name);
   await updateSettings(dir, (s) => {
     delete s.profiles[name];
     s.broken.delete(name);

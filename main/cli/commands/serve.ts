@@ -53,7 +53,7 @@ export function serverVars(profile: Profile, uri: string, token: { token: string
 }
 
 export async function serveCommand(a: Args): Promise<number> {
-  const dir = checkedSettingsDir();
+  const dir = checkedSettingsDir(process.env, process.platform);
   const names = [...new Set(a.positionals)];
   for (const n of names) s3Profile(dir, n);
   const ctx = compose(dir);
@@ -88,7 +88,7 @@ async function warnIfNotServable(ctx: Context, dir: string, name: string): Promi
 
 /** `lakekey env NAME --server`: the variables for the running endpoint that serves NAME. */
 export function serverEnv(name: string): Record<string, string> {
-  const dir = checkedSettingsDir();
+  const dir = checkedSettingsDir(process.env, process.platform);
   const profile = s3Profile(dir, name);
   const running: EndpointRecord | undefined = runningEndpoints(dir).find((e) => e.profiles.includes(name));
   if (!running) {

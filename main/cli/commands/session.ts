@@ -24,7 +24,7 @@ export function renewal(p: Profile, s: Pick<ProfileStatus, 'signedIn' | 'canRefr
 export async function loginCommand(a: Args): Promise<number> {
   const timeoutSeconds = a.integer('timeout', 10, 3600);
   if (a.flag('device') && a.flag('no-browser')) throw usageError('--device and --no-browser are two ways to log in: pass one', a.hint());
-  const dir = checkedSettingsDir();
+  const dir = checkedSettingsDir(process.env, process.platform);
   const name = a.positionals[0];
   const profile = getProfile(readSettings(dir), name, warn);
   const wait = liveWait(compose(dir), timeoutSeconds ?? 300);
@@ -95,7 +95,7 @@ function liveWait(ctx: Context, timeoutSeconds: number): { ctx: Context; stop():
 }
 
 export async function logoutCommand(a: Args): Promise<number> {
-  const dir = checkedSettingsDir();
+  const dir = checkedSettingsDir(process.env, process.platform);
   const name = a.positionals[0];
   const profile = getProfile(readSettings(dir), name);
   const result = await logout(compose(dir), name, profile);
@@ -109,7 +109,7 @@ export async function logoutCommand(a: Args): Promise<number> {
 
 export async function statusCommand(a: Args): Promise<number> {
   if (a.flag('check') && !a.positionals.length) throw usageError('--check needs a profile name', a.hint());
-  const dir = checkedSettingsDir();
+  const dir = checkedSettingsDir(process.env, process.platform);
   const ctx = compose(dir);
   const settings = readSettings(dir);
   // A broken profile is shown as such (with its problem on stderr, and exit 2), the others as usual.

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { configError, LakekeyError } from '../errors.js';
 import { acquireLockFile } from '../lock.js';
 
-export function awsConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+export function awsConfigPath(env: NodeJS.ProcessEnv): string {
   return env.AWS_CONFIG_FILE || join(homedir(), '.aws', 'config');
 }
 

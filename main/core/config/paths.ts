@@ -7,14 +7,14 @@ import { configError } from '../errors.js';
 
 export const APP_NAME = 'lakekey';
 
-export function defaultSettingsDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+export function defaultSettingsDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string {
   if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', APP_NAME);
   if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), APP_NAME);
   return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), APP_NAME);
 }
 
-export function settingsDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.LAKEKEY_CONFIG_DIR || defaultSettingsDir(env);
+export function settingsDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string {
+  return env.LAKEKEY_CONFIG_DIR || defaultSettingsDir(env, platform);
 }
 
 /**
@@ -23,8 +23,8 @@ export function settingsDir(env: NodeJS.ProcessEnv = process.env): string {
  * list or enter is tightened to 0700. A folder that does not exist yet is created 0700 by the
  * first writer. Windows has no uids or modes here; its profile folder is private already.
  */
-export function checkedSettingsDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.()): string {
-  const dir = settingsDir(env);
+export function checkedSettingsDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, uid = process.getuid?.()): string {
+  const dir = settingsDir(env, platform);
   if (uid === undefined) return dir;
   let st;
   try {

@@ -64,6 +64,7 @@ export async function serveProfiles(ctx: Context, names: readonly string[], opts
   };
   const endpoint = await startEndpoint({
     profiles: names,
+    peer: ctx.peer,
     credentials,
     ...(opts.port ? { port: opts.port } : {}),
     onRefused: (why) => once(`refused: ${why}`, `the credentials endpoint refused ${why}`),

@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { asLakekeyError, LakekeyError } from '../errors.js';
 import { fromLoopback, guardConnections, safeEqual } from '../net/loopback-guard.js';
 import { isoSeconds, type S3Credentials } from '../keychain/record.js';
-import type { PeerOwner } from '../ports.js';
+import type { PeerCheck } from '../ports.js';
 
 /** Where a profile's credentials are served: `/v1/credentials/<profile>`. */
 export const ENDPOINT_PATH = '/v1/credentials/';
@@ -42,8 +42,8 @@ export interface EndpointOptions {
   port?: number;
   /** The shared secret clients send as Authorization; default: 256 random bits. */
   token?: string;
-  /** Who owns a loopback client socket (for tests); default: the kernel's answer. */
-  peer?: (clientPort: number, serverPort: number) => PeerOwner;
+  /** Who owns a loopback client socket: the Context's `peer`. */
+  peer: PeerCheck;
   /** Told about refused requests (never the token or a credential). */
   onRefused?(text: string): void;
   /** Told about each failed answer, for one notice per cause. */

@@ -6,7 +6,6 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { errorText, LakekeyError } from '../errors.js';
 import { unreachableWords } from '../net/network-words.js';
-import { boundedFetch } from '../net/http.js';
 import { requireShape } from './credential-shape.js';
 import { registerSecret } from '../redact.js';
 import { outside } from '../text-gate.js';
@@ -48,17 +47,17 @@ export interface StsLoginRequest {
   idpSubject?: string;
 }
 
-/** The Context's ports the lakeFS login uses; each defaults to the process-wide one. */
+/** The Context's ports the lakeFS login uses (the clock's reading, the bounded fetch, the secret registry). */
 export interface LakefsPorts {
   now?: number;
-  fetch?: typeof fetch;
+  fetch: typeof fetch;
   secrets?: { register(value: string | undefined | null): void };
 }
 
-export async function stsLogin(endpoint: string, req: StsLoginRequest, ports: LakefsPorts = {}): Promise<LakefsToken> {
+export async function stsLogin(endpoint: string, req: StsLoginRequest, ports: LakefsPorts): Promise<LakefsToken> {
   const url = `${lakefsApi(endpoint)}/sts/login`;
   const now = ports.now ?? Date.now();
-  const fetchImpl = ports.fetch ?? boundedFetch();
+  const fetchImpl = ports.fetch;
   const registry = ports.secrets;
   const secret = (value: string | undefined | null) => (registry ? registry.register(value) : registerSecret(value));
   // The code and state (which carries the PKCE verifier) must never be echoed back in clear.

@@ -4,7 +4,6 @@
 // MinIO ties the credentials' expiry to the web identity token's.
 import { LakekeyError } from '../errors.js';
 import { unreachableWords } from '../net/network-words.js';
-import { httpTimeoutSeconds } from '../net/http.js';
 import { plausibleExpiry, type S3Credentials } from '../keychain/record.js';
 import { requireShape } from './credential-shape.js';
 import { registerSecret } from '../redact.js';
@@ -31,12 +30,10 @@ export interface StsHttp {
   secrets?: { register(value: string | undefined | null): void };
 }
 
-export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS', http?: StsHttp): Promise<S3Credentials> {
-  // The SDK warns on stderr about Node versions it will drop; credential_process output stays ours.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+export async function assumeRoleWithWebIdentity(req: StsRequest, what: string, http: StsHttp): Promise<S3Credentials> {
   const { STSClient, AssumeRoleWithWebIdentityCommand } = await import('@aws-sdk/client-sts');
-  const { proxyAgentsFor, proxyResolver } = await import('../net/proxy.js');
-  const timeoutMs = http?.timeoutMs ?? httpTimeoutSeconds() * 1000;
+  const { proxyAgentsFor } = await import('../net/proxy.js');
+  const timeoutMs = http.timeoutMs;
   const sts = new STSClient({
     region: req.region,
     endpoint: req.endpoint,
@@ -47,7 +44,7 @@ export async function assumeRoleWithWebIdentity(req: StsRequest, what = 'STS', h
       requestTimeout: timeoutMs,
       throwOnRequestTimeout: true,
       socketTimeout: timeoutMs,
-      ...(await proxyAgentsFor(req.endpoint, http?.proxy ?? proxyResolver(process.env))),
+      ...(await proxyAgentsFor(req.endpoint, http.proxy)),
     },
   });
   // A timer that holds the process open and bounds both attempts, whatever the handler does.

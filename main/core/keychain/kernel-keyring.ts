@@ -50,19 +50,19 @@ const MAX_OUTPUT_BYTES = 1024 * 1024;
 const SYSTEM_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin', '/usr/local/bin'];
 
 export interface KernelKeyringOptions {
-  /** PATH to look for keyctl in (its absolute entries only); default: this process's. */
-  path?: string;
+  /** PATH to look for keyctl in (its absolute entries only). */
+  path: string;
   /** Extra folders to look in after PATH; default: the system's bin folders. Tests pass []. */
   systemDirs?: readonly string[];
   /** A call still running after this is killed (the store above bounds it too). */
   deadlineMs?: number;
 }
 
-export function kernelKeyringBackend(opts: KernelKeyringOptions = {}): KeychainBackend & { readonly maxItemBytes: number } {
+export function kernelKeyringBackend(opts: KernelKeyringOptions): KeychainBackend & { readonly maxItemBytes: number } {
   const deadlineMs = opts.deadlineMs ?? 60_000;
   let keyctl: string | undefined;
   const run = async (op: Op, description: string, input?: string): Promise<{ ok: true; out: Buffer } | { ok: false; err: string }> => {
-    keyctl ??= findKeyctl(opts.path ?? process.env.PATH ?? '', opts.systemDirs ?? SYSTEM_DIRS);
+    keyctl ??= findKeyctl(opts.path, opts.systemDirs ?? SYSTEM_DIRS);
     return spawnKeyctl(keyctl, SCRIPTS[op], description, input, deadlineMs);
   };
   const fail = (op: Op, account: string, err: string): never => {

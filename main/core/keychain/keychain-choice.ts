@@ -27,7 +27,7 @@ export interface KeychainChoice {
 }
 
 /** The keychain to use: LAKEKEY_KEYCHAIN when set, else the settings' `keychain`, else the OS keychain. */
-export function chooseKeychain(env: NodeJS.ProcessEnv, setting: KeychainKind | undefined, platform: NodeJS.Platform = process.platform): KeychainChoice {
+export function chooseKeychain(env: NodeJS.ProcessEnv, setting: KeychainKind | undefined, platform: NodeJS.Platform): KeychainChoice {
   const fromEnv = env[KEYCHAIN_ENV];
   let choice: KeychainChoice;
   if (fromEnv !== undefined && fromEnv !== '') {
@@ -51,7 +51,7 @@ export function chooseKeychain(env: NodeJS.ProcessEnv, setting: KeychainKind | u
 }
 
 /** The kind alone, for building a store. */
-export function chosenKeychain(env: NodeJS.ProcessEnv, setting: KeychainKind | undefined, platform: NodeJS.Platform = process.platform): KeychainKind {
+export function chosenKeychain(env: NodeJS.ProcessEnv, setting: KeychainKind | undefined, platform: NodeJS.Platform): KeychainKind {
   return chooseKeychain(env, setting, platform).kind;
 }
 

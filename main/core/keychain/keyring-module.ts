@@ -46,7 +46,7 @@ async function importKeyring(): Promise<KeyringBinding> {
 }
 
 /** The macOS Keychain or Windows Credential Manager, through @napi-rs/keyring. */
-export async function keyringBackend(platform: NodeJS.Platform = process.platform): Promise<KeychainBackend> {
+export async function keyringBackend(platform: NodeJS.Platform): Promise<KeychainBackend> {
   const k = await importKeyring();
   const entry = (service: string, account: string) =>
     platform === 'win32' ? k.AsyncEntry.withTarget(`${service}/${account}`, service, account) : new k.AsyncEntry(service, account);

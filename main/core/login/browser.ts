@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import type { Browser } from '../ports.js';
 
-export function systemBrowser(env: NodeJS.ProcessEnv = process.env, platform = process.platform): Browser {
+export function systemBrowser(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): Browser {
   const custom = env.LAKEKEY_BROWSER?.trim();
   return {
     available() {

@@ -37,7 +37,7 @@ export interface BrokerRequest {
 export type BrokerResponse = { ok: true } | { ok: false; code: ErrorCode; message: string; hint?: string };
 
 /** Where the tray listens: the socket in `dir`, or on Windows a pipe named after this run's secret. */
-export function brokerEndpoint(dir: string, platform = process.platform, secret = ''): string {
+export function brokerEndpoint(dir: string, platform: NodeJS.Platform, secret = ''): string {
   if (platform === 'win32') {
     const id = createHash('sha256').update(`lakekey broker pipe\0${secret}`).digest('hex').slice(0, 32);
     return `\\\\.\\pipe\\lakekey-${id}`;
@@ -58,7 +58,7 @@ export interface BrokerOptions {
   dir: string;
   /** Runs one interactive login; the broker makes sure it runs at most once per profile at a time. */
   login(profile: string): Promise<void>;
-  platform?: NodeJS.Platform;
+  platform: NodeJS.Platform;
 }
 
 /**
@@ -67,7 +67,7 @@ export interface BrokerOptions {
  * stopped this process earlier).
  */
 export async function startLoginBroker(opts: BrokerOptions): Promise<LoginBroker> {
-  const platform = opts.platform ?? process.platform;
+  const platform = opts.platform;
   const secret = randomBytes(32).toString('hex');
   const endpoint = brokerEndpoint(opts.dir, platform, secret);
   if (platform !== 'win32') {
@@ -203,7 +203,7 @@ function answers(endpoint: string, timeoutMs = 500): Promise<boolean> {
  * can run its own browser login. A login the tray ran and that failed is thrown as a
  * LakekeyError with the tray's code and message.
  */
-export async function requestLoginViaTray(dir: string, profile: string, timeoutMs: number, platform = process.platform): Promise<'done' | 'no-tray'> {
+export async function requestLoginViaTray(dir: string, profile: string, timeoutMs: number, platform: NodeJS.Platform): Promise<'done' | 'no-tray'> {
   let secret: string;
   try {
     const file = brokerSecretPath(dir);

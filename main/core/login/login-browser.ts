@@ -16,7 +16,7 @@ export async function browserLogin(ctx: Context, name: string, profile: Profile,
   const timeoutMs = (opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000;
   const config = await idpConfig(ctx, name, profile);
   const refusals = refusalSummary(ctx);
-  const receiver = await ctx.loopback(profile.redirectPort, { onRefused: refusals.add });
+  const receiver = await ctx.loopback(profile.redirectPort, { onRefused: refusals.add, peer: ctx.peer });
   const grants = grantsFor(profile);
   let redeemed: Redeemed = {};
   let page: LaunchPage | undefined;

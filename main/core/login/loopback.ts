@@ -25,7 +25,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { sayDuration } from '../../shared/duration.js';
 import { LakekeyError } from '../errors.js';
 import { safeEqual } from '../net/loopback-guard.js';
-import { loopbackPeer, ownUid } from '../net/peer-uid.js';
+import { ownUid } from '../net/peer-uid.js';
 import type { CallbackResult, LoopbackOptions, LoopbackReceiver, Page } from '../ports.js';
 
 export const CALLBACK_PATH = '/callback';
@@ -57,11 +57,11 @@ export function loginAborted(): LakekeyError {
   );
 }
 
-export async function startLoopback(port = 0, opts: LoopbackOptions = {}): Promise<LoopbackReceiver> {
+export async function startLoopback(port: number, opts: LoopbackOptions): Promise<LoopbackReceiver> {
   const launches = new Map<string, Launch>();
   const cookieName = `lakekey-${randomBytes(6).toString('hex')}`;
   const cookieValue = randomBytes(32).toString('base64url');
-  const peer = opts.peer ?? loopbackPeer;
+  const { peer } = opts;
   const me = ownUid();
   const connections = new Map<Socket, Connection>();
   let pending:

@@ -2,7 +2,6 @@
 // state, nonce and the `iss` check, refresh and revocation. Loaded only on a cache miss.
 import * as client from 'openid-client';
 import { configError, errorText, LakekeyError } from '../errors.js';
-import { boundedFetch, httpTimeoutSeconds } from '../net/http.js';
 import { requireShape } from '../exchange/credential-shape.js';
 import { refusalError, refusalHint, refusalKind } from './idp-refusal.js';
 import { unreachableWords } from '../net/network-words.js';
@@ -32,8 +31,8 @@ export interface IdpHttp {
  */
 export async function discover(
   profile: Pick<Profile, 'issuer' | 'clientId'>,
-  clientSecret?: string,
-  http: IdpHttp = { fetch: boundedFetch(), timeoutMs: httpTimeoutSeconds() * 1000 },
+  clientSecret: string | undefined,
+  http: IdpHttp,
   name = 'NAME',
 ): Promise<client.Configuration> {
   const issuer = new URL(profile.issuer);

@@ -13,18 +13,14 @@
 // is refused on the retry with a clear error; STS and lakeFS logins mint a new credential each
 // time; and a refresh the server did read and rotate has lost its answer either way, so sending
 // the old refresh token again cannot make things worse than the lost answer already did.
-import { DEFAULT_HTTP_TIMEOUT_SECONDS, limitsFromEnv } from '../config/env-limits.js';
+import { DEFAULT_HTTP_TIMEOUT_SECONDS } from '../config/env-limits.js';
 import { codesOf } from './network-words.js';
-import { fetchFor, proxyResolver } from './proxy.js';
+import { fetchFor } from './proxy.js';
 import type { ProxyResolver } from '../ports.js';
 
 export { DEFAULT_HTTP_TIMEOUT_SECONDS };
 
-export function httpTimeoutSeconds(env: NodeJS.ProcessEnv = process.env): number {
-  return limitsFromEnv(env).httpTimeoutMs / 1000;
-}
-
-export function boundedFetch(timeoutMs = httpTimeoutSeconds() * 1000, resolveProxy: ProxyResolver = proxyResolver(process.env)): typeof fetch {
+export function boundedFetch(timeoutMs: number, resolveProxy: ProxyResolver): typeof fetch {
   return async (input, init = {}) => {
     const url = input instanceof Request ? input.url : input;
     const send = await fetchFor(url, resolveProxy);

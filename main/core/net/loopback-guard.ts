@@ -7,8 +7,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { loopbackPeer, ownUid } from './peer-uid.js';
-import type { PeerOwner } from '../ports.js';
+import { ownUid } from './peer-uid.js';
+import type { PeerCheck } from '../ports.js';
 
 export interface GuardedConnection {
   /** Why this connection is refused, decided once when it connects; undefined when it is not. */
@@ -25,8 +25,8 @@ export interface ConnectionGuard {
 }
 
 export interface GuardOptions {
-  /** Who owns a loopback client socket (for tests); default: the kernel's answer. */
-  peer?: (clientPort: number, serverPort: number) => PeerOwner;
+  /** Who owns a loopback client socket: the Context's `peer`. */
+  peer: PeerCheck;
   /** Open connections kept at once. */
   max: number;
   /** A refused connection that sends nothing is closed after this long. */
@@ -36,7 +36,7 @@ export interface GuardOptions {
 }
 
 export function guardConnections(server: Server, opts: GuardOptions): ConnectionGuard {
-  const peer = opts.peer ?? loopbackPeer;
+  const { peer } = opts;
   const me = ownUid();
   const connections = new Map<Socket, GuardedConnection>();
 

@@ -6,8 +6,8 @@
 // (inode 0: the client closed, and the kernel then shows uid 0 whoever it was) is "unknown", and
 // the receiver refuses the request (security round 3).
 import { readFileSync } from 'node:fs';
-import { sockDiagLookup, type PeerLookup } from './sock-diag.js';
-import type { PeerOwner } from '../ports.js';
+import { sockDiagLookup, type BunFfi, type PeerLookup } from './sock-diag.js';
+import type { PeerCheck, PeerOwner } from '../ports.js';
 
 /** Reads a socket table (IPv4 or IPv6); throws when it cannot (the reason becomes the verdict's `why`). */
 export type TcpTableReader = (family: 4 | 6) => string;
@@ -24,8 +24,7 @@ const ADDRESSES = {
  * The owner of the client socket `clientPort` → `serverPort` on 127.0.0.1: the kernel's direct
  * answer where it gives one, else the socket table's.
  */
-export function loopbackPeer(clientPort: number, serverPort: number, read: TcpTableReader | undefined = defaultReader(), ask: PeerLookup | undefined = kernelLookup()): PeerOwner {
-  if (!read) return { kind: 'unsupported' };
+export function loopbackPeer(clientPort: number, serverPort: number, read: TcpTableReader, ask?: PeerLookup): PeerOwner {
   const asked = ask?.(clientPort, serverPort);
   if (asked) return asked;
   // IPv4 sockets first (browsers, curl, Node, Python); then IPv6 sockets mapped to 127.0.0.1 (Java).
@@ -55,17 +54,17 @@ function hex4(port: number): string {
   return port.toString(16).toUpperCase().padStart(4, '0');
 }
 
-/** /proc/net/tcp and tcp6 on Linux; none where the platform has no such table. */
-function defaultReader(): TcpTableReader | undefined {
-  if (process.platform !== 'linux' || typeof process.getuid !== 'function') return undefined;
-  return (family) => readFileSync(family === 4 ? '/proc/net/tcp' : '/proc/net/tcp6', 'latin1');
-}
+/** Linux's socket tables. */
+export const procTables: TcpTableReader = (family) => readFileSync(family === 4 ? '/proc/net/tcp' : '/proc/net/tcp6', 'latin1');
 
-let lookup: PeerLookup | undefined | null = null;
-/** The netlink lookup, set up once per process (undefined under Node, or without glibc). */
-function kernelLookup(): PeerLookup | undefined {
-  if (lookup === null) lookup = process.platform === 'linux' ? sockDiagLookup() : undefined;
-  return lookup;
+/**
+ * Who owns a loopback client socket, as this platform can tell: on Linux the kernel (netlink when
+ * `ffi` — bun's, from compose.ts — can make the call, else the socket tables); elsewhere nobody.
+ */
+export function kernelPeer(platform: NodeJS.Platform, ffi?: BunFfi): PeerCheck {
+  if (platform !== 'linux' || ownUid() === undefined) return () => ({ kind: 'unsupported' });
+  const ask = ffi ? sockDiagLookup(ffi) : undefined;
+  return (clientPort, serverPort) => loopbackPeer(clientPort, serverPort, procTables, ask);
 }
 
 /** Our own uid, where the platform has uids. */

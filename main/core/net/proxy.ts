@@ -3,7 +3,7 @@ import type { ProxyResolver, SystemProxyResolver } from '../ports.js';
 // read them. The proxy libraries load only when a proxy applies to the URL at hand. Extra CAs
 // for TLS-inspecting proxies come from NODE_EXTRA_CA_CERTS, which Node reads at start-up.
 
-export function proxyFor(target: string | URL, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function proxyFor(target: string | URL, env: NodeJS.ProcessEnv): string | undefined {
   const url = typeof target === 'string' ? new URL(target) : target;
   const pick = (...names: string[]) => names.map((n) => env[n]).find((v) => v && v.trim() !== '');
   const proxy = url.protocol === 'https:' ? pick('HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy') : pick('HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy');
@@ -56,7 +56,7 @@ type Fetch = typeof fetch;
 let undiciFetch: Promise<(proxy: string) => Fetch> | undefined;
 
 /** A fetch that goes through the proxy `resolve` names for `url`, or the global fetch. */
-export async function fetchFor(url: string | URL, resolve: ProxyResolver = proxyResolver(process.env)): Promise<Fetch> {
+export async function fetchFor(url: string | URL, resolve: ProxyResolver): Promise<Fetch> {
   const proxy = await resolve(url);
   if (!proxy) return fetch;
   undiciFetch ??= import('undici').then(({ fetch: f, ProxyAgent }) => {
@@ -71,7 +71,7 @@ export async function fetchFor(url: string | URL, resolve: ProxyResolver = proxy
 }
 
 /** node:http agents for the AWS SDK when a proxy applies to `endpoint`. */
-export async function proxyAgentsFor(endpoint: string, resolve: ProxyResolver = proxyResolver(process.env)): Promise<{ httpAgent?: unknown; httpsAgent?: unknown } | undefined> {
+export async function proxyAgentsFor(endpoint: string, resolve: ProxyResolver): Promise<{ httpAgent?: unknown; httpsAgent?: unknown } | undefined> {
   const proxy = await resolve(endpoint);
   if (!proxy) return undefined;
   if (new URL(endpoint).protocol === 'https:') {

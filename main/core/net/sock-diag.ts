@@ -3,7 +3,7 @@ import type { PeerOwner } from '../ports.js';
 // naming the exact connection (man 7 sock_diag), which answers in microseconds where reading
 // /proc/net/tcp makes the kernel print every socket on the machine (milliseconds on a busy one).
 // It needs system calls Node cannot make, so it runs only under bun (the `lakekey` executable),
-// through bun:ffi and libc; the tray (Electron) and anywhere the query cannot be made keep the
+// through bun:ffi (handed in by compose.ts) and libc; the tray (Electron) and anywhere the query cannot be made keep the
 // table reader of peer-uid.ts. Every answer the kernel does not give plainly is `undefined`, and
 // the caller then reads the table: this module never decides a refusal or an acceptance on a guess.
 
@@ -27,7 +27,7 @@ const UID_OFFSET = NLMSG_HDR + 4 + 48 + 12;
 const INODE_OFFSET = UID_OFFSET + 4;
 
 /** The part of bun:ffi this module uses (typed here so Node's compiler needs no bun types). */
-interface BunFfi {
+export interface BunFfi {
   dlopen(path: string, symbols: Record<string, { args: string[]; returns: string }>): { symbols: Libc };
 }
 interface Libc {
@@ -78,9 +78,8 @@ export function sockDiagAnswer(buf: Uint8Array, length: number, seq: number): Pe
   return { kind: 'uid', uid: v.getUint32(UID_OFFSET, true) };
 }
 
-/** The lookup through libc, or undefined where it cannot be made (not bun, not Linux, no libc). */
-export function sockDiagLookup(ffi: BunFfi | undefined = bunFfi()): PeerLookup | undefined {
-  if (!ffi || process.platform !== 'linux') return undefined;
+/** The lookup through libc on Linux, or undefined where libc cannot be opened (not glibc). */
+export function sockDiagLookup(ffi: BunFfi): PeerLookup | undefined {
   let libc: Libc;
   try {
     libc = ffi.dlopen('libc.so.6', {
@@ -108,12 +107,4 @@ export function sockDiagLookup(ffi: BunFfi | undefined = bunFfi()): PeerLookup |
       libc.close(fd);
     }
   };
-}
-
-/** bun:ffi when running under bun; Node has no such module. */
-function bunFfi(): BunFfi | undefined {
-  if (!process.versions.bun) return undefined;
-  // Bun's builtins are reachable synchronously this way (an `import` of bun:ffi would not compile for Node).
-  const builtin = (process as unknown as { getBuiltinModule?(id: string): unknown }).getBuiltinModule;
-  return builtin?.('bun:ffi') as BunFfi | undefined;
 }

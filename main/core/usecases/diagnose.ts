@@ -50,7 +50,9 @@ export interface DiagnoseDeps {
   fetch: typeof fetch;
   /** The bound that fetch applies, for the words of a timeout (default 5000). */
   timeoutMs?: number;
-  env?: NodeJS.ProcessEnv;
+  /** The environment the AWS tools will run in (their config files, variables). */
+  env: NodeJS.ProcessEnv;
+  platform: NodeJS.Platform;
   /** The installed tools too old for `endpoint_url`; by default asks `aws` and `python3`. */
   oldEndpointTools?: () => string[];
 }
@@ -106,7 +108,7 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
     run: async () => {
       await deps.vault.read(names[0] ?? '__lakekey_probe__');
       // Which keychain answered: the kernel keyring is said by name, with what that means.
-      if (chosenKeychain(deps.env ?? process.env, settings.keychain) === 'kernel') {
+      if (chosenKeychain(deps.env, settings.keychain, deps.platform) === 'kernel') {
         return { words: `the Linux kernel keyring, reachable; ${kernelKeyringMeaning()}` };
       }
       return { words: 'reachable and unlocked' };
@@ -170,7 +172,7 @@ function failed(name: string, profile: string | undefined, err: unknown): CheckR
 }
 
 function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Check[] {
-  const env = deps.env ?? process.env;
+  const env = deps.env;
   const checks: Check[] = [];
   if (profile.s3) {
     const file = awsConfigPath(env);

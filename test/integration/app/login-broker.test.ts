@@ -41,6 +41,7 @@ test('two CLI processes asking at once get ONE interactive login, and both hear 
   const dir = tempDir();
   let logins = 0;
   const broker = await startLoginBroker({
+    platform: process.platform,
     dir,
     login: async () => {
       logins += 1;
@@ -67,6 +68,7 @@ test('two CLI processes asking at once get ONE interactive login, and both hear 
 test('a login that fails reaches every waiting client with its code', async () => {
   const dir = tempDir();
   const broker = await startLoginBroker({
+    platform: process.platform,
     dir,
     login: async (name) => {
       await new Promise((r) => setTimeout(r, 200));
@@ -76,7 +78,7 @@ test('a login that fails reaches every waiting client with its code', async () =
   try {
     const [a, b] = await Promise.all([client(dir, 'work'), client(dir, 'work')]);
     assert.deepEqual([a.error, b.error], ['LOGIN_REQUIRED', 'LOGIN_REQUIRED']);
-    await assert.rejects(requestLoginViaTray(dir, 'work', 5000), (e: LakekeyError) => e.code === 'LOGIN_REQUIRED' && /lakekey login work/.test(e.hint ?? ''));
+    await assert.rejects(requestLoginViaTray(dir, 'work', 5000, process.platform), (e: LakekeyError) => e.code === 'LOGIN_REQUIRED' && /lakekey login work/.test(e.hint ?? ''));
   } finally {
     await broker.close();
   }
@@ -85,7 +87,7 @@ test('a login that fails reaches every waiting client with its code', async () =
 test('a wrong secret, a malformed request and a bad profile name are refused without a login', async () => {
   const dir = tempDir();
   let logins = 0;
-  const broker = await startLoginBroker({ dir, login: async () => void (logins += 1) });
+  const broker = await startLoginBroker({ platform: process.platform, dir, login: async () => void (logins += 1) });
   try {
     const wrong = JSON.parse(await rawRequest(broker.endpoint, JSON.stringify({ secret: 'f'.repeat(64), op: 'login', profile: 'work' }) + '\n'));
     assert.equal(wrong.ok, false);
@@ -98,7 +100,7 @@ test('a wrong secret, a malformed request and a bad profile name are refused wit
     assert.equal(logins, 0);
     // A client holding the wrong secret file gets the refusal as an error, not a login.
     writeFileSync(brokerSecretPath(dir), 'e'.repeat(64), { mode: 0o600 });
-    await assert.rejects(requestLoginViaTray(dir, 'work', 5000), /refused/);
+    await assert.rejects(requestLoginViaTray(dir, 'work', 5000, process.platform), /refused/);
     assert.equal(logins, 0);
   } finally {
     await broker.close();
@@ -108,25 +110,25 @@ test('a wrong secret, a malformed request and a bad profile name are refused wit
 test('no tray: no secret file, or a stale socket left by a crashed tray → "no-tray" fast', async () => {
   const dir = tempDir();
   const t0 = Date.now();
-  assert.equal(await requestLoginViaTray(dir, 'work', 10_000), 'no-tray');
+  assert.equal(await requestLoginViaTray(dir, 'work', 10_000, process.platform), 'no-tray');
   // A crashed tray: its secret file and socket file remain, nothing listens.
-  const first = await startLoginBroker({ dir, login: async () => {} });
+  const first = await startLoginBroker({ platform: process.platform, dir, login: async () => {} });
   const secret = readFileSync(brokerSecretPath(dir), 'utf8');
   await first.close();
   writeFileSync(brokerSecretPath(dir), secret, { mode: 0o600 });
-  await makeDeadSocket(brokerEndpoint(dir));
-  assert.ok(statSync(brokerEndpoint(dir)).isSocket());
+  await makeDeadSocket(brokerEndpoint(dir, process.platform));
+  assert.ok(statSync(brokerEndpoint(dir, process.platform)).isSocket());
   const r = await client(dir, 'work');
   assert.equal(r.result, 'no-tray');
   assert.ok(Date.now() - t0 < 10_000);
   assert.ok(r.ms < 1000, `answered in ${r.ms} ms`);
   // A new tray starts over the stale socket.
   let logins = 0;
-  const next = await startLoginBroker({ dir, login: async () => void (logins += 1) });
+  const next = await startLoginBroker({ platform: process.platform, dir, login: async () => void (logins += 1) });
   try {
-    assert.equal(await requestLoginViaTray(dir, 'work', 5000), 'done');
+    assert.equal(await requestLoginViaTray(dir, 'work', 5000, process.platform), 'done');
     assert.equal(logins, 1);
-    await assert.rejects(startLoginBroker({ dir, login: async () => {} }), /already running/);
+    await assert.rejects(startLoginBroker({ platform: process.platform, dir, login: async () => {} }), /already running/);
   } finally {
     await next.close();
   }

@@ -102,7 +102,7 @@ test('first launch: tray, secure settings window, typed IPC behind the sender ch
     // A second launch focuses the settings window instead of starting another tray.
     stub.app.emit('second-instance');
     // The broker answers CLI processes.
-    assert.ok(existsSync(brokerEndpoint(dir)));
+    assert.ok(existsSync(brokerEndpoint(dir, process.platform)));
   } finally {
     await app.quit();
   }

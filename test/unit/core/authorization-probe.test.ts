@@ -6,10 +6,10 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { oauthErrorIn, probeAuthorization, readAuthorizationAnswer, throwawayCopy } from '../../../main/core/login/authorization-probe.js';
-import { boundedFetch } from '../../../main/core/net/http.js';
 import { refusalError } from '../../../main/core/login/idp-refusal.js';
 import { freePort } from '../../helpers/peer-process.js';
 import { startIdp, type Idp } from '../../peers/idp.js';
+import { fetchWithin } from '../../helpers/net.js';
 
 let idp: Idp;
 before(async () => {
@@ -26,7 +26,7 @@ function authorizeUrl(params: Record<string, string>): URL {
   return url;
 }
 
-const send = boundedFetch(5000);
+const send = fetchWithin(5000);
 
 test('oidc-provider: a wrong client id is refused with its words; the right one goes on to the login UI', async () => {
   assert.deepEqual(await probeAuthorization(send, authorizeUrl({ client_id: 'not-a-client' }), redirectUri, 3000), {

@@ -120,7 +120,7 @@ test('an address naming no unix socket says so, rather than that none is set', a
 });
 
 test('a method call to our connection is answered UnknownMethod at once (we serve nothing), not left to time out', async () => {
-  const [ours, caller] = await Promise.all([Bus.session(), Bus.session()]);
+  const [ours, caller] = await Promise.all([Bus.session(process.env), Bus.session(process.env)]);
   try {
     await assert.rejects(
       caller.call({ destination: ours.name, path: '/', interface: 'org.freedesktop.DBus.Peer', member: 'Ping' }),
@@ -138,7 +138,7 @@ test('a method call to our connection is answered UnknownMethod at once (we serv
 test('a METHOD_RETURN forged by a second connection with our pending serial settles nothing: only the callee answers our call', async () => {
   // On dbus-daemon any connection can send a reply to our unique name; the daemon routes it
   // even though nobody asked that connection anything (it injected S3 keys this way).
-  const [victim, service, attacker] = await Promise.all([Bus.session(), rawConnection(), rawConnection()]);
+  const [victim, service, attacker] = await Promise.all([Bus.session(process.env), rawConnection(), rawConnection()]);
   try {
     const requested = await service.call({ ...DBUS, member: 'RequestName', signature: 'su', body: ['org.lakekey.Test.Keys', 4] });
     assert.deepEqual(requested.body, [1], 'the test service owns its name');
@@ -163,7 +163,7 @@ test('a METHOD_RETURN forged by a second connection with our pending serial sett
 });
 
 test('the client talks to the real bus: Hello gives a unique name, GetNameOwner and a D-Bus error reply', async () => {
-  const bus = await Bus.session();
+  const bus = await Bus.session(process.env);
   try {
     assert.match(bus.name, /^:\d+\.\d+$/);
     const [names] = (await bus.call({ ...DBUS, member: 'ListNames' })) as [string[]];

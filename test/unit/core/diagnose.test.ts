@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { diagnose, exitCodeOf, type CheckResult } from '../../../main/core/usecases/diagnose.js';
-import { boundedFetch } from '../../../main/core/net/http.js';
-import { keychainStore, Vault } from '../../../main/core/keychain/vault.js';
+import { Vault } from '../../../main/core/keychain/vault.js';
+import { osKeychainStore } from '../../helpers/os-keychain.js';
 import { freePort } from '../../helpers/peer-process.js';
 import { startIdp, type Idp } from '../../peers/idp.js';
+import { fetchWithin } from '../../helpers/net.js';
 
 let idp: Idp;
 before(async () => {
@@ -22,7 +23,7 @@ after(async () => {
   await idp?.stop();
 });
 
-const vault = new Vault(keychainStore({ timeoutMs: 10_000 }));
+const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
 
 function world(profiles: Record<string, unknown>) {
   const root = mkdtempSync(join(tmpdir(), 'lakekey-diagnose-'));
@@ -38,10 +39,10 @@ test('each check is a result with words and, when it fails, a fix and an exit co
   const asked: string[] = [];
   const fetch: typeof globalThis.fetch = (input, init) => {
     asked.push(String(input instanceof Request ? input.url : input));
-    return boundedFetch(5000)(input, init);
+    return fetchWithin(5000)(input, init);
   };
   const streamed: CheckResult[] = [];
-  const results = await diagnose({ dir, vault, now: () => Date.now(), fetch, env, oldEndpointTools: () => [] }, { onResult: (r) => streamed.push(r) });
+  const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch, env, oldEndpointTools: () => [] }, { onResult: (r) => streamed.push(r) });
   assert.deepEqual(streamed, results, 'onResult sees every result, in order');
   const by = Object.fromEntries(results.map((r) => [r.name, r]));
   assert.equal(by.settings.status, 'ok');
@@ -61,7 +62,7 @@ test('each check is a result with words and, when it fails, a fix and an exit co
 test('unreadable settings: one failed result with the fix, and nothing else is checked', async () => {
   const { dir, env } = world({});
   writeFileSync(join(dir, 'config.json'), '{ not json');
-  const results = await diagnose({ dir, vault, now: () => Date.now(), fetch: boundedFetch(5000), env });
+  const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch: fetchWithin(5000), env });
   assert.equal(results.length, 1);
   assert.deepEqual([results[0].name, results[0].status, results[0].exitCode], ['settings', 'fail', 2]);
   assert.match(results[0].fix ?? '', /move it aside/);
@@ -72,9 +73,9 @@ test('outside text in a failure is redacted: a token in a server\'s error never 
   const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlc2lnbmF0dXJl';
   const fetch: typeof globalThis.fetch = async (input, init) => {
     if (String(input).startsWith('http://127.0.0.1:9')) throw new TypeError(`refused, token=${jwt}\n\x1b[31mred`);
-    return boundedFetch(5000)(input, init);
+    return fetchWithin(5000)(input, init);
   };
-  const results = await diagnose({ dir, vault, now: () => Date.now(), fetch, env });
+  const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch, env });
   const lakefs = results.find((r) => r.name === 'w: lakeFS')!;
   assert.equal(lakefs.status, 'fail');
   assert.ok(!lakefs.words.includes(jwt), lakefs.words);
@@ -85,7 +86,7 @@ test('outside text in a failure is redacted: a token in a server\'s error never 
 test('the clock is read from the IdP\'s discovery answer: off by minutes fails, and when discovery failed it is not checked (skip, with why)', async () => {
   // A real IdP, and this computer's clock five minutes ahead of it.
   const { dir, env } = world({ w: { issuer: idp.issuer, clientId: idp.clientId } });
-  const ahead = await diagnose({ dir, vault, now: () => Date.now() + 300_000, fetch: boundedFetch(5000), env });
+  const ahead = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now() + 300_000, fetch: fetchWithin(5000), env });
   const skewed = ahead.find((r) => r.name === 'w: clock')!;
   assert.deepEqual([skewed.status, skewed.exitCode], ['fail', 2]);
   assert.match(skewed.words, /^this computer's clock is 30\d s ahead of the IdP's$/);
@@ -97,7 +98,7 @@ test('the clock is read from the IdP\'s discovery answer: off by minutes fails, 
     const issuers = [`http://127.0.0.1:${(notIdp.address() as AddressInfo).port}/realms/x`, `http://127.0.0.1:${await freePort()}`];
     for (const issuer of issuers) {
       const { dir: d, env: e } = world({ v: { issuer, clientId: 'lakekey' } });
-      const results = await diagnose({ dir: d, vault, now: () => Date.now(), fetch: boundedFetch(5000), env: e });
+      const results = await diagnose({ platform: process.platform, dir: d, vault, now: () => Date.now(), fetch: fetchWithin(5000), env: e });
       const by = Object.fromEntries(results.map((r) => [r.name, r]));
       assert.equal(by['v: identity provider'].status, 'fail', issuer);
       assert.deepEqual({ status: by['v: clock'].status, words: by['v: clock'].words }, {
@@ -116,7 +117,7 @@ test('no AWS profile for an S3 profile is information (env and exec need none) w
   const sts = `http://127.0.0.1:${await freePort()}`; // nothing listens there
   const { dir, env } = world({ w: { issuer: idp.issuer, clientId: idp.clientId, s3: { stsEndpoint: sts, region: 'us-east-1' } } });
   const check = async () => {
-    const results = await diagnose({ dir, vault, now: () => Date.now(), fetch: boundedFetch(5000), env, oldEndpointTools: () => [] });
+    const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch: fetchWithin(5000), env, oldEndpointTools: () => [] });
     return { results, by: Object.fromEntries(results.map((r) => [r.name, r])) };
   };
   // No AWS config file at all, then one with only the user's other profiles.
@@ -159,7 +160,7 @@ test('stale parts of a stored session: a lakeFS token from another endpoint need
     s3: { accessKeyId: 'AKIA', secretAccessKey: 's', sessionToken: 't', expiresAt: now + 3_600_000, minted: { stsEndpoint: sts, roleArn: null, region: 'us-east-1', durationSeconds: 3600, tokenSource: 'lakefs', source: old } },
   });
   try {
-    const results = await diagnose({ dir, vault, now: () => Date.now(), fetch: boundedFetch(5000), env, oldEndpointTools: () => [] });
+    const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch: fetchWithin(5000), env, oldEndpointTools: () => [] });
     const by = Object.fromEntries(results.map((r) => [r.name, r]));
     assert.equal(by[`${name}: session`].status, 'ok', by[`${name}: session`].words);
     assert.deepEqual([by[`${name}: lakeFS token`].status, by[`${name}: lakeFS token`].words], ['warn', 'issued before --lakefs-endpoint changed, so it is no longer used; a new one needs a browser login (lakeFS tokens are renewed only that way)']);

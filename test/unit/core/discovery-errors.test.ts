@@ -6,9 +6,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { errorText } from '../../../main/core/errors.js';
-import { boundedFetch } from '../../../main/core/net/http.js';
 import { unreachableWords } from '../../../main/core/net/network-words.js';
 import { discover, idpError } from '../../../main/core/login/oidc.js';
+import { fetchWithin } from '../../helpers/net.js';
 
 /** A server that answers every request with `answer(origin, path)`. */
 async function serve(answer: (origin: string, path: string) => { status: number; type: string; body: string }): Promise<{ origin: string; server: Server }> {
@@ -22,7 +22,7 @@ async function serve(answer: (origin: string, path: string) => { status: number;
   return { origin, server };
 }
 
-const http = { fetch: boundedFetch(3000), timeoutMs: 3000 };
+const http = { fetch: fetchWithin(3000), timeoutMs: 3000 };
 const metadata = (issuer: string) => JSON.stringify({ issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`, response_types_supported: ['code'] });
 
 test('an IdP that announces its path issuer with a trailing slash is the same issuer: discovery takes its spelling', async () => {

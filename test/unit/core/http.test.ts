@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { boundedFetch } from '../../../main/core/net/http.js';
 import { isNetworkError } from '../../../main/core/errors.js';
+import { fetchWithin } from '../../helpers/net.js';
 
 test('a connection reset right after accept ends in a timeout error instead of a dropped promise', async () => {
   const server = createServer();
@@ -12,7 +12,7 @@ test('a connection reset right after accept ends in a timeout error instead of a
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   server.unref(); // nothing but our own timer may keep this process alive
   const t0 = Date.now();
-  const err = await boundedFetch(300)(url).then(
+  const err = await fetchWithin(300)(url).then(
     () => assert.fail('must not resolve'),
     (e: unknown) => e,
   );
@@ -37,7 +37,7 @@ async function dropping(drops: number): Promise<{ url: string; seen: () => numbe
 test('a request whose connection drops before any answer (the stale keep-alive race) is sent once more', async () => {
   const server = await dropping(1);
   try {
-    const res = await boundedFetch(5000)(server.url, { method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', code: 'c' }) });
+    const res = await fetchWithin(5000)(server.url, { method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', code: 'c' }) });
     assert.equal(await res.text(), 'answer 2');
     assert.equal(server.seen(), 2, 'the first attempt reached the server and was dropped; the second was answered');
   } finally {
@@ -48,7 +48,7 @@ test('a request whose connection drops before any answer (the stale keep-alive r
 test('the retry happens once: a server that always drops the connection ends in a network error after two attempts', async () => {
   const server = await dropping(Infinity);
   try {
-    const err = await boundedFetch(5000)(server.url, { method: 'POST', body: 'a=b' }).then(
+    const err = await fetchWithin(5000)(server.url, { method: 'POST', body: 'a=b' }).then(
       () => assert.fail('must not resolve'),
       (e: unknown) => e,
     );
@@ -63,7 +63,7 @@ test('a body that can be read only once (a stream) is not sent again', async () 
   const server = await dropping(1);
   try {
     const body = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('a=b')), c.close()) });
-    const err = await boundedFetch(5000)(server.url, { method: 'POST', body, duplex: 'half' } as RequestInit).then(
+    const err = await fetchWithin(5000)(server.url, { method: 'POST', body, duplex: 'half' } as RequestInit).then(
       () => assert.fail('must not resolve'),
       (e: unknown) => e,
     );

@@ -14,13 +14,14 @@ import { LakekeyError } from '../../../main/core/errors.js';
 import { KERNEL_USER_KEY_MAX_BYTES, kernelMaxItemBytes } from '../../../main/core/keychain/keychain-choice.js';
 import { kernelError, kernelKeyringBackend } from '../../../main/core/keychain/kernel-keyring.js';
 import type { SecretRecord } from '../../../main/core/keychain/record.js';
-import { KEYCHAIN_SERVICE, keychainStore, Vault } from '../../../main/core/keychain/vault.js';
+import { KEYCHAIN_SERVICE, Vault } from '../../../main/core/keychain/vault.js';
+import { osKeychainStore } from '../../helpers/os-keychain.js';
 import { REPO } from '../../helpers/cli.js';
 
 const PREFIX = `kt${process.pid}-${randomBytes(3).toString('hex')}`;
 let n = 0;
 const account = (what: string) => `${PREFIX}-${++n}-${what}`;
-const store = keychainStore({ keychain: 'kernel', timeoutMs: 10_000 });
+const store = osKeychainStore({ keychain: 'kernel', timeoutMs: 10_000 });
 
 after(async () => {
   for (const a of (await store.list!(PREFIX)) ?? []) await store.delete(a);
@@ -89,8 +90,8 @@ test('maxItemBytes is honest: an item that size is stored whole, one byte more i
   const limit = store.maxItemBytes;
   assert.equal(limit, kernelMaxItemBytes());
   assert.ok(limit <= KERNEL_USER_KEY_MAX_BYTES && limit > 4096, `${limit}`);
-  assert.equal(keychainStore({ keychain: 'kernel', maxItemBytes: 1 << 20 }).maxItemBytes, limit, 'an imposed limit never exceeds the kernel\'s');
-  assert.equal(keychainStore({ keychain: 'kernel', maxItemBytes: 2560 }).maxItemBytes, 2560);
+  assert.equal(osKeychainStore({ keychain: 'kernel', maxItemBytes: 1 << 20 }).maxItemBytes, limit, 'an imposed limit never exceeds the kernel\'s');
+  assert.equal(osKeychainStore({ keychain: 'kernel', maxItemBytes: 2560 }).maxItemBytes, 2560);
   const vault = new Vault(store);
   const name = account('limit');
   const base = Buffer.byteLength(JSON.stringify(record('L')));
@@ -109,7 +110,7 @@ test('maxItemBytes is honest: an item that size is stored whole, one byte more i
 
 test('a chunked record goes through the vault: split, reassembled, replaced, swept, removed', async () => {
   // Small items, so a record splits into several without nearing the user's key quota.
-  const small = keychainStore({ keychain: 'kernel', timeoutMs: 10_000, maxItemBytes: 2048 });
+  const small = osKeychainStore({ keychain: 'kernel', timeoutMs: 10_000, maxItemBytes: 2048 });
   const vault = new Vault(small);
   const name = account('chunks');
   const one = record('one', 6000);
@@ -144,7 +145,7 @@ test('concurrent writers: one item stays one whole value; writers of different i
 });
 
 test('readers racing a chunked writer always see one whole record', async () => {
-  const vault = new Vault(keychainStore({ keychain: 'kernel', timeoutMs: 10_000, maxItemBytes: 2048 }));
+  const vault = new Vault(osKeychainStore({ keychain: 'kernel', timeoutMs: 10_000, maxItemBytes: 2048 }));
   const name = account('readers');
   await vault.write(name, record('w0', 3000));
   let writing = true;
@@ -174,8 +175,8 @@ test('secrets cross to keyctl on stdin and stdout only, never in a command line'
   const dir = mkdtempSync(join(tmpdir(), 'lakekey-kr-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'write.mjs');
-  const vault = join(REPO, 'dist', 'main', 'core', 'keychain', 'vault.js');
-  writeFileSync(script, `const { keychainStore } = await import(${JSON.stringify(vault)}); const s = keychainStore({ keychain: 'kernel' }); await s.set(process.argv[2], process.env.SECRET); process.stdout.write(await s.get(process.argv[2]));`);
+  const helper = join(REPO, 'dist', 'test', 'helpers', 'os-keychain.js');
+  writeFileSync(script, `const { osKeychainStore } = await import(${JSON.stringify(helper)}); const s = osKeychainStore({ keychain: 'kernel' }); await s.set(process.argv[2], process.env.SECRET); process.stdout.write(await s.get(process.argv[2]));`);
   const traced = spawnSync('strace', ['-f', '-qq', '-e', 'trace=execve', '-s', '65536', process.execPath, script, a], { encoding: 'utf8', env: { ...process.env, SECRET: secret } });
   t.after(() => store.delete(a));
   assert.equal(traced.status, 0, traced.stderr);

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { stsLogin } from '../../../main/core/exchange/lakefs.js';
 import { LakekeyError } from '../../../main/core/errors.js';
+import { fetchWithin } from '../../helpers/net.js';
 
 let answer: { status: number; type: string; body: string };
 let endpoint: string;
@@ -22,7 +23,7 @@ after(() => new Promise<void>((r) => server.close(() => r())));
 
 async function refusal(status: number, body: string, type = 'application/json', idpSubject?: string): Promise<LakekeyError> {
   answer = { status, type, body };
-  const err = await stsLogin(endpoint, { code: 'c0de-not-secret-here', state: 's'.repeat(43), redirectUri: 'http://127.0.0.1:1/cb', ttlSeconds: 600, idpSubject }).then(
+  const err = await stsLogin(endpoint, { code: 'c0de-not-secret-here', state: 's'.repeat(43), redirectUri: 'http://127.0.0.1:1/cb', ttlSeconds: 600, idpSubject }, { fetch: fetchWithin(10_000) }).then(
     () => assert.fail('must be refused'),
     (e: unknown) => e,
   );

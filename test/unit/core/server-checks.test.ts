@@ -8,7 +8,6 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { boundedFetch } from '../../../main/core/net/http.js';
 import { networkWords } from '../../../main/core/net/network-words.js';
 import { checkServers, stsAnswer, type ServerFinding } from '../../../main/core/usecases/server-checks.js';
 import { parseProfile } from '../../../main/core/config/settings.js';
@@ -17,12 +16,13 @@ import { freePort } from '../../helpers/peer-process.js';
 import { startIdp, type Idp } from '../../peers/idp.js';
 import { startLakefs, type Lakefs } from '../../peers/lakefs.js';
 import { startMinio, type Minio } from '../../peers/minio.js';
+import { fetchWithin } from '../../helpers/net.js';
 
 const profile = (raw: Record<string, unknown>) => parseProfile('p', { clientId: 'lakekey', ...raw }, 'test');
 
 test('a refused connection and a port fetch refuses, for the IdP and STS (real fetch)', async () => {
   const issuer = `http://127.0.0.1:${await freePort()}`;
-  const findings = await checkServers({ fetch: boundedFetch(5000), timeoutMs: 5000 }, profile({ issuer, s3: { stsEndpoint: 'http://127.0.0.1:9', region: 'us-east-1' } }));
+  const findings = await checkServers({ fetch: fetchWithin(5000), timeoutMs: 5000 }, profile({ issuer, s3: { stsEndpoint: 'http://127.0.0.1:9', region: 'us-east-1' } }));
   const [idp, sts] = findings;
   assert.deepEqual(idp, {
     name: 'Identity provider',
@@ -46,7 +46,7 @@ test('a server that accepts and never answers (real timeout), and one that answe
     const sts = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
     const lakefs = `http://127.0.0.1:${(notLakefs.address() as AddressInfo).port}`;
     const issuer = `http://127.0.0.1:${await freePort()}`;
-    const [, s, l] = await checkServers({ fetch: boundedFetch(300), timeoutMs: 3000 }, profile({ issuer, s3: { stsEndpoint: sts, region: 'us-east-1' }, lakefs: { endpoint: lakefs } }));
+    const [, s, l] = await checkServers({ fetch: fetchWithin(300), timeoutMs: 3000 }, profile({ issuer, s3: { stsEndpoint: sts, region: 'us-east-1' }, lakefs: { endpoint: lakefs } }));
     assert.equal(s.status, 'fail');
     assert.match(s.says, /^127\.0\.0\.1:\d+ did not answer within 3 s\.$/);
     assert.match(s.fix ?? '', /network, VPN and proxy/);
@@ -96,7 +96,7 @@ describe('the STS probe: an STS that answers as an STS is ok; a refusal that is 
   });
 
   const stsFinding = async (raw: Record<string, unknown>): Promise<ServerFinding> => {
-    const findings = await checkServers({ fetch: boundedFetch(5000), timeoutMs: 5000 }, profile({ issuer: idp.issuer, ...raw }));
+    const findings = await checkServers({ fetch: fetchWithin(5000), timeoutMs: 5000 }, profile({ issuer: idp.issuer, ...raw }));
     return findings.find((f) => f.name === 'STS')!;
   };
 

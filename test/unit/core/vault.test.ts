@@ -1,7 +1,9 @@
 // Runs against the real Secret Service (gnome-keyring in the test D-Bus session).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { keychainStore, splitUtf8, Vault, WINDOWS_MAX_ITEM_BYTES } from '../../../main/core/keychain/vault.js';
+import { splitUtf8, Vault } from '../../../main/core/keychain/vault.js';
+import { WINDOWS_MAX_ITEM_BYTES } from '../../../main/core/keychain/keychain-store.js';
+import { osKeychainStore } from '../../helpers/os-keychain.js';
 import type { SecretRecord } from '../../../main/core/keychain/record.js';
 
 function bigRecord(tag: string): SecretRecord {
@@ -20,7 +22,7 @@ test('splitUtf8 never cuts a multi-byte character', () => {
 });
 
 test('records larger than a Windows item are split and reassembled, and old chunks are removed', async () => {
-  const store = keychainStore({ maxItemBytes: WINDOWS_MAX_ITEM_BYTES });
+  const store = osKeychainStore({ maxItemBytes: WINDOWS_MAX_ITEM_BYTES });
   const vault = new Vault(store);
   const name = `split-${process.pid}`;
   const one = bigRecord('one');
@@ -38,7 +40,7 @@ test('records larger than a Windows item are split and reassembled, and old chun
 });
 
 test('readers racing a writer always see one whole record', async () => {
-  const vault = new Vault(keychainStore({ maxItemBytes: WINDOWS_MAX_ITEM_BYTES }));
+  const vault = new Vault(osKeychainStore({ maxItemBytes: WINDOWS_MAX_ITEM_BYTES }));
   const name = `race-${process.pid}`;
   await vault.write(name, bigRecord('w0'));
   const seen = new Set<string>();
@@ -58,7 +60,7 @@ test('readers racing a writer always see one whole record', async () => {
 });
 
 test('a split write sweeps chunk items a crashed write left behind', async () => {
-  const store = keychainStore({ maxItemBytes: WINDOWS_MAX_ITEM_BYTES });
+  const store = osKeychainStore({ maxItemBytes: WINDOWS_MAX_ITEM_BYTES });
   const vault = new Vault(store);
   const name = `sweep-${process.pid}`;
   await vault.write(name, bigRecord('one'));

@@ -489,7 +489,7 @@ export class DBusError extends Error {
 }
 
 /** Where the session bus listens: $DBUS_SESSION_BUS_ADDRESS's unix entries, else $XDG_RUNTIME_DIR/bus. */
-export function sessionBusPaths(env: NodeJS.ProcessEnv = process.env): string[] {
+export function sessionBusPaths(env: NodeJS.ProcessEnv): string[] {
   const address = env.DBUS_SESSION_BUS_ADDRESS;
   if (!address) return env.XDG_RUNTIME_DIR ? [`${env.XDG_RUNTIME_DIR}/bus`] : [];
   const paths: string[] = [];
@@ -663,7 +663,7 @@ export class Bus {
   }
 
   /** Connects, authenticates as this user (EXTERNAL) and says Hello. */
-  static async session(env: NodeJS.ProcessEnv = process.env): Promise<Bus> {
+  static async session(env: NodeJS.ProcessEnv): Promise<Bus> {
     const paths = sessionBusPaths(env);
     if (paths.length === 0) {
       throw new Error(

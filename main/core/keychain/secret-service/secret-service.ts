@@ -53,7 +53,7 @@ function markAbsent(err: unknown): Error {
 /** Error replies that mean the service no longer knows our session (or an item it just listed). */
 const GONE = new Set(['org.freedesktop.Secret.Error.NoSession', 'org.freedesktop.DBus.Error.UnknownObject']);
 
-export function secretServiceBackend(env: NodeJS.ProcessEnv = process.env): KeychainBackend {
+export function secretServiceBackend(env: NodeJS.ProcessEnv): KeychainBackend {
   let connection: Promise<Connection> | undefined;
   const connect = (): Promise<Connection> => {
     const current = connection;
