@@ -203,7 +203,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'doctor',
-    summary: 'check the keychain, settings, IdP, clock, STS, lakeFS and AWS wiring',
+    summary: 'check the keychain, settings, IdP, clock, STS, lakeFS, AWS wiring and the credentials endpoint',
     args: ['[NAME]'], min: 0, max: 1, takesProfile: true,
     flags: [json],
     example: 'lakekey doctor work',

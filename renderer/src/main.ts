@@ -220,7 +220,14 @@ async function renderSnippets(p: ProfileView, box: HTMLElement): Promise<void> {
   if (p.draft.s3Enabled) blocks.unshift(block('~/.aws/config', 'for the AWS CLI, boto3, s3fs, DuckDB and Spark', s.awsConfig, 'awsConfig'));
   // The endpoint's address and the path of its token file: the token itself never comes here.
   if (s.endpoint) blocks.push(block('Credentials endpoint', 'served by the tray while it runs: a shell, or a Spark/JVM job\'s environment', s.endpoint, 'endpoint'));
-  box.replaceChildren(h('h3', {}, 'Use it'), ...blocks);
+  // Where to look when a client does not get them: doctor knows what runs and which clients are too old.
+  const doctor = s.endpoint
+    ? h('p', { class: 'help', id: 'endpoint-doctor' },
+      'Not working? In a terminal, ', h('code', {}, `lakekey doctor ${p.name}`),
+      ' says whether the endpoint runs and serves this profile, and whether your AWS CLI and boto3 are new enough for its token file (older ones: run the job under ',
+      h('code', {}, `lakekey exec ${p.name} --server -- COMMAND`), ').')
+    : null;
+  box.replaceChildren(h('h3', {}, 'Use it'), ...blocks, ...(doctor ? [doctor] : []));
 }
 
 // ---- the form -------------------------------------------------------------------------------

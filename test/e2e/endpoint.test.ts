@@ -4,8 +4,8 @@
 // `serve` + `env --server` for a shell, a notebook or a Spark job.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -153,6 +153,28 @@ describe('serve + env --server', () => {
     const { statSync, readFileSync } = await import('node:fs');
     assert.equal(statSync(v.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE).mode & 0o777, 0o600);
     assert.ok(!printed.includes(readFileSync(v.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, 'utf8')), 'the token is not printed');
+  });
+
+  test('doctor names the running endpoint, its port, pid and profile, and the installed AWS CLI it asked', async () => {
+    const port = Number(new URL((await vars()).AWS_CONTAINER_CREDENTIALS_FULL_URI).port);
+    // Exactly the machine's AWS CLI on PATH (Debian's, whatever its version) and its python3.
+    const bin = mkdtempSync(join(tmpdir(), 'lakekey-doctor-path-'));
+    symlinkSync(AWS_V2, join(bin, 'aws'));
+    symlinkSync('/usr/bin/python3', join(bin, 'python3'));
+    const path = { PATH: bin };
+    const human = await box.cli(['doctor', box.name], path);
+    assert.equal(human.code, 0, human.stdout + human.stderr);
+    const lines = human.stdout.split('\n');
+    const owner = `serve-${server.pid}`;
+    assert.ok(lines.includes(`ok    credentials endpoint (${owner}): \`lakekey serve\`, pid ${server.pid}, on 127.0.0.1:${port}: serves "${box.name}"`), human.stdout);
+    assert.ok(lines.includes(`ok    ${box.name}: credentials endpoint: served on 127.0.0.1:${port} (\`lakekey serve\`, pid ${server.pid}); point a shell at it with \`eval "$(lakekey env ${box.name} --server)"\``), human.stdout);
+    const cli = /aws-cli\/(\d+\.\d+\.\d+)/.exec((await run(AWS_V2, ['--version'])).stdout)![1];
+    assert.match(human.stdout, new RegExp(`^(ok|warn)  endpoint clients: .*(AWS CLI |aws-cli/)${cli.replace(/\./g, '\\.')}\\b`, 'm'), 'the AWS CLI on PATH was asked for its version');
+    const json = await box.cli(['doctor', box.name, '--json'], path);
+    assert.equal(json.code, 0, json.stderr);
+    const results = JSON.parse(json.stdout) as Array<{ name: string; status: string; endpoint?: { owner: string; port: number; pid: number; profiles: string[] } }>;
+    assert.deepEqual(results.find((r) => r.endpoint)?.endpoint, { owner, port, pid: server.pid, profiles: [box.name] });
+    assert.equal(results.find((r) => r.name === `${box.name}: credentials endpoint`)?.status, 'ok');
   });
 
   test('boto3 reads through the token file; sixteen at once on stale credentials make one STS call', async () => {

@@ -219,6 +219,8 @@ test('the credentials endpoint checkbox: saved as "endpoint": true, shown ticked
   assert.match(text, /^AWS_CONTAINER_CREDENTIALS_FULL_URI=http:\/\/127\.0\.0\.1:43210\/v1\/credentials\/spark$/m);
   assert.ok(text.includes(`AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${join(dir, 'endpoint-tray.token')}\n`));
   assert.doesNotMatch(text, /AWS_CONTAINER_AUTHORIZATION_TOKEN=/);
+  // And where to look when a client gets nothing: doctor, named for this profile.
+  assert.match((await page.locator('#endpoint-doctor').textContent()) ?? '', /^Not working\? In a terminal, lakekey doctor spark says whether the endpoint runs and serves this profile, and whether your AWS CLI and boto3 are new enough for its token file \(older ones: run the job under lakekey exec spark --server -- COMMAND\)\.$/);
   await page.locator('figure', { hasText: 'Credentials endpoint' }).getByRole('button', { name: 'Copy' }).click();
   await page.locator('#toast', { hasText: 'Copied' }).waitFor();
   assert.equal(clipboard.at(-1), text);
@@ -233,6 +235,7 @@ test('the credentials endpoint checkbox: saved as "endpoint": true, shown ticked
   await page.locator('pre[data-snippet=shell]').waitFor();
   assert.equal(readSettings(dir).profiles.spark.endpoint, undefined);
   assert.equal(await page.locator('pre[data-snippet=endpoint]').count(), 0);
+  assert.equal(await page.locator('#endpoint-doctor').count(), 0);
   await page.getByRole('button', { name: 'Edit' }).click();
   assert.equal(await page.getByLabel('Serve from the tray\'s credentials endpoint').isChecked(), false);
   await page.getByRole('button', { name: 'Cancel' }).click();

@@ -3,7 +3,7 @@
 // the job runs, and `lakekey env NAME --server` to point a shell at a running endpoint.
 import { serveProfiles, type ServedEndpoint } from '../../core/endpoint/serve.js';
 import { endpointUri } from '../../core/endpoint/server.js';
-import { runningEndpoints, type EndpointRecord } from '../../core/endpoint/registry.js';
+import { howToServe, runningEndpoints, type EndpointRecord } from '../../core/endpoint/registry.js';
 import { noS3Settings, LakekeyError } from '../../core/errors.js';
 import { checkedSettingsDir } from '../../core/config/paths.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/config/settings.js';
@@ -92,10 +92,7 @@ export function serverEnv(name: string): Record<string, string> {
   const profile = s3Profile(dir, name);
   const running: EndpointRecord | undefined = runningEndpoints(dir).find((e) => e.profiles.includes(name));
   if (!running) {
-    const tray = profile.endpoint ? 'The tray serves it while it runs: start the tray, or start' : `Turn the tray's endpoint on for it (\`lakekey profile set ${name} --endpoint\`, or its settings in the tray), or start`;
-    throw new LakekeyError('CONFIG', `no credentials endpoint is serving profile "${name}"`, {
-      hint: `${tray} one with \`lakekey serve ${name}\`, or run the job under \`lakekey exec ${name} --server -- COMMAND\`.`,
-    });
+    throw new LakekeyError('CONFIG', `no credentials endpoint is serving profile "${name}"`, { hint: howToServe(name, profile.endpoint === true) });
   }
   return serverVars(profile, endpointUri(running.port, name), { file: running.tokenFile });
 }

@@ -95,3 +95,14 @@ export function runningEndpoints(dir: string, alive: (pid: number) => boolean = 
   }
   return out.sort((a, b) => (a.owner === 'tray' ? -1 : b.owner === 'tray' ? 1 : a.pid - b.pid));
 }
+
+/**
+ * How to get a profile served when no running endpoint serves it (`env --server`, doctor): the
+ * tray when its setting is on, else turning it on; `lakekey serve`; or one job under `exec --server`.
+ */
+export function howToServe(name: string, trayEnabled: boolean): string {
+  const tray = trayEnabled
+    ? 'The tray serves it while it runs: start the tray, or start'
+    : `Turn the tray's endpoint on for it (\`lakekey profile set ${name} --endpoint\`, or its settings in the tray), or start`;
+  return `${tray} one with \`lakekey serve ${name}\`, or run the job under \`lakekey exec ${name} --server -- COMMAND\`.`;
+}

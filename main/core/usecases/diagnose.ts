@@ -2,11 +2,12 @@
 // results (name, ok/warn/fail, what was found in words a person understands, the fix), so each
 // host renders them its own way. Every word from outside (a server's error, a claim) passes
 // outside(): redacted and one line. Network calls go through the one `fetch` the caller passes.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { awsConfigPath, lakekeyAwsProfiles, readProfileSetting } from '../config/aws-config.js';
+import { ENDPOINT_URL, installedClients, newEnough, TOKEN_FILE, tooOld, type InstalledClients } from '../config/client-versions.js';
+import { howToServe, runningEndpoints, type EndpointRecord } from '../endpoint/registry.js';
 import { asLakekeyError, configError, LakekeyError, type ErrorCode } from '../errors.js';
 import { chosenKeychain, kernelKeyringMeaning } from '../keychain/keychain-choice.js';
 import { describe } from './session.js';
@@ -39,6 +40,8 @@ export interface CheckResult {
   /** A failure's error code and the exit code a CLI ends with for it. */
   code?: ErrorCode;
   exitCode?: number;
+  /** A running credentials endpoint, on its own result (for scripts: no parsing of words). */
+  endpoint?: Pick<EndpointRecord, 'owner' | 'port' | 'pid' | 'profiles'>;
 }
 
 export interface DiagnoseDeps {
@@ -53,8 +56,11 @@ export interface DiagnoseDeps {
   /** The environment the AWS tools will run in (their config files, variables). */
   env: NodeJS.ProcessEnv;
   platform: NodeJS.Platform;
-  /** The installed tools too old for `endpoint_url`; by default asks `aws` and `python3`. */
-  oldEndpointTools?: () => string[];
+  /**
+   * What the installed AWS clients say their versions are (for `endpoint_url` and the endpoint's
+   * token file); by default asks `aws` and `python3`, at most once per run, both at once.
+   */
+  clients?: () => Promise<InstalledClients>;
 }
 
 export interface DiagnoseOptions {
@@ -69,6 +75,7 @@ interface Found {
   /** ok unless said otherwise (a failure is thrown). */
   status?: Exclude<DoctorStatus, 'fail'>;
   fix?: string;
+  endpoint?: CheckResult['endpoint'];
 }
 
 interface Check {
@@ -96,6 +103,14 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
   const brokenNames = opts.profile !== undefined ? (settings.broken.has(opts.profile) ? [opts.profile] : []) : [...settings.broken.keys()];
   const names = opts.profile !== undefined ? (brokenNames.length ? [] : [opts.profile]) : Object.keys(settings.profiles);
   const profiles = names.map((name) => [name, getProfile(settings, name)] as const);
+  // The credentials endpoints running now (records of dead processes are swept, never shown), and
+  // whether they concern this run: one runs, or a profile checked asks the tray to serve it.
+  const running = runningEndpoints(deps.dir);
+  const endpointRelevant = running.length > 0 || profiles.some(([, p]) => p.s3 && p.endpoint);
+  // The clients are asked once, in the background while other checks run, and only when needed.
+  let asked: Promise<InstalledClients> | undefined;
+  const clients = () => (asked ??= (deps.clients ?? (() => installedClients()))().catch(() => ({})));
+  if (endpointRelevant) void clients();
   const count = Object.keys(settings.profiles).length;
   add({ name: 'settings', status: 'ok', words: `${count} profile(s) in ${deps.dir}${settings.broken.size ? `, ${settings.broken.size} more broken` : ''}` });
   for (const name of brokenNames) add(failed(`${name}: settings`, name, settings.broken.get(name)?.problem));
@@ -114,12 +129,19 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
       return { words: 'reachable and unlocked' };
     },
   });
+  for (const e of running) {
+    const who = e.owner === 'tray' ? 'the tray' : '`lakekey serve`';
+    const what = e.profiles.length ? `serves ${e.profiles.map((n) => `"${outside(n)}"`).join(', ')}` : 'serves no profile now';
+    add({ name: `credentials endpoint (${e.owner})`, status: 'ok', words: `${who}, pid ${e.pid}, on 127.0.0.1:${e.port}: ${what}`, endpoint: { owner: e.owner, port: e.port, pid: e.pid, profiles: [...e.profiles] } });
+  }
+  if (endpointRelevant) await run({ name: 'endpoint clients', run: async () => tokenFileClients(await clients(), running.flatMap((e) => e.profiles)[0] ?? profiles.find(([, p]) => p.s3 && p.endpoint)?.[0] ?? 'NAME') });
   for (const [name, profile] of profiles) {
     // The servers first (the same checks as the settings window's Check), then the rest.
     const findings = await checkServers({ fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? 5000, now: () => deps.now() }, profile, name);
     for (const f of findings) add(fromServer(name, f));
     add(clockCheck(name, findings.find((f) => f.name === 'Identity provider')));
-    for (const check of profileChecks(deps, name, profile)) await run(check);
+    for (const check of profileChecks(deps, name, profile, clients)) await run(check);
+    await run({ name: `${name}: credentials endpoint`, profile: name, run: async () => servedBy(name, profile, running) });
   }
   return results;
 
@@ -127,7 +149,7 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
     try {
       const found = await check.run();
       if (!found) return;
-      add({ name: check.name, profile: check.profile, status: found.status ?? 'ok', words: found.words, ...(found.fix ? { fix: found.fix } : {}) });
+      add({ name: check.name, profile: check.profile, status: found.status ?? 'ok', words: found.words, ...(found.fix ? { fix: found.fix } : {}), ...(found.endpoint ? { endpoint: found.endpoint } : {}) });
     } catch (err) {
       add(failed(check.name, check.profile, err));
     }
@@ -171,7 +193,7 @@ function failed(name: string, profile: string | undefined, err: unknown): CheckR
   return { name, profile, status: 'fail', words: outside(e.message, 500), fix: e.hint, code: e.code, exitCode: e.exitCode };
 }
 
-function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Check[] {
+function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile, clients: () => Promise<InstalledClients>): Check[] {
   const env = deps.env;
   const checks: Check[] = [];
   if (profile.s3) {
@@ -221,7 +243,7 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile): Chec
               throw configError(`${file} [profile ${p}] has ${written ? `endpoint_url = ${outside(written)}` : 'no endpoint_url'}, so AWS tools go to AWS instead of ${endpoint}`, `Run \`lakekey configure-aws ${name}${p === name ? '' : ` --aws-profile ${p}`}\` (or pass --endpoint-url ${endpoint}).`);
             }
           }
-          const old = (deps.oldEndpointTools ?? oldEndpointTools)();
+          const old = tooOld(await clients(), ENDPOINT_URL);
           const words = `endpoint_url = ${endpoint} (env: AWS_ENDPOINT_URL)`;
           if (!old.length) return { words };
           return { words: `${words}; but ${old.join(' and ')} ignore${old.length === 1 ? 's' : ''} endpoint_url (needs AWS CLI v2 ≥ 2.13 / botocore ≥ 1.31)`, status: 'warn', fix: `Pass --endpoint-url ${endpoint} to it, or upgrade.` };
@@ -293,26 +315,41 @@ function wiredAwsProfiles(text: string, name: string): string[] {
   return wired;
 }
 
-/** The installed AWS CLI and Python botocore versions too old for `endpoint_url` in a profile. */
-function oldEndpointTools(): string[] {
-  const version = (cmd: string, args: string[]): string | undefined => {
-    try {
-      return execFileSync(cmd, args, { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-    } catch {
-      return undefined;
-    }
+/**
+ * Which running endpoint serves an S3 profile, or — when none does and the profile asks the tray
+ * to, or another endpoint runs — how to get it served (information, not a fault: `env` and
+ * `exec` hand credentials over without one). Nothing to say for a profile that has no use for one.
+ */
+function servedBy(name: string, profile: Profile, running: EndpointRecord[]): Found | undefined {
+  if (!profile.s3) return undefined;
+  const serving = running.filter((e) => e.profiles.includes(name));
+  if (serving.length) {
+    const where = serving.map((e) => `127.0.0.1:${e.port} (${e.owner === 'tray' ? 'the tray' : `\`lakekey serve\`, pid ${e.pid}`})`).join(' and ');
+    return { words: `served on ${where}; point a shell at it with \`eval "$(lakekey env ${name} --server)"\`` };
+  }
+  if (!profile.endpoint && !running.length) return undefined;
+  const words = profile.endpoint
+    ? `the tray serves it from its credentials endpoint while it runs ("Serve from the tray's credentials endpoint" is on), and no running endpoint serves it now`
+    : 'no running credentials endpoint serves it';
+  return { status: 'info', words, fix: howToServe(name, profile.endpoint === true) };
+}
+
+/**
+ * Whether the installed clients read the token file that the tray and `lakekey env NAME --server`
+ * hand out; those too old read only the token itself, which `exec --server` passes. Nothing to
+ * say when neither client is installed.
+ */
+function tokenFileClients(clients: InstalledClients, name: string): Found | undefined {
+  const old = tooOld(clients, TOKEN_FILE);
+  const fine = newEnough(clients, TOKEN_FILE);
+  if (!old.length && !fine.length) return undefined;
+  const variable = TOKEN_FILE.feature;
+  if (!old.length) return { words: `${fine.join(' and ')} read${fine.length === 1 ? 's' : ''} ${variable}` };
+  return {
+    status: 'warn',
+    words: `${old.join(' and ')} read${old.length === 1 ? 's' : ''} only AWS_CONTAINER_AUTHORIZATION_TOKEN, not the ${variable} that the tray and \`lakekey env NAME --server\` hand out (needs AWS CLI v2 ≥ ${TOKEN_FILE.awsCliV2} / botocore ≥ ${TOKEN_FILE.botocore})`,
+    fix: `Upgrade ${old.length === 1 ? 'it' : 'them'}, or run the job under \`lakekey exec ${name} --server -- COMMAND\` (which passes the token itself), or after \`eval "$(lakekey env ${name} --server)"\` also \`export AWS_CONTAINER_AUTHORIZATION_TOKEN="$(cat "$${variable}")"\`.`,
   };
-  const older = (v: string, major: number, minor: number) => {
-    const [a, b] = v.split('.').map(Number);
-    return a < major || (a === major && b < minor);
-  };
-  const old: string[] = [];
-  // "aws-cli/2.9.19 Python/3.11.2 Linux/6.1 source/x86_64.debian.12" or "aws-cli/1.36.0 … botocore/1.35.0"
-  const cli = /aws-cli\/(\d+\.\d+)\S*(?:.*botocore\/(\d+\.\d+))?/.exec(version('aws', ['--version']) ?? '');
-  if (cli && (cli[1].startsWith('2.') ? older(cli[1], 2, 13) : cli[2] !== undefined && older(cli[2], 1, 31))) old.push(`the AWS CLI on PATH (${cli[0].split(' ')[0]})`);
-  const botocore = version('python3', ['-c', 'import botocore; print(botocore.__version__)']);
-  if (botocore && /^\d+\.\d+/.test(botocore) && older(botocore, 1, 31)) old.push(`python3's botocore ${botocore} (boto3, s3fs)`);
-  return old;
 }
 
 /** A text file's contents, or '' when it does not exist or cannot be read; a folder in its place is a finding of its own. */

@@ -2,13 +2,16 @@
 // results (name, ok/warn/fail, words, fix) against a real IdP and the real keychain, every
 // request through the fetch the caller passes, and outside text redacted to one line.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import type { InstalledClients } from '../../../main/core/config/client-versions.js';
 import { diagnose, exitCodeOf, type CheckResult } from '../../../main/core/usecases/diagnose.js';
+import { registerEndpoint } from '../../../main/core/endpoint/registry.js';
 import { Vault } from '../../../main/core/keychain/vault.js';
 import { osKeychainStore } from '../../helpers/os-keychain.js';
 import { freePort } from '../../helpers/peer-process.js';
@@ -42,7 +45,7 @@ test('each check is a result with words and, when it fails, a fix and an exit co
     return fetchWithin(5000)(input, init);
   };
   const streamed: CheckResult[] = [];
-  const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch, env, oldEndpointTools: () => [] }, { onResult: (r) => streamed.push(r) });
+  const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch, env, clients: async () => ({}) }, { onResult: (r) => streamed.push(r) });
   assert.deepEqual(streamed, results, 'onResult sees every result, in order');
   const by = Object.fromEntries(results.map((r) => [r.name, r]));
   assert.equal(by.settings.status, 'ok');
@@ -117,7 +120,7 @@ test('no AWS profile for an S3 profile is information (env and exec need none) w
   const sts = `http://127.0.0.1:${await freePort()}`; // nothing listens there
   const { dir, env } = world({ w: { issuer: idp.issuer, clientId: idp.clientId, s3: { stsEndpoint: sts, region: 'us-east-1' } } });
   const check = async () => {
-    const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch: fetchWithin(5000), env, oldEndpointTools: () => [] });
+    const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch: fetchWithin(5000), env, clients: async () => ({}) });
     return { results, by: Object.fromEntries(results.map((r) => [r.name, r])) };
   };
   // No AWS config file at all, then one with only the user's other profiles.
@@ -160,7 +163,7 @@ test('stale parts of a stored session: a lakeFS token from another endpoint need
     s3: { accessKeyId: 'AKIA', secretAccessKey: 's', sessionToken: 't', expiresAt: now + 3_600_000, minted: { stsEndpoint: sts, roleArn: null, region: 'us-east-1', durationSeconds: 3600, tokenSource: 'lakefs', source: old } },
   });
   try {
-    const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch: fetchWithin(5000), env, oldEndpointTools: () => [] });
+    const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch: fetchWithin(5000), env, clients: async () => ({}) });
     const by = Object.fromEntries(results.map((r) => [r.name, r]));
     assert.equal(by[`${name}: session`].status, 'ok', by[`${name}: session`].words);
     assert.deepEqual([by[`${name}: lakeFS token`].status, by[`${name}: lakeFS token`].words], ['warn', 'issued before --lakefs-endpoint changed, so it is no longer used; a new one needs a browser login (lakeFS tokens are renewed only that way)']);
@@ -169,4 +172,87 @@ test('stale parts of a stored session: a lakeFS token from another endpoint need
   } finally {
     await vault.remove(name).catch(() => undefined);
   }
+});
+
+describe('the credentials endpoint', () => {
+  const NEW = { aws: 'aws-cli/2.15.0 Python/3.11.6 Linux/6.1.0 exe/x86_64.debian.12', botocore: '1.34.50' };
+  const DEBIAN = { aws: 'aws-cli/2.9.19 Python/3.11.2 Linux/6.1.0-18-amd64 source/x86_64.debian.12 prompt/off', botocore: '1.29.27' };
+  /** Clients as injected versions, counting how often doctor asked. */
+  function clients(versions: InstalledClients) {
+    const asked = { count: 0 };
+    return { asked, clients: async () => (asked.count++, versions) };
+  }
+  function s3(extra: Record<string, unknown> = {}) {
+    return { issuer: idp.issuer, clientId: idp.clientId, s3: { stsEndpoint: 'http://127.0.0.1:9', region: 'us-east-1' }, ...extra };
+  }
+  /** A pid no process has any more. */
+  function deadPid(): number {
+    const r = spawnSync(process.execPath, ['-e', '0']);
+    assert.equal(r.status, 0);
+    return r.pid;
+  }
+  const about = (results: CheckResult[]) => results.filter((r) => /credentials endpoint|endpoint clients/.test(r.name));
+
+  test('each running endpoint is listed with its owner, port, pid and profiles; one whose process is gone is never shown, and is swept', async () => {
+    const { dir, env } = world({ w: s3({ endpoint: true }), v: s3(), x: { issuer: idp.issuer, clientId: idp.clientId } });
+    const tray = registerEndpoint(dir, 'tray', { port: 43210, profiles: ['w'], token: 'tray-token' });
+    const dead = deadPid();
+    registerEndpoint(dir, `serve-${dead}`, { port: 43211, profiles: ['v'], token: 'dead-token', pid: dead });
+    try {
+      const { clients: c } = clients(NEW);
+      const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch: fetchWithin(5000), env, clients: c });
+      const by = Object.fromEntries(results.map((r) => [r.name, r]));
+      assert.deepEqual(about(results).map((r) => r.name), ['credentials endpoint (tray)', 'endpoint clients', 'w: credentials endpoint', 'v: credentials endpoint'], 'no line for the dead one, none for a profile without S3');
+      assert.deepEqual(by['credentials endpoint (tray)'], {
+        name: 'credentials endpoint (tray)', status: 'ok', words: `the tray, pid ${process.pid}, on 127.0.0.1:43210: serves "w"`,
+        endpoint: { owner: 'tray', port: 43210, pid: process.pid, profiles: ['w'] },
+      });
+      assert.ok(!results.some((r) => /43211|serve-/.test(`${r.name} ${r.words} ${r.fix ?? ''}`)), 'the dead process\'s endpoint appears nowhere');
+      assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('endpoint-')).sort(), ['endpoint-tray.json', 'endpoint-tray.token'], 'its files are swept');
+      assert.deepEqual([by['w: credentials endpoint'].status, by['w: credentials endpoint'].words], ['ok', 'served on 127.0.0.1:43210 (the tray); point a shell at it with `eval "$(lakekey env w --server)"`']);
+      // Another S3 profile while an endpoint runs: not served, which is information with how to serve it.
+      const v = by['v: credentials endpoint'];
+      assert.deepEqual([v.status, v.words, v.exitCode], ['info', 'no running credentials endpoint serves it', undefined]);
+      assert.match(v.fix ?? '', /lakekey profile set v --endpoint.*`lakekey serve v`.*`lakekey exec v --server -- COMMAND`/);
+      assert.equal(by['x: credentials endpoint'], undefined);
+      assert.deepEqual([by['endpoint clients'].status, by['endpoint clients'].words], ['ok', "AWS CLI 2.15.0 and python3's botocore 1.34.50 read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]);
+    } finally {
+      tray.remove();
+    }
+  });
+
+  test('clients too old for the token file are a warning with what to do; asked once per run, though the S3 endpoint check asks too', async () => {
+    const { dir, env } = world({ w: s3({ endpoint: true }) });
+    // A wired AWS profile, so the endpoint_url check wants the versions as well.
+    writeFileSync(env.AWS_CONFIG_FILE, '[profile w]\ncredential_process = lakekey credential-process w\nendpoint_url = http://127.0.0.1:9\n');
+    const { asked, clients: c } = clients(DEBIAN);
+    const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch: fetchWithin(5000), env, clients: c });
+    assert.equal(asked.count, 1);
+    const by = Object.fromEntries(results.map((r) => [r.name, r]));
+    const old = by['endpoint clients'];
+    assert.equal(old.status, 'warn');
+    assert.equal(old.exitCode, undefined, 'a warning decides no exit code');
+    assert.equal(old.words, "the AWS CLI on PATH (aws-cli/2.9.19) and python3's botocore 1.29.27 (boto3, s3fs) read only AWS_CONTAINER_AUTHORIZATION_TOKEN, not the AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE that the tray and `lakekey env NAME --server` hand out (needs AWS CLI v2 ≥ 2.15.0 / botocore ≥ 1.32.0)");
+    assert.equal(old.fix, 'Upgrade them, or run the job under `lakekey exec w --server -- COMMAND` (which passes the token itself), or after `eval "$(lakekey env w --server)"` also `export AWS_CONTAINER_AUTHORIZATION_TOKEN="$(cat "$AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")"`.');
+    assert.equal(by['w: S3 endpoint'].status, 'warn', 'the same versions decide endpoint_url');
+    // The tray is to serve it, and nothing runs: information naming the tray first, then serve.
+    const w = by['w: credentials endpoint'];
+    assert.equal(w.status, 'info');
+    assert.match(w.words, /the tray serves it from its credentials endpoint while it runs/);
+    assert.match(w.fix ?? '', /^The tray serves it while it runs: start the tray, or start one with `lakekey serve w`/);
+  });
+
+  test('no endpoint runs and no profile asks for one: nothing about endpoints, and no client is asked', async () => {
+    const { dir, env } = world({ w: s3(), x: { issuer: idp.issuer, clientId: idp.clientId } });
+    const dead = deadPid();
+    registerEndpoint(dir, `serve-${dead}`, { port: 43212, profiles: ['w'], token: 'dead-token', pid: dead });
+    const { asked, clients: c } = clients(DEBIAN);
+    const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch: fetchWithin(5000), env, clients: c });
+    assert.deepEqual(about(results), []);
+    assert.equal(asked.count, 0);
+    // Checking one profile that asks for the tray's endpoint brings the endpoint lines back.
+    const { dir: d2, env: e2 } = world({ w: s3(), t: s3({ endpoint: true }) });
+    const one = await diagnose({ platform: process.platform, dir: d2, vault, now: () => Date.now(), fetch: fetchWithin(5000), env: e2, clients: clients(NEW).clients }, { profile: 't' });
+    assert.deepEqual(about(one).map((r) => `${r.name} ${r.status}`), ['endpoint clients ok', 't: credentials endpoint info']);
+  });
 });
