@@ -20,12 +20,12 @@ const nodeBuiltins = (message) => ({
   patterns: [{ group: ['node:*'], message }],
 });
 
-const layer = (files, { paths = [], patterns = [] }, { ignores, rawIpc = false } = {}) => ({
+const layer = (files, { paths = [], patterns = [] }, { ignores, rawIpc = false, syntax = [] } = {}) => ({
   files,
   ...(ignores ? { ignores } : {}),
   rules: {
     'no-restricted-imports': ['error', { paths, patterns }],
-    'no-restricted-syntax': ['error', NAMED_EXPORTS, ...(rawIpc === true ? [] : rawIpc === 'renderer' ? [RAW_IPC_MAIN, RAW_SEND] : [RAW_IPC, RAW_SEND])],
+    'no-restricted-syntax': ['error', NAMED_EXPORTS, ...(rawIpc === true ? [] : rawIpc === 'renderer' ? [RAW_IPC_MAIN, RAW_SEND] : [RAW_IPC, RAW_SEND]), ...syntax],
   },
 });
 
@@ -35,6 +35,47 @@ const RENDERER_MAIN = 'The renderer imports only main/ipc.ts (types), its own fi
 const SHARED = 'main/shared is Node-free and layer-free: core, both hosts and the renderer import it, so it imports no Node module, no electron and no main/core, main/app, main/cli, main/preload or renderer file.';
 const IPC_NODE = 'main/ipc.ts is loaded by the renderer and the preload: it imports no Node module, no electron and no main/* layer.';
 const renderer = nodeBuiltins(RENDERER_NODE);
+
+const COMPOSE = 'main/core/compose.ts';
+const KEYCHAIN_ADAPTER = 'main/core/keychain/keychain-backends.ts';
+const LINUX_CLIENT_FILES = 'main/core/keychain/secret-service/**/*.ts';
+const USE_CASES = 'main/core/usecases/**/*.ts';
+const ENVIRONMENT = {
+  selector: "MemberExpression[object.name='process'][property.name=/^(env|platform|versions)$/]",
+  message: 'Only main/core/compose.ts reads the environment or the platform: take them as an argument (compose.ts, or the host, hands them over).',
+};
+const LINUX_CLIENT = {
+  group: ['**/secret-service/*', 'secret-service/*', './secret-service/*'],
+  message: 'Only the keychain adapter (main/core/keychain/keychain-backends.ts) imports the Linux Secret Service client (keychain/secret-service/).',
+};
+// The modules that implement a port (compose.ts picks them): a use case gets them from the Context.
+const ADAPTER_MODULES = [
+  'compose', 'keychain/keychain-store', 'keychain/keychain-backends', 'keychain/keychain-vault', 'keychain/kernel-keyring', 'keychain/keyring-module',
+  'login/browser', 'login/loopback', 'net/http', 'net/proxy', 'net/peer-uid', 'net/sock-diag', 'lock', 'log',
+];
+const ADAPTERS_MESSAGE = 'A use case imports ports (main/core/ports.ts) and pure functions, never an adapter: it gets the adapter from the Context.';
+const ADAPTERS = { group: ADAPTER_MODULES.map((m) => (m.includes('/') ? `**/${m}.js` : `../${m}.js`)), message: ADAPTERS_MESSAGE };
+// The same two rules for `await import(...)`, which no-restricted-imports does not see.
+// (esquery's regular expressions cannot hold a "/": \x2F is one.)
+const LINUX_CLIENT_LOADED = { selector: 'ImportExpression[source.value=/(^|\\x2F)secret-service\\x2F/]', message: LINUX_CLIENT.message };
+const ADAPTER_LOADED = {
+  selector: `ImportExpression[source.value=/^\\.\\.\\x2F(${ADAPTER_MODULES.map((m) => m.replace('/', '\\x2F')).join('|')})\\.js$/]`,
+  message: ADAPTERS_MESSAGE,
+};
+/** The core's import rules: never electron, a host or the UI; per folder, the Linux client and the adapters. */
+function core({ linuxClient = false, adapters = false }) {
+  return {
+    paths: [
+      { name: 'electron', message: 'main/core is plain Node: it never imports electron (DESIGN §7).' },
+      { name: 'electron-store', message: 'main/core reads settings through conf-compatible files, not electron-store.' },
+    ],
+    patterns: [
+      { group: ['**/app/**', '**/cli/**', '**/preload/**', '**/renderer/**'], message: HOSTS },
+      ...(linuxClient ? [LINUX_CLIENT] : []),
+      ...(adapters ? [ADAPTERS] : []),
+    ],
+  };
+}
 const ipc = nodeBuiltins(IPC_NODE);
 const shared = nodeBuiltins(SHARED);
 
@@ -48,22 +89,23 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', NAMED_EXPORTS],
     },
   },
-  layer(['main/core/**/*.ts'], {
-    paths: [
-      { name: 'electron', message: 'main/core is plain Node: it never imports electron (DESIGN §7).' },
-      { name: 'electron-store', message: 'main/core reads settings through conf-compatible files, not electron-store.' },
-    ],
-    patterns: [{ group: ['**/app/**', '**/cli/**', '**/preload/**', '**/renderer/**'], message: HOSTS }],
-  }),
+  // Inside the core, per folder (README "Architecture"): compose.ts alone reads the environment
+  // and the platform; only the keychain adapter (keychain-backends.ts) imports the Linux client;
+  // the use cases import ports and pure functions, never an adapter. Each file matches exactly
+  // one of these blocks, which carries the whole core rule set for it.
+  layer(['main/core/**/*.ts'], core({ linuxClient: true }), { ignores: [COMPOSE, KEYCHAIN_ADAPTER, LINUX_CLIENT_FILES, USE_CASES], syntax: [ENVIRONMENT, LINUX_CLIENT_LOADED] }),
+  layer([COMPOSE], core({ linuxClient: true }), { syntax: [LINUX_CLIENT_LOADED] }),
+  layer([KEYCHAIN_ADAPTER, LINUX_CLIENT_FILES], core({}), { syntax: [ENVIRONMENT] }),
+  layer([USE_CASES], core({ linuxClient: true, adapters: true }), { syntax: [ENVIRONMENT, LINUX_CLIENT_LOADED, ADAPTER_LOADED] }),
   layer(['main/app/**/*.ts'], {
-    patterns: [{ group: ['**/cli/**'], message: 'main/app and main/cli are two hosts: they never import each other (share through main/core).' }],
+    patterns: [{ group: ['**/cli/**'], message: 'main/app and main/cli are two hosts: they never import each other (share through main/core).' }, LINUX_CLIENT],
   }, { ignores: ['main/app/ipc-main.ts'] }),
   layer(['main/app/ipc-main.ts'], {
     patterns: [{ group: ['**/cli/**'], message: 'main/app and main/cli are two hosts: they never import each other (share through main/core).' }],
   }, { rawIpc: true }),
   layer(['main/cli/**/*.ts'], {
     paths: [{ name: 'electron', message: 'The CLI never loads Electron.' }],
-    patterns: [{ group: ['**/app/**'], message: 'main/app and main/cli are two hosts: they never import each other (share through main/core).' }],
+    patterns: [{ group: ['**/app/**'], message: 'main/app and main/cli are two hosts: they never import each other (share through main/core).' }, LINUX_CLIENT],
   }),
   layer(['main/preload/**/*.ts'], {}, { rawIpc: 'renderer' }),
   layer(['main/ipc.ts'], {

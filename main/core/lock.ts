@@ -289,10 +289,3 @@ export async function withLock<T>(dir: string, profile: string, opts: LockOption
     lock.release();
   }
 }
-
-export const DEFAULT_LOGIN_TIMEOUT_SECONDS = 300;
-
-/** How long a use case waits for the profile lock: a login may hold it for its whole timeout. */
-export function lockWait(timeoutSeconds: number | undefined): { waitMs: number } {
-  return { waitMs: ((timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) + 30) * 1000 };
-}

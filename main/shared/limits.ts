@@ -18,3 +18,11 @@ export function withinLimit(field: LimitName, n: number): boolean {
   const [min, max] = LIMITS[field];
   return Number.isInteger(n) && n >= min && n <= max;
 }
+
+/** How long an interactive login waits for the browser (or the device) by default. */
+export const DEFAULT_LOGIN_TIMEOUT_SECONDS = 300;
+
+/** How long a use case waits for the profile lock: a login may hold it for its whole timeout. */
+export function lockWait(timeoutSeconds: number | undefined): { waitMs: number } {
+  return { waitMs: ((timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) + 30) * 1000 };
+}

@@ -1,4 +1,5 @@
-// The layer rules of DESIGN §7 are lint checks (eslint.config.js). For every layer a probe file is
+// The layer rules of DESIGN §7, and the core's per-folder rules (README "Architecture"), are lint
+// checks (eslint.config.js). For every layer and folder a probe file is
 // linted through ESLint's API with the project's own config, at a path inside that layer
 // (lintText with filePath: the config applies exactly as to a file there, without writing into
 // the shared tree): each forbidden import must be reported by the layer rule, each allowed one
@@ -66,6 +67,27 @@ const VIOLATIONS: Case[] = [
   { file: 'main/shared/probe.ts', code: importing('../app/handlers.js', 'createHandlers'), because: /main\/shared is Node-free/ },
   { file: 'main/shared/probe.ts', code: importing('../cli/commands.js', 'run'), because: /main\/shared is Node-free/ },
   { file: 'main/shared/probe.ts', code: importing('../../renderer/src/validate.js', 'checkDraft'), because: /main\/shared is Node-free/ },
+  // Inside the core: only compose.ts reads the environment or the platform.
+  { file: 'main/core/config/probe.ts', code: `export const probe = process.env.HOME;\n`, because: /Only main\/core\/compose\.ts reads the environment/ },
+  { file: 'main/core/net/probe.ts', code: `export const probe = process.platform;\n`, because: /Only main\/core\/compose\.ts reads the environment/ },
+  { file: 'main/core/net/probe.ts', code: `export const probe = process.versions.bun;\n`, because: /Only main\/core\/compose\.ts reads the environment/ },
+  { file: 'main/core/usecases/probe.ts', code: `export function probe() {\n  const { env } = process;\n  return process.env ?? env;\n}\n`, because: /Only main\/core\/compose\.ts reads the environment/ },
+  { file: 'main/core/keychain/keychain-backends.ts', code: `export const probe = process.platform;\n`, because: /Only main\/core\/compose\.ts reads the environment/ },
+  // Only the keychain adapter imports the Linux Secret Service client, statically or not.
+  { file: 'main/core/keychain/probe.ts', code: importing('./secret-service/secret-service.js', 'secretServiceBackend'), because: /Only the keychain adapter/ },
+  { file: 'main/core/keychain/keychain-store.ts', code: `export const probe = () => import('./secret-service/dbus.js');\n`, because: /Only the keychain adapter/ },
+  { file: 'main/core/compose.ts', code: importing('./keychain/secret-service/secret-service.js', 'secretServiceBackend'), because: /Only the keychain adapter/ },
+  { file: 'main/cli/probe.ts', code: importing('../core/keychain/secret-service/dbus.js', 'Bus'), because: /Only the keychain adapter/ },
+  { file: 'main/app/probe.ts', code: importing('../core/keychain/secret-service/dbus.js', 'Bus'), because: /Only the keychain adapter/ },
+  // The use cases import ports and pure functions, never an adapter (statically or not).
+  { file: 'main/core/usecases/probe.ts', code: importing('../lock.js', 'fileLocks'), because: /never an adapter/ },
+  { file: 'main/core/usecases/probe.ts', code: importing('../log.js', 'createLogger'), because: /never an adapter/ },
+  { file: 'main/core/usecases/probe.ts', code: importing('../compose.js', 'composeCore'), because: /never an adapter/ },
+  { file: 'main/core/usecases/probe.ts', code: importing('../login/loopback.js', 'startLoopback'), because: /never an adapter/ },
+  { file: 'main/core/usecases/probe.ts', code: importing('../net/http.js', 'boundedFetch'), because: /never an adapter/ },
+  { file: 'main/core/usecases/probe.ts', code: importing('../keychain/keychain-store.js', 'keychainStore'), because: /never an adapter/ },
+  { file: 'main/core/usecases/probe.ts', code: `export const probe = () => import('../login/browser.js');\n`, because: /never an adapter/ },
+  { file: 'main/core/usecases/probe.ts', code: `export const probe = () => import('../keychain/kernel-keyring.js');\n`, because: /never an adapter/ },
   // main/ipc.ts is loaded by the renderer and the preload: no Node, no electron, no main layer.
   { file: 'main/ipc.ts', code: importing('node:path', 'join'), because: /imports no Node module/ },
   { file: 'main/ipc.ts', code: importing('path', 'join'), because: /imports no Node module/ },
@@ -89,6 +111,13 @@ const ALLOWED: Case[] = [
   { file: 'main/core/probe.ts', code: importing('../shared/freshness.js', 'isFresh'), because: /core imports shared/ },
   { file: 'main/app/probe.ts', code: importing('../shared/profile-kinds.js', 'kinds'), because: /hosts import shared/ },
   { file: 'main/shared/probe.ts', code: importing('./limits.js', 'LIMITS'), because: /shared imports shared/ },
+  { file: 'main/core/compose.ts', code: `export const probe = [process.env, process.platform, process.versions.bun];\n`, because: /compose reads the environment/ },
+  { file: 'main/core/keychain/keychain-backends.ts', code: `export const probe = () => import('./secret-service/secret-service.js');\n`, because: /the keychain adapter loads the Linux client/ },
+  { file: 'main/core/keychain/secret-service/probe.ts', code: importing('./dbus.js', 'Bus'), because: /the Linux client is one room/ },
+  { file: 'main/core/usecases/probe.ts', code: `import type { Context } from '../ports.js';\nexport type P = Context;\n`, because: /use cases import ports/ },
+  { file: 'main/core/usecases/probe.ts', code: importing('../keychain/minted-with.js', 'currentS3'), because: /use cases import pure functions/ },
+  { file: 'main/core/usecases/probe.ts', code: `export const probe = () => import('../login/oidc.js');\n`, because: /use cases load protocol modules/ },
+  { file: 'main/core/login/probe.ts', code: importing('../net/http.js', 'boundedFetch'), because: /adapters may use adapters/ },
 ];
 
 for (const c of VIOLATIONS) {

@@ -10,7 +10,7 @@ import { writeLaunchPage, type LaunchPage } from './launch-page.js';
 import { authorizationFor, grantsFor, redeem, type Redeemed } from './login-grants.js';
 import type { Profile } from '../config/settings.js';
 import type { Context, LoginOptions } from '../ports.js';
-import { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../lock.js';
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../../shared/limits.js';
 
 export async function browserLogin(ctx: Context, name: string, profile: Profile, opts: LoginOptions): Promise<Redeemed> {
   const timeoutMs = (opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000;

@@ -13,7 +13,7 @@ import { hasUsableIdToken, isServable } from '../../shared/freshness.js';
 import { revokeSession } from './logout.js';
 import { changedIdp, changedS3, currentLakefs, idpMint, lakefsMint, sayChanged } from '../keychain/minted-with.js';
 import type { Context, LockHolder, LoginOptions } from '../ports.js';
-import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from '../lock.js';
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from '../../shared/limits.js';
 
 /** Interactive login (browser), then fresh S3 credentials if the profile wants them. */
 export async function login(ctx: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {

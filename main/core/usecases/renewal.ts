@@ -10,7 +10,7 @@
 // the tray's scheduler), nor once the cached credentials expire within the cool-down.
 import { asLakekeyError, ExitCode, LakekeyError, loginRequired, noS3Settings } from '../errors.js';
 import { faultPoint } from '../fault.js';
-import { withShorterTimeout } from '../net/http.js';
+import { withShorterTimeout } from '../net/fetch-deadline.js';
 import { idpConfig } from '../login/idp-config.js';
 import { deviceLoginLocked, loginLocked } from './login.js';
 import { mintS3, wantsS3 } from '../exchange/mint-s3.js';
@@ -21,7 +21,7 @@ import { sayDuration, sayValidity } from '../../shared/duration.js';
 import { hasMoreThan, hasUsableIdToken, isServable, isUsable, SERVE_CACHED_MIN_SECONDS, type Checked } from '../../shared/freshness.js';
 import { changedIdp, changedLakefs, changedS3, currentLakefs, currentS3, sayChanged } from '../keychain/minted-with.js';
 import type { Context } from '../ports.js';
-import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from '../lock.js';
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from '../../shared/limits.js';
 
 export interface S3Options {
   /** Whether a browser login may run when nothing else works. */

@@ -3,7 +3,7 @@
 // and call these; nothing here parses flags or prints output beyond the user notices the host
 // routes to stderr or the UI.
 export type { Context, LoginOptions, Ports } from '../ports.js';
-export { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../lock.js';
+export { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../../shared/limits.js';
 export { MIN_TOKEN_SECONDS } from '../../shared/freshness.js';
 export { deviceLogin, login } from './login.js';
 export { grantsFor } from '../login/login-grants.js';
