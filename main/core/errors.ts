@@ -126,14 +126,26 @@ export function errorText(err: unknown): string {
   return String(err);
 }
 
+/** How deep causeChain looks: far enough for every wrapper seen (fetch → undici → socket), and a cycle ends. */
+const CAUSE_DEPTH = 6;
+
+/**
+ * An error and the errors it was caused by, outermost first: the one walker of a `cause` chain
+ * (Node's fetch, undici, openid-client and our own LakekeyError all nest the real failure there).
+ * Only objects are listed; the walk stops at CAUSE_DEPTH, so a chain that loops back ends.
+ */
+export function causeChain(err: unknown): object[] {
+  const chain: object[] = [];
+  for (let e = err; typeof e === 'object' && e !== null && chain.length < CAUSE_DEPTH; e = (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
+}
+
 /** Network-level failure (refused, reset, DNS, timeout) as opposed to an HTTP answer. */
 export function isNetworkError(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    const name = (e as { name?: unknown }).name;
+  return causeChain(err).some((e) => {
+    const { code, name } = e as { code?: unknown; name?: unknown };
     if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|UND_ERR_\w+|ConnectionRefused|ConnectionClosed|FailedToOpenSocket)$/.test(code)) return true;
     if (name === 'TimeoutError' || name === 'AbortError') return true;
-    if (e instanceof TypeError && /fetch failed|terminated|other side closed/i.test(e.message)) return true;
-  }
-  return false;
+    return e instanceof TypeError && /fetch failed|terminated|other side closed/i.test(e.message);
+  });
 }
