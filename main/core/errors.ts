@@ -93,12 +93,20 @@ export function configError(message: string, hint?: string): LakekeyError {
   return new LakekeyError('CONFIG', message, { hint });
 }
 
-/** The one "no S3 settings" error; `so` says what could not be done ("so there is nothing to serve"). */
-export function noS3Settings(profile: string, so = ''): LakekeyError {
+/**
+ * The one "no S3 settings" error; `so` says what could not be done ("so there is nothing to
+ * serve"); `hint` replaces the fix (adding them) where the caller knows a better next step.
+ */
+export function noS3Settings(profile: string, so = '', hint?: string): LakekeyError {
   return configError(
     `profile "${profile}" has no S3 settings${so ? `, ${so}` : ''}`,
-    `Add them with \`lakekey profile set ${profile} --s3-sts-endpoint URL\` (MinIO, lakeFS) or \`--s3-role-arn ARN\` (AWS).`,
+    hint ?? `Add them with \`lakekey profile set ${profile} --s3-sts-endpoint URL\` (MinIO, lakeFS) or \`--s3-role-arn ARN\` (AWS).`,
   );
+}
+
+/** The one "no lakeFS endpoint" error; `hint` replaces the fix (adding one) where the caller knows a better next step. */
+export function noLakefsSettings(profile: string, hint?: string): LakekeyError {
+  return configError(`profile "${profile}" has no lakeFS endpoint`, hint ?? `Add one with \`lakekey profile set ${profile} --lakefs-endpoint URL\`.`);
 }
 
 export function loginRequired(profile: string, why: string): LakekeyError {

@@ -10,7 +10,7 @@
 // the tray's scheduler), nor once the cached credentials expire within the cool-down.
 import type { Context, CoreContext } from '../context.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from '../context.js';
-import { asLakekeyError, ExitCode, LakekeyError, loginRequired, noS3Settings } from '../errors.js';
+import { asLakekeyError, ExitCode, LakekeyError, loginRequired, noLakefsSettings, noS3Settings } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { withShorterTimeout } from '../net/http.js';
 import { idpConfig } from '../login/idp-config.js';
@@ -206,7 +206,7 @@ async function refreshIdp(ctx: CoreContext, name: string, profile: Profile, reco
 
 /** A valid lakeFS token, renewed through a browser login when allowed and needed. */
 export async function getLakefsToken(ctx: Context, name: string, profile: Profile, opts: S3Options): Promise<LakefsToken> {
-  if (!profile.lakefs) throw new LakekeyError('CONFIG', `profile "${name}" has no lakeFS endpoint`, { hint: `Add one with \`lakekey profile set ${name} --lakefs-endpoint URL\`.` });
+  if (!profile.lakefs) throw noLakefsSettings(name);
   const usable = (t: LakefsToken | undefined): t is Checked<LakefsToken> => currentLakefs(profile, t, ctx.clock.now());
   const current = await ctx.vault.read(name);
   if (!opts.force && usable(current.lakefs)) return current.lakefs;
