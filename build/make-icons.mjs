@@ -9,21 +9,12 @@
 // test/unit/app/tray-icons.test.ts decodes them and checks contrast and distinctness.
 import { Buffer } from 'node:buffer';
 import { writeFileSync } from 'node:fs';
-import { deflateSync } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import { join } from 'node:path';
 
 const here = import.meta.dirname;
 
 export const TRAY_STATES = ['ok', 'expiring', 'renewing', 'login', 'error'];
-
-function crc32(buf) {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
 
 function png(size, pixel) {
   const raw = Buffer.alloc((size * 4 + 1) * size);

@@ -43,7 +43,7 @@ export interface FieldError {
 export interface TimeLeft {
   expiresAt: string;
   secondsLeft: number;
-  /** How the tray and the window say it: "valid 59 min, until 21:10 local" (main/core/duration.ts). */
+  /** How the tray and the window say it: "valid 59 min, until 21:10 local" (main/shared/duration.ts). */
   says: string;
 }
 

@@ -6,7 +6,7 @@ import type { BrowserWindowConstructorOptions } from 'electron';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isLaunchPageName } from '../core/login/launch-page.js';
-import { isLoopbackUrl } from '../core/config/settings.js';
+import { isSecureUrl } from '../shared/secure-url.js';
 
 /** The renderer is served from this privileged custom scheme (never file://, never http). */
 export const APP_SCHEME = 'lakekey';
@@ -102,7 +102,7 @@ export function externalUrlAllowed(target: string, issuers: string[], launchDir?
     }
     return dirname(file) === resolve(launchDir) && isLaunchPageName(basename(file));
   }
-  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackUrl(url));
+  const secure = isSecureUrl(url);
   if (!secure) return false;
   if (url.protocol === 'http:' && /^\/callback\/[0-9a-f]{32}$/.test(url.pathname) && url.hostname === '127.0.0.1') return true;
   return issuers.some((i) => {

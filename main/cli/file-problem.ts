@@ -1,5 +1,5 @@
 // File-system failures said as what they are: the user's to fix, with the path (exit 2).
-import { configError, LakekeyError } from '../core/errors.js';
+import { causeChain, configError, LakekeyError } from '../core/errors.js';
 
 /**
  * A file problem (a folder where a file belongs, a folder you cannot write, a read-only file
@@ -7,7 +7,7 @@ import { configError, LakekeyError } from '../core/errors.js';
  */
 export function fileProblem(err: unknown): LakekeyError | undefined {
   if (err instanceof LakekeyError) return undefined;
-  for (let e = err as NodeJS.ErrnoException | undefined, depth = 0; e && depth < 5; e = e.cause as NodeJS.ErrnoException | undefined, depth++) {
+  for (const e of causeChain(err) as NodeJS.ErrnoException[]) {
     const path = e.path;
     if (typeof e.code !== 'string' || !path) continue;
     switch (e.code) {

@@ -93,12 +93,20 @@ export function configError(message: string, hint?: string): LakekeyError {
   return new LakekeyError('CONFIG', message, { hint });
 }
 
-/** The one "no S3 settings" error; `so` says what could not be done ("so there is nothing to serve"). */
-export function noS3Settings(profile: string, so = ''): LakekeyError {
+/**
+ * The one "no S3 settings" error; `so` says what could not be done ("so there is nothing to
+ * serve"); `hint` replaces the fix (adding them) where the caller knows a better next step.
+ */
+export function noS3Settings(profile: string, so = '', hint?: string): LakekeyError {
   return configError(
     `profile "${profile}" has no S3 settings${so ? `, ${so}` : ''}`,
-    `Add them with \`lakekey profile set ${profile} --s3-sts-endpoint URL\` (MinIO, lakeFS) or \`--s3-role-arn ARN\` (AWS).`,
+    hint ?? `Add them with \`lakekey profile set ${profile} --s3-sts-endpoint URL\` (MinIO, lakeFS) or \`--s3-role-arn ARN\` (AWS).`,
   );
+}
+
+/** The one "no lakeFS endpoint" error; `hint` replaces the fix (adding one) where the caller knows a better next step. */
+export function noLakefsSettings(profile: string, hint?: string): LakekeyError {
+  return configError(`profile "${profile}" has no lakeFS endpoint`, hint ?? `Add one with \`lakekey profile set ${profile} --lakefs-endpoint URL\`.`);
 }
 
 export function loginRequired(profile: string, why: string): LakekeyError {
@@ -126,14 +134,26 @@ export function errorText(err: unknown): string {
   return String(err);
 }
 
+/** How deep causeChain looks: far enough for every wrapper seen (fetch → undici → socket), and a cycle ends. */
+const CAUSE_DEPTH = 6;
+
+/**
+ * An error and the errors it was caused by, outermost first: the one walker of a `cause` chain
+ * (Node's fetch, undici, openid-client and our own LakekeyError all nest the real failure there).
+ * Only objects are listed; the walk stops at CAUSE_DEPTH, so a chain that loops back ends.
+ */
+export function causeChain(err: unknown): object[] {
+  const chain: object[] = [];
+  for (let e = err; typeof e === 'object' && e !== null && chain.length < CAUSE_DEPTH; e = (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
+}
+
 /** Network-level failure (refused, reset, DNS, timeout) as opposed to an HTTP answer. */
 export function isNetworkError(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    const name = (e as { name?: unknown }).name;
+  return causeChain(err).some((e) => {
+    const { code, name } = e as { code?: unknown; name?: unknown };
     if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|UND_ERR_\w+|ConnectionRefused|ConnectionClosed|FailedToOpenSocket)$/.test(code)) return true;
     if (name === 'TimeoutError' || name === 'AbortError') return true;
-    if (e instanceof TypeError && /fetch failed|terminated|other side closed/i.test(e.message)) return true;
-  }
-  return false;
+    return e instanceof TypeError && /fetch failed|terminated|other side closed/i.test(e.message);
+  });
 }

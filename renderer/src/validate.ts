@@ -4,14 +4,11 @@
 import type { FieldError, ProfileDraft } from '../../main/ipc.js';
 import { refreshBeforeProblem } from '../../main/shared/freshness.js';
 import { LIMITS, PROFILE_NAME } from '../../main/shared/limits.js';
+import { isSecureUrl } from '../../main/shared/secure-url.js';
 
 // The same rules the core's parser enforces (main/shared/limits.ts), for the checks as you type.
 export { LIMITS };
 export const NAME_PATTERN = PROFILE_NAME;
-
-function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
 
 /** Empty when fine, else what is wrong with the endpoint. */
 export function endpointProblem(value: string, required: boolean): string {
@@ -23,7 +20,7 @@ export function endpointProblem(value: string, required: boolean): string {
   } catch {
     return 'Not a URL: use https://host/path.';
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+  if (!isSecureUrl(url)) {
     return 'Must use https (plain http only for 127.0.0.1, ::1 and localhost).';
   }
   if (url.username || url.password) return 'Must not contain a user name or password.';

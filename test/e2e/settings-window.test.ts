@@ -1,5 +1,5 @@
 // The settings window in real Chromium, driven through the REAL main-side IPC handlers
-// (test/unit/app/window-page.ts: the built renderer served with the app's headers, and
+// (test/helpers/settings-window-page.ts: the built renderer served with the app's headers, and
 // `window.lakekey` forwarded to the handlers of main/app/handlers.ts through the same `invoke`
 // wrapper the app registers). Behind them: the real test IdP, the real keychain
 // (gnome-keyring), a real browser login.
@@ -24,9 +24,8 @@ import type { LakekeyApi } from '../../main/ipc.js';
 import { CLI, REPO } from '../helpers/cli.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
 import { startIdp, type Idp } from '../peers/idp.js';
-import { openWindowPage, type WindowPage } from '../unit/app/window-page.js';
-import { freePort } from '../helpers/peer-process.js';
- // bound, then closed: nothing listens there
+import { openWindowPage, type WindowPage } from '../helpers/settings-window-page.js';
+import { freePort } from '../helpers/peer-process.js'; // bound, then closed: nothing listens there
 
 const ARTIFACTS = join(REPO, 'test-artifacts', 'settings-window');
 

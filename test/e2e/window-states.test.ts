@@ -23,7 +23,7 @@ import { Vault } from '../../main/core/keychain/vault.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
 import { EVENT_CHANNELS } from '../../main/ipc.js';
 import { CLI, REPO } from '../helpers/cli.js';
-import { MIN_WINDOW_SIZE, openWindowPage, WINDOW_SIZE, type WindowPage } from '../unit/app/window-page.js';
+import { MIN_WINDOW_SIZE, openWindowPage, WINDOW_SIZE, type WindowPage } from '../helpers/settings-window-page.js';
 
 const ARTIFACTS = join(REPO, 'test-artifacts', 'window-states');
 // Stand-ins with the shape of real secrets: they must never reach the page.

@@ -1,7 +1,7 @@
 // Module resolution hooks for module-trace.ts (they run on Node's loader thread).
 import { appendFileSync } from 'node:fs';
 
-const HEAVY = /\/node_modules\/(openid-client|oauth4webapi|jose|@aws-sdk|@smithy|undici|conf|ajv)\//;
+const HEAVY = /\/node_modules\/(openid-client|oauth4webapi|jose|@aws-sdk|@smithy|undici|conf|ajv|diff)\//;
 
 type Next = (specifier: string, context: unknown) => Promise<{ url: string }>;
 

@@ -182,8 +182,8 @@ test('S3 temporary credentials: AssumeRoleWithWebIdentity with the lakeFS token 
       return true;
     });
   };
-  await refused({ WebIdentityToken: lakefs.mintToken(USER, now() - 5) }, 'ExpiredTokenException', 400);
-  await refused({ WebIdentityToken: lakefs.mintToken(USER, now() + 600, Buffer.alloc(32, 7)) }, 'InvalidIdentityTokenException', 400);
+  await refused({ WebIdentityToken: await lakefs.mintToken(USER, now() - 5) }, 'ExpiredTokenException', 400);
+  await refused({ WebIdentityToken: await lakefs.mintToken(USER, now() + 600, Buffer.alloc(32, 7)) }, 'InvalidIdentityTokenException', 400);
   await refused({ WebIdentityToken: 'not-a-jwt' }, 'InvalidIdentityTokenException', 400);
   await refused({ WebIdentityToken: token, DurationSeconds: 60 }, 'ValidationError', 400);
   await refused({ WebIdentityToken: token, RoleSessionName: 'has spaces' }, 'ValidationError', 400);
@@ -195,9 +195,9 @@ test('GET /user: a missing, forged, expired or non-Bearer token is 401', async (
   const cases: Array<[string, string | undefined]> = [
     ['missing', undefined],
     ['garbage', 'garbage'],
-    ['forged', lakefs.mintToken(USER, now() + 600, Buffer.alloc(32, 1))],
-    ['expired', lakefs.mintToken(USER, now() - 1)],
-    ['unknown user', lakefs.mintToken('mallory', now() + 600)],
+    ['forged', await lakefs.mintToken(USER, now() + 600, Buffer.alloc(32, 1))],
+    ['expired', await lakefs.mintToken(USER, now() - 1)],
+    ['unknown user', await lakefs.mintToken('mallory', now() + 600)],
   ];
   for (const [name, bad] of cases) {
     const res = await getUser(bad);
@@ -206,7 +206,7 @@ test('GET /user: a missing, forged, expired or non-Bearer token is 401', async (
   }
   const basic = await fetch(`${lakefs.apiUrl}/user`, { headers: { authorization: 'Basic YWxpY2U6cHc=' } });
   assert.equal(basic.status, 401);
-  assert.equal((await getUser(lakefs.mintToken(USER, now() + 60))).status, 200, 'a fresh token for alice-lakefs passes');
+  assert.equal((await getUser(await lakefs.mintToken(USER, now() + 60))).status, 200, 'a fresh token for alice-lakefs passes');
   assertNoViolations();
 });
 

@@ -6,7 +6,8 @@
 // It stands in for lakeFS Enterprise, which cannot run here: every JSON request and response under /api/v1 is checked against lakeFS's own swagger.yml (and the
 // calls to the remote authenticator against authentication.yml); any mismatch is recorded in `violations` and answered
 // loudly (400 for a request, 500 for a response), so tests assert that the list stays empty.
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { listenOnLoopback, readBody } from '../helpers/loopback-server.js';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
@@ -112,9 +113,9 @@ export interface Lakefs {
    * Mints a lakeFS login token as /sts/login would, for tests of expired or foreign tokens. `expiresAt` is epoch
    * seconds (may be in the past); `secret` signs with another key (an invalid token).
    */
-  mintToken(userId: string, expiresAt: number, secret?: Buffer): string;
+  mintToken(userId: string, expiresAt: number, secret?: Buffer): Promise<string>;
   /** The user a bearer token names, or undefined if it is missing, forged, expired or for an unknown user. */
-  verifyToken(token: string): string | undefined;
+  verifyToken(token: string): Promise<string | undefined>;
   stop(): Promise<void>;
 }
 
@@ -128,37 +129,21 @@ const LOGIN_AUDIENCE = 'login'; // lakeFS login tokens carry aud "login"
 const MAX_BODY = 256 * 1024;
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
-const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url');
-
-function signHs256(payload: Record<string, unknown>, secret: Buffer): string {
-  const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const body = b64url(JSON.stringify(payload));
-  const sig = createHmac('sha256', secret).update(`${head}.${body}`).digest('base64url');
-  return `${head}.${body}.${sig}`;
+async function signHs256(payload: JWTPayload, secret: Buffer): Promise<string> {
+  return new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(secret);
 }
 
 type TokenCheck = { ok: true; sub: string; exp: number } | { ok: false; reason: 'invalid' | 'expired' };
 
-function checkHs256(token: string, secret: Buffer): TokenCheck {
-  const parts = token.split('.');
-  if (parts.length !== 3) return { ok: false, reason: 'invalid' };
-  const [head, body, sig] = parts;
-  const expected = createHmac('sha256', secret).update(`${head}.${body}`).digest();
-  const given = Buffer.from(sig, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'invalid' };
+/** lakeFS's check of its own login token: HS256 under the server's secret, audience "login", a subject, not expired. */
+async function checkHs256(token: string, secret: Buffer): Promise<TokenCheck> {
   try {
-    const header = JSON.parse(Buffer.from(head, 'base64url').toString('utf8')) as { alg?: string };
-    const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { sub?: unknown; exp?: unknown; aud?: unknown };
-    if (header.alg !== 'HS256' || typeof claims.sub !== 'string' || typeof claims.exp !== 'number') return { ok: false, reason: 'invalid' };
-    const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    if (!aud.includes(LOGIN_AUDIENCE)) return { ok: false, reason: 'invalid' };
-    if (claims.exp <= Math.floor(Date.now() / 1000)) return { ok: false, reason: 'expired' };
-    return { ok: true, sub: claims.sub, exp: claims.exp };
-  } catch {
-    return { ok: false, reason: 'invalid' };
+    const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], audience: LOGIN_AUDIENCE, requiredClaims: ['sub', 'exp'] });
+    return { ok: true, sub: payload.sub!, exp: payload.exp! };
+  } catch (err) {
+    return { ok: false, reason: err instanceof errors.JWTExpired ? 'expired' : 'invalid' };
   }
 }
-
 
 function xmlEscape(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
@@ -196,11 +181,11 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
   let fault: LakefsFault = 'none';
   const startedAt = Math.floor(Date.now() / 1000);
 
-  const mintToken = (userId: string, expiresAt: number, key: Buffer = secret): string =>
+  const mintToken = (userId: string, expiresAt: number, key: Buffer = secret): Promise<string> =>
     signHs256({ jti: randomUUID(), aud: LOGIN_AUDIENCE, sub: userId, iat: Math.floor(Date.now() / 1000), exp: expiresAt }, key);
 
-  const verify = (token: string): TokenCheck => {
-    const result = checkHs256(token, secret);
+  const verify = async (token: string): Promise<TokenCheck> => {
+    const result = await checkHs256(token, secret);
     if (result.ok && !users.has(result.sub)) return { ok: false, reason: 'invalid' };
     return result;
   };
@@ -277,7 +262,7 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
     const user = users.get(userId)!;
     if (auth.claims.email && !user.email) user.email = auth.claims.email;
     const expiration = Math.floor(Date.now() / 1000) + ttl;
-    return { status: 200, json: { token: mintToken(userId, expiration), token_expiration: expiration } };
+    return { status: 200, json: { token: await mintToken(userId, expiration), token_expiration: expiration } };
   }
 
   function currentUser(userId: string): ApiReply {
@@ -345,7 +330,7 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
       const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
       call.bearer = match !== null;
       if (!match) return { reply: error(401, 'authentication required: Authorization: Bearer <lakeFS token>'), call };
-      const checked = verify(match[1]);
+      const checked = await verify(match[1]);
       if (!checked.ok) return { reply: error(401, checked.reason === 'expired' ? 'token expired' : 'invalid token'), call };
       userId = checked.sub;
       call.user = userId;
@@ -395,7 +380,7 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
 
   // ---- STS (server root) ----------------------------------------------------------------------------------------
 
-  function assumeRoleWithWebIdentity(params: Record<string, string>): string {
+  async function assumeRoleWithWebIdentity(params: Record<string, string>): Promise<string> {
     if (params.Action !== 'AssumeRoleWithWebIdentity') {
       throw new StsError(400, 'InvalidAction', `Could not find operation ${params.Action ?? '(none)'} for version ${params.Version ?? '(none)'}`);
     }
@@ -413,7 +398,7 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
         throw new StsError(400, 'ValidationError', `DurationSeconds must be between ${MIN_DURATION_SECONDS} and ${MAX_DURATION_SECONDS}`);
       }
     }
-    const checked = verify(params.WebIdentityToken);
+    const checked = await verify(params.WebIdentityToken);
     if (!checked.ok) {
       if (checked.reason === 'expired') throw new StsError(400, 'ExpiredTokenException', 'The web identity token has expired');
       throw new StsError(400, 'InvalidIdentityToken', 'The web identity token is not a valid lakeFS token');
@@ -467,7 +452,7 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
     let status = 200;
     let xml: string;
     try {
-      xml = assumeRoleWithWebIdentity(params);
+      xml = await assumeRoleWithWebIdentity(params);
     } catch (err) {
       if (!(err instanceof StsError)) throw err;
       status = err.status;
@@ -520,8 +505,8 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
       fault = kind;
     },
     mintToken,
-    verifyToken(token: string) {
-      const checked = verify(token);
+    async verifyToken(token: string) {
+      const checked = await verify(token);
       return checked.ok ? checked.sub : undefined;
     },
     stop: () => listening.close(),

@@ -1,7 +1,8 @@
 // `lakekey configure-aws`: an AWS profile whose credential_process is this very CLI.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { awsConfigPath, configureAwsProfile, credentialProcessCommand, unifiedDiff } from '../../core/config/aws-config.js';
+import { awsConfigPath, configureAwsProfile, credentialProcessCommand } from '../../core/config/aws-config.js';
+import { unifiedDiff } from '../../core/config/unified-diff.js';
 import { noS3Settings, usageError } from '../../core/errors.js';
 import { isStandalone } from '../../core/keychain/keyring-module.js';
 import { checkedSettingsDir } from '../../core/config/paths.js';

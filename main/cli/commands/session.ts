@@ -2,7 +2,7 @@
 // what it gave stays valid — said one way everywhere (duration.ts: "valid 59 min, until 21:10 local").
 import { sayClock, sayDuration, sayValidity } from '../../shared/duration.js';
 import { readRenewalFailure } from '../../core/usecases/renewal-cooldown.js';
-import { LakekeyError, usageError } from '../../core/errors.js';
+import { LakekeyError, noLakefsSettings, noS3Settings, usageError } from '../../core/errors.js';
 import { checkedSettingsDir } from '../../core/config/paths.js';
 import { describe, deviceLogin, login, logout, MIN_TOKEN_SECONDS, sayLogout, type Context, type ProfileStatus } from '../../core/usecases/session.js';
 import { getProfile, readSettings, type Profile } from '../../core/config/settings.js';
@@ -157,8 +157,8 @@ export async function statusCommand(a: Args): Promise<number> {
  */
 function check(a: Args, p: Profile, s: ProfileStatus): number {
   const name = s.name;
-  if (a.flag('s3') && !p.s3) throw new LakekeyError('CONFIG', `profile "${name}" has no S3 settings`, { hint: `Check its lakeFS half with \`lakekey status --check ${name} --lakefs\`.` });
-  if (a.flag('lakefs') && !p.lakefs) throw new LakekeyError('CONFIG', `profile "${name}" has no lakeFS endpoint`, { hint: `Check its S3 half with \`lakekey status --check ${name} --s3\`.` });
+  if (a.flag('s3') && !p.s3) throw noS3Settings(name, '', `Check its lakeFS half with \`lakekey status --check ${name} --lakefs\`.`);
+  if (a.flag('lakefs') && !p.lakefs) throw noLakefsSettings(name, `Check its S3 half with \`lakekey status --check ${name} --s3\`.`);
   const either = a.flag('s3') || a.flag('lakefs');
   const usable = (left: number | undefined) => left !== undefined && left > MIN_TOKEN_SECONDS; // the rule of isUsable(), on describe()'s seconds
   const lakefsOk = s.signedIn && usable(s.lakefs?.secondsLeft) && !s.stale?.lakefs;

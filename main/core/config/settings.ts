@@ -9,6 +9,7 @@ import { SETTINGS_FILE } from './paths.js';
 import { fittingRefreshBefore } from '../../shared/freshness.js';
 import { LIMITS, PROFILE_NAME } from '../../shared/limits.js';
 import { fieldAt, PROFILE_SECTIONS } from '../../shared/profile-fields.js';
+import { isSecureUrl } from '../../shared/secure-url.js';
 
 export const SETTINGS_VERSION = 1;
 export const DEFAULT_SCOPES = ['openid', 'email', 'profile', 'offline_access'];
@@ -345,12 +346,6 @@ export function s3ApiEndpoint(p: Profile): string | undefined {
   return undefined;
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
-
-export function isLoopbackUrl(url: URL): boolean {
-  return LOOPBACK_HOSTS.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
-}
-
 /** https, or http on a loopback host (DESIGN §3). Returns the URL without a trailing slash. */
 export function endpointUrl(value: unknown, what: string): string {
   const fix = 'Use a plain URL such as https://host[:port][/path].';
@@ -369,7 +364,7 @@ export function endpointUrl(value: unknown, what: string): string {
     throw configError(`${what}: "${text}" is not a URL`, fix);
   }
   if (!url.hostname) throw configError(`${what}: "${text}" has no host`, fix);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackUrl(url))) {
+  if (!isSecureUrl(url)) {
     throw configError(`${what}: "${text}" must use https (plain http is allowed only for 127.0.0.1, ::1 and localhost)`);
   }
   if (url.username || url.password) throw configError(`${what}: must not contain credentials`);

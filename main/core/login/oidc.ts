@@ -7,7 +7,8 @@ import { refusalError, refusalHint, refusalKind } from './idp-refusal.js';
 import { unreachableWords } from '../net/network-words.js';
 import { registerSecret } from '../redact.js';
 import { outside } from '../text-gate.js';
-import { endpointUrl, isLoopbackUrl, type Profile } from '../config/settings.js';
+import { endpointUrl, type Profile } from '../config/settings.js';
+import { isLoopbackUrl } from '../../shared/secure-url.js';
 
 export interface TokenSet {
   idToken?: string;

@@ -4,12 +4,12 @@
 // argument to fetch()". Pure. Used by the server checks (server-checks.ts) behind both
 // `lakekey doctor` and the settings window's Check, and by every error that says a server is
 // unreachable (unreachableWords), so a runtime's own text never reaches a message.
-import { isNetworkError } from '../errors.js';
+import { causeChain, isNetworkError } from '../errors.js';
 
 /** The codes Node's fetch (undici) and TLS put on an error or its causes, outermost first. */
 export function codesOf(err: unknown): string[] {
   const codes: string[] = [];
-  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causeChain(err)) {
     const { code, name, message } = e as { code?: unknown; name?: unknown; message?: unknown };
     if (typeof code === 'string') codes.push(code);
     if (name === 'TimeoutError') codes.push('TIMEOUT');

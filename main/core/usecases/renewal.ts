@@ -8,7 +8,7 @@
 // every process (renewal-cooldown.ts) and, for renewalCooldownMs, callers serve the cached
 // credentials at once without trying again. Neither applies to a forced renewal ("Refresh now",
 // the tray's scheduler), nor once the cached credentials expire within the cool-down.
-import { asLakekeyError, ExitCode, LakekeyError, loginRequired, noS3Settings } from '../errors.js';
+import { asLakekeyError, ExitCode, LakekeyError, loginRequired, noLakefsSettings, noS3Settings } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { withShorterTimeout } from '../net/fetch-deadline.js';
 import { idpConfig } from '../login/idp-config.js';
@@ -206,7 +206,7 @@ async function refreshIdp(ctx: Context, name: string, profile: Profile, record: 
 
 /** A valid lakeFS token, renewed through a browser login when allowed and needed. */
 export async function getLakefsToken(ctx: Context, name: string, profile: Profile, opts: S3Options): Promise<LakefsToken> {
-  if (!profile.lakefs) throw new LakekeyError('CONFIG', `profile "${name}" has no lakeFS endpoint`, { hint: `Add one with \`lakekey profile set ${name} --lakefs-endpoint URL\`.` });
+  if (!profile.lakefs) throw noLakefsSettings(name);
   const usable = (t: LakefsToken | undefined): t is Checked<LakefsToken> => currentLakefs(profile, t, ctx.clock.now());
   const current = await ctx.vault.read(name);
   if (!opts.force && usable(current.lakefs)) return current.lakefs;

@@ -22,15 +22,15 @@ import { Vault } from '../../../main/core/keychain/vault.js';
 import { API_CHANNELS, channels, ENDPOINT_AFTER_LOGOUT, EVENT_CHANNELS, type Outcome } from '../../../main/ipc.js';
 import { NODE_CLI, REPO, run } from '../../helpers/cli.js';
 import { electronStub } from '../../helpers/electron-stub.js';
-import { memoryStore } from './fakes.js';
-import { shippedArtifacts } from './vite-build.js';
+import { MemoryStore } from '../../helpers/memory-store.js';
+import { shippedArtifacts } from '../../helpers/vite-build.js';
 
 const openConf = (dir: string) => new Conf({ cwd: dir, configName: 'config', projectName: 'lakekey', configFileMode: 0o600, clearInvalidConfig: false }) as unknown as ConfLike;
 
 const labelsOf = (menu: unknown) => (menu as { template: Array<{ label?: string }> }).template.map((i) => i.label?.trim());
 
 function deps(dir: string) {
-  return { openStore: openConf, appRoot: REPO, resourcesDir: join(REPO, 'build'), env: { LAKEKEY_CONFIG_DIR: dir }, vault: new Vault(memoryStore()), platform: 'linux' as const };
+  return { openStore: openConf, appRoot: REPO, resourcesDir: join(REPO, 'build'), env: { LAKEKEY_CONFIG_DIR: dir }, vault: new Vault(new MemoryStore()), platform: 'linux' as const };
 }
 
 test('a second instance quits at once and touches nothing', async () => {
@@ -187,8 +187,8 @@ test('packaged: the menu offers "Install command-line tool"; it links the bundle
 
 /** A keychain in memory whose deletions can be held (a logout caught in the middle). */
 function holdableStore() {
-  const store = memoryStore();
-  const del = store.delete;
+  const store = new MemoryStore();
+  const del = store.delete.bind(store);
   let gate: Promise<void> | undefined;
   store.delete = async (k) => {
     await gate;
@@ -327,7 +327,7 @@ test('the credentials endpoint: started for the first enabled profile, found by 
 test('a profile enabled at launch is served from the start; a logout through the window stops it too; a failure is said again once it was served since', async () => {
   const stub = electronStub({ appPath: REPO });
   const dir = join(mkdtempSync(join(tmpdir(), 'lk-app-')), 'cfg');
-  const vault = new Vault(memoryStore());
+  const vault = new Vault(new MemoryStore());
   settingsStore(openConf, dir).update((s) => {
     s.profiles.work = parseProfile('work', { ...S3_PROFILE, endpoint: true });
   });

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { runInNewContext } from 'node:vm';
 import { API_CHANNELS, API_GLOBAL, channels, EVENT_CHANNELS } from '../../../main/ipc.js';
 import { buildApi } from '../../../main/preload/api.js';
-import { shippedArtifacts, PRELOAD_BUNDLE } from './vite-build.js';
+import { shippedArtifacts, PRELOAD_BUNDLE } from '../../helpers/vite-build.js';
 
 test('buildApi: one frozen method per channel, forwarding the request unchanged', async () => {
   const calls: Array<[string, unknown]> = [];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backoffMs, BACKOFF_BASE_MS, jitterMs, Scheduler, WAKE_DELAY_MS, type Notice, type Presence, type ScheduleInput } from '../../../main/app/scheduler.js';
 import { LakekeyError } from '../../../main/core/errors.js';
-import { FakeClock } from './fakes.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 
 const MIN = 60_000;
 

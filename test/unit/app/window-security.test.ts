@@ -7,7 +7,7 @@ import { rendererFile } from '../../../main/app/renderer-files.js';
 import { CSP, externalUrlAllowed, hardenContents, isTrustedSender, SETTINGS_URL, settingsWindowOptions, type GuardableContents } from '../../../main/app/window-security.js';
 import { REPO } from '../../helpers/cli.js';
 import { StubWebContents } from '../../helpers/electron-stub.js';
-import { shippedArtifacts, RENDERER_DIST } from './vite-build.js';
+import { shippedArtifacts, RENDERER_DIST } from '../../helpers/vite-build.js';
 
 test('window options: context isolation, sandbox, no node, no webview, the bundled preload', () => {
   const o = settingsWindowOptions('/app/dist/preload/preload.cjs');

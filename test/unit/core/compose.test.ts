@@ -12,7 +12,7 @@ import { LakekeyError } from '../../../main/core/errors.js';
 import { limitsFromEnv } from '../../../main/core/config/env-limits.js';
 import { silentLogger } from '../../../main/core/log.js';
 import { Vault } from '../../../main/core/keychain/vault.js';
-import { MemoryStore } from '../../helpers/compose-headless.js';
+import { MemoryStore } from '../../helpers/memory-store.js';
 
 const base = () => ({ dir: join(mkdtempSync(join(tmpdir(), 'lakekey-compose-')), 'cfg'), log: silentLogger, vault: new Vault(new MemoryStore()) });
 

@@ -1,5 +1,6 @@
 // The rules that live once in main/shared: freshness predicates, the time-left wording, the
-// profile limits (which the core's settings parser must enforce exactly), and the core's single-flight.
+// profile limits (which the core's settings parser must enforce exactly), https-except-loopback
+// (which the settings parser and the window's checks as you type must both follow), and the core's single-flight.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseSettings } from '../../../main/core/config/settings.js';
@@ -8,6 +9,9 @@ import { sayDuration, sayValidity } from '../../../main/shared/duration.js';
 import { hasUsableIdToken, isFresh, isServable, isUsable, MIN_TOKEN_SECONDS, renewalDueAt, secondsLeft } from '../../../main/shared/freshness.js';
 import { LIMITS, PROFILE_NAME, withinLimit, type LimitName } from '../../../main/shared/limits.js';
 import { kinds } from '../../../main/shared/profile-kinds.js';
+import { isLoopbackUrl, isSecureUrl } from '../../../main/shared/secure-url.js';
+import { endpointProblem } from '../../../renderer/src/validate.js';
+import { endpointUrl } from '../../../main/core/config/settings.js';
 
 const NOW = Date.UTC(2030, 0, 1, 9, 0, 0);
 const at = (secondsFromNow: number) => ({ expiresAt: NOW + secondsFromNow * 1000 });
@@ -104,4 +108,28 @@ test('a value that fails a freshness check is not narrowed away (the false branc
   const kept: typeof stale extends undefined ? 'narrowed away' : 'kept' = 'kept';
   assert.equal(kept, 'kept');
   assert.ok(isServable(stale, NOW), 'and the same value is still servable');
+});
+
+test('https except loopback: one rule, and the settings parser and the window\'s check as you type both follow it', () => {
+  const cases: Array<[string, boolean]> = [
+    ['https://idp.example.com', true],
+    ['https://10.0.0.1:8443/realms/x', true],
+    ['http://127.0.0.1:8080', true],
+    ['http://127.9.8.7', true],
+    ['http://localhost:5556/dex', true],
+    ['http://[::1]:9000', true],
+    ['http://idp.example.com', false],
+    ['http://10.0.0.1', false],
+    ['http://localhost.example.com', false],
+    ['http://127.0.0.1.example.com', false],
+    ['http://[::2]', false],
+    ['ftp://127.0.0.1', false],
+  ];
+  for (const [text, secure] of cases) {
+    assert.equal(isSecureUrl(new URL(text)), secure, text);
+    assert.equal(endpointProblem(text, true) === '', secure, `renderer: ${text}`);
+    assert.equal((() => { try { endpointUrl(text, 'issuer'); return true; } catch { return false; } })(), secure, `settings: ${text}`);
+  }
+  assert.equal(isLoopbackUrl(new URL('https://127.0.0.1')), true, 'loopback is about the host, whatever the scheme');
+  assert.equal(isLoopbackUrl(new URL('https://example.com')), false);
 });

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { applyProfileSettings, unifiedDiff } from '../../../main/core/config/aws-config.js';
+import { applyProfileSettings } from '../../../main/core/config/aws-config.js';
+import { unifiedDiff } from '../../../main/core/config/unified-diff.js';
 
 const USER = '# company defaults\n[default]\nregion = eu-west-1\noutput = json\n\n[profile other]\nregion = ap-south-1\n';
 const WIRED = [{ key: 'credential_process', value: '"/opt/lakekey" credential-process dev' }, { key: 'region', value: 'us-east-1' }];

@@ -6,11 +6,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { invoke } from '../../../main/app/ipc-main.js';
-import { rendererFile } from '../../../main/app/renderer-files.js';
-import { settingsWindowOptions } from '../../../main/app/window-security.js';
-import { API_CHANNELS, EVENT_CHANNELS, type Channel, type EventChannel, type IpcHandlers } from '../../../main/ipc.js';
-import { CHROMIUM_PATH } from '../../helpers/browser.js';
+import { invoke } from '../../main/app/ipc-main.js';
+import { rendererFile } from '../../main/app/renderer-files.js';
+import { settingsWindowOptions } from '../../main/app/window-security.js';
+import { API_CHANNELS, EVENT_CHANNELS, type Channel, type EventChannel, type IpcHandlers } from '../../main/ipc.js';
+import { CHROMIUM_PATH } from './browser.js';
 import { shippedArtifacts, RENDERER_DIST } from './vite-build.js';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];

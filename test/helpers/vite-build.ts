@@ -3,7 +3,7 @@
 // empties renderer/dist under another file's browser. A missing or stale artifact fails loudly.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO } from '../../helpers/cli.js';
+import { REPO } from './cli.js';
 
 export const RENDERER_DIST = join(REPO, 'renderer', 'dist');
 export const PRELOAD_BUNDLE = join(REPO, 'dist', 'preload', 'preload.cjs');

@@ -1,6 +1,6 @@
-// Test doubles for the tray's pure modules: a fake clock with timers, and an in-memory keychain.
-import type { TimerClock } from '../../../main/app/scheduler.js';
-import type { SecretStore } from '../../../main/core/ports.js';
+// Test doubles for the tray's pure modules: a fake clock with timers (the in-memory keychain is
+// test/helpers/memory-store.ts).
+import type { TimerClock } from '../../main/app/scheduler.js';
 
 export class FakeClock implements TimerClock {
   private seq = 0;
@@ -42,15 +42,4 @@ export class FakeClock implements TimerClock {
 
 export async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
-}
-
-export function memoryStore(): SecretStore & { items: Map<string, string> } {
-  const items = new Map<string, string>();
-  return {
-    items,
-    maxItemBytes: Infinity,
-    get: async (k) => items.get(k) ?? null,
-    set: async (k, v) => void items.set(k, v),
-    delete: async (k) => items.delete(k),
-  };
 }
