@@ -53,6 +53,7 @@ const profileFields: readonly FlagSpec[] = [
   { name: 's3-role-arn', type: 'string', value: 'ARN', help: 'role to assume: arn:aws:iam::ACCOUNT:role/NAME, or the arn:minio:iam:::role/… MinIO prints' },
   { name: 's3-duration', type: 'string', value: 'SECONDS', help: 'lifetime of S3 credentials, 900 to 43200 (default 3600)' },
   { name: 's3-token-source', type: 'string', value: 'idp|lakefs', choices: ['idp', 'lakefs'], help: 'what STS is given: the IdP\'s ID token, or the lakeFS token (S3 through lakeFS)' },
+  { name: 's3-session-name', type: 'string', value: 'TEMPLATE', help: 'the STS role session name, from claims of the token STS is given: "{email}", "{preferred_username}", "lakekey-{sub}" (default: the email, else the subject); with --s3-token-source lakefs only {sub}, the lakeFS username. Cut to STS\'s rules: 2-64 characters of letters, digits and _+=,.@-, others become "-"' },
   { name: 'lakefs-endpoint', type: 'string', value: 'URL', help: 'lakeFS server URL' },
   { name: 'lakefs-ttl', type: 'string', value: 'SECONDS', help: 'lifetime of lakeFS tokens, 60 to 43200 (default 3600)' },
   { name: 'lakectl-cache', type: 'boolean', help: 'also write the lakeFS token to lakectl\'s PLAINTEXT cache file' },

@@ -119,7 +119,7 @@ async function storeLogin(ctx: CoreContext, name: string, profile: Profile, { to
   ctx.log.info('login.done', { profile: name, refreshToken: Boolean(tokens?.refreshToken), lakefs: Boolean(lakefsToken) });
   await revokeReplaced(ctx, name, profile, previous, record);
   if (wantsS3(profile)) {
-    record = { ...record, s3: await mintS3(ctx, profile, record), updatedAt: ctx.clock.now() };
+    record = { ...record, s3: await mintS3(ctx, name, profile, record), updatedAt: ctx.clock.now() };
     await ctx.vault.write(name, record);
   }
   return record;
