@@ -131,8 +131,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'no-browser', type: 'boolean', help: 'print a local link to open instead of starting a browser' },
       { name: 'device', type: 'boolean', help: 'log in on another device with a code (SSH, no desktop)' },
       { name: 'timeout', type: 'string', value: 'SECONDS', help: 'how long to wait for the login, 10 to 3600 (default 300)' },
+      { name: 'select-account', type: 'boolean', help: 'log in as another account: the IdP lets you choose one (OIDC prompt=select_account) instead of reusing the browser\'s sign-in, or asks you to sign in again (prompt=login) where it offers no account choice' },
+      { name: 'login-hint', type: 'string', value: 'USER', help: 'the account the IdP should offer or fill in (OIDC login_hint), such as your email' },
     ],
-    example: 'lakekey login work',
+    details: 'A login that signs in another user than the stored session\'s replaces that session: the previous user is logged out first (the refresh token revoked where the IdP offers it), and lakekey says so.',
+    example: 'lakekey login work --select-account --login-hint bob@example.com',
   },
   {
     name: 'logout',
