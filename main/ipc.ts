@@ -24,6 +24,8 @@ export interface ProfileDraft {
   s3RoleArn: string;
   s3DurationSeconds: string;
   s3TokenSource: 'idp' | 'lakefs';
+  /** The role session name template ("{email}"); empty: lakekey's default. */
+  s3SessionName: string;
   /** The tray serves the S3 credentials from its credentials endpoint (only with S3). */
   endpointEnabled: boolean;
   lakefsEnabled: boolean;

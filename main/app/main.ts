@@ -17,7 +17,7 @@ import { createLogger } from '../core/log.js';
 import { gate, gateLine } from '../core/text-gate.js';
 import { startLoginBroker, type LoginBroker } from '../core/login/login-broker.js';
 import { settingsDir } from '../core/config/paths.js';
-import { describe, getS3Credentials, login, logout, sayLogout, type Context } from '../core/usecases/session.js';
+import { describe, getS3Credentials, login, logout, sayLogout, type Context, type LoginOptions } from '../core/usecases/session.js';
 import { serveProfiles } from '../core/endpoint/serve.js';
 import { proxyFromPacResult } from '../core/net/proxy.js';
 import { getProfile, type Profile } from '../core/config/settings.js';
@@ -131,14 +131,25 @@ function compose(opts: Options, openBrowser: Browser['open'], systemProxy: Syste
     systemProxy,
   });
   const inflight = new Set<string>();
-  const logins = singleFlight(async (name: string) => {
+  // What the run that starts a profile's login asked for (another account); a caller who asks
+  // while one runs joins it, as every caller does: one login per profile.
+  const asked = new Map<string, LoginOptions>();
+  const flight = singleFlight(async (name: string) => {
     inflight.add(name);
+    const opts = asked.get(name) ?? {};
+    asked.delete(name);
     try {
-      await login(ctx, name, getProfile(settings.read(), name));
+      await login(ctx, name, getProfile(settings.read(), name), opts);
     } finally {
       inflight.delete(name);
     }
   });
+  const logins = {
+    run(name: string, opts: LoginOptions = {}): Promise<void> {
+      if (!inflight.has(name) && !asked.has(name)) asked.set(name, opts);
+      return flight.run(name);
+    },
+  };
   return { dir, settings, log, ctx, logins, loggingIn: (name: string) => inflight.has(name) };
 }
 
@@ -151,7 +162,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
   private readonly settings: SettingsStore;
   private readonly log: Logger;
   private readonly ctx: Context;
-  private readonly logins: { run(name: string): Promise<void> };
+  private readonly logins: { run(name: string, opts?: LoginOptions): Promise<void> };
   private readonly handlerDeps: HandlerDeps;
   private tray: TrayType | undefined;
   private iconState: TrayState | undefined;
@@ -297,6 +308,10 @@ export class TrayApp extends EventEmitter<TrayEvents> {
           // An explicit click: the user is at the machine.
           await this.login(action.profile);
           break;
+        case 'login-other':
+          // The IdP asks which account (prompt=select_account, or login where it offers no choice).
+          await this.login(action.profile, { selectAccount: true });
+          break;
         case 'refresh':
           await this.scheduler.refreshNow(action.profile);
           break;
@@ -363,8 +378,9 @@ export class TrayApp extends EventEmitter<TrayEvents> {
   // ---- glue --------------------------------------------------------------------------------------
 
   /** Every interactive login (menu, window, notification, CLI via the broker): one per profile; the tray shows it running. */
-  private login(name: string): Promise<void> {
-    const running = this.logins.run(name);
+  private login(name: string, opts: Pick<LoginOptions, 'selectAccount'> = {}): Promise<void> {
+    // A login that signed in someone else says that the previous user was logged out.
+    const running = this.logins.run(name, { ...opts, onReplaced: (text) => this.notify({ title: 'lakekey', body: text.replace(/^lakekey: l/, 'L') }) });
     this.changed();
     return running;
   }

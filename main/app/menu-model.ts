@@ -4,7 +4,7 @@
 import type { ProfileState, ProfileView } from '../ipc.js';
 
 export type MenuAction =
-  | { type: 'login' | 'refresh' | 'copy-credential-process' | 'copy-env' | 'copy-endpoint-env' | 'logout'; profile: string }
+  | { type: 'login' | 'login-other' | 'refresh' | 'copy-credential-process' | 'copy-env' | 'copy-endpoint-env' | 'logout'; profile: string }
   | { type: 'install-cli' }
   | { type: 'settings' }
   | { type: 'quit' };
@@ -80,6 +80,8 @@ export function buildMenuModel(profiles: ProfileView[], opts: MenuOptions = {}):
       action: { type, profile: p.name },
     });
     items.push(act('login', p.signedIn ? 'Log in again…' : 'Log in…', true));
+    // Another account at the same IdP (`lakekey login --select-account`): the IdP asks which one.
+    if (p.signedIn) items.push(act('login-other', 'Log in as someone else…', true));
     items.push(act('refresh', 'Refresh now', p.signedIn && p.canRefresh && s3));
     items.push(act('copy-credential-process', 'Copy credential_process line', s3));
     items.push(act('copy-env', 'Copy env exports command', s3));

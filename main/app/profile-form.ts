@@ -19,6 +19,7 @@ export function defaultDraft(): ProfileDraft {
     s3RoleArn: '',
     s3DurationSeconds: String(DEFAULT_S3_DURATION),
     s3TokenSource: 'idp',
+    s3SessionName: '',
     endpointEnabled: false,
     lakefsEnabled: false,
     lakefsEndpoint: '',
@@ -41,6 +42,7 @@ export function profileToDraft(p: Profile): ProfileDraft {
     d.s3RoleArn = p.s3.roleArn ?? '';
     d.s3DurationSeconds = String(p.s3.durationSeconds);
     d.s3TokenSource = p.s3.tokenSource;
+    d.s3SessionName = p.s3.sessionName ?? '';
     d.endpointEnabled = Boolean(p.endpoint);
   }
   if (p.lakefs) {
@@ -70,6 +72,7 @@ export function draftToRaw(d: ProfileDraft, keep?: Profile): Record<string, unkn
       roleArn: opt(d.s3RoleArn),
       durationSeconds: opt(d.s3DurationSeconds),
       tokenSource: d.s3TokenSource,
+      sessionName: opt(d.s3SessionName),
     };
     if (d.endpointEnabled) raw.endpoint = true;
   }
@@ -92,6 +95,7 @@ const FIELD_FOR_PATH: Record<string, DraftField> = {
   's3.s3Endpoint': 's3Endpoint',
   's3.roleArn': 's3RoleArn',
   's3.tokenSource': 's3TokenSource',
+  's3.sessionName': 's3SessionName',
   'lakefs.endpoint': 'lakefsEndpoint',
   'lakefs.ttlSeconds': 'lakefsTtlSeconds',
   endpoint: 'endpointEnabled',

@@ -172,4 +172,13 @@ export interface Context extends Ports {
 export interface LoginOptions {
   noBrowser?: boolean;
   timeoutSeconds?: number;
+  /**
+   * Let the user pick (or sign in as) another account at the IdP rather than reuse the browser's
+   * IdP session: OIDC `prompt=select_account`, or `login` where the IdP lacks it (oidc.ts).
+   */
+  selectAccount?: boolean;
+  /** OIDC `login_hint`: the account the IdP should offer first (an email, a user name). */
+  loginHint?: string;
+  /** Where "logged in as X; the previous session of Y was logged out" goes; ctx.notice by default (the tray notifies). */
+  onReplaced?: (text: string) => void;
 }

@@ -26,6 +26,7 @@ export const PROFILE_FIELDS: readonly ProfileField[] = [
   { flag: 's3-role-arn', field: 's3.roleArn' },
   { flag: 's3-duration', field: 's3.durationSeconds' },
   { flag: 's3-token-source', field: 's3.tokenSource' },
+  { flag: 's3-session-name', field: 's3.sessionName' },
   { flag: 'lakefs-endpoint', field: 'lakefs.endpoint' },
   { flag: 'lakefs-ttl', field: 'lakefs.ttlSeconds' },
   { flag: 'lakectl-cache', field: 'lakefs.lakectlCache', boolean: true },

@@ -253,6 +253,7 @@ const S3_FIELDS: FieldSpec[] = [
   { field: 's3Region', label: 'Region' },
   { field: 's3RoleArn', label: 'Role ARN', placeholder: 'arn:aws:iam::123456789012:role/data-engineer', help: 'required for AWS' },
   { field: 's3DurationSeconds', label: 'Session length (seconds)', type: 'number', help: '900 to 43200' },
+  { field: 's3SessionName', label: 'Role session name', placeholder: '{email}', help: 'claims of the token STS is given, in braces ({preferred_username}, {sub}); empty: the email, else the subject' },
 ];
 const LAKEFS_FIELDS: FieldSpec[] = [
   { field: 'lakefsEndpoint', label: 'lakeFS URL', type: 'url', placeholder: 'https://lakefs.example.com' },
@@ -340,6 +341,7 @@ async function openForm(existing?: ProfileView): Promise<void> {
         issuer: value('issuer'), clientId: value('clientId'), scopes: value('scopes'), redirectPort: value('redirectPort'),
         refreshBeforeSeconds: value('refreshBeforeSeconds'), s3Enabled: checked('s3Enabled'), s3StsEndpoint: value('s3StsEndpoint'),
         s3Endpoint: value('s3Endpoint'), s3Region: value('s3Region'), s3RoleArn: value('s3RoleArn'), s3DurationSeconds: value('s3DurationSeconds'),
+        s3SessionName: value('s3SessionName'),
         s3TokenSource: value('s3TokenSource') === 'lakefs' ? 'lakefs' : 'idp', endpointEnabled: checked('endpointEnabled'), lakefsEnabled: checked('lakefsEnabled'),
         lakefsEndpoint: value('lakefsEndpoint'), lakefsTtlSeconds: value('lakefsTtlSeconds'),
       },

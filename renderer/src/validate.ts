@@ -5,6 +5,7 @@ import type { FieldError, ProfileDraft } from '../../main/ipc.js';
 import { refreshBeforeProblem } from '../../main/shared/freshness.js';
 import { LIMITS, PROFILE_NAME } from '../../main/shared/limits.js';
 import { isSecureUrl } from '../../main/shared/secure-url.js';
+import { parseSessionNameTemplate } from '../../main/shared/session-name.js';
 
 // The same rules the core's parser enforces (main/shared/limits.ts), for the checks as you type.
 export { LIMITS };
@@ -36,6 +37,14 @@ export function numberProblem(value: string, [min, max]: readonly [number, numbe
   return n < min || n > max ? `A whole number from ${min} to ${max}.` : '';
 }
 
+/** Empty when fine (or blank: the default), else what is wrong with the role session name template. */
+export function sessionNameProblem(value: string): string {
+  const text = value.trim();
+  if (!text) return '';
+  const parsed = parseSessionNameTemplate(text);
+  return 'problem' in parsed ? `The template ${parsed.problem}.` : '';
+}
+
 export function checkDraft(name: string, d: ProfileDraft): FieldError[] {
   const errors: FieldError[] = [];
   const add = (field: FieldError['field'], message: string) => {
@@ -56,6 +65,7 @@ export function checkDraft(name: string, d: ProfileDraft): FieldError[] {
     }
     if (!d.s3StsEndpoint.trim() && !d.s3RoleArn.trim()) add('s3RoleArn', 'AWS STS needs a role to assume; or give an STS endpoint for MinIO or lakeFS.');
     if (d.s3TokenSource === 'lakefs' && !d.lakefsEnabled) add('s3TokenSource', 'S3 through lakeFS needs the lakeFS section.');
+    add('s3SessionName', sessionNameProblem(d.s3SessionName));
   }
   if (d.lakefsEnabled) {
     add('lakefsEndpoint', endpointProblem(d.lakefsEndpoint, true));

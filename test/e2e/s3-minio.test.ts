@@ -408,3 +408,64 @@ describe('a changed profile never serves the keys minted for its old settings', 
     assert.ok(left > 1500 && left <= 1800, `minted for 1800 s, ${left} s left`);
   });
 });
+
+describe('role session name from the login (--s3-session-name)', () => {
+  /** The RoleSessionName of the last AssumeRoleWithWebIdentity the STS proxy in front of MinIO saw. */
+  const lastSessionName = () => peers.sts.requests.filter((r) => r.action === 'AssumeRoleWithWebIdentity').at(-1)?.form?.RoleSessionName;
+
+  test('a template over ID-token claims reaches STS sanitised; MinIO mints; a changed template re-mints silently; unset goes back to the default', async () => {
+    const box = await sandbox(peers, { browser: true, extraArgs: ['--s3-session-name', 'lk {name}'] });
+    const login = await box.cli(['login', box.name]);
+    assert.equal(login.code, 0, login.stderr);
+    // "Alice Example" from the ID token's name claim; spaces are not in STS's alphabet.
+    assert.equal(lastSessionName(), 'lk-Alice-Example');
+    delete box.env.LAKEKEY_BROWSER;
+    // MinIO takes the name (it does not report it back): its credentials work.
+    assert.equal((await box.cli(['configure-aws', box.name])).code, 0);
+    const listed = await run(AWS, ['s3', 'ls', `s3://${peers.bucket}`, '--endpoint-url', peers.minio.endpoint, '--profile', box.name], { env: box.env });
+    assert.equal(listed.code, 0, listed.stderr);
+    const show = await box.cli(['profile', 'show', box.name]);
+    assert.match(show.stdout, /S3 session name\s+lk \{name\}/);
+
+    const set = await box.cli(['profile', 'set', box.name, '--s3-session-name', '{email}']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stderr, /S3 credentials minted with the old settings are replaced on next use/);
+    const minted = await box.cli(['credential-process', box.name]);
+    assert.equal(minted.code, 0, minted.stderr);
+    assert.equal(lastSessionName(), 'alice@example.com');
+
+    assert.equal((await box.cli(['profile', 'set', box.name, '--s3-session-name', 'u-{sub}'])).code, 0);
+    assert.equal((await box.cli(['credential-process', box.name])).code, 0);
+    assert.equal(lastSessionName(), 'u-alice');
+    assert.equal((await box.cli(['profile', 'set', box.name, '--unset', 's3-session-name'])).code, 0);
+    assert.equal((await box.cli(['credential-process', box.name])).code, 0);
+    assert.equal(lastSessionName(), 'alice@example.com', 'the default: the email');
+  });
+
+  test('a claim the ID token lacks: exit 2 naming the claim and the fix, and no STS call', async () => {
+    const box = await sandbox(peers, { browser: true, extraArgs: ['--s3-session-name', '{preferred_username}'] });
+    const calls = peers.sts.count((r) => r.action === 'AssumeRoleWithWebIdentity');
+    const login = await box.cli(['login', box.name]);
+    assert.equal(login.code, 2, login.stderr);
+    assert.match(login.stderr, /the ID token has no "preferred_username" claim, and profile "[^"]+" names it in its role session name \(--s3-session-name "\{preferred_username\}"\)/);
+    assert.match(login.stderr, /\{sub\}, \{policy\}, \{email\}, \{name\}/);
+    assert.match(login.stderr, /--unset s3-session-name/);
+    assert.equal(peers.sts.count((r) => r.action === 'AssumeRoleWithWebIdentity'), calls, 'STS is not asked');
+    // The login itself is kept: fixing the template mints without a browser.
+    delete box.env.LAKEKEY_BROWSER;
+    assert.equal((await box.cli(['profile', 'set', box.name, '--s3-session-name', '{sub}'])).code, 0);
+    const cp = await box.cli(['credential-process', box.name]);
+    assert.equal(cp.code, 0, cp.stderr);
+    assert.equal(lastSessionName(), 'alice');
+  });
+
+  test('a malformed template is refused when the profile is saved, naming the flag', async () => {
+    const box = await sandbox(peers);
+    const set = await box.cli(['profile', 'set', box.name, '--s3-session-name', '{email']);
+    assert.equal(set.code, 2);
+    assert.match(set.stderr, /--s3-session-name: "\{email" has an unclosed "\{" \(at character 1\)/);
+    const literal = await box.cli(['profile', 'set', box.name, '--s3-session-name', 'everyone']);
+    assert.equal(literal.code, 2);
+    assert.match(literal.stderr, /--s3-session-name: "everyone" names no claim/);
+  });
+});

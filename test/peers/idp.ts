@@ -56,6 +56,11 @@ export interface Idp {
   seenSecrets: string[];
   /** Every refresh token and revocation token presented at the token and revocation endpoints, accepted or not. */
   presented: string[];
+  /**
+   * The query of every request to the authorization endpoint (GET /auth), in order: the login's
+   * own and lakekey's probe of it alike (prompt, login_hint, scope… as the IdP received them).
+   */
+  authorizationRequests: Array<Record<string, string>>;
   /** While down, every connection is destroyed at once: the IdP looks unreachable. */
   setDown(down: boolean): void;
   stop(): Promise<void>;
@@ -157,6 +162,7 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
   const counts: IdpCounts = { authorizations: 0, codeGrants: 0, refreshGrants: 0, deviceGrants: 0 };
   const seenSecrets: string[] = [];
   const presented: string[] = [];
+  const authorizationRequests: Array<Record<string, string>> = [];
   let down = false;
 
   // Bind first: the issuer must carry the real port.
@@ -330,6 +336,7 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
       return;
     }
     const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && path === '/auth') authorizationRequests.push(Object.fromEntries(new URL(req.url ?? '/', issuer).searchParams));
     if (req.method === 'POST' && (path === '/device/auth' || path === '/token' || path === '/token/revocation')) {
       void formGate(req, res, path);
       return;
@@ -356,6 +363,7 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
     users,
     seenSecrets,
     presented,
+    authorizationRequests,
     setDown(value: boolean) {
       down = value;
       listening.setDown(value);

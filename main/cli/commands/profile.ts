@@ -300,7 +300,7 @@ function renderProfile(name: string, p: Profile): string {
     ['refresh before', `${p.refreshBeforeSeconds} s`],
   ];
   if (p.s3) {
-    rows.push(['S3 STS endpoint', p.s3.stsEndpoint ?? `AWS (${p.s3.region})`], ['S3 API endpoint', s3ApiEndpoint(p) ?? 'AWS (none needed)'], ['S3 region', p.s3.region], ['S3 role', p.s3.roleArn], ['S3 duration', `${p.s3.durationSeconds} s`], ['S3 token source', p.s3.tokenSource]);
+    rows.push(['S3 STS endpoint', p.s3.stsEndpoint ?? `AWS (${p.s3.region})`], ['S3 API endpoint', s3ApiEndpoint(p) ?? 'AWS (none needed)'], ['S3 region', p.s3.region], ['S3 role', p.s3.roleArn], ['S3 duration', `${p.s3.durationSeconds} s`], ['S3 token source', p.s3.tokenSource], ['S3 session name', p.s3.sessionName ?? 'default (the email, else the subject)']);
   }
   if (p.lakefs) rows.push(['lakeFS endpoint', p.lakefs.endpoint], ['lakeFS token TTL', `${p.lakefs.ttlSeconds} s`], ['lakectl cache file', p.lakefs.lakectlCache ? 'kept in sync (plaintext)' : 'off']);
   if (p.s3) rows.push(['credentials endpoint', p.endpoint ? `served by the tray while it runs (\`lakekey env ${name} --server\`)` : 'off']);

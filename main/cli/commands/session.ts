@@ -24,6 +24,13 @@ export function renewal(p: Profile, s: Pick<ProfileStatus, 'signedIn' | 'canRefr
 export async function loginCommand(a: Args): Promise<number> {
   const timeoutSeconds = a.integer('timeout', 10, 3600);
   if (a.flag('device') && a.flag('no-browser')) throw usageError('--device and --no-browser are two ways to log in: pass one', a.hint());
+  const loginHint = a.string('login-hint');
+  if (loginHint !== undefined && (!/^[^\p{Cc}\p{Cf}]{1,256}$/u.test(loginHint) || !loginHint.trim())) {
+    throw usageError('--login-hint takes an account name such as an email: 1 to 256 characters, no control characters', a.hint());
+  }
+  if (a.flag('device') && (a.flag('select-account') || loginHint !== undefined)) {
+    throw usageError(`--${a.flag('select-account') ? 'select-account' : 'login-hint'} is for the browser login; with --device you choose the account on the device where you enter the code`, a.hint());
+  }
   const dir = checkedSettingsDir(process.env, process.platform);
   const name = a.positionals[0];
   const profile = getProfile(readSettings(dir), name, warn);
@@ -34,7 +41,7 @@ export async function loginCommand(a: Args): Promise<number> {
     say(`\nlakekey: the login for profile "${name}" was cancelled; nothing was changed.\n`);
     process.exit(130);
   });
-  const options = { noBrowser: a.flag('no-browser'), timeoutSeconds };
+  const options = { noBrowser: a.flag('no-browser'), timeoutSeconds, selectAccount: a.flag('select-account'), ...(loginHint !== undefined ? { loginHint: loginHint.trim() } : {}) };
   let record;
   try {
     record = a.flag('device') ? await deviceLogin(wait.ctx, name, profile, options) : await login(wait.ctx, name, profile, options);

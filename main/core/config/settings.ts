@@ -10,6 +10,7 @@ import { fittingRefreshBefore } from '../../shared/freshness.js';
 import { LIMITS, PROFILE_NAME } from '../../shared/limits.js';
 import { fieldAt, PROFILE_SECTIONS } from '../../shared/profile-fields.js';
 import { isSecureUrl } from '../../shared/secure-url.js';
+import { LAKEFS_TOKEN_CLAIMS, parseSessionNameTemplate, templateClaims } from '../../shared/session-name.js';
 
 export const SETTINGS_VERSION = 1;
 export const DEFAULT_SCOPES = ['openid', 'email', 'profile', 'offline_access'];
@@ -26,6 +27,11 @@ export interface S3Settings {
   roleArn?: string;
   durationSeconds: number;
   tokenSource: 'idp' | 'lakefs';
+  /**
+   * The STS role session name as a template over the web identity token's claims ("{email}");
+   * absent: lakekey's default (the email, else the subject). See shared/session-name.ts.
+   */
+  sessionName?: string;
 }
 
 export interface LakefsSettings {
@@ -303,6 +309,7 @@ function checkFields(name: string, raw: unknown, where: string, f: (field: strin
     if (s3.roleArn !== undefined) {
       profile.s3.roleArn = matching(s3.roleArn, ROLE_ARN, f('s3.roleArn'), 'a role ARN', 'Use arn:aws:iam::ACCOUNT:role/NAME (12-digit account), or the arn:minio:iam:…:role/… ARN MinIO prints at startup.');
     }
+    if (s3.sessionName !== undefined) profile.s3.sessionName = sessionNameTemplate(s3.sessionName, tokenSource, f('s3.sessionName'));
   }
   if (raw.lakefs !== undefined) {
     const l = raw.lakefs;
@@ -370,6 +377,25 @@ export function endpointUrl(value: unknown, what: string): string {
   if (url.username || url.password) throw configError(`${what}: must not contain credentials`);
   if (url.search || url.hash) throw configError(`${what}: must not contain a query or fragment`);
   return url.href.replace(/\/+$/, '');
+}
+
+/**
+ * A role session name template (shared/session-name.ts). With the lakeFS token as the web identity,
+ * the claims are the lakeFS token's, where only `sub` (the lakeFS username) names the user.
+ */
+function sessionNameTemplate(value: unknown, tokenSource: S3Settings['tokenSource'], what: string): string {
+  const text = nonEmptyString(value, what);
+  const parsed = parseSessionNameTemplate(text);
+  const fix = 'Write claims of the ID token in braces, with any text around them: "{email}", "{preferred_username}", "lakekey-{sub}".';
+  if ('problem' in parsed) throw configError(`${what}: ${JSON.stringify(text)} ${parsed.problem}`, fix);
+  const foreign = templateClaims(parsed.parts).filter((c) => !LAKEFS_TOKEN_CLAIMS.includes(c));
+  if (tokenSource === 'lakefs' && foreign.length) {
+    throw configError(
+      `${what}: S3 through lakeFS (token source "lakefs") hands STS the lakeFS token, whose only claim that names the user is {sub} (the lakeFS username), not {${foreign[0]}}`,
+      'Use {sub}, with any text around it, or leave the session name unset.',
+    );
+  }
+  return text;
 }
 
 function scopes(value: unknown, what: string): string[] {

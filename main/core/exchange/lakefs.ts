@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { errorText, LakekeyError } from '../errors.js';
 import { unreachableWords } from '../net/network-words.js';
 import { requireShape } from './credential-shape.js';
+import { jwtClaims } from './jwt-claims.js';
 import { registerSecret } from '../redact.js';
 import { outside } from '../text-gate.js';
 import { plausibleExpiry, type LakefsToken } from '../keychain/record.js';
@@ -104,14 +105,6 @@ export function lakefsTokenSubject(token: string): string | undefined {
 function jwtExpiry(token: string): number | undefined {
   const exp = jwtClaims(token)?.exp;
   return typeof exp === 'number' ? exp * 1000 : undefined;
-}
-
-function jwtClaims(token: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
 }
 
 class LakefsError extends LakekeyError {

@@ -6,18 +6,20 @@ import type { S3Credentials, SecretRecord } from '../keychain/record.js';
 import type { Profile, S3Settings } from '../config/settings.js';
 import type { Context } from '../ports.js';
 
-export async function mintS3(ctx: Context, profile: Profile & { s3: S3Settings }, record: SecretRecord): Promise<S3Credentials> {
+export async function mintS3(ctx: Context, name: string, profile: Profile & { s3: S3Settings }, record: SecretRecord): Promise<S3Credentials> {
   const { s3 } = profile;
-  const { assumeRoleWithWebIdentity, sessionName } = await import('./sts.js');
+  const { assumeRoleWithWebIdentity } = await import('./sts.js');
   const { endpoint, roleArn, what } = await stsTarget(profile);
   const webIdentityToken = s3.tokenSource === 'lakefs' ? record.lakefs?.token : record.idp?.idToken;
   if (!webIdentityToken) throw new LakekeyError('IDP_REFUSED', 'no identity token to exchange for S3 credentials', { hint: 'Log in again; make sure the profile requests the "openid" scope.' });
+  const { roleSessionName } = await import('./role-session-name.js');
+  const sessionName = roleSessionName(name, profile, record, webIdentityToken);
   const creds = await assumeRoleWithWebIdentity(
-    { endpoint, region: s3.region, roleArn, webIdentityToken, sessionName: sessionName(record.idp?.email ?? record.idp?.subject), durationSeconds: s3.durationSeconds },
+    { endpoint, region: s3.region, roleArn, webIdentityToken, sessionName, durationSeconds: s3.durationSeconds },
     what,
     { timeoutMs: ctx.limits.httpTimeoutMs, proxy: ctx.proxy, secrets: ctx.secrets },
   );
-  ctx.log.info('sts.done', { source: s3.tokenSource, expiresAt: new Date(creds.expiresAt).toISOString() });
+  ctx.log.info('sts.done', { source: s3.tokenSource, sessionName: s3.sessionName === undefined ? 'default' : 'template', expiresAt: new Date(creds.expiresAt).toISOString() });
   return { ...creds, minted: s3Mint(profile) };
 }
 

@@ -111,9 +111,3 @@ function stsError(err: unknown, endpoint: string, what: string): LakekeyError {
     cause: err,
   });
 }
-
-/** AWS: RoleSessionName is 2–64 characters of [\w+=,.@-]. */
-export function sessionName(from: string | undefined): string {
-  const cleaned = (from ?? '').replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
-  return cleaned.length >= 2 ? cleaned : `lakekey-${cleaned}`.slice(0, 64);
-}

@@ -6,9 +6,9 @@
 //
 // - The IdP part (refresh and ID token) is bound to the issuer, client and scopes: a change needs
 //   a new login, and the old session is revoked at the IdP it came from.
-// - The S3 part is bound to the STS endpoint, role, region, duration, token source and the place
-//   its web identity came from (the issuer, or the lakeFS endpoint): a change re-mints it,
-//   silently when the IdP part still matches.
+// - The S3 part is bound to the STS endpoint, role, region, duration, token source, role session
+//   name template and the place its web identity came from (the issuer, or the lakeFS endpoint):
+//   a change re-mints it, silently when the IdP part still matches.
 // - The lakeFS token is bound to the lakeFS endpoint.
 // Parts stored before this binding existed carry none and are taken as matching (so an upgrade
 // asks nobody to log in again); the next write binds them.
@@ -30,6 +30,8 @@ export interface S3Mint {
   tokenSource: 'idp' | 'lakefs';
   /** Where the web identity token came from: the issuer, or the lakeFS endpoint. */
   source: string;
+  /** The role session name template (--s3-session-name); null for lakekey's default, as in parts minted before it existed. */
+  sessionName?: string | null;
 }
 
 export interface LakefsMint {
@@ -45,7 +47,7 @@ export function s3Mint(p: Profile): S3Mint | undefined {
   if (!p.s3) return undefined;
   const s = p.s3;
   const source = s.tokenSource === 'lakefs' ? (p.lakefs?.endpoint ?? '') : p.issuer;
-  return { stsEndpoint: s.stsEndpoint ?? null, roleArn: s.roleArn ?? null, region: s.region, durationSeconds: s.durationSeconds, tokenSource: s.tokenSource, source };
+  return { stsEndpoint: s.stsEndpoint ?? null, roleArn: s.roleArn ?? null, region: s.region, durationSeconds: s.durationSeconds, tokenSource: s.tokenSource, source, sessionName: s.sessionName ?? null };
 }
 
 export function lakefsMint(p: Profile): LakefsMint | undefined {
@@ -60,6 +62,7 @@ const S3_FLAGS: Record<keyof S3Mint, string> = {
   region: 's3-region',
   durationSeconds: 's3-duration',
   tokenSource: 's3-token-source',
+  sessionName: 's3-session-name',
   source: 'the identity the S3 credentials came from',
 };
 const LAKEFS_FLAGS: Record<keyof LakefsMint, string> = { endpoint: 'lakefs-endpoint' };

@@ -15,17 +15,27 @@ import { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../../shared/limits.js';
 export async function browserLogin(ctx: Context, name: string, profile: Profile, opts: LoginOptions): Promise<Redeemed> {
   const timeoutMs = (opts.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000;
   const config = await idpConfig(ctx, name, profile);
+  // Before the receiver and the browser: an IdP that cannot prompt for another account is said at once.
+  const { accountRequest } = await import('./oidc.js');
+  let account = accountRequest(config, opts);
   const refusals = refusalSummary(ctx);
   const receiver = await ctx.loopback(profile.redirectPort, { onRefused: refusals.add, peer: ctx.peer });
   const grants = grantsFor(profile);
   let redeemed: Redeemed = {};
   let page: LaunchPage | undefined;
   try {
-    let request = await authorizationFor(grants[0], config, profile, receiver.redirectUri);
-    await checkAuthorization(ctx, name, profile, request.url, receiver.redirectUri);
+    let request = await authorizationFor(grants[0], config, profile, receiver.redirectUri, account);
+    // An IdP that lists no prompt values may still refuse select_account (oidc-provider does): then sign in again instead.
+    const guessed = account.prompt === 'select_account' && account.unlisted === true;
+    if ((await checkAuthorization(ctx, name, profile, request.url, receiver.redirectUri, { promptRefusal: guessed })) === 'prompt-refused') {
+      account = { ...account, prompt: 'login' };
+      ctx.log.info('login.prompt-fallback', { profile: name, prompt: 'login' });
+      request = await authorizationFor(grants[0], config, profile, receiver.redirectUri, account);
+      await checkAuthorization(ctx, name, profile, request.url, receiver.redirectUri);
+    }
     let callback = receiver.waitForCallback(request.state, timeoutMs);
     page = announce(ctx, name, profile, receiver.launch(request.url.href), timeoutMs, opts);
-    ctx.log.info('login.waiting', { profile: name, grants: grants.join('+') });
+    ctx.log.info('login.waiting', { profile: name, grants: grants.join('+'), prompt: account.prompt ?? 'none', loginHint: Boolean(account.loginHint) });
     for (let i = 0; i < grants.length; i++) {
       const result = await callback;
       try {
@@ -61,9 +71,11 @@ const PROBE_TIMEOUT_MS = 5000;
  * client id, redirect URI or scope), in the IdP's own words; see authorization-probe.ts for why
  * the probe cannot harm the real request and never stops a login that could work.
  */
-async function checkAuthorization(ctx: Context, name: string, profile: Profile, url: URL, redirectUri: string): Promise<void> {
+async function checkAuthorization(ctx: Context, name: string, profile: Profile, url: URL, redirectUri: string, opts: { promptRefusal?: boolean } = {}): Promise<'prompt-refused' | undefined> {
   const answer = await probeAuthorization(ctx.fetch, url, redirectUri, Math.min(PROBE_TIMEOUT_MS, ctx.limits.httpTimeoutMs));
   ctx.log.info('login.probe', { profile: name, answer: answer.verdict === 'proceed' ? answer.seen : 'refused' });
+  // The one refusal the caller handles itself: the prompt value (`invalid_request` naming it, as oidc-provider says).
+  if (opts.promptRefusal && answer.verdict === 'refused' && answer.error === 'invalid_request' && /\bprompt\b/i.test(answer.description)) return 'prompt-refused';
   if (answer.verdict === 'refused') {
     throw refusalError(answer.error, answer.description, { name, clientId: profile.clientId, during: 'the login request', redirectUri });
   }

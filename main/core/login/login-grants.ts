@@ -4,7 +4,7 @@
 // both gets the two-grant lakeFS login: the first callback forwards the same tab to the second
 // authorization, and the IdP session makes it silent (DESIGN §1).
 import type { Configuration } from 'openid-client';
-import type { AuthorizationRequest, TokenSet } from './oidc.js';
+import type { AccountRequest, AuthorizationRequest, TokenSet } from './oidc.js';
 import type { LakefsToken } from '../keychain/record.js';
 import type { Profile } from '../config/settings.js';
 import type { Context } from '../ports.js';
@@ -20,12 +20,13 @@ export function grantsFor(profile: Profile): Grant[] {
   return grants;
 }
 
-export async function authorizationFor(grant: Grant, config: Configuration, profile: Profile, redirectUri: string): Promise<AuthorizationRequest> {
+/** One grant's authorization request; `account` (another account, a login hint) goes on the login's first request only, whose sign-in the next one reuses. */
+export async function authorizationFor(grant: Grant, config: Configuration, profile: Profile, redirectUri: string, account?: AccountRequest): Promise<AuthorizationRequest> {
   const { authorizationRequest } = await import('./oidc.js');
-  if (grant === 'idp') return authorizationRequest(config, { redirectUri, scopes: profile.scopes });
+  if (grant === 'idp') return authorizationRequest(config, { redirectUri, scopes: profile.scopes, account });
   const { lakefsState } = await import('../exchange/lakefs.js');
   // lakeFS's leg needs no refresh token, so no offline_access (and no consent prompt).
-  return authorizationRequest(config, { redirectUri, scopes: profile.scopes.filter((s) => s !== 'offline_access'), stateFor: lakefsState, nonce: false });
+  return authorizationRequest(config, { redirectUri, scopes: profile.scopes.filter((s) => s !== 'offline_access'), stateFor: lakefsState, nonce: false, account });
 }
 
 /** What the browser login produced so far. */

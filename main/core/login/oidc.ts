@@ -140,6 +140,45 @@ export interface AuthorizationRequest {
   verifier: string;
 }
 
+/** What the first authorization request of a login asks about the account (LoginOptions). */
+export interface AccountRequest {
+  prompt?: 'select_account' | 'login';
+  loginHint?: string;
+  /** The IdP lists no prompt values: select_account is a guess, and `login` the fallback when it is refused. */
+  unlisted?: true;
+}
+
+/**
+ * The prompt value that lets the user choose another account: `select_account` when the IdP's
+ * discovery document lists it, `login` (sign in again, as anyone) when it lists only that, and
+ * `select_account` when it lists no prompt values at all (OIDC Discovery makes the list optional,
+ * and Google and Entra ID, which take select_account, publish none); the login's probe of the
+ * authorization endpoint then finds out, and an IdP that refuses it (oidc-provider) gets `login`
+ * instead (login-browser.ts). Undefined when the list has neither.
+ */
+export function accountPrompt(metadata: { prompt_values_supported?: unknown }): AccountRequest['prompt'] {
+  const listed = metadata.prompt_values_supported;
+  if (!Array.isArray(listed)) return 'select_account';
+  if (listed.includes('select_account')) return 'select_account';
+  if (listed.includes('login')) return 'login';
+  return undefined;
+}
+
+/** The account part of a login's first authorization request; a USAGE error (exit 2) when the IdP cannot prompt for another account. */
+export function accountRequest(config: client.Configuration, opts: { selectAccount?: boolean; loginHint?: string }): AccountRequest {
+  const request: AccountRequest = opts.loginHint ? { loginHint: opts.loginHint } : {};
+  if (!opts.selectAccount) return request;
+  const metadata = config.serverMetadata() as client.ServerMetadata & { prompt_values_supported?: unknown };
+  const prompt = accountPrompt(metadata);
+  if (!prompt) {
+    const listed = (metadata.prompt_values_supported as unknown[]).map((v) => outside(String(v), 40)).join(', ') || 'none';
+    throw new LakekeyError('USAGE', `--select-account: the identity provider at ${metadata.issuer} supports neither prompt=select_account nor prompt=login (its discovery document lists: ${listed})`, {
+      hint: 'Sign out at the identity provider in your browser and log in again, or pass --login-hint USER alone.',
+    });
+  }
+  return { ...request, prompt, ...(Array.isArray(metadata.prompt_values_supported) ? {} : { unlisted: true as const }) };
+}
+
 export async function authorizationRequest(
   config: client.Configuration,
   opts: {
@@ -148,6 +187,8 @@ export async function authorizationRequest(
     stateFor?: (random: string, verifier: string) => string;
     /** Off for a code that someone else redeems (lakeFS): they cannot know our nonce. */
     nonce?: boolean;
+    /** Another account (prompt) or a given one (login_hint): the login's first request only. */
+    account?: AccountRequest;
   },
 ): Promise<AuthorizationRequest> {
   const verifier = client.randomPKCECodeVerifier();
@@ -164,8 +205,11 @@ export async function authorizationRequest(
     state,
     ...(opts.nonce === false ? {} : { nonce }),
   };
-  // OIDC Core §11: offline_access needs prompt=consent, or many providers drop it silently.
-  if (opts.scopes.includes('offline_access')) params.prompt = 'consent';
+  // OIDC Core §11: offline_access needs prompt=consent, or many providers drop it silently. The
+  // prompt parameter is a space-separated list: "select_account consent" asks for both.
+  const prompts = [...(opts.account?.prompt ? [opts.account.prompt] : []), ...(opts.scopes.includes('offline_access') ? ['consent'] : [])];
+  if (prompts.length) params.prompt = prompts.join(' ');
+  if (opts.account?.loginHint) params.login_hint = opts.account.loginHint;
   return { url: client.buildAuthorizationUrl(config, params), state, nonce, verifier };
 }
 

@@ -10,7 +10,8 @@ import { mintS3, wantsS3 } from '../exchange/mint-s3.js';
 import type { SecretRecord } from '../keychain/record.js';
 import type { Profile } from '../config/settings.js';
 import { hasUsableIdToken, isServable } from '../../shared/freshness.js';
-import { revokeSession } from './logout.js';
+import { endSession, revokeSession } from './logout.js';
+import { outside } from '../text-gate.js';
 import { changedIdp, changedS3, currentLakefs, idpMint, lakefsMint, sayChanged } from '../keychain/minted-with.js';
 import type { Context, LockHolder, LoginOptions } from '../ports.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from '../../shared/limits.js';
@@ -27,7 +28,9 @@ export async function login(ctx: Context, name: string, profile: Profile, opts: 
     // Another login for this profile finished while we waited for the lock: that session is as
     // fresh as ours would be, so use it rather than send the user through the browser again.
     const current = await ctx.vault.read(name);
-    if (current.updatedAt >= asked && hasSessionFor(profile, current, ctx.clock.now())) {
+    // Unless this login is for a chosen account: the other login's user may not be the one wanted.
+    const anyAccount = !opts.selectAccount && !opts.loginHint;
+    if (anyAccount && current.updatedAt >= asked && hasSessionFor(profile, current, ctx.clock.now())) {
       ctx.notice(
         waited && waited.purpose !== LOGIN
           ? `lakekey: profile "${name}" was renewed just now by another lakekey process; using that session (no second sign-in).`
@@ -62,7 +65,7 @@ function hasSessionFor(profile: Profile, record: SecretRecord, now: number): boo
 export async function loginLocked(ctx: Context, name: string, profile: Profile, opts: LoginOptions): Promise<SecretRecord> {
   // A renewal that turned into a login says so in the lock, for whoever waits on it.
   ctx.locks.mark(name, LOGIN);
-  return storeLogin(ctx, name, profile, await browserLogin(ctx, name, profile, opts));
+  return storeLogin(ctx, name, profile, await browserLogin(ctx, name, profile, opts), opts.onReplaced);
 }
 
 /** RFC 8628 device login, for a terminal with no browser: the user finishes it on any device. */
@@ -94,7 +97,7 @@ export async function deviceLoginLocked(ctx: Context, name: string, profile: Pro
 }
 
 /** Saves what a login produced, replacing the previous session, then mints S3 credentials. */
-async function storeLogin(ctx: Context, name: string, profile: Profile, { tokens, lakefsToken }: Redeemed): Promise<SecretRecord> {
+async function storeLogin(ctx: Context, name: string, profile: Profile, { tokens, lakefsToken }: Redeemed, onReplaced: (text: string) => void = ctx.notice): Promise<SecretRecord> {
   const previous = await ctx.vault.read(name);
   // A new login replaces the whole session: credentials of a previous user must not survive.
   let record: SecretRecord = { v: 1, updatedAt: ctx.clock.now() };
@@ -114,14 +117,45 @@ async function storeLogin(ctx: Context, name: string, profile: Profile, { tokens
   if (previous.s3 && previous.idp?.subject === record.idp?.subject && changedS3(profile, previous.s3).length === 0 && isServable(previous.s3, ctx.clock.now())) {
     record.s3 = previous.s3;
   }
+  // Another user at the same IdP: the previous user's session is logged out first.
+  if (anotherUser(profile, previous, record)) await endReplaced(ctx, name, profile, previous, record, onReplaced);
   await ctx.vault.write(name, record);
   ctx.log.info('login.done', { profile: name, refreshToken: Boolean(tokens?.refreshToken), lakefs: Boolean(lakefsToken) });
   await revokeReplaced(ctx, name, profile, previous, record);
   if (wantsS3(profile)) {
-    record = { ...record, s3: await mintS3(ctx, profile, record), updatedAt: ctx.clock.now() };
+    record = { ...record, s3: await mintS3(ctx, name, profile, record), updatedAt: ctx.clock.now() };
     await ctx.vault.write(name, record);
   }
   return record;
+}
+
+/** The login signed in someone else than the stored session's user at the same IdP settings (issuer and sub identify a user). */
+function anotherUser(profile: Profile, previous: SecretRecord, now: SecretRecord): boolean {
+  return Boolean(previous.idp && now.idp && changedIdp(profile, previous.idp).length === 0 && previous.idp.subject !== now.idp.subject);
+}
+
+/**
+ * Logs the previous user's session out as `lakekey logout` would (logout.ts: its refresh token
+ * revoked where the IdP offers it, lakectl's cache of its token removed) before this login's
+ * session replaces it in the keychain, and says so: a login as someone else must not leave the
+ * first user's session alive at the IdP with nothing here able to end it.
+ */
+async function endReplaced(ctx: Context, name: string, profile: Profile, previous: SecretRecord, now: SecretRecord, say: (text: string) => void): Promise<void> {
+  const who = (idp: SecretRecord['idp']) => outside(idp?.email ?? idp?.subject ?? 'unknown user');
+  const { revocation, lakectlCache } = await endSession(ctx, name, profile, previous);
+  ctx.log.info('login.replaced-user', { profile: name, revocation: revocation.outcome, lakectlCache: Boolean(lakectlCache) });
+  const head = `lakekey: logged in to profile "${name}" as ${who(now.idp)}; the previous session of ${who(previous.idp)} was logged out`;
+  const cache = lakectlCache ? ` (and lakectl's token cache of it, ${lakectlCache}, removed)` : '';
+  switch (revocation.outcome) {
+    case 'revoked':
+      return say(`${head}: revoked at the identity provider${cache}.`);
+    case 'not-offered':
+      return say(`${head} on this computer${cache}; the identity provider offers no revocation, so its refresh token stays valid there until it expires.`);
+    case 'no-session':
+      return say(`${head}${cache} (it had no refresh token to revoke).`);
+    case 'failed':
+      return say(`${head} on this computer${cache}, but revoking it at the identity provider failed: ${revocation.error.message}; it stays valid there until it expires.`);
+  }
 }
 
 /**

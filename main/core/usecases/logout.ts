@@ -39,13 +39,24 @@ export interface Removed {
 export async function logout(ctx: Context, name: string, profile: Profile): Promise<LogoutResult> {
   return ctx.locks.withLock(name, { waitMs: 30_000 }, async () => {
     const record = await ctx.vault.read(name);
-    const revocation = await revokeSession(ctx, name, profile, record.idp);
+    const { revocation, lakectlCache } = await endSession(ctx, name, profile, record);
     await ctx.vault.remove(name);
-    const lakectlCache = await removeLakectlCache(record);
     const removed: Removed = { keychain: Boolean(record.idp || record.s3 || record.lakefs), ...(lakectlCache ? { lakectlCache } : {}) };
     ctx.log.info('logout.done', { profile: name, revocation: revocation.outcome, lakectlCache: Boolean(lakectlCache) });
     return { revocation, removed, ...(record.idp?.refreshToken ? { issuer: record.idp.minted?.issuer ?? profile.issuer } : {}) };
   });
+}
+
+/**
+ * Ends what `record`'s session left outside the keychain: its refresh token at the IdP it came
+ * from (where that offers revocation) and lakectl's token cache while it holds its lakeFS token.
+ * The caller holds the profile lock and replaces or removes the keychain item: a logout, or a
+ * login as another user (login.ts).
+ */
+export async function endSession(ctx: Context, name: string, profile: Profile, record: SecretRecord): Promise<{ revocation: Revocation; lakectlCache?: string }> {
+  const revocation = await revokeSession(ctx, name, profile, record.idp);
+  const lakectlCache = await removeLakectlCache(record);
+  return { revocation, ...(lakectlCache ? { lakectlCache } : {}) };
 }
 
 /**

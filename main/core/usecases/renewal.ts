@@ -151,7 +151,7 @@ async function renewS3Silently(ctx: Context, name: string, profile: Profile & { 
   } else {
     record = await refreshIdp(ctx, name, profile, record);
   }
-  const s3 = await mintS3(ctx, profile, record);
+  const s3 = await mintS3(ctx, name, profile, record);
   faultPoint('after-sts');
   await ctx.vault.write(name, { ...record, s3, updatedAt: ctx.clock.now() });
   return s3;

@@ -20,12 +20,12 @@ test('a section per profile with state, time said as "valid …, until HH:MM loc
   const labels = model.items.map((i) => ('label' in i ? i.label : '---'));
   assert.deepEqual(labels, [
     'work', 'Signed in as alice@example.com', `S3: valid 50 min, until ${sayClock(Date.parse(S3_END))} local`, `lakeFS: valid 2 h 3 min, until ${sayClock(Date.parse(LAKEFS_END))} local`,
-    'Log in again…', 'Refresh now', 'Copy credential_process line', 'Copy env exports command', 'Log out', '---',
+    'Log in again…', 'Log in as someone else…', 'Refresh now', 'Copy credential_process line', 'Copy env exports command', 'Log out', '---',
     'Settings…', 'Quit lakekey',
   ]);
   const actions = model.items.filter((i) => i.kind === 'action');
   assert.deepEqual(actions.map((a) => a.kind === 'action' && a.action), [
-    { type: 'login', profile: 'work' }, { type: 'refresh', profile: 'work' }, { type: 'copy-credential-process', profile: 'work' },
+    { type: 'login', profile: 'work' }, { type: 'login-other', profile: 'work' }, { type: 'refresh', profile: 'work' }, { type: 'copy-credential-process', profile: 'work' },
     { type: 'copy-env', profile: 'work' }, { type: 'logout', profile: 'work' }, { type: 'settings' }, { type: 'quit' },
   ]);
   assert.ok(actions.every((a) => a.kind === 'action' && a.enabled));
@@ -74,6 +74,7 @@ test('the header and tooltip say which profile needs what', () => {
   assert.equal('label' in plain[0] && plain[0].label, 'plain — log in needed');
   const enabled = Object.fromEntries(plain.filter((i) => i.kind === 'action' && 'profile' in i.action).map((i) => [i.kind === 'action' && i.action.type, i.kind === 'action' && i.enabled]));
   assert.deepEqual(enabled, { login: true, refresh: false, 'copy-credential-process': false, 'copy-env': false, logout: false });
+  assert.ok(!plain.some((i) => i.kind === 'action' && i.action.type === 'login-other'), '"Log in as someone else" only when someone is signed in');
   assert.equal(buildMenuModel([ok]).tooltip, 'lakekey — 1 profile ok');
   assert.equal(buildMenuModel([]).tooltip, 'lakekey — no profiles');
 });

@@ -14,6 +14,10 @@ test('a valid draft becomes the profile the CLI would write', () => {
   assert.ok(r.ok);
   assert.deepEqual(r.profile, parseProfile('work', { issuer: 'https://login.example.com/realms/data', clientId: 'lakekey', s3: { stsEndpoint: 'https://minio.example.com' } }));
   assert.deepEqual(profileToDraft(r.profile).s3StsEndpoint, 'https://minio.example.com');
+  const named = validateDraft('work', { ...good, s3SessionName: ' lk-{email} ' }, { existing: [] });
+  assert.ok(named.ok);
+  assert.equal(named.profile.s3?.sessionName, 'lk-{email}');
+  assert.equal(profileToDraft(named.profile).s3SessionName, 'lk-{email}', 'the form shows the template it saved');
   assert.deepEqual(draftToRaw(profileToDraft(r.profile)), draftToRaw({ ...good, issuer: 'https://login.example.com/realms/data' }));
 });
 
@@ -27,6 +31,8 @@ test('errors point at their field', () => {
     ['work', { s3StsEndpoint: '' }, 's3RoleArn', /role/],
     ['work', { lakefsEnabled: true, lakefsEndpoint: 'http://lakefs.example.com' }, 'lakefsEndpoint', /https/],
     ['work', { lakefsEnabled: true, lakefsEndpoint: 'https://l.example.com', lakefsTtlSeconds: '99999' }, 'lakefsTtlSeconds', /60 to 43200/],
+    ['work', { s3SessionName: '{email' }, 's3SessionName', /^"\{email" has an unclosed "\{"/],
+    ['work', { s3SessionName: '{email}', s3TokenSource: 'lakefs', lakefsEnabled: true, lakefsEndpoint: 'https://l.example.com' }, 's3SessionName', /only claim that names the user is \{sub\}/],
     ['../bad', {}, 'name', /letters/],
     ['taken', {}, 'name', /already exists/],
   ];
@@ -48,6 +54,7 @@ test('the window\'s quick checks agree with the core on accept/reject', () => {
     { refreshBeforeSeconds: '1.5' }, { s3DurationSeconds: '899' }, { s3DurationSeconds: '900' }, { s3Enabled: false, s3DurationSeconds: 'x' },
     { lakefsEnabled: true, lakefsEndpoint: '' }, { lakefsEnabled: true, lakefsEndpoint: 'https://l.example.com', lakefsTtlSeconds: '59' },
     { s3TokenSource: 'lakefs' }, { s3TokenSource: 'lakefs', lakefsEnabled: true, lakefsEndpoint: 'https://l.example.com' }, { scopes: 'openid "x' },
+    { s3SessionName: '{email}' }, { s3SessionName: 'lk-{preferred_username}' }, { s3SessionName: '{email' }, { s3SessionName: 'everyone' }, { s3SessionName: 'a}' },
   ];
   for (const v of variants) {
     const d = { ...good, ...v };
