@@ -1,4 +1,4 @@
-// Lint: typescript-eslint's recommended rules plus the layer rules of DESIGN §7. Each layer gets
+// Lint: typescript-eslint's recommended rules, two typed rules about promises, plus the layer rules of DESIGN §7. Each layer gets
 // one complete `no-restricted-imports` / `no-restricted-syntax` setting (in flat config a later
 // block replaces an earlier rule's options, it does not merge them); test/unit/lint-layers.test.ts
 // proves each rule fails on a violation and passes on the real tree.
@@ -87,6 +87,17 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': ['error', NAMED_EXPORTS],
+    },
+  },
+  // Typed rules: a promise nobody awaits or handles (a rejection that would be lost, or a step that
+  // runs after the caller moved on), and a promise where a boolean or a void callback is expected.
+  {
+    files: ['main/**/*.ts', 'test/**/*.ts', 'renderer/src/**/*.ts'],
+    languageOptions: { parserOptions: { project: ['./tsconfig.json', './tsconfig.renderer.json'], tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      // node:test's test(), describe() and hooks return promises the runner itself awaits.
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] }],
+      '@typescript-eslint/no-misused-promises': 'error',
     },
   },
   // Inside the core, per folder (README "Architecture"): compose.ts alone reads the environment

@@ -25,7 +25,8 @@ export interface HandlerDeps {
   schedule?(name: string): ProfileSchedule | undefined;
   /** Sessions or settings changed: re-plan, rebuild the menu. */
   changed?(): void;
-  clipboard: { writeText(text: string): void };
+  /** Electron's clipboard: writeText settles once the text is on the clipboard. */
+  clipboard: { writeText(text: string): Promise<void> | void };
   /** argv that runs the lakekey CLI (the packaged wrapper script, or node + dist/main/cli/lakekey.js). */
   cliCommand(): string[];
   /** Bound for the Check probes. */
@@ -179,7 +180,7 @@ export function createHandlers(deps: HandlerDeps): IpcHandlers {
       if (!SNIPPET_KINDS.includes(kind)) throw new LakekeyError('USAGE', `unknown snippet "${String(kind)}"`);
       const text = snippets(deps, name, profileNamed(deps, name))[kind];
       if (text === undefined) throw new LakekeyError('USAGE', `the tray's credentials endpoint does not serve profile "${name}"`, { hint: 'Turn it on in the profile\'s settings (it needs S3 settings).' });
-      deps.clipboard.writeText(text);
+      await deps.clipboard.writeText(text);
       return null;
     },
     'app:online': async () => {

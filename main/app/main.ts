@@ -326,14 +326,14 @@ export class TrayApp extends EventEmitter<TrayEvents> {
         }
         case 'copy-credential-process': {
           const s = snippets(this.handlerDeps, action.profile, this.profile(action.profile));
-          this.electron.clipboard.writeText(s.awsConfig.split('\n').find((l) => l.startsWith('credential_process')) ?? '');
+          this.copy(s.awsConfig.split('\n').find((l) => l.startsWith('credential_process')) ?? '');
           break;
         }
         case 'copy-env':
-          this.electron.clipboard.writeText(snippets(this.handlerDeps, action.profile, this.profile(action.profile)).shell);
+          this.copy(snippets(this.handlerDeps, action.profile, this.profile(action.profile)).shell);
           break;
         case 'copy-endpoint-env':
-          this.electron.clipboard.writeText(endpointShellLine(action.profile));
+          this.copy(endpointShellLine(action.profile));
           break;
       }
       await this.scheduler.update();
@@ -504,6 +504,14 @@ export class TrayApp extends EventEmitter<TrayEvents> {
 
   private presence(): Presence {
     return this.electron.powerMonitor.getSystemIdleState(IDLE_THRESHOLD_SECONDS);
+  }
+
+  /** Copies `text` from a menu item; a clipboard that refuses is told, not lost. */
+  private copy(text: string): void {
+    Promise.resolve(this.electron.clipboard.writeText(text)).catch((err: unknown) => {
+      this.log.warn('clipboard.failed', { code: asLakekeyError(err).code });
+      this.ctx.notice('lakekey could not copy to the clipboard. Open the settings window and copy it from there.');
+    });
   }
 
   private profile(name: string) {

@@ -145,15 +145,16 @@ function renderEmpty(): void {
 
 function actionButton(label: string, cls: string, onClick: () => void | Promise<void>, disabled = false): HTMLButtonElement {
   const b = h('button', { type: 'button', class: cls, disabled }, label);
-  b.addEventListener('click', async () => {
+  b.addEventListener('click', () => {
     b.disabled = true;
     b.setAttribute('aria-busy', 'true');
-    try {
-      await onClick();
-    } finally {
-      b.disabled = false;
-      b.removeAttribute('aria-busy');
-    }
+    Promise.resolve()
+      .then(onClick)
+      .catch((err: unknown) => say(`Something went wrong: ${err instanceof Error ? err.message : String(err)}`, true))
+      .finally(() => {
+        b.disabled = false;
+        b.removeAttribute('aria-busy');
+      });
   });
   return b;
 }
@@ -380,8 +381,11 @@ async function openForm(existing?: ProfileView): Promise<void> {
     results.scrollIntoView({ block: 'nearest' });
   }
 
-  form.addEventListener('submit', async (event) => {
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
+    save().catch((err: unknown) => say(`Something went wrong: ${err instanceof Error ? err.message : String(err)}`, true));
+  });
+  async function save(): Promise<void> {
     const req = request();
     if (!showErrors(checkDraft(req.name, req.draft))) return;
     const r = await call(api.saveProfile(req));
@@ -392,7 +396,7 @@ async function openForm(existing?: ProfileView): Promise<void> {
     }
     say(existing ? `Saved "${req.name}".` : `Added "${req.name}". Next: Log in.`);
     await reload(req.name);
-  });
+  }
   for (const input of inputs.values()) {
     // Clear a field's error as soon as it is edited.
     input.addEventListener('input', () => {

@@ -69,7 +69,7 @@ curl -H "Authorization: Bearer $(lakekey token demo --lakefs)" ${demo.lakefsEndp
 
 Ctrl-C stops the demo.
 `);
-  const stop = () => demo.stop().then(() => process.exit(0));
+  const stop = () => void demo.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

@@ -697,7 +697,7 @@ export class Bus {
     if (this.failure) return Promise.reject(this.failure);
     // The first call to a well-known name asks the bus who owns it, in the same flight: its
     // answer comes back no later than the call's, so checking the reply costs no round trip.
-    if (isWellKnown(o.destination) && !this.owners.has(o.destination)) this.askOwner(o.destination);
+    if (isWellKnown(o.destination) && !this.owners.has(o.destination)) void this.askOwner(o.destination); // settles to undefined on failure
     return this.send(o).then((reply) => {
       if (reply.type === MessageType.Error) throw new DBusError(reply.errorName ?? 'org.freedesktop.DBus.Error.Failed', typeof reply.body[0] === 'string' ? reply.body[0] : '');
       return reply.body;
