@@ -12,7 +12,10 @@ const RAW_IPC_MESSAGE = 'raw ipcMain/ipcRenderer only in the IPC modules (main/a
 const RAW_IPC = { selector: 'Identifier[name=/^ipc(Main|Renderer)$/]', message: RAW_IPC_MESSAGE };
 // The preload speaks ipcRenderer; ipcMain belongs to the main process's IPC module alone.
 // Main-to-window events too: `win.webContents.send(...)` only through ipc-main.ts's sendEvent.
-const RAW_SEND = { selector: "CallExpression[callee.property.name=/^(send|sendSync|postMessage)$/][callee.object.property.name='webContents']", message: 'main→window events only through sendEvent in main/app/ipc-main.ts.' };
+const RAW_SEND = {
+  selector: "CallExpression[callee.property.name=/^(send|sendSync|postMessage)$/][callee.object.property.name='webContents']",
+  message: 'main→window events only through sendEvent in main/app/ipc-main.ts.',
+};
 const RAW_IPC_MAIN = { selector: 'Identifier[name="ipcMain"]', message: 'raw ipcMain only in main/app/ipc-main.ts.' };
 
 const nodeBuiltins = (message) => ({
@@ -25,14 +28,21 @@ const layer = (files, { paths = [], patterns = [] }, { ignores, rawIpc = false, 
   ...(ignores ? { ignores } : {}),
   rules: {
     'no-restricted-imports': ['error', { paths, patterns }],
-    'no-restricted-syntax': ['error', NAMED_EXPORTS, ...(rawIpc === true ? [] : rawIpc === 'renderer' ? [RAW_IPC_MAIN, RAW_SEND] : [RAW_IPC, RAW_SEND]), ...syntax],
+    'no-restricted-syntax': [
+      'error',
+      NAMED_EXPORTS,
+      ...(rawIpc === true ? [] : rawIpc === 'renderer' ? [RAW_IPC_MAIN, RAW_SEND] : [RAW_IPC, RAW_SEND]),
+      ...syntax,
+    ],
   },
 });
 
 const HOSTS = 'main/core must not import a host or the UI (main/app, main/cli, main/preload, renderer).';
 const RENDERER_NODE = 'The renderer is a web page: no Node builtins (DESIGN §7).';
-const RENDERER_MAIN = 'The renderer imports only main/ipc.ts (types), its own files and Node-free shared modules (main/shared) — never main/core, main/app, main/cli or main/preload.';
-const SHARED = 'main/shared is Node-free and layer-free: core, both hosts and the renderer import it, so it imports no Node module, no electron and no main/core, main/app, main/cli, main/preload or renderer file.';
+const RENDERER_MAIN =
+  'The renderer imports only main/ipc.ts (types), its own files and Node-free shared modules (main/shared) — never main/core, main/app, main/cli or main/preload.';
+const SHARED =
+  'main/shared is Node-free and layer-free: core, both hosts and the renderer import it, so it imports no Node module, no electron and no main/core, main/app, main/cli, main/preload or renderer file.';
 const IPC_NODE = 'main/ipc.ts is loaded by the renderer and the preload: it imports no Node module, no electron and no main/* layer.';
 const renderer = nodeBuiltins(RENDERER_NODE);
 
@@ -50,8 +60,20 @@ const LINUX_CLIENT = {
 };
 // The modules that implement a port (compose.ts picks them): a use case gets them from the Context.
 const ADAPTER_MODULES = [
-  'compose', 'keychain/keychain-store', 'keychain/keychain-backends', 'keychain/keychain-vault', 'keychain/kernel-keyring', 'keychain/keyring-module',
-  'login/browser', 'login/loopback', 'net/http', 'net/proxy', 'net/peer-uid', 'net/sock-diag', 'lock', 'log',
+  'compose',
+  'keychain/keychain-store',
+  'keychain/keychain-backends',
+  'keychain/keychain-vault',
+  'keychain/kernel-keyring',
+  'keychain/keyring-module',
+  'login/browser',
+  'login/loopback',
+  'net/http',
+  'net/proxy',
+  'net/peer-uid',
+  'net/sock-diag',
+  'lock',
+  'log',
 ];
 const ADAPTERS_MESSAGE = 'A use case imports ports (main/core/ports.ts) and pure functions, never an adapter: it gets the adapter from the Context.';
 const ADAPTERS = { group: ADAPTER_MODULES.map((m) => (m.includes('/') ? `**/${m}.js` : `../${m}.js`)), message: ADAPTERS_MESSAGE };
@@ -96,7 +118,14 @@ export default tseslint.config(
     languageOptions: { parserOptions: { project: ['./tsconfig.json', './tsconfig.renderer.json'], tsconfigRootDir: import.meta.dirname } },
     rules: {
       // node:test's test(), describe() and hooks return promises the runner itself awaits.
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] },
+          ],
+        },
+      ],
       '@typescript-eslint/no-misused-promises': 'error',
     },
   },
@@ -104,16 +133,30 @@ export default tseslint.config(
   // and the platform; only the keychain adapter (keychain-backends.ts) imports the Linux client;
   // the use cases import ports and pure functions, never an adapter. Each file matches exactly
   // one of these blocks, which carries the whole core rule set for it.
-  layer(['main/core/**/*.ts'], core({ linuxClient: true }), { ignores: [COMPOSE, KEYCHAIN_ADAPTER, LINUX_CLIENT_FILES, USE_CASES], syntax: [ENVIRONMENT, LINUX_CLIENT_LOADED] }),
+  layer(['main/core/**/*.ts'], core({ linuxClient: true }), {
+    ignores: [COMPOSE, KEYCHAIN_ADAPTER, LINUX_CLIENT_FILES, USE_CASES],
+    syntax: [ENVIRONMENT, LINUX_CLIENT_LOADED],
+  }),
   layer([COMPOSE], core({ linuxClient: true }), { syntax: [LINUX_CLIENT_LOADED] }),
   layer([KEYCHAIN_ADAPTER, LINUX_CLIENT_FILES], core({}), { syntax: [ENVIRONMENT] }),
   layer([USE_CASES], core({ linuxClient: true, adapters: true }), { syntax: [ENVIRONMENT, LINUX_CLIENT_LOADED, ADAPTER_LOADED] }),
-  layer(['main/app/**/*.ts'], {
-    patterns: [{ group: ['**/cli/**'], message: 'main/app and main/cli are two hosts: they never import each other (share through main/core).' }, LINUX_CLIENT],
-  }, { ignores: ['main/app/ipc-main.ts'] }),
-  layer(['main/app/ipc-main.ts'], {
-    patterns: [{ group: ['**/cli/**'], message: 'main/app and main/cli are two hosts: they never import each other (share through main/core).' }],
-  }, { rawIpc: true }),
+  layer(
+    ['main/app/**/*.ts'],
+    {
+      patterns: [
+        { group: ['**/cli/**'], message: 'main/app and main/cli are two hosts: they never import each other (share through main/core).' },
+        LINUX_CLIENT,
+      ],
+    },
+    { ignores: ['main/app/ipc-main.ts'] },
+  ),
+  layer(
+    ['main/app/ipc-main.ts'],
+    {
+      patterns: [{ group: ['**/cli/**'], message: 'main/app and main/cli are two hosts: they never import each other (share through main/core).' }],
+    },
+    { rawIpc: true },
+  ),
   layer(['main/cli/**/*.ts'], {
     paths: [{ name: 'electron', message: 'The CLI never loads Electron.' }],
     patterns: [{ group: ['**/app/**'], message: 'main/app and main/cli are two hosts: they never import each other (share through main/core).' }, LINUX_CLIENT],
@@ -125,7 +168,23 @@ export default tseslint.config(
   }),
   layer(['main/shared/**/*.ts'], {
     paths: [...shared.paths, { name: 'electron', message: SHARED }],
-    patterns: [...shared.patterns, { group: ['../core/**', '../app/**', '../cli/**', '../preload/**', '../ipc.js', '../../renderer/**', '**/main/core/**', '**/main/app/**', '**/main/cli/**'], message: SHARED }],
+    patterns: [
+      ...shared.patterns,
+      {
+        group: [
+          '../core/**',
+          '../app/**',
+          '../cli/**',
+          '../preload/**',
+          '../ipc.js',
+          '../../renderer/**',
+          '**/main/core/**',
+          '**/main/app/**',
+          '**/main/cli/**',
+        ],
+        message: SHARED,
+      },
+    ],
   }),
   layer(['renderer/src/**/*.ts'], {
     paths: [...renderer.paths, { name: 'electron', message: RENDERER_NODE }],

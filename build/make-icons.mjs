@@ -43,7 +43,9 @@ function png(size, pixel) {
 
 // Shapes in a unit square (0..1). The key: a ring at the left, a shaft to the right, two teeth.
 function key(u, v) {
-  const dx = u - 0.3, dy = v - 0.5, d = Math.hypot(dx, dy);
+  const dx = u - 0.3,
+    dy = v - 0.5,
+    d = Math.hypot(dx, dy);
   const ring = d <= 0.2 && d >= 0.09;
   const shaft = u >= 0.45 && u <= 0.9 && Math.abs(v - 0.5) <= 0.06;
   const tooth1 = u >= 0.72 && u <= 0.79 && v >= 0.5 && v <= 0.7;
@@ -51,7 +53,9 @@ function key(u, v) {
   return ring || shaft || tooth1 || tooth2;
 }
 const roundedSquare = (u, v) => {
-  const r = 0.2, cx = Math.min(Math.max(u, r), 1 - r), cy = Math.min(Math.max(v, r), 1 - r);
+  const r = 0.2,
+    cx = Math.min(Math.max(u, r), 1 - r),
+    cy = Math.min(Math.max(v, r), 1 - r);
   return Math.hypot(u - cx, v - cy) <= r && u >= 0 && u <= 1 && v >= 0 && v <= 1;
 };
 /** The shape grown by `r` (a rim around it). */
@@ -67,10 +71,13 @@ const and = (a, b) => (u, v) => a(u, v) && b(u, v);
 const not = (a) => (u, v) => !a(u, v);
 
 // The badge: a disc at the top right, and a glyph on it per state.
-const BX = 0.76, BY = 0.25, BR = 0.24;
+const BX = 0.76,
+  BY = 0.25,
+  BR = 0.24;
 const disc = (u, v) => Math.hypot(u - BX, v - BY) <= BR;
 const segment = (x1, y1, x2, y2, w) => (u, v) => {
-  const dx = x2 - x1, dy = y2 - y1;
+  const dx = x2 - x1,
+    dy = y2 - y1;
   const t = Math.max(0, Math.min(1, ((u - x1) * dx + (v - y1) * dy) / (dx * dx + dy * dy)));
   return Math.hypot(u - (x1 + t * dx), v - (y1 + t * dy)) <= w;
 };
@@ -112,11 +119,18 @@ function draw(size, layers) {
 }
 
 const inset = (shape, m) => (u, v) => shape((u - m) / (1 - 2 * m), (v - m) / (1 - 2 * m));
-const blue = [31, 111, 235], white = [255, 255, 255], black = [0, 0, 0], rim = [28, 28, 32], light = [246, 246, 248];
+const blue = [31, 111, 235],
+  white = [255, 255, 255],
+  black = [0, 0, 0],
+  rim = [28, 28, 32],
+  light = [246, 246, 248];
 
 /** The layers of one tray state, for panels of either colour. */
 function trayLayers(state, rimWidth) {
-  const layers = [[grow(key, rimWidth), rim], [key, light]];
+  const layers = [
+    [grow(key, rimWidth), rim],
+    [key, light],
+  ];
   if (state === 'ok') return layers;
   // The badge's rim also cuts the key beneath it, so the two never merge.
   return [...layers, [grow(disc, rimWidth), rim], [disc, BADGE[state]], [GLYPHS[state], GLYPH[state]]];
@@ -126,12 +140,24 @@ function trayLayers(state, rimWidth) {
 function templateLayers(state) {
   if (state === 'ok') return [[key, black]];
   const gap = grow(disc, 0.07);
-  return [[and(key, not(gap)), black], [and(disc, not(GLYPHS[state])), black]];
+  return [
+    [and(key, not(gap)), black],
+    [and(disc, not(GLYPHS[state])), black],
+  ];
 }
 
 if (process.argv[1] === import.meta.filename) {
-  writeFileSync(join(here, 'icon.png'), draw(512, [[inset(roundedSquare, 0.06), blue], [inset(key, 0.16), white]]));
-  for (const [suffix, scale] of [['', 1], ['@2x', 2]]) {
+  writeFileSync(
+    join(here, 'icon.png'),
+    draw(512, [
+      [inset(roundedSquare, 0.06), blue],
+      [inset(key, 0.16), white],
+    ]),
+  );
+  for (const [suffix, scale] of [
+    ['', 1],
+    ['@2x', 2],
+  ]) {
     const s = 22 * scale;
     // A rim of about 1.5 px at either size.
     const rimWidth = 1.5 / s + 0.02;

@@ -83,17 +83,25 @@ for (const target of wanted) {
   execFileSync(
     bun,
     [
-      'build', 'main/cli/lakekey.ts', '--compile', '--bytecode', '--minify-syntax',
+      'build',
+      'main/cli/lakekey.ts',
+      '--compile',
+      '--bytecode',
+      '--minify-syntax',
       ...(target === host ? [] : [`--target=bun-${target}`]), // the host build is this bun itself
       // A compiled bun executable would otherwise read .env, bunfig.toml (whose `preload` runs
       // code), tsconfig.json and package.json from the folder it is started in: credential_process
       // runs in whatever folder `aws` runs in, so that would be code execution from any cloned
       // repository. lakekey reads only its documented variables (security round 3).
       ...AUTOLOAD_OFF,
-      '--define', 'LAKEKEY_STANDALONE=true',
-      '--define', `LAKEKEY_VERSION=${JSON.stringify(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version)}`,
-      '--external', '@napi-rs/keyring',
-      '--outfile', exe,
+      '--define',
+      'LAKEKEY_STANDALONE=true',
+      '--define',
+      `LAKEKEY_VERSION=${JSON.stringify(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version)}`,
+      '--external',
+      '@napi-rs/keyring',
+      '--outfile',
+      exe,
     ],
     { cwd: repo, stdio: 'inherit' },
   );

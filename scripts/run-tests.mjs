@@ -112,8 +112,23 @@ function runFile(file) {
     // Node's report goes to a buffer (spec on a TTY, TAP otherwise); a TAP copy goes to a file
     // read for the counts. --test-force-exit ends the file once its tests and after-hooks are
     // done, so a timer a failed test left running cannot hold the file to its deadline.
-    const args = ['--test', '--test-force-exit', '--test-timeout=600000', `--test-reporter=${color ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...namePatterns, file];
-    const child = spawn('dbus-run-session', ['--', 'sh', '-c', inner, process.execPath, ...args], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const args = [
+      '--test',
+      '--test-force-exit',
+      '--test-timeout=600000',
+      `--test-reporter=${color ? 'spec' : 'tap'}`,
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tapFile}`,
+      ...namePatterns,
+      file,
+    ];
+    const child = spawn('dbus-run-session', ['--', 'sh', '-c', inner, process.execPath, ...args], {
+      env,
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -134,7 +149,8 @@ function runFile(file) {
       rmSync(home, { recursive: true, force: true });
       const count = (k) => Number([...tap.matchAll(new RegExp(`^# ${k} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? NaN);
       let counts = { pass: count('pass'), fail: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
-      if (Number.isNaN(counts.pass)) counts = { pass: 0, fail: 1, skipped: 0 }; // no report at all: the file itself failed
+      if (Number.isNaN(counts.pass))
+        counts = { pass: 0, fail: 1, skipped: 0 }; // no report at all: the file itself failed
       else if ((code !== 0 || killed) && counts.fail === 0) counts.fail = 1; // exited non-zero with every test green
       const why = killed ? ` — killed after ${FILE_DEADLINE_MS / 60_000} min` : code !== 0 ? ` — exited with ${code ?? signal}` : '';
       done({ file, ms, counts, output, why });

@@ -4,5 +4,17 @@ import type * as Electron from 'electron';
 
 export type ElectronModule = Pick<
   typeof Electron,
-  'app' | 'BrowserWindow' | 'Tray' | 'Menu' | 'ipcMain' | 'shell' | 'clipboard' | 'powerMonitor' | 'Notification' | 'nativeImage' | 'nativeTheme' | 'protocol' | 'session'
+  | 'app'
+  | 'BrowserWindow'
+  | 'Tray'
+  | 'Menu'
+  | 'ipcMain'
+  | 'shell'
+  | 'clipboard'
+  | 'powerMonitor'
+  | 'Notification'
+  | 'nativeImage'
+  | 'nativeTheme'
+  | 'protocol'
+  | 'session'
 >;

@@ -72,7 +72,11 @@ function validate(deps: HandlerDeps, req: SaveRequest) {
   const { profiles, broken } = deps.settings.read();
   const keep = req.originalName && Object.hasOwn(profiles, req.originalName) ? profiles[req.originalName] : undefined;
   // A broken profile's name is taken too: saving over it would drop it unseen.
-  return validateDraft(req.name.trim(), req.draft, { existing: [...Object.keys(profiles), ...broken.keys()], ...(req.originalName ? { originalName: req.originalName } : {}), ...(keep ? { keep } : {}) });
+  return validateDraft(req.name.trim(), req.draft, {
+    existing: [...Object.keys(profiles), ...broken.keys()],
+    ...(req.originalName ? { originalName: req.originalName } : {}),
+    ...(keep ? { keep } : {}),
+  });
 }
 
 export function snippets(deps: HandlerDeps, name: string, profile: Profile): Snippets {
@@ -82,7 +86,11 @@ export function snippets(deps: HandlerDeps, name: string, profile: Profile): Sni
   const endpoint = s3ApiEndpoint(profile);
   if (endpoint) lines.push(`endpoint_url = ${endpoint}`);
   const served = profile.s3 && profile.endpoint;
-  return { awsConfig: lines.join('\n') + '\n', shell: `eval "$(lakekey env ${name})"`, ...(served ? { endpoint: endpointSnippet(name, deps.endpoint?.()) } : {}) };
+  return {
+    awsConfig: lines.join('\n') + '\n',
+    shell: `eval "$(lakekey env ${name})"`,
+    ...(served ? { endpoint: endpointSnippet(name, deps.endpoint?.()) } : {}),
+  };
 }
 
 /** The shell line that points a shell at the running endpoint that serves `name`. */
@@ -92,9 +100,13 @@ export function endpointShellLine(name: string): string {
 
 /** The shell line that finds the running endpoint, and the two variables a JVM's AWS SDK reads (the token's FILE, never the token). */
 export function endpointSnippet(name: string, place: EndpointPlace | undefined): string {
-  const lines = ['# a shell: the variables for the tray\'s endpoint', endpointShellLine(name), '# a Spark/JVM job\'s environment (the AWS SDK\'s container credentials provider)'];
+  const lines = [
+    "# a shell: the variables for the tray's endpoint",
+    endpointShellLine(name),
+    "# a Spark/JVM job's environment (the AWS SDK's container credentials provider)",
+  ];
   if (place) lines.push(`AWS_CONTAINER_CREDENTIALS_FULL_URI=${endpointUri(place.port, name)}`, `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${place.tokenFile}`);
-  else lines.push('# (the tray\'s credentials endpoint is not running: its notice said why)');
+  else lines.push("# (the tray's credentials endpoint is not running: its notice said why)");
   return lines.join('\n') + '\n';
 }
 
@@ -179,7 +191,10 @@ export function createHandlers(deps: HandlerDeps): IpcHandlers {
     'snippets:copy': async ({ name, kind }) => {
       if (!SNIPPET_KINDS.includes(kind)) throw new LakekeyError('USAGE', `unknown snippet "${String(kind)}"`);
       const text = snippets(deps, name, profileNamed(deps, name))[kind];
-      if (text === undefined) throw new LakekeyError('USAGE', `the tray's credentials endpoint does not serve profile "${name}"`, { hint: 'Turn it on in the profile\'s settings (it needs S3 settings).' });
+      if (text === undefined)
+        throw new LakekeyError('USAGE', `the tray's credentials endpoint does not serve profile "${name}"`, {
+          hint: "Turn it on in the profile's settings (it needs S3 settings).",
+        });
       await deps.clipboard.writeText(text);
       return null;
     },

@@ -74,7 +74,11 @@ async function installUnix(deps: InstallCliDeps): Promise<InstallResult> {
   try {
     const st = await fs.lstat(link);
     if (!st.isSymbolicLink()) {
-      return { ok: false, message: `${link} already exists and is not a link to lakekey, so it was left alone.`, hint: `Remove or rename ${link}, then choose Install command-line tool again.` };
+      return {
+        ok: false,
+        message: `${link} already exists and is not a link to lakekey, so it was left alone.`,
+        hint: `Remove or rename ${link}, then choose Install command-line tool again.`,
+      };
     }
     existing = await fs.readlink(link);
   } catch (err) {
@@ -84,7 +88,11 @@ async function installUnix(deps: InstallCliDeps): Promise<InstallResult> {
   if (existing !== undefined) {
     // A link left by another copy of the app is ours to move; a link to anything else is not.
     if (basename(existing) !== 'lakekey') {
-      return { ok: false, message: `${link} is a link to ${existing}, not to lakekey, so it was left alone.`, hint: `Remove ${link}, then choose Install command-line tool again.` };
+      return {
+        ok: false,
+        message: `${link} is a link to ${existing}, not to lakekey, so it was left alone.`,
+        hint: `Remove ${link}, then choose Install command-line tool again.`,
+      };
     }
     await fs.unlink(link);
   }
@@ -128,20 +136,36 @@ async function installWindows(deps: InstallCliDeps): Promise<InstallResult> {
   const query = await reg(['query', ENVIRONMENT_KEY, '/v', 'Path']);
   // Exit code 1: the user has no Path value of their own yet (only the system's).
   const current = query.code === 0 ? parseRegPath(query.stdout) : undefined;
-  if (query.code !== 0 && query.code !== 1) return { ok: false, message: 'Could not read your Path from the registry (reg query failed).', hint: `Add ${dir} to your user Path in Settings → System → About → Advanced system settings → Environment Variables.` };
+  if (query.code !== 0 && query.code !== 1)
+    return {
+      ok: false,
+      message: 'Could not read your Path from the registry (reg query failed).',
+      hint: `Add ${dir} to your user Path in Settings → System → About → Advanced system settings → Environment Variables.`,
+    };
   const entries = (current?.value ?? '').split(';').filter(Boolean);
   const norm = (p: string) => p.replace(/[\\/]+$/, '').toLowerCase();
-  if (entries.some((e) => norm(e) === norm(dir))) return { ok: true, message: `lakekey is already on your Path (${dir}).`, hint: 'Open a new terminal and run `lakekey --help`.', installedAt: dir };
+  if (entries.some((e) => norm(e) === norm(dir)))
+    return { ok: true, message: `lakekey is already on your Path (${dir}).`, hint: 'Open a new terminal and run `lakekey --help`.', installedAt: dir };
   const value = [...entries, dir].join(';');
   const add = await reg(['add', ENVIRONMENT_KEY, '/v', 'Path', '/t', current?.type ?? 'REG_EXPAND_SZ', '/d', value, '/f']);
-  if (add.code !== 0) return { ok: false, message: 'Could not add lakekey to your Path (reg add failed).', hint: `Add ${dir} to your user Path in the Environment Variables settings.` };
-  return { ok: true, message: `Added ${dir} to your Path.`, hint: 'Open a new terminal (or sign out and in again) and run `lakekey --help`.', installedAt: dir };
+  if (add.code !== 0)
+    return {
+      ok: false,
+      message: 'Could not add lakekey to your Path (reg add failed).',
+      hint: `Add ${dir} to your user Path in the Environment Variables settings.`,
+    };
+  return {
+    ok: true,
+    message: `Added ${dir} to your Path.`,
+    hint: 'Open a new terminal (or sign out and in again) and run `lakekey --help`.',
+    installedAt: dir,
+  };
 }
 
 const runReg: RegRunner = (args) =>
   new Promise((done) => {
     execFile('reg.exe', args, { windowsHide: true }, (err, stdout) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
       done({ code, stdout: String(stdout) });
     });
   });

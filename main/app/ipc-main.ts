@@ -8,8 +8,18 @@ import { gate } from '../core/text-gate.js';
 import { channels, type Channel, type EventChannel, type IpcHandlers, type Outcome, type ProfileDraft, type RequestOf, type ResponseOf } from '../ipc.js';
 
 const DRAFT_STRINGS: Array<keyof ProfileDraft> = [
-  'issuer', 'clientId', 'scopes', 'redirectPort', 'refreshBeforeSeconds', 's3StsEndpoint', 's3Endpoint', 's3Region', 's3RoleArn',
-  's3DurationSeconds', 'lakefsEndpoint', 'lakefsTtlSeconds',
+  'issuer',
+  'clientId',
+  'scopes',
+  'redirectPort',
+  'refreshBeforeSeconds',
+  's3StsEndpoint',
+  's3Endpoint',
+  's3Region',
+  's3RoleArn',
+  's3DurationSeconds',
+  'lakefsEndpoint',
+  'lakefsTtlSeconds',
 ];
 const MAX_FIELD = 2048;
 
@@ -74,7 +84,11 @@ export interface IpcMainLike {
  * Registers every channel of the contract on the Electron module's ipcMain (the one place in main
  * that touches raw ipcMain — lint enforces it); requests from anything but the settings page are refused.
  */
-export function registerHandlers(electron: { ipcMain: IpcMainLike }, handlers: IpcHandlers, isTrustedSender: (frameUrl: string | undefined) => boolean): () => void {
+export function registerHandlers(
+  electron: { ipcMain: IpcMainLike },
+  handlers: IpcHandlers,
+  isTrustedSender: (frameUrl: string | undefined) => boolean,
+): () => void {
   const { ipcMain } = electron;
   for (const channel of channels()) {
     ipcMain.handle(channel, async (event, request) => {

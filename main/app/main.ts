@@ -36,7 +36,15 @@ import { settingsStore, type OpenStore, type SettingsStore } from './settings-st
 import { singleFlight } from '../core/single-flight.js';
 import { renderMenu, trayIconFile } from './tray.js';
 import { endpointProfiles, TRAY_ENDPOINT_OWNER, TrayEndpoint, type RunningEndpoint } from './tray-endpoint.js';
-import { APP_SCHEME, externalUrlAllowed, hardenContents, isTrustedSender, SETTINGS_URL, settingsWindowOptions, type GuardableContents } from './window-security.js';
+import {
+  APP_SCHEME,
+  externalUrlAllowed,
+  hardenContents,
+  isTrustedSender,
+  SETTINGS_URL,
+  settingsWindowOptions,
+  type GuardableContents,
+} from './window-security.js';
 import type { Browser, Logger, SystemProxyResolver } from '../core/ports.js';
 
 /** The user counts as away after this long without input. */
@@ -185,7 +193,8 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     const parts = compose(
       opts,
       async (url) => {
-        if (!externalUrlAllowed(url, this.issuers(), this.dir)) throw new LakekeyError('INTERNAL', 'refused to open a URL that is not a login page of a configured issuer');
+        if (!externalUrlAllowed(url, this.issuers(), this.dir))
+          throw new LakekeyError('INTERNAL', 'refused to open a URL that is not a login page of a configured issuer');
         await electron.shell.openExternal(url);
       },
       // Asked only at request time, after app.whenReady(), when the session exists.
@@ -348,7 +357,9 @@ export class TrayApp extends EventEmitter<TrayEvents> {
       this.window.focus();
       return;
     }
-    const w = new this.electron.BrowserWindow(settingsWindowOptions(join(this.opts.appRoot, 'dist', 'preload', 'preload.cjs'), this.electron.nativeTheme.shouldUseDarkColors));
+    const w = new this.electron.BrowserWindow(
+      settingsWindowOptions(join(this.opts.appRoot, 'dist', 'preload', 'preload.cjs'), this.electron.nativeTheme.shouldUseDarkColors),
+    );
     this.window = w;
     w.once('ready-to-show', () => w.show());
     w.on('closed', () => {
@@ -394,10 +405,13 @@ export class TrayApp extends EventEmitter<TrayEvents> {
   /** The window says "valid 59 min": tell it when the minute turns, while it is open. */
   private tickEveryMinute(): void {
     clearTimeout(this.minuteTimer);
-    this.minuteTimer = setTimeout(() => {
-      sendEvent(this.window?.webContents, EVENT_CHANNELS.onProfilesChanged);
-      if (this.window && !this.window.isDestroyed()) this.tickEveryMinute();
-    }, 60_000 - (Date.now() % 60_000));
+    this.minuteTimer = setTimeout(
+      () => {
+        sendEvent(this.window?.webContents, EVENT_CHANNELS.onProfilesChanged);
+        if (this.window && !this.window.isDestroyed()) this.tickEveryMinute();
+      },
+      60_000 - (Date.now() % 60_000),
+    );
     this.minuteTimer.unref();
   }
 
@@ -439,7 +453,9 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     const profile = this.profile(name);
     if (!profile.endpoint) {
       void this.endpoint.sync();
-      throw new LakekeyError('CONFIG', `the tray's credentials endpoint is turned off for profile "${name}"`, { hint: `Turn it on in the profile's settings, or with \`lakekey profile set ${name} --endpoint\`.` });
+      throw new LakekeyError('CONFIG', `the tray's credentials endpoint is turned off for profile "${name}"`, {
+        hint: `Turn it on in the profile's settings, or with \`lakekey profile set ${name} --endpoint\`.`,
+      });
     }
     return profile;
   }
@@ -485,7 +501,14 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     const note = new Notification({ title: gateLine(n.title), body: gate(n.body), silent: !n.actionable });
     if (n.actionable && n.profile) {
       const profile = n.profile;
-      note.on('click', () => void this.scheduler.renew(profile).then(() => this.refreshMenu(), (err: unknown) => this.reportError(err)));
+      note.on(
+        'click',
+        () =>
+          void this.scheduler.renew(profile).then(
+            () => this.refreshMenu(),
+            (err: unknown) => this.reportError(err),
+          ),
+      );
     }
     note.show();
   }

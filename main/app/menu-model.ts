@@ -10,9 +10,7 @@ export type MenuAction =
   | { type: 'quit' };
 
 export type MenuItemModel =
-  | { kind: 'separator' }
-  | { kind: 'header' | 'info'; label: string }
-  | { kind: 'action'; label: string; enabled: boolean; action: MenuAction };
+  { kind: 'separator' } | { kind: 'header' | 'info'; label: string } | { kind: 'action'; label: string; enabled: boolean; action: MenuAction };
 
 /** The tray icon's states, each with its own icon (build/tray/<state>.png). */
 export const TRAY_STATES = ['ok', 'expiring', 'renewing', 'login', 'error'] as const;
@@ -116,6 +114,8 @@ export function menuSnapshot(model: MenuModel, icon: string): MenuSnapshot {
     state: model.state,
     icon,
     tooltip: model.tooltip,
-    items: model.items.map((i) => (i.kind === 'separator' ? { kind: i.kind, enabled: false } : { kind: i.kind, label: i.label, enabled: i.kind === 'action' && i.enabled })),
+    items: model.items.map((i) =>
+      i.kind === 'separator' ? { kind: i.kind, enabled: false } : { kind: i.kind, label: i.label, enabled: i.kind === 'action' && i.enabled },
+    ),
   };
 }

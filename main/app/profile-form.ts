@@ -1,7 +1,15 @@
 // The settings form ↔ profile conversion, and validation through the core's own parser, so the
 // window accepts exactly what `lakekey profile add` accepts. Pure.
 import { LakekeyError } from '../core/errors.js';
-import { DEFAULT_LAKEFS_TTL, DEFAULT_REFRESH_BEFORE, DEFAULT_S3_DURATION, DEFAULT_SCOPES, checkProfile, PROFILE_NAME, type Profile } from '../core/config/settings.js';
+import {
+  DEFAULT_LAKEFS_TTL,
+  DEFAULT_REFRESH_BEFORE,
+  DEFAULT_S3_DURATION,
+  DEFAULT_SCOPES,
+  checkProfile,
+  PROFILE_NAME,
+  type Profile,
+} from '../core/config/settings.js';
 import { refreshBeforeProblem } from '../shared/freshness.js';
 import type { DraftField, FieldError, ProfileDraft } from '../ipc.js';
 

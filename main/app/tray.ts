@@ -17,7 +17,11 @@ export function menuTemplate(model: MenuModel, dispatch: (action: MenuAction) =>
   });
 }
 
-export function renderMenu(Menu: { buildFromTemplate(t: MenuItemConstructorOptions[]): MenuType }, model: MenuModel, dispatch: (action: MenuAction) => void): MenuType {
+export function renderMenu(
+  Menu: { buildFromTemplate(t: MenuItemConstructorOptions[]): MenuType },
+  model: MenuModel,
+  dispatch: (action: MenuAction) => void,
+): MenuType {
   return Menu.buildFromTemplate(menuTemplate(model, dispatch));
 }
 

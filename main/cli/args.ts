@@ -39,7 +39,8 @@ export class Args {
   integer(flag: string, min: number, max: number): number | undefined {
     const v = this.string(flag);
     if (v === undefined) return undefined;
-    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw usageError(`--${flag} takes a whole number from ${min} to ${max}, not ${JSON.stringify(v)}`, this.hint());
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+      throw usageError(`--${flag} takes a whole number from ${min} to ${max}, not ${JSON.stringify(v)}`, this.hint());
     return Number(v);
   }
 
@@ -78,7 +79,10 @@ export function parseCommand(spec: CommandSpec, words: string[]): Args {
     const name = w.replace(/^--?/, '').split('=')[0];
     const flag = w.startsWith('--') ? byName.get(name) : undefined;
     if (!flag) {
-      const near = closest(name, spec.flags.map((f) => f.name));
+      const near = closest(
+        name,
+        spec.flags.map((f) => f.name),
+      );
       throw usageError(`unknown flag "${w.split('=')[0]}" for \`lakekey ${spec.name}\`${near ? `; did you mean "--${near}"?` : ''}`, hint);
     }
     if (flag.type === 'string' && !w.includes('=')) {
@@ -96,7 +100,14 @@ export function parseCommand(spec: CommandSpec, words: string[]): Args {
     throw usageError(((err as Error).message.split('.')[0] ?? 'bad arguments').replace(/'/g, '"'), hint);
   }
   const { positionals, values } = parsed;
-  if (positionals.length < spec.min) throw usageError(`\`lakekey ${spec.name}\` needs ${spec.args.slice(positionals.length).filter((a) => !a.startsWith('[')).join(' ')}`, hint);
+  if (positionals.length < spec.min)
+    throw usageError(
+      `\`lakekey ${spec.name}\` needs ${spec.args
+        .slice(positionals.length)
+        .filter((a) => !a.startsWith('['))
+        .join(' ')}`,
+      hint,
+    );
   if (positionals.length > spec.max) throw usageError(`unexpected argument "${positionals[spec.max]}" for \`lakekey ${spec.name}\``, hint);
   for (const f of spec.flags) {
     if (f.type === 'string' && f.choices && typeof values[f.name] === 'string' && !f.choices.includes(values[f.name] as string)) {
@@ -161,7 +172,10 @@ function wrap(text: string | string[], indent: number, first = indent): string {
 
 export function commandHelp(c: CommandSpec): string {
   const flagWords = (f: (typeof c.flags)[number]) => `--${f.name}${f.type === 'string' ? ` ${f.value ?? 'VALUE'}` : ''}`;
-  const rows: Array<[string, string]> = [...c.flags.map((f): [string, string] => [flagWords(f), f.help + (f.required ? ' (required)' : '')]), ['-h, --help', 'show this help']];
+  const rows: Array<[string, string]> = [
+    ...c.flags.map((f): [string, string] => [flagWords(f), f.help + (f.required ? ' (required)' : '')]),
+    ['-h, --help', 'show this help'],
+  ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   const lines = [`lakekey ${c.name} — ${c.summary}`, '', 'Usage:', wrap(usageParts(c), 10, 2), ...(c.alsoUsage ?? []).map((u) => `  ${u}`)];
   if (c.details) lines.push('', wrap(c.details, 0));
@@ -173,7 +187,14 @@ export function commandHelp(c: CommandSpec): string {
 export function groupHelp(group: string): string {
   const subs = COMMANDS.filter((c) => c.name.startsWith(`${group} `));
   const width = Math.max(...subs.map((c) => c.name.length)) + 2;
-  return [`lakekey ${group} — ${GROUPS[group]}`, '', 'Commands:', ...subs.map((c) => `  ${c.name.padEnd(width)}${c.summary}`), '', `Run \`lakekey ${group} COMMAND --help\` for a command's flags.`].join('\n');
+  return [
+    `lakekey ${group} — ${GROUPS[group]}`,
+    '',
+    'Commands:',
+    ...subs.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    `Run \`lakekey ${group} COMMAND --help\` for a command's flags.`,
+  ].join('\n');
 }
 
 export const ENVIRONMENT = [

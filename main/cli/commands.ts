@@ -60,7 +60,10 @@ async function route(argv: string[]): Promise<number> {
   if (first === '__complete') return complete(rest);
   if (first.startsWith('-')) {
     const near = closest(first.replace(/^-+/, ''), ['help', 'version']);
-    throw usageError(`unknown flag "${first}"${near ? `; did you mean "--${near}"?` : ''}`, 'Commands come first: `lakekey COMMAND [flags]`; run `lakekey help` for the list.');
+    throw usageError(
+      `unknown flag "${first}"${near ? `; did you mean "--${near}"?` : ''}`,
+      'Commands come first: `lakekey COMMAND [flags]`; run `lakekey help` for the list.',
+    );
   }
   let spec: CommandSpec | undefined;
   let words = rest;
@@ -70,7 +73,8 @@ async function route(argv: string[]): Promise<number> {
       print(groupHelp(first));
       return 0;
     }
-    if (sub === undefined) throw usageError(`\`lakekey ${first}\` needs a command: ${subWords(first).join(', ')}`, `Run \`lakekey ${first} --help\` for what each does.`);
+    if (sub === undefined)
+      throw usageError(`\`lakekey ${first}\` needs a command: ${subWords(first).join(', ')}`, `Run \`lakekey ${first} --help\` for what each does.`);
     spec = findCommand(`${first} ${sub}`);
     if (!spec) throw unknownCommand(sub, first);
     words = more;
@@ -103,7 +107,10 @@ declare const LAKEKEY_VERSION: string | undefined;
 
 function version(): number {
   // Under Node (development, tests) the entry is dist/main/cli/lakekey.js: package.json is three up.
-  const v = typeof LAKEKEY_VERSION === 'string' ? LAKEKEY_VERSION : (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  const v =
+    typeof LAKEKEY_VERSION === 'string'
+      ? LAKEKEY_VERSION
+      : (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   print(`lakekey ${v}`);
   return 0;
 }

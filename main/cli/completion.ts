@@ -19,7 +19,12 @@ export function candidates(cword: number, words: string[], profiles: () => strin
   let argStart = 2;
   const first = words[1];
   if (first === 'help') {
-    if (cword === 2) return out(topWords().filter((w) => w !== 'help').map((w) => [w, summaryOf(w)]));
+    if (cword === 2)
+      return out(
+        topWords()
+          .filter((w) => w !== 'help')
+          .map((w) => [w, summaryOf(w)]),
+      );
     return cword === 3 && GROUPS[words[2]] ? out(subWords(words[2]).map((w) => [w, summaryOf(`${words[2]} ${w}`)])) : [];
   }
   if (GROUPS[first]) {
@@ -35,7 +40,10 @@ export function candidates(cword: number, words: string[], profiles: () => strin
   if (prev?.type === 'string' && cword - 1 >= argStart) return out((prev.choices ?? []).map((c) => [c, '']));
   if (cur.startsWith('-')) {
     const used = new Set(typed);
-    return out([...spec.flags.filter((f) => f.multiple || !used.has(`--${f.name}`)).map((f): [string, string] => [`--${f.name}`, f.help]), ['--help', 'show this help']]);
+    return out([
+      ...spec.flags.filter((f) => f.multiple || !used.has(`--${f.name}`)).map((f): [string, string] => [`--${f.name}`, f.help]),
+      ['--help', 'show this help'],
+    ]);
   }
   let index = 0;
   for (let i = 0; i < typed.length; i++) {

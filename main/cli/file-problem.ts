@@ -13,14 +13,20 @@ export function fileProblem(err: unknown): LakekeyError | undefined {
     switch (e.code) {
       case 'EACCES':
       case 'EPERM':
-        return configError(`cannot write ${path}: permission denied`, `Check who owns it and its mode (\`ls -ld ${path}\`): it should be yours and writable by you. Or point LAKEKEY_CONFIG_DIR (settings) or AWS_CONFIG_FILE elsewhere.`);
+        return configError(
+          `cannot write ${path}: permission denied`,
+          `Check who owns it and its mode (\`ls -ld ${path}\`): it should be yours and writable by you. Or point LAKEKEY_CONFIG_DIR (settings) or AWS_CONFIG_FILE elsewhere.`,
+        );
       case 'EROFS':
         return configError(`cannot write ${path}: the file system is read-only`, 'Point LAKEKEY_CONFIG_DIR (settings) or AWS_CONFIG_FILE at a writable place.');
       case 'EISDIR':
         return configError(`${path} is a folder where lakekey needs a file`, `Move the folder aside (\`mv ${path} ${path}.old\`).`);
       case 'ENOTDIR':
       case 'EEXIST':
-        return configError(`cannot create ${path}: a part of that path is a file, not a folder`, 'Move that file aside, or point LAKEKEY_CONFIG_DIR at another folder.');
+        return configError(
+          `cannot create ${path}: a part of that path is a file, not a folder`,
+          'Move that file aside, or point LAKEKEY_CONFIG_DIR at another folder.',
+        );
       case 'ENOSPC':
         return configError(`cannot write ${path}: the disk is full`, 'Free some space and try again.');
     }

@@ -152,7 +152,13 @@ export function causeChain(err: unknown): object[] {
 export function isNetworkError(err: unknown): boolean {
   return causeChain(err).some((e) => {
     const { code, name } = e as { code?: unknown; name?: unknown };
-    if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|UND_ERR_\w+|ConnectionRefused|ConnectionClosed|FailedToOpenSocket)$/.test(code)) return true;
+    if (
+      typeof code === 'string' &&
+      /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|UND_ERR_\w+|ConnectionRefused|ConnectionClosed|FailedToOpenSocket)$/.test(
+        code,
+      )
+    )
+      return true;
     if (name === 'TimeoutError' || name === 'AbortError') return true;
     return e instanceof TypeError && /fetch failed|terminated|other side closed/i.test(e.message);
   });

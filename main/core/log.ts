@@ -20,7 +20,7 @@ export function format(level: string, step: string, fields?: Record<string, unkn
 
 /** A field value as one token: plain text as is, anything else JSON-quoted (newlines become `\n`). */
 export function encodeField(value: unknown): string {
-  const text = redact(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value));
+  const text = redact(typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)));
   return typeof value === 'string' && !/^[\w.:/@+,=~%[\]-]*$/.test(text) ? JSON.stringify(text) : text;
 }
 

@@ -25,7 +25,10 @@ const keywords: Array<[RegExp, string]> = [
   // Authorization headers and bearer values.
   [/\b(Bearer|Basic)\s+[\w.~+/=-]+/gi, '$1 [redacted]'],
   // OAuth parameters in URLs, forms and JSON.
-  [/\b(code|state|nonce|code_verifier|refresh_token|access_token|id_token|client_secret|token|password|session_token)(["']?\s*[=:]\s*["']?)[^\s&"',}]+/gi, '$1$2[redacted]'],
+  [
+    /\b(code|state|nonce|code_verifier|refresh_token|access_token|id_token|client_secret|token|password|session_token)(["']?\s*[=:]\s*["']?)[^\s&"',}]+/gi,
+    '$1$2[redacted]',
+  ],
   [/\b(SecretAccessKey|SessionToken|AccessKeyId|aws_secret_access_key|aws_session_token)(["']?\s*[=:]\s*["']?)[^\s"',}]+/gi, '$1$2[redacted]'],
 ];
 

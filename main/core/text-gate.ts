@@ -13,8 +13,9 @@ import { maskSecrets, redact } from './redact.js';
  * bidi embeddings/overrides/isolates and marks (Trojan Source), line/paragraph separators,
  * zero-width and invisible formatting characters, the BOM and lone surrogates.
  */
-// eslint-disable-next-line no-control-regex -- matching control characters is this expression's job
-const DANGEROUS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF\uFFF9-\uFFFB]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const DANGEROUS =
+  // eslint-disable-next-line no-control-regex -- matching control characters is this expression's job
+  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF\uFFF9-\uFFFB]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const REPLACEMENT = '\uFFFD';
 
 /**

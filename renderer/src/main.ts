@@ -7,14 +7,30 @@
 // (and when the minute turns, so "valid 59 min" stays true), and the page asks for the list
 // again. Times come from main already worded (TimeLeft.says), so the tray and the window say
 // them the same way.
-import { ENDPOINT_AFTER_LOGOUT, type CheckFinding, type CheckResult, type DraftField, type FieldError, type IpcError, type Outcome, type ProfileDraft, type ProfileView, type Snippets, type TimeLeft } from '../../main/ipc.js';
+import {
+  ENDPOINT_AFTER_LOGOUT,
+  type CheckFinding,
+  type CheckResult,
+  type DraftField,
+  type FieldError,
+  type IpcError,
+  type Outcome,
+  type ProfileDraft,
+  type ProfileView,
+  type Snippets,
+  type TimeLeft,
+} from '../../main/ipc.js';
 import { checkDraft } from './validate.js';
 
 const api = window.lakekey;
 
 type Child = Node | string | null | undefined | false;
 
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | boolean | undefined> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | boolean | undefined> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
@@ -117,7 +133,9 @@ async function refreshShown(): Promise<void> {
 function renderList(): void {
   list.replaceChildren(
     ...profiles.map((p) => {
-      const button = h('button', { type: 'button', class: 'profile-item', 'aria-current': p.name === selected && !editing ? 'true' : undefined, 'data-profile': p.name },
+      const button = h(
+        'button',
+        { type: 'button', class: 'profile-item', 'aria-current': p.name === selected && !editing ? 'true' : undefined, 'data-profile': p.name },
         h('span', { class: 'profile-row' }, h('span', { class: 'profile-name' }, p.name), badge(p.state)),
         h('span', { class: 'profile-time', 'data-time': p.name }, listLine(p)),
       );
@@ -135,7 +153,9 @@ function renderList(): void {
 
 function renderEmpty(): void {
   detail.replaceChildren(
-    h('section', { class: 'empty' },
+    h(
+      'section',
+      { class: 'empty' },
       h('h2', {}, 'No profiles yet'),
       h('p', {}, 'A profile connects lakekey to your identity provider and tells it where to get S3 and lakeFS credentials.'),
       actionButton('Add your first profile', 'primary', () => void openForm()),
@@ -162,17 +182,36 @@ function actionButton(label: string, cls: string, onClick: () => void | Promise<
 // ---- one profile ----------------------------------------------------------------------------
 
 function renderProfile(p: ProfileView): void {
-  const rows: Array<[string, string]> = [['Status', p.summary], ['Provides', p.kinds], ['Identity provider', p.draft.issuer], ['Client id', p.draft.clientId]];
+  const rows: Array<[string, string]> = [
+    ['Status', p.summary],
+    ['Provides', p.kinds],
+    ['Identity provider', p.draft.issuer],
+    ['Client id', p.draft.clientId],
+  ];
   if (p.draft.s3Enabled) rows.push(['S3 credentials', validity(p, p.s3)]);
   if (p.draft.s3Enabled && p.draft.endpointEnabled) rows.push(['Credentials endpoint', 'served by the tray while it runs']);
   if (p.draft.lakefsEnabled) rows.push(['lakeFS token', validity(p, p.lakefs)]);
-  if (p.signedIn) rows.push(['Renews', p.renewing ? 'renewing now…' : !p.canRefresh ? 'needs a browser login' : p.state === 'error' ? 'silently — failing now; lakekey keeps retrying' : 'silently, before expiry']);
+  if (p.signedIn)
+    rows.push([
+      'Renews',
+      p.renewing
+        ? 'renewing now…'
+        : !p.canRefresh
+          ? 'needs a browser login'
+          : p.state === 'error'
+            ? 'silently — failing now; lakekey keeps retrying'
+            : 'silently, before expiry',
+    ]);
   const snippetsBox = h('div', { class: 'snippets' });
   detail.replaceChildren(
-    h('section', { class: 'profile', 'aria-labelledby': 'profile-title' },
+    h(
+      'section',
+      { class: 'profile', 'aria-labelledby': 'profile-title' },
       h('div', { class: 'profile-head' }, h('h2', { id: 'profile-title' }, p.name), badge(p.state)),
       h('dl', { class: 'facts' }, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
-      h('div', { class: 'actions', role: 'group', 'aria-label': 'Session' },
+      h(
+        'div',
+        { class: 'actions', role: 'group', 'aria-label': 'Session' },
         actionButton(p.signedIn ? 'Log in again' : 'Log in', 'primary', () => session('login', p.name)),
         actionButton('Refresh now', '', () => session('refresh', p.name), !(p.signedIn && p.canRefresh && p.draft.s3Enabled)),
         actionButton('Log out', '', () => session('logout', p.name), !p.signedIn),
@@ -210,7 +249,9 @@ async function renderSnippets(p: ProfileView, box: HTMLElement): Promise<void> {
   const s = await call(api.snippets({ name: p.name }));
   if (!s) return;
   const block = (title: string, help: string, text: string, kind: keyof Snippets) =>
-    h('figure', { class: 'snippet' },
+    h(
+      'figure',
+      { class: 'snippet' },
       h('figcaption', {}, h('strong', {}, title), ' ', h('span', { class: 'help' }, help)),
       h('pre', { tabindex: '0', 'data-snippet': kind }, text),
       actionButton('Copy', 'small', async () => {
@@ -220,13 +261,19 @@ async function renderSnippets(p: ProfileView, box: HTMLElement): Promise<void> {
   const blocks = [block('Shell', 'exports the credentials into the current shell', s.shell, 'shell')];
   if (p.draft.s3Enabled) blocks.unshift(block('~/.aws/config', 'for the AWS CLI, boto3, s3fs, DuckDB and Spark', s.awsConfig, 'awsConfig'));
   // The endpoint's address and the path of its token file: the token itself never comes here.
-  if (s.endpoint) blocks.push(block('Credentials endpoint', 'served by the tray while it runs: a shell, or a Spark/JVM job\'s environment', s.endpoint, 'endpoint'));
+  if (s.endpoint)
+    blocks.push(block('Credentials endpoint', "served by the tray while it runs: a shell, or a Spark/JVM job's environment", s.endpoint, 'endpoint'));
   // Where to look when a client does not get them: doctor knows what runs and which clients are too old.
   const doctor = s.endpoint
-    ? h('p', { class: 'help', id: 'endpoint-doctor' },
-      'Not working? In a terminal, ', h('code', {}, `lakekey doctor ${p.name}`),
-      ' says whether the endpoint runs and serves this profile, and whether your AWS CLI and boto3 are new enough for its token file (older ones: run the job under ',
-      h('code', {}, `lakekey exec ${p.name} --server -- COMMAND`), ').')
+    ? h(
+        'p',
+        { class: 'help', id: 'endpoint-doctor' },
+        'Not working? In a terminal, ',
+        h('code', {}, `lakekey doctor ${p.name}`),
+        ' says whether the endpoint runs and serves this profile, and whether your AWS CLI and boto3 are new enough for its token file (older ones: run the job under ',
+        h('code', {}, `lakekey exec ${p.name} --server -- COMMAND`),
+        ').',
+      )
     : null;
   box.replaceChildren(h('h3', {}, 'Use it'), ...blocks, ...(doctor ? [doctor] : []));
 }
@@ -242,7 +289,13 @@ interface FieldSpec {
 }
 
 const IDP_FIELDS: FieldSpec[] = [
-  { field: 'issuer', label: 'Issuer URL', type: 'url', placeholder: 'https://login.example.com/realms/data', help: 'https, or http on 127.0.0.1 / localhost for local development' },
+  {
+    field: 'issuer',
+    label: 'Issuer URL',
+    type: 'url',
+    placeholder: 'https://login.example.com/realms/data',
+    help: 'https, or http on 127.0.0.1 / localhost for local development',
+  },
   { field: 'clientId', label: 'Client id', placeholder: 'lakekey' },
   { field: 'scopes', label: 'Scopes', help: 'separated by spaces; offline_access lets lakekey renew without a browser' },
   { field: 'redirectPort', label: 'Redirect port', type: 'number', help: 'empty: any free port (RFC 8252)' },
@@ -250,11 +303,22 @@ const IDP_FIELDS: FieldSpec[] = [
 ];
 const S3_FIELDS: FieldSpec[] = [
   { field: 's3StsEndpoint', label: 'STS endpoint', type: 'url', placeholder: 'https://minio.example.com', help: 'empty for AWS STS in the region below' },
-  { field: 's3Endpoint', label: 'S3 API endpoint', type: 'url', placeholder: 'https://minio.example.com', help: 'empty: the STS endpoint for MinIO, none for AWS' },
+  {
+    field: 's3Endpoint',
+    label: 'S3 API endpoint',
+    type: 'url',
+    placeholder: 'https://minio.example.com',
+    help: 'empty: the STS endpoint for MinIO, none for AWS',
+  },
   { field: 's3Region', label: 'Region' },
   { field: 's3RoleArn', label: 'Role ARN', placeholder: 'arn:aws:iam::123456789012:role/data-engineer', help: 'required for AWS' },
   { field: 's3DurationSeconds', label: 'Session length (seconds)', type: 'number', help: '900 to 43200' },
-  { field: 's3SessionName', label: 'Role session name', placeholder: '{email}', help: 'claims of the token STS is given, in braces ({preferred_username}, {sub}); empty: the email, else the subject' },
+  {
+    field: 's3SessionName',
+    label: 'Role session name',
+    placeholder: '{email}',
+    help: 'claims of the token STS is given, in braces ({preferred_username}, {sub}); empty: the email, else the subject',
+  },
 ];
 const LAKEFS_FIELDS: FieldSpec[] = [
   { field: 'lakefsEndpoint', label: 'lakeFS URL', type: 'url', placeholder: 'https://lakefs.example.com' },
@@ -274,12 +338,28 @@ async function openForm(existing?: ProfileView): Promise<void> {
 
   const textField = (spec: FieldSpec | { field: 'name'; label: string; help?: string; type?: 'text'; placeholder?: string }, value: string) => {
     const id = `f-${spec.field}`;
-    const input = h('input', { id, name: spec.field, type: 'text', inputmode: spec.type === 'number' ? 'numeric' : spec.type === 'url' ? 'url' : undefined, placeholder: spec.placeholder, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `${id}-help ${id}-error` });
+    const input = h('input', {
+      id,
+      name: spec.field,
+      type: 'text',
+      inputmode: spec.type === 'number' ? 'numeric' : spec.type === 'url' ? 'url' : undefined,
+      placeholder: spec.placeholder,
+      autocomplete: 'off',
+      spellcheck: 'false',
+      'aria-describedby': `${id}-help ${id}-error`,
+    });
     input.value = value;
     inputs.set(spec.field, input);
     const error = h('p', { class: 'field-error', id: `${id}-error`, 'aria-live': 'polite' });
     errorNodes.set(spec.field, error);
-    return h('div', { class: 'field' }, h('label', { for: id }, spec.label), input, spec.help ? h('p', { class: 'help', id: `${id}-help` }, spec.help) : null, error);
+    return h(
+      'div',
+      { class: 'field' },
+      h('label', { for: id }, spec.label),
+      input,
+      spec.help ? h('p', { class: 'help', id: `${id}-help` }, spec.help) : null,
+      error,
+    );
   };
   const toggle = (field: 's3Enabled' | 'lakefsEnabled', label: string, fields: HTMLElement) => {
     const input = h('input', { type: 'checkbox', id: `f-${field}`, name: field });
@@ -292,7 +372,9 @@ async function openForm(existing?: ProfileView): Promise<void> {
   };
 
   const s3Box = h('div', { class: 'grid' }, ...S3_FIELDS.map((f) => textField(f, String(draft[f.field]))));
-  const source = h('select', { id: 'f-s3TokenSource', name: 's3TokenSource', 'aria-describedby': 'f-s3TokenSource-error' },
+  const source = h(
+    'select',
+    { id: 'f-s3TokenSource', name: 's3TokenSource', 'aria-describedby': 'f-s3TokenSource-error' },
     h('option', { value: 'idp' }, 'ID token from the identity provider'),
     h('option', { value: 'lakefs' }, 'lakeFS token (lakeFS S3 gateway)'),
   );
@@ -301,15 +383,26 @@ async function openForm(existing?: ProfileView): Promise<void> {
   const sourceError = h('p', { class: 'field-error', id: 'f-s3TokenSource-error', 'aria-live': 'polite' });
   errorNodes.set('s3TokenSource', sourceError);
   s3Box.append(h('div', { class: 'field' }, h('label', { for: 'f-s3TokenSource' }, 'Web identity token'), source, sourceError));
-  const endpoint = h('input', { type: 'checkbox', id: 'f-endpointEnabled', name: 'endpointEnabled', 'aria-describedby': 'f-endpointEnabled-help f-endpointEnabled-error' });
+  const endpoint = h('input', {
+    type: 'checkbox',
+    id: 'f-endpointEnabled',
+    name: 'endpointEnabled',
+    'aria-describedby': 'f-endpointEnabled-help f-endpointEnabled-error',
+  });
   endpoint.checked = draft.endpointEnabled;
   inputs.set('endpointEnabled', endpoint);
   const endpointError = h('p', { class: 'field-error', id: 'f-endpointEnabled-error', 'aria-live': 'polite' });
   errorNodes.set('endpointEnabled', endpointError);
   s3Box.append(
-    h('div', { class: 'field switch' },
-      h('label', { for: 'f-endpointEnabled' }, endpoint, 'Serve from the tray\'s credentials endpoint'),
-      h('p', { class: 'help', id: 'f-endpointEnabled-help' }, 'While the tray runs, AWS SDKs and Spark/JVM jobs fetch these credentials from it on 127.0.0.1, renewed as they go (see “Use it”).'),
+    h(
+      'div',
+      { class: 'field switch' },
+      h('label', { for: 'f-endpointEnabled' }, endpoint, "Serve from the tray's credentials endpoint"),
+      h(
+        'p',
+        { class: 'help', id: 'f-endpointEnabled-help' },
+        'While the tray runs, AWS SDKs and Spark/JVM jobs fetch these credentials from it on 127.0.0.1, renewed as they go (see “Use it”).',
+      ),
       endpointError,
     ),
   );
@@ -320,12 +413,24 @@ async function openForm(existing?: ProfileView): Promise<void> {
 
   form.append(
     h('h2', { id: 'form-title' }, existing ? `Edit profile "${existing.name}"` : 'Add a profile'),
-    h('fieldset', {}, h('legend', {}, 'Identity provider'), h('div', { class: 'grid' }, textField({ field: 'name', label: 'Profile name', placeholder: 'work', help: 'letters, digits, ".", "_" and "-"' }, existing?.name ?? ''), ...IDP_FIELDS.map((f) => textField(f, String(draft[f.field]))))),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'Identity provider'),
+      h(
+        'div',
+        { class: 'grid' },
+        textField({ field: 'name', label: 'Profile name', placeholder: 'work', help: 'letters, digits, ".", "_" and "-"' }, existing?.name ?? ''),
+        ...IDP_FIELDS.map((f) => textField(f, String(draft[f.field]))),
+      ),
+    ),
     h('fieldset', {}, h('legend', {}, toggle('s3Enabled', 'S3 credentials (AWS STS, MinIO)', s3Box)), s3Box),
     h('fieldset', {}, h('legend', {}, toggle('lakefsEnabled', 'lakeFS', lakefsBox)), lakefsBox),
     formError,
     results,
-    h('div', { class: 'actions' },
+    h(
+      'div',
+      { class: 'actions' },
       actionButton('Check', '', () => check()),
       h('span', { class: 'spacer' }),
       actionButton('Cancel', '', () => void reload(originalName)),
@@ -339,12 +444,23 @@ async function openForm(existing?: ProfileView): Promise<void> {
     return {
       name: value('name').trim(),
       draft: {
-        issuer: value('issuer'), clientId: value('clientId'), scopes: value('scopes'), redirectPort: value('redirectPort'),
-        refreshBeforeSeconds: value('refreshBeforeSeconds'), s3Enabled: checked('s3Enabled'), s3StsEndpoint: value('s3StsEndpoint'),
-        s3Endpoint: value('s3Endpoint'), s3Region: value('s3Region'), s3RoleArn: value('s3RoleArn'), s3DurationSeconds: value('s3DurationSeconds'),
+        issuer: value('issuer'),
+        clientId: value('clientId'),
+        scopes: value('scopes'),
+        redirectPort: value('redirectPort'),
+        refreshBeforeSeconds: value('refreshBeforeSeconds'),
+        s3Enabled: checked('s3Enabled'),
+        s3StsEndpoint: value('s3StsEndpoint'),
+        s3Endpoint: value('s3Endpoint'),
+        s3Region: value('s3Region'),
+        s3RoleArn: value('s3RoleArn'),
+        s3DurationSeconds: value('s3DurationSeconds'),
         s3SessionName: value('s3SessionName'),
-        s3TokenSource: value('s3TokenSource') === 'lakefs' ? 'lakefs' : 'idp', endpointEnabled: checked('endpointEnabled'), lakefsEnabled: checked('lakefsEnabled'),
-        lakefsEndpoint: value('lakefsEndpoint'), lakefsTtlSeconds: value('lakefsTtlSeconds'),
+        s3TokenSource: value('s3TokenSource') === 'lakefs' ? 'lakefs' : 'idp',
+        endpointEnabled: checked('endpointEnabled'),
+        lakefsEnabled: checked('lakefsEnabled'),
+        lakefsEndpoint: value('lakefsEndpoint'),
+        lakefsTtlSeconds: value('lakefsTtlSeconds'),
       },
     };
   };
@@ -414,9 +530,13 @@ const MARK: Record<CheckFinding['status'], [string, string]> = { ok: ['✓', 'OK
 /** One check, as a person reads it: what, where, what was found and what to do. */
 function finding(f: CheckFinding): HTMLElement {
   const [mark, word] = MARK[f.status];
-  return h('li', { class: `check ${f.status}`, 'data-check': f.name },
+  return h(
+    'li',
+    { class: `check ${f.status}`, 'data-check': f.name },
     h('span', { class: 'check-mark', 'aria-hidden': 'true' }, mark),
-    h('div', { class: 'check-body' },
+    h(
+      'div',
+      { class: 'check-body' },
       h('p', { class: 'check-head' }, h('strong', {}, f.name), h('span', { class: 'sr-only' }, ` ${word}`), f.target ? h('code', {}, f.target) : null),
       h('p', { class: 'check-says' }, f.says),
       f.fix ? h('p', { class: 'check-fix' }, h('span', { class: 'check-fix-label' }, 'What to do: '), f.fix) : null,

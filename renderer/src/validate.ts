@@ -50,17 +50,32 @@ export function checkDraft(name: string, d: ProfileDraft): FieldError[] {
   const add = (field: FieldError['field'], message: string) => {
     if (message) errors.push({ field, message });
   };
-  add('name', !name.trim() ? 'Required.' : NAME_PATTERN.test(name.trim()) ? '' : 'Use letters, digits, ".", "_" and "-" (at most 64), starting with a letter or digit.');
+  add(
+    'name',
+    !name.trim() ? 'Required.' : NAME_PATTERN.test(name.trim()) ? '' : 'Use letters, digits, ".", "_" and "-" (at most 64), starting with a letter or digit.',
+  );
   add('issuer', endpointProblem(d.issuer, true));
   add('clientId', d.clientId.trim() ? '' : 'Required.');
-  add('scopes', d.scopes.split(/\s+/).filter(Boolean).every((s) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)) ? '' : 'Scope names are separated by spaces and contain no quotes or backslashes.');
+  add(
+    'scopes',
+    d.scopes
+      .split(/\s+/)
+      .filter(Boolean)
+      .every((s) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))
+      ? ''
+      : 'Scope names are separated by spaces and contain no quotes or backslashes.',
+  );
   add('redirectPort', numberProblem(d.redirectPort, LIMITS.redirectPort, false));
   add('refreshBeforeSeconds', numberProblem(d.refreshBeforeSeconds, LIMITS.refreshBeforeSeconds, false));
   if (d.s3Enabled) {
     add('s3StsEndpoint', endpointProblem(d.s3StsEndpoint, false));
     add('s3Endpoint', endpointProblem(d.s3Endpoint, false));
     add('s3DurationSeconds', numberProblem(d.s3DurationSeconds, LIMITS.s3DurationSeconds, false));
-    if (!errors.some((e) => e.field === 'refreshBeforeSeconds' || e.field === 's3DurationSeconds') && d.refreshBeforeSeconds.trim() && d.s3DurationSeconds.trim()) {
+    if (
+      !errors.some((e) => e.field === 'refreshBeforeSeconds' || e.field === 's3DurationSeconds') &&
+      d.refreshBeforeSeconds.trim() &&
+      d.s3DurationSeconds.trim()
+    ) {
       add('refreshBeforeSeconds', refreshBeforeProblem(Number(d.refreshBeforeSeconds), Number(d.s3DurationSeconds)));
     }
     if (!d.s3StsEndpoint.trim() && !d.s3RoleArn.trim()) add('s3RoleArn', 'AWS STS needs a role to assume; or give an STS endpoint for MinIO or lakeFS.');

@@ -38,9 +38,18 @@ const avHome = mkdtempSync(join(tmpdir(), 'aws-vault-home-'));
 const avConfig = join(avHome, 'config');
 execFileSync('sh', ['-c', `printf '[profile %s]\\nregion=us-east-1\\n' "$0" > "$1"`, name, avConfig]);
 Object.assign(avEnv, { AWS_CONFIG_FILE: avConfig });
-execFileSync(av, ['add', '--env', name], { env: { ...avEnv, AWS_ACCESS_KEY_ID: 'AKIABENCHBENCHBENCH0', AWS_SECRET_ACCESS_KEY: 's'.repeat(40) }, stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync(av, ['add', '--env', name], {
+  env: { ...avEnv, AWS_ACCESS_KEY_ID: 'AKIABENCHBENCHBENCH0', AWS_SECRET_ACCESS_KEY: 's'.repeat(40) },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 
-interface Row { label: string; cmd: string; args: string[]; env: NodeJS.ProcessEnv; times: number[] }
+interface Row {
+  label: string;
+  cmd: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  times: number[];
+}
 const rows: Row[] = [];
 for (const ca of [false, true]) {
   const extra = ca ? { NODE_EXTRA_CA_CERTS: CA } : {};

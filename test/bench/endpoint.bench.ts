@@ -64,7 +64,10 @@ const av = awsVault();
 const avConfig = join(box.dir, 'aws-vault-config');
 writeFileSync(avConfig, `[profile ${box.name}]\nregion=us-east-1\n`);
 const avEnv = { ...process.env, AWS_VAULT_BACKEND: 'secret-service', AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME: 'login', AWS_CONFIG_FILE: avConfig };
-execFileSync(av, ['add', '--env', box.name], { env: { ...avEnv, AWS_ACCESS_KEY_ID: 'AKIABENCHBENCHBENCH0', AWS_SECRET_ACCESS_KEY: 's'.repeat(40) }, stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync(av, ['add', '--env', box.name], {
+  env: { ...avEnv, AWS_ACCESS_KEY_ID: 'AKIABENCHBENCHBENCH0', AWS_SECRET_ACCESS_KEY: 's'.repeat(40) },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 const warm = { endpoint: [] as number[], cp: [] as number[], av: [] as number[] };
@@ -87,9 +90,20 @@ const clean: NodeJS.ProcessEnv = { ...box.env, AWS_EC2_METADATA_DISABLED: 'true'
 for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete clean[k];
 const ls = ['s3', 'ls', `s3://${peers.bucket}`, '--endpoint-url', peers.minio.endpoint];
 const ways: Record<string, NodeJS.ProcessEnv> = {
-  'static keys': { ...clean, AWS_CONFIG_FILE: '/dev/null', AWS_ACCESS_KEY_ID: record.AccessKeyId, AWS_SECRET_ACCESS_KEY: record.SecretAccessKey, AWS_SESSION_TOKEN: record.SessionToken },
+  'static keys': {
+    ...clean,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_ACCESS_KEY_ID: record.AccessKeyId,
+    AWS_SECRET_ACCESS_KEY: record.SecretAccessKey,
+    AWS_SESSION_TOKEN: record.SessionToken,
+  },
   credential_process: { ...clean, AWS_CONFIG_FILE: box.awsConfig, AWS_PROFILE: box.name },
-  endpoint: { ...clean, AWS_CONFIG_FILE: '/dev/null', AWS_CONTAINER_CREDENTIALS_FULL_URI: vars.AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN: token },
+  endpoint: {
+    ...clean,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: vars.AWS_CONTAINER_CREDENTIALS_FULL_URI,
+    AWS_CONTAINER_AUTHORIZATION_TOKEN: token,
+  },
 };
 const lsTimes: Record<string, number[]> = Object.fromEntries(Object.keys(ways).map((k) => [k, []]));
 for (const env of Object.values(ways)) spawnMs(AWS_V2, ls, env); // warm
@@ -104,10 +118,18 @@ spawnSync(av, ['remove', '--force', box.name], { env: avEnv });
 await peers.stop();
 
 const ms = (x: number) => `${x.toFixed(2).padStart(8)} ms`;
-console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on this machine`);
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} on this machine`,
+);
 console.log(`warm credentials, alternating, ${RUNS} rounds (endpoint: ${warm.endpoint.length} requests, a new connection each):`);
 const avP50 = q(warm.av, 0.5);
-for (const [label, xs] of [['endpoint (lakekey serve)', warm.endpoint], ['credential-process cache hit', warm.cp], ['aws-vault 7.2.0 export', warm.av]] as const) {
+for (const [label, xs] of [
+  ['endpoint (lakekey serve)', warm.endpoint],
+  ['credential-process cache hit', warm.cp],
+  ['aws-vault 7.2.0 export', warm.av],
+] as const) {
   console.log(`  ${label.padEnd(30)} p50 ${ms(q(xs, 0.5))}  p99 ${ms(q(xs, 0.99))}  ${(q(xs, 0.5) / avP50).toFixed(2)}x aws-vault`);
 }
 console.log(`endpoint p50 ${q(warm.endpoint, 0.5).toFixed(2)} ms (target <= 2), p99 ${q(warm.endpoint, 0.99).toFixed(2)} ms (target <= 10)`);

@@ -31,8 +31,18 @@ export async function startDemo(root = join(homedir(), '.cache', 'lakekey-demo')
   const env = { LAKEKEY_CONFIG_DIR: join(root, 'lakekey'), AWS_CONFIG_FILE: join(root, 'aws-config') };
   const cli = (args: string[]) => runCli(args, { env: { ...process.env, ...env } });
   const add = await cli([
-    'profile', 'add', 'demo', '--issuer', idp.issuer, '--client-id', idp.clientId,
-    '--s3-sts-endpoint', minio.endpoint, '--lakefs-endpoint', lakefs.endpoint, '--force',
+    'profile',
+    'add',
+    'demo',
+    '--issuer',
+    idp.issuer,
+    '--client-id',
+    idp.clientId,
+    '--s3-sts-endpoint',
+    minio.endpoint,
+    '--lakefs-endpoint',
+    lakefs.endpoint,
+    '--force',
   ]);
   if (add.code !== 0) throw new Error(`could not add the demo profile: ${add.stderr}`);
   const wire = await cli(['configure-aws', 'demo']);
@@ -54,7 +64,9 @@ export async function startDemo(root = join(homedir(), '.cache', 'lakekey-demo')
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const demo = await startDemo();
-  const exports = Object.entries(demo.env).map(([k, v]) => `export ${k}="${v}"`).join('\n');
+  const exports = Object.entries(demo.env)
+    .map(([k, v]) => `export ${k}="${v}"`)
+    .join('\n');
   process.stdout.write(`
 lakekey demo is running: a test IdP, MinIO (bucket "${demo.bucket}") and a lakeFS stand-in on 127.0.0.1.
 In another terminal:

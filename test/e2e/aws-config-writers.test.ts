@@ -20,7 +20,12 @@ const USER = '# mine\n[default]\nregion = eu-west-1\n';
 function world() {
   const root = mkdtempSync(join(tmpdir(), 'lakekey-aws-writers-'));
   mkdirSync(join(root, 'aws'));
-  const env: NodeJS.ProcessEnv = { ...process.env, LAKEKEY_CONFIG_DIR: join(root, 'lakekey'), AWS_CONFIG_FILE: join(root, 'aws', 'config'), AWS_SHARED_CREDENTIALS_FILE: join(root, 'aws', 'credentials') };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LAKEKEY_CONFIG_DIR: join(root, 'lakekey'),
+    AWS_CONFIG_FILE: join(root, 'aws', 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(root, 'aws', 'credentials'),
+  };
   delete env.LAKEKEY_BROWSER;
   const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) => runCli(args, { env: { ...env, ...extra } });
   const add = async (name: string) => {

@@ -83,7 +83,7 @@ test('exec hands a long job a credential_process profile, so it gets fresh crede
   assert.equal(second, (await readRecord(box.name)).s3?.accessKeyId);
 });
 
-test('configure-aws: --dry-run shows a diff and writes nothing; the real edit keeps the user\'s profiles for the AWS CLI and boto3', async () => {
+test("configure-aws: --dry-run shows a diff and writes nothing; the real edit keeps the user's profiles for the AWS CLI and boto3", async () => {
   const userConfig = '# company defaults\n[default]\nregion = eu-west-1\noutput = json\n\n[profile other]\nregion = ap-south-1\n';
   writeFileSync(box.awsConfig, userConfig);
   const dry = await box.cli(['configure-aws', box.name, '--aws-profile', 'wired', '--dry-run']);
@@ -99,7 +99,11 @@ test('configure-aws: --dry-run shows a diff and writes nothing; the real edit ke
   const region = await run('/usr/bin/aws', ['configure', 'get', 'region', '--profile', 'other'], { env: box.env });
   assert.equal(region.stdout.trim(), 'ap-south-1');
   const key = (await readRecord(box.name)).s3!.accessKeyId;
-  const py = await run('/usr/bin/python3', ['-c', 'import boto3; print(boto3.Session(profile_name="wired").get_credentials().access_key); print(boto3.Session(profile_name="default").region_name)'], { env: box.env });
+  const py = await run(
+    '/usr/bin/python3',
+    ['-c', 'import boto3; print(boto3.Session(profile_name="wired").get_credentials().access_key); print(boto3.Session(profile_name="default").region_name)'],
+    { env: box.env },
+  );
   assert.equal(py.code, 0, py.stderr);
   assert.deepEqual(py.stdout.trim().split('\n'), [key, 'eu-west-1']);
 });
@@ -116,7 +120,13 @@ describe('inspection and housekeeping', () => {
     writeFileSync(box.awsConfig, '[default]\nregion = eu-west-1\n');
     const before = await box.cli(['doctor', box.name]);
     assert.equal(before.code, 0, `${before.stdout}\n${before.stderr}`);
-    assert.match(before.stdout, new RegExp(`^info  ${box.name}: AWS config: no AWS profile in .* uses lakekey for "${box.name}": fine for \`lakekey env\` and \`lakekey exec\`.* — To add \\[profile ${box.name}\\]: \`lakekey configure-aws ${box.name}\`\\.$`, 'm'));
+    assert.match(
+      before.stdout,
+      new RegExp(
+        `^info  ${box.name}: AWS config: no AWS profile in .* uses lakekey for "${box.name}": fine for \`lakekey env\` and \`lakekey exec\`.* — To add \\[profile ${box.name}\\]: \`lakekey configure-aws ${box.name}\`\\.$`,
+        'm',
+      ),
+    );
     assert.match(before.stdout, new RegExp(`^skip  ${box.name}: S3 endpoint: not checked`, 'm'));
     // Wired under another AWS profile name: found by its credential_process.
     assert.equal((await box.cli(['configure-aws', box.name, '--aws-profile', 'wired'])).code, 0);
@@ -126,7 +136,8 @@ describe('inspection and housekeeping', () => {
     await box.cli(['configure-aws', box.name]);
     const out = await box.cli(['doctor', box.name]);
     assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`);
-    for (const check of ['settings', 'keychain', 'identity provider', 'clock', 'STS', 'AWS config', 'session']) assert.match(out.stdout, new RegExp(`^ok .*${check}`, 'm'));
+    for (const check of ['settings', 'keychain', 'identity provider', 'clock', 'STS', 'AWS config', 'session'])
+      assert.match(out.stdout, new RegExp(`^ok .*${check}`, 'm'));
     assert.match(out.stdout, /Discovery works: issuer \S+, 2 signing keys; .*device login is available/);
     // Static keys for the same profile in the credentials file shadow credential_process.
     writeFileSync(box.env.AWS_SHARED_CREDENTIALS_FILE!, `[${box.name}]\naws_access_key_id = AKIAOLDSTATICKEY0000\naws_secret_access_key = x\n`);
@@ -153,7 +164,13 @@ describe('inspection and housekeeping', () => {
     assert.doesNotMatch(await doctor(0), /S3 credentials:/, 'a session that matches its settings has no stale part');
     // The S3 role: the S3 part is stale, and is re-minted silently (the IdP part still matches).
     assert.equal((await stale.cli(['profile', 'set', name, '--s3-role-arn', 'arn:aws:iam::123456789012:role/other'])).code, 0);
-    assert.match(await doctor(0), new RegExp(`^info  ${name}: S3 credentials: minted before --s3-role-arn changed, so they are no longer handed out; new ones are minted silently on next use \\(no login\\)$`, 'm'));
+    assert.match(
+      await doctor(0),
+      new RegExp(
+        `^info  ${name}: S3 credentials: minted before --s3-role-arn changed, so they are no longer handed out; new ones are minted silently on next use \\(no login\\)$`,
+        'm',
+      ),
+    );
     assert.equal((await stale.cli(['profile', 'set', name, '--unset', 's3-role-arn'])).code, 0);
     assert.doesNotMatch(await doctor(0), /S3 credentials:/, 'back to the settings they were minted under');
     // What doctor said happens: the next use mints new ones, without a browser.
@@ -170,8 +187,20 @@ describe('inspection and housekeeping', () => {
     try {
       assert.equal((await stale.cli(['profile', 'set', name, '--issuer', other.issuer])).code, 0);
       const out = await doctor(3);
-      assert.match(out, new RegExp(`^FAIL  ${name}: session: logged in as alice@example.com, but before --issuer changed: that session is not used any more, and renewing needs a login\n\\s+fix: Run \`lakekey login ${name}\` \\(it also ends the old session at ${peers.idp.issuer.replace(/[.]/g, '\\.')}, where`, 'm'));
-      assert.match(out, new RegExp(`^info  ${name}: S3 credentials: minted before --issuer changed, so they are no longer handed out; new ones are minted after the login the session needs`, 'm'));
+      assert.match(
+        out,
+        new RegExp(
+          `^FAIL  ${name}: session: logged in as alice@example.com, but before --issuer changed: that session is not used any more, and renewing needs a login\n\\s+fix: Run \`lakekey login ${name}\` \\(it also ends the old session at ${peers.idp.issuer.replace(/[.]/g, '\\.')}, where`,
+          'm',
+        ),
+      );
+      assert.match(
+        out,
+        new RegExp(
+          `^info  ${name}: S3 credentials: minted before --issuer changed, so they are no longer handed out; new ones are minted after the login the session needs`,
+          'm',
+        ),
+      );
     } finally {
       await other.stop();
     }
@@ -182,7 +211,13 @@ describe('inspection and housekeeping', () => {
     assert.match(list.stdout, new RegExp(`^${box.name}\\t${peers.idp.issuer}\\tS3 via STS$`, 'm'));
     const show = JSON.parse((await box.cli(['profile', 'show', box.name, '--json'])).stdout);
     assert.equal(show.s3.stsEndpoint, peers.sts.url);
-    for (const args of [['bogus'], ['login'], ['profile', 'add', 'x', '--issuer', 'https://i'], ['profile', 'show', 'nope'], ['login', box.name, '--timeout', 'soon']]) {
+    for (const args of [
+      ['bogus'],
+      ['login'],
+      ['profile', 'add', 'x', '--issuer', 'https://i'],
+      ['profile', 'show', 'nope'],
+      ['login', box.name, '--timeout', 'soon'],
+    ]) {
       const r = await box.cli(args);
       assert.equal(r.code, 2, `${args.join(' ')} → ${r.code}: ${r.stderr}`);
       assert.ok(r.stderr.split('\n').length >= 2, 'an error and a hint');
@@ -208,7 +243,12 @@ describe('inspection and housekeeping', () => {
       const mineStatus = await box.cli(['status', box.name]);
       assert.equal(mineStatus.code, 0, mineStatus.stderr);
       assert.match(mineStatus.stdout, /alice@example.com/);
-      for (const args of [['credential-process', 'bad'], ['env', 'bad'], ['login', 'bad'], ['configure-aws', 'bad']]) {
+      for (const args of [
+        ['credential-process', 'bad'],
+        ['env', 'bad'],
+        ['login', 'bad'],
+        ['configure-aws', 'bad'],
+      ]) {
         const r = await box.cli(args);
         assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
         assert.match(r.stderr, /profile "bad" cannot be used: s3\.durationSeconds: expected a whole number from 900 to 43200, got 60/);
@@ -236,7 +276,11 @@ describe('inspection and housekeeping', () => {
       assert.equal(set.code, 0, set.stderr);
       assert.match(set.stderr, /Profile "bad" is valid again/);
       assert.equal(JSON.parse((await box.cli(['profile', 'show', 'bad', '--json'])).stdout).s3.durationSeconds, 3600);
-      assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { profiles: Record<string, { s3: unknown }> }).profiles.mangled.s3, 'yes', 'the other broken profile is left as it was');
+      assert.equal(
+        (JSON.parse(readFileSync(file, 'utf8')) as { profiles: Record<string, { s3: unknown }> }).profiles.mangled.s3,
+        'yes',
+        'the other broken profile is left as it was',
+      );
       const unset = await box.cli(['profile', 'set', 'mangled', '--unset', 's3']);
       assert.equal(unset.code, 0, unset.stderr);
       assert.equal(JSON.parse((await box.cli(['profile', 'show', 'mangled', '--json'])).stdout).s3, undefined);

@@ -25,7 +25,12 @@ after(async () => {
 /** A fresh settings folder and AWS config, nothing in them. */
 function emptyWorld() {
   const root = mkdtempSync(join(tmpdir(), 'lakekey-ux-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, LAKEKEY_CONFIG_DIR: join(root, 'lakekey'), AWS_CONFIG_FILE: join(root, 'aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(root, 'aws-credentials') };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LAKEKEY_CONFIG_DIR: join(root, 'lakekey'),
+    AWS_CONFIG_FILE: join(root, 'aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(root, 'aws-credentials'),
+  };
   delete env.LAKEKEY_BROWSER;
   return { root, env, cli: (args: string[]) => runCli(args, { env }) };
 }
@@ -109,7 +114,10 @@ describe('shell completion', () => {
       assert.equal(r.code, 0, r.stderr);
       return r.stdout.split('\n').filter(Boolean);
     };
-    assert.deepEqual(await complete('lakekey lo'), ['login\tlog in through your identity provider in the browser', 'logout\tforget the profile\'s secrets; revoke the refresh token where the IdP offers it, and say which']);
+    assert.deepEqual(await complete('lakekey lo'), [
+      'login\tlog in through your identity provider in the browser',
+      "logout\tforget the profile's secrets; revoke the refresh token where the IdP offers it, and say which",
+    ]);
     assert.deepEqual((await complete('lakekey status ')).map((l) => l.split('\t')[0]).sort(), ['home', 'work']);
     assert.deepEqual((await complete('lakekey doctor --')).map((l) => l.split('\t')[0]).sort(), ['--help', '--json']);
   });
@@ -153,7 +161,10 @@ describe('profiles', () => {
     assert.match(arn.stderr, /--s3-role-arn: expected a role ARN, got "arn:aws:iam::1234:role\/data"/);
     // AWS partitions and MinIO's ARNs are accepted.
     assert.equal((await cli([...base, '--s3-role-arn', 'arn:aws-cn:iam::123456789012:role/data'])).code, 0);
-    assert.equal((await cli(['profile', 'add', 'm', '--issuer', idp.issuer, '--client-id', 'c', ...S3, '--s3-role-arn', 'arn:minio:iam:::role/dF8SRzt2cd0Yv9Y4'])).code, 0);
+    assert.equal(
+      (await cli(['profile', 'add', 'm', '--issuer', idp.issuer, '--client-id', 'c', ...S3, '--s3-role-arn', 'arn:minio:iam:::role/dF8SRzt2cd0Yv9Y4'])).code,
+      0,
+    );
     // Neither S3 nor lakeFS: allowed (a login checks the IdP wiring), and said.
     const bare = await cli(['profile', 'add', 'bare', '--issuer', idp.issuer, '--client-id', 'c']);
     assert.equal(bare.code, 0, bare.stderr);
@@ -182,7 +193,22 @@ describe('profiles', () => {
 
   test('profile set --unset clears optional fields (repeatable) and refuses required and unknown ones', async () => {
     const { cli } = emptyWorld();
-    const add = await cli(['profile', 'add', 'p', '--issuer', idp.issuer, '--client-id', 'c', ...S3, '--s3-role-arn', 'arn:aws:iam::123456789012:role/data', '--redirect-port', '8400', '--lakefs-endpoint', 'http://127.0.0.1:9/api/v1']);
+    const add = await cli([
+      'profile',
+      'add',
+      'p',
+      '--issuer',
+      idp.issuer,
+      '--client-id',
+      'c',
+      ...S3,
+      '--s3-role-arn',
+      'arn:aws:iam::123456789012:role/data',
+      '--redirect-port',
+      '8400',
+      '--lakefs-endpoint',
+      'http://127.0.0.1:9/api/v1',
+    ]);
     assert.equal(add.code, 0, add.stderr);
     const unset = await cli(['profile', 'set', 'p', '--unset', 's3-role-arn', '--unset', 'redirect-port', '--unset', 'lakefs']);
     assert.equal(unset.code, 0, unset.stderr);
@@ -212,7 +238,10 @@ describe('profiles', () => {
     const { cli, env } = emptyWorld();
     const add = await cli(['profile', 'add', 'p', '--issuer', idp.issuer, '--client-id', 'c', ...S3, '--endpoint']);
     assert.equal(add.code, 0, add.stderr);
-    assert.match(add.stderr, /The tray serves profile "p" from its credentials endpoint while it runs: `eval "\$\(lakekey env p --server\)"` points a shell at it\./);
+    assert.match(
+      add.stderr,
+      /The tray serves profile "p" from its credentials endpoint while it runs: `eval "\$\(lakekey env p --server\)"` points a shell at it\./,
+    );
     const settings = () => JSON.parse(readFileSync(join(env.LAKEKEY_CONFIG_DIR!, 'config.json'), 'utf8')).profiles;
     assert.equal(settings().p.endpoint, true);
     assert.equal(JSON.parse((await cli(['profile', 'show', 'p', '--json'])).stdout).endpoint, true);
@@ -221,7 +250,7 @@ describe('profiles', () => {
     const off = await cli(['profile', 'set', 'p', '--no-endpoint']);
     assert.equal(off.code, 0, off.stderr);
     assert.match(off.stderr, /Changed --no-endpoint of profile "p"/);
-    assert.equal(settings().p.endpoint, undefined, 'off is the field\'s absence');
+    assert.equal(settings().p.endpoint, undefined, "off is the field's absence");
     assert.match((await cli(['profile', 'show', 'p'])).stdout, /^credentials endpoint +off$/m);
     const on = await cli(['profile', 'set', 'p', '--endpoint']);
     assert.equal(on.code, 0, on.stderr);
@@ -229,7 +258,10 @@ describe('profiles', () => {
     // No tray running: `env --server` says where the endpoint would come from.
     const noTray = await cli(['env', 'p', '--server']);
     assert.equal(noTray.code, 2);
-    assert.match(noTray.stderr, /no credentials endpoint is serving profile "p"\n {2}The tray serves it while it runs: start the tray, or start one with `lakekey serve p`/);
+    assert.match(
+      noTray.stderr,
+      /no credentials endpoint is serving profile "p"\n {2}The tray serves it while it runs: start the tray, or start one with `lakekey serve p`/,
+    );
     const both = await cli(['profile', 'set', 'p', '--endpoint', '--no-endpoint']);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /--endpoint and --no-endpoint ask for opposite things/);
@@ -237,9 +269,23 @@ describe('profiles', () => {
     assert.equal(settings().p.endpoint, undefined);
 
     // It serves S3 credentials: a profile without S3 settings is refused, saying what to do.
-    const bare = await cli(['profile', 'add', 'bare', '--issuer', idp.issuer, '--client-id', 'c', '--lakefs-endpoint', 'http://127.0.0.1:9/api/v1', '--endpoint']);
+    const bare = await cli([
+      'profile',
+      'add',
+      'bare',
+      '--issuer',
+      idp.issuer,
+      '--client-id',
+      'c',
+      '--lakefs-endpoint',
+      'http://127.0.0.1:9/api/v1',
+      '--endpoint',
+    ]);
     assert.equal(bare.code, 2);
-    assert.match(bare.stderr, /^lakekey: --endpoint: the credentials endpoint serves S3 credentials, and profile "bare" has no S3 settings\n.*--s3-sts-endpoint URL.*or leave the endpoint off\./m);
+    assert.match(
+      bare.stderr,
+      /^lakekey: --endpoint: the credentials endpoint serves S3 credentials, and profile "bare" has no S3 settings\n.*--s3-sts-endpoint URL.*or leave the endpoint off\./m,
+    );
     assert.equal(settings().bare, undefined, 'nothing written');
     // Dropping the S3 part drops the endpoint with it; asking for both at once is refused.
     assert.equal((await cli(['profile', 'set', 'p', '--endpoint', '--lakefs-endpoint', 'http://127.0.0.1:9/api/v1'])).code, 0);
@@ -264,7 +310,10 @@ describe('profiles', () => {
     const { cli } = emptyWorld();
     const typed = await cli(['profile', 'add', 'p', '--issuer', idp.issuer, '--client-id', 'c', ...S3, '--s3-duration', '900', '--refresh-before', '1200']);
     assert.equal(typed.code, 2);
-    assert.match(typed.stderr, /--refresh-before 1200 is not shorter than the S3 credentials' lifetime \(--s3-duration 900\), so every call would mint new ones\n {2}Pass --refresh-before 300/);
+    assert.match(
+      typed.stderr,
+      /--refresh-before 1200 is not shorter than the S3 credentials' lifetime \(--s3-duration 900\), so every call would mint new ones\n {2}Pass --refresh-before 300/,
+    );
     const fitted = await cli(['profile', 'add', 'p', '--issuer', idp.issuer, '--client-id', 'c', ...S3, '--s3-duration', '900']);
     assert.equal(fitted.code, 0, fitted.stderr);
     assert.match(fitted.stderr, /renews its S3 credentials 300 s before they expire \(--refresh-before\): 1200 s would not fit their 900 s lifetime/);
@@ -276,7 +325,8 @@ describe('profiles', () => {
   test('profile remove also removes the AWS profiles lakekey wrote for it (only those), unless --keep-aws-config', async () => {
     const w = emptyWorld();
     for (const name of ['p', 'q']) assert.equal((await w.cli(['profile', 'add', name, '--issuer', idp.issuer, '--client-id', 'c', ...S3])).code, 0);
-    const mine = '[default]\nregion = eu-west-1\n\n[profile keep]\n# not lakekey: another tool that happens to take the same words\ncredential_process = /usr/bin/other-tool credential-process p\n';
+    const mine =
+      '[default]\nregion = eu-west-1\n\n[profile keep]\n# not lakekey: another tool that happens to take the same words\ncredential_process = /usr/bin/other-tool credential-process p\n';
     writeFileSync(w.env.AWS_CONFIG_FILE!, mine);
     for (const args of [['p'], ['p', '--aws-profile', 'p-alias'], ['q']]) assert.equal((await w.cli(['configure-aws', ...args])).code, 0);
     const removed = await w.cli(['profile', 'remove', 'p']);
@@ -347,7 +397,10 @@ describe('file problems are the user\'s to fix: exit 2 with the path, never "une
     chmodSync(locked, 0o555);
     const asUser = (args: string[], env: NodeJS.ProcessEnv) =>
       root ? runAsOtherUser(reachableCli(), args, { env: { ...env, HOME: w.root } }) : runCli(args, { env });
-    const settings = await asUser(['profile', 'add', 'p', '--issuer', idp.issuer, '--client-id', 'c'], { ...w.env, LAKEKEY_CONFIG_DIR: join(locked, 'lakekey') });
+    const settings = await asUser(['profile', 'add', 'p', '--issuer', idp.issuer, '--client-id', 'c'], {
+      ...w.env,
+      LAKEKEY_CONFIG_DIR: join(locked, 'lakekey'),
+    });
     assert.equal(settings.code, 2, settings.stderr);
     assert.match(settings.stderr, new RegExp(`cannot write ${locked}.*: permission denied`));
     assert.doesNotMatch(settings.stderr, /unexpected|report it/);
@@ -375,10 +428,23 @@ describe('for scripts: --json', () => {
     const doctor = await w.cli(['doctor', 'p', '--json']);
     assert.notEqual(doctor.code, 0, 'STS at port 9 is down, and nobody logged in');
     const results = JSON.parse(doctor.stdout) as Array<{ name: string; status: string; words: string; fix?: string }>;
-    assert.deepEqual(results.map((r) => [r.name, r.status]), [
-      ['settings', 'ok'], ['keychain', 'ok'], ['p: identity provider', 'ok'], ['p: STS', 'fail'], ['p: clock', 'ok'], ['p: AWS config', 'info'], ['p: S3 endpoint', 'skip'], ['p: session', 'fail'],
-    ]);
-    assert.ok(results.filter((r) => r.status === 'fail').every((r) => r.fix), 'every failure names a fix');
+    assert.deepEqual(
+      results.map((r) => [r.name, r.status]),
+      [
+        ['settings', 'ok'],
+        ['keychain', 'ok'],
+        ['p: identity provider', 'ok'],
+        ['p: STS', 'fail'],
+        ['p: clock', 'ok'],
+        ['p: AWS config', 'info'],
+        ['p: S3 endpoint', 'skip'],
+        ['p: session', 'fail'],
+      ],
+    );
+    assert.ok(
+      results.filter((r) => r.status === 'fail').every((r) => r.fix),
+      'every failure names a fix',
+    );
   });
 });
 

@@ -27,7 +27,11 @@ test('--client-secret - keeps the secret in the keychain and sends it on login a
   assert.equal(refused.code, 5, refused.stderr);
   assert.match(refused.stderr, /invalid_client/);
 
-  const add = await box.cli(['profile', 'add', box.name, '--issuer', idp.issuer, '--client-id', idp.clientId, '--client-secret', '-', '--force'], {}, `${SECRET}\n`);
+  const add = await box.cli(
+    ['profile', 'add', box.name, '--issuer', idp.issuer, '--client-id', idp.clientId, '--client-secret', '-', '--force'],
+    {},
+    `${SECRET}\n`,
+  );
   assert.equal(add.code, 0, add.stderr);
   assert.equal(await vault.readClientSecret(box.name), SECRET, 'in the keychain');
   const settings = readFileSync(join(box.dir, 'config.json'), 'utf8');
@@ -52,7 +56,11 @@ test('--client-secret - keeps the secret in the keychain and sends it on login a
 
 test('a profile that needs a client secret the keychain lacks says how to store it (exit 2)', async () => {
   const box = await securityBox(idp.issuer, idp.clientId, [], BROWSER_COMMAND);
-  const add = await box.cli(['profile', 'add', box.name, '--issuer', idp.issuer, '--client-id', idp.clientId, '--client-secret', '-', '--force'], {}, `${SECRET}\n`);
+  const add = await box.cli(
+    ['profile', 'add', box.name, '--issuer', idp.issuer, '--client-id', idp.clientId, '--client-secret', '-', '--force'],
+    {},
+    `${SECRET}\n`,
+  );
   assert.equal(add.code, 0, add.stderr);
   await vault.writeClientSecret(box.name, undefined);
   const login = await box.cli(['login', box.name]);

@@ -25,7 +25,8 @@ function head(file: string): Buffer {
 function kind(file: string): string {
   const b = head(file);
   if (b.readUInt32BE(0) === 0x7f454c46) return `elf-${({ 0x3e: 'x64', 0xb7: 'aarch64' } as Record<number, string>)[b.readUInt16LE(18)] ?? b.readUInt16LE(18)}`;
-  if (b.readUInt32LE(0) === 0xfeedfacf) return `macho-${({ 0x01000007: 'x64', 0x0100000c: 'arm64' } as Record<number, string>)[b.readUInt32LE(4)] ?? b.readUInt32LE(4)}`;
+  if (b.readUInt32LE(0) === 0xfeedfacf)
+    return `macho-${({ 0x01000007: 'x64', 0x0100000c: 'arm64' } as Record<number, string>)[b.readUInt32LE(4)] ?? b.readUInt32LE(4)}`;
   if (b.toString('latin1', 0, 2) === 'MZ') {
     const pe = b.readUInt32LE(0x3c);
     assert.equal(b.toString('latin1', pe, pe + 4), 'PE\0\0');
@@ -41,7 +42,11 @@ test('cross-built executables for linux-arm64, darwin-arm64, darwin-x64 and wind
   assert.ok(cache, 'the test runner sets LAKEKEY_TEST_CACHE');
   const env = { ...process.env, XDG_CACHE_HOME: cache, BUN_INSTALL_CACHE_DIR: join(cache, 'bun-install') };
   const targets = ['linux-arm64', 'darwin-arm64', 'darwin-x64', 'windows-x64'];
-  await promisify(execFile)(process.execPath, [join(REPO, 'scripts', 'build-cli.mjs'), ...targets.flatMap((t) => ['--target', t])], { cwd: REPO, env, maxBuffer: 1 << 24 });
+  await promisify(execFile)(process.execPath, [join(REPO, 'scripts', 'build-cli.mjs'), ...targets.flatMap((t) => ['--target', t])], {
+    cwd: REPO,
+    env,
+    maxBuffer: 1 << 24,
+  });
   const out = (t: string) => join(REPO, 'dist', 'cli', t);
   const expect: Record<string, Record<string, string>> = {
     'linux-arm64': { lakekey: 'elf-aarch64' },

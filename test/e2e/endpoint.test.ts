@@ -19,7 +19,12 @@ const KEY = 'endpoint/hello.txt';
 let peers: Peers;
 before(async () => {
   peers = await startPeers();
-  const s3 = new S3Client({ endpoint: peers.minio.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: peers.minio.rootUser, secretAccessKey: peers.minio.rootPassword } });
+  const s3 = new S3Client({
+    endpoint: peers.minio.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: peers.minio.rootUser, secretAccessKey: peers.minio.rootPassword },
+  });
   try {
     await s3.send(new PutObjectCommand({ Bucket: peers.bucket, Key: KEY, Body: 'hello from the endpoint' }));
   } finally {
@@ -40,7 +45,8 @@ async function loggedIn(): Promise<Sandbox> {
 
 /** A shell command run under `exec --server` that first proves no key or profile reached it. */
 function underServer(box: Sandbox, script: string) {
-  const guard = 'for v in AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE; do eval "test -z \\"\\${$v:-}\\"" || { echo "$v reached the job" >&2; exit 99; }; done; test -s "$AWS_CONFIG_FILE" && { echo "a non-empty AWS config reached the job" >&2; exit 98; };';
+  const guard =
+    'for v in AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE; do eval "test -z \\"\\${$v:-}\\"" || { echo "$v reached the job" >&2; exit 99; }; done; test -s "$AWS_CONFIG_FILE" && { echo "a non-empty AWS config reached the job" >&2; exit 98; };';
   return box.cli(['exec', box.name, '--server', '--', 'sh', '-c', guard + script]);
 }
 
@@ -77,7 +83,7 @@ describe('exec --server: the job asks the endpoint, and real clients read the bu
   test('the AWS JS SDK v3 default chain', async () => {
     const js = [
       "import { S3Client, GetObjectCommand } from '@aws-sdk/client-s3';",
-      "const s3 = new S3Client({ forcePathStyle: true });",
+      'const s3 = new S3Client({ forcePathStyle: true });',
       `const o = await s3.send(new GetObjectCommand({ Bucket: '${peers.bucket}', Key: '${KEY}' }));`,
       'process.stdout.write(await o.Body.transformToString());',
     ].join(' ');
@@ -102,7 +108,10 @@ describe('exec --server: the job asks the endpoint, and real clients read the bu
     assert.match(both.stderr, /--server and --static are two ways/);
     const add = await box.cli(['profile', 'add', `${box.name}-idp`, '--issuer', peers.idp.issuer, '--client-id', peers.idp.clientId]);
     assert.equal(add.code, 0, add.stderr);
-    for (const args of [['serve', `${box.name}-idp`], ['env', `${box.name}-idp`, '--server']]) {
+    for (const args of [
+      ['serve', `${box.name}-idp`],
+      ['env', `${box.name}-idp`, '--server'],
+    ]) {
       const r = await box.cli(args);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /has no S3 settings[\s\S]*lakekey profile set .*--s3-sts-endpoint URL/);
@@ -166,13 +175,29 @@ describe('serve + env --server', () => {
     assert.equal(human.code, 0, human.stdout + human.stderr);
     const lines = human.stdout.split('\n');
     const owner = `serve-${server.pid}`;
-    assert.ok(lines.includes(`ok    credentials endpoint (${owner}): \`lakekey serve\`, pid ${server.pid}, on 127.0.0.1:${port}: serves "${box.name}"`), human.stdout);
-    assert.ok(lines.includes(`ok    ${box.name}: credentials endpoint: served on 127.0.0.1:${port} (\`lakekey serve\`, pid ${server.pid}); point a shell at it with \`eval "$(lakekey env ${box.name} --server)"\``), human.stdout);
+    assert.ok(
+      lines.includes(`ok    credentials endpoint (${owner}): \`lakekey serve\`, pid ${server.pid}, on 127.0.0.1:${port}: serves "${box.name}"`),
+      human.stdout,
+    );
+    assert.ok(
+      lines.includes(
+        `ok    ${box.name}: credentials endpoint: served on 127.0.0.1:${port} (\`lakekey serve\`, pid ${server.pid}); point a shell at it with \`eval "$(lakekey env ${box.name} --server)"\``,
+      ),
+      human.stdout,
+    );
     const cli = /aws-cli\/(\d+\.\d+\.\d+)/.exec((await run(AWS_V2, ['--version'])).stdout)![1];
-    assert.match(human.stdout, new RegExp(`^(ok|warn)  endpoint clients: .*(AWS CLI |aws-cli/)${cli.replace(/\./g, '\\.')}\\b`, 'm'), 'the AWS CLI on PATH was asked for its version');
+    assert.match(
+      human.stdout,
+      new RegExp(`^(ok|warn)  endpoint clients: .*(AWS CLI |aws-cli/)${cli.replace(/\./g, '\\.')}\\b`, 'm'),
+      'the AWS CLI on PATH was asked for its version',
+    );
     const json = await box.cli(['doctor', box.name, '--json'], path);
     assert.equal(json.code, 0, json.stderr);
-    const results = JSON.parse(json.stdout) as Array<{ name: string; status: string; endpoint?: { owner: string; port: number; pid: number; profiles: string[] } }>;
+    const results = JSON.parse(json.stdout) as Array<{
+      name: string;
+      status: string;
+      endpoint?: { owner: string; port: number; pid: number; profiles: string[] };
+    }>;
     assert.deepEqual(results.find((r) => r.endpoint)?.endpoint, { owner, port, pid: server.pid, profiles: [box.name] });
     assert.equal(results.find((r) => r.name === `${box.name}: credentials endpoint`)?.status, 'ok');
   });
@@ -186,7 +211,16 @@ def read(_):
     return boto3.session.Session().client("s3").get_object(Bucket="${peers.bucket}", Key="${KEY}")["Body"].read().decode()
 with f.ThreadPoolExecutor(16) as ex:
     print(set(ex.map(read, range(16))))`;
-    const r = await run(join(VENV, 'bin', 'python'), ['-c', py], { env: { PATH: process.env.PATH, HOME: box.env.HOME, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', ...v } });
+    const r = await run(join(VENV, 'bin', 'python'), ['-c', py], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: box.env.HOME,
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+        ...v,
+      },
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), "{'hello from the endpoint'}");
     assert.equal(peers.sts.count() - sts, 1, 'one STS mint for sixteen readers');
@@ -196,7 +230,8 @@ with f.ThreadPoolExecutor(16) as ex:
   test('logout in another shell stops the serving at once', async () => {
     const v = await vars();
     const { readFileSync } = await import('node:fs');
-    const ask = () => fetch(v.AWS_CONTAINER_CREDENTIALS_FULL_URI, { headers: { Authorization: readFileSync(v.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, 'utf8') } });
+    const ask = () =>
+      fetch(v.AWS_CONTAINER_CREDENTIALS_FULL_URI, { headers: { Authorization: readFileSync(v.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, 'utf8') } });
     assert.equal((await ask()).status, 200);
     const out = await box.cli(['logout', box.name]);
     assert.equal(out.code, 0, out.stderr);
@@ -212,7 +247,10 @@ with f.ThreadPoolExecutor(16) as ex:
     server.kill('SIGTERM');
     assert.equal(await exited, 0);
     assert.equal(existsSync(v.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE), false);
-    assert.deepEqual(readdirSync(box.dir).filter((n) => n.startsWith('endpoint-')), []);
+    assert.deepEqual(
+      readdirSync(box.dir).filter((n) => n.startsWith('endpoint-')),
+      [],
+    );
     const r = await box.cli(['env', box.name, '--server']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no credentials endpoint is serving profile/);

@@ -27,15 +27,27 @@ test('a cache hit loads no heavy module; a miss does (so the trace is live)', as
   const trace = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
 
   const hitTrace = join(root, 'hit.txt');
-  const hit = await run(process.execPath, ['--import', TRACE, NODE_CLI, 'credential-process', name], { env: { ...process.env, LAKEKEY_CONFIG_DIR: dir, LAKEKEY_TRACE_FILE: hitTrace } });
+  const hit = await run(process.execPath, ['--import', TRACE, NODE_CLI, 'credential-process', name], {
+    env: { ...process.env, LAKEKEY_CONFIG_DIR: dir, LAKEKEY_TRACE_FILE: hitTrace },
+  });
   assert.equal(hit.code, 0, hit.stderr);
   assert.equal(JSON.parse(hit.stdout).AccessKeyId, 'AKHOTPATHTEST');
   assert.deepEqual(trace(hitTrace), [], 'nothing heavy on a cache hit');
 
-  await vault.write(name, { v: 1, updatedAt: Date.now(), idp: { subject: 'alice', refreshToken: 'r'.repeat(43) }, s3: { ...creds, expiresAt: Date.now() - 1000 } });
+  await vault.write(name, {
+    v: 1,
+    updatedAt: Date.now(),
+    idp: { subject: 'alice', refreshToken: 'r'.repeat(43) },
+    s3: { ...creds, expiresAt: Date.now() - 1000 },
+  });
   const missTrace = join(root, 'miss.txt');
-  const miss = await run(process.execPath, ['--import', TRACE, NODE_CLI, 'credential-process', name], { env: { ...process.env, LAKEKEY_CONFIG_DIR: dir, LAKEKEY_TRACE_FILE: missTrace } });
+  const miss = await run(process.execPath, ['--import', TRACE, NODE_CLI, 'credential-process', name], {
+    env: { ...process.env, LAKEKEY_CONFIG_DIR: dir, LAKEKEY_TRACE_FILE: missTrace },
+  });
   assert.equal(miss.code, 5, miss.stderr);
-  assert.ok(trace(missTrace).some((url) => url.includes('/openid-client/')), 'a renewal loads openid-client (the trace works)');
+  assert.ok(
+    trace(missTrace).some((url) => url.includes('/openid-client/')),
+    'a renewal loads openid-client (the trace works)',
+  );
   await vault.remove(name);
 });

@@ -32,7 +32,10 @@ after(async () => {
 test('npm install -g from the tarball puts the standalone executable on the prefix bin, alone (no addon on Linux)', () => {
   const real = realpathSync(installed);
   assert.ok(readlinkSync(installed).endsWith(join('lakekey', 'lakekey')), readlinkSync(installed));
-  assert.deepEqual(readdirSync(dirname(real)).filter((f) => f.endsWith('.node')), []);
+  assert.deepEqual(
+    readdirSync(dirname(real)).filter((f) => f.endsWith('.node')),
+    [],
+  );
 });
 
 test('the installed lakekey runs with no Node on PATH: --version, login, status, credential-process for the AWS CLI', async () => {

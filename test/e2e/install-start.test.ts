@@ -14,7 +14,10 @@ const electronDir = dirname(createRequire(join(REPO, 'package.json')).resolve('e
 test('npm start without the Electron binary: exit 2 and a message saying what is missing and how to get it', async (t) => {
   // This is the state of every machine `npm run setup` made; a machine that has the binary
   // cannot show this path, so there the test says so instead of passing.
-  assert.ok(!existsSync(join(electronDir, 'path.txt')), 'the Electron binary is installed here, so this path cannot be shown: run on a machine set up by `npm run setup`');
+  assert.ok(
+    !existsSync(join(electronDir, 'path.txt')),
+    'the Electron binary is installed here, so this path cannot be shown: run on a machine set up by `npm run setup`',
+  );
   const r = await run('npm', ['start', '--silent'], { env: { ...process.env, ELECTRON_OVERRIDE_DIST_PATH: undefined }, timeoutMs: 60_000 });
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /^lakekey: cannot start the tray app: the Electron \d+\.\d+\.\d+ binary is missing \(.+electron\)\.$/m);

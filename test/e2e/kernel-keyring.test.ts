@@ -123,7 +123,11 @@ function assertOffersKernel(stderr: string): void {
 test('no D-Bus session at all, nothing chosen: exit 4 offering the kernel keyring, and not using it', async () => {
   const box = await sandbox(peers);
   // A session for this profile in the kernel keyring must not be picked up silently.
-  await kernelVault.write(box.name, { v: 1, updatedAt: Date.now(), s3: { accessKeyId: 'AKNOTCHOSEN', secretAccessKey: 's'.repeat(40), sessionToken: 't', expiresAt: Date.now() + 3600_000 } });
+  await kernelVault.write(box.name, {
+    v: 1,
+    updatedAt: Date.now(),
+    s3: { accessKeyId: 'AKNOTCHOSEN', secretAccessKey: 's'.repeat(40), sessionToken: 't', expiresAt: Date.now() + 3600_000 },
+  });
   const out = await runCli(['credential-process', box.name], { env: headless(box) });
   assert.equal(out.code, 4, out.stderr);
   assert.equal(out.stdout, '');
@@ -138,12 +142,15 @@ test('a D-Bus session whose bus has no Secret Service (nobody owns the name): ex
   const box = await sandbox(peers);
   const busConfig = join(box.dir, '..', 'no-secrets-bus.conf');
   // A session bus with no service folders: nothing can be started for org.freedesktop.secrets.
-  writeFileSync(busConfig, [
-    '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">',
-    '<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen><auth>EXTERNAL</auth>',
-    '<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>',
-    '</busconfig>',
-  ].join('\n'));
+  writeFileSync(
+    busConfig,
+    [
+      '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">',
+      '<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen><auth>EXTERNAL</auth>',
+      '<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>',
+      '</busconfig>',
+    ].join('\n'),
+  );
   const env = headless(box);
   const out = await run('dbus-run-session', [`--config-file=${busConfig}`, '--', CLI, 'credential-process', box.name], { env });
   assert.equal(out.code, 4, out.stderr);
@@ -196,7 +203,9 @@ test('a full key quota (a user other than root: 20000 bytes by default) is exit 
   const env = { PATH: process.env.PATH, HOME: home, LAKEKEY_CONFIG_DIR: join(home, 'cfg'), LAKEKEY_KEYCHAIN: 'kernel', LC_ALL: 'C' };
   // The other user's quota, filled up to ~100 bytes by one key of its own (what other programs' keys do).
   const usage = () => {
-    const line = readFileSync('/proc/key-users', 'utf8').split('\n').find((l) => l.trim().startsWith(`${OTHER_UID}:`));
+    const line = readFileSync('/proc/key-users', 'utf8')
+      .split('\n')
+      .find((l) => l.trim().startsWith(`${OTHER_UID}:`));
     const m = / (\d+)\/(\d+)\s*$/.exec(line ?? '');
     const [used, max] = m ? [Number(m[1]), Number(m[2])] : [0, 20000];
     return { used, max };
@@ -206,7 +215,10 @@ test('a full key quota (a user other than root: 20000 bytes by default) is exit 
   const fill = await runAsOtherUser('keyctl', ['padd', 'user', filler, '@u'], { env, input: 'f'.repeat(before.max - before.used - filler.length - 100) });
   assert.equal(fill.code, 0, fill.stderr);
   t.after(() => runAsOtherUser('sh', ['-c', 'keyctl invalidate "$(keyctl search @u user "$1")"', 'sh', filler], { env }));
-  const add = await runAsOtherUser(cli, ['profile', 'add', 'quota', '--issuer', peers.idp.issuer, '--client-id', peers.idp.clientId, '--client-secret', '-'], { env, input: 's'.repeat(400) });
+  const add = await runAsOtherUser(cli, ['profile', 'add', 'quota', '--issuer', peers.idp.issuer, '--client-id', peers.idp.clientId, '--client-secret', '-'], {
+    env,
+    input: 's'.repeat(400),
+  });
   assert.equal(add.code, 4, add.stderr);
   assert.match(add.stderr, /the kernel keyring is full: your user's key quota is used up \(.*Disk quota exceeded\)/);
   assert.match(add.stderr, /kernel\.keys\.maxbytes/);

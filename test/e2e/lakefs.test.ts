@@ -60,7 +60,19 @@ async function lakefsBox(extraArgs: string[], opts: { s3?: boolean; server?: str
   const box = await sandbox(peers, { browser: true, extraArgs: ['--lakefs-endpoint', endpoint, ...extraArgs] });
   if (opts.s3 === false) {
     // Re-add without S3: a lakeFS-only profile.
-    const redo = await box.cli(['profile', 'add', box.name, '--issuer', peers.idp.issuer, '--client-id', peers.idp.clientId, '--lakefs-endpoint', endpoint, ...extraArgs, '--force']);
+    const redo = await box.cli([
+      'profile',
+      'add',
+      box.name,
+      '--issuer',
+      peers.idp.issuer,
+      '--client-id',
+      peers.idp.clientId,
+      '--lakefs-endpoint',
+      endpoint,
+      ...extraArgs,
+      '--force',
+    ]);
     assert.equal(redo.code, 0, redo.stderr);
   }
   return box;
@@ -109,7 +121,7 @@ describe('lakeFS token', () => {
     const viaEnv = await run('sh', ['-c', `eval "$("$0" env "$1")" && "$2" -c "$3"`, CLI, box.name, python, script], { env: box.env });
     assert.equal(viaEnv.code, 0, viaEnv.stderr);
     assert.equal(viaEnv.stdout.trim(), LAKEFS_USER);
-    assert.ok(authService.counts.userLookups - calls >= 2, 'the real lakeFS resolved the bearer token\'s user each time');
+    assert.ok(authService.counts.userLookups - calls >= 2, "the real lakeFS resolved the bearer token's user each time");
     const env = JSON.parse((await box.cli(['env', box.name, '--format', 'json'])).stdout);
     assert.equal(env.LAKECTL_SERVER_ENDPOINT_URL, real.endpoint);
     assert.equal(env.AWS_ACCESS_KEY_ID, undefined, 'a lakeFS-only profile exports no AWS keys');
@@ -119,7 +131,11 @@ describe('lakeFS token', () => {
     const record = await readRecord(box.name);
     await vault.write(box.name, { ...record, lakefs: { ...record.lakefs!, expiresAt: Date.now() - 1000 } });
     delete box.env.LAKEKEY_BROWSER;
-    for (const args of [['token', box.name, '--lakefs'], ['env', box.name], ['exec', box.name, '--', 'true']]) {
+    for (const args of [
+      ['token', box.name, '--lakefs'],
+      ['env', box.name],
+      ['exec', box.name, '--', 'true'],
+    ]) {
       const out = await box.cli(args);
       assert.equal(out.code, 3, `${args[0]}: ${out.stderr}`);
       assert.equal(out.stdout, '');
@@ -146,8 +162,8 @@ describe('one visit, two grants', () => {
     const out = await box.cli(['login', box.name]);
     assert.equal(out.code, 0, out.stderr);
     assert.equal(peers.idp.counts.authorizations - before.authorizations, 1, 'the login form was shown once');
-    assert.equal(peers.idp.counts.codeGrants - before.codeGrants, 2, 'two codes: ours and lakeFS\'s');
-    assert.equal(auth.counts.logins - redeemed, 1, 'the remote authenticator redeemed lakeFS\'s code');
+    assert.equal(peers.idp.counts.codeGrants - before.codeGrants, 2, "two codes: ours and lakeFS's");
+    assert.equal(auth.counts.logins - redeemed, 1, "the remote authenticator redeemed lakeFS's code");
     const record = await readRecord(box.name);
     assert.ok(record.idp?.refreshToken, 'our grant kept a refresh token');
     assert.ok(record.s3, 'S3 credentials from MinIO');
@@ -162,7 +178,18 @@ describe('unattended S3 jobs on a profile with S3 and lakeFS are not stopped by 
   /** The expired lakeFS token: never printed, never exported. */
   let expired: string;
   /** The job: says whether it got a lakeFS token, then lists the bucket with the real AWS CLI. */
-  const job = () => ['sh', '-c', 'echo "lakefs=${LAKECTL_CREDENTIALS_SESSION_TOKEN:+yes}" && exec "$@"', 'job', '/usr/bin/aws', 's3', 'ls', `s3://${peers.bucket}`, '--endpoint-url', peers.minio.endpoint];
+  const job = () => [
+    'sh',
+    '-c',
+    'echo "lakefs=${LAKECTL_CREDENTIALS_SESSION_TOKEN:+yes}" && exec "$@"',
+    'job',
+    '/usr/bin/aws',
+    's3',
+    'ls',
+    `s3://${peers.bucket}`,
+    '--endpoint-url',
+    peers.minio.endpoint,
+  ];
   const lines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('lakekey:'));
 
   before(async () => {
@@ -226,7 +253,11 @@ describe('unattended S3 jobs on a profile with S3 and lakeFS are not stopped by 
     assert.equal(lines(json.stderr).length, 1, json.stderr);
     assert.match(json.stderr, new RegExp(`lakeFS token expired .*lakekey login ${box.name}`));
     // What a shell script does with it: the exported keys list the bucket at MinIO.
-    const viaSh = await run('sh', ['-c', 'eval "$("$0" env "$1")" && /usr/bin/aws s3 ls "s3://$2" --endpoint-url "$3"', CLI, box.name, peers.bucket, peers.minio.endpoint], { env: box.env });
+    const viaSh = await run(
+      'sh',
+      ['-c', 'eval "$("$0" env "$1")" && /usr/bin/aws s3 ls "s3://$2" --endpoint-url "$3"', CLI, box.name, peers.bucket, peers.minio.endpoint],
+      { env: box.env },
+    );
     assert.equal(viaSh.code, 0, viaSh.stderr);
     assert.equal(lines(viaSh.stderr).length, 1, viaSh.stderr);
     assert.ok(!json.stdout.includes(expired) && !json.stderr.includes(expired));
@@ -234,7 +265,11 @@ describe('unattended S3 jobs on a profile with S3 and lakeFS are not stopped by 
 
   test('asking for lakeFS (`--lakefs`, or both) on the expired token: exit 3 with the login, and the job does not run', async () => {
     await anHourLater();
-    for (const args of [['exec', box.name, '--lakefs', '--', 'echo', 'ran'], ['exec', box.name, '--s3', '--lakefs', '--', 'echo', 'ran'], ['env', box.name, '--lakefs']]) {
+    for (const args of [
+      ['exec', box.name, '--lakefs', '--', 'echo', 'ran'],
+      ['exec', box.name, '--s3', '--lakefs', '--', 'echo', 'ran'],
+      ['env', box.name, '--lakefs'],
+    ]) {
       const out = await box.cli(args);
       assert.equal(out.code, 3, `${args.join(' ')}: ${out.stderr}`);
       assert.equal(out.stdout, '');
@@ -248,7 +283,13 @@ describe('unattended S3 jobs on a profile with S3 and lakeFS are not stopped by 
     const logins = auth.counts.logins;
     // script(1) gives the run a terminal, as a person typing the command has.
     const command = '"$LK_CLI" exec "$LK_NAME" -- sh -c \'echo "lakefs=${LAKECTL_CREDENTIALS_SESSION_TOKEN:+yes}"\'';
-    const env = { ...box.env, SHELL: '/bin/sh', LK_CLI: CLI, LK_NAME: box.name, LAKEKEY_BROWSER: (await sandbox(peers, { browser: true })).env.LAKEKEY_BROWSER };
+    const env = {
+      ...box.env,
+      SHELL: '/bin/sh',
+      LK_CLI: CLI,
+      LK_NAME: box.name,
+      LAKEKEY_BROWSER: (await sandbox(peers, { browser: true })).env.LAKEKEY_BROWSER,
+    };
     const out = await run('script', ['-qec', command, '/dev/null'], { env });
     assert.equal(out.code, 0, out.stdout + out.stderr);
     assert.match(out.stdout, /lakefs=yes/);
@@ -261,7 +302,11 @@ describe('unattended S3 jobs on a profile with S3 and lakeFS are not stopped by 
     const record = await ageS3(box.name, -60);
     const { refreshToken: _gone, ...idp } = record.idp!;
     await vault.write(box.name, { ...record, idp: { ...idp, idTokenExpiresAt: Date.now() - 1000 } });
-    for (const args of [['exec', box.name, '--', 'echo', 'ran'], ['env', box.name], ['exec', box.name, '--s3', '--', 'echo', 'ran']]) {
+    for (const args of [
+      ['exec', box.name, '--', 'echo', 'ran'],
+      ['env', box.name],
+      ['exec', box.name, '--s3', '--', 'echo', 'ran'],
+    ]) {
       const out = await box.cli(args);
       assert.equal(out.code, 3, `${args.join(' ')}: ${out.stderr}`);
       assert.equal(out.stdout, '');
@@ -273,7 +318,20 @@ describe('unattended S3 jobs on a profile with S3 and lakeFS are not stopped by 
 describe('S3 through lakeFS', () => {
   test('--s3-token-source lakefs mints S3 credentials at lakeFS STS and re-mints them while the token lives', async () => {
     const box = await sandbox(peers, { browser: true });
-    const add = await box.cli(['profile', 'add', box.name, '--issuer', peers.idp.issuer, '--client-id', peers.idp.clientId, '--lakefs-endpoint', lakefs.endpoint, '--s3-token-source', 'lakefs', '--force']);
+    const add = await box.cli([
+      'profile',
+      'add',
+      box.name,
+      '--issuer',
+      peers.idp.issuer,
+      '--client-id',
+      peers.idp.clientId,
+      '--lakefs-endpoint',
+      lakefs.endpoint,
+      '--s3-token-source',
+      'lakefs',
+      '--force',
+    ]);
     assert.equal(add.code, 0, add.stderr);
     const sts = lakefs.counts.s3Sts;
     const login = await box.cli(['login', box.name]);
@@ -281,7 +339,10 @@ describe('S3 through lakeFS', () => {
     assert.equal(lakefs.counts.s3Sts - sts, 1);
     const first = await readRecord(box.name);
     assert.equal(lakefs.issued.at(-1)?.accessKeyId, first.s3?.accessKeyId);
-    assert.ok(lakefs.stsCalls.every((c) => !c.signed), 'STS at lakeFS is called unsigned');
+    assert.ok(
+      lakefs.stsCalls.every((c) => !c.signed),
+      'STS at lakeFS is called unsigned',
+    );
     delete box.env.LAKEKEY_BROWSER;
     await vault.write(box.name, { ...first, s3: { ...first.s3!, expiresAt: Date.now() + 60_000 } });
     const idpBefore = { ...peers.idp.counts };
@@ -304,7 +365,12 @@ describe('lakeFS failures', () => {
       try {
         const out = await box.cli(['login', box.name]);
         assert.equal(out.code, 5, out.stderr);
-        const expected = { '429': /rate limiting/, '500': /failed the login \(HTTP 500\)/, malformed: /not JSON/, 'hostile-token': /sent a malformed .*token.*refused it and stored nothing/ }[fault];
+        const expected = {
+          '429': /rate limiting/,
+          '500': /failed the login \(HTTP 500\)/,
+          malformed: /not JSON/,
+          'hostile-token': /sent a malformed .*token.*refused it and stored nothing/,
+        }[fault];
         assert.match(out.stderr, expected);
         assert.ok(!out.stderr.includes('PWNED'), 'the hostile value is never echoed');
         assert.ok(out.stderr.split('\n')[1]?.trim(), 'a hint on what to do');
@@ -316,9 +382,21 @@ describe('lakeFS failures', () => {
   }
 });
 
-test('opting in keeps lakectl\'s token cache in sync (owner-only, and only when asked); real lakectl uses it', async () => {
+test("opting in keeps lakectl's token cache in sync (owner-only, and only when asked); real lakectl uses it", async () => {
   const box = await lakefsBox(['--lakectl-cache'], { s3: false });
-  const add = await box.cli(['profile', 'add', box.name, '--issuer', peers.idp.issuer, '--client-id', peers.idp.clientId, '--lakefs-endpoint', real.endpoint, '--lakectl-cache', '--force']);
+  const add = await box.cli([
+    'profile',
+    'add',
+    box.name,
+    '--issuer',
+    peers.idp.issuer,
+    '--client-id',
+    peers.idp.clientId,
+    '--lakefs-endpoint',
+    real.endpoint,
+    '--lakectl-cache',
+    '--force',
+  ]);
   assert.match(add.stderr, /PLAINTEXT/);
   assert.equal((await box.cli(['login', box.name])).code, 0);
   const file = join(homedir(), '.lakectl', 'cache', 'lakectl_token_cache.json');
@@ -336,7 +414,12 @@ test('opting in keeps lakectl\'s token cache in sync (owner-only, and only when 
   assert.equal(identity.code, 0, identity.stderr);
   assert.match(identity.stdout, new RegExp(LAKEFS_USER));
   // Outside lakekey, lakectl with no credentials of its own reads the cache file...
-  const bare = { ...box.env, LAKECTL_CREDENTIALS_SESSION_TOKEN: undefined, LAKECTL_CREDENTIALS_ACCESS_KEY_ID: undefined, LAKECTL_CREDENTIALS_SECRET_ACCESS_KEY: undefined };
+  const bare = {
+    ...box.env,
+    LAKECTL_CREDENTIALS_SESSION_TOKEN: undefined,
+    LAKECTL_CREDENTIALS_ACCESS_KEY_ID: undefined,
+    LAKECTL_CREDENTIALS_SECRET_ACCESS_KEY: undefined,
+  };
   const config = join(box.dir, 'lakectl.yaml'); // the server only: no credentials of its own
   writeFileSync(config, `server:\n  endpoint_url: ${real.endpoint}/api/v1\n`);
   const lakectlAlone = () => run(lakectl, ['--config', config, 'identity'], { env: bare });
@@ -352,7 +435,7 @@ test('opting in keeps lakectl\'s token cache in sync (owner-only, and only when 
   assert.notEqual(gone.code, 0, gone.stdout);
 });
 
-test('logout leaves a lakectl token cache alone when it holds another login\'s token', async () => {
+test("logout leaves a lakectl token cache alone when it holds another login's token", async () => {
   const box = await lakefsBox(['--lakectl-cache'], { s3: false });
   assert.equal((await box.cli(['login', box.name])).code, 0);
   const file = join(homedir(), '.lakectl', 'cache', 'lakectl_token_cache.json');

@@ -58,17 +58,22 @@ test('--select-account and --login-hint reach the IdP (prompt=login where it ref
   assert.ok(requests.length >= 3, `probe, probe again, the browser: ${requests.length}`);
   assert.equal(browserRequest.prompt, 'login consent');
   for (const r of requests) assert.equal(r.login_hint, 'bob@example.com');
-  assert.match(login.stderr, new RegExp(`logged in to profile "${box.name}" as bob@example.com; the previous session of alice@example.com was logged out: revoked at the identity provider\\.`));
+  assert.match(
+    login.stderr,
+    new RegExp(
+      `logged in to profile "${box.name}" as bob@example.com; the previous session of alice@example.com was logged out: revoked at the identity provider\\.`,
+    ),
+  );
   assert.match(login.stderr, /Logged in to profile .* as bob@example.com\./);
   const record = await vault.read(box.name);
   assert.equal(record.idp?.subject, 'bob');
   assert.equal(record.idp?.email, 'bob@example.com');
-  assert.ok(idp.presented.includes(aliceToken), 'alice\'s refresh token was presented for revocation');
+  assert.ok(idp.presented.includes(aliceToken), "alice's refresh token was presented for revocation");
   const config = await discover({ issuer: idp.issuer, clientId: idp.clientId }, undefined, idpHttp());
-  await assert.rejects(refresh(config, aliceToken), /invalid_grant/, 'alice\'s session is dead at the IdP');
+  await assert.rejects(refresh(config, aliceToken), /invalid_grant/, "alice's session is dead at the IdP");
   assert.ok(record.idp?.refreshToken);
   const bobs = await refresh(config, record.idp.refreshToken);
-  assert.equal(bobs.claims?.sub, 'bob', 'bob\'s session lives');
+  assert.equal(bobs.claims?.sub, 'bob', "bob's session lives");
 
   // Logging in again as the same user replaces nothing and says nothing about it.
   const again = await box.cli(['login', box.name], { LAKEKEY_TEST_USER: 'bob@example.com' });

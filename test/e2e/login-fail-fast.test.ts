@@ -8,7 +8,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/peer-process.js';
- // bound, then closed: nothing listens there
+// bound, then closed: nothing listens there
 import { countRequests, observeServerRequests, securityBox, type Box } from '../helpers/security-world.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
 import { startIdp, type Idp } from '../peers/idp.js';
@@ -35,7 +35,7 @@ function login(box: Box, extra: string[] = []) {
   return runCli(['login', box.name, ...extra], { env: box.env, timeoutMs: 60_000 });
 }
 
-test('a wrong client id stops the login before the browser opens, with the IdP\'s words and the fix (exit 2)', async () => {
+test("a wrong client id stops the login before the browser opens, with the IdP's words and the fix (exit 2)", async () => {
   const box = await securityBox(idp.issuer, 'not-a-client', [], BROWSER_COMMAND);
   const authorizations = idp.counts.authorizations;
   const r = await login(box);
@@ -99,11 +99,14 @@ test('an issuer without a discovery document (a missing realm path): the URL tri
   assert.ok(r.stderr.includes(`lakekey profile set ${box.name} --issuer URL`), r.stderr);
 });
 
-test('an IdP on a closed port, or one that resets the connection: lakekey\'s words only, never the runtime\'s (exit 5)', async () => {
+test("an IdP on a closed port, or one that resets the connection: lakekey's words only, never the runtime's (exit 5)", async () => {
   const closed = await securityBox(`http://127.0.0.1:${await freePort()}`, idp.clientId);
   const reset = await securityBox(`http://127.0.0.1:${(resetting.address() as AddressInfo).port}`, idp.clientId);
   const expected = [
-    [closed, /the identity provider is unreachable during discovery at http:\/\/127\.0\.0\.1:\d+: nothing answers at 127\.0\.0\.1:\d+: the connection was refused/],
+    [
+      closed,
+      /the identity provider is unreachable during discovery at http:\/\/127\.0\.0\.1:\d+: nothing answers at 127\.0\.0\.1:\d+: the connection was refused/,
+    ],
     [reset, /the identity provider is unreachable during discovery at http:\/\/127\.0\.0\.1:\d+: 127\.0\.0\.1:\d+ closed the connection before answering/],
   ] as const;
   for (const [box, words] of expected) {

@@ -84,7 +84,7 @@ test('Ctrl-C while waiting says the login was cancelled (exit 130)', async () =>
   assert.equal(next.code, 0, next.stderr);
 });
 
-test('two `login`s for one profile: one browser round trip; the second uses the first one\'s fresh session', async () => {
+test("two `login`s for one profile: one browser round trip; the second uses the first one's fresh session", async () => {
   const box = await securityBox(idp.issuer, idp.clientId, [], BROWSER_COMMAND);
   const authorizations = idp.counts.authorizations;
   const grants = idp.counts.codeGrants;
@@ -95,7 +95,14 @@ test('two `login`s for one profile: one browser round trip; the second uses the 
   assert.equal(idp.counts.authorizations - authorizations, 1, 'one browser sign-in');
   // One of them used the other's session and said so. (Which words depends on whether it read the
   // lock holder's purpose before the holder had written it: "login", or "another lakekey process".)
-  assert.equal([a, b].filter((r) => /(the other login for profile "[^"]+" finished just now: logged in by it|was renewed just now by another lakekey process; using that session) \(no second sign-in\)|with its session \(no second sign-in\)/.test(r.stderr)).length, 1);
+  assert.equal(
+    [a, b].filter((r) =>
+      /(the other login for profile "[^"]+" finished just now: logged in by it|was renewed just now by another lakekey process; using that session) \(no second sign-in\)|with its session \(no second sign-in\)/.test(
+        r.stderr,
+      ),
+    ).length,
+    1,
+  );
   assert.ok([a, b].every((r) => /Logged in to profile/.test(r.stderr)));
 });
 
@@ -108,14 +115,19 @@ test('a second `login` while one waits for its browser says at once that it wait
     const first = startCli(['login', box.name, '--timeout', '120'], box.env, /in the browser window that opened/);
     await first.seen;
     // The second one must not start a browser (that would be a second sign-in): give it one that cannot start.
-    const waiting = new RegExp(`another login for profile "${box.name}" is in progress \\(process \\d+\\); waiting for it to finish instead of starting a second one`);
+    const waiting = new RegExp(
+      `another login for profile "${box.name}" is in progress \\(process \\d+\\); waiting for it to finish instead of starting a second one`,
+    );
     const second = startCli(['login', box.name, '--timeout', '120'], { ...box.env, LAKEKEY_BROWSER: '/nonexistent/lakekey-second-browser' }, waiting, terminal);
     await second.seen;
     assert.equal(first.child.exitCode, null, 'said while the first login still waits for its browser');
     writeFileSync(join(gate, 'go'), '');
     assert.equal(await first.exited, 0, first.stderr());
     assert.equal(await second.exited, 0, second.stderr());
-    assert.match(second.stderr(), new RegExp(`the other login for profile "${box.name}" finished just now: logged in by it, with its session \\(no second sign-in\\)`));
+    assert.match(
+      second.stderr(),
+      new RegExp(`the other login for profile "${box.name}" finished just now: logged in by it, with its session \\(no second sign-in\\)`),
+    );
     assert.match(second.stderr(), /Logged in to profile/);
     assert.doesNotMatch(second.stderr(), /lakekey-second-browser|could not start the browser/);
     assert.equal(idp.counts.authorizations - authorizations, 1, `one browser sign-in (${terminal ? 'terminal' : 'piped'})`);
@@ -129,8 +141,14 @@ test('the one-time link opened again in the same browser (a reload, the printed 
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /opened a second time|may have read it/);
   // The browser logs each page it settles on; the first tab's last one may come after the CLI is done.
-  const pages = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { url: string; title: string; text: string }) : []);
-  for (const deadline = Date.now() + 60_000; pages().length < 2 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+  const pages = () =>
+    existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { url: string; title: string; text: string })
+      : [];
+  for (const deadline = Date.now() + 60_000; pages().length < 2 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
   const [again, last] = pages();
   assert.match(again?.url ?? '', /\/callback\/[0-9a-f]{32}$/, `the second tab opened the one-time link: ${JSON.stringify(pages())}`);
   assert.equal(again.title, 'lakekey — Login already started');

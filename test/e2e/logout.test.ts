@@ -55,7 +55,10 @@ test('revocation that fails: exit 5, says so, and the session is still forgotten
   try {
     const r = await box.cli(['logout', box.name]);
     assert.equal(r.code, 5, r.stderr);
-    assert.match(r.stderr, /logged out of profile "[^"]+" on this computer \(removed the session in the keychain\), but revoking the session at the identity provider failed/);
+    assert.match(
+      r.stderr,
+      /logged out of profile "[^"]+" on this computer \(removed the session in the keychain\), but revoking the session at the identity provider failed/,
+    );
     assert.match(r.stderr, /may stay valid at the identity provider until it expires/);
     assert.equal((await vault.read(box.name)).idp, undefined, 'forgotten here all the same');
   } finally {
@@ -73,7 +76,10 @@ describe('after the profile moves to another identity provider', () => {
     idps.push(next);
     const set = await box.cli(['profile', 'set', box.name, '--issuer', next.issuer, '--client-id', next.clientId]);
     assert.equal(set.code, 0, set.stderr);
-    assert.ok(set.stderr.includes(`run \`lakekey login ${box.name}\` again (it revokes the old session at ${old.issuer}; \`lakekey logout ${box.name}\` ends it now)`), set.stderr);
+    assert.ok(
+      set.stderr.includes(`run \`lakekey login ${box.name}\` again (it revokes the old session at ${old.issuer}; \`lakekey logout ${box.name}\` ends it now)`),
+      set.stderr,
+    );
     return { old, next, box, refreshToken };
   }
 

@@ -23,11 +23,14 @@ const SETPRIV_TESTS = [
   { file: 'dist/test/e2e/cli-ux.test.js', names: ['an unwritable settings folder and ~/.aws (EACCES)'] },
   {
     file: 'dist/test/reliability/faults.test.js',
-    names: ['settings file unreadable (mode 000, run without the root override capabilities)', 'lock folder unwritable (mode 000 folder, run without the root override capabilities)'],
+    names: [
+      'settings file unreadable (mode 000, run without the root override capabilities)',
+      'lock folder unwritable (mode 000 folder, run without the root override capabilities)',
+    ],
   },
   {
     file: 'dist/test/security/login-hijack.test.js',
-    names: ['another local user (uid 65534) sees only an unreadable page on the browser\'s command line, is refused outright and cannot stop the login'],
+    names: ["another local user (uid 65534) sees only an unreadable page on the browser's command line, is refused outright and cannot stop the login"],
   },
 ];
 const NAMES = SETPRIV_TESTS.flatMap((f) => f.names);

@@ -66,7 +66,10 @@ test('the tray follows the OS proxy answer (PAC-style) when no proxy variable is
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const v of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy']) delete env[v];
   // Composed as the tray composes it: the OS's answer (Electron's resolveProxy there) as a port.
-  const ctx = composeCore(env, { dir: mkdtempSync(join(tmpdir(), 'lakekey-proxy-')), systemProxy: async () => proxyFromPacResult(`PROXY ${new URL(proxy.url).host}`) });
+  const ctx = composeCore(env, {
+    dir: mkdtempSync(join(tmpdir(), 'lakekey-proxy-')),
+    systemProxy: async () => proxyFromPacResult(`PROXY ${new URL(proxy.url).host}`),
+  });
   const discovery = `${peers.idp.issuer}/.well-known/openid-configuration`;
   const seen = proxy.targets.length;
   const res = await ctx.fetch(discovery);

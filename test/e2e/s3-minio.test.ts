@@ -18,7 +18,12 @@ const VENV = join(process.env.LAKEKEY_TEST_CACHE || join(homedir(), '.cache', 'l
 
 /** Puts an object with MinIO's root credentials. */
 async function putObject(p: Peers, key: string, body: string): Promise<void> {
-  const s3 = new S3Client({ endpoint: p.minio.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: p.minio.rootUser, secretAccessKey: p.minio.rootPassword } });
+  const s3 = new S3Client({
+    endpoint: p.minio.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: p.minio.rootUser, secretAccessKey: p.minio.rootPassword },
+  });
   try {
     await s3.send(new PutObjectCommand({ Bucket: p.bucket, Key: key, Body: body }));
   } finally {
@@ -68,7 +73,12 @@ describe('end to end: login, configure-aws, and real AWS clients through credent
     const conf = await box.cli(['configure-aws', box.name]);
     assert.equal(conf.code, 0, conf.stderr);
     const text = readFileSync(box.awsConfig, 'utf8');
-    assert.match(text, new RegExp(`\\[profile ${box.name}\\]\\n# keys written by lakekey [^\\n]*\\ncredential_process = ".+/dist/cli/lakekey" credential-process ${box.name}\\n`));
+    assert.match(
+      text,
+      new RegExp(
+        `\\[profile ${box.name}\\]\\n# keys written by lakekey [^\\n]*\\ncredential_process = ".+/dist/cli/lakekey" credential-process ${box.name}\\n`,
+      ),
+    );
     const exported = await run(AWS, ['configure', 'export-credentials', '--profile', box.name], { env: { ...box.env, LAKEKEY_BROWSER: undefined } });
     assert.equal(exported.code, 0, exported.stderr);
     const creds = JSON.parse(exported.stdout);
@@ -89,7 +99,13 @@ describe('end to end: login, configure-aws, and real AWS clients through credent
     assert.equal(vars.AWS_ENDPOINT_URL_S3, peers.minio.endpoint);
     // Debian's AWS CLI v2 (2.9.19) and python3-botocore (1.29) come first on this PATH: too old.
     const doctor = await box.cli(['doctor', box.name], { PATH: `/usr/bin:${box.env.PATH ?? process.env.PATH ?? ''}` });
-    assert.match(doctor.stdout, new RegExp(`warn  ${box.name}: S3 endpoint: endpoint_url = ${peers.minio.endpoint.replace(/[.]/g, '\\.')}.*ignore.*--endpoint-url ${peers.minio.endpoint.replace(/[.]/g, '\\.')}`), doctor.stdout);
+    assert.match(
+      doctor.stdout,
+      new RegExp(
+        `warn  ${box.name}: S3 endpoint: endpoint_url = ${peers.minio.endpoint.replace(/[.]/g, '\\.')}.*ignore.*--endpoint-url ${peers.minio.endpoint.replace(/[.]/g, '\\.')}`,
+      ),
+      doctor.stdout,
+    );
     // The venv's AWS CLI v1 and botocore 1.42 honour it: no warning.
     const fresh = await box.cli(['doctor', box.name], { PATH: `${join(VENV, 'bin')}:${box.env.PATH ?? process.env.PATH ?? ''}` });
     assert.match(fresh.stdout, new RegExp(`ok    ${box.name}: S3 endpoint: endpoint_url = `), fresh.stdout);
@@ -132,7 +148,7 @@ describe('end to end: login, configure-aws, and real AWS clients through credent
       'c = duckdb.connect()',
       'for m in (duckdb_extension_httpfs, duckdb_extension_aws):',
       "    d = os.path.join(os.path.dirname(m.__file__), 'extensions', 'v' + duckdb.__version__)",
-      "    c.execute(\"LOAD '\" + os.path.join(d, os.listdir(d)[0]) + \"'\")",
+      '    c.execute("LOAD \'" + os.path.join(d, os.listdir(d)[0]) + "\'")',
       'c.execute(sys.argv[1])',
       "print(c.execute(f\"SELECT string_agg(word, ' ' ORDER BY id) FROM read_csv('s3://{sys.argv[2]}/data/hello.csv')\").fetchone()[0])",
     ].join('\n');
@@ -155,7 +171,11 @@ describe('end to end: login, configure-aws, and real AWS clients through credent
 
   test('the AWS JS SDK (fromIni) lists the bucket through credential_process', async () => {
     const saved = { ...process.env };
-    Object.assign(process.env, { AWS_CONFIG_FILE: box.env.AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE: box.env.AWS_SHARED_CREDENTIALS_FILE, LAKEKEY_CONFIG_DIR: box.dir });
+    Object.assign(process.env, {
+      AWS_CONFIG_FILE: box.env.AWS_CONFIG_FILE,
+      AWS_SHARED_CREDENTIALS_FILE: box.env.AWS_SHARED_CREDENTIALS_FILE,
+      LAKEKEY_CONFIG_DIR: box.dir,
+    });
     try {
       const s3 = new S3Client({ region: 'us-east-1', endpoint: peers.minio.endpoint, forcePathStyle: true, credentials: fromIni({ profile: box.name }) });
       const out = await s3.send(new ListObjectsV2Command({ Bucket: peers.bucket }));
@@ -168,10 +188,20 @@ describe('end to end: login, configure-aws, and real AWS clients through credent
 
   test('no token, key or code appears in any file, log or CLI output', async () => {
     const record = await readRecord(box.name);
-    const secrets = [record.idp!.refreshToken!, record.idp!.idToken!, record.s3!.accessKeyId, record.s3!.secretAccessKey, record.s3!.sessionToken, ...peers.idp.seenSecrets];
+    const secrets = [
+      record.idp!.refreshToken!,
+      record.idp!.idToken!,
+      record.s3!.accessKeyId,
+      record.s3!.secretAccessKey,
+      record.s3!.sessionToken,
+      ...peers.idp.seenSecrets,
+    ];
     assert.ok(peers.idp.seenSecrets.length >= 2, 'authorization codes and verifiers are part of the scan');
     const files = [...walkFiles(box.dir), ...walkFiles(join(box.awsConfig, '..')), ...walkFiles(homedir())];
-    assert.ok(files.some((f) => f.endsWith('lakekey.log')), 'the log file exists and is scanned');
+    assert.ok(
+      files.some((f) => f.endsWith('lakekey.log')),
+      'the log file exists and is scanned',
+    );
     for (const file of files) {
       const content = readFileSync(file, 'latin1');
       for (const s of secrets) assert.ok(!content.includes(s), `a secret leaked into ${file}`);
@@ -358,7 +388,6 @@ describe('failure modes', () => {
   });
 });
 
-
 // Issue 20: S3 credentials belong to the settings that minted them. After the profile points at
 // another STS (a new MinIO: what restarting `npm run demo` does) or asks for another duration,
 // the old keys are stale at once: status says so, and the next `aws` call gets keys minted for
@@ -447,10 +476,17 @@ describe('role session name from the login (--s3-session-name)', () => {
     const calls = peers.sts.count((r) => r.action === 'AssumeRoleWithWebIdentity');
     const login = await box.cli(['login', box.name]);
     assert.equal(login.code, 2, login.stderr);
-    assert.match(login.stderr, /the ID token has no "preferred_username" claim, and profile "[^"]+" names it in its role session name \(--s3-session-name "\{preferred_username\}"\)/);
+    assert.match(
+      login.stderr,
+      /the ID token has no "preferred_username" claim, and profile "[^"]+" names it in its role session name \(--s3-session-name "\{preferred_username\}"\)/,
+    );
     assert.match(login.stderr, /\{sub\}, \{policy\}, \{email\}, \{name\}/);
     assert.match(login.stderr, /--unset s3-session-name/);
-    assert.equal(peers.sts.count((r) => r.action === 'AssumeRoleWithWebIdentity'), calls, 'STS is not asked');
+    assert.equal(
+      peers.sts.count((r) => r.action === 'AssumeRoleWithWebIdentity'),
+      calls,
+      'STS is not asked',
+    );
     // The login itself is kept: fixing the template mints without a browser.
     delete box.env.LAKEKEY_BROWSER;
     assert.equal((await box.cli(['profile', 'set', box.name, '--s3-session-name', '{sub}'])).code, 0);

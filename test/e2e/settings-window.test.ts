@@ -76,7 +76,10 @@ after(async () => {
 
 test('first launch shows the empty state and serves the page with the strict CSP', async () => {
   const response = await page.goto(win.url);
-  assert.match(response?.headers()['content-security-policy'] ?? '', /default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'none'; img-src 'self' data:/);
+  assert.match(
+    response?.headers()['content-security-policy'] ?? '',
+    /default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'none'; img-src 'self' data:/,
+  );
   await page.getByRole('heading', { name: 'No profiles yet' }).waitFor();
   // The CSP really holds in Chromium: an injected inline script does not run.
   const ran = await page.evaluate(() => {
@@ -112,7 +115,10 @@ test('bad input shows field errors, from the window and from the core in main', 
   const viaMain = await page.evaluate(async () => {
     const d = await (window as unknown as { lakekey: LakekeyApi }).lakekey.profileDefaults(null);
     if (!d.ok) throw new Error('defaults');
-    return (window as unknown as { lakekey: LakekeyApi }).lakekey.saveProfile({ name: 'x', draft: { ...d.value, issuer: 'http://evil.example.com', clientId: 'c' } });
+    return (window as unknown as { lakekey: LakekeyApi }).lakekey.saveProfile({
+      name: 'x',
+      draft: { ...d.value, issuer: 'http://evil.example.com', clientId: 'c' },
+    });
   });
   assert.deepEqual(viaMain.ok && !viaMain.value.ok && viaMain.value.errors.map((e: { field: string }) => e.field), ['issuer']);
 });
@@ -129,7 +135,12 @@ test('Check runs OIDC discovery against the real IdP and probes STS', async () =
   // Each check in words: what, where, what was found, what to do — not `failed: unreachable: fetch failed`.
   const ok = page.locator('.check.ok[data-check="Identity provider"]');
   await ok.waitFor();
-  assert.match((await ok.locator('.check-says').textContent()) ?? '', new RegExp(`^Discovery works: issuer ${idp.issuer.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, \\d+ signing keys?; it can revoke sessions at logout(, device login is available)?\\.$`));
+  assert.match(
+    (await ok.locator('.check-says').textContent()) ?? '',
+    new RegExp(
+      `^Discovery works: issuer ${idp.issuer.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, \\d+ signing keys?; it can revoke sessions at logout(, device login is available)?\\.$`,
+    ),
+  );
   const fail = page.locator('.check.fail[data-check=STS]');
   await fail.waitFor();
   assert.equal(await fail.locator('code').textContent(), sts);
@@ -165,13 +176,19 @@ test('save, see the status, log in through the real IdP, copy snippets, log out'
   await page.evaluate(async (issuer) => {
     const d = await (window as unknown as { lakekey: LakekeyApi }).lakekey.profileDefaults(null);
     if (!d.ok) throw new Error('defaults');
-    await (window as unknown as { lakekey: LakekeyApi }).lakekey.saveProfile({ name: 'minio', draft: { ...d.value, issuer, clientId: 'lakekey', s3Enabled: true, s3StsEndpoint: 'http://127.0.0.1:9000' } });
+    await (window as unknown as { lakekey: LakekeyApi }).lakekey.saveProfile({
+      name: 'minio',
+      draft: { ...d.value, issuer, clientId: 'lakekey', s3Enabled: true, s3StsEndpoint: 'http://127.0.0.1:9000' },
+    });
   }, idp.issuer);
   await page.reload();
   await page.locator('button[data-profile=minio]').click();
   await page.getByRole('heading', { name: 'minio', exact: true }).waitFor();
   const aws = (await page.locator('pre[data-snippet=awsConfig]').textContent()) ?? '';
-  assert.match(aws, /^\[profile minio\]\ncredential_process = .*\/dist\/cli\/lakekey"? credential-process minio\nregion = us-east-1\nendpoint_url = http:\/\/127\.0\.0\.1:9000\n$/);
+  assert.match(
+    aws,
+    /^\[profile minio\]\ncredential_process = .*\/dist\/cli\/lakekey"? credential-process minio\nregion = us-east-1\nendpoint_url = http:\/\/127\.0\.0\.1:9000\n$/,
+  );
   await page.locator('figure', { hasText: '~/.aws/config' }).getByRole('button', { name: 'Copy' }).click();
   await page.locator('#toast', { hasText: 'Copied' }).waitFor();
   assert.equal(clipboard.at(-1), aws);
@@ -190,7 +207,11 @@ test('save, see the status, log in through the real IdP, copy snippets, log out'
   await page.locator('button[data-profile=minio]').click();
   await page.getByRole('button', { name: 'Remove' }).click();
   await page.locator('button[data-profile=minio]').waitFor({ state: 'detached' });
-  assert.deepEqual(win.cspViolations.filter((v) => !/__inline|inline script/i.test(v)), [], 'no CSP violations from the app itself');
+  assert.deepEqual(
+    win.cspViolations.filter((v) => !/__inline|inline script/i.test(v)),
+    [],
+    'no CSP violations from the app itself',
+  );
 });
 
 test('the credentials endpoint checkbox: saved as "endpoint": true, shown ticked on edit, cleared; its snippet names the token file, never a token', async () => {
@@ -198,11 +219,14 @@ test('the credentials endpoint checkbox: saved as "endpoint": true, shown ticked
   await page.getByLabel('Profile name').fill('spark');
   await page.getByLabel('Issuer URL').fill(idp.issuer);
   await page.getByLabel('Client id').fill(idp.clientId);
-  const box = page.getByLabel('Serve from the tray\'s credentials endpoint');
+  const box = page.getByLabel("Serve from the tray's credentials endpoint");
   assert.equal(await box.isVisible(), false, 'part of the S3 settings: hidden without them');
   await page.getByLabel('S3 credentials (AWS STS, MinIO)').check();
   assert.equal(await box.isChecked(), false, 'off by default');
-  assert.match((await page.locator('#f-endpointEnabled-help').textContent()) ?? '', /While the tray runs, AWS SDKs and Spark\/JVM jobs fetch these credentials from it/);
+  assert.match(
+    (await page.locator('#f-endpointEnabled-help').textContent()) ?? '',
+    /While the tray runs, AWS SDKs and Spark\/JVM jobs fetch these credentials from it/,
+  );
   await page.getByLabel('STS endpoint').fill('http://127.0.0.1:9000');
   await box.check();
   await shot('08-endpoint-checkbox');
@@ -219,7 +243,10 @@ test('the credentials endpoint checkbox: saved as "endpoint": true, shown ticked
   assert.ok(text.includes(`AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${join(dir, 'endpoint-tray.token')}\n`));
   assert.doesNotMatch(text, /AWS_CONTAINER_AUTHORIZATION_TOKEN=/);
   // And where to look when a client gets nothing: doctor, named for this profile.
-  assert.match((await page.locator('#endpoint-doctor').textContent()) ?? '', /^Not working\? In a terminal, lakekey doctor spark says whether the endpoint runs and serves this profile, and whether your AWS CLI and boto3 are new enough for its token file \(older ones: run the job under lakekey exec spark --server -- COMMAND\)\.$/);
+  assert.match(
+    (await page.locator('#endpoint-doctor').textContent()) ?? '',
+    /^Not working\? In a terminal, lakekey doctor spark says whether the endpoint runs and serves this profile, and whether your AWS CLI and boto3 are new enough for its token file \(older ones: run the job under lakekey exec spark --server -- COMMAND\)\.$/,
+  );
   await page.locator('figure', { hasText: 'Credentials endpoint' }).getByRole('button', { name: 'Copy' }).click();
   await page.locator('#toast', { hasText: 'Copied' }).waitFor();
   assert.equal(clipboard.at(-1), text);
@@ -227,8 +254,8 @@ test('the credentials endpoint checkbox: saved as "endpoint": true, shown ticked
 
   // Edit shows it ticked; unticked and saved, the setting and the snippet are gone.
   await page.getByRole('button', { name: 'Edit' }).click();
-  assert.equal(await page.getByLabel('Serve from the tray\'s credentials endpoint').isChecked(), true);
-  await page.getByLabel('Serve from the tray\'s credentials endpoint').uncheck();
+  assert.equal(await page.getByLabel("Serve from the tray's credentials endpoint").isChecked(), true);
+  await page.getByLabel("Serve from the tray's credentials endpoint").uncheck();
   await page.getByRole('button', { name: 'Save changes' }).click();
   await page.getByRole('heading', { name: 'spark', exact: true }).waitFor();
   await page.locator('pre[data-snippet=shell]').waitFor();
@@ -236,6 +263,6 @@ test('the credentials endpoint checkbox: saved as "endpoint": true, shown ticked
   assert.equal(await page.locator('pre[data-snippet=endpoint]').count(), 0);
   assert.equal(await page.locator('#endpoint-doctor').count(), 0);
   await page.getByRole('button', { name: 'Edit' }).click();
-  assert.equal(await page.getByLabel('Serve from the tray\'s credentials endpoint').isChecked(), false);
+  assert.equal(await page.getByLabel("Serve from the tray's credentials endpoint").isChecked(), false);
   await page.getByRole('button', { name: 'Cancel' }).click();
 });

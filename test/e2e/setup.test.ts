@@ -24,7 +24,26 @@ const LAKEFS_COMMIT = /^LAKEFS_COMMIT=(\S+)$/m.exec(pin)?.[1] ?? '';
 const LAKEFS_VERSION = /^LAKEFS_VERSION=(\S+)$/m.exec(pin)?.[1] ?? '';
 
 /** What only the test set-up installs (scripts/setup-test.sh); the app set-up must install none of it. */
-const TEST_ONLY_PACKAGES = ['chromium', 'gnome-keyring', 'gcr', 'dbus', 'dbus-x11', 'libsecret-tools', 'awscli', 'python3-boto3', 'python3-venv', 'xvfb', 'bsdutils', 'stress-ng', 'fish', 'shellcheck', 'strace', 'keyutils', 'default-jdk-headless', 'maven'];
+const TEST_ONLY_PACKAGES = [
+  'chromium',
+  'gnome-keyring',
+  'gcr',
+  'dbus',
+  'dbus-x11',
+  'libsecret-tools',
+  'awscli',
+  'python3-boto3',
+  'python3-venv',
+  'xvfb',
+  'bsdutils',
+  'stress-ng',
+  'fish',
+  'shellcheck',
+  'strace',
+  'keyutils',
+  'default-jdk-headless',
+  'maven',
+];
 
 /**
  * What a clone holds, copied to <tmp>/lakekey with nothing beside it: the checkout's tracked files as
@@ -34,7 +53,9 @@ function freshClone(t: { after(fn: () => void): void }): string {
   const parent = mkdtempSync(join(tmpdir(), 'lakekey-clone-'));
   t.after(() => rmSync(parent, { recursive: true, force: true }));
   const clone = join(parent, 'lakekey');
-  const files = execFileSync('git', ['-C', REPO, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8' }).split('\0').filter(Boolean);
+  const files = execFileSync('git', ['-C', REPO, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8' })
+    .split('\0')
+    .filter(Boolean);
   assert.ok(files.includes('scripts/setup.sh'), `git ls-files in ${REPO} lists no scripts/setup.sh`);
   for (const f of files) {
     if (!existsSync(join(REPO, f))) continue; // deleted in the working tree, not yet committed
@@ -104,7 +125,10 @@ function stubs(t: { after(fn: () => void): void }, preinstalled: string[] = []):
 
 test('a clone with no ../shared beside it: the test set-up reuses the cached lakeFS, with no tarball, and a re-run has nothing to do', async (t) => {
   const lakefsDir = join(CACHE, `lakefs-${LAKEFS_VERSION}-src`);
-  assert.ok(existsSync(join(lakefsDir, 'lakefs')) && existsSync(join(lakefsDir, 'lakectl')), `no cached lakeFS build in ${lakefsDir}: run \`npm run setup:test\` first`);
+  assert.ok(
+    existsSync(join(lakefsDir, 'lakefs')) && existsSync(join(lakefsDir, 'lakectl')),
+    `no cached lakeFS build in ${lakefsDir}: run \`npm run setup:test\` first`,
+  );
   const clone = freshClone(t);
   const proxy = await refusingProxy(t);
 
@@ -150,7 +174,11 @@ test('no cached lakeFS and no tarball: it downloads the pinned commit, and where
 
   // A tarball that is not there is refused by name, before any download.
   const missing = join(emptyCache, 'nope.tar.gz');
-  const r2 = await run('bash', ['scripts/setup-lakefs.sh'], { cwd: clone, env: setupEnv(proxy.url, { LAKEKEY_TEST_CACHE: emptyCache, LAKEKEY_LAKEFS_TARBALL: missing }), timeoutMs: 20_000 });
+  const r2 = await run('bash', ['scripts/setup-lakefs.sh'], {
+    cwd: clone,
+    env: setupEnv(proxy.url, { LAKEKEY_TEST_CACHE: emptyCache, LAKEKEY_LAKEFS_TARBALL: missing }),
+    timeoutMs: 20_000,
+  });
   assert.equal(r2.code, 1, r2.stdout + r2.stderr);
   assert.ok(r2.stderr.includes(`LAKEKEY_LAKEFS_TARBALL is set to ${missing}, which is not a file`), r2.stderr);
   assert.equal(proxy.asked.length, 1, 'no second download');
@@ -167,11 +195,25 @@ test('`npm run setup` (the app and the CLI) installs no test peer, and a re-run 
   assert.equal(first.code, 0, first.stdout + first.stderr);
   const installs = calls().filter((c) => c.startsWith('apt-get install'));
   assert.equal(installs.length, 1, calls().join('\n'));
-  const asked = installs[0].split(' ').slice(2).filter((a) => !a.startsWith('-'));
-  assert.deepEqual(asked.filter((p) => TEST_ONLY_PACKAGES.includes(p)), [], `the app set-up installs test packages: ${installs[0]}`);
+  const asked = installs[0]
+    .split(' ')
+    .slice(2)
+    .filter((a) => !a.startsWith('-'));
+  assert.deepEqual(
+    asked.filter((p) => TEST_ONLY_PACKAGES.includes(p)),
+    [],
+    `the app set-up installs test packages: ${installs[0]}`,
+  );
   assert.deepEqual(asked.sort(), ['build-essential', 'libsecret-1-dev', 'python3'], 'what `npm ci` needs to build keytar');
-  assert.ok(calls().some((c) => /^npm ci\b/.test(c)), calls().join('\n'));
-  assert.deepEqual(calls().filter((c) => /^(go|curl|mvn|javac) /.test(c)), [], 'no MinIO, actionlint, lakeFS or Java build, no download');
+  assert.ok(
+    calls().some((c) => /^npm ci\b/.test(c)),
+    calls().join('\n'),
+  );
+  assert.deepEqual(
+    calls().filter((c) => /^(go|curl|mvn|javac) /.test(c)),
+    [],
+    'no MinIO, actionlint, lakeFS or Java build, no download',
+  );
   assert.deepEqual(proxy.asked, []);
   assert.ok(first.stdout.includes('npm run setup:test'), `it says where the test peers come from:\n${first.stdout}`);
 

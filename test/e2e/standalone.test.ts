@@ -55,7 +55,9 @@ test('on Linux the executable loads no addon: a planted keytar.node or keyring.n
   chmodSync(join(lonely, 'lakekey'), 0o755);
   for (const dir of [w.tmp, w.root, lonely]) for (const f of ['keytar.node', 'keyring.node']) writeFileSync(join(dir, f), 'not an addon');
   const traceFile = join(w.root, 'trace.txt');
-  const r = await run('/usr/bin/strace', ['-f', '-e', 'trace=openat,open,connect', '-o', traceFile, join(lonely, 'lakekey'), 'credential-process', w.name], { env: w.env });
+  const r = await run('/usr/bin/strace', ['-f', '-e', 'trace=openat,open,connect', '-o', traceFile, join(lonely, 'lakekey'), 'credential-process', w.name], {
+    env: w.env,
+  });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).AccessKeyId, 'AKSTANDALONE');
   const trace = readFileSync(traceFile, 'utf8');
@@ -115,7 +117,9 @@ test('a cache hit never reads NODE_EXTRA_CA_CERTS (it pays nothing for a CA bund
   const ca = join(w.root, 'extra-ca.pem');
   copy('/etc/ssl/certs/ca-certificates.crt', ca);
   const traceFile = join(w.root, 'trace.txt');
-  const r = await run('/usr/bin/strace', ['-f', '-e', 'trace=openat,open,connect', '-o', traceFile, EXE, 'credential-process', w.name], { env: { ...w.env, NODE_EXTRA_CA_CERTS: ca } });
+  const r = await run('/usr/bin/strace', ['-f', '-e', 'trace=openat,open,connect', '-o', traceFile, EXE, 'credential-process', w.name], {
+    env: { ...w.env, NODE_EXTRA_CA_CERTS: ca },
+  });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).AccessKeyId, 'AKSTANDALONE');
   const trace = readFileSync(traceFile, 'utf8');
@@ -124,7 +128,7 @@ test('a cache hit never reads NODE_EXTRA_CA_CERTS (it pays nothing for a CA bund
   await vault.remove(w.name);
 });
 
-test('--version says package.json\'s version, from the executable and from the Node entry', async () => {
+test("--version says package.json's version, from the executable and from the Node entry", async () => {
   const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
   const exe = await run(CLI, ['--version'], { env: { PATH: '/nonexistent' } });
   const node = await run(process.execPath, [NODE_CLI, '--version']);
@@ -133,12 +137,14 @@ test('--version says package.json\'s version, from the executable and from the N
   assert.equal(node.stdout.trim(), `lakekey ${version}`);
 });
 
-test('the executable\'s runtime (Bun) passes the HTTP and D-Bus tests too: the retry of a dropped connection, the wire format, a hostile bus, the Secret Service against keytar and over a tray\'s lifetime', async () => {
+test("the executable's runtime (Bun) passes the HTTP and D-Bus tests too: the retry of a dropped connection, the wire format, a hostile bus, the Secret Service against keytar and over a tray's lifetime", async () => {
   // Node and Bun differ where these files reach: fetch words a dropped connection differently
   // (UND_ERR_SOCKET vs ECONNRESET), and the D-Bus client uses Bun.connect on Bun, node:net on
   // Node. The standalone executable runs on Bun, so the same test files run under `bun test`.
   const bun = join(REPO, 'node_modules', '.bin', 'bun');
-  const files = ['unit/core/http.test.js', 'unit/core/dbus.test.js', 'unit/core/dbus-hostile-bus.test.js', 'integration/secret-service.test.js'].map((f) => join(REPO, 'dist', 'test', f));
+  const files = ['unit/core/http.test.js', 'unit/core/dbus.test.js', 'unit/core/dbus-hostile-bus.test.js', 'integration/secret-service.test.js'].map((f) =>
+    join(REPO, 'dist', 'test', f),
+  );
   const out = await run(bun, ['test', ...files]);
   const all = out.stdout + out.stderr;
   assert.equal(out.code, 0, all);

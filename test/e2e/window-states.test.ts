@@ -27,7 +27,12 @@ import { MIN_WINDOW_SIZE, openWindowPage, WINDOW_SIZE, type WindowPage } from '.
 
 const ARTIFACTS = join(REPO, 'test-artifacts', 'window-states');
 // Stand-ins with the shape of real secrets: they must never reach the page.
-const FAKE = { refresh: 'rt-never-in-the-window-1b7e', access: 'ASIAFAKEKEYFORTHETEST', secret: 'secret-never-in-the-window-9c2d', session: 'session-never-in-the-window-4f0a' };
+const FAKE = {
+  refresh: 'rt-never-in-the-window-1b7e',
+  access: 'ASIAFAKEKEYFORTHETEST',
+  secret: 'secret-never-in-the-window-9c2d',
+  session: 'session-never-in-the-window-4f0a',
+};
 
 let settings: SettingsStore;
 let vault: Vault;
@@ -65,7 +70,13 @@ before(async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'lk-states-')), 'cfg');
   vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
   settings = settingsStore((d) => new Conf({ cwd: d, configName: 'config', projectName: 'lakekey', configFileMode: 0o600 }) as unknown as ConfLike, dir);
-  const draft = { ...defaultDraft(), issuer: 'https://login.example.com/realms/data', clientId: 'lakekey', s3Enabled: true, s3StsEndpoint: 'https://minio.example.com' };
+  const draft = {
+    ...defaultDraft(),
+    issuer: 'https://login.example.com/realms/data',
+    clientId: 'lakekey',
+    s3Enabled: true,
+    s3StsEndpoint: 'https://minio.example.com',
+  };
   const profile = (over: object = {}) => {
     const r = validateDraft('x', { ...draft, ...over }, { existing: [] });
     assert.ok(r.ok, JSON.stringify(r));
@@ -88,7 +99,13 @@ before(async () => {
     renewing: false,
     lastError: { code: 'IDP_UNREACHABLE', message: 'the identity provider is unreachable during refresh at https://login.example.com/realms/data' },
   });
-  const ctx = composeCore(process.env, { dir, vault, log: silentLogger, browser: { available: () => false, open: async () => assert.fail('no browser here') }, notice: () => {} });
+  const ctx = composeCore(process.env, {
+    dir,
+    vault,
+    log: silentLogger,
+    browser: { available: () => false, open: async () => assert.fail('no browser here') },
+    notice: () => {},
+  });
   deps = {
     settings,
     ctx,
@@ -111,7 +128,7 @@ const expiry = async (name: string) => {
   return r.s3!.expiresAt;
 };
 
-test('the list shows each profile\'s state and time left, in the words the tray uses', async () => {
+test("the list shows each profile's state and time left, in the words the tray uses", async () => {
   const line = (name: string) => page.locator(`[data-time="${name}"]`).textContent();
   // The time that runs out first: S3 for work (50 min) rather than lakeFS (3 h).
   const says = async (name: string) => {
@@ -130,7 +147,10 @@ test('the list shows each profile\'s state and time left, in the words the tray 
   await page.locator('button[data-profile=work]').click();
   await page.getByRole('heading', { name: 'work', exact: true }).waitFor();
   // sayDuration rounds to the minute; a slow machine may have let one pass.
-  assert.match((await page.locator('.facts').textContent()) ?? '', /S3 credentialsvalid (50|49) min, until \d\d:\d\d locallakeFS tokenvalid (3 h|2 h 59 min), until \d\d:\d\d local/);
+  assert.match(
+    (await page.locator('.facts').textContent()) ?? '',
+    /S3 credentialsvalid (50|49) min, until \d\d:\d\d locallakeFS tokenvalid (3 h|2 h 59 min), until \d\d:\d\d local/,
+  );
   await shot(page, '01-signed-in');
   await page.locator('button[data-profile=soon]').click();
   await page.getByRole('heading', { name: 'soon', exact: true }).waitFor();
@@ -138,7 +158,10 @@ test('the list shows each profile\'s state and time left, in the words the tray 
   await shot(page, '02-expiring');
   await page.locator('button[data-profile=broken]').click();
   await page.getByRole('heading', { name: 'broken', exact: true }).waitFor();
-  assert.match((await page.locator('.facts').textContent()) ?? '', /renewal failing: the identity provider is unreachable.*failing now; lakekey keeps retrying/);
+  assert.match(
+    (await page.locator('.facts').textContent()) ?? '',
+    /renewal failing: the identity provider is unreachable.*failing now; lakekey keeps retrying/,
+  );
   await shot(page, '03-error');
   for (const secret of Object.values(FAKE)) assert.ok(!light.answers.some((a) => a.includes(secret)), 'a secret reached the window');
 });
@@ -173,8 +196,10 @@ async function coveredFields(p: Page): Promise<string[]> {
     const out: string[] = [];
     for (const el of document.querySelectorAll<HTMLElement>('input, select, textarea, button')) {
       const r = el.getBoundingClientRect();
-      const top = Math.max(r.top, clip.top), bottom = Math.min(r.bottom, clip.bottom, innerHeight);
-      const left = Math.max(r.left, clip.left), right = Math.min(r.right, clip.right, innerWidth);
+      const top = Math.max(r.top, clip.top),
+        bottom = Math.min(r.bottom, clip.bottom, innerHeight);
+      const left = Math.max(r.left, clip.left),
+        right = Math.min(r.right, clip.right, innerWidth);
       if (el.closest('#detail') === null || bottom <= top || right <= left) continue; // not shown
       if (top < toast.bottom && bottom > toast.top && left < toast.right && right > toast.left) out.push(el.id || el.textContent || el.tagName);
     }
@@ -182,8 +207,11 @@ async function coveredFields(p: Page): Promise<string[]> {
   });
 }
 
-test('the toast never covers a field, at the window\'s real size and at its smallest', async () => {
-  for (const [size, viewport] of [['real', WINDOW_SIZE], ['smallest', MIN_WINDOW_SIZE]] as const) {
+test("the toast never covers a field, at the window's real size and at its smallest", async () => {
+  for (const [size, viewport] of [
+    ['real', WINDOW_SIZE],
+    ['smallest', MIN_WINDOW_SIZE],
+  ] as const) {
     await page.setViewportSize(viewport);
     await page.locator('button[data-profile=work]').click();
     await page.getByRole('heading', { name: 'work', exact: true }).waitFor();

@@ -76,5 +76,8 @@ test('add a profile, log in through the system browser, and the tray menu shows 
     m = await menu();
   }
   assert.equal(m.state, 'ok', JSON.stringify(m));
-  assert.ok(m.items.some((i) => i.label?.includes('smoke')), JSON.stringify(m));
+  assert.ok(
+    m.items.some((i) => i.label?.includes('smoke')),
+    JSON.stringify(m),
+  );
 });

@@ -30,7 +30,19 @@ function settingsFor(): Setting[] {
 }
 
 const value = fc.oneof(
-  fc.constantFrom('eu-west-1', 'json', 'text', '/usr/local/bin/other-helper --x', 'arn:aws:iam::1:role/r', 'corp', '10', '', 'a = b', '# not a comment', '%(x)s'),
+  fc.constantFrom(
+    'eu-west-1',
+    'json',
+    'text',
+    '/usr/local/bin/other-helper --x',
+    'arn:aws:iam::1:role/r',
+    'corp',
+    '10',
+    '',
+    'a = b',
+    '# not a comment',
+    '%(x)s',
+  ),
   fc.string({ maxLength: 20 }).map((s) => s.replace(/[\r\n]/g, '')),
 );
 const key = fc.oneof(
@@ -41,7 +53,18 @@ const key = fc.oneof(
 const delimiter = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(' = ', '=', ' =', '= ') }, fc.constantFrom(': ', ' : ', ':'));
 const header = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom('[default]', '[profile lk]', '[profile other]', '[profile lkx]', '[sso-session corp]', '[services s3svc]') },
-  fc.constantFrom('[profile  lk ]', '[ profile lk]', '[profile "lk"]', '[profile lk] # mine', '[profile lk] ; mine', '[PROFILE lk]', '[preview]', '  [profile lk]', '[default ]', '[profile default]'),
+  fc.constantFrom(
+    '[profile  lk ]',
+    '[ profile lk]',
+    '[profile "lk"]',
+    '[profile lk] # mine',
+    '[profile lk] ; mine',
+    '[PROFILE lk]',
+    '[preview]',
+    '  [profile lk]',
+    '[default ]',
+    '[profile default]',
+  ),
 );
 
 type Line = string[];
@@ -49,8 +72,16 @@ const lineGroup: fc.Arbitrary<Line> = fc.oneof(
   { weight: 3, arbitrary: header.map((h): Line => [h]) },
   { weight: 8, arbitrary: fc.tuple(key, delimiter, value).map(([k, d, v]) => [`${k}${d}${v}`]) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('  ', '\t', '    '), key, value).map(([i, k, v]) => [`${i}${k} = ${v}`]) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('s3', 'sts', 'credential_process'), fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 3 })).map(([k, subs]) => [`${k} =`, ...subs.map(([sk, sv]) => `  ${sk} = ${sv}`)]) },
-  { weight: 2, arbitrary: fc.constantFrom('# a comment', '; another comment', '', '   ', '#', '# [profile lk]', '; credential_process = /evil').map((l): Line => [l]) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom('s3', 'sts', 'credential_process'), fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 3 }))
+      .map(([k, subs]) => [`${k} =`, ...subs.map(([sk, sv]) => `  ${sk} = ${sv}`)]),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom('# a comment', '; another comment', '', '   ', '#', '# [profile lk]', '; credential_process = /evil').map((l): Line => [l]),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 25 }).map((s): Line => [s.replace(/[\r\n]/g, '')]) },
 );
 
@@ -175,7 +206,6 @@ function botocoreCompare(sample: Sample[]): { parseable: number; failures: strin
   return { parseable, failures };
 }
 
-
 test('fuzz: configure-aws keeps every line that is not ours, is idempotent, and botocore agrees', () => {
   let cases = 0;
   const samples: Sample[] = [];
@@ -188,7 +218,7 @@ test('fuzz: configure-aws keeps every line that is not ours, is idempotent, and 
       const found = isSubsequence(kept, outLines);
       assert.equal(found, kept.length, `line ${JSON.stringify(kept[found])} was lost or reordered\ninput:\n${text}\noutput:\n${out}`);
       assert.equal(applyProfileSettings(out, profile, settingsFor()), out, 'idempotent');
-      assert.ok(out.endsWith(text.includes('\r\n') ? '\r\n' : '\n'), 'ends with a line break in the file\'s style');
+      assert.ok(out.endsWith(text.includes('\r\n') ? '\r\n' : '\n'), "ends with a line break in the file's style");
       samples.push({ input: text, output: out, profile });
     }),
     { numRuns: runs(400) },
@@ -206,27 +236,24 @@ test('fuzz: configure-aws keeps every line that is not ours, is idempotent, and 
   assert.deepEqual(failures.slice(0, 3), [], `${failures.length} botocore disagreements`);
 });
 
-test(
-  'botocore reads our credential_process and the user\'s other settings even with key variants, nested keys or continuation lines in our section',
-  () => {
-    const examples: Array<[string, string]> = [
-      ['colon delimiter', '[profile lk]\ncredential_process: /old/helper\n'],
-      ['upper-case key', '[profile lk]\nCredential_Process = /old/helper\nRegion = eu-west-1\n'],
-      ['nested sub-key', '[profile lk]\nregion = eu-west-1\nsts =\n  credential_process = /nested\n'],
-      ['continuation line', '[profile lk]\ncredential_process = /old/helper\n    --flag\nregion = eu-west-1\n'],
-      ['space before "profile"', '[ profile lk]\nregion = eu-west-1\n'],
-      ['quoted profile name', '[profile "lk"]\nregion = eu-west-1\noutput = json\n'],
-      ['[profile default]', '[profile default]\nregion = eu-west-1\noutput = json\n'],
-    ];
-    const sample = examples.map(([, input]) => {
-      const profile = input.includes('default') ? 'default' : 'lk';
-      return { input, output: applyProfileSettings(input, profile, settingsFor()), profile };
-    });
-    const { parseable, failures } = botocoreCompare(sample);
-    assert.equal(parseable, examples.length, 'botocore reads every example input');
-    assert.deepEqual(failures, [], 'botocore and lakekey agree on every example');
-  },
-);
+test("botocore reads our credential_process and the user's other settings even with key variants, nested keys or continuation lines in our section", () => {
+  const examples: Array<[string, string]> = [
+    ['colon delimiter', '[profile lk]\ncredential_process: /old/helper\n'],
+    ['upper-case key', '[profile lk]\nCredential_Process = /old/helper\nRegion = eu-west-1\n'],
+    ['nested sub-key', '[profile lk]\nregion = eu-west-1\nsts =\n  credential_process = /nested\n'],
+    ['continuation line', '[profile lk]\ncredential_process = /old/helper\n    --flag\nregion = eu-west-1\n'],
+    ['space before "profile"', '[ profile lk]\nregion = eu-west-1\n'],
+    ['quoted profile name', '[profile "lk"]\nregion = eu-west-1\noutput = json\n'],
+    ['[profile default]', '[profile default]\nregion = eu-west-1\noutput = json\n'],
+  ];
+  const sample = examples.map(([, input]) => {
+    const profile = input.includes('default') ? 'default' : 'lk';
+    return { input, output: applyProfileSettings(input, profile, settingsFor()), profile };
+  });
+  const { parseable, failures } = botocoreCompare(sample);
+  assert.equal(parseable, examples.length, 'botocore reads every example input');
+  assert.deepEqual(failures, [], 'botocore and lakekey agree on every example');
+});
 
 const BOTOCORE_PROFILES = `
 import json, sys, os, tempfile
@@ -254,7 +281,11 @@ test('fuzz: profile remove finds the profile configure-aws wired, takes out only
       assert.ok(lakekeyAwsProfiles(wired, 'lk').includes(profile), `the wired profile is found\n${wired}`);
       assert.deepEqual(lakekeyAwsProfiles(text.replace(/lakekey/g, 'other'), 'lk'), [], 'nothing is ours without a lakekey program');
       const removed = removeLakekeyKeys(wired, 'lk').text;
-      assert.deepEqual(lakekeyAwsProfiles(removed, 'lk').filter((p) => p === profile), [], `no section of ${profile} is left wired\n${removed}`);
+      assert.deepEqual(
+        lakekeyAwsProfiles(removed, 'lk').filter((p) => p === profile),
+        [],
+        `no section of ${profile} is left wired\n${removed}`,
+      );
       assert.equal(removeLakekeyKeys(removed, 'lk').text, removed, 'idempotent');
       samples.push({ original: text, input: wired, output: removed, profile });
     }),
@@ -262,7 +293,12 @@ test('fuzz: profile remove finds the profile configure-aws wired, takes out only
   );
   reportCount('aws-config-remove', cases);
   const sample = samples.slice(0, LONG ? 2000 : 200);
-  const res = spawnSync(PYTHON, ['-c', BOTOCORE_PROFILES], { input: JSON.stringify(sample.flatMap((c) => [c.original, c.input, c.output])), encoding: 'utf8', cwd: dir, maxBuffer: 64 * 1024 * 1024 });
+  const res = spawnSync(PYTHON, ['-c', BOTOCORE_PROFILES], {
+    input: JSON.stringify(sample.flatMap((c) => [c.original, c.input, c.output])),
+    encoding: 'utf8',
+    cwd: dir,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   assert.equal(res.status, 0, res.stderr);
   const loaded = JSON.parse(res.stdout) as Array<Record<string, Record<string, unknown>> | null>;
   let parseable = 0;

@@ -155,10 +155,24 @@ const replyArb = (code: string, verifier: string): fc.Arbitrary<Reply & { pristi
     {
       weight: 2,
       arbitrary: fc
-        .record({ status: fc.integer({ min: 200, max: 599 }), body: fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 200 }), fc.json()) })
+        .record({
+          status: fc.integer({ min: 200, max: 599 }),
+          body: fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 200 }), fc.json()),
+        })
         .map(({ status, body }) => ({ behaviour: 'answer' as const, status, contentType: 'application/json', body, pristine: false })),
     },
-    { weight: 1, arbitrary: fc.constantFrom<Behaviour>('destroy', 'short-body').map((behaviour) => ({ behaviour, status: 200, contentType: 'application/json', body: JSON.stringify({ token: 'x'.repeat(40), token_expiration: 2e9 }), pristine: false })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom<Behaviour>('destroy', 'short-body')
+        .map((behaviour) => ({
+          behaviour,
+          status: 200,
+          contentType: 'application/json',
+          body: JSON.stringify({ token: 'x'.repeat(40), token_expiration: 2e9 }),
+          pristine: false,
+        })),
+    },
   );
 
 async function call(code: string, state: string, timeoutMs: number) {
@@ -168,7 +182,10 @@ async function call(code: string, state: string, timeoutMs: number) {
     timer = setTimeout(() => reject(new Error(`stsLogin did not settle within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    const ok = await Promise.race([stsLogin(endpoint, { code, state, redirectUri: 'http://127.0.0.1:1234/callback', ttlSeconds: 3600 }, { fetch: fetchWithin(10_000) }), hang]);
+    const ok = await Promise.race([
+      stsLogin(endpoint, { code, state, redirectUri: 'http://127.0.0.1:1234/callback', ttlSeconds: 3600 }, { fetch: fetchWithin(10_000) }),
+      hang,
+    ]);
     return { ok, ms: Date.now() - t0 };
   } catch (err) {
     if (err instanceof Error && /did not settle/.test(err.message)) throw err;
@@ -205,7 +222,10 @@ test('fuzz: lakeFS login answers become a usable token or LAKEFS_REFUSED / LAKEF
         accepted++;
         assert.ok(typeof out.ok.token === 'string' && out.ok.token.length > 0);
         assert.ok(Number.isFinite(out.ok.expiresAt), `a real expiry, got ${out.ok.expiresAt} for ${r.body.slice(0, 200)}`);
-        assert.doesNotThrow(() => new Date(out.ok.expiresAt).toISOString(), `an expiry that can be printed (got ${out.ok.expiresAt} for ${r.body.slice(0, 200)})`);
+        assert.doesNotThrow(
+          () => new Date(out.ok.expiresAt).toISOString(),
+          `an expiry that can be printed (got ${out.ok.expiresAt} for ${r.body.slice(0, 200)})`,
+        );
       } else {
         assert.ok(out.err instanceof LakekeyError, `a LakekeyError, got ${String(out.err)}`);
         assert.ok(out.err.code === 'LAKEFS_REFUSED' || out.err.code === 'LAKEFS_UNREACHABLE', `code ${out.err.code}`);
@@ -219,55 +239,49 @@ test('fuzz: lakeFS login answers become a usable token or LAKEFS_REFUSED / LAKEF
   assert.ok(accepted > 0 && (codes.LAKEFS_REFUSED ?? 0) > 0);
 });
 
-test(
-  'fuzz: lakeFS error messages never carry the authorization code or the PKCE verifier',
-  async () => {
-    let cases = 0;
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom('invalid code CODE', 'code CODE already used', 'code=CODE', '{"code":"CODE"}', 'verifier VERIFIER rejected', 'CODE'),
-        fc.constantFrom(400, 401, 403, 404, 429, 500, 502),
-        fc.boolean(),
-        async (template, status, json) => {
-          cases++;
-          const inputs = loginInputs();
-          const message = template.replace('CODE', inputs.code).replace('VERIFIER', inputs.verifier);
-          reply = { behaviour: 'answer', status, contentType: 'application/json', body: json ? JSON.stringify({ message }) : message };
-          const out = await call(inputs.code, inputs.state, 20_000);
-          assert.ok(out.err instanceof LakekeyError);
-          const text = `${out.err.message} ${out.err.hint ?? ''}`;
-          assert.ok(!text.includes(inputs.verifier), `verifier leaked: ${text}`);
-          assert.ok(!text.includes(inputs.code), `authorization code leaked: ${text}`);
-        },
-      ),
-      { numRuns: runs(60) },
-    );
-    reportCount('lakefs-error-echo', cases);
-  },
-);
-
-test(
-  'fuzz: an absurd token_expiration or JWT exp never yields an expiry that cannot be printed',
-  async () => {
-    let cases = 0;
-    const inputs = loginInputs();
-    await fc.assert(
-      fc.asyncProperty(absurdExpirationArb, fc.boolean(), async (exp, inJwt) => {
+test('fuzz: lakeFS error messages never carry the authorization code or the PKCE verifier', async () => {
+  let cases = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom('invalid code CODE', 'code CODE already used', 'code=CODE', '{"code":"CODE"}', 'verifier VERIFIER rejected', 'CODE'),
+      fc.constantFrom(400, 401, 403, 404, 429, 500, 502),
+      fc.boolean(),
+      async (template, status, json) => {
         cases++;
-        const body = inJwt ? { token: jwt({ sub: 'alice', exp }) } : { token: jwt({ sub: 'alice' }), token_expiration: exp };
-        reply = { behaviour: 'answer', status: 200, contentType: 'application/json', body: JSON.stringify(body) };
+        const inputs = loginInputs();
+        const message = template.replace('CODE', inputs.code).replace('VERIFIER', inputs.verifier);
+        reply = { behaviour: 'answer', status, contentType: 'application/json', body: json ? JSON.stringify({ message }) : message };
         const out = await call(inputs.code, inputs.state, 20_000);
-        if (out.ok) {
-          assert.doesNotThrow(() => new Date(out.ok.expiresAt).toISOString(), `expiry ${out.ok.expiresAt} from ${JSON.stringify(body)}`);
-        } else {
-          assert.ok(out.err instanceof LakekeyError && out.err.code === 'LAKEFS_REFUSED');
-        }
-      }),
-      { numRuns: runs(50) },
-    );
-    reportCount('lakefs-absurd-expiry', cases);
-  },
-);
+        assert.ok(out.err instanceof LakekeyError);
+        const text = `${out.err.message} ${out.err.hint ?? ''}`;
+        assert.ok(!text.includes(inputs.verifier), `verifier leaked: ${text}`);
+        assert.ok(!text.includes(inputs.code), `authorization code leaked: ${text}`);
+      },
+    ),
+    { numRuns: runs(60) },
+  );
+  reportCount('lakefs-error-echo', cases);
+});
+
+test('fuzz: an absurd token_expiration or JWT exp never yields an expiry that cannot be printed', async () => {
+  let cases = 0;
+  const inputs = loginInputs();
+  await fc.assert(
+    fc.asyncProperty(absurdExpirationArb, fc.boolean(), async (exp, inJwt) => {
+      cases++;
+      const body = inJwt ? { token: jwt({ sub: 'alice', exp }) } : { token: jwt({ sub: 'alice' }), token_expiration: exp };
+      reply = { behaviour: 'answer', status: 200, contentType: 'application/json', body: JSON.stringify(body) };
+      const out = await call(inputs.code, inputs.state, 20_000);
+      if (out.ok) {
+        assert.doesNotThrow(() => new Date(out.ok.expiresAt).toISOString(), `expiry ${out.ok.expiresAt} from ${JSON.stringify(body)}`);
+      } else {
+        assert.ok(out.err instanceof LakekeyError && out.err.code === 'LAKEFS_REFUSED');
+      }
+    }),
+    { numRuns: runs(50) },
+  );
+  reportCount('lakefs-absurd-expiry', cases);
+});
 
 test('a lakeFS server that accepts the connection and never answers gives LAKEFS_UNREACHABLE within the HTTP timeout', async () => {
   reply = { behaviour: 'silent', status: 200, contentType: 'application/json', body: '' };

@@ -67,12 +67,27 @@ const KEYS = ['state', 'state', 'state', 'code', 'error', 'error_description', '
 
 function queryArb(expected: string): fc.Arbitrary<string> {
   const param = fc.tuple(fc.oneof(fc.constantFrom(...KEYS), fc.string({ maxLength: 8 })), stateVariant(expected), fc.boolean());
-  return fc.array(param, { maxLength: 5 }).map((params) =>
-    params.map(([k, v, encode]) => (encode ? `${encodeURIComponent(k)}=${encodeURIComponent(v)}` : `${k}=${v}`)).join('&'),
-  );
+  return fc
+    .array(param, { maxLength: 5 })
+    .map((params) => params.map(([k, v, encode]) => (encode ? `${encodeURIComponent(k)}=${encodeURIComponent(v)}` : `${k}=${v}`)).join('&'));
 }
 
-const PATHS = ['/callback', '/callback', '/callback', '/callback/', '/Callback', '/callback;x', '/callback%00', '//callback', '/./callback', '/x/../callback', '/login/abc', '/', '*', '/callback/..'];
+const PATHS = [
+  '/callback',
+  '/callback',
+  '/callback',
+  '/callback/',
+  '/Callback',
+  '/callback;x',
+  '/callback%00',
+  '//callback',
+  '/./callback',
+  '/x/../callback',
+  '/login/abc',
+  '/',
+  '*',
+  '/callback/..',
+];
 
 interface Case {
   method: string;
@@ -95,10 +110,19 @@ function caseArb(expected: string): fc.Arbitrary<Case> {
     { weight: 1, arbitrary: fc.integer({ min: 8100, max: 8300 }).map((n) => `/callback?state=${expected}&code=c&pad=${'x'.repeat(n)}`.slice(0, n)) },
   );
   return fc.record({
-    method: fc.oneof({ weight: 5, arbitrary: fc.constant('GET') }, { weight: 2, arbitrary: fc.constantFrom('POST', 'PUT', 'HEAD', 'OPTIONS', 'DELETE', 'PATCH', 'get', 'GeT', 'TRACE') }),
+    method: fc.oneof(
+      { weight: 5, arbitrary: fc.constant('GET') },
+      { weight: 2, arbitrary: fc.constantFrom('POST', 'PUT', 'HEAD', 'OPTIONS', 'DELETE', 'PATCH', 'get', 'GeT', 'TRACE') },
+    ),
     target,
-    host: fc.oneof({ weight: 5, arbitrary: fc.constant('right' as const) }, { weight: 2, arbitrary: fc.constantFrom('localhost', 'no-port', 'evil', 'missing', 'suffix', 'empty') as fc.Arbitrary<Case['host']> }),
-    cookie: fc.oneof({ weight: 6, arbitrary: fc.constant('right' as const) }, { weight: 3, arbitrary: fc.constantFrom('none', 'wrong-value', 'wrong-name', 'second') as fc.Arbitrary<Case['cookie']> }),
+    host: fc.oneof(
+      { weight: 5, arbitrary: fc.constant('right' as const) },
+      { weight: 2, arbitrary: fc.constantFrom('localhost', 'no-port', 'evil', 'missing', 'suffix', 'empty') as fc.Arbitrary<Case['host']> },
+    ),
+    cookie: fc.oneof(
+      { weight: 6, arbitrary: fc.constant('right' as const) },
+      { weight: 3, arbitrary: fc.constantFrom('none', 'wrong-value', 'wrong-name', 'second') as fc.Arbitrary<Case['cookie']> },
+    ),
     stateOf: fc.constant(expected),
   });
 }
@@ -107,11 +131,16 @@ function caseArb(expected: string): fc.Arbitrary<Case> {
 function cookieHeader(c: Case, jar: string): string | undefined {
   const [name, value] = jar.split('=');
   switch (c.cookie) {
-    case 'right': return jar;
-    case 'none': return undefined;
-    case 'wrong-value': return `${name}=${value.slice(0, -1)}${value.endsWith('A') ? 'B' : 'A'}`;
-    case 'wrong-name': return `${name}x=${value}`;
-    case 'second': return `other=1; ${jar}`;
+    case 'right':
+      return jar;
+    case 'none':
+      return undefined;
+    case 'wrong-value':
+      return `${name}=${value.slice(0, -1)}${value.endsWith('A') ? 'B' : 'A'}`;
+    case 'wrong-name':
+      return `${name}x=${value}`;
+    case 'second':
+      return `other=1; ${jar}`;
   }
 }
 
@@ -127,13 +156,20 @@ async function bindBrowser(receiver: LoopbackReceiver, port: number): Promise<st
 
 function hostHeader(c: Case, port: number): string | undefined {
   switch (c.host) {
-    case 'right': return `127.0.0.1:${port}`;
-    case 'localhost': return `localhost:${port}`;
-    case 'no-port': return '127.0.0.1';
-    case 'evil': return `evil.example:${port}`;
-    case 'suffix': return `127.0.0.1:${port}.evil.example`;
-    case 'empty': return '';
-    case 'missing': return undefined;
+    case 'right':
+      return `127.0.0.1:${port}`;
+    case 'localhost':
+      return `localhost:${port}`;
+    case 'no-port':
+      return '127.0.0.1';
+    case 'evil':
+      return `evil.example:${port}`;
+    case 'suffix':
+      return `127.0.0.1:${port}.evil.example`;
+    case 'empty':
+      return '';
+    case 'missing':
+      return undefined;
   }
 }
 
@@ -188,7 +224,12 @@ test('fuzz: the loopback receiver resolves only on an exact state match and alwa
 
           const own = ownState(c.target);
           const canonical =
-            c.method === 'GET' && c.host === 'right' && (c.cookie === 'right' || c.cookie === 'second') && c.target.length <= 8192 && c.target.startsWith('/callback?') && own === expected &&
+            c.method === 'GET' &&
+            c.host === 'right' &&
+            (c.cookie === 'right' || c.cookie === 'second') &&
+            c.target.length <= 8192 &&
+            c.target.startsWith('/callback?') &&
+            own === expected &&
             // What a browser sends: printable ASCII (it percent-encodes everything else).
             /^[\x21-\x7e]*$/.test(c.target);
           if (settled && 'ok' in settled) {

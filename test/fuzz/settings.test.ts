@@ -91,10 +91,54 @@ function outcome(run: () => Settings): 'valid' | 'broken' | 'config' {
 }
 
 const anyValue = fc.oneof(
-  fc.constantFrom(null, true, false, 0, -1, 1.5, 65536, 900, 43200, 43201, 59, '', ' ', '60', '0x10', '1e3', 'NaN', [], {}, ['openid'], ['a b'], ['openid', 'openid']),
-  fc.constantFrom('https://idp.example.com', 'http://127.0.0.1:8080/', 'http://localhost', 'http://[::1]:1', 'http://127.1.2.3', 'http://evil.example',
-    'https://user:pw@idp.example', 'https://idp.example/?q=1', 'https://idp.example/#f', 'http://x@127.0.0.1:9/#', 'http://127.0.0.1:9\\@evil', 'https://idp.example\n', 'eu-west-1\n[profile e]', 'x@127.0.0.1:9/#',
-    'arn:aws:iam::123456789012:role/r', 'arn:minio:iam:::role/abc-_1', 'arn:aws:iam::1:role/r', 'ftp://x', 'javascript:alert(1)', 'http://127.0.0.1.evil.example', 'http://localhost.evil.example', 'not a url'),
+  fc.constantFrom(
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1.5,
+    65536,
+    900,
+    43200,
+    43201,
+    59,
+    '',
+    ' ',
+    '60',
+    '0x10',
+    '1e3',
+    'NaN',
+    [],
+    {},
+    ['openid'],
+    ['a b'],
+    ['openid', 'openid'],
+  ),
+  fc.constantFrom(
+    'https://idp.example.com',
+    'http://127.0.0.1:8080/',
+    'http://localhost',
+    'http://[::1]:1',
+    'http://127.1.2.3',
+    'http://evil.example',
+    'https://user:pw@idp.example',
+    'https://idp.example/?q=1',
+    'https://idp.example/#f',
+    'http://x@127.0.0.1:9/#',
+    'http://127.0.0.1:9\\@evil',
+    'https://idp.example\n',
+    'eu-west-1\n[profile e]',
+    'x@127.0.0.1:9/#',
+    'arn:aws:iam::123456789012:role/r',
+    'arn:minio:iam:::role/abc-_1',
+    'arn:aws:iam::1:role/r',
+    'ftp://x',
+    'javascript:alert(1)',
+    'http://127.0.0.1.evil.example',
+    'http://localhost.evil.example',
+    'not a url',
+  ),
   fc.jsonValue({ maxDepth: 2 }),
 );
 
@@ -105,7 +149,20 @@ const profileArb = fc.record(
     scopes: anyValue,
     redirectPort: anyValue,
     refreshBeforeSeconds: anyValue,
-    s3: fc.oneof(anyValue, fc.record({ stsEndpoint: anyValue, s3Endpoint: anyValue, region: anyValue, roleArn: anyValue, durationSeconds: anyValue, tokenSource: fc.oneof(fc.constantFrom('idp', 'lakefs', 'IDP'), anyValue) }, { requiredKeys: [] })),
+    s3: fc.oneof(
+      anyValue,
+      fc.record(
+        {
+          stsEndpoint: anyValue,
+          s3Endpoint: anyValue,
+          region: anyValue,
+          roleArn: anyValue,
+          durationSeconds: anyValue,
+          tokenSource: fc.oneof(fc.constantFrom('idp', 'lakefs', 'IDP'), anyValue),
+        },
+        { requiredKeys: [] },
+      ),
+    ),
     lakefs: fc.oneof(anyValue, fc.record({ endpoint: anyValue, ttlSeconds: anyValue, lakectlCache: anyValue }, { requiredKeys: [] })),
     endpoint: fc.oneof(fc.constantFrom(true, false), anyValue),
   },
@@ -118,7 +175,13 @@ const nameArb = fc.oneof(
 );
 
 const settingsArb = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ version: fc.oneof({ weight: 4, arbitrary: fc.constant(1) }, anyValue), profiles: fc.dictionary(nameArb, profileArb, { maxKeys: 3 }) }, { requiredKeys: [] }) },
+  {
+    weight: 4,
+    arbitrary: fc.record(
+      { version: fc.oneof({ weight: 4, arbitrary: fc.constant(1) }, anyValue), profiles: fc.dictionary(nameArb, profileArb, { maxKeys: 3 }) },
+      { requiredKeys: [] },
+    ),
+  },
   { weight: 1, arbitrary: fc.jsonValue() },
   { weight: 1, arbitrary: fc.anything() },
 );
@@ -134,7 +197,11 @@ test('fuzz: parseSettings returns valid settings or a CONFIG error', () => {
     { numRuns: runs(500) },
   );
   // A JSON text with a "__proto__" profile key (JSON.parse makes it an own property).
-  for (const text of ['{"profiles":{"__proto__":{"issuer":"https://x","clientId":"c"}}}', '{"__proto__":{"version":2},"profiles":{}}', '{"profiles":{"constructor":{"issuer":"https://x","clientId":"c"}}}']) {
+  for (const text of [
+    '{"profiles":{"__proto__":{"issuer":"https://x","clientId":"c"}}}',
+    '{"__proto__":{"version":2},"profiles":{}}',
+    '{"profiles":{"constructor":{"issuer":"https://x","clientId":"c"}}}',
+  ]) {
     cases++;
     tally[outcome(() => parseSettings(JSON.parse(text)))]++;
   }

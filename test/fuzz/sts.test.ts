@@ -94,20 +94,47 @@ const fieldValue = (f: Field): fc.Arbitrary<string | undefined> =>
     fc.constant('x'.repeat(20_000)),
     ...(f === 'Expiration'
       ? [
-          fc.constantFrom('2031-05-06T07:08:09.123Z', '2031-05-06T07:08:09+02:00', '2031-05-06', '1970-01-01T00:00:00Z', '9999-12-31T23:59:59Z',
-            '2031-13-45T99:99:99Z', 'tomorrow', '1999999999', '-1', 'NaN', '+275760-09-13T00:00:00Z', '2031-05-06T07:08:09'),
+          fc.constantFrom(
+            '2031-05-06T07:08:09.123Z',
+            '2031-05-06T07:08:09+02:00',
+            '2031-05-06',
+            '1970-01-01T00:00:00Z',
+            '9999-12-31T23:59:59Z',
+            '2031-13-45T99:99:99Z',
+            'tomorrow',
+            '1999999999',
+            '-1',
+            'NaN',
+            '+275760-09-13T00:00:00Z',
+            '2031-05-06T07:08:09',
+          ),
         ]
       : []),
   );
 
-const ERROR_CODES = ['InvalidIdentityToken', 'ExpiredTokenException', 'IDPCommunicationError', 'IDPRejectedClaim', 'AccessDenied', 'Throttling', 'InternalFailure', 'MalformedPolicyDocument', ''];
+const ERROR_CODES = [
+  'InvalidIdentityToken',
+  'ExpiredTokenException',
+  'IDPCommunicationError',
+  'IDPRejectedClaim',
+  'AccessDenied',
+  'Throttling',
+  'InternalFailure',
+  'MalformedPolicyDocument',
+  '',
+];
 
 const replyArb: fc.Arbitrary<Reply & { pristine: boolean }> = fc.oneof(
   {
     weight: 6,
     arbitrary: fc
       .record({
-        fields: fc.record({ AccessKeyId: fieldValue('AccessKeyId'), SecretAccessKey: fieldValue('SecretAccessKey'), SessionToken: fieldValue('SessionToken'), Expiration: fieldValue('Expiration') }),
+        fields: fc.record({
+          AccessKeyId: fieldValue('AccessKeyId'),
+          SecretAccessKey: fieldValue('SecretAccessKey'),
+          SessionToken: fieldValue('SessionToken'),
+          Expiration: fieldValue('Expiration'),
+        }),
         wrapper: fc.oneof({ weight: 5, arbitrary: fc.constant('AssumeRoleWithWebIdentity') }, fc.constantFrom('AssumeRole', 'GetSessionToken', 'Foo')),
         status: fc.oneof({ weight: 6, arbitrary: fc.constant(200) }, fc.constantFrom(201, 202, 204, 206, 299)),
         contentType: fc.constantFrom('text/xml', 'text/xml', 'application/xml', 'application/json', 'text/html', undefined),
@@ -125,7 +152,10 @@ const replyArb: fc.Arbitrary<Reply & { pristine: boolean }> = fc.oneof(
     arbitrary: fc
       .record({
         status: fc.oneof(fc.constantFrom(400, 401, 403, 404, 408, 429, 500, 502, 503, 504), fc.integer({ min: 300, max: 599 })),
-        code: fc.oneof(fc.constantFrom(...ERROR_CODES), fc.string({ maxLength: 20 }).map((s) => s.replace(/[<&]/g, ''))),
+        code: fc.oneof(
+          fc.constantFrom(...ERROR_CODES),
+          fc.string({ maxLength: 20 }).map((s) => s.replace(/[<&]/g, '')),
+        ),
         message: fc.string({ maxLength: 60 }).map((s) => s.replace(/[<&]/g, '')),
         xml: fc.boolean(),
       })
@@ -133,25 +163,32 @@ const replyArb: fc.Arbitrary<Reply & { pristine: boolean }> = fc.oneof(
         behaviour: 'answer' as const,
         status,
         contentType: xml ? 'text/xml' : 'text/plain',
-        body: xml ? `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>r</RequestId></ErrorResponse>` : message,
+        body: xml
+          ? `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>r</RequestId></ErrorResponse>`
+          : message,
         pristine: false,
       })),
   },
   {
     weight: 2,
     arbitrary: fc
-      .record({ status: fc.integer({ min: 200, max: 599 }), body: fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 }), fc.constant('')) })
+      .record({
+        status: fc.integer({ min: 200, max: 599 }),
+        body: fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 }), fc.constant('')),
+      })
       .map(({ status, body }) => ({ behaviour: 'answer' as const, status, contentType: 'text/xml', body, pristine: false })),
   },
   {
     weight: 1,
-    arbitrary: fc.constantFrom(
-      // Entity expansion: must neither hang nor blow up memory.
-      `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaaaaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">]>${document({ ...GOOD, AccessKeyId: '&e;' })}`,
-      `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY ext SYSTEM "file:///etc/passwd">]>${document({ ...GOOD, SecretAccessKey: '&ext;' })}`,
-      document(GOOD).repeat(3),
-      document(GOOD).replace('<Credentials>', '<Credentials><Credentials>'),
-    ).map((body) => ({ behaviour: 'answer' as const, status: 200, contentType: 'text/xml', body, pristine: false })),
+    arbitrary: fc
+      .constantFrom(
+        // Entity expansion: must neither hang nor blow up memory.
+        `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaaaaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">]>${document({ ...GOOD, AccessKeyId: '&e;' })}`,
+        `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY ext SYSTEM "file:///etc/passwd">]>${document({ ...GOOD, SecretAccessKey: '&ext;' })}`,
+        document(GOOD).repeat(3),
+        document(GOOD).replace('<Credentials>', '<Credentials><Credentials>'),
+      )
+      .map((body) => ({ behaviour: 'answer' as const, status: 200, contentType: 'text/xml', body, pristine: false })),
   },
   {
     weight: 1,
@@ -173,7 +210,11 @@ async function call(timeoutMs: number): Promise<{ ok?: Awaited<ReturnType<typeof
   });
   try {
     const ok = await Promise.race([
-      assumeRoleWithWebIdentity({ endpoint, region: 'us-east-1', webIdentityToken: 'eyJhbGciOiJSUzI1NiJ9.fuzz.token', sessionName: 'fuzz', durationSeconds: 3600 }, 'STS', stsHttp()),
+      assumeRoleWithWebIdentity(
+        { endpoint, region: 'us-east-1', webIdentityToken: 'eyJhbGciOiJSUzI1NiJ9.fuzz.token', sessionName: 'fuzz', durationSeconds: 3600 },
+        'STS',
+        stsHttp(),
+      ),
       hang,
     ]);
     return { ok, ms: Date.now() - t0 };
@@ -202,7 +243,12 @@ test('fuzz: STS answers become complete credentials or STS_REFUSED / STS_UNREACH
         assert.ok(Number.isFinite(c.expiresAt), `a real expiry, got ${c.expiresAt} for ${JSON.stringify(r.body.slice(0, 400))}`);
         assert.doesNotThrow(() => new Date(c.expiresAt).toISOString(), 'an expiry that can be printed');
         if (r.pristine) {
-          assert.deepEqual(c, { accessKeyId: GOOD.AccessKeyId, secretAccessKey: GOOD.SecretAccessKey, sessionToken: GOOD.SessionToken, expiresAt: Date.parse(GOOD.Expiration) });
+          assert.deepEqual(c, {
+            accessKeyId: GOOD.AccessKeyId,
+            secretAccessKey: GOOD.SecretAccessKey,
+            sessionToken: GOOD.SessionToken,
+            expiresAt: Date.parse(GOOD.Expiration),
+          });
         }
       } else {
         assert.ok(out.err instanceof LakekeyError, `a LakekeyError, got ${String(out.err)}`);
@@ -222,22 +268,19 @@ test('fuzz: STS answers become complete credentials or STS_REFUSED / STS_UNREACH
   assert.ok(accepted > 0 && (codes.STS_REFUSED ?? 0) > 0, 'both outcomes are reached');
 });
 
-test(
-  'an STS that accepts the connection and never answers gives STS_UNREACHABLE within LAKEKEY_HTTP_TIMEOUT_SECONDS, not a hang',
-  async () => {
-    reply = { behaviour: 'silent', status: 200, contentType: 'text/xml', body: '' };
-    const saved = process.env.LAKEKEY_HTTP_TIMEOUT_SECONDS;
-    process.env.LAKEKEY_HTTP_TIMEOUT_SECONDS = '3';
-    try {
-      const out = await call(40_000);
-      process.stdout.write(`fuzz: sts-silent-server settled in ${out.ms} ms\n`);
-      assert.ok(out.err instanceof LakekeyError, String(out.err));
-      assert.equal(out.err.code, 'STS_UNREACHABLE');
-      assert.ok(out.ms < 20_000, `bounded by the HTTP timeout (2 attempts of 3 s), took ${out.ms} ms`);
-    } finally {
-      if (saved === undefined) delete process.env.LAKEKEY_HTTP_TIMEOUT_SECONDS;
-      else process.env.LAKEKEY_HTTP_TIMEOUT_SECONDS = saved;
-      listening.dropConnections();
-    }
-  },
-);
+test('an STS that accepts the connection and never answers gives STS_UNREACHABLE within LAKEKEY_HTTP_TIMEOUT_SECONDS, not a hang', async () => {
+  reply = { behaviour: 'silent', status: 200, contentType: 'text/xml', body: '' };
+  const saved = process.env.LAKEKEY_HTTP_TIMEOUT_SECONDS;
+  process.env.LAKEKEY_HTTP_TIMEOUT_SECONDS = '3';
+  try {
+    const out = await call(40_000);
+    process.stdout.write(`fuzz: sts-silent-server settled in ${out.ms} ms\n`);
+    assert.ok(out.err instanceof LakekeyError, String(out.err));
+    assert.equal(out.err.code, 'STS_UNREACHABLE');
+    assert.ok(out.ms < 20_000, `bounded by the HTTP timeout (2 attempts of 3 s), took ${out.ms} ms`);
+  } finally {
+    if (saved === undefined) delete process.env.LAKEKEY_HTTP_TIMEOUT_SECONDS;
+    else process.env.LAKEKEY_HTTP_TIMEOUT_SECONDS = saved;
+    listening.dropConnections();
+  }
+});

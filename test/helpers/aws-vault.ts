@@ -9,7 +9,9 @@ export function awsVault(): string {
   const cache = process.env.LAKEKEY_TEST_CACHE ?? join(homedir(), '.cache', 'lakekey-test');
   const bin = join(cache, 'aws-vault-7.2.0');
   if (existsSync(bin)) return bin;
-  const info = JSON.parse(execFileSync('go', ['mod', 'download', '-json', 'github.com/99designs/aws-vault/v7@v7.2.0'], { encoding: 'utf8' })) as { Dir: string };
+  const info = JSON.parse(execFileSync('go', ['mod', 'download', '-json', 'github.com/99designs/aws-vault/v7@v7.2.0'], { encoding: 'utf8' })) as {
+    Dir: string;
+  };
   const src = mkdtempSync(join(tmpdir(), 'aws-vault-src-'));
   cpSync(info.Dir, src, { recursive: true });
   execFileSync('chmod', ['-R', 'u+w', src]);

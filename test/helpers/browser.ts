@@ -156,8 +156,7 @@ export async function driveLogin(
         }
       } catch (err) {
         // Execution contexts vanish when a navigation starts mid-query: look again. Anything else is real.
-        const transient = err instanceof Error && !(err instanceof DriveError) &&
-          /context was destroyed|navigat|frame was detached/i.test(err.message);
+        const transient = err instanceof Error && !(err instanceof DriveError) && /context was destroyed|navigat|frame was detached/i.test(err.message);
         if (!transient) throw err;
       }
       await sleep(50);
@@ -177,7 +176,6 @@ function logPage(result: DriveResult): void {
   const line = { url: `${url.origin}${url.pathname}`, title: result.finalTitle, text: result.finalText };
   appendFileSync(file, `${JSON.stringify(line)}\n`);
 }
-
 
 // Run as `node browser.js [--open-again] <URL>`: the URL is the last argument. With --open-again
 // the one-time link behind it is opened a second time in another tab (see driveLogin's openAgain).

@@ -50,13 +50,24 @@ export function endpointJobs(sc: JobsScenario): void {
   before(async () => {
     peers = await startPeers(sc.lifetime === 'token' ? { idTokenTtlSeconds: TTL_S } : {});
     peers.sts.setTokenLifetime(sc.lifetime === 'token');
-    const s3 = new S3Client({ endpoint: peers.minio.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: peers.minio.rootUser, secretAccessKey: peers.minio.rootPassword } });
+    const s3 = new S3Client({
+      endpoint: peers.minio.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: peers.minio.rootUser, secretAccessKey: peers.minio.rootPassword },
+    });
     try {
       await s3.send(new PutObjectCommand({ Bucket: peers.bucket, Key: KEY, Body: Buffer.alloc(4096, 7) }));
     } finally {
       s3.destroy();
     }
-    box = await sandbox(peers, { browser: true, extraArgs: [...(sc.refreshBeforeS ? ['--refresh-before', String(sc.refreshBeforeS)] : []), ...(sc.lifetime === 'duration' ? ['--s3-duration', String(TTL_S)] : [])] });
+    box = await sandbox(peers, {
+      browser: true,
+      extraArgs: [
+        ...(sc.refreshBeforeS ? ['--refresh-before', String(sc.refreshBeforeS)] : []),
+        ...(sc.lifetime === 'duration' ? ['--s3-duration', String(TTL_S)] : []),
+      ],
+    });
     const login = await box.cli(['login', box.name]);
     assert.equal(login.code, 0, login.stderr);
     delete box.env.LAKEKEY_BROWSER; // unattended from here on
@@ -78,7 +89,10 @@ export function endpointJobs(sc: JobsScenario): void {
   });
 
   /** The container variables alone: the token through its file, as `env --server` hands it out. */
-  const endpointEnv = () => ({ AWS_CONTAINER_CREDENTIALS_FULL_URI: vars.AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: vars.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE });
+  const endpointEnv = () => ({
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: vars.AWS_CONTAINER_CREDENTIALS_FULL_URI,
+    AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: vars.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE,
+  });
 
   test('the AWS SDK for Java v2 default chain takes its credentials from the endpoint', async () => {
     const r = await runSdkList({ endpoint: peers.minio.endpoint, bucket: peers.bucket, env: endpointEnv() });
@@ -88,11 +102,14 @@ export function endpointJobs(sc: JobsScenario): void {
     assert.ok(r.result?.sessionToken);
   });
 
-  test(`a JVM job (Hadoop S3A, ${THREADS} threads) and a boto3 loop (${THREADS} threads) read for ${RUN_S} s across three real expiries: no failure, one mint per renewal`, { timeout: (RUN_S + 300) * 1000 }, async () => {
-    const mints = () => peers.sts.requests.filter((q) => q.action === 'AssumeRoleWithWebIdentity');
-    const start = Date.now();
-    const mintsBefore = mints().length;
-    const boto = `
+  test(
+    `a JVM job (Hadoop S3A, ${THREADS} threads) and a boto3 loop (${THREADS} threads) read for ${RUN_S} s across three real expiries: no failure, one mint per renewal`,
+    { timeout: (RUN_S + 300) * 1000 },
+    async () => {
+      const mints = () => peers.sts.requests.filter((q) => q.action === 'AssumeRoleWithWebIdentity');
+      const start = Date.now();
+      const mintsBefore = mints().length;
+      const boto = `
 import boto3, botocore.config, concurrent.futures as f, json, time
 s3 = boto3.session.Session().client("s3", config=botocore.config.Config(retries={"max_attempts": 1}))
 end = time.time() + ${RUN_S}
@@ -112,33 +129,51 @@ with f.ThreadPoolExecutor(${THREADS}) as ex:
     out = list(ex.map(loop, range(${THREADS})))
 print(json.dumps({"reads": sum(o[0] for o in out), "failures": sum(o[1] for o in out), "errors": sorted(set().union(*(o[2] for o in out)))[:3]}))
 `;
-    const pyEnv = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_ENDPOINT_URL_S3: peers.minio.endpoint, ...endpointEnv() };
-    const [jvm, py] = await Promise.all([
-      runS3aSoak({ endpoint: peers.minio.endpoint, uri: `s3a://${peers.bucket}/${KEY}`, threads: THREADS, seconds: RUN_S, pauseMs: (sc.s3aPauseS ?? 0) * 1000, provider: 's3a-default', env: endpointEnv() }),
-      run(join(VENV, 'bin', 'python'), ['-c', boto], { env: pyEnv, timeoutMs: (RUN_S + 120) * 1000 }),
-    ]);
-    const end = Date.now();
-    assert.ok(jvm.summary, `S3A printed no summary: ${jvm.stderr.slice(-2000)}`);
-    assert.equal(jvm.summary.failures, 0, `S3A: ${JSON.stringify(jvm.summary.errors)}`);
-    assert.ok(jvm.summary.reads > THREADS, `S3A read (${jvm.summary.reads})`);
-    assert.equal(py.code, 0, py.stderr.slice(-2000));
-    const boto3 = JSON.parse(py.stdout.trim().split('\n').at(-1)!) as { reads: number; failures: number; errors: string[] };
-    assert.equal(boto3.failures, 0, `boto3: ${JSON.stringify(boto3.errors)}`);
-    assert.ok(boto3.reads > THREADS, `boto3 read (${boto3.reads})`);
+      const pyEnv = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        AWS_REGION: 'us-east-1',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+        AWS_ENDPOINT_URL_S3: peers.minio.endpoint,
+        ...endpointEnv(),
+      };
+      const [jvm, py] = await Promise.all([
+        runS3aSoak({
+          endpoint: peers.minio.endpoint,
+          uri: `s3a://${peers.bucket}/${KEY}`,
+          threads: THREADS,
+          seconds: RUN_S,
+          pauseMs: (sc.s3aPauseS ?? 0) * 1000,
+          provider: 's3a-default',
+          env: endpointEnv(),
+        }),
+        run(join(VENV, 'bin', 'python'), ['-c', boto], { env: pyEnv, timeoutMs: (RUN_S + 120) * 1000 }),
+      ]);
+      const end = Date.now();
+      assert.ok(jvm.summary, `S3A printed no summary: ${jvm.stderr.slice(-2000)}`);
+      assert.equal(jvm.summary.failures, 0, `S3A: ${JSON.stringify(jvm.summary.errors)}`);
+      assert.ok(jvm.summary.reads > THREADS, `S3A read (${jvm.summary.reads})`);
+      assert.equal(py.code, 0, py.stderr.slice(-2000));
+      const boto3 = JSON.parse(py.stdout.trim().split('\n').at(-1)!) as { reads: number; failures: number; errors: string[] };
+      assert.equal(boto3.failures, 0, `boto3: ${JSON.stringify(boto3.errors)}`);
+      assert.ok(boto3.reads > THREADS, `boto3 read (${boto3.reads})`);
 
-    // The credentials really expired under the readers: sets minted before the run, or during it,
-    // whose 65 s ran out before it ended.
-    const minted = mints();
-    const expired = minted.filter((m) => m.at + TTL_S * 1000 < end).length;
-    assert.ok(expired >= 3, `${expired} sets of credentials expired during the run`);
-    // One mint per renewal, whatever the number of readers (32 here): a set is replaced only once it
-    // is within --refresh-before of its expiry, never while it is still fresh (1 s of slack for the
-    // two clocks: ours, and MinIO's rounding of Expiration to the second).
-    for (let i = 1; i < minted.length; i++) {
-      const due = minted[i - 1].expiration! - REFRESH_BEFORE_S * 1000 - 1000;
-      assert.ok(minted[i].at >= due, `mint ${i} at ${minted[i].at - start} ms came ${due - minted[i].at} ms before the set it replaced was due`);
-    }
-    assert.ok(minted.length - mintsBefore >= 3, 'renewed during the run');
-    assert.ok(readFileSync(vars.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, 'utf8').length > 40);
-  });
+      // The credentials really expired under the readers: sets minted before the run, or during it,
+      // whose 65 s ran out before it ended.
+      const minted = mints();
+      const expired = minted.filter((m) => m.at + TTL_S * 1000 < end).length;
+      assert.ok(expired >= 3, `${expired} sets of credentials expired during the run`);
+      // One mint per renewal, whatever the number of readers (32 here): a set is replaced only once it
+      // is within --refresh-before of its expiry, never while it is still fresh (1 s of slack for the
+      // two clocks: ours, and MinIO's rounding of Expiration to the second).
+      for (let i = 1; i < minted.length; i++) {
+        const due = minted[i - 1].expiration! - REFRESH_BEFORE_S * 1000 - 1000;
+        assert.ok(minted[i].at >= due, `mint ${i} at ${minted[i].at - start} ms came ${due - minted[i].at} ms before the set it replaced was due`);
+      }
+      assert.ok(minted.length - mintsBefore >= 3, 'renewed during the run');
+      assert.ok(readFileSync(vars.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, 'utf8').length > 40);
+    },
+  );
 }

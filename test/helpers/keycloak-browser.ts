@@ -8,7 +8,15 @@ import { chromium, type Page } from 'playwright-core';
 import { isMain } from './is-main.js';
 
 const CHROMIUM_PATH = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 // Keycloak is slow on a loaded 2-core machine (a JVM beside everything else).
 const TIMEOUT_MS = 180_000;
 const SETTLE_MS = 1_000;
@@ -76,7 +84,8 @@ export async function driveKeycloakLogin(url: string, opts: { device?: boolean; 
         if (claimed) {
           idpOrigins.add(new URL(page.url()).origin);
           if (kind === 'login') {
-            if (submitted.includes('login')) throw new DriveError(`Keycloak showed its login form again (password refused?): ${(await page.innerText('body')).slice(0, 500)}`);
+            if (submitted.includes('login'))
+              throw new DriveError(`Keycloak showed its login form again (password refused?): ${(await page.innerText('body')).slice(0, 500)}`);
             await page.fill('#username', user);
             await page.fill('#password', password);
             await page.click('#kc-login', { noWaitAfter: true });
@@ -90,7 +99,8 @@ export async function driveKeycloakLogin(url: string, opts: { device?: boolean; 
           const finalText = await page.innerText('body').catch(() => '');
           const final = new URL(finalUrl);
           if (opts.device) {
-            if (final.origin === keycloakOrigin && kind === 'other' && /device login successful|you may close/i.test(finalText)) return { finalUrl, finalText, submitted };
+            if (final.origin === keycloakOrigin && kind === 'other' && /device login successful|you may close/i.test(finalText))
+              return { finalUrl, finalText, submitted };
           } else if (isLoopback(final) && final.origin !== keycloakOrigin && !idpOrigins.has(final.origin)) {
             return { finalUrl, finalText, submitted };
           }
@@ -108,7 +118,6 @@ export async function driveKeycloakLogin(url: string, opts: { device?: boolean; 
     rmSync(profile, { recursive: true, force: true });
   }
 }
-
 
 // Run as `node keycloak-browser.js <URL>` (how lakekey launches LAKEKEY_BROWSER).
 if (isMain(import.meta.url)) {

@@ -59,4 +59,3 @@ export class MemoryStore implements SecretStore {
     return [...this.items.keys()].filter((a) => a.startsWith(prefix));
   }
 }
-

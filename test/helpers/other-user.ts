@@ -95,4 +95,3 @@ export function canActAsOtherUser(t: TestContext): boolean {
   t.skip('needs root to act as another local user');
   return false;
 }
-

@@ -66,7 +66,10 @@ export async function rawConnection(path = sessionBusPaths(process.env)[0]): Pro
   if (!ok.startsWith('OK ')) throw new Error(`the bus refused a raw connection: ${ok}`);
   socket.write('BEGIN\r\n');
   const inbox = new Inbox();
-  socket.on('data', messageStream((m) => inbox.push(m)));
+  socket.on(
+    'data',
+    messageStream((m) => inbox.push(m)),
+  );
   let serial = 0;
   const conn: RawConnection = {
     name: '',

@@ -121,23 +121,31 @@ function inject(spec: Installed, req: http.IncomingMessage, res: http.ServerResp
     }
     case '500':
       res.writeHead(500, { 'content-type': type });
-      res.end(spec.kind === 'json'
-        ? '{"error":"server_error","error_description":"injected outage"}'
-        : '<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>injected outage</Message></Error><RequestId>1</RequestId></ErrorResponse>');
+      res.end(
+        spec.kind === 'json'
+          ? '{"error":"server_error","error_description":"injected outage"}'
+          : '<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>injected outage</Message></Error><RequestId>1</RequestId></ErrorResponse>',
+      );
       return;
     case 'malformed':
       res.writeHead(200, { 'content-type': type });
-      res.end(spec.kind === 'json'
-        ? '{"access_token":"x","token_type":"Bearer","id_token":'
-        : '<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>');
+      res.end(
+        spec.kind === 'json'
+          ? '{"access_token":"x","token_type":"Bearer","id_token":'
+          : '<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>',
+      );
       return;
     case 'huge': {
       res.writeHead(200, { 'content-type': type });
       const total = spec.hugeBytes ?? 32 * 1024 * 1024;
       const chunk = Buffer.alloc(1024 * 1024, 'A');
-      const [open, close] = spec.kind === 'json'
-        ? ['{"token_type":"Bearer","padding":"', '"}']
-        : ['<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Padding>', '</Padding></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>'];
+      const [open, close] =
+        spec.kind === 'json'
+          ? ['{"token_type":"Bearer","padding":"', '"}']
+          : [
+              '<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Padding>',
+              '</Padding></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>',
+            ];
       res.write(open);
       let sent = 0;
       const pump = () => {

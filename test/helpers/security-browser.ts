@@ -35,7 +35,6 @@ export async function followRedirects(start: string, maxHops = 10): Promise<Fetc
   throw new Error(`too many redirects from ${start}`);
 }
 
-
 if (isMain(import.meta.url)) {
   const url = process.argv[process.argv.length - 1];
   followRedirects(launchUrlOf(url)).then(

@@ -204,7 +204,8 @@ export async function startSecurityIdp(opts: SecurityIdpOptions = {}): Promise<S
           codes.delete(form.get('code') ?? '');
           const verifier = form.get('code_verifier') ?? '';
           if (!pending || pending.redirectUri !== form.get('redirect_uri')) return json(res, 400, { error: 'invalid_grant' });
-          if (createHash('sha256').update(verifier).digest('base64url') !== pending.challenge) return json(res, 400, { error: 'invalid_grant', error_description: 'PKCE' });
+          if (createHash('sha256').update(verifier).digest('base64url') !== pending.challenge)
+            return json(res, 400, { error: 'invalid_grant', error_description: 'PKCE' });
           const refresh = randomBytes(24).toString('base64url');
           refreshTokens.set(refresh, { scope: pending.scope });
           return json(res, 200, {

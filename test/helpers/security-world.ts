@@ -120,7 +120,6 @@ export function killLogins(): void {
   children.clear();
 }
 
-
 /** Starts `lakekey login NAME --no-browser` and learns its launch URL, authorization URL and state. */
 export async function startLogin(box: Box, timeoutSeconds = 120): Promise<LoginChild> {
   const child = spawn(CLI, ['login', box.name, '--no-browser', '--timeout', String(timeoutSeconds)], { env: box.env });

@@ -13,7 +13,15 @@ import { API_CHANNELS, EVENT_CHANNELS, type Channel, type EventChannel, type Ipc
 import { CHROMIUM_PATH } from './browser.js';
 import { shippedArtifacts, RENDERER_DIST } from './vite-build.js';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** The window's real size (settingsWindowOptions) and its smallest. */
 const OPTIONS = settingsWindowOptions('unused');
@@ -32,7 +40,10 @@ export interface WindowPage {
   close(): Promise<void>;
 }
 
-export async function openWindowPage(handlers: IpcHandlers, opts: { colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number } } = {}): Promise<WindowPage> {
+export async function openWindowPage(
+  handlers: IpcHandlers,
+  opts: { colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number } } = {},
+): Promise<WindowPage> {
   await shippedArtifacts();
   const server: Server = createServer((req, res) => {
     void rendererFile(RENDERER_DIST, new URL(req.url ?? '/', 'http://x').pathname).then((a) => {

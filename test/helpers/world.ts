@@ -82,13 +82,20 @@ export async function sandbox(peers: Peers, opts: { browser?: boolean; extraArgs
     cli: (args, extraEnv) => runCli(args, { env: { ...env, ...extraEnv } }),
   };
   const add = await box.cli([
-    'profile', 'add', name,
-    '--issuer', peers.idp.issuer,
-    '--client-id', peers.idp.clientId,
-    '--s3-sts-endpoint', peers.sts.url,
+    'profile',
+    'add',
+    name,
+    '--issuer',
+    peers.idp.issuer,
+    '--client-id',
+    peers.idp.clientId,
+    '--s3-sts-endpoint',
+    peers.sts.url,
     // STS goes through the counting proxy; S3 goes to MinIO itself.
-    '--s3-endpoint', peers.minio.endpoint,
-    '--s3-region', 'us-east-1',
+    '--s3-endpoint',
+    peers.minio.endpoint,
+    '--s3-region',
+    'us-east-1',
     ...(opts.extraArgs ?? []),
   ]);
   if (add.code !== 0) throw new Error(`profile add failed: ${add.stderr}`);

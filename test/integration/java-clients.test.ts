@@ -18,7 +18,12 @@ let keys: NodeJS.ProcessEnv;
 before(async () => {
   peers = await startPeers();
   keys = { AWS_ACCESS_KEY_ID: peers.minio.rootUser, AWS_SECRET_ACCESS_KEY: peers.minio.rootPassword };
-  const s3 = new S3Client({ endpoint: peers.minio.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: peers.minio.rootUser, secretAccessKey: peers.minio.rootPassword } });
+  const s3 = new S3Client({
+    endpoint: peers.minio.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: peers.minio.rootUser, secretAccessKey: peers.minio.rootPassword },
+  });
   try {
     await s3.send(new PutObjectCommand({ Bucket: peers.bucket, Key: KEY, Body: BODY }));
   } finally {
@@ -39,7 +44,7 @@ test('AWS SDK for Java v2: the default chain takes the keys from the environment
   assert.deepEqual(r.result.keys, [KEY]);
 });
 
-test('AWS SDK for Java v2: a wrong secret fails, naming S3\'s error', async () => {
+test("AWS SDK for Java v2: a wrong secret fails, naming S3's error", async () => {
   const r = await runSdkList({ endpoint: peers.minio.endpoint, bucket: peers.bucket, env: { ...keys, AWS_SECRET_ACCESS_KEY: 'not-the-secret' } });
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.equal(r.result, undefined);
@@ -60,7 +65,14 @@ test('Hadoop S3A: 4 threads read one object for 5 s, each read a new GET, with n
 });
 
 test('Hadoop S3A with its own credential provider list (nothing set) finds the same keys', async () => {
-  const r = await runS3aSoak({ endpoint: peers.minio.endpoint, uri: `s3a://${peers.bucket}/${KEY}`, threads: 1, seconds: 0.5, provider: 's3a-default', env: keys });
+  const r = await runS3aSoak({
+    endpoint: peers.minio.endpoint,
+    uri: `s3a://${peers.bucket}/${KEY}`,
+    threads: 1,
+    seconds: 0.5,
+    provider: 's3a-default',
+    env: keys,
+  });
   assert.ok(r.summary, `no summary line:\n${r.stdout}\n${r.stderr}`);
   assert.deepEqual(r.summary.errors, [], r.stderr);
   assert.equal(r.code, 0, r.stderr);

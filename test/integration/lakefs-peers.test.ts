@@ -212,7 +212,11 @@ test('GET /user: a missing, forged, expired or non-Bearer token is 401', async (
 
 test('/sts/login failures: forced faults, authenticator modes, bad state, ttl bounds, contract violations', async () => {
   const dummy = { code: 'not-a-real-code', state: 'x'.repeat(43), redirect_uri: 'http://127.0.0.1:1/callback' };
-  const expectations: Array<['401' | '429' | '500', number]> = [['401', 401], ['429', 429], ['500', 500]];
+  const expectations: Array<['401' | '429' | '500', number]> = [
+    ['401', 401],
+    ['429', 429],
+    ['500', 500],
+  ];
   for (const [fault, status] of expectations) {
     lakefs.setFault(fault);
     const res = await postJson(`${lakefs.apiUrl}/sts/login`, dummy);
@@ -290,7 +294,11 @@ test('lakeFS Python SDK: LAKECTL_SERVER_ENDPOINT_URL + LAKECTL_CREDENTIALS_SESSI
     });
     assert.deepEqual(JSON.parse(stdout), { user: USER, version: '1.84.0', repos: ['example-repo'] }, endpoint);
     const calls = lakefs.apiCalls.slice(callsBefore);
-    assert.deepEqual(calls.map((c) => c.operationId), ['getCurrentUser', 'getConfig', 'listRepositories'], endpoint);
+    assert.deepEqual(
+      calls.map((c) => c.operationId),
+      ['getCurrentUser', 'getConfig', 'listRepositories'],
+      endpoint,
+    );
     for (const call of calls) {
       assert.equal(call.user, USER, `${call.operationId} carried alice's bearer token`);
       assert.equal(call.status, 200);
@@ -325,7 +333,12 @@ test('lakeFS Python SDK: lakefs.client.from_web_identity() posts a contract-vali
 
 async function realLogin(t: TestContext, ttl?: number): Promise<{ status: number; text: string; json?: unknown; login: LakefsCode }> {
   const login = await lakefsAuthorizationCode(t);
-  const res = await postJson(`${real.apiUrl}/sts/login`, { code: login.code, state: login.state, redirect_uri: login.redirectUri, ...(ttl ? { ttl_seconds: ttl } : {}) });
+  const res = await postJson(`${real.apiUrl}/sts/login`, {
+    code: login.code,
+    state: login.state,
+    redirect_uri: login.redirectUri,
+    ...(ttl ? { ttl_seconds: ttl } : {}),
+  });
   return { ...res, login };
 }
 
@@ -350,16 +363,23 @@ test('real lakeFS: STS login → a token named after the lakeFS user (sub), aud 
   assertNoViolations();
 
   // The lakeFS Python SDK: LAKECTL_CREDENTIALS_SESSION_TOKEN as the bearer, against the real server.
-  const script = 'import json, lakefs\nfrom lakefs.client import Client\nc = Client()\nprint(json.dumps({"user": c.sdk_client.auth_api.get_current_user().user.id, "repos": [r.id for r in lakefs.repositories()]}))';
+  const script =
+    'import json, lakefs\nfrom lakefs.client import Client\nc = Client()\nprint(json.dumps({"user": c.sdk_client.auth_api.get_current_user().user.id, "repos": [r.id for r in lakefs.repositories()]}))';
   const { stdout } = await run(lakefsPython(), ['-c', script], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/nonexistent', LAKECTL_CONFIG_FILE: '/nonexistent/lakectl.yaml', LAKECTL_SERVER_ENDPOINT_URL: real.endpoint, LAKECTL_CREDENTIALS_SESSION_TOKEN: body.token },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/nonexistent',
+      LAKECTL_CONFIG_FILE: '/nonexistent/lakectl.yaml',
+      LAKECTL_SERVER_ENDPOINT_URL: real.endpoint,
+      LAKECTL_CREDENTIALS_SESSION_TOKEN: body.token,
+    },
     timeout: 60_000,
   });
   assert.deepEqual(JSON.parse(stdout), { user: USER, repos: ['example-repo'] });
   assertNoViolations();
 });
 
-test('real lakeFS: an IdP user with no lakeFS user is 404 with lakeFS\'s JSON', async (t) => {
+test("real lakeFS: an IdP user with no lakeFS user is 404 with lakeFS's JSON", async (t) => {
   const linked = authService.users.get(USER)!;
   authService.users.delete(USER);
   try {

@@ -48,32 +48,52 @@ async function client(host: string): Promise<Socket> {
   return s;
 }
 
-test('this user\'s IPv4 and dual-stack clients: both ways name this uid', { skip: process.platform !== 'linux' && 'Linux only' }, async () => {
+test("this user's IPv4 and dual-stack clients: both ways name this uid", { skip: process.platform !== 'linux' && 'Linux only' }, async () => {
   const v4 = await client('127.0.0.1');
   const v6 = await client('::ffff:127.0.0.1'); // an AF_INET6 socket, as the JVM opens: listed in tcp6
   try {
-    const pairs: [number, number][] = [[v4.localPort!, port], [v6.localPort!, port]];
-    assert.deepEqual(await netlink(pairs), [{ kind: 'uid', uid: ME }, { kind: 'uid', uid: ME }]);
-    assert.deepEqual(pairs.map(([c, s]) => table(c, s)), [{ kind: 'uid', uid: ME }, { kind: 'uid', uid: ME }]);
+    const pairs: [number, number][] = [
+      [v4.localPort!, port],
+      [v6.localPort!, port],
+    ];
+    assert.deepEqual(await netlink(pairs), [
+      { kind: 'uid', uid: ME },
+      { kind: 'uid', uid: ME },
+    ]);
+    assert.deepEqual(
+      pairs.map(([c, s]) => table(c, s)),
+      [
+        { kind: 'uid', uid: ME },
+        { kind: 'uid', uid: ME },
+      ],
+    );
   } finally {
     v4.destroy();
     v6.destroy();
   }
 });
 
-test('a closed client and a connection that does not exist: both ways say unknown, never a uid', { skip: process.platform !== 'linux' && 'Linux only' }, async () => {
-  const gone = await client('127.0.0.1');
-  const clientPort = gone.localPort!;
-  // The client closes first, so its socket lingers in TIME_WAIT, detached from its owner.
-  gone.end();
-  await once(gone, 'close');
-  const missing = clientPort === 1 ? 2 : 1; // nothing connects from port 1 or 2
-  const [closedNl, missingNl] = await netlink([[clientPort, port], [missing, port]]);
-  for (const verdict of [closedNl, table(clientPort, port)]) assert.deepEqual(verdict, { kind: 'unknown', why: 'the client had already closed its socket' });
-  for (const verdict of [missingNl, table(missing, port)]) assert.deepEqual(verdict, { kind: 'unknown', why: 'no such connection in this computer\'s socket table' });
-});
+test(
+  'a closed client and a connection that does not exist: both ways say unknown, never a uid',
+  { skip: process.platform !== 'linux' && 'Linux only' },
+  async () => {
+    const gone = await client('127.0.0.1');
+    const clientPort = gone.localPort!;
+    // The client closes first, so its socket lingers in TIME_WAIT, detached from its owner.
+    gone.end();
+    await once(gone, 'close');
+    const missing = clientPort === 1 ? 2 : 1; // nothing connects from port 1 or 2
+    const [closedNl, missingNl] = await netlink([
+      [clientPort, port],
+      [missing, port],
+    ]);
+    for (const verdict of [closedNl, table(clientPort, port)]) assert.deepEqual(verdict, { kind: 'unknown', why: 'the client had already closed its socket' });
+    for (const verdict of [missingNl, table(missing, port)])
+      assert.deepEqual(verdict, { kind: 'unknown', why: "no such connection in this computer's socket table" });
+  },
+);
 
-test('another user\'s client: both ways name that uid', { skip: process.platform !== 'linux' && 'Linux only' }, async (t) => {
+test("another user's client: both ways name that uid", { skip: process.platform !== 'linux' && 'Linux only' }, async (t) => {
   if (!canActAsOtherUser(t)) return;
   // The other user connects, says its port, and holds the connection until we answer.
   const holder = 'const s=require("net").connect(+process.argv[1],"127.0.0.1",()=>process.stdout.write(String(s.localPort)));s.on("data",()=>process.exit(0));';
@@ -86,5 +106,8 @@ test('another user\'s client: both ways name that uid', { skip: process.platform
   const r = await run;
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, String(clientPort));
-  assert.deepEqual(verdicts, [{ kind: 'uid', uid: OTHER_UID }, { kind: 'uid', uid: OTHER_UID }]);
+  assert.deepEqual(verdicts, [
+    { kind: 'uid', uid: OTHER_UID },
+    { kind: 'uid', uid: OTHER_UID },
+  ]);
 });

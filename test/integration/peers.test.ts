@@ -134,14 +134,27 @@ test('MinIO: unsigned AssumeRoleWithWebIdentity with the IdP token, then S3 with
   });
   t.after(() => s3.destroy());
   const buckets = await s3.send(new ListBucketsCommand({}));
-  assert.deepEqual(buckets.Buckets?.map((b) => b.Name), ['lake']);
+  assert.deepEqual(
+    buckets.Buckets?.map((b) => b.Name),
+    ['lake'],
+  );
   await s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'hello.txt', Body: 'hi' }));
   const objects = await s3.send(new ListObjectsV2Command({ Bucket: 'lake' }));
-  assert.deepEqual(objects.Contents?.map((o) => o.Key), ['hello.txt']);
+  assert.deepEqual(
+    objects.Contents?.map((o) => o.Key),
+    ['hello.txt'],
+  );
 
   assert.equal(idp.counts.authorizations, 1);
   assert.equal(idp.counts.codeGrants, 1);
   assert.equal(idp.counts.refreshGrants, 1);
-  assert.equal(proxy.count((r) => r.action === 'AssumeRoleWithWebIdentity'), 1);
-  assert.equal(proxy.count((r) => r.action !== undefined), 1, 'no other STS calls');
+  assert.equal(
+    proxy.count((r) => r.action === 'AssumeRoleWithWebIdentity'),
+    1,
+  );
+  assert.equal(
+    proxy.count((r) => r.action !== undefined),
+    1,
+    'no other STS calls',
+  );
 });

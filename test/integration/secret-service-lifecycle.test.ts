@@ -104,12 +104,15 @@ test('an unlock prompt left open when the Secret Service goes away ends as a loc
 test('failed attempts leave no socket open (a tray retries for days when no Secret Service can start)', async () => {
   // A bus of our own with no services to activate: every OpenSession is ServiceUnknown.
   const config = join(process.env.HOME!, 'no-services.conf');
-  writeFileSync(config, [
-    '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">',
-    '<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen><auth>EXTERNAL</auth>',
-    '<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>',
-    '</busconfig>',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">',
+      '<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen><auth>EXTERNAL</auth>',
+      '<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>',
+      '</busconfig>',
+    ].join('\n'),
+  );
   const daemon = spawn('dbus-daemon', [`--config-file=${config}`, '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
   children.push(daemon);
   const address = await new Promise<string>((resolve, reject) => {

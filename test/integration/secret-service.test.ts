@@ -25,7 +25,10 @@ after(async () => {
 
 /** The items secret-tool (libsecret's own CLI) lists for an account: a third opinion on what is stored. */
 function secretToolItems(account: string): string {
-  return execFileSync('secret-tool', ['search', '--all', 'service', KEYCHAIN_SERVICE, 'account', account], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('secret-tool', ['search', '--all', 'service', KEYCHAIN_SERVICE, 'account', account], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 test('an item keytar stored is read, replaced in place and deleted by the client', async () => {
@@ -61,11 +64,19 @@ test('a whole session record written by the keytar-era vault layout is read thro
   const { createHash } = await import('node:crypto');
   const parts = [text.slice(0, 2000), text.slice(2000)];
   for (const [i, p] of parts.entries()) await keytar.setPassword(KEYCHAIN_SERVICE, `${profile}#0a0b0c0d.${i}`, p);
-  await keytar.setPassword(KEYCHAIN_SERVICE, profile, JSON.stringify({ lakekeyChunks: 2, gen: '0a0b0c0d', sha256: createHash('sha256').update(text).digest('hex') }));
+  await keytar.setPassword(
+    KEYCHAIN_SERVICE,
+    profile,
+    JSON.stringify({ lakekeyChunks: 2, gen: '0a0b0c0d', sha256: createHash('sha256').update(text).digest('hex') }),
+  );
   const vault = new Vault(osKeychainStore({ timeoutMs: 10_000, maxItemBytes: 2560 }));
   assert.deepEqual(await vault.read(profile), record);
   await vault.remove(profile);
-  assert.deepEqual((await keytar.findCredentials(KEYCHAIN_SERVICE)).filter((c) => c.account.startsWith(profile)), [], 'head and chunks removed');
+  assert.deepEqual(
+    (await keytar.findCredentials(KEYCHAIN_SERVICE)).filter((c) => c.account.startsWith(profile)),
+    [],
+    'head and chunks removed',
+  );
 });
 
 test('a large secret (256 KiB, many socket reads) and many calls in parallel come back intact', async () => {
@@ -76,7 +87,10 @@ test('a large secret (256 KiB, many socket reads) and many calls in parallel com
   const accounts = Array.from({ length: 20 }, (_, i) => `${tag}-p${i}`);
   await Promise.all(accounts.map((a) => ours.setPassword(KEYCHAIN_SERVICE, a, `value of ${a}`)));
   const read = await Promise.all(accounts.map((a) => ours.getPassword(KEYCHAIN_SERVICE, a)));
-  assert.deepEqual(read, accounts.map((a) => `value of ${a}`));
+  assert.deepEqual(
+    read,
+    accounts.map((a) => `value of ${a}`),
+  );
 });
 
 test('the unlocked keyring is reported unlocked', async () => {

@@ -61,7 +61,19 @@ async function box(): Promise<Box> {
     LAKEKEY_TEST_KC_PASSWORD: kc.password,
   };
   const b: Box = { name, root, env, cli: (args) => runCli(args, { env, timeoutMs: 600_000 }) };
-  const add = await b.cli(['profile', 'add', name, '--issuer', kc.issuer, '--client-id', kc.clientId, '--s3-sts-endpoint', minio.endpoint, '--s3-region', 'us-east-1']);
+  const add = await b.cli([
+    'profile',
+    'add',
+    name,
+    '--issuer',
+    kc.issuer,
+    '--client-id',
+    kc.clientId,
+    '--s3-sts-endpoint',
+    minio.endpoint,
+    '--s3-region',
+    'us-east-1',
+  ]);
   assert.equal(add.code, 0, add.stderr);
   return b;
 }
@@ -85,10 +97,13 @@ describe('Keycloak: browser login, refresh, MinIO STS, logout', () => {
     assert.equal(id.header.alg, 'RS256');
     assert.equal(id.payload.iss, kc.issuer);
     assert.equal(id.payload.azp, kc.clientId);
-    assert.ok(id.payload.aud === kc.clientId || (Array.isArray(id.payload.aud) && id.payload.aud.includes(kc.clientId)), `aud ${JSON.stringify(id.payload.aud)}`);
+    assert.ok(
+      id.payload.aud === kc.clientId || (Array.isArray(id.payload.aud) && id.payload.aud.includes(kc.clientId)),
+      `aud ${JSON.stringify(id.payload.aud)}`,
+    );
     assert.equal(id.payload.policy, 'readwrite', 'the claim MinIO reads');
     const refreshClaims = jwtParts(record.idp!.refreshToken!).payload;
-    assert.equal(refreshClaims.typ, 'Offline', 'an offline token: the session outlives Keycloak\'s SSO idle timeout');
+    assert.equal(refreshClaims.typ, 'Offline', "an offline token: the session outlives Keycloak's SSO idle timeout");
     assert.ok(record.s3 && record.s3.expiresAt - Date.now() > 3000_000, 'S3 credentials for about an hour');
   });
 
@@ -132,7 +147,10 @@ describe('Keycloak: browser login, refresh, MinIO STS, logout', () => {
 
   test('no token or password appears in any file or CLI output', () => {
     const files = walkFiles(b.root);
-    assert.ok(files.some((f) => f.endsWith('lakekey.log')), 'the log file exists and is scanned');
+    assert.ok(
+      files.some((f) => f.endsWith('lakekey.log')),
+      'the log file exists and is scanned',
+    );
     for (const file of files) assert.ok(!readFileSync(file, 'latin1').includes(kc.password), `the password leaked into ${file}`);
     for (const out of allOutput) assert.ok(!out.includes(kc.password) && !/eyJ[\w-]{20,}\.eyJ/.test(out), 'a secret leaked into CLI output');
   });
@@ -152,21 +170,25 @@ describe('Keycloak: device login', () => {
 
   test('login --device (PKCE S256 on the device request) finishes in a browser and gets MinIO credentials', async () => {
     const b = await box();
-    const child = spawn(CLI, ['login', b.name, '--device', '--timeout', '600'], { env: { ...b.env, LAKEKEY_BROWSER: undefined }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(CLI, ['login', b.name, '--device', '--timeout', '600'], {
+      env: { ...b.env, LAKEKEY_BROWSER: undefined },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     const exited = new Promise<number | null>((r) => child.on('close', r));
     const deadline = Date.now() + 120_000;
     let match: RegExpExecArray | null = null;
-    while (!(match = /or open (http\S+user_code=\S+)/.exec(output)) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (!(match = /or open (http\S+user_code=\S+)/.exec(output)) && child.exitCode === null && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     if (!match) {
       child.kill('SIGKILL');
       await exited;
       assert.fail(`no device URL (Keycloak refused the device authorization request?): ${output}`);
     }
     const page = await driveKeycloakLogin(match[1].replace(/\r$/, ''), { device: true, user: kc.username, password: kc.password });
-    assert.ok(page.submitted.includes('login'), 'signed in on Keycloak\'s form');
+    assert.ok(page.submitted.includes('login'), "signed in on Keycloak's form");
     assert.equal(await exited, 0, output);
     const record = await readRecord(b.name);
     assert.equal(record.idp?.email, kc.email);

@@ -46,8 +46,6 @@ export interface Authenticator {
   stop(): Promise<void>;
 }
 
-
-
 /** Claim values as the contract wants them (`additionalProperties: string`): strings as-is, anything else as JSON. */
 export function claimsAsStrings(claims: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};

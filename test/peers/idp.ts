@@ -66,9 +66,7 @@ export interface Idp {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_USERS: IdpUser[] = [
-  { sub: 'alice', login: 'alice@example.com', name: 'Alice Example', policy: 'readwrite' },
-];
+export const DEFAULT_USERS: IdpUser[] = [{ sub: 'alice', login: 'alice@example.com', name: 'Alice Example', policy: 'readwrite' }];
 
 // oidc-provider ships no type declarations; this is the slice of its API used here.
 interface OidcCtx {
@@ -131,10 +129,7 @@ function loadProvider(): Promise<ProviderCtor> {
 }
 
 function signingKey(kind: 'rsa' | 'ec', kid: string, alg: string): JsonWebKey {
-  const { privateKey } =
-    kind === 'rsa'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey } = kind === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return { ...privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
 }
 
@@ -143,8 +138,9 @@ function escapeHtml(s: string): string {
 }
 
 function page(title: string, body: string): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>` +
-    `<body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+  return (
+    `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>` + `<body><h1>${escapeHtml(title)}</h1>${body}</body></html>`
+  );
 }
 
 async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
@@ -178,7 +174,9 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
       {
         client_id: clientId,
         application_type: 'native', // any loopback port is accepted for the registered redirect URI
-        ...(opts.clientSecret ? { token_endpoint_auth_method: 'client_secret_post', client_secret: opts.clientSecret } : { token_endpoint_auth_method: 'none' }),
+        ...(opts.clientSecret
+          ? { token_endpoint_auth_method: 'client_secret_post', client_secret: opts.clientSecret }
+          : { token_endpoint_auth_method: 'none' }),
         redirect_uris: ['http://127.0.0.1/callback'],
         grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
         response_types: ['code'],
@@ -238,19 +236,28 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
       res.end(html);
     };
     const loginForm = (error?: string) =>
-      page('Sign-in', `${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}` +
-        `<form method="post" action="/interaction/${uid}/login" autocomplete="off">` +
-        `<input type="text" name="login" required autofocus>` +
-        `<input type="password" name="password" required>` +
-        `<button type="submit">Sign-in</button></form>`);
+      page(
+        'Sign-in',
+        `${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}` +
+          `<form method="post" action="/interaction/${uid}/login" autocomplete="off">` +
+          `<input type="text" name="login" required autofocus>` +
+          `<input type="password" name="password" required>` +
+          `<button type="submit">Sign-in</button></form>`,
+      );
 
     if (req.method === 'GET' && action === '') {
       if (details.prompt.name === 'login') {
         counts.authorizations += 1;
         send(200, loginForm());
       } else if (details.prompt.name === 'consent') {
-        send(200, page('Authorize', `<p>Allow ${escapeHtml(String(details.params.client_id))} access?</p>` +
-          `<form method="post" action="/interaction/${uid}/confirm"><button type="submit">Continue</button></form>`));
+        send(
+          200,
+          page(
+            'Authorize',
+            `<p>Allow ${escapeHtml(String(details.params.client_id))} access?</p>` +
+              `<form method="post" action="/interaction/${uid}/confirm"><button type="submit">Continue</button></form>`,
+          ),
+        );
       } else {
         send(501, page('Error', `unsupported prompt ${escapeHtml(details.prompt.name)}`));
       }
@@ -308,7 +315,8 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
       // no rule to apply: only noted
     } else if (authorization) {
       if (!form.get('code_challenge_method')) return refuse('invalid_request', 'Missing parameter: code_challenge_method');
-      if (form.get('code_challenge_method') !== 'S256' || !form.get('code_challenge')) return refuse('invalid_request', 'Invalid parameter: code_challenge_method');
+      if (form.get('code_challenge_method') !== 'S256' || !form.get('code_challenge'))
+        return refuse('invalid_request', 'Invalid parameter: code_challenge_method');
       deviceChallenges.add(form.get('code_challenge')!);
     } else if (form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:device_code') {
       const verifier = form.get('code_verifier');

@@ -76,7 +76,10 @@ export function javaClients(): JavaClients {
     .sort();
   const lib = join(cache, `java-lib-${hashFiles(['pom.xml'])}`);
   const classes = join(cache, `java-classes-${hashFiles(files)}`);
-  for (const [dir, what] of [[lib, 'the jars pinned in test/java/pom.xml'], [classes, 'the compiled test/java programs']]) {
+  for (const [dir, what] of [
+    [lib, 'the jars pinned in test/java/pom.xml'],
+    [classes, 'the compiled test/java programs'],
+  ]) {
     if (!existsSync(join(dir, '.lakekey-complete'))) {
       throw new Error(`The Java test clients are not set up for this checkout: ${what} are not in ${dir}. Run \`npm run setup:test\`.`);
     }

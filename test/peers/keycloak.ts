@@ -24,7 +24,9 @@ export function ensureKeycloak(): string {
     timeout: 20 * 60_000,
   });
   if (setup.status !== 0 || !existsSync(join(home, 'bin', 'kc.sh'))) {
-    throw new Error(`Keycloak ${KEYCLOAK_VERSION} is missing at ${home} and scripts/setup-keycloak.sh could not fetch it (exit ${setup.status ?? setup.signal}):\n${setup.stdout}${setup.stderr}`);
+    throw new Error(
+      `Keycloak ${KEYCLOAK_VERSION} is missing at ${home} and scripts/setup-keycloak.sh could not fetch it (exit ${setup.status ?? setup.signal}):\n${setup.stdout}${setup.stderr}`,
+    );
   }
   return home;
 }

@@ -106,13 +106,17 @@ export async function startLakefsAuthService(opts: AuthServiceOptions): Promise<
       }
       case 'getCredentials':
         if (params.accessKeyId !== admin.accessKeyId) return notFound;
-        return { status: 200, json: { access_key_id: admin.accessKeyId, secret_access_key: admin.secretAccessKey, creation_date: created, user_id: 0, user_name: admin.username } };
+        return {
+          status: 200,
+          json: { access_key_id: admin.accessKeyId, secret_access_key: admin.secretAccessKey, creation_date: created, user_id: 0, user_name: admin.username },
+        };
       case 'listUserPolicies': {
         // The admin may do anything; IdP users may read (list repositories, read their own user).
         if (!users.has(params.userId)) return notFound;
-        const statement = params.userId === admin.username
-          ? [{ effect: 'allow', resource: '*', action: ['*'] }]
-          : [{ effect: 'allow', resource: '*', action: ['fs:Read*', 'fs:List*', 'auth:ReadUser', 'auth:ListCredentials'] }];
+        const statement =
+          params.userId === admin.username
+            ? [{ effect: 'allow', resource: '*', action: ['*'] }]
+            : [{ effect: 'allow', resource: '*', action: ['fs:Read*', 'fs:List*', 'auth:ReadUser', 'auth:ListCredentials'] }];
         const policy = { name: params.userId === admin.username ? 'FullAccess' : 'Reader', creation_date: created, statement };
         return { status: 200, json: { pagination: page(1), results: [policy] } };
       }

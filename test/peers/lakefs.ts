@@ -160,7 +160,11 @@ function randomAlnum(length: number, alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ01234
 }
 
 class StsError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -240,7 +244,11 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
       case 'malformed':
         return { status: 200, raw: '<html><body>upstream hiccup</body></html>', injected: true };
       case 'hostile-token':
-        return { status: 200, json: { token: "x\u2019; Write-Output PWNED; \u2019 '; echo PWNED; '", token_expiration: Math.floor(Date.now() / 1000) + 3600 }, injected: true };
+        return {
+          status: 200,
+          json: { token: "x\u2019; Write-Output PWNED; \u2019 '; echo PWNED; '", token_expiration: Math.floor(Date.now() / 1000) + 3600 },
+          injected: true,
+        };
       case 'none':
         break;
     }
@@ -362,7 +370,13 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
     let { status } = reply;
     let payload: string | undefined = reply.raw ?? (reply.json === undefined ? undefined : JSON.stringify(reply.json));
     if (!reply.injected && reply.raw === undefined) {
-      const problems = swagger.validateResponse(req.method ?? 'GET', url.pathname, status, reply.json, reply.json === undefined ? undefined : 'application/json');
+      const problems = swagger.validateResponse(
+        req.method ?? 'GET',
+        url.pathname,
+        status,
+        reply.json,
+        reply.json === undefined ? undefined : 'application/json',
+      );
       if (problems.length && swagger.operation(req.method ?? 'GET', url.pathname)) {
         violations.push(...problems);
         status = 500;
@@ -389,7 +403,7 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
       if (!params[name]) throw new StsError(400, 'MissingParameter', `The request must contain the parameter ${name}`);
     }
     if (!/^[\w+=,.@-]{2,64}$/.test(params.RoleSessionName)) {
-      throw new StsError(400, 'ValidationError', "RoleSessionName must be 2-64 characters of [\\w+=,.@-]");
+      throw new StsError(400, 'ValidationError', 'RoleSessionName must be 2-64 characters of [\\w+=,.@-]');
     }
     let duration = 3600;
     if (params.DurationSeconds !== undefined) {
@@ -474,14 +488,15 @@ export async function startLakefs(opts: LakefsOptions): Promise<Lakefs> {
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const work = url.pathname === '/api/v1' || url.pathname.startsWith('/api/v1/')
-      ? api(req, res, url)
-      : url.pathname === '/' && (req.method === 'POST' || url.searchParams.has('Action'))
-        ? sts(req, res, url)
-        : Promise.resolve().then(() => {
-          violations.push(`lakeFS test peer: unexpected request ${req.method} ${url.pathname}`);
-          res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'not found' }));
-        });
+    const work =
+      url.pathname === '/api/v1' || url.pathname.startsWith('/api/v1/')
+        ? api(req, res, url)
+        : url.pathname === '/' && (req.method === 'POST' || url.searchParams.has('Action'))
+          ? sts(req, res, url)
+          : Promise.resolve().then(() => {
+              violations.push(`lakeFS test peer: unexpected request ${req.method} ${url.pathname}`);
+              res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'not found' }));
+            });
     work.catch((err: unknown) => {
       violations.push(`lakeFS test peer crashed on ${req.method} ${url.pathname}: ${err instanceof Error ? err.message : String(err)}`);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });

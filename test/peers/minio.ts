@@ -47,24 +47,20 @@ export async function startMinio(opts: MinioOptions): Promise<Minio> {
   const rootPassword = 'lakekeyroot-secret';
   const endpoint = `http://127.0.0.1:${port}`;
 
-  const child = spawn(
-    bin,
-    ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
-    {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: dataDir, // keeps MinIO's ~/.minio (certs dir) out of the real home
-        MINIO_ROOT_USER: rootUser,
-        MINIO_ROOT_PASSWORD: rootPassword,
-        MINIO_IDENTITY_OPENID_CONFIG_URL: `${opts.issuer}/.well-known/openid-configuration`,
-        MINIO_IDENTITY_OPENID_CLIENT_ID: opts.clientId,
-        MINIO_IDENTITY_OPENID_CLAIM_NAME: 'policy',
-        MINIO_BROWSER: 'off',
-        MINIO_UPDATE: 'off',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(bin, ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'], {
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: dataDir, // keeps MinIO's ~/.minio (certs dir) out of the real home
+      MINIO_ROOT_USER: rootUser,
+      MINIO_ROOT_PASSWORD: rootPassword,
+      MINIO_IDENTITY_OPENID_CONFIG_URL: `${opts.issuer}/.well-known/openid-configuration`,
+      MINIO_IDENTITY_OPENID_CLIENT_ID: opts.clientId,
+      MINIO_IDENTITY_OPENID_CLAIM_NAME: 'policy',
+      MINIO_BROWSER: 'off',
+      MINIO_UPDATE: 'off',
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));

@@ -74,7 +74,10 @@ function toDraft7(node: Json): void {
     return;
   }
   if (!isObject(node)) return;
-  for (const [bound, limit] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+  for (const [bound, limit] of [
+    ['exclusiveMinimum', 'minimum'],
+    ['exclusiveMaximum', 'maximum'],
+  ] as const) {
     if (typeof node[bound] === 'boolean') {
       if (node[bound] === true && typeof node[limit] === 'number') {
         node[bound] = node[limit];
@@ -204,8 +207,10 @@ export function loadContract(path: string): Contract {
     if (body === undefined) return [`${where}: JSON body missing`];
     const validate = validatorAt(`${contentPointer}/${escapePointer(jsonType)}/schema`);
     if (validate(body)) return [];
-    return (validate.errors ?? []).map((e) => `${where}: body${e.instancePath || ''} ${e.message ?? 'is invalid'}${
-      e.params && Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ''}`);
+    return (validate.errors ?? []).map(
+      (e) =>
+        `${where}: body${e.instancePath || ''} ${e.message ?? 'is invalid'}${e.params && Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ''}`,
+    );
   };
 
   return {
@@ -235,8 +240,13 @@ export function loadContract(path: string): Contract {
       let pointer: string;
       if (key !== undefined) {
         ({ node: response, pointer } = deref(responses[key], `${found.pointer}/responses/${escapePointer(key)}`));
-      } else if (status === 401 && found.info.secured && isObject(doc.components) && isObject(doc.components.schemas) &&
-        doc.components.schemas.Error !== undefined) {
+      } else if (
+        status === 401 &&
+        found.info.secured &&
+        isObject(doc.components) &&
+        isObject(doc.components.schemas) &&
+        doc.components.schemas.Error !== undefined
+      ) {
         const errors = body === undefined ? [`${where}: JSON body missing`] : [];
         if (body === undefined) return errors;
         const validate = validatorAt('/components/schemas/Error');

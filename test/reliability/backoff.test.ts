@@ -62,7 +62,10 @@ test('a hanging IdP: credential-process in the renewal window tries the network 
     const windows = Math.max(2, 1 + Math.floor(loopMs / (COOLDOWN_S * 1000)));
     assert.ok(attempts >= 1, 'the first call tried to renew at the token endpoint');
     assert.ok(attempts <= windows, `${attempts} connections to the hanging token endpoint in ${CALLS} calls over ${loopMs} ms; at most ${windows} expected`);
-    assert.match(results[0].stderr, /could not renew credentials \(.*did not answer.*\); using the current ones, valid \d+ min, until \d\d:\d\d local; lakekey tries again after 15 s\./);
+    assert.match(
+      results[0].stderr,
+      /could not renew credentials \(.*did not answer.*\); using the current ones, valid \d+ min, until \d\d:\d\d local; lakekey tries again after 15 s\./,
+    );
     const said = results.filter((r) => /could not renew/.test(r.stderr)).length;
     assert.ok(said <= windows, `said at most once per cool-down (${said} times)`);
     // The call that tried waited for the short timeout, not the full one (which would have taken
@@ -117,7 +120,7 @@ test('a hanging IdP: credential-process in the renewal window tries the network 
   summary('hanging IdP back-off', CALLS, 'calls', `${hole.connections} connections to the hanging token endpoint, ${CALLS} calls in ${loopMs} ms`);
 });
 
-test('a login whose STS call fails keeps the same user\'s S3 credentials that were still valid, and drops another user\'s', async () => {
+test("a login whose STS call fails keeps the same user's S3 credentials that were still valid, and drops another user's", async () => {
   const box = await sandbox(peers, { browser: true });
   const first = await box.cli(['login', box.name]);
   assert.equal(first.code, 0, first.stderr);
@@ -130,7 +133,7 @@ test('a login whose STS call fails keeps the same user\'s S3 credentials that we
     assert.match(again.stderr, /STS at http:\/\/127\.0\.0\.1:\d+ is unreachable/);
     const kept = await readRecord(box.name);
     assert.equal(kept.s3?.accessKeyId, before.s3.accessKeyId, 'the still-valid S3 credentials survive the failed login');
-    assert.ok(kept.idp?.refreshToken && kept.idp.refreshToken !== before.idp.refreshToken, 'the new login\'s session is stored');
+    assert.ok(kept.idp?.refreshToken && kept.idp.refreshToken !== before.idp.refreshToken, "the new login's session is stored");
     const served = await box.cli(['credential-process', box.name]);
     assert.equal(served.code, 0, served.stderr);
     assert.equal(parseCredentials(served.stdout).AccessKeyId, before.s3.accessKeyId, 'and served, with STS still down');
@@ -139,7 +142,7 @@ test('a login whose STS call fails keeps the same user\'s S3 credentials that we
     await vault.write(box.name, { ...kept, idp: { ...kept.idp, subject: 'someone-else' } });
     const other = await box.cli(['login', box.name]);
     assert.equal(other.code, 5, other.stderr);
-    assert.equal((await readRecord(box.name)).s3, undefined, 'the previous user\'s S3 credentials are gone');
+    assert.equal((await readRecord(box.name)).s3, undefined, "the previous user's S3 credentials are gone");
   } finally {
     peers.sts.setDown(false);
   }

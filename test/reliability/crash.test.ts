@@ -28,7 +28,10 @@ const stsCalls = () => peers.sts.count((r) => r.action === 'AssumeRoleWithWebIde
 
 /** Keychain accounts of this profile's split-record chunks (`NAME#gen.i`), referenced or not. */
 async function chunkAccounts(name: string): Promise<string[]> {
-  const mod = (await import('keytar')) as unknown as { default?: { findCredentials(s: string): Promise<Array<{ account: string }>> }; findCredentials(s: string): Promise<Array<{ account: string }>> };
+  const mod = (await import('keytar')) as unknown as {
+    default?: { findCredentials(s: string): Promise<Array<{ account: string }>> };
+    findCredentials(s: string): Promise<Array<{ account: string }>>;
+  };
   const keytar = mod.default ?? mod;
   return (await keytar.findCredentials(KEYCHAIN_SERVICE)).map((c) => c.account).filter((a) => a.startsWith(`${name}#`));
 }
@@ -126,7 +129,12 @@ describe('kill -9 during a credential-process refresh', () => {
           assert.equal(login.code, 0, login.stderr);
           times.push(out.ms);
         }
-        summary(`crash ${point} (session lost, exit 3)`, ROUNDS, 'rounds', `next run ${Math.max(...times)} ms at most; ${orphans} orphaned chunk item(s) left in the keychain`);
+        summary(
+          `crash ${point} (session lost, exit 3)`,
+          ROUNDS,
+          'rounds',
+          `next run ${Math.max(...times)} ms at most; ${orphans} orphaned chunk item(s) left in the keychain`,
+        );
       },
     );
   }

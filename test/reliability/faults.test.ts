@@ -163,47 +163,49 @@ function assertFailure(out: CliResult, code: number, message: RegExp, hint: RegE
 
 describe('IdP and STS faults: valid credentials are served, expired ones give exit 5, the session survives', () => {
   for (const c of remoteCases) {
-    test(c.title, () => withSession(async (box) => {
-      const aged = await ageS3(box.name, 600); // due for renewal (< 1200 s left) but still valid
-      const clear = c.start();
-      let served: CliResult;
-      let expired: CliResult;
-      try {
-        // Killed well past the bound, so a hang fails this case quickly instead of stalling the suite.
-        served = await runCli(['credential-process', box.name], { env: box.env, timeoutMs: FAULT_BOUND_MS + 10_000 });
-        if (served.code === null) assert.fail(`credential-process hung: killed after ${served.ms} ms with the fault on (stderr: ${served.stderr.trim()})`);
-        await ageS3(box.name, -10);
-        expired = await runCli(['credential-process', box.name], { env: box.env, timeoutMs: FAULT_BOUND_MS + 10_000 });
-      } finally {
-        clear();
-      }
-      // Still valid: served as they are, with a warning on stderr (never on stdout).
-      assert.equal(served.code, 0, `still-valid credentials are served (took ${served.ms} ms; null = killed at the bound): ${served.stderr}`);
-      assert.equal(parseCredentials(served.stdout).AccessKeyId, aged.s3!.accessKeyId);
-      assert.match(served.stderr, /could not renew credentials [\s\S]*; using the current ones, valid \d+ (s|min), until \d\d:\d\d local/);
-      assert.ok(served.ms < FAULT_BOUND_MS, `served within ${FAULT_BOUND_MS} ms (took ${served.ms} ms)`);
-      try {
-        // The session survived: a refresh token is still stored (the rotated one if the IdP
-        // answered before STS failed) and it works now that the fault is gone.
-        const kept = await readRecord(box.name);
-        assert.ok(kept.idp?.refreshToken, 'the refresh token is still stored');
-        if (!c.rotated) assert.equal(kept.idp.refreshToken, aged.idp!.refreshToken, 'the IdP never saw the grant: same refresh token');
-        else assert.notEqual(kept.idp.refreshToken, aged.idp!.refreshToken, 'the rotated refresh token was stored before STS failed');
-        const grants = peers.idp.counts.refreshGrants;
-        const authorizations = peers.idp.counts.authorizations;
-        const recovered = await box.cli(['credential-process', box.name]);
-        assert.equal(recovered.code, 0, `the stored session works after the fault: ${recovered.stderr}`);
-        assert.notEqual(parseCredentials(recovered.stdout).AccessKeyId, aged.s3!.accessKeyId);
-        assert.equal(peers.idp.counts.refreshGrants - grants, 1, 'renewed through the refresh token');
-        assert.equal(peers.idp.counts.authorizations, authorizations, 'no browser login');
-      } catch (err) {
-        shared = undefined; // the session did not survive: the next case logs in afresh
-        throw err;
-      }
-      // Expired: exit 5 with what to do (checked last: a wrong hint leaves the session usable).
-      assertFailure(expired, 5, c.message, c.hint, FAULT_BOUND_MS);
-      summary(`fault ${c.title}`, 1, 'run', `served ${served.ms} ms, exit 5 in ${expired.ms} ms`);
-    }));
+    test(c.title, () =>
+      withSession(async (box) => {
+        const aged = await ageS3(box.name, 600); // due for renewal (< 1200 s left) but still valid
+        const clear = c.start();
+        let served: CliResult;
+        let expired: CliResult;
+        try {
+          // Killed well past the bound, so a hang fails this case quickly instead of stalling the suite.
+          served = await runCli(['credential-process', box.name], { env: box.env, timeoutMs: FAULT_BOUND_MS + 10_000 });
+          if (served.code === null) assert.fail(`credential-process hung: killed after ${served.ms} ms with the fault on (stderr: ${served.stderr.trim()})`);
+          await ageS3(box.name, -10);
+          expired = await runCli(['credential-process', box.name], { env: box.env, timeoutMs: FAULT_BOUND_MS + 10_000 });
+        } finally {
+          clear();
+        }
+        // Still valid: served as they are, with a warning on stderr (never on stdout).
+        assert.equal(served.code, 0, `still-valid credentials are served (took ${served.ms} ms; null = killed at the bound): ${served.stderr}`);
+        assert.equal(parseCredentials(served.stdout).AccessKeyId, aged.s3!.accessKeyId);
+        assert.match(served.stderr, /could not renew credentials [\s\S]*; using the current ones, valid \d+ (s|min), until \d\d:\d\d local/);
+        assert.ok(served.ms < FAULT_BOUND_MS, `served within ${FAULT_BOUND_MS} ms (took ${served.ms} ms)`);
+        try {
+          // The session survived: a refresh token is still stored (the rotated one if the IdP
+          // answered before STS failed) and it works now that the fault is gone.
+          const kept = await readRecord(box.name);
+          assert.ok(kept.idp?.refreshToken, 'the refresh token is still stored');
+          if (!c.rotated) assert.equal(kept.idp.refreshToken, aged.idp!.refreshToken, 'the IdP never saw the grant: same refresh token');
+          else assert.notEqual(kept.idp.refreshToken, aged.idp!.refreshToken, 'the rotated refresh token was stored before STS failed');
+          const grants = peers.idp.counts.refreshGrants;
+          const authorizations = peers.idp.counts.authorizations;
+          const recovered = await box.cli(['credential-process', box.name]);
+          assert.equal(recovered.code, 0, `the stored session works after the fault: ${recovered.stderr}`);
+          assert.notEqual(parseCredentials(recovered.stdout).AccessKeyId, aged.s3!.accessKeyId);
+          assert.equal(peers.idp.counts.refreshGrants - grants, 1, 'renewed through the refresh token');
+          assert.equal(peers.idp.counts.authorizations, authorizations, 'no browser login');
+        } catch (err) {
+          shared = undefined; // the session did not survive: the next case logs in afresh
+          throw err;
+        }
+        // Expired: exit 5 with what to do (checked last: a wrong hint leaves the session usable).
+        assertFailure(expired, 5, c.message, c.hint, FAULT_BOUND_MS);
+        summary(`fault ${c.title}`, 1, 'run', `served ${served.ms} ms, exit 5 in ${expired.ms} ms`);
+      }),
+    );
   }
 });
 
@@ -266,13 +268,16 @@ describe('keychain faults: exit 4 with the fix, never a plaintext fallback', () 
     const box = await sandbox(peers);
     const home = mkdtempSync(join(tmpdir(), 'lakekey-denied-home-'));
     const busConfig = join(home, 'deny-secrets.conf');
-    writeFileSync(busConfig, [
-      '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">',
-      '<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen><auth>EXTERNAL</auth>',
-      '<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>',
-      '<policy context="mandatory"><deny send_destination="org.freedesktop.secrets"/></policy>',
-      '</busconfig>',
-    ].join('\n'));
+    writeFileSync(
+      busConfig,
+      [
+        '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">',
+        '<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen><auth>EXTERNAL</auth>',
+        '<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>',
+        '<policy context="mandatory"><deny send_destination="org.freedesktop.secrets"/></policy>',
+        '</busconfig>',
+      ].join('\n'),
+    );
     try {
       const unlock = `eval "$(printf secret | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null; ${SECRETS_OWNED}`;
       const out = await inOwnSession(box, ['credential-process', box.name], { prepare: unlock, busConfig, home });
@@ -350,72 +355,76 @@ async function tmpfs(size: string, extra = ''): Promise<{ dir: string; unmount()
 const LOCK_HINT = /Check that the settings folder \(LAKEKEY_CONFIG_DIR\) is a writable folder on a disk that is not full\./;
 
 describe('lock folder faults: a renewal that needs the lock says why it cannot have it', () => {
-  test('lock folder on a full disk (tiny tmpfs filled to the last block)', () => withSession(async (box) => {
-    const fs = await tmpfs('64k');
-    try {
-      // The settings folder lives on the full disk: settings readable, nothing writable.
-      const dir = join(fs.dir, 'lakekey');
-      mkdirSync(join(dir, 'locks'), { recursive: true });
-      writeFileSync(join(dir, 'config.json'), (await import('node:fs')).readFileSync(join(box.dir, 'config.json')));
-      const fill = await run('sh', ['-c', `dd if=/dev/zero of="${fs.dir}/filler" bs=4k 2>/dev/null; true`]);
-      assert.equal(fill.code, 0);
-      const env = { LAKEKEY_CONFIG_DIR: dir };
-      // A cache hit needs no lock and keeps working on a full disk.
-      const hit = await box.cli(['credential-process', box.name], env);
-      assert.equal(hit.code, 0, `a cache hit writes nothing: ${hit.stderr}`);
-      await ageS3(box.name, -10);
-      const out = await box.cli(['credential-process', box.name], env);
-      assertFailure(out, 2, /cannot create the lock .*ENOSPC/, LOCK_HINT, LOCAL_BOUND_MS);
-      summary('fault lock folder on a full disk', 1, 'run', `${out.ms} ms`);
-      // Space comes back: the next renewal works (whatever the failed one left in locks/).
-      rmSync(join(fs.dir, 'filler'));
-      const again = await box.cli(['credential-process', box.name], env);
-      assert.equal(again.code, 0, again.stderr);
-    } finally {
-      await fs.unmount();
-    }
-  }));
+  test('lock folder on a full disk (tiny tmpfs filled to the last block)', () =>
+    withSession(async (box) => {
+      const fs = await tmpfs('64k');
+      try {
+        // The settings folder lives on the full disk: settings readable, nothing writable.
+        const dir = join(fs.dir, 'lakekey');
+        mkdirSync(join(dir, 'locks'), { recursive: true });
+        writeFileSync(join(dir, 'config.json'), (await import('node:fs')).readFileSync(join(box.dir, 'config.json')));
+        const fill = await run('sh', ['-c', `dd if=/dev/zero of="${fs.dir}/filler" bs=4k 2>/dev/null; true`]);
+        assert.equal(fill.code, 0);
+        const env = { LAKEKEY_CONFIG_DIR: dir };
+        // A cache hit needs no lock and keeps working on a full disk.
+        const hit = await box.cli(['credential-process', box.name], env);
+        assert.equal(hit.code, 0, `a cache hit writes nothing: ${hit.stderr}`);
+        await ageS3(box.name, -10);
+        const out = await box.cli(['credential-process', box.name], env);
+        assertFailure(out, 2, /cannot create the lock .*ENOSPC/, LOCK_HINT, LOCAL_BOUND_MS);
+        summary('fault lock folder on a full disk', 1, 'run', `${out.ms} ms`);
+        // Space comes back: the next renewal works (whatever the failed one left in locks/).
+        rmSync(join(fs.dir, 'filler'));
+        const again = await box.cli(['credential-process', box.name], env);
+        assert.equal(again.code, 0, again.stderr);
+      } finally {
+        await fs.unmount();
+      }
+    }));
 
-  test('lock folder unwritable (read-only file system)', () => withSession(async (box) => {
-    const fs = await tmpfs('1m');
-    try {
-      const dir = join(fs.dir, 'lakekey');
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'config.json'), (await import('node:fs')).readFileSync(join(box.dir, 'config.json')));
-      const ro = await run('mount', ['-o', 'remount,ro', fs.dir]);
-      assert.equal(ro.code, 0, ro.stderr);
-      await ageS3(box.name, -10);
-      const out = await box.cli(['credential-process', box.name], { LAKEKEY_CONFIG_DIR: dir });
-      assertFailure(out, 2, /lock .*(EROFS|ENOENT)/, LOCK_HINT, LOCAL_BOUND_MS);
-      summary('fault lock folder read-only', 1, 'run', `${out.ms} ms`);
-    } finally {
-      await fs.unmount();
-    }
-  }));
+  test('lock folder unwritable (read-only file system)', () =>
+    withSession(async (box) => {
+      const fs = await tmpfs('1m');
+      try {
+        const dir = join(fs.dir, 'lakekey');
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'config.json'), (await import('node:fs')).readFileSync(join(box.dir, 'config.json')));
+        const ro = await run('mount', ['-o', 'remount,ro', fs.dir]);
+        assert.equal(ro.code, 0, ro.stderr);
+        await ageS3(box.name, -10);
+        const out = await box.cli(['credential-process', box.name], { LAKEKEY_CONFIG_DIR: dir });
+        assertFailure(out, 2, /lock .*(EROFS|ENOENT)/, LOCK_HINT, LOCAL_BOUND_MS);
+        summary('fault lock folder read-only', 1, 'run', `${out.ms} ms`);
+      } finally {
+        await fs.unmount();
+      }
+    }));
 
-  test('lock folder unwritable (`locks` is a file, not a folder)', () => withSession(async (box) => {
-    rmSync(join(box.dir, 'locks'), { recursive: true, force: true });
-    writeFileSync(join(box.dir, 'locks'), 'not a folder');
-    try {
-      await ageS3(box.name, -10);
-      const out = await box.cli(['credential-process', box.name]);
-      assertFailure(out, 2, /lock .*(EEXIST|ENOTDIR)/, LOCK_HINT, LOCAL_BOUND_MS);
-      summary('fault locks is a file', 1, 'run', `${out.ms} ms`);
-    } finally {
-      rmSync(join(box.dir, 'locks'), { force: true });
-    }
-  }));
+  test('lock folder unwritable (`locks` is a file, not a folder)', () =>
+    withSession(async (box) => {
+      rmSync(join(box.dir, 'locks'), { recursive: true, force: true });
+      writeFileSync(join(box.dir, 'locks'), 'not a folder');
+      try {
+        await ageS3(box.name, -10);
+        const out = await box.cli(['credential-process', box.name]);
+        assertFailure(out, 2, /lock .*(EEXIST|ENOTDIR)/, LOCK_HINT, LOCAL_BOUND_MS);
+        summary('fault locks is a file', 1, 'run', `${out.ms} ms`);
+      } finally {
+        rmSync(join(box.dir, 'locks'), { force: true });
+      }
+    }));
 
-  test('lock folder unwritable (mode 000 folder, run without the root override capabilities)', () => withSession(async (box) => {
-    mkdirSync(join(box.dir, 'locks'), { recursive: true });
-    chmodSync(join(box.dir, 'locks'), 0o000);
-    try {
-      await ageS3(box.name, -10);
-      const out = await run('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', CLI, 'credential-process', box.name], { env: box.env });
-      assertFailure(out, 2, /cannot create the lock .*EACCES/, LOCK_HINT, LOCAL_BOUND_MS);
-      summary('fault lock folder mode 000', 1, 'run', `${out.ms} ms`);
-    } finally {
-      chmodSync(join(box.dir, 'locks'), 0o700);
-    }
-  }));
+  test('lock folder unwritable (mode 000 folder, run without the root override capabilities)', () =>
+    withSession(async (box) => {
+      mkdirSync(join(box.dir, 'locks'), { recursive: true });
+      chmodSync(join(box.dir, 'locks'), 0o000);
+      try {
+        await ageS3(box.name, -10);
+        const out = await run('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', CLI, 'credential-process', box.name], { env: box.env });
+        assertFailure(out, 2, /cannot create the lock .*EACCES/, LOCK_HINT, LOCAL_BOUND_MS);
+        summary('fault lock folder mode 000', 1, 'run', `${out.ms} ms`);
+      } finally {
+        chmodSync(join(box.dir, 'locks'), 0o700);
+      }
+    }));
 });

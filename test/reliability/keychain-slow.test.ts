@@ -16,10 +16,18 @@ import { runCli } from '../helpers/cli.js';
 
 /** The pid of the process that owns org.freedesktop.secrets on this run's session bus. */
 function secretServicePid(): number {
-  const out = execFileSync('dbus-send', [
-    '--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus',
-    'org.freedesktop.DBus.GetConnectionUnixProcessID', 'string:org.freedesktop.secrets',
-  ], { encoding: 'utf8' });
+  const out = execFileSync(
+    'dbus-send',
+    [
+      '--session',
+      '--print-reply',
+      '--dest=org.freedesktop.DBus',
+      '/org/freedesktop/DBus',
+      'org.freedesktop.DBus.GetConnectionUnixProcessID',
+      'string:org.freedesktop.secrets',
+    ],
+    { encoding: 'utf8' },
+  );
   const m = /uint32 (\d+)/.exec(out);
   assert.ok(m, `no Secret Service on the session bus: ${out}`);
   return Number(m[1]);
@@ -51,7 +59,12 @@ test('a keychain slower than the first bound is waited for, not reported locked'
 
 test('a keychain that stays silent past the busy bound fails with "busy" (exit 4), not "unlock"', async () => {
   const slow = new Vault(osKeychainStore({ timeoutMs: 500, busyTimeoutMs: 2_000 }));
-  const err = await withStoppedDaemon(6_000, () => slow.read(profile).then(() => undefined, (e: unknown) => e));
+  const err = await withStoppedDaemon(6_000, () =>
+    slow.read(profile).then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+  );
   assert.ok(err instanceof LakekeyError, String(err));
   assert.equal(err.code, 'KEYCHAIN_BUSY');
   assert.match(err.message, /the keychain is busy/);
@@ -59,7 +72,9 @@ test('a keychain that stays silent past the busy bound fails with "busy" (exit 4
   // The CLI says the same, with exit 4.
   const dir = join(mkdtempSync(join(tmpdir(), 'lakekey-slow-')), 'cfg');
   const env = { ...process.env, LAKEKEY_CONFIG_DIR: dir, LAKEKEY_KEYCHAIN_TIMEOUT_MS: '500', LAKEKEY_KEYCHAIN_BUSY_TIMEOUT_MS: '2000' };
-  const add = await runCli(['profile', 'add', profile, '--issuer', 'http://127.0.0.1:9', '--client-id', 'c', '--lakefs-endpoint', 'http://127.0.0.1:9'], { env });
+  const add = await runCli(['profile', 'add', profile, '--issuer', 'http://127.0.0.1:9', '--client-id', 'c', '--lakefs-endpoint', 'http://127.0.0.1:9'], {
+    env,
+  });
   assert.equal(add.code, 0, add.stderr);
   const r = await withStoppedDaemon(6_000, () => runCli(['status', profile], { env }));
   assert.equal(r.code, 4, r.stderr);

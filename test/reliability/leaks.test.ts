@@ -75,7 +75,11 @@ function ownProcessTree(): string[] {
     }
     for (const tid of tasks) {
       try {
-        queue.push(...readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter((c) => /^\d+$/.test(c)));
+        queue.push(
+          ...readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+            .split(' ')
+            .filter((c) => /^\d+$/.test(c)),
+        );
       } catch {
         /* exited */
       }
@@ -107,7 +111,6 @@ function sampleCommandLines(): { stop(): string[] } {
     },
   };
 }
-
 
 /** `lakekey login --no-browser`: read the printed launch URL, look at where it points without following, finish in the browser. */
 async function loginByHand(box: Sandbox): Promise<{ state: string; commandLines: string[] }> {
@@ -144,7 +147,9 @@ async function loginByHand(box: Sandbox): Promise<{ state: string; commandLines:
 }
 
 function recordSecrets(r: SecretRecord): string[] {
-  return [r.idp?.refreshToken, r.idp?.idToken, r.lakefs?.token, r.s3?.accessKeyId, r.s3?.secretAccessKey, r.s3?.sessionToken].filter((s): s is string => Boolean(s));
+  return [r.idp?.refreshToken, r.idp?.idToken, r.lakefs?.token, r.s3?.accessKeyId, r.s3?.secretAccessKey, r.s3?.sessionToken].filter((s): s is string =>
+    Boolean(s),
+  );
 }
 
 test('no secret that ever existed is in any file, log, AWS config, CLI output or process command line', async () => {
@@ -169,7 +174,10 @@ test('no secret that ever existed is in any file, log, AWS config, CLI output or
   await keep(box);
   const browserCommand = browserLines.filter((l) => l.includes('/helpers/browser.js '));
   assert.ok(browserCommand.length > 0, 'the sampler saw the browser command line (so the check below is not vacuous)');
-  assert.ok(browserCommand.every((l) => LAUNCH_PAGE.test(l) && !LAUNCH.test(l)), 'the browser got the private launch page, never the launch URL itself');
+  assert.ok(
+    browserCommand.every((l) => LAUNCH_PAGE.test(l) && !LAUNCH.test(l)),
+    'the browser got the private launch page, never the launch URL itself',
+  );
 
   // 3. Everything a user does with it.
   await cli(box, ['configure-aws', box.name]);
@@ -191,7 +199,20 @@ test('no secret that ever existed is in any file, log, AWS config, CLI output or
 
   // 4. A profile whose S3 keys come from lakeFS STS (the lakeFS peer records what it issued).
   const viaLakefs = await sandbox(peers, { browser: true });
-  await cli(viaLakefs, ['profile', 'add', viaLakefs.name, '--issuer', peers.idp.issuer, '--client-id', peers.idp.clientId, '--lakefs-endpoint', lakefs.endpoint, '--s3-token-source', 'lakefs', '--force']);
+  await cli(viaLakefs, [
+    'profile',
+    'add',
+    viaLakefs.name,
+    '--issuer',
+    peers.idp.issuer,
+    '--client-id',
+    peers.idp.clientId,
+    '--lakefs-endpoint',
+    lakefs.endpoint,
+    '--s3-token-source',
+    'lakefs',
+    '--force',
+  ]);
   await cli(viaLakefs, ['login', viaLakefs.name]);
   await keep(viaLakefs);
   await ageS3(viaLakefs.name, 60);
@@ -214,14 +235,20 @@ test('no secret that ever existed is in any file, log, AWS config, CLI output or
   add(byHand.state);
   for (const a of authorizeSeen) [a.state, a.nonce].forEach(add); // every OAuth state and nonce sent to the IdP
   for (const out of printed) {
-    for (const m of out.matchAll(/(?:"(?:AccessKeyId|SecretAccessKey|SessionToken|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|LAKECTL_CREDENTIALS_SESSION_TOKEN)":\s*"([^"]+)")|(?:export (?:AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|LAKECTL_CREDENTIALS_SESSION_TOKEN)='([^']+)')/g)) add(m[1] ?? m[2]);
+    for (const m of out.matchAll(
+      /(?:"(?:AccessKeyId|SecretAccessKey|SessionToken|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|LAKECTL_CREDENTIALS_SESSION_TOKEN)":\s*"([^"]+)")|(?:export (?:AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|LAKECTL_CREDENTIALS_SESSION_TOKEN)='([^']+)')/g,
+    ))
+      add(m[1] ?? m[2]);
   }
   add(printed.find((p) => /^eyJ/.test(p))?.trim());
   const refreshTokens = new Set(records.map((r) => r.idp?.refreshToken).filter(Boolean));
   assert.ok(refreshTokens.size >= 3, `current and rotated refresh tokens are in the scan (${refreshTokens.size})`);
   assert.ok(lakefs.issued.length >= 2, 'lakeFS-issued S3 keys are in the scan');
   assert.ok(authorizeSeen.filter((a) => a.state).length >= 4, 'states of both legs of both combined logins are in the scan');
-  assert.ok(records.some((r) => r.lakefs?.token), 'lakeFS tokens are in the scan');
+  assert.ok(
+    records.some((r) => r.lakefs?.token),
+    'lakeFS tokens are in the scan',
+  );
 
   // The browser command is the user's browser (here Chromium in a profile under TMPDIR, which it
   // inherits from lakekey): its history holds the one-time code, as any browser's would. A
@@ -244,11 +271,20 @@ test('no secret that ever existed is in any file, log, AWS config, CLI output or
     ...walkFiles(homedir(), (p) => p === keyrings),
     ...walkFiles(ownTmp), // exec's temporary AWS config and anything else lakekey put in TMPDIR
   ];
-  assert.ok(files.some((f) => f === join(box.dir, 'lakekey.log')), 'the log file exists and is scanned');
-  assert.ok(files.some((f) => f === box.awsConfig), 'the AWS config file is scanned');
+  assert.ok(
+    files.some((f) => f === join(box.dir, 'lakekey.log')),
+    'the log file exists and is scanned',
+  );
+  assert.ok(
+    files.some((f) => f === box.awsConfig),
+    'the AWS config file is scanned',
+  );
 
   // Control: the set holds the real values (the exempt stdout of credential-process carries some).
-  assert.ok(printed.every((p) => [...secrets].some((s) => p.includes(s))), 'every printed secret is in the scan set');
+  assert.ok(
+    printed.every((p) => [...secrets].some((s) => p.includes(s))),
+    'every printed secret is in the scan set',
+  );
 
   const hits: string[] = [];
   const where = (s: string) => `${s.slice(0, 6)}… (${s.length} chars)`;

@@ -23,7 +23,9 @@ const stressDir = mkdtempSync(join(tmpdir(), 'lakekey-stress-'));
 before(async () => {
   peers = await startPeers();
   // A missing stress-ng is a missing test peer: fail, never run quietly on an idle machine.
-  stress = spawn('stress-ng', ['--cpu', '8', '--hdd', '2', '--hdd-bytes', '64M', '--temp-path', stressDir, '--timeout', '900s', '--quiet'], { stdio: 'ignore' });
+  stress = spawn('stress-ng', ['--cpu', '8', '--hdd', '2', '--hdd-bytes', '64M', '--temp-path', stressDir, '--timeout', '900s', '--quiet'], {
+    stdio: 'ignore',
+  });
   await new Promise<void>((resolve, reject) => {
     stress!.once('error', (err) => reject(new Error(`stress-ng could not start (run \`npm run setup:test\`): ${err.message}`)));
     stress!.once('spawn', () => resolve());
@@ -50,9 +52,7 @@ test(`${PROCESSES} concurrent credential-process runs at expiry, ${ROUNDS} round
     const authorizations = peers.idp.counts.authorizations;
     const sts = stsCalls();
     const t0 = Date.now();
-    const results = await Promise.all(
-      Array.from({ length: PROCESSES }, () => runCli(['credential-process', box.name], { env: box.env, timeoutMs: 120_000 })),
-    );
+    const results = await Promise.all(Array.from({ length: PROCESSES }, () => runCli(['credential-process', box.name], { env: box.env, timeoutMs: 120_000 })));
     roundMs.push(Date.now() - t0);
     const failed = results.filter((r) => r.code !== 0);
     assert.deepEqual(

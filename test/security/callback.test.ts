@@ -9,7 +9,17 @@ import { startLoopback } from '../../main/core/login/loopback.js';
 import { Vault } from '../../main/core/keychain/vault.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
 import { driveLogin } from '../helpers/browser.js';
-import { countRequests, killLogins, localNonLoopbackAddress, observeServerRequests, rawRequest, securityBox, browserCookie, startLogin, type RawResponse } from '../helpers/security-world.js';
+import {
+  countRequests,
+  killLogins,
+  localNonLoopbackAddress,
+  observeServerRequests,
+  rawRequest,
+  securityBox,
+  browserCookie,
+  startLogin,
+  type RawResponse,
+} from '../helpers/security-world.js';
 import { startIdp, type Idp } from '../peers/idp.js';
 import type { LoopbackReceiver } from '../../main/core/ports.js';
 import { hostPeer } from '../helpers/net.js';
@@ -54,25 +64,75 @@ describe('hostile callbacks against a waiting `lakekey login`', () => {
     };
     const cases: Array<[string, () => Promise<RawResponse>, number, RegExp]> = [
       ['wrong state', () => rawRequest({ cookie, url: cb({ code: 'forged', state: 'wrong' }) }), 400, /state mismatch/],
-      ['state differing in one character', () => rawRequest({ cookie, url: cb({ code: 'forged', state: state.slice(0, -1) + (state.endsWith('A') ? 'B' : 'A') }) }), 400, /state mismatch/],
+      [
+        'state differing in one character',
+        () => rawRequest({ cookie, url: cb({ code: 'forged', state: state.slice(0, -1) + (state.endsWith('A') ? 'B' : 'A') }) }),
+        400,
+        /state mismatch/,
+      ],
       ['state as a prefix', () => rawRequest({ cookie, url: cb({ code: 'forged', state: state.slice(0, 8) }) }), 400, /state mismatch/],
       ['missing state', () => rawRequest({ cookie, url: cb({ code: 'forged' }) }), 400, /state mismatch/],
       ['empty state', () => rawRequest({ cookie, url: cb({ code: 'forged', state: '' }) }), 400, /state mismatch/],
-      ['wrong state first, right state second', () => rawRequest({ cookie, url: new URL(`/callback?code=forged&state=wrong&state=${encodeURIComponent(state)}`, launch) }), 400, /state mismatch/],
+      [
+        'wrong state first, right state second',
+        () => rawRequest({ cookie, url: new URL(`/callback?code=forged&state=wrong&state=${encodeURIComponent(state)}`, launch) }),
+        400,
+        /state mismatch/,
+      ],
       ['wrong path with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }, '/callbackx') }), 404, /Nothing here/],
       ['root path with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }, '/') }), 404, /Nothing here/],
       ['another launch id', () => rawRequest({ url: new URL('/callback/00000000000000000000000000000000', launch) }), 404, /Nothing here/],
       ['the right state from a browser without the cookie', () => rawRequest({ url: cb({ code: 'forged', state }) }), 403, /did not open the login link/],
-      ['the right state with a forged cookie value', () => rawRequest({ cookie: cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), url: cb({ code: 'forged', state }) }), 403, /did not open the login link/],
-      ['the right state with the cookie value under another name', () => rawRequest({ cookie: `x${cookie}`, url: cb({ code: 'forged', state }) }), 403, /did not open the login link/],
-      ['error=access_denied with the right state but no cookie', () => rawRequest({ url: cb({ error: 'access_denied', state }) }), 403, /did not open the login link/],
-      ['POST with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }), method: 'POST', body: `code=forged&state=${state}` }), 405, /Only GET/],
+      [
+        'the right state with a forged cookie value',
+        () => rawRequest({ cookie: cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), url: cb({ code: 'forged', state }) }),
+        403,
+        /did not open the login link/,
+      ],
+      [
+        'the right state with the cookie value under another name',
+        () => rawRequest({ cookie: `x${cookie}`, url: cb({ code: 'forged', state }) }),
+        403,
+        /did not open the login link/,
+      ],
+      [
+        'error=access_denied with the right state but no cookie',
+        () => rawRequest({ url: cb({ error: 'access_denied', state }) }),
+        403,
+        /did not open the login link/,
+      ],
+      [
+        'POST with the right state',
+        () => rawRequest({ cookie, url: cb({ code: 'forged', state }), method: 'POST', body: `code=forged&state=${state}` }),
+        405,
+        /Only GET/,
+      ],
       ['PUT with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }), method: 'PUT' }), 405, /Only GET/],
       ['DELETE with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }), method: 'DELETE' }), 405, /Only GET/],
-      ['foreign Host header (DNS rebinding) with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }), host: `evil.example:${launch.port}` }), 400, /only valid as 127\.0\.0\.1/],
-      ['Host "localhost" with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }), host: `localhost:${launch.port}` }), 400, /only valid as 127\.0\.0\.1/],
-      ['Host without the port with the right state', () => rawRequest({ cookie, url: cb({ code: 'forged', state }), host: '127.0.0.1' }), 400, /only valid as 127\.0\.0\.1/],
-      ['oversized query (> 8 KiB) with the right state', () => rawRequest({ cookie, url: cb({ state, code: 'forged', pad: 'x'.repeat(9000) }) }), 414, /too long/],
+      [
+        'foreign Host header (DNS rebinding) with the right state',
+        () => rawRequest({ cookie, url: cb({ code: 'forged', state }), host: `evil.example:${launch.port}` }),
+        400,
+        /only valid as 127\.0\.0\.1/,
+      ],
+      [
+        'Host "localhost" with the right state',
+        () => rawRequest({ cookie, url: cb({ code: 'forged', state }), host: `localhost:${launch.port}` }),
+        400,
+        /only valid as 127\.0\.0\.1/,
+      ],
+      [
+        'Host without the port with the right state',
+        () => rawRequest({ cookie, url: cb({ code: 'forged', state }), host: '127.0.0.1' }),
+        400,
+        /only valid as 127\.0\.0\.1/,
+      ],
+      [
+        'oversized query (> 8 KiB) with the right state',
+        () => rawRequest({ cookie, url: cb({ state, code: 'forged', pad: 'x'.repeat(9000) }) }),
+        414,
+        /too long/,
+      ],
       ['foreign Host on the launch path', () => rawRequest({ url: launch, host: `evil.example:${launch.port}` }), 400, /only valid as 127\.0\.0\.1/],
     ];
     for (const [what, send, status, text] of cases) {
@@ -253,7 +313,7 @@ describe('the loopback receiver in-process', () => {
     }
   });
 
-  test('a combined login\'s second leg: its launch link works only in the bound browser, once; anything else stops the login', async () => {
+  test("a combined login's second leg: its launch link works only in the bound browser, once; anything else stops the login", async () => {
     for (const cookieOf of [(c: string) => c, () => undefined, (c: string) => c.replace(/.$/, (x) => (x === 'A' ? 'B' : 'A'))]) {
       const receiver = await startLoopback(0, { peer: hostPeer });
       try {
@@ -282,28 +342,25 @@ describe('the loopback receiver in-process', () => {
     }
   });
 
-  test(
-    'the callback URL handed to the code exchange always has the receiver\'s own origin',
-    async () => {
-      const receiver = await startLoopback(0, { peer: hostPeer });
-      try {
-        const cookie = await bindBrowser(receiver);
-        for (const target of ['http://evil.example/callback?code=c&state=s-0123456789', '//evil.example/callback?code=c&state=s-0123456789']) {
-          const waiting = receiver.waitForCallback('s-0123456789', 3_000);
-          waiting.catch(() => undefined);
-          const res = rawRequest({ url: new URL(receiver.redirectUri), target, cookie });
-          const outcome = await Promise.race([waiting.then((r) => r), res.then(() => undefined)]);
-          if (outcome) {
-            outcome.respond({ status: 200, title: 'ok', message: 'ok' });
-            assert.equal(`${outcome.url.origin}${outcome.url.pathname}`, receiver.redirectUri, `target ${target}`);
-          } else {
-            assert.ok((await res).status >= 400, `target ${target} refused`);
-          }
-          receiver.launch('http://127.0.0.1:9/authorize');
+  test("the callback URL handed to the code exchange always has the receiver's own origin", async () => {
+    const receiver = await startLoopback(0, { peer: hostPeer });
+    try {
+      const cookie = await bindBrowser(receiver);
+      for (const target of ['http://evil.example/callback?code=c&state=s-0123456789', '//evil.example/callback?code=c&state=s-0123456789']) {
+        const waiting = receiver.waitForCallback('s-0123456789', 3_000);
+        waiting.catch(() => undefined);
+        const res = rawRequest({ url: new URL(receiver.redirectUri), target, cookie });
+        const outcome = await Promise.race([waiting.then((r) => r), res.then(() => undefined)]);
+        if (outcome) {
+          outcome.respond({ status: 200, title: 'ok', message: 'ok' });
+          assert.equal(`${outcome.url.origin}${outcome.url.pathname}`, receiver.redirectUri, `target ${target}`);
+        } else {
+          assert.ok((await res).status >= 400, `target ${target} refused`);
         }
-      } finally {
-        await receiver.close();
+        receiver.launch('http://127.0.0.1:9/authorize');
       }
-    },
-  );
+    } finally {
+      await receiver.close();
+    }
+  });
 });

@@ -14,7 +14,12 @@ import { REPO } from '../helpers/cli.js';
 import { canActAsOtherUser, reachableCopy, reachableNode, runAsOtherUser } from '../helpers/other-user.js';
 import { hostPeer } from '../helpers/net.js';
 
-const CREDS: S3Credentials = { accessKeyId: 'AKIATESTENDPOINT', secretAccessKey: 'endpoint-secret-value', sessionToken: 'endpoint-session-token', expiresAt: Date.now() + 3600_000 };
+const CREDS: S3Credentials = {
+  accessKeyId: 'AKIATESTENDPOINT',
+  secretAccessKey: 'endpoint-secret-value',
+  sessionToken: 'endpoint-session-token',
+  expiresAt: Date.now() + 3600_000,
+};
 const SECRETS = [CREDS.secretAccessKey, CREDS.sessionToken, CREDS.accessKeyId];
 
 let ep: CredentialsEndpoint;
@@ -57,7 +62,9 @@ function raw(request: string): Promise<Raw> {
 
 function get(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Raw> {
   const all = { Host: `127.0.0.1:${ep.port}`, Authorization: ep.token, Connection: 'close', ...headers };
-  const lines = Object.entries(all).filter(([, v]) => v !== '').map(([k, v]) => `${k}: ${v}`);
+  const lines = Object.entries(all)
+    .filter(([, v]) => v !== '')
+    .map(([k, v]) => `${k}: ${v}`);
   return raw(`${method} ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`);
 }
 
@@ -69,7 +76,12 @@ function assertNothingSecret(r: Raw): void {
 test('the right request gets the container-credentials JSON, no-store, and no CORS header', async () => {
   const r = await get(`${ENDPOINT_PATH}work`);
   assert.equal(r.status, 200, r.body);
-  assert.deepEqual(JSON.parse(r.body), { AccessKeyId: CREDS.accessKeyId, SecretAccessKey: CREDS.secretAccessKey, Token: CREDS.sessionToken, Expiration: new Date(Math.floor(CREDS.expiresAt / 1000) * 1000).toISOString().replace('.000Z', 'Z') });
+  assert.deepEqual(JSON.parse(r.body), {
+    AccessKeyId: CREDS.accessKeyId,
+    SecretAccessKey: CREDS.secretAccessKey,
+    Token: CREDS.sessionToken,
+    Expiration: new Date(Math.floor(CREDS.expiresAt / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+  });
   assert.match(r.headers, /cache-control: no-store/i);
   assert.doesNotMatch(r.headers, /access-control-/i);
 });
@@ -111,7 +123,15 @@ test('any method but GET is refused (405, Allow: GET)', async () => {
 });
 
 test('a path names the profile: only the profiles it serves, never another, never a traversal', async () => {
-  for (const path of [`${ENDPOINT_PATH}other`, `${ENDPOINT_PATH}work/`, `${ENDPOINT_PATH}..%2Fwork`, '/', '/v1/credentials', `//evil${ENDPOINT_PATH}work`, `http://127.0.0.1:${ep.port}${ENDPOINT_PATH}work`]) {
+  for (const path of [
+    `${ENDPOINT_PATH}other`,
+    `${ENDPOINT_PATH}work/`,
+    `${ENDPOINT_PATH}..%2Fwork`,
+    '/',
+    '/v1/credentials',
+    `//evil${ENDPOINT_PATH}work`,
+    `http://127.0.0.1:${ep.port}${ENDPOINT_PATH}work`,
+  ]) {
     const r = await get(path);
     assert.ok([400, 404].includes(r.status), `${path}: ${r.status}`);
     assertNothingSecret(r);
@@ -179,7 +199,10 @@ test('another local user is refused, even with the token and the right Host', as
   const answer = JSON.parse(r.stdout) as { status: number; body: string };
   assert.equal(answer.status, 403);
   for (const s of SECRETS) assert.ok(!answer.body.includes(s));
-  assert.ok(refused.some((w) => /another user of this computer \(uid 65534\)/.test(w)), refused.join('; '));
+  assert.ok(
+    refused.some((w) => /another user of this computer \(uid 65534\)/.test(w)),
+    refused.join('; '),
+  );
   // And the same request from this user is served (the refusal is about the user).
   assert.equal((await get(`${ENDPOINT_PATH}work`)).status, 200);
 });

@@ -66,12 +66,13 @@ test('a settings folder owned by another user is refused with exit 2 (LAKEKEY_CO
     assert.match(r.stderr, /belongs to another user \(uid 65534\)/);
     assert.match(r.stderr, /LAKEKEY_CONFIG_DIR/);
   }
-  assert.equal(statSync(dir).mode & 0o777, 0o777, 'another user\'s folder is not touched');
+  assert.equal(statSync(dir).mode & 0o777, 0o777, "another user's folder is not touched");
 });
 
 test('profile names that differ only by case are refused (one Credential Manager item on Windows)', async () => {
   const dir = configDir();
-  const add = (name: string) => cli(dir, ['profile', 'add', name, '--issuer', idp.issuer, '--client-id', idp.clientId, '--lakefs-endpoint', 'http://127.0.0.1:9']);
+  const add = (name: string) =>
+    cli(dir, ['profile', 'add', name, '--issuer', idp.issuer, '--client-id', idp.clientId, '--lakefs-endpoint', 'http://127.0.0.1:9']);
   assert.equal((await add('Work')).code, 0);
   const second = await add('work');
   assert.equal(second.code, 2, second.stderr);
@@ -86,7 +87,7 @@ test('profile names that differ only by case are refused (one Credential Manager
   assert.match(status.stderr, /differ only in upper\/lower case/);
 });
 
-test('the Windows broker pipe is named after the run\'s secret, not the folder: nobody can squat it in advance', () => {
+test("the Windows broker pipe is named after the run's secret, not the folder: nobody can squat it in advance", () => {
   const dir = 'C:\\Users\\alice\\AppData\\Roaming\\lakekey';
   const a = brokerEndpoint(dir, 'win32', 'a'.repeat(64));
   const b = brokerEndpoint(dir, 'win32', 'b'.repeat(64));
@@ -99,7 +100,13 @@ test('renaming a profile in the settings window revokes the old session at the I
   const dir = configDir();
   assert.equal((await cli(dir, ['profile', 'add', 'before', '--issuer', idp.issuer, '--client-id', idp.clientId])).code, 0);
   const settings = settingsStore((d) => new Conf({ cwd: d, configName: 'config', projectName: 'lakekey', configFileMode: 0o600 }) as unknown as ConfLike, dir);
-  const ctx = composeCore(process.env, { dir, vault, log: silentLogger, browser: systemBrowser({ LAKEKEY_BROWSER: BROWSER_COMMAND }, process.platform), notice: () => {} });
+  const ctx = composeCore(process.env, {
+    dir,
+    vault,
+    log: silentLogger,
+    browser: systemBrowser({ LAKEKEY_BROWSER: BROWSER_COMMAND }, process.platform),
+    notice: () => {},
+  });
   const profile = getProfile(settings.read(), 'before');
   await login(ctx, 'before', profile);
   const refreshToken = (await vault.read('before')).idp?.refreshToken;
@@ -112,5 +119,9 @@ test('renaming a profile in the settings window revokes the old session at the I
   });
   assert.deepEqual(saved, { ok: true });
   assert.equal((await vault.read('before')).idp, undefined, 'the old keychain item is gone');
-  await assert.rejects(refresh(await discover(profile, undefined, idpHttp()), refreshToken), /invalid_grant|refresh token|invalid/i, 'the old refresh token no longer works at the IdP');
+  await assert.rejects(
+    refresh(await discover(profile, undefined, idpHttp()), refreshToken),
+    /invalid_grant|refresh token|invalid/i,
+    'the old refresh token no longer works at the IdP',
+  );
 });

@@ -37,7 +37,10 @@ async function box(issuer = idp.issuer, s3 = false): Promise<Box> {
 async function browserPages(b: Box): Promise<Array<{ status: number; text: string }>> {
   for (let i = 0; i < 100; i++) {
     try {
-      return readFileSync(b.env.LAKEKEY_SECURITY_BROWSER_LOG!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      return readFileSync(b.env.LAKEKEY_SECURITY_BROWSER_LOG!, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
     } catch {
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -164,22 +167,19 @@ describe('ID tokens from the refresh grant', () => {
     });
   }
 
-  test(
-    'other-sub: a refreshed ID token for another subject is refused (OIDC Core 12.2) and the record is untouched',
-    async () => {
-      aged = await expireS3();
-      idp.refreshFault = 'other-sub';
-      try {
-        const calls = sts.calls;
-        const out = await b.cli(['credential-process', b.name]);
-        assert.equal(out.code, 5, `exit code; stderr: ${out.stderr}`);
-        assert.equal(sts.calls, calls, 'the other subject\'s token never reached STS');
-        assert.deepEqual(await vault.read(b.name), aged);
-      } finally {
-        idp.refreshFault = 'none';
-      }
-    },
-  );
+  test('other-sub: a refreshed ID token for another subject is refused (OIDC Core 12.2) and the record is untouched', async () => {
+    aged = await expireS3();
+    idp.refreshFault = 'other-sub';
+    try {
+      const calls = sts.calls;
+      const out = await b.cli(['credential-process', b.name]);
+      assert.equal(out.code, 5, `exit code; stderr: ${out.stderr}`);
+      assert.equal(sts.calls, calls, "the other subject's token never reached STS");
+      assert.deepEqual(await vault.read(b.name), aged);
+    } finally {
+      idp.refreshFault = 'none';
+    }
+  });
 
   test('after every refused refresh the session still works', async () => {
     await expireS3();

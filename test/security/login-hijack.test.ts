@@ -103,8 +103,6 @@ async function launchOf(v: Victim): Promise<URL> {
   }
 }
 
-
-
 /** A code for `user` from the attacker's own authorization request, aimed at the victim's callback. */
 async function ownCodeFor(user: string, redirectUri: string): Promise<string> {
   const meta = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as { authorization_endpoint: string };
@@ -141,15 +139,14 @@ async function completesAsAlice(v: Victim, grantsBefore: number): Promise<CliRes
   const r = await v.login;
   assert.equal(r.code, 0, r.stderr);
   assert.equal(await subject(v.box), 'alice');
-  assert.equal(idp.counts.codeGrants - grantsBefore, 1, 'only the user\'s code was redeemed');
+  assert.equal(idp.counts.codeGrants - grantsBefore, 1, "only the user's code was redeemed");
   return r;
 }
 
-
 describe('a login another local user tries to hijack', () => {
-  test('the user\'s browser opened the link first: the attacker\'s visit is refused and stops the login (exit 3, says why)', async () => {
+  test("the user's browser opened the link first: the attacker's visit is refused and stops the login (exit 3, says why)", async () => {
     const v = await victim('visit-then-wait');
-    await waitForFile(join(v.dir, 'visited'), 'the user\'s browser opening the launch URL');
+    await waitForFile(join(v.dir, 'visited'), "the user's browser opening the launch URL");
     const grants = idp.counts.codeGrants;
     const stolen = await steal(v);
     assert.equal(stolen.status, 409, 'the second visit is refused');
@@ -163,7 +160,7 @@ describe('a login another local user tries to hijack', () => {
     assert.match(r.stderr, /Run the login again/);
     // The genuine tab, going on, finds the login gone; the attacker's own code has nowhere to go.
     await v.release();
-    assert.ok(stolen.url && stolen.page, 'the same user read the launch URL from the page on the browser\'s command line');
+    assert.ok(stolen.url && stolen.page, "the same user read the launch URL from the page on the browser's command line");
     const code = await ownCodeFor('mallory@example.com', new URL('/callback', stolen.url).href);
     const delivered = await run(process.execPath, [HIJACKER, 'get', code]);
     assert.match(delivered.stderr, /fetch failed|ECONNREFUSED/, 'the receiver is closed');
@@ -171,7 +168,7 @@ describe('a login another local user tries to hijack', () => {
     assert.equal(await subject(v.box), undefined, 'no identity stored');
   });
 
-  test('the attacker opened the link first and signed in as mallory in another browser: refused, and the user\'s visit stops the login', async () => {
+  test("the attacker opened the link first and signed in as mallory in another browser: refused, and the user's visit stops the login", async () => {
     const v = await victim('wait-then-visit');
     const grants = idp.counts.codeGrants;
     const stolen = await steal(v);
@@ -181,7 +178,7 @@ describe('a login another local user tries to hijack', () => {
     const page = await driveLogin(stolen.location, { user: 'mallory@example.com' });
     assert.match(page.finalText, /did not open the login link lakekey started/, 'a browser without the cookie is refused');
     assert.equal(v.finished(), false, 'the login is still waiting');
-    assert.equal(idp.counts.codeGrants, grants, 'mallory\'s code was not redeemed');
+    assert.equal(idp.counts.codeGrants, grants, "mallory's code was not redeemed");
     // The user's browser now opens the (already used) link: the login stops and says why.
     const genuine = await v.release();
     assert.match(genuine.text, /Login stopped/);
@@ -193,18 +190,18 @@ describe('a login another local user tries to hijack', () => {
     assert.equal(idp.counts.codeGrants, grants);
   });
 
-  test('another local user (uid 65534) sees only an unreadable page on the browser\'s command line, is refused outright and cannot stop the login', async (t) => {
+  test("another local user (uid 65534) sees only an unreadable page on the browser's command line, is refused outright and cannot stop the login", async (t) => {
     if (!canActAsOtherUser(t)) return;
     const v = await victim('wait-then-visit');
     const grants = idp.counts.codeGrants;
     const stolen = await steal(v, OTHER_USER);
-    assert.ok(stolen.page, 'the browser\'s command line shows the launch page (so the attacker found the login)');
+    assert.ok(stolen.page, "the browser's command line shows the launch page (so the attacker found the login)");
     assert.equal(stolen.url, null, 'but not the launch URL');
     assert.equal(stolen.pageError, 'EACCES', 'and another user cannot read the page');
     // Were the launch URL known anyway, another user's visit is refused.
     const launch = await launchOf(v);
     const visit = await hijack(['get', launch.href], OTHER_USER);
-    assert.equal(visit.status, 403, 'another user\'s request is refused');
+    assert.equal(visit.status, 403, "another user's request is refused");
     assert.match(visit.text, /belongs to another user of this computer/);
     assert.equal(visit.location, null);
     // Mallory's own code, delivered from her account, is refused too.
@@ -225,7 +222,7 @@ describe('a login another local user tries to hijack', () => {
     assert.ok((r.stderr.match(/refused a request to your login/g)?.length ?? 0) <= 2, r.stderr);
     assert.ok(!/Mallory|mallory/.test(r.stderr), 'the login never saw mallory');
     assert.equal(await subject(v.box), 'alice');
-    assert.equal(idp.counts.codeGrants - grants, 1, 'only the user\'s code was redeemed');
+    assert.equal(idp.counts.codeGrants - grants, 1, "only the user's code was redeemed");
   });
 
   test('another local user going through an HTTP proxy the user runs on loopback (the uid check sees the user) gets nothing', async (t) => {
@@ -235,13 +232,13 @@ describe('a login another local user tries to hijack', () => {
       const v = await victim('wait-then-visit');
       const grants = idp.counts.codeGrants;
       const stolen = await steal(v, OTHER_USER, proxy.url);
-      assert.ok(stolen.page, 'the attacker found the login on the browser\'s command line');
+      assert.ok(stolen.page, "the attacker found the login on the browser's command line");
       assert.equal(stolen.url, null, 'the launch URL is on no command line, and the page is unreadable to another user');
       // All that is left to try: mallory's own code, through the user's proxy, so the receiver sees the user's uid.
       const launch = await launchOf(v);
       const code = await ownCodeFor('mallory@example.com', new URL('/callback', launch).href);
       const delivered = await hijack(['get', code, proxy.url], OTHER_USER);
-      assert.ok(proxy.targets.includes(launch.host), 'the attacker\'s request really went through the user\'s proxy');
+      assert.ok(proxy.targets.includes(launch.host), "the attacker's request really went through the user's proxy");
       assert.equal(delivered.status, 403, 'a callback from a browser that never opened the link is refused');
       assert.match(delivered.text, /did not open the login link lakekey started/);
       await completesAsAlice(v, grants);
@@ -250,7 +247,7 @@ describe('a login another local user tries to hijack', () => {
     }
   });
 
-  test('another local user exhausting the receiver\'s file descriptors gets no answer but 403, and the login completes', async (t) => {
+  test("another local user exhausting the receiver's file descriptors gets no answer but 403, and the login completes", async (t) => {
     if (!canActAsOtherUser(t)) return;
     // lakekey with 256 descriptors, the attacker with 600 connections: before round 3 the
     // receiver ran out, could not read the socket table, and let the attacker's request through.
@@ -269,7 +266,7 @@ describe('a login another local user tries to hijack', () => {
     assert.ok(r.stderr.split('\n').filter((l) => /refused/.test(l)).length <= 3, `refusals are summarised, not one line each:\n${r.stderr}`);
   });
 
-  test('a request read after its client closed (the kernel then shows uid 0) is refused, not taken for root\'s', async (t) => {
+  test("a request read after its client closed (the kernel then shows uid 0) is refused, not taken for root's", async (t) => {
     if (!canActAsOtherUser(t)) return;
     const v = await victim('wait-then-visit');
     const launch = await launchOf(v);

@@ -21,7 +21,7 @@ const HOSTILE = [
   'x\u2019; Write-Output PWNED; \u2019',
   '\u2018\u2019\u201A\u201B\u201C\u201D\u201E',
   '$(echo PWNED)`echo PWNED`${HOME}',
-  'back\\slash\\\\ and \\\' mixed',
+  "back\\slash\\\\ and \\' mixed",
   'semi;colon|pipe&amp>redir<in',
   'new\nline and \ttab',
   '*?[glob] ~user !history %PATH%',
@@ -92,7 +92,13 @@ test('env --format powershell: every quote-class character is doubled, so no val
 
 test('credentials of an unexpected shape are refused at arrival (exit 5 class), naming the server, never the value', () => {
   const hostile = 'x\u2019; Write-Output PWNED; \u2019';
-  for (const [kind, code] of [['jwt', 'LAKEFS_REFUSED'], ['session-token', 'STS_REFUSED'], ['access-key-id', 'STS_REFUSED'], ['secret-access-key', 'STS_REFUSED'], ['opaque-token', 'IDP_REFUSED']] as const) {
+  for (const [kind, code] of [
+    ['jwt', 'LAKEFS_REFUSED'],
+    ['session-token', 'STS_REFUSED'],
+    ['access-key-id', 'STS_REFUSED'],
+    ['secret-access-key', 'STS_REFUSED'],
+    ['opaque-token', 'IDP_REFUSED'],
+  ] as const) {
     let err: unknown;
     try {
       requireShape(kind, hostile, 'the test server', 'credential', code);
@@ -106,7 +112,7 @@ test('credentials of an unexpected shape are refused at arrival (exit 5 class), 
   }
 });
 
-test('control characters from servers are replaced; one log event stays one line; the program\'s own text is untouched', () => {
+test("control characters from servers are replaced; one log event stays one line; the program's own text is untouched", () => {
   const attack = '\x1b]0;owned\x07\x1b[2K\r\u009b31mlakekey: Logged in to profile "x"\nforged line\u202e';
   const cleaned = outside(attack);
   // eslint-disable-next-line no-control-regex -- asserting the absence of control characters
@@ -114,10 +120,10 @@ test('control characters from servers are replaced; one log event stays one line
   assert.match(cleaned, /owned/, 'the printable text survives');
   assert.doesNotMatch(gateLine(`notice: ${attack}`), /\n/, 'a log line stays one line');
   const own = 'lakekey: say which token: --lakefs\nUsage: lakekey token NAME --lakefs\nname\tissuer\tkinds';
-  assert.equal(gate(own), own, 'the program\'s own text, newlines included, passes unchanged');
+  assert.equal(gate(own), own, "the program's own text, newlines included, passes unchanged");
 });
 
-test('the usage hint of `token` keeps its --lakefs (the redactor never touches the program\'s own text)', async () => {
+test("the usage hint of `token` keeps its --lakefs (the redactor never touches the program's own text)", async () => {
   const r = await runCli(['token', 'anything']);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /say which token: --lakefs/);

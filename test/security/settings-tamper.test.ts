@@ -39,7 +39,14 @@ function world(s3: Record<string, unknown>): { env: NodeJS.ProcessEnv; awsConfig
   const settings = {
     version: 1,
     profiles: {
-      victim: { issuer: 'http://127.0.0.1:9/idp', clientId: 'lakekey', scopes: ['openid'], redirectPort: 0, refreshBeforeSeconds: 1200, s3: { durationSeconds: 3600, tokenSource: 'idp', ...s3 } },
+      victim: {
+        issuer: 'http://127.0.0.1:9/idp',
+        clientId: 'lakekey',
+        scopes: ['openid'],
+        redirectPort: 0,
+        refreshBeforeSeconds: 1200,
+        s3: { durationSeconds: 3600, tokenSource: 'idp', ...s3 },
+      },
       // Untouched: it stays usable beside the tampered one.
       bystander: { issuer: 'http://127.0.0.1:9/idp', clientId: 'lakekey', s3: { stsEndpoint: 'http://127.0.0.1:9' } },
     },
@@ -90,7 +97,10 @@ test('a newline in s3.region does not reach the private AWS config of exec, and 
 
 test('a host-changing s3.region (x@127.0.0.1:PORT/#) never becomes an STS URL (doctor, credential-process)', async () => {
   const w = world({ region: `x@127.0.0.1:${trapPort}/#`, roleArn: 'arn:aws:iam::123456789012:role/data' });
-  for (const args of [['doctor', 'victim'], ['credential-process', 'victim']]) {
+  for (const args of [
+    ['doctor', 'victim'],
+    ['credential-process', 'victim'],
+  ]) {
     const r = await runCli(args, { env: w.env, timeoutMs: 60_000 });
     assertRefused(r, 's3.region');
     assert.equal(r.stdout.includes('AccessKeyId'), false);
@@ -99,7 +109,12 @@ test('a host-changing s3.region (x@127.0.0.1:PORT/#) never becomes an STS URL (d
 });
 
 test('an endpoint with userinfo and a fragment (http://x@127.0.0.1:PORT/#) is refused', async () => {
-  for (const stsEndpoint of [`http://x@127.0.0.1:${trapPort}/#`, `http://127.0.0.1:${trapPort}#@evil.example`, `http://127.0.0.1:${trapPort}\\@evil.example`, `http://127.0.0.1:${trapPort}/\n`]) {
+  for (const stsEndpoint of [
+    `http://x@127.0.0.1:${trapPort}/#`,
+    `http://127.0.0.1:${trapPort}#@evil.example`,
+    `http://127.0.0.1:${trapPort}\\@evil.example`,
+    `http://127.0.0.1:${trapPort}/\n`,
+  ]) {
     const w = world({ region: 'us-east-1', stsEndpoint });
     const r = await runCli(['credential-process', 'victim'], { env: w.env, timeoutMs: 60_000 });
     assertRefused(r, 's3.stsEndpoint');

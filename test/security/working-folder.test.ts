@@ -50,7 +50,10 @@ function plant(dir: string): void {
   writeFileSync(join(dir, 'bunfig.toml'), 'preload = ["./x.js"]\nsmol = true\n[define]\n"process.env.LAKEKEY_CONFIG_DIR" = "\'/nonexistent\'"\n');
   const browser = `sh -c 'echo browser > ${marker}'`;
   for (const env of ['.env', '.env.local', '.env.production']) {
-    writeFileSync(join(dir, env), `LAKEKEY_CONFIG_DIR=${evilDir}\nLAKEKEY_BROWSER="${browser}"\nBUN_OPTIONS="--preload ./x.js"\nNODE_OPTIONS="--require ./x.js"\n`);
+    writeFileSync(
+      join(dir, env),
+      `LAKEKEY_CONFIG_DIR=${evilDir}\nLAKEKEY_BROWSER="${browser}"\nBUN_OPTIONS="--preload ./x.js"\nNODE_OPTIONS="--require ./x.js"\n`,
+    );
   }
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'planted', type: 'commonjs', imports: { '#x': './x.js' }, main: 'x.js' }));
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '*': ['./x.js'] } } }));
@@ -133,7 +136,11 @@ async function nothingPlantedIsUsed(where: string, exe: string, cwd: string, pla
   for (const c of COMMANDS) {
     const r = await runCommand(exe, c, cwd);
     const want = clean.get(c.what)!;
-    assert.equal(existsSync(marker), false, `${where}, ${c.what}: planted code or a planted browser ran (${existsSync(marker) ? readFileSync(marker, 'utf8') : ''})`);
+    assert.equal(
+      existsSync(marker),
+      false,
+      `${where}, ${c.what}: planted code or a planted browser ran (${existsSync(marker) ? readFileSync(marker, 'utf8') : ''})`,
+    );
     assert.equal(tripwire.hits(), 0, `${where}, ${c.what}: the planted settings' issuer was asked`);
     assert.equal(r.code, want.code, `${where}, ${c.what}: exit ${r.code}, clean ${want.code}: ${r.stderr}`);
     // The login's link (a random path) differs from run to run; everything else must not.
@@ -159,7 +166,7 @@ test('a folder another user owns as the working folder is ignored the same way',
   const shared = join(root, 'other-users');
   plant(shared);
   for (const f of [shared, ...walkFiles(shared)]) chownSync(f, 65534, 65534);
-  await nothingPlantedIsUsed('another user\'s folder', CLI, shared, shared);
+  await nothingPlantedIsUsed("another user's folder", CLI, shared, shared);
 });
 
 test('files beside the executable are ignored too (run from a clean folder)', async () => {

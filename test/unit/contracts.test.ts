@@ -14,6 +14,10 @@ test('test/contracts/lakefs matches shared/contracts/lakefs', (t) => {
     return;
   }
   for (const name of ['swagger.yml', 'authentication.yml', 'authorization.yml']) {
-    assert.equal(readFileSync(join(lakekeyRepo(), 'test', 'contracts', 'lakefs', name), 'utf8'), readFileSync(join(shared, name), 'utf8'), `${name} drifted: copy it again from shared/`);
+    assert.equal(
+      readFileSync(join(lakekeyRepo(), 'test', 'contracts', 'lakefs', name), 'utf8'),
+      readFileSync(join(shared, name), 'utf8'),
+      `${name} drifted: copy it again from shared/`,
+    );
   }
 });

@@ -32,7 +32,11 @@ async function layerMessages(file: string, code: string): Promise<string[]> {
 
 const importing = (spec: string, name = 'x') => `import { ${name} } from '${spec}';\nexport const probe = ${name};\n`;
 
-interface Case { file: string; code: string; because: RegExp }
+interface Case {
+  file: string;
+  code: string;
+  because: RegExp;
+}
 
 const VIOLATIONS: Case[] = [
   // main/core: never electron, a host, the preload or the renderer.
@@ -49,8 +53,12 @@ const VIOLATIONS: Case[] = [
   { file: 'renderer/src/probe.ts', code: importing('child_process', 'spawn'), because: /no Node builtins/ },
   { file: 'renderer/src/probe.ts', code: importing('electron', 'ipcRenderer'), because: /no Node builtins|ipcRenderer/ },
   { file: 'renderer/src/probe.ts', code: importing('../../main/core/errors.js', 'LakekeyError'), because: /never main\/core/ },
-  { file: 'renderer/src/probe.ts', code: `import type { Profile } from '../../main/core/config/settings.js';
-\nexport type P = Profile;\n`, because: /never main\/core/ },
+  {
+    file: 'renderer/src/probe.ts',
+    code: `import type { Profile } from '../../main/core/config/settings.js';
+\nexport type P = Profile;\n`,
+    because: /never main\/core/,
+  },
   { file: 'renderer/src/probe.ts', code: importing('../../main/app/handlers.js', 'createHandlers'), because: /never main\/core/ },
   { file: 'renderer/src/probe.ts', code: importing('../../main/cli/commands.js', 'run'), because: /never main\/core/ },
   { file: 'renderer/src/probe.ts', code: importing('../../main/preload/api.js', 'buildApi'), because: /never main\/core/ },
@@ -62,9 +70,17 @@ const VIOLATIONS: Case[] = [
   // Raw ipcMain/ipcRenderer only in main/app/ipc-main.ts and main/preload/*.
   { file: 'main/app/probe.ts', code: importing('electron', 'ipcMain'), because: /raw ipcMain/ },
   { file: 'main/app/probe.ts', code: `import * as electron from 'electron';\nexport const probe = electron.ipcMain;\n`, because: /raw ipcMain/ },
-  { file: 'main/app/main.ts', code: `export function probe(e: { ipcMain: unknown }) {\n  const { ipcMain } = e;\n  return ipcMain;\n}\n`, because: /raw ipcMain/ },
+  {
+    file: 'main/app/main.ts',
+    code: `export function probe(e: { ipcMain: unknown }) {\n  const { ipcMain } = e;\n  return ipcMain;\n}\n`,
+    because: /raw ipcMain/,
+  },
   { file: 'main/app/probe.ts', code: importing('electron', 'ipcRenderer'), because: /raw ipcMain/ },
-  { file: 'main/app/main.ts', code: `export function probe(win: { webContents: { send(c: string): void } }) {\n  win.webContents.send('profiles:changed');\n}\n`, because: /only through sendEvent/ },
+  {
+    file: 'main/app/main.ts',
+    code: `export function probe(win: { webContents: { send(c: string): void } }) {\n  win.webContents.send('profiles:changed');\n}\n`,
+    because: /only through sendEvent/,
+  },
   { file: 'main/preload/probe.ts', code: importing('electron', 'ipcMain'), because: /raw ipcMain only in main\/app\/ipc-main\.ts/ },
   { file: 'main/core/probe.ts', code: `export function probe(e: { ipcMain: unknown }) {\n  return e.ipcMain;\n}\n`, because: /raw ipcMain/ },
   { file: 'main/cli/probe.ts', code: `export function probe(e: { ipcMain: unknown }) {\n  return e.ipcMain;\n}\n`, because: /raw ipcMain/ },
@@ -80,12 +96,28 @@ const VIOLATIONS: Case[] = [
   { file: 'main/core/config/probe.ts', code: `export const probe = process.env.HOME;\n`, because: /Only main\/core\/compose\.ts reads the environment/ },
   { file: 'main/core/net/probe.ts', code: `export const probe = process.platform;\n`, because: /Only main\/core\/compose\.ts reads the environment/ },
   { file: 'main/core/net/probe.ts', code: `export const probe = process.versions.bun;\n`, because: /Only main\/core\/compose\.ts reads the environment/ },
-  { file: 'main/core/usecases/probe.ts', code: `export function probe() {\n  const { env } = process;\n  return process.env ?? env;\n}\n`, because: /Only main\/core\/compose\.ts reads the environment/ },
-  { file: 'main/core/keychain/keychain-backends.ts', code: `export const probe = process.platform;\n`, because: /Only main\/core\/compose\.ts reads the environment/ },
+  {
+    file: 'main/core/usecases/probe.ts',
+    code: `export function probe() {\n  const { env } = process;\n  return process.env ?? env;\n}\n`,
+    because: /Only main\/core\/compose\.ts reads the environment/,
+  },
+  {
+    file: 'main/core/keychain/keychain-backends.ts',
+    code: `export const probe = process.platform;\n`,
+    because: /Only main\/core\/compose\.ts reads the environment/,
+  },
   // Only the keychain adapter imports the Linux Secret Service client, statically or not.
   { file: 'main/core/keychain/probe.ts', code: importing('./secret-service/secret-service.js', 'secretServiceBackend'), because: /Only the keychain adapter/ },
-  { file: 'main/core/keychain/keychain-store.ts', code: `export const probe = () => import('./secret-service/dbus.js');\n`, because: /Only the keychain adapter/ },
-  { file: 'main/core/compose.ts', code: importing('./keychain/secret-service/secret-service.js', 'secretServiceBackend'), because: /Only the keychain adapter/ },
+  {
+    file: 'main/core/keychain/keychain-store.ts',
+    code: `export const probe = () => import('./secret-service/dbus.js');\n`,
+    because: /Only the keychain adapter/,
+  },
+  {
+    file: 'main/core/compose.ts',
+    code: importing('./keychain/secret-service/secret-service.js', 'secretServiceBackend'),
+    because: /Only the keychain adapter/,
+  },
   { file: 'main/cli/probe.ts', code: importing('../core/keychain/secret-service/dbus.js', 'Bus'), because: /Only the keychain adapter/ },
   { file: 'main/app/probe.ts', code: importing('../core/keychain/secret-service/dbus.js', 'Bus'), because: /Only the keychain adapter/ },
   // The use cases import ports and pure functions, never an adapter (statically or not).
@@ -109,19 +141,35 @@ const ALLOWED: Case[] = [
   { file: 'main/core/probe.ts', code: importing('./errors.js', 'LakekeyError'), because: /core imports core/ },
   { file: 'main/app/probe.ts', code: importing('electron', 'app'), because: /the tray is Electron/ },
   { file: 'main/app/probe.ts', code: importing('../core/errors.js', 'LakekeyError'), because: /hosts import core/ },
-  { file: 'main/app/ipc-main.ts', code: `export function probe(e: { ipcMain: unknown }) {\n  const { ipcMain } = e;\n  return ipcMain;\n}\n`, because: /the IPC module/ },
+  {
+    file: 'main/app/ipc-main.ts',
+    code: `export function probe(e: { ipcMain: unknown }) {\n  const { ipcMain } = e;\n  return ipcMain;\n}\n`,
+    because: /the IPC module/,
+  },
   { file: 'main/preload/probe.ts', code: importing('electron', 'ipcRenderer'), because: /the preload/ },
   { file: 'main/cli/probe.ts', code: importing('../core/usecases/session.js', 'login'), because: /hosts import core/ },
-  { file: 'renderer/src/probe.ts', code: `import type { ProfileDraft } from '../../main/ipc.js';
-\nexport type D = ProfileDraft;\n`, because: /the IPC contract/ },
+  {
+    file: 'renderer/src/probe.ts',
+    code: `import type { ProfileDraft } from '../../main/ipc.js';
+\nexport type D = ProfileDraft;\n`,
+    because: /the IPC contract/,
+  },
   { file: 'renderer/src/probe.ts', code: importing('./validate.js', 'checkDraft'), because: /its own files/ },
   { file: 'main/ipc.ts', code: `export const probe = 1;\n`, because: /no imports/ },
   { file: 'renderer/src/probe.ts', code: importing('../../main/shared/limits.js', 'LIMITS'), because: /shared modules/ },
   { file: 'main/core/probe.ts', code: importing('../shared/freshness.js', 'isFresh'), because: /core imports shared/ },
   { file: 'main/app/probe.ts', code: importing('../shared/profile-kinds.js', 'kinds'), because: /hosts import shared/ },
   { file: 'main/shared/probe.ts', code: importing('./limits.js', 'LIMITS'), because: /shared imports shared/ },
-  { file: 'main/core/compose.ts', code: `export const probe = [process.env, process.platform, process.versions.bun];\n`, because: /compose reads the environment/ },
-  { file: 'main/core/keychain/keychain-backends.ts', code: `export const probe = () => import('./secret-service/secret-service.js');\n`, because: /the keychain adapter loads the Linux client/ },
+  {
+    file: 'main/core/compose.ts',
+    code: `export const probe = [process.env, process.platform, process.versions.bun];\n`,
+    because: /compose reads the environment/,
+  },
+  {
+    file: 'main/core/keychain/keychain-backends.ts',
+    code: `export const probe = () => import('./secret-service/secret-service.js');\n`,
+    because: /the keychain adapter loads the Linux client/,
+  },
   { file: 'main/core/keychain/secret-service/probe.ts', code: importing('./dbus.js', 'Bus'), because: /the Linux client is one room/ },
   { file: 'main/core/usecases/probe.ts', code: `import type { Context } from '../ports.js';\nexport type P = Context;\n`, because: /use cases import ports/ },
   { file: 'main/core/usecases/probe.ts', code: importing('../keychain/minted-with.js', 'currentS3'), because: /use cases import pure functions/ },
@@ -132,7 +180,10 @@ const ALLOWED: Case[] = [
 for (const c of VIOLATIONS) {
   test(`lint refuses in ${c.file}: ${c.code.split('\n').find((l) => l.trim())}`, async () => {
     const messages = await layerMessages(c.file, c.code);
-    assert.ok(messages.some((m) => c.because.test(m)), `expected a layer error matching ${c.because}, got ${JSON.stringify(messages)}`);
+    assert.ok(
+      messages.some((m) => c.because.test(m)),
+      `expected a layer error matching ${c.because}, got ${JSON.stringify(messages)}`,
+    );
   });
 }
 

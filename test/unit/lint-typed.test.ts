@@ -14,20 +14,54 @@ const eslint = new ESLint({ cwd: REPO });
 
 async function typedMessages(file: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: join(REPO, file) });
-  assert.deepEqual(result.messages.filter((m) => m.fatal), [], `probe did not parse at ${file}`);
+  assert.deepEqual(
+    result.messages.filter((m) => m.fatal),
+    [],
+    `probe did not parse at ${file}`,
+  );
   return result.messages.filter((m) => m.ruleId !== null && TYPED.has(m.ruleId)).map((m) => m.ruleId!);
 }
 
 const WORK = 'export async function work(): Promise<number> {\n  return 1;\n}\n';
 
 const CASES: Array<{ file: string; code: string; expect: string[]; what: string }> = [
-  { what: 'a dropped promise in the core', file: 'main/core/fault.ts', code: `${WORK}export function probe(): void {\n  work();\n}\n`, expect: ['@typescript-eslint/no-floating-promises'] },
-  { what: 'a dropped promise in a host', file: 'main/cli/output.ts', code: `${WORK}export function probe(): void {\n  work().then(() => undefined);\n}\n`, expect: ['@typescript-eslint/no-floating-promises'] },
-  { what: 'an async predicate (always truthy)', file: 'main/core/fault.ts', code: 'export function probe(xs: number[]): number[] {\n  return xs.filter(async (x) => x > 1);\n}\n', expect: ['@typescript-eslint/no-misused-promises'] },
-  { what: 'an async event listener in the renderer', file: 'renderer/src/main.ts', code: 'export function probe(b: HTMLButtonElement): void {\n  b.addEventListener(\'click\', async () => {\n    await Promise.resolve();\n  });\n}\n', expect: ['@typescript-eslint/no-misused-promises'] },
-  { what: 'a promise marked as deliberately not awaited', file: 'main/core/fault.ts', code: `${WORK}export function probe(): void {\n  void work();\n}\n`, expect: [] },
+  {
+    what: 'a dropped promise in the core',
+    file: 'main/core/fault.ts',
+    code: `${WORK}export function probe(): void {\n  work();\n}\n`,
+    expect: ['@typescript-eslint/no-floating-promises'],
+  },
+  {
+    what: 'a dropped promise in a host',
+    file: 'main/cli/output.ts',
+    code: `${WORK}export function probe(): void {\n  work().then(() => undefined);\n}\n`,
+    expect: ['@typescript-eslint/no-floating-promises'],
+  },
+  {
+    what: 'an async predicate (always truthy)',
+    file: 'main/core/fault.ts',
+    code: 'export function probe(xs: number[]): number[] {\n  return xs.filter(async (x) => x > 1);\n}\n',
+    expect: ['@typescript-eslint/no-misused-promises'],
+  },
+  {
+    what: 'an async event listener in the renderer',
+    file: 'renderer/src/main.ts',
+    code: "export function probe(b: HTMLButtonElement): void {\n  b.addEventListener('click', async () => {\n    await Promise.resolve();\n  });\n}\n",
+    expect: ['@typescript-eslint/no-misused-promises'],
+  },
+  {
+    what: 'a promise marked as deliberately not awaited',
+    file: 'main/core/fault.ts',
+    code: `${WORK}export function probe(): void {\n  void work();\n}\n`,
+    expect: [],
+  },
   { what: 'a handled promise', file: 'main/core/fault.ts', code: `${WORK}export function probe(): void {\n  work().catch(() => undefined);\n}\n`, expect: [] },
-  { what: "node:test's test() and hooks", file: 'test/unit/core/redact.test.ts', code: "import { after, describe, test } from 'node:test';\ndescribe('x', () => {\n  test('y', () => {});\n});\nafter(() => {});\n", expect: [] },
+  {
+    what: "node:test's test() and hooks",
+    file: 'test/unit/core/redact.test.ts',
+    code: "import { after, describe, test } from 'node:test';\ndescribe('x', () => {\n  test('y', () => {});\n});\nafter(() => {});\n",
+    expect: [],
+  },
 ];
 
 for (const c of CASES) {

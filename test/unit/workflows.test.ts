@@ -17,7 +17,9 @@ test('actionlint (with shellcheck) finds nothing in .github/workflows', () => {
   assert.ok(existsSync(ACTIONLINT), `${ACTIONLINT} is missing: run \`npm run setup:test\``);
   const shellcheck = spawnSync('sh', ['-c', 'command -v shellcheck']).stdout.toString().trim();
   assert.ok(shellcheck, 'shellcheck is missing: run `npm run setup:test` (it installs the Debian package)');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.yml')).map((f) => join(dir, f));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.yml'))
+    .map((f) => join(dir, f));
   assert.ok(files.length > 0, 'no workflow to lint');
   const r = spawnSync(ACTIONLINT, ['-shellcheck', shellcheck, ...files], { cwd: REPO, encoding: 'utf8' });
   assert.equal(r.status, 0, `actionlint found problems:\n${r.stdout}${r.stderr}`);
@@ -25,7 +27,10 @@ test('actionlint (with shellcheck) finds nothing in .github/workflows', () => {
 
 test('actionlint does report a broken workflow (so the check above is live)', () => {
   assert.ok(existsSync(ACTIONLINT), `${ACTIONLINT} is missing: run \`npm run setup:test\``);
-  const r = spawnSync(ACTIONLINT, ['-'], { input: 'on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.nope }}\n', encoding: 'utf8' });
+  const r = spawnSync(ACTIONLINT, ['-'], {
+    input: 'on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.nope }}\n',
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /nope/);
 });

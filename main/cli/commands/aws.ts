@@ -44,7 +44,15 @@ export async function configureAws(a: Args): Promise<number> {
   );
   const diff = result.changed ? unifiedDiff(result.before, result.after, file) : '';
   if (a.flag('json')) {
-    printJson({ file, awsProfile, changed: result.changed, written: result.changed && !dryRun, ...(result.backup ? { backup: result.backup } : {}), diff, ...(warning ? { warning } : {}) });
+    printJson({
+      file,
+      awsProfile,
+      changed: result.changed,
+      written: result.changed && !dryRun,
+      ...(result.backup ? { backup: result.backup } : {}),
+      diff,
+      ...(warning ? { warning } : {}),
+    });
     return 0;
   }
   if (dryRun) {

@@ -11,7 +11,14 @@ export async function doctorCommand(a: Args): Promise<number> {
   const json = a.flag('json');
   const results = await diagnose(
     // The context's fetch (proxies, the HTTP bound), with doctor's own shorter wait per check.
-    { dir, vault: ctx.vault, now: () => ctx.clock.now(), env: process.env, platform: process.platform, fetch: (url, init) => ctx.fetch(url, { ...init, signal: AbortSignal.timeout(5000) }) },
+    {
+      dir,
+      vault: ctx.vault,
+      now: () => ctx.clock.now(),
+      env: process.env,
+      platform: process.platform,
+      fetch: (url, init) => ctx.fetch(url, { ...init, signal: AbortSignal.timeout(5000) }),
+    },
     { profile: a.positionals[0], onResult: json ? undefined : (r) => print(line(r)) },
   );
   if (json) printJson(results);

@@ -50,7 +50,8 @@ async function handout(name: string, choice: Choice): Promise<Handout> {
   const record = await ctx.vault.read(name);
   const out: Handout = { profile };
   const s3 = () => currentS3Credentials({ vault: ctx.vault, clock: ctx.clock, context: () => ctx }, name, profile, { interactive: true });
-  const lakefs = async (interactive: boolean) => (currentLakefs(profile, record.lakefs, ctx.clock.now()) ? record.lakefs : getLakefsToken(ctx, name, profile, { interactive }));
+  const lakefs = async (interactive: boolean) =>
+    currentLakefs(profile, record.lakefs, ctx.clock.now()) ? record.lakefs : getLakefsToken(ctx, name, profile, { interactive });
   if (choice.s3 || choice.lakefs || !(profile.s3 && profile.lakefs)) {
     const wantsLakefs = choice.lakefs || (!choice.s3 && Boolean(profile.lakefs));
     const wantsS3 = choice.s3 || (!choice.lakefs && Boolean(profile.s3));
@@ -77,10 +78,12 @@ async function handout(name: string, choice: Choice): Promise<Handout> {
   }
   if (s3Missing && !out.lakefs) {
     // Nothing to hand over: fail with S3's reason; say lakeFS's too unless the same login fixes both.
-    if (lakefsMissing && s3Missing.code !== 'LOGIN_REQUIRED') say(`lakekey: lakeFS cannot be handed over either: ${lakefsMissing.message}. ${fixFor(lakefsMissing, name, 'lakeFS')}.\n`);
+    if (lakefsMissing && s3Missing.code !== 'LOGIN_REQUIRED')
+      say(`lakekey: lakeFS cannot be handed over either: ${lakefsMissing.message}. ${fixFor(lakefsMissing, name, 'lakeFS')}.\n`);
     throw s3Missing;
   }
-  if (lakefsMissing) say(`lakekey: handing over S3 only: ${lakefsMissing.message}. ${fixFor(lakefsMissing, name, 'lakeFS')}, or pass --s3 to ask for S3 alone.\n`);
+  if (lakefsMissing)
+    say(`lakekey: handing over S3 only: ${lakefsMissing.message}. ${fixFor(lakefsMissing, name, 'lakeFS')}, or pass --s3 to ask for S3 alone.\n`);
   if (s3Missing) say(`lakekey: handing over lakeFS only: ${s3Missing.message}. ${fixFor(s3Missing, name, 'S3')}, or pass --lakefs to ask for lakeFS alone.\n`);
   return out;
 }
@@ -136,7 +139,8 @@ function endpointVars(profile: Profile): Record<string, string> {
 export async function envCommand(a: Args): Promise<number> {
   const format = a.string('format') ?? 'sh';
   if (a.flag('server')) {
-    if (a.flag('lakefs')) throw usageError('--server hands over S3 credentials only: drop --lakefs (or run `lakekey env NAME --lakefs` for the lakeFS token)', a.hint());
+    if (a.flag('lakefs'))
+      throw usageError('--server hands over S3 credentials only: drop --lakefs (or run `lakekey env NAME --lakefs` for the lakeFS token)', a.hint());
     const { serverEnv } = await import('./serve.js');
     print(renderEnv(serverEnv(a.positionals[0]), format));
     return 0;
@@ -226,7 +230,9 @@ export async function execCommand(a: Args): Promise<number> {
       const code = (err as NodeJS.ErrnoException).code;
       // As shells do: 127 for a command that is not found, 126 for one that cannot be run.
       if (code === 'ENOENT' || code === 'EACCES') {
-        say(`lakekey: cannot run "${outside(cmd)}": ${code === 'ENOENT' ? 'command not found' : 'permission denied'}.\n  Check the command name and your PATH.\n`);
+        say(
+          `lakekey: cannot run "${outside(cmd)}": ${code === 'ENOENT' ? 'command not found' : 'permission denied'}.\n  Check the command name and your PATH.\n`,
+        );
         resolve(code === 'ENOENT' ? 127 : 126);
         return;
       }

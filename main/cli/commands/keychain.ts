@@ -46,7 +46,13 @@ async function choose(kind: KeychainKind): Promise<number> {
     // the persistent keyring there. A failure is its exit 4 with the fix; nothing is saved.
     const limits = limitsFromEnv(process.env);
     const backend = keychainBackends(process.platform, process.env);
-    await keychainStore({ platform: process.platform, backend, keychain: 'kernel', timeoutMs: limits.keychainTimeoutMs, busyTimeoutMs: limits.keychainBusyTimeoutMs }).get('#lakekey-probe');
+    await keychainStore({
+      platform: process.platform,
+      backend,
+      keychain: 'kernel',
+      timeoutMs: limits.keychainTimeoutMs,
+      busyTimeoutMs: limits.keychainBusyTimeoutMs,
+    }).get('#lakekey-probe');
   }
   const before = readSettings(dir).keychain ?? 'os';
   await updateSettings(dir, (s) => {

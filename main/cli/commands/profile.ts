@@ -7,7 +7,16 @@ import { checkedSettingsDir } from '../../core/config/paths.js';
 import { forget, logout } from '../../core/usecases/session.js';
 import { s3Mint } from '../../core/keychain/minted-with.js';
 import { outside } from '../../core/text-gate.js';
-import { checkProfile, getProfile, PROFILE_NAME, readSettings, s3ApiEndpoint, type BrokenProfile, type CheckedProfile, type Profile } from '../../core/config/settings.js';
+import {
+  checkProfile,
+  getProfile,
+  PROFILE_NAME,
+  readSettings,
+  s3ApiEndpoint,
+  type BrokenProfile,
+  type CheckedProfile,
+  type Profile,
+} from '../../core/config/settings.js';
 import { updateSettings } from '../../core/config/settings-write.js';
 import { fieldAt, fieldOfFlag, PROFILE_FIELDS } from '../../shared/profile-fields.js';
 import { kinds } from '../../shared/profile-kinds.js';
@@ -38,10 +47,14 @@ function unsetWords(a: Args, name: string): string[] {
   const choices = spec?.choices ?? [];
   for (const word of words) {
     const field = fieldOfFlag(word);
-    if (field?.required) throw usageError(`--unset ${word}: a profile cannot be without its ${word}`, `Change it with \`lakekey profile set ${name} --${word} VALUE\` instead.`);
+    if (field?.required)
+      throw usageError(`--unset ${word}: a profile cannot be without its ${word}`, `Change it with \`lakekey profile set ${name} --${word} VALUE\` instead.`);
     if (!choices.includes(word)) {
       const near = closest(word.replace(/^-+/, ''), choices);
-      throw usageError(`--unset takes a field's flag name without dashes, not ${JSON.stringify(word)}${near ? `; did you mean "${near}"?` : ''}`, `It takes: ${choices.join(', ')}.`);
+      throw usageError(
+        `--unset takes a field's flag name without dashes, not ${JSON.stringify(word)}${near ? `; did you mean "${near}"?` : ''}`,
+        `It takes: ${choices.join(', ')}.`,
+      );
     }
     if (a.has(word)) throw usageError(`--${word} and --unset ${word} ask for opposite things: pass one of them`, a.hint());
   }
@@ -113,7 +126,10 @@ function validate(name: string, raw: Record<string, unknown>, a: Args): { profil
     // A value from the file that the user did not retype (a broken profile's): say to retype it too.
     const field = fieldAt((err as LakekeyError & { field?: string }).field ?? '');
     if (field && !a.has(field.flag)) {
-      throw configError(err.message, `Profile "${name}" has that value in its settings: pass --${field.flag}${field.boolean ? '' : ' VALUE'} as well${field.required ? '' : ` (or --unset ${field.flag})`}.`);
+      throw configError(
+        err.message,
+        `Profile "${name}" has that value in its settings: pass --${field.flag}${field.boolean ? '' : ' VALUE'} as well${field.required ? '' : ` (or --unset ${field.flag})`}.`,
+      );
     }
     // The usage line is a better hint than "edit the settings file" for a flag the user typed.
     throw configError(err.message, a.hint());
@@ -130,14 +146,20 @@ function validate(name: string, raw: Record<string, unknown>, a: Args): { profil
       `Pass --refresh-before ${profile.refreshBeforeSeconds} (a third of the lifetime) or less, or a longer --s3-duration.`,
     );
   }
-  return { profile, note: `Note: profile "${name}" renews its S3 credentials ${profile.refreshBeforeSeconds} s before they expire (--refresh-before): ${asked} s would not fit their ${duration} s lifetime.\n` };
+  return {
+    profile,
+    note: `Note: profile "${name}" renews its S3 credentials ${profile.refreshBeforeSeconds} s before they expire (--refresh-before): ${asked} s would not fit their ${duration} s lifetime.\n`,
+  };
 }
 
 async function clientSecretOf(a: Args): Promise<string | undefined> {
   const flag = a.string('client-secret');
   const secret = flag === '-' ? (await readStdin()).trim() : flag;
   if (secret !== undefined && !/^[\x21-\x7e]{1,512}$/.test(secret)) {
-    throw usageError('--client-secret must be printable characters without spaces', 'Copy it from your identity provider; `--client-secret -` reads it from stdin.');
+    throw usageError(
+      '--client-secret must be printable characters without spaces',
+      'Copy it from your identity provider; `--client-secret -` reads it from stdin.',
+    );
   }
   return secret;
 }
@@ -152,21 +174,29 @@ export async function add(a: Args): Promise<number> {
   const { profile, note } = validate(name, applyFlags(a, {}, clientSecret, []), a);
   await updateSettings(dir, (s) => {
     if ((Object.hasOwn(s.profiles, name) || s.broken.has(name)) && !a.flag('force')) {
-      throw configError(`profile "${name}" already exists`, `Change some of its fields with \`lakekey profile set ${name} --FLAG VALUE\`, pass --force to replace it, or remove it first.`);
+      throw configError(
+        `profile "${name}" already exists`,
+        `Change some of its fields with \`lakekey profile set ${name} --FLAG VALUE\`, pass --force to replace it, or remove it first.`,
+      );
     }
     s.broken.delete(name);
     s.profiles[name] = profile;
   });
   // The secret goes to the keychain (never the settings file); a replaced profile without one drops it.
   if (clientSecret !== undefined) await compose(dir).vault.writeClientSecret(name, clientSecret);
-  else if (a.flag('force')) await compose(dir).vault.writeClientSecret(name, undefined).catch(() => undefined);
+  else if (a.flag('force'))
+    await compose(dir)
+      .vault.writeClientSecret(name, undefined)
+      .catch(() => undefined);
   warnLakectl(profile);
   sayEndpoint(name, profile);
   if (note) say(note);
   say(`Added profile "${name}". Next: \`lakekey login ${name}\`${profile.s3 ? `, then \`lakekey configure-aws ${name}\`` : ''}.\n`);
   // Allowed (the login alone checks the IdP wiring, and the tray offers it), but say what it lacks.
   if (!profile.s3 && !profile.lakefs) {
-    say(`Note: profile "${name}" has neither S3 nor lakeFS settings, so it hands out no credentials. Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (or --s3-role-arn ARN, or --lakefs-endpoint URL).\n`);
+    say(
+      `Note: profile "${name}" has neither S3 nor lakeFS settings, so it hands out no credentials. Add them with \`lakekey profile set ${name} --s3-sts-endpoint URL\` (or --s3-role-arn ARN, or --lakefs-endpoint URL).\n`,
+    );
   }
   return 0;
 }
@@ -179,7 +209,10 @@ export async function set(a: Args): Promise<number> {
   const broken = settings.broken.get(name);
   const current = broken ? undefined : getProfile(settings, name);
   const unset = unsetWords(a, name);
-  const given = a.spec.flags.filter((f) => f.name !== 'unset' && a.has(f.name)).map((f) => `--${f.name}`).concat(unset.map((w) => `--unset ${w}`));
+  const given = a.spec.flags
+    .filter((f) => f.name !== 'unset' && a.has(f.name))
+    .map((f) => `--${f.name}`)
+    .concat(unset.map((w) => `--unset ${w}`));
   if (!given.length) throw usageError(`say what to change in profile "${name}", e.g. \`lakekey profile set ${name} --s3-duration 7200\``, a.hint());
   const clientSecret = await clientSecretOf(a);
   const { profile, note } = validate(name, applyFlags(a, broken ? broken.raw : JSON.parse(JSON.stringify(current)), clientSecret, unset), a);
@@ -200,7 +233,9 @@ export async function set(a: Args): Promise<number> {
   }
   if (profile.issuer !== current.issuer || profile.clientId !== current.clientId || profile.scopes.join(' ') !== current.scopes.join(' ')) {
     // The old session is never sent to the new settings (minted-with.ts); the next login revokes it where it was made.
-    say(`The session was made with the old identity provider settings: run \`lakekey login ${name}\` again (it revokes the old session at ${outside(current.issuer)}; \`lakekey logout ${name}\` ends it now).\n`);
+    say(
+      `The session was made with the old identity provider settings: run \`lakekey login ${name}\` again (it revokes the old session at ${outside(current.issuer)}; \`lakekey logout ${name}\` ends it now).\n`,
+    );
   } else if (current.s3 && profile.s3 && JSON.stringify(s3Mint(profile)) !== JSON.stringify(s3Mint(current))) {
     say('S3 credentials minted with the old settings are replaced on next use.\n');
   }
@@ -219,7 +254,9 @@ function sayEndpoint(name: string, profile: Profile, before?: Profile): void {
 
 function warnLakectl(profile: Profile, before?: Profile): void {
   if (profile.lakefs?.lakectlCache && !before?.lakefs?.lakectlCache) {
-    say('Warning: --lakectl-cache writes the lakeFS token to ~/.lakectl/cache/lakectl_token_cache.json, a PLAINTEXT file any process of yours can read. lakectl reads no session token otherwise.\n');
+    say(
+      'Warning: --lakectl-cache writes the lakeFS token to ~/.lakectl/cache/lakectl_token_cache.json, a PLAINTEXT file any process of yours can read. lakectl reads no session token otherwise.\n',
+    );
   }
 }
 
@@ -247,7 +284,14 @@ export async function show(a: Args): Promise<number> {
   if (broken) {
     // As the file has it, so the bad value can be seen (print() replaces control characters).
     if (a.flag('json')) printJson({ name, broken: brokenJson(broken), stored: broken.raw });
-    else print(`${table([['profile', name], ['BROKEN', broken.reason], ['fix', broken.problem.hint ?? '']])}\nas stored:\n${JSON.stringify(broken.raw, null, 2)}`);
+    else
+      print(
+        `${table([
+          ['profile', name],
+          ['BROKEN', broken.reason],
+          ['fix', broken.problem.hint ?? ''],
+        ])}\nas stored:\n${JSON.stringify(broken.raw, null, 2)}`,
+      );
     return 0;
   }
   const profile = getProfile(settings, name, warn);
@@ -300,9 +344,22 @@ function renderProfile(name: string, p: Profile): string {
     ['refresh before', `${p.refreshBeforeSeconds} s`],
   ];
   if (p.s3) {
-    rows.push(['S3 STS endpoint', p.s3.stsEndpoint ?? `AWS (${p.s3.region})`], ['S3 API endpoint', s3ApiEndpoint(p) ?? 'AWS (none needed)'], ['S3 region', p.s3.region], ['S3 role', p.s3.roleArn], ['S3 duration', `${p.s3.durationSeconds} s`], ['S3 token source', p.s3.tokenSource], ['S3 session name', p.s3.sessionName ?? 'default (the email, else the subject)']);
+    rows.push(
+      ['S3 STS endpoint', p.s3.stsEndpoint ?? `AWS (${p.s3.region})`],
+      ['S3 API endpoint', s3ApiEndpoint(p) ?? 'AWS (none needed)'],
+      ['S3 region', p.s3.region],
+      ['S3 role', p.s3.roleArn],
+      ['S3 duration', `${p.s3.durationSeconds} s`],
+      ['S3 token source', p.s3.tokenSource],
+      ['S3 session name', p.s3.sessionName ?? 'default (the email, else the subject)'],
+    );
   }
-  if (p.lakefs) rows.push(['lakeFS endpoint', p.lakefs.endpoint], ['lakeFS token TTL', `${p.lakefs.ttlSeconds} s`], ['lakectl cache file', p.lakefs.lakectlCache ? 'kept in sync (plaintext)' : 'off']);
+  if (p.lakefs)
+    rows.push(
+      ['lakeFS endpoint', p.lakefs.endpoint],
+      ['lakeFS token TTL', `${p.lakefs.ttlSeconds} s`],
+      ['lakectl cache file', p.lakefs.lakectlCache ? 'kept in sync (plaintext)' : 'off'],
+    );
   if (p.s3) rows.push(['credentials endpoint', p.endpoint ? `served by the tray while it runs (\`lakekey env ${name} --server\`)` : 'off']);
   return table(rows.filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
 }

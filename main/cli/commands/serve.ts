@@ -16,9 +16,19 @@ import type { Context } from '../../core/ports.js';
 
 /** Variables that would win over the endpoint in an SDK's default chain: none reach the child. */
 export const CHAIN_WINNERS = [
-  'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN', 'AWS_CREDENTIAL_EXPIRATION',
-  'AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_ROLE_SESSION_NAME',
-  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', 'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_SECURITY_TOKEN',
+  'AWS_CREDENTIAL_EXPIRATION',
+  'AWS_PROFILE',
+  'AWS_DEFAULT_PROFILE',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_ROLE_ARN',
+  'AWS_ROLE_SESSION_NAME',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
   'AWS_CONTAINER_CREDENTIALS_FULL_URI',
 ];
 
@@ -65,7 +75,9 @@ export async function serveCommand(a: Args): Promise<number> {
     if (names.length > 1 && format !== 'json') print(`# profile ${n}`);
     print(renderEnv(serverVars(s3Profile(dir, n), endpoint.uri(n), { file: record!.tokenFile }), format));
   }
-  say(`lakekey: serving credentials for ${names.map((n) => `"${n}"`).join(', ')} on 127.0.0.1:${endpoint.port} until stopped (Ctrl-C). Point a process at it with the variables above, or \`eval "$(lakekey env NAME --server)"\`.\n`);
+  say(
+    `lakekey: serving credentials for ${names.map((n) => `"${n}"`).join(', ')} on 127.0.0.1:${endpoint.port} until stopped (Ctrl-C). Point a process at it with the variables above, or \`eval "$(lakekey env NAME --server)"\`.\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -29,7 +29,10 @@ export async function loginCommand(a: Args): Promise<number> {
     throw usageError('--login-hint takes an account name such as an email: 1 to 256 characters, no control characters', a.hint());
   }
   if (a.flag('device') && (a.flag('select-account') || loginHint !== undefined)) {
-    throw usageError(`--${a.flag('select-account') ? 'select-account' : 'login-hint'} is for the browser login; with --device you choose the account on the device where you enter the code`, a.hint());
+    throw usageError(
+      `--${a.flag('select-account') ? 'select-account' : 'login-hint'} is for the browser login; with --device you choose the account on the device where you enter the code`,
+      a.hint(),
+    );
   }
   const dir = checkedSettingsDir(process.env, process.platform);
   const name = a.positionals[0];
@@ -41,7 +44,12 @@ export async function loginCommand(a: Args): Promise<number> {
     say(`\nlakekey: the login for profile "${name}" was cancelled; nothing was changed.\n`);
     process.exit(130);
   });
-  const options = { noBrowser: a.flag('no-browser'), timeoutSeconds, selectAccount: a.flag('select-account'), ...(loginHint !== undefined ? { loginHint: loginHint.trim() } : {}) };
+  const options = {
+    noBrowser: a.flag('no-browser'),
+    timeoutSeconds,
+    selectAccount: a.flag('select-account'),
+    ...(loginHint !== undefined ? { loginHint: loginHint.trim() } : {}),
+  };
   let record;
   try {
     record = a.flag('device') ? await deviceLogin(wait.ctx, name, profile, options) : await login(wait.ctx, name, profile, options);
@@ -108,7 +116,13 @@ export async function logoutCommand(a: Args): Promise<number> {
   const result = await logout(compose(dir), name, profile);
   const { revocation, issuer, removed } = result;
   if (a.flag('json')) {
-    printJson({ profile: name, revocation: revocation.outcome, ...(issuer ? { issuer } : {}), removed, ...(revocation.outcome === 'failed' ? { error: revocation.error.message } : {}) });
+    printJson({
+      profile: name,
+      revocation: revocation.outcome,
+      ...(issuer ? { issuer } : {}),
+      removed,
+      ...(revocation.outcome === 'failed' ? { error: revocation.error.message } : {}),
+    });
   }
   say(`${sayLogout(name, profile, result)}\n`);
   return 0;
@@ -132,7 +146,10 @@ export async function statusCommand(a: Args): Promise<number> {
     return broken.length ? broken[0][1].problem.exitCode : 0;
   };
   if (a.flag('json')) {
-    printJson([...statuses.map((s) => ({ ...s, renews: renewal(settings.profiles[s.name], s) })), ...broken.map(([name, b]) => ({ name, broken: { problem: b.problem.message, fix: b.problem.hint } }))]);
+    printJson([
+      ...statuses.map((s) => ({ ...s, renews: renewal(settings.profiles[s.name], s) })),
+      ...broken.map(([name, b]) => ({ name, broken: { problem: b.problem.message, fix: b.problem.hint } })),
+    ]);
     return brokenExit();
   }
   if (!statuses.length && !broken.length) {
@@ -144,8 +161,14 @@ export async function statusCommand(a: Args): Promise<number> {
   const rows = [['PROFILE', 'USER', 'S3', 'LAKEFS', 'RENEWS']];
   for (const s of statuses) {
     const p = settings.profiles[s.name];
-    const who = s.signedIn ? outside(s.email ?? s.subject ?? '') + (s.stale?.idp ? ` (made before ${sayChanged(s.stale.idp)} changed: log in)` : '') : 'not logged in';
-    const s3 = !p.s3 ? '—' : s.stale?.s3 && s.s3 ? `minted before ${sayChanged(s.stale.s3)} changed: ${s.canRefresh ? 'renewed on next use' : 'log in'}` : validity(s.s3);
+    const who = s.signedIn
+      ? outside(s.email ?? s.subject ?? '') + (s.stale?.idp ? ` (made before ${sayChanged(s.stale.idp)} changed: log in)` : '')
+      : 'not logged in';
+    const s3 = !p.s3
+      ? '—'
+      : s.stale?.s3 && s.s3
+        ? `minted before ${sayChanged(s.stale.s3)} changed: ${s.canRefresh ? 'renewed on next use' : 'log in'}`
+        : validity(s.s3);
     const lakefs = !p.lakefs ? '—' : s.stale?.lakefs && s.lakefs ? `issued before ${sayChanged(s.stale.lakefs)} changed: log in` : validity(s.lakefs);
     const failing = s.renewalFailing ? ` — failing since ${sayClock(Date.parse(s.renewalFailing.since))} (${s.renewalFailing.code})` : '';
     rows.push([s.name, who, s3, lakefs, renewal(p, s) + failing]);
@@ -178,7 +201,11 @@ function check(a: Args, p: Profile, s: ProfileStatus): number {
   // A profile with neither half stands for its IdP session: signed in, under the current settings.
   if (!p.s3 && !p.lakefs && (!s.signedIn || s.stale?.idp)) missing.push('the identity provider');
   if (!missing.length) return 0;
-  const why = !s.signedIn ? 'is not logged in' : s.stale?.idp ? `was logged in before ${sayChanged(s.stale.idp)} changed` : `needs a login for ${missing.join(' and ')}`;
+  const why = !s.signedIn
+    ? 'is not logged in'
+    : s.stale?.idp
+      ? `was logged in before ${sayChanged(s.stale.idp)} changed`
+      : `needs a login for ${missing.join(' and ')}`;
   const other = p.s3 && p.lakefs && !either && missing.length === 1 ? ` (\`--${missing[0] === 'S3' ? 'lakefs' : 's3'}\` checks the other half alone)` : '';
   throw new LakekeyError('LOGIN_REQUIRED', `profile "${name}" ${why}`, { hint: `Run \`lakekey login ${name}\`${other}.` });
 }

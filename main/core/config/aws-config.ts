@@ -5,7 +5,20 @@
 // The file's folder may be shared with other users (AWS_CONFIG_FILE anywhere): nothing lakekey
 // creates there follows or replaces what someone else put at its name.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { configError, LakekeyError } from '../errors.js';
@@ -25,7 +38,10 @@ export function credentialProcessCommand(argv: string[]): string {
     .map((a) => {
       // Neither botocore's splitting nor a shell agree on escapes, so refuse what needs one.
       if (/["$`%\n]/.test(a)) {
-        throw configError(`cannot write a credential_process line for the path ${JSON.stringify(a)}`, 'Install lakekey in a folder whose path has no quote, $, ` or % characters.');
+        throw configError(
+          `cannot write a credential_process line for the path ${JSON.stringify(a)}`,
+          'Install lakekey in a folder whose path has no quote, $, ` or % characters.',
+        );
       }
       return /^[\w@+=:,.-]+$/.test(a) ? a : `"${a}"`;
     })
@@ -172,7 +188,9 @@ export function applyProfileSettings(text: string, awsProfile: string, settings:
   const lines = text === '' ? [] : text.split(/\r?\n/);
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
   // botocore lets a later section for the same profile win: edit the one it reads.
-  const section = parseSections(lines).filter((sec) => profileOfHeader(sec.header) === awsProfile).pop();
+  const section = parseSections(lines)
+    .filter((sec) => profileOfHeader(sec.header) === awsProfile)
+    .pop();
   if (!section) {
     const block = [`[${headerFor(awsProfile)}]`, markerLine(settings.map((s) => s.key.toLowerCase())), ...settings.map((s) => `${s.key} = ${s.value}`)];
     const sep = lines.length && lines[lines.length - 1].trim() !== '' ? [''] : [];
@@ -220,7 +238,9 @@ export function applyProfileSettings(text: string, awsProfile: string, settings:
 /** Reads a key of a profile section as botocore would (for doctor and tests). */
 export function readProfileSetting(text: string, awsProfile: string, key: string): string | undefined {
   const lines = text.split(/\r?\n/);
-  const section = parseSections(lines).filter((sec) => profileOfHeader(sec.header) === awsProfile).pop();
+  const section = parseSections(lines)
+    .filter((sec) => profileOfHeader(sec.header) === awsProfile)
+    .pop();
   const entry = section?.entries.find((e) => e.key === key.toLowerCase());
   return entry ? lines[entry.start].trim().replace(/^.*?\s*[=:]\s*/, '') : undefined;
 }
@@ -311,7 +331,10 @@ export function removeLakekeyKeys(text: string, name: string): Removal {
       cuts.push([sec.start, end], ...markers.at.filter((m) => m >= end).map((m): [number, number] => [m, m + 1]));
       if (!removed.includes(awsProfile)) removed.push(awsProfile);
     } else {
-      cuts.push(...sec.entries.filter((e) => ours.has(e.key)).map((e): [number, number] => [e.start, e.end]), ...markers.at.map((m): [number, number] => [m, m + 1]));
+      cuts.push(
+        ...sec.entries.filter((e) => ours.has(e.key)).map((e): [number, number] => [e.start, e.end]),
+        ...markers.at.map((m): [number, number] => [m, m + 1]),
+      );
       if (!trimmed.includes(awsProfile)) trimmed.push(awsProfile);
     }
   }
@@ -347,8 +370,15 @@ function readConfig(file: string): string {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return '';
-    if (code === 'EISDIR') throw configError(`the AWS config file ${file} is a folder`, `Move the folder aside (the AWS CLI needs a file there), or point AWS_CONFIG_FILE at a file.`);
-    throw configError(`cannot read the AWS config file ${file} (${code ?? (err as Error).message})`, `Check its permissions: \`ls -l ${file}\`; it should be yours and readable.`);
+    if (code === 'EISDIR')
+      throw configError(
+        `the AWS config file ${file} is a folder`,
+        `Move the folder aside (the AWS CLI needs a file there), or point AWS_CONFIG_FILE at a file.`,
+      );
+    throw configError(
+      `cannot read the AWS config file ${file} (${code ?? (err as Error).message})`,
+      `Check its permissions: \`ls -l ${file}\`; it should be yours and readable.`,
+    );
   }
 }
 
@@ -366,7 +396,11 @@ async function withConfigLock<T>(file: string, fn: () => T): Promise<T> {
   }
   let lock;
   try {
-    lock = await acquireLockFile(awsConfigLockPath(file), { what: `on the AWS config file ${file}`, doing: 'configure-aws or profile remove' }, { waitMs: 20_000 });
+    lock = await acquireLockFile(
+      awsConfigLockPath(file),
+      { what: `on the AWS config file ${file}`, doing: 'configure-aws or profile remove' },
+      { waitMs: 20_000 },
+    );
   } catch (err) {
     // A folder lakekey cannot write: said about the AWS config file, which is what the user named.
     const cause = err instanceof LakekeyError && err.code === 'CONFIG' ? (err as { cause?: unknown }).cause : undefined;
@@ -387,7 +421,10 @@ async function withConfigLock<T>(file: string, fn: () => T): Promise<T> {
 function writeConfig(file: string, before: string, after: string): string | undefined {
   const existing = statSyncOrUndefined(file);
   if (existing && (existing.mode & 0o200) === 0) {
-    throw configError(`the AWS config file ${file} is read-only, so lakekey leaves it as it is`, `Make it writable (\`chmod u+w ${file}\`) and run the command again, or set AWS_CONFIG_FILE to another file.`);
+    throw configError(
+      `the AWS config file ${file} is read-only, so lakekey leaves it as it is`,
+      `Make it writable (\`chmod u+w ${file}\`) and run the command again, or set AWS_CONFIG_FILE to another file.`,
+    );
   }
   try {
     const backup = before !== '' ? backUp(file, before) : undefined;
@@ -412,10 +449,16 @@ function fileProblem(file: string, err: unknown): unknown {
   const code = (err as NodeJS.ErrnoException).code;
   const path = (err as NodeJS.ErrnoException).path ?? where;
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return configError(`cannot write the AWS config file ${file}: ${path} is not writable (${code})`, `Check the folder's owner and permissions (\`ls -ld ${where}\`; it should be yours), or set AWS_CONFIG_FILE to a file you can write.`);
+    return configError(
+      `cannot write the AWS config file ${file}: ${path} is not writable (${code})`,
+      `Check the folder's owner and permissions (\`ls -ld ${where}\`; it should be yours), or set AWS_CONFIG_FILE to a file you can write.`,
+    );
   }
   if (code === 'ENOTDIR' || code === 'EEXIST') {
-    return configError(`cannot write the AWS config file ${file}: a part of ${where} is a file, not a folder`, 'Move that file aside, or set AWS_CONFIG_FILE to another path.');
+    return configError(
+      `cannot write the AWS config file ${file}: a part of ${where} is a file, not a folder`,
+      'Move that file aside, or set AWS_CONFIG_FILE to another path.',
+    );
   }
   return err;
 }
@@ -438,7 +481,7 @@ function writeNew(path: string, text: string, mode?: number): boolean {
   }
   try {
     const data = Buffer.from(text, 'utf8');
-    for (let at = 0; at < data.length; ) at += writeSync(fd, data, at);
+    for (let at = 0; at < data.length;) at += writeSync(fd, data, at);
     if (mode !== undefined) fchmodSync(fd, mode);
     fsyncSync(fd);
   } catch (err) {
@@ -456,7 +499,10 @@ function underFreshName(base: string, create: (path: string) => boolean): string
     const path = `${base}-${randomBytes(6).toString('hex')}`;
     if (create(path)) return path;
   }
-  throw configError(`cannot create a new file beside ${base}: every name tried was taken`, `Look at what fills ${dirname(base)} (\`ls -la ${dirname(base)}\`), and remove what is not yours.`);
+  throw configError(
+    `cannot create a new file beside ${base}: every name tried was taken`,
+    `Look at what fills ${dirname(base)} (\`ls -la ${dirname(base)}\`), and remove what is not yours.`,
+  );
 }
 
 /**

@@ -33,7 +33,8 @@ export function checkedSettingsDir(env: NodeJS.ProcessEnv, platform: NodeJS.Plat
     return dir;
   }
   const where = env.LAKEKEY_CONFIG_DIR ? ' (LAKEKEY_CONFIG_DIR)' : '';
-  if (!st.isDirectory()) throw configError(`the settings folder ${dir}${where} is not a folder`, 'Remove or rename it, or point LAKEKEY_CONFIG_DIR at a folder of your own.');
+  if (!st.isDirectory())
+    throw configError(`the settings folder ${dir}${where} is not a folder`, 'Remove or rename it, or point LAKEKEY_CONFIG_DIR at a folder of your own.');
   if (st.uid !== uid) {
     throw configError(
       `the settings folder ${dir}${where} belongs to another user (uid ${st.uid}), so its settings cannot be trusted`,

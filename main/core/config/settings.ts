@@ -152,7 +152,10 @@ export function parseSettings(raw: unknown, where = 'settings'): Settings {
   if (raw.keychain !== undefined) {
     // A file-wide choice: a bad one fails the read, never quietly means another keychain.
     if (!isKeychainKind(raw.keychain)) {
-      throw configError(`${where}: "keychain" must be ${KEYCHAINS.map((k) => `"${k}"`).join(' or ')}, not ${JSON.stringify(raw.keychain)}`, `Fix or remove "keychain" in ${where}.`);
+      throw configError(
+        `${where}: "keychain" must be ${KEYCHAINS.map((k) => `"${k}"`).join(' or ')}, not ${JSON.stringify(raw.keychain)}`,
+        `Fix or remove "keychain" in ${where}.`,
+      );
     }
     settings.keychain = raw.keychain;
   }
@@ -168,7 +171,10 @@ export function parseSettings(raw: unknown, where = 'settings'): Settings {
       const { profile, refreshBeforeAsked } = checkProfile(name, p, where);
       if (twins.length > 1) {
         const [first, second] = twins;
-        throw configError(`${where}: profiles "${first}" and "${second}" differ only in upper/lower case`, `Rename one of them in ${where}, or remove one (\`lakekey profile remove ${second}\`).`);
+        throw configError(
+          `${where}: profiles "${first}" and "${second}" differ only in upper/lower case`,
+          `Rename one of them in ${where}, or remove one (\`lakekey profile remove ${second}\`).`,
+        );
       }
       settings.profiles[name] = profile;
       if (refreshBeforeAsked !== undefined) settings.notes.set(name, refreshBeforeNote(name, refreshBeforeAsked, profile));
@@ -184,7 +190,11 @@ export function parseSettings(raw: unknown, where = 'settings'): Settings {
 export function storedSettings(s: Settings): { version: number; keychain?: KeychainKind; profiles: Record<string, unknown> } {
   // fromEntries defines own properties, so a broken "__proto__" profile stays a plain key.
   const brokenEntries = [...s.broken].filter(([name]) => !Object.hasOwn(s.profiles, name)).map(([name, b]) => [name, b.raw] as const);
-  return { version: SETTINGS_VERSION, ...(s.keychain ? { keychain: s.keychain } : {}), profiles: Object.fromEntries([...Object.entries(s.profiles), ...brokenEntries]) };
+  return {
+    version: SETTINGS_VERSION,
+    ...(s.keychain ? { keychain: s.keychain } : {}),
+    profiles: Object.fromEntries([...Object.entries(s.profiles), ...brokenEntries]),
+  };
 }
 
 /**
@@ -205,7 +215,11 @@ export function changeSettings(current: Settings, change: (s: Settings) => void,
 /** How a broken profile is said when something tries to use it: profile, field, and the command that repairs it. */
 function broken(name: string, raw: unknown, err: LakekeyError & { field?: string }, where: string): BrokenProfile {
   const prefix = `${where}: profile "${name}": `;
-  const reason = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message.startsWith(`${where}: `) ? err.message.slice(where.length + 2) : err.message;
+  const reason = err.message.startsWith(prefix)
+    ? err.message.slice(prefix.length)
+    : err.message.startsWith(`${where}: `)
+      ? err.message.slice(where.length + 2)
+      : err.message;
   let way: string;
   if (!PROFILE_NAME.test(name)) way = `Rename or remove it in ${where}.`;
   else if (/differ only in upper\/lower case/.test(reason)) way = '';
@@ -288,7 +302,13 @@ function checkFields(name: string, raw: unknown, where: string, f: (field: strin
   if (!isObject(raw)) throw configError(`${at}: expected an object`);
   const profile: Profile = {
     issuer: endpointUrl(raw.issuer, f('issuer')),
-    clientId: matching(raw.clientId, CLIENT_ID, f('clientId'), 'a client id of printable characters without spaces', 'Copy the client id from your identity provider.'),
+    clientId: matching(
+      raw.clientId,
+      CLIENT_ID,
+      f('clientId'),
+      'a client id of printable characters without spaces',
+      'Copy the client id from your identity provider.',
+    ),
     scopes: scopes(raw.scopes ?? DEFAULT_SCOPES, f('scopes')),
     redirectPort: integer(raw.redirectPort ?? 0, ...LIMITS.redirectPort, f('redirectPort')),
     refreshBeforeSeconds: integer(raw.refreshBeforeSeconds ?? DEFAULT_REFRESH_BEFORE, ...LIMITS.refreshBeforeSeconds, f('refreshBeforeSeconds')),
@@ -300,14 +320,26 @@ function checkFields(name: string, raw: unknown, where: string, f: (field: strin
     const tokenSource = s3.tokenSource ?? 'idp';
     if (tokenSource !== 'idp' && tokenSource !== 'lakefs') throw configError(`${f('s3.tokenSource')} must be "idp" or "lakefs"`);
     profile.s3 = {
-      region: matching(s3.region ?? 'us-east-1', REGION, f('s3.region'), 'a region name of lowercase letters, digits and "-"', 'Use a region such as us-east-1 (MinIO: its MINIO_SITE_REGION, usually us-east-1).'),
+      region: matching(
+        s3.region ?? 'us-east-1',
+        REGION,
+        f('s3.region'),
+        'a region name of lowercase letters, digits and "-"',
+        'Use a region such as us-east-1 (MinIO: its MINIO_SITE_REGION, usually us-east-1).',
+      ),
       durationSeconds: integer(s3.durationSeconds ?? DEFAULT_S3_DURATION, ...LIMITS.s3DurationSeconds, f('s3.durationSeconds')),
       tokenSource,
     };
     if (s3.stsEndpoint !== undefined) profile.s3.stsEndpoint = endpointUrl(s3.stsEndpoint, f('s3.stsEndpoint'));
     if (s3.s3Endpoint !== undefined) profile.s3.s3Endpoint = endpointUrl(s3.s3Endpoint, f('s3.s3Endpoint'));
     if (s3.roleArn !== undefined) {
-      profile.s3.roleArn = matching(s3.roleArn, ROLE_ARN, f('s3.roleArn'), 'a role ARN', 'Use arn:aws:iam::ACCOUNT:role/NAME (12-digit account), or the arn:minio:iam:…:role/… ARN MinIO prints at startup.');
+      profile.s3.roleArn = matching(
+        s3.roleArn,
+        ROLE_ARN,
+        f('s3.roleArn'),
+        'a role ARN',
+        'Use arn:aws:iam::ACCOUNT:role/NAME (12-digit account), or the arn:minio:iam:…:role/… ARN MinIO prints at startup.',
+      );
     }
     if (s3.sessionName !== undefined) profile.s3.sessionName = sessionNameTemplate(s3.sessionName, tokenSource, f('s3.sessionName'));
   }
@@ -325,7 +357,10 @@ function checkFields(name: string, raw: unknown, where: string, f: (field: strin
   }
   if (raw.endpoint !== undefined && boolean(raw.endpoint, f('endpoint'))) {
     if (!profile.s3) {
-      throw configError(`${f('endpoint')}: the credentials endpoint serves S3 credentials, and profile "${name}" has no S3 settings`, 'Add them (--s3-sts-endpoint URL for MinIO and lakeFS, --s3-role-arn ARN for AWS), or leave the endpoint off.');
+      throw configError(
+        `${f('endpoint')}: the credentials endpoint serves S3 credentials, and profile "${name}" has no S3 settings`,
+        'Add them (--s3-sts-endpoint URL for MinIO and lakeFS, --s3-role-arn ARN for AWS), or leave the endpoint off.',
+      );
     }
     profile.endpoint = true;
   }

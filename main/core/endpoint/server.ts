@@ -83,7 +83,10 @@ export async function startEndpoint(opts: EndpointOptions): Promise<CredentialsE
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         new LakekeyError('CONFIG', `cannot serve credentials on 127.0.0.1:${opts.port ?? 0} (${err.code})`, {
-          hint: err.code === 'EADDRINUSE' ? `Port ${opts.port} is in use: pick another with --port, or leave it out for any free port.` : 'Check local firewall settings.',
+          hint:
+            err.code === 'EADDRINUSE'
+              ? `Port ${opts.port} is in use: pick another with --port, or leave it out for any free port.`
+              : 'Check local firewall settings.',
           cause: err,
         }),
       ),
@@ -100,10 +103,17 @@ export async function startEndpoint(opts: EndpointOptions): Promise<CredentialsE
     };
     if (!fromLoopback(req)) return refuse(403, 'Forbidden', 'Only this computer may ask.', 'a request from outside this computer');
     const conn = guard.of(req);
-    if (!conn || conn.refused) return refuse(403, 'Forbidden', 'These credentials belong to another user of this computer.', `a request from ${conn?.refused ?? 'a connection already closed'}`);
+    if (!conn || conn.refused)
+      return refuse(
+        403,
+        'Forbidden',
+        'These credentials belong to another user of this computer.',
+        `a request from ${conn?.refused ?? 'a connection already closed'}`,
+      );
     guard.busy(req, res);
     if (req.headers.host !== host) return refuse(403, 'Forbidden', `Ask 127.0.0.1:${port} by that name.`, 'a request for another host name (DNS rebinding?)');
-    if (req.headers.origin !== undefined) return refuse(403, 'Forbidden', 'Web pages may not ask for credentials.', 'a request from a web page (it carried an Origin)');
+    if (req.headers.origin !== undefined)
+      return refuse(403, 'Forbidden', 'Web pages may not ask for credentials.', 'a request from a web page (it carried an Origin)');
     if (req.method !== 'GET') {
       res.setHeader('Allow', 'GET');
       return refuse(405, 'MethodNotAllowed', 'Only GET is served.', `a ${String(req.method).slice(0, 16)} request`);
@@ -114,7 +124,12 @@ export async function startEndpoint(opts: EndpointOptions): Promise<CredentialsE
     }
     const auth = req.headers.authorization;
     if (typeof auth !== 'string' || !safeEqual(auth, token)) {
-      return refuse(401, 'Unauthorized', 'Send the token lakekey gave you in the Authorization header (AWS_CONTAINER_AUTHORIZATION_TOKEN or ..._TOKEN_FILE).', 'a request without the right token');
+      return refuse(
+        401,
+        'Unauthorized',
+        'Send the token lakekey gave you in the Authorization header (AWS_CONTAINER_AUTHORIZATION_TOKEN or ..._TOKEN_FILE).',
+        'a request without the right token',
+      );
     }
     const path = target.split('?')[0];
     const profile = path.startsWith(ENDPOINT_PATH) ? decodeURIComponent(path.slice(ENDPOINT_PATH.length)) : undefined;
@@ -131,7 +146,12 @@ export async function startEndpoint(opts: EndpointOptions): Promise<CredentialsE
     }
     // Logged out while we were renewing: nothing goes out.
     if (!served.has(profile)) return answer(res, 404, 'NotFound', `lakekey stopped serving profile "${profile}".`);
-    send(res, 200, { AccessKeyId: creds.accessKeyId, SecretAccessKey: creds.secretAccessKey, Token: creds.sessionToken, Expiration: isoSeconds(creds.expiresAt) });
+    send(res, 200, {
+      AccessKeyId: creds.accessKeyId,
+      SecretAccessKey: creds.secretAccessKey,
+      Token: creds.sessionToken,
+      Expiration: isoSeconds(creds.expiresAt),
+    });
   }
 
   return {

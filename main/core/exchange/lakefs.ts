@@ -91,7 +91,7 @@ export async function stsLogin(endpoint: string, req: StsLoginRequest, ports: La
   const exp = typeof body.token_expiration === 'number' ? body.token_expiration * 1000 : jwtExpiry(body.token);
   const expiresAt = exp ?? now + req.ttlSeconds * 1000;
   if (!plausibleExpiry(expiresAt, now)) {
-    throw new LakefsError(endpoint, 'answered the login with an impossible token expiration', 'Check the lakeFS server\'s clock and version.');
+    throw new LakefsError(endpoint, 'answered the login with an impossible token expiration', "Check the lakeFS server's clock and version.");
   }
   return { token: body.token, expiresAt };
 }
@@ -133,25 +133,41 @@ function refused(endpoint: string, status: number, body: string, idpSubject?: st
     /* not JSON */
   }
   if (status === 401 || status === 403) {
-    return new LakefsError(endpoint, `refused the login (HTTP ${status})${message}`,
-      'lakeFS needs STS login enabled (auth.authentication_api.endpoint pointing at a remote authenticator that knows this client id); check with your lakeFS admin, then log in again.');
+    return new LakefsError(
+      endpoint,
+      `refused the login (HTTP ${status})${message}`,
+      'lakeFS needs STS login enabled (auth.authentication_api.endpoint pointing at a remote authenticator that knows this client id); check with your lakeFS admin, then log in again.',
+    );
   }
   if (status === 429) return new LakefsError(endpoint, `is rate limiting logins (HTTP 429)${message}`, 'Wait a minute and retry.');
   if (status === 404 && lakefsJson) {
     // lakeFS accepted the IdP login, then found no lakeFS user linked to the identity's `sub` (its external id).
-    const who = idpSubject ? `external id "${outside(idpSubject)}" (your IdP subject)` : 'your IdP subject (the ID token\'s `sub`) as external id';
-    return new LakefsError(endpoint, `has no user for your IdP identity (HTTP 404)${message}: it looked up ${who}`,
-      'Ask your lakeFS admin to create a lakeFS user linked to that external id (or link an existing one), then log in again.');
+    const who = idpSubject ? `external id "${outside(idpSubject)}" (your IdP subject)` : "your IdP subject (the ID token's `sub`) as external id";
+    return new LakefsError(
+      endpoint,
+      `has no user for your IdP identity (HTTP 404)${message}: it looked up ${who}`,
+      'Ask your lakeFS admin to create a lakeFS user linked to that external id (or link an existing one), then log in again.',
+    );
   }
   if (status === 404) {
-    return new LakefsError(endpoint, `has no STS login endpoint at ${lakefsApi(endpoint)}/sts/login (HTTP 404, not a lakeFS answer)`,
-      'Check the lakeFS endpoint URL: it must be the lakeFS server itself (with or without /api/v1).');
+    return new LakefsError(
+      endpoint,
+      `has no STS login endpoint at ${lakefsApi(endpoint)}/sts/login (HTTP 404, not a lakeFS answer)`,
+      'Check the lakeFS endpoint URL: it must be the lakeFS server itself (with or without /api/v1).',
+    );
   }
   if (status === 501) {
-    return new LakefsError(endpoint, `does not offer STS login (HTTP 501)${message}`,
-      'This is lakeFS OSS without an external auth service: STS login needs lakeFS Enterprise or Cloud, or `auth.api.endpoint` set on the server. Ask your lakeFS admin, or use lakeFS access keys instead.');
+    return new LakefsError(
+      endpoint,
+      `does not offer STS login (HTTP 501)${message}`,
+      'This is lakeFS OSS without an external auth service: STS login needs lakeFS Enterprise or Cloud, or `auth.api.endpoint` set on the server. Ask your lakeFS admin, or use lakeFS access keys instead.',
+    );
   }
-  return new LakefsError(endpoint, `failed the login (HTTP ${status})${message}`, 'Retry later; if it persists, ask your lakeFS admin to check the server and remote authenticator logs.');
+  return new LakefsError(
+    endpoint,
+    `failed the login (HTTP ${status})${message}`,
+    'Retry later; if it persists, ask your lakeFS admin to check the server and remote authenticator logs.',
+  );
 }
 
 export function lakectlCachePath(home = homedir()): string {

@@ -11,7 +11,10 @@ export async function mintS3(ctx: Context, name: string, profile: Profile & { s3
   const { assumeRoleWithWebIdentity } = await import('./sts.js');
   const { endpoint, roleArn, what } = await stsTarget(profile);
   const webIdentityToken = s3.tokenSource === 'lakefs' ? record.lakefs?.token : record.idp?.idToken;
-  if (!webIdentityToken) throw new LakekeyError('IDP_REFUSED', 'no identity token to exchange for S3 credentials', { hint: 'Log in again; make sure the profile requests the "openid" scope.' });
+  if (!webIdentityToken)
+    throw new LakekeyError('IDP_REFUSED', 'no identity token to exchange for S3 credentials', {
+      hint: 'Log in again; make sure the profile requests the "openid" scope.',
+    });
   const { roleSessionName } = await import('./role-session-name.js');
   const sessionName = roleSessionName(name, profile, record, webIdentityToken);
   const creds = await assumeRoleWithWebIdentity(
@@ -19,7 +22,11 @@ export async function mintS3(ctx: Context, name: string, profile: Profile & { s3
     what,
     { timeoutMs: ctx.limits.httpTimeoutMs, proxy: ctx.proxy, secrets: ctx.secrets },
   );
-  ctx.log.info('sts.done', { source: s3.tokenSource, sessionName: s3.sessionName === undefined ? 'default' : 'template', expiresAt: new Date(creds.expiresAt).toISOString() });
+  ctx.log.info('sts.done', {
+    source: s3.tokenSource,
+    sessionName: s3.sessionName === undefined ? 'default' : 'template',
+    expiresAt: new Date(creds.expiresAt).toISOString(),
+  });
   return { ...creds, minted: s3Mint(profile) };
 }
 

@@ -23,11 +23,25 @@ export function roleSessionName(name: string, profile: Profile & { s3: S3Setting
   throw missingClaim(name, profile, template, filled.claim, filled.gap, claims);
 }
 
-function missingClaim(name: string, profile: Profile & { s3: S3Settings }, template: string, claim: string, gap: ClaimGap, claims: Record<string, unknown>): LakekeyError {
+function missingClaim(
+  name: string,
+  profile: Profile & { s3: S3Settings },
+  template: string,
+  claim: string,
+  gap: ClaimGap,
+  claims: Record<string, unknown>,
+): LakekeyError {
   const token = profile.s3.tokenSource === 'lakefs' ? 'lakeFS token' : 'ID token';
-  const what = gap === 'absent' ? `the ${token} has no "${claim}" claim` : gap === 'empty' ? `the ${token}'s "${claim}" claim is empty` : `the ${token}'s "${claim}" claim is not a single text value`;
+  const what =
+    gap === 'absent'
+      ? `the ${token} has no "${claim}" claim`
+      : gap === 'empty'
+        ? `the ${token}'s "${claim}" claim is empty`
+        : `the ${token}'s "${claim}" claim is not a single text value`;
   // Names only, never values: which claims could fill the template instead.
-  const usable = Object.keys(claims).filter((c) => !PLUMBING.has(c) && /^[\w.:/+-]{1,64}$/.test(c) && (typeof claims[c] === 'string' || typeof claims[c] === 'number') && claims[c] !== '');
+  const usable = Object.keys(claims).filter(
+    (c) => !PLUMBING.has(c) && /^[\w.:/+-]{1,64}$/.test(c) && (typeof claims[c] === 'string' || typeof claims[c] === 'number') && claims[c] !== '',
+  );
   const has = usable.length ? ` (it has ${usable.map((c) => `{${c}}`).join(', ')})` : '';
   const set = `lakekey profile set ${name}`;
   const ask = profile.s3.tokenSource === 'lakefs' ? '' : `, ask your identity provider's admin to put "${claim}" in the ID token,`;

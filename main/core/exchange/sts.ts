@@ -94,7 +94,8 @@ export async function assumeRoleWithWebIdentity(req: StsRequest, what: string, h
 function stsError(err: unknown, endpoint: string, what: string): LakekeyError {
   if (err instanceof LakekeyError) return err;
   const unreachable = unreachableWords(err, endpoint, 'STS service');
-  if (unreachable) return new LakekeyError('STS_UNREACHABLE', `${what} at ${endpoint} is unreachable: ${unreachable.reason}`, { hint: unreachable.fix, cause: err });
+  if (unreachable)
+    return new LakekeyError('STS_UNREACHABLE', `${what} at ${endpoint} is unreachable: ${unreachable.reason}`, { hint: unreachable.fix, cause: err });
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number } };
   const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
   if (status !== undefined && status >= 500) {
@@ -107,7 +108,7 @@ function stsError(err: unknown, endpoint: string, what: string): LakekeyError {
   const firstLine = (e.message ?? '').split('\n')[0];
   const detail = `${e.name ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${firstLine}`;
   return new LakekeyError('STS_REFUSED', `${what} at ${endpoint} refused the request: ${outside(detail)}`, {
-    hint: 'Check the profile\'s role ARN and that the role trusts your identity provider; `lakekey doctor NAME` checks the wiring.',
+    hint: "Check the profile's role ARN and that the role trusts your identity provider; `lakekey doctor NAME` checks the wiring.",
     cause: err,
   });
 }

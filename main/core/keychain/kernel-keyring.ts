@@ -82,9 +82,13 @@ export function kernelKeyringBackend(opts: KernelKeyringOptions): KeychainBacken
     setPassword: async (service, account, password) => {
       const bytes = Buffer.byteLength(password, 'utf8');
       if (bytes === 0 || bytes > KERNEL_USER_KEY_MAX_BYTES) {
-        throw new LakekeyError('KEYCHAIN_UNAVAILABLE', `the kernel keyring cannot hold an item of ${bytes} bytes (a key holds 1 to ${KERNEL_USER_KEY_MAX_BYTES})`, {
-          hint: 'This is a bug in lakekey: please report it.',
-        });
+        throw new LakekeyError(
+          'KEYCHAIN_UNAVAILABLE',
+          `the kernel keyring cannot hold an item of ${bytes} bytes (a key holds 1 to ${KERNEL_USER_KEY_MAX_BYTES})`,
+          {
+            hint: 'This is a bug in lakekey: please report it.',
+          },
+        );
       }
       const r = await run('set', describe(service, account), password);
       if (!r.ok) fail('set', account, r.err);
@@ -130,7 +134,13 @@ export function findKeyctl(path: string, systemDirs: readonly string[] = SYSTEM_
 }
 
 /** One call: `keyctl session - sh -c SCRIPT keyctl DESCRIPTION`, killed past the deadline. */
-function spawnKeyctl(keyctl: string, script: string, description: string, input: string | undefined, deadlineMs: number): Promise<{ ok: true; out: Buffer } | { ok: false; err: string }> {
+function spawnKeyctl(
+  keyctl: string,
+  script: string,
+  description: string,
+  input: string | undefined,
+  deadlineMs: number,
+): Promise<{ ok: true; out: Buffer } | { ok: false; err: string }> {
   return new Promise((resolve, reject) => {
     // A fixed environment: C messages (told apart below), and nothing from the caller's.
     const child = spawn(keyctl, ['session', '-', '/bin/sh', '-c', script, keyctl, description], {
@@ -196,7 +206,7 @@ export function kernelError(op: string, account: string, keyctlSaid: string): La
   if (/Operation not permitted|Permission denied/.test(keyctlSaid)) {
     return new LakekeyError('KEYCHAIN_UNAVAILABLE', `the kernel keyring is not usable here: ${what}`, {
       hint:
-        'Containers often block the key system calls (Docker\'s default seccomp profile does): run lakekey on the host, or in a container allowed keyctl and add_key. ' +
+        "Containers often block the key system calls (Docker's default seccomp profile does): run lakekey on the host, or in a container allowed keyctl and add_key. " +
         'Or choose the OS keychain: `lakekey keychain os`.',
     });
   }

@@ -63,14 +63,25 @@ export function keychainStore(opts: KeychainStoreOptions): SecretStore {
       const first = await Promise.race([work, after(timeoutMs)]);
       if (first !== 'late') return first;
       if (!linux || (k === 'os' && (await locked()))) {
-        throw new LakekeyError('KEYCHAIN_LOCKED', `the OS keychain did not answer within ${timeoutMs} ms (${op}): it is locked or waiting for your permission`, { hint: hint() });
+        throw new LakekeyError(
+          'KEYCHAIN_LOCKED',
+          `the OS keychain did not answer within ${timeoutMs} ms (${op}): it is locked or waiting for your permission`,
+          { hint: hint() },
+        );
       }
       const second = await Promise.race([work, after(busyTimeoutMs - timeoutMs)]);
       if (second !== 'late') return second;
       const who = k === 'kernel' ? 'the kernel keyring (keyctl)' : 'the Secret Service';
-      throw new LakekeyError('KEYCHAIN_BUSY', `the keychain is busy: ${who} did not answer within ${Math.round(busyTimeoutMs / 1000)} s (${op}), though it is not locked`, {
-        hint: k === 'kernel' ? 'Retry in a moment: the machine may be overloaded.' : 'Retry in a moment. If it keeps happening, restart the keyring daemon (or log out of the desktop and back in).',
-      });
+      throw new LakekeyError(
+        'KEYCHAIN_BUSY',
+        `the keychain is busy: ${who} did not answer within ${Math.round(busyTimeoutMs / 1000)} s (${op}), though it is not locked`,
+        {
+          hint:
+            k === 'kernel'
+              ? 'Retry in a moment: the machine may be overloaded.'
+              : 'Retry in a moment. If it keeps happening, restart the keyring daemon (or log out of the desktop and back in).',
+        },
+      );
     } catch (err) {
       throw keychainError(err, op, k, hint);
     } finally {

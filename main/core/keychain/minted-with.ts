@@ -47,7 +47,15 @@ export function s3Mint(p: Profile): S3Mint | undefined {
   if (!p.s3) return undefined;
   const s = p.s3;
   const source = s.tokenSource === 'lakefs' ? (p.lakefs?.endpoint ?? '') : p.issuer;
-  return { stsEndpoint: s.stsEndpoint ?? null, roleArn: s.roleArn ?? null, region: s.region, durationSeconds: s.durationSeconds, tokenSource: s.tokenSource, source, sessionName: s.sessionName ?? null };
+  return {
+    stsEndpoint: s.stsEndpoint ?? null,
+    roleArn: s.roleArn ?? null,
+    region: s.region,
+    durationSeconds: s.durationSeconds,
+    tokenSource: s.tokenSource,
+    source,
+    sessionName: s.sessionName ?? null,
+  };
 }
 
 export function lakefsMint(p: Profile): LakefsMint | undefined {

@@ -23,7 +23,14 @@ export type ProbeAnswer =
   | { verdict: 'refused'; status: number; error: string; description: string };
 
 /** Errors that a request without the user's IdP session (or a passing outage) gets, not a bad configuration. */
-const NOT_ABOUT_THE_REQUEST = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required', 'server_error', 'temporarily_unavailable']);
+const NOT_ABOUT_THE_REQUEST = new Set([
+  'login_required',
+  'consent_required',
+  'interaction_required',
+  'account_selection_required',
+  'server_error',
+  'temporarily_unavailable',
+]);
 
 /** At most this much of an error page is read: error pages are small, login pages need not be read at all. */
 const MAX_BODY = 64 * 1024;
@@ -40,7 +47,11 @@ export async function probeAuthorization(send: typeof fetch, authorizationUrl: U
     });
     const wantBody = res.status >= 400 && res.status < 500;
     const body = wantBody ? await readSome(res, MAX_BODY) : (await res.body?.cancel().catch(() => undefined), '');
-    return readAuthorizationAnswer({ status: res.status, location: res.headers.get('location'), contentType: res.headers.get('content-type') ?? '', body }, redirectUri, url);
+    return readAuthorizationAnswer(
+      { status: res.status, location: res.headers.get('location'), contentType: res.headers.get('content-type') ?? '', body },
+      redirectUri,
+      url,
+    );
   } catch {
     // A probe that cannot ask never makes the login impossible: the browser may well get through.
     return { verdict: 'proceed', seen: 'no-answer' };

@@ -15,7 +15,12 @@ export function refusalKind(error: string, description: string): RefusalKind {
   if (/redirect[_ ]ur[il]/i.test(description)) return 'redirect';
   // Keycloak "Client not found.", Okta "Invalid value for 'client_id' parameter.", Entra ID
   // "Application with identifier '…' was not found".
-  if (/\bclient\b.*\b(not found|is invalid|unknown|disabled)\b|\b(unknown|invalid) client\b|client_id|application with identifier .* was not found/i.test(description)) return 'client';
+  if (
+    /\bclient\b.*\b(not found|is invalid|unknown|disabled)\b|\b(unknown|invalid) client\b|client_id|application with identifier .* was not found/i.test(
+      description,
+    )
+  )
+    return 'client';
   if (/\bscope\b/i.test(description)) return 'scope';
   return 'other';
 }
@@ -36,7 +41,10 @@ export interface RefusalSite {
  * scope is the profile's configuration (exit 2); anything else is the IdP's refusal (exit 5).
  */
 export function refusalError(error: string, description: string, site: RefusalSite, cause?: unknown): LakekeyError {
-  const said = [error, description].map((t) => outside(t, 200)).filter(Boolean).join(': ');
+  const said = [error, description]
+    .map((t) => outside(t, 200))
+    .filter(Boolean)
+    .join(': ');
   const message = `the identity provider refused ${site.during}: ${said || 'no reason given'}`;
   const kind = refusalKind(error, description);
   const hint = kindHint(kind, site) ?? refusalHint(`${error} ${description}`);
@@ -65,10 +73,10 @@ export function refusalHint(detail: string): string {
     return 'Your identity provider (Dex) keeps one session per user and client, and a newer login with this client id replaced this one. Log in again; give each profile its own client id to keep both.';
   }
   if (/offline tokens not allowed/i.test(detail)) {
-    return 'The identity provider does not give this user or client offline (refresh) tokens. In Keycloak, give the user the offline_access role (it is in the realm\'s default roles); or leave offline_access out of the profile\'s scopes and log in more often.';
+    return "The identity provider does not give this user or client offline (refresh) tokens. In Keycloak, give the user the offline_access role (it is in the realm's default roles); or leave offline_access out of the profile's scopes and log in more often.";
   }
   if (/code_challenge/i.test(detail)) {
-    return 'The identity provider wants PKCE parameters it did not get; upgrade lakekey, or ask the IdP admin whether the client\'s PKCE setting is S256.';
+    return "The identity provider wants PKCE parameters it did not get; upgrade lakekey, or ask the IdP admin whether the client's PKCE setting is S256.";
   }
-  return 'Check the profile\'s issuer and client id (`lakekey profile show NAME`), then log in again.';
+  return "Check the profile's issuer and client id (`lakekey profile show NAME`), then log in again.";
 }

@@ -195,7 +195,6 @@ function answers(endpoint: string, timeoutMs = 500): Promise<boolean> {
   });
 }
 
-
 /**
  * Asks a running tray to log the profile in, and waits for that login (shared with any other
  * caller asking for the same profile). 'no-tray' comes back at once when no tray listens — no
@@ -230,7 +229,11 @@ export async function requestLoginViaTray(dir: string, profile: string, timeoutM
       () =>
         finish(() =>
           connected
-            ? reject(new LakekeyError('LOGIN_TIMEOUT', `the login for profile "${profile}" in the tray did not finish in time`, { hint: `Finish the login in your browser, or run \`lakekey login ${profile}\`.` }))
+            ? reject(
+                new LakekeyError('LOGIN_TIMEOUT', `the login for profile "${profile}" in the tray did not finish in time`, {
+                  hint: `Finish the login in your browser, or run \`lakekey login ${profile}\`.`,
+                }),
+              )
             : resolve('no-tray'),
         ),
       timeoutMs,
@@ -262,6 +265,8 @@ export async function requestLoginViaTray(dir: string, profile: string, timeoutM
     });
     // Refused or missing socket: no tray (a stale socket file refuses connections).
     socket.once('error', () => finish(() => (connected ? reject(new LakekeyError('INTERNAL', 'the connection to the tray broke')) : resolve('no-tray'))));
-    socket.once('close', () => finish(() => (connected ? reject(new LakekeyError('INTERNAL', 'the tray closed the connection without an answer')) : resolve('no-tray'))));
+    socket.once('close', () =>
+      finish(() => (connected ? reject(new LakekeyError('INTERNAL', 'the tray closed the connection without an answer')) : resolve('no-tray'))),
+    );
   });
 }

@@ -45,7 +45,12 @@ export async function browserLogin(ctx: Context, name: string, profile: Profile,
           // Forward the same tab to the next authorization; the IdP session makes it silent.
           request = await authorizationFor(next, config, profile, receiver.redirectUri);
           callback = receiver.waitForCallback(request.state, timeoutMs);
-          result.respond({ status: 302, title: 'Signing you in to lakeFS…', message: 'One more step; this tab continues by itself.', redirectTo: receiver.launch(request.url.href) });
+          result.respond({
+            status: 302,
+            title: 'Signing you in to lakeFS…',
+            message: 'One more step; this tab continues by itself.',
+            redirectTo: receiver.launch(request.url.href),
+          });
         } else {
           result.respond({ status: 200, title: 'You are logged in', message: `lakekey has signed you in for profile "${name}". You can close this tab.` });
         }
@@ -71,11 +76,19 @@ const PROBE_TIMEOUT_MS = 5000;
  * client id, redirect URI or scope), in the IdP's own words; see authorization-probe.ts for why
  * the probe cannot harm the real request and never stops a login that could work.
  */
-async function checkAuthorization(ctx: Context, name: string, profile: Profile, url: URL, redirectUri: string, opts: { promptRefusal?: boolean } = {}): Promise<'prompt-refused' | undefined> {
+async function checkAuthorization(
+  ctx: Context,
+  name: string,
+  profile: Profile,
+  url: URL,
+  redirectUri: string,
+  opts: { promptRefusal?: boolean } = {},
+): Promise<'prompt-refused' | undefined> {
   const answer = await probeAuthorization(ctx.fetch, url, redirectUri, Math.min(PROBE_TIMEOUT_MS, ctx.limits.httpTimeoutMs));
   ctx.log.info('login.probe', { profile: name, answer: answer.verdict === 'proceed' ? answer.seen : 'refused' });
   // The one refusal the caller handles itself: the prompt value (`invalid_request` naming it, as oidc-provider says).
-  if (opts.promptRefusal && answer.verdict === 'refused' && answer.error === 'invalid_request' && /\bprompt\b/i.test(answer.description)) return 'prompt-refused';
+  if (opts.promptRefusal && answer.verdict === 'refused' && answer.error === 'invalid_request' && /\bprompt\b/i.test(answer.description))
+    return 'prompt-refused';
   if (answer.verdict === 'refused') {
     throw refusalError(answer.error, answer.description, { name, clientId: profile.clientId, during: 'the login request', redirectUri });
   }
@@ -115,7 +128,7 @@ function announce(ctx: Context, name: string, profile: Profile, launchUrl: strin
       },
       (err: unknown) => {
         ctx.notice(`lakekey: ${asLakekeyError(err).message.replace(/^unexpected error: /, '')}.`);
-        ctx.notice('lakekey: check LAKEKEY_BROWSER, or your desktop\'s default web browser setting.');
+        ctx.notice("lakekey: check LAKEKEY_BROWSER, or your desktop's default web browser setting.");
         ctx.notice(`lakekey: meanwhile, open ${launchUrl} in a browser on this computer (waiting up to ${wait}; Ctrl-C to stop).`);
       },
     );
@@ -129,7 +142,9 @@ function announce(ctx: Context, name: string, profile: Profile, launchUrl: strin
       // (the receiver checks the Host header, and the IdP redirects to this very port).
       const port = new URL(launchUrl).port;
       const fixed = profile.redirectPort ? '' : ` (\`lakekey profile set ${name} --redirect-port ${port}\` keeps this port for the next logins)`;
-      ctx.notice(`lakekey: on a remote machine (SSH), forward this port from your desktop with \`ssh -L ${port}:127.0.0.1:${port} HOST\` and open the link in the desktop's browser${fixed}.`);
+      ctx.notice(
+        `lakekey: on a remote machine (SSH), forward this port from your desktop with \`ssh -L ${port}:127.0.0.1:${port} HOST\` and open the link in the desktop's browser${fixed}.`,
+      );
     }
     return undefined;
   }

@@ -21,12 +21,24 @@ export function grantsFor(profile: Profile): Grant[] {
 }
 
 /** One grant's authorization request; `account` (another account, a login hint) goes on the login's first request only, whose sign-in the next one reuses. */
-export async function authorizationFor(grant: Grant, config: Configuration, profile: Profile, redirectUri: string, account?: AccountRequest): Promise<AuthorizationRequest> {
+export async function authorizationFor(
+  grant: Grant,
+  config: Configuration,
+  profile: Profile,
+  redirectUri: string,
+  account?: AccountRequest,
+): Promise<AuthorizationRequest> {
   const { authorizationRequest } = await import('./oidc.js');
   if (grant === 'idp') return authorizationRequest(config, { redirectUri, scopes: profile.scopes, account });
   const { lakefsState } = await import('../exchange/lakefs.js');
   // lakeFS's leg needs no refresh token, so no offline_access (and no consent prompt).
-  return authorizationRequest(config, { redirectUri, scopes: profile.scopes.filter((s) => s !== 'offline_access'), stateFor: lakefsState, nonce: false, account });
+  return authorizationRequest(config, {
+    redirectUri,
+    scopes: profile.scopes.filter((s) => s !== 'offline_access'),
+    stateFor: lakefsState,
+    nonce: false,
+    account,
+  });
 }
 
 /** What the browser login produced so far. */

@@ -64,9 +64,7 @@ export async function startLoopback(port: number, opts: LoopbackOptions): Promis
   const { peer } = opts;
   const me = ownUid();
   const connections = new Map<Socket, Connection>();
-  let pending:
-    | { state: string; resolve: (r: CallbackResult) => void; reject: (e: Error) => void }
-    | undefined;
+  let pending: { state: string; resolve: (r: CallbackResult) => void; reject: (e: Error) => void } | undefined;
   let accepted = false;
   let aborted: LakekeyError | undefined;
 
@@ -171,9 +169,10 @@ export async function startLoopback(port: number, opts: LoopbackOptions): Promis
         return sendPage(res, {
           status: 200,
           title: 'Login already started',
-          message: accepted && !pending
-            ? 'This login already went through in another tab of this browser. You can close this tab.'
-            : 'This login already started in another tab of this browser: finish it there. You can close this tab.',
+          message:
+            accepted && !pending
+              ? 'This login already went through in another tab of this browser. You can close this tab.'
+              : 'This login already started in another tab of this browser: finish it there. You can close this tab.',
         });
       }
       // A second visit, or a later leg's link outside the bound browser: someone else has it.
@@ -195,7 +194,11 @@ export async function startLoopback(port: number, opts: LoopbackOptions): Promis
       return sendPage(res, { status: 404, title: 'Not found', message: 'Nothing here. Finish the login in the tab lakekey opened.' });
     }
     if (aborted) {
-      return sendPage(res, { status: 409, title: 'Login stopped', message: 'lakekey stopped this login because its link was opened twice. Start a new login.' });
+      return sendPage(res, {
+        status: 409,
+        title: 'Login stopped',
+        message: 'lakekey stopped this login because its link was opened twice. Start a new login.',
+      });
     }
     if (accepted || !pending) {
       return sendPage(res, {

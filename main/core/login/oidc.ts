@@ -94,11 +94,17 @@ function discoveryError(err: unknown, issuer: string, name: string): LakekeyErro
     // A 5xx is the IdP failing, not a wrong address: idpError says so and keeps the session.
     if (res.status < 500) {
       const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
-      return configError(`there is no OpenID discovery document at ${url} (HTTP ${res.status}${location ? `, a redirect to ${outside(location, 200)}` : ''})`, wrongIssuer);
+      return configError(
+        `there is no OpenID discovery document at ${url} (HTTP ${res.status}${location ? `, a redirect to ${outside(location, 200)}` : ''})`,
+        wrongIssuer,
+      );
     }
   }
   if (e.code === 'OAUTH_RESPONSE_IS_NOT_JSON' || e.code === 'OAUTH_PARSE_ERROR' || e.code === 'OAUTH_INVALID_RESPONSE') {
-    return configError(`what answers at ${url} is not an OpenID discovery document (${e.code === 'OAUTH_INVALID_RESPONSE' ? 'it names no issuer' : 'it is not JSON'})`, wrongIssuer);
+    return configError(
+      `what answers at ${url} is not an OpenID discovery document (${e.code === 'OAUTH_INVALID_RESPONSE' ? 'it names no issuer' : 'it is not JSON'})`,
+      wrongIssuer,
+    );
   }
   return idpError(err, `discovery at ${issuer}`, url);
 }
@@ -126,11 +132,15 @@ function issuerMismatch(issuer: string, announced: string, name: string, cause: 
   // be the IdP's real name (a proxy in front, a hostname setting), or someone else's: the user
   // decides, and is told that an address they do not know is not one to switch to.
   const hint = !usable
-    ? 'The issuer it announces is not one lakekey can use; ask your identity provider\'s admin to check its configured issuer (hostname) URL.'
+    ? "The issuer it announces is not one lakekey can use; ask your identity provider's admin to check its configured issuer (hostname) URL."
     : hosts.same || hosts.loopback
       ? `Set the issuer to what it announces: ${command}.`
       : `If that is your identity provider's real address, set it: ${command}. If you do not recognise it, do not: ask your IdP's admin (a proxy may rewrite the address, or the IdP's hostname setting is wrong).`;
-  return new LakekeyError('CONFIG', `the identity provider at ${issuer} announces itself as ${said}, so its tokens would not match the profile's issuer${why}`, { hint, cause });
+  return new LakekeyError(
+    'CONFIG',
+    `the identity provider at ${issuer} announces itself as ${said}, so its tokens would not match the profile's issuer${why}`,
+    { hint, cause },
+  );
 }
 
 export interface AuthorizationRequest {
@@ -172,9 +182,13 @@ export function accountRequest(config: client.Configuration, opts: { selectAccou
   const prompt = accountPrompt(metadata);
   if (!prompt) {
     const listed = (metadata.prompt_values_supported as unknown[]).map((v) => outside(String(v), 40)).join(', ') || 'none';
-    throw new LakekeyError('USAGE', `--select-account: the identity provider at ${metadata.issuer} supports neither prompt=select_account nor prompt=login (its discovery document lists: ${listed})`, {
-      hint: 'Sign out at the identity provider in your browser and log in again, or pass --login-hint USER alone.',
-    });
+    throw new LakekeyError(
+      'USAGE',
+      `--select-account: the identity provider at ${metadata.issuer} supports neither prompt=select_account nor prompt=login (its discovery document lists: ${listed})`,
+      {
+        hint: 'Sign out at the identity provider in your browser and log in again, or pass --login-hint USER alone.',
+      },
+    );
   }
   return { ...request, prompt, ...(Array.isArray(metadata.prompt_values_supported) ? {} : { unlisted: true as const }) };
 }
@@ -281,7 +295,10 @@ export function idpError(err: unknown, during: string, target = ''): LakekeyErro
   if (err instanceof LakekeyError) return err;
   const unreachable = unreachableWords(err, target, 'identity provider');
   if (unreachable) {
-    return new LakekeyError('IDP_UNREACHABLE', `the identity provider is unreachable during ${during}: ${unreachable.reason}`, { hint: unreachable.fix, cause: err });
+    return new LakekeyError('IDP_UNREACHABLE', `the identity provider is unreachable during ${during}: ${unreachable.reason}`, {
+      hint: unreachable.fix,
+      cause: err,
+    });
   }
   const e = err as { error?: string; error_description?: string; code?: string; status?: number; cause?: unknown };
   const status = typeof e.status === 'number' ? e.status : e.cause instanceof Response ? e.cause.status : undefined;
@@ -327,7 +344,12 @@ export async function startDeviceAuthorization(config: client.Configuration, sco
     // A bad client id is refused here at once (RFC 8628 §3.2): say so as the configuration it is.
     const e = err as { error?: unknown; error_description?: unknown };
     if (typeof e.error === 'string' && refusalKind(e.error, '') === 'client') {
-      throw refusalError(e.error, typeof e.error_description === 'string' ? e.error_description : '', { name, clientId: config.clientMetadata().client_id, during: 'the device login' }, err);
+      throw refusalError(
+        e.error,
+        typeof e.error_description === 'string' ? e.error_description : '',
+        { name, clientId: config.clientMetadata().client_id, during: 'the device login' },
+        err,
+      );
     }
     throw idpError(err, 'the device login', config.serverMetadata().device_authorization_endpoint);
   }
@@ -344,10 +366,14 @@ export async function startDeviceAuthorization(config: client.Configuration, sco
       } catch (err) {
         const e = err as { error?: string };
         if (e.error === 'expired_token' || e.error === 'access_denied') {
-          throw new LakekeyError(e.error === 'access_denied' ? 'IDP_REFUSED' : 'LOGIN_TIMEOUT', e.error === 'access_denied' ? 'the device login was denied' : 'the device code expired before the login was finished', {
-            hint: 'Run the login again and finish it at the address shown.',
-            cause: err,
-          });
+          throw new LakekeyError(
+            e.error === 'access_denied' ? 'IDP_REFUSED' : 'LOGIN_TIMEOUT',
+            e.error === 'access_denied' ? 'the device login was denied' : 'the device code expired before the login was finished',
+            {
+              hint: 'Run the login again and finish it at the address shown.',
+              cause: err,
+            },
+          );
         }
         throw idpError(err, 'the device login', config.serverMetadata().token_endpoint);
       }

@@ -10,7 +10,8 @@ export function withShorterTimeout(inner: typeof fetch, timeoutMs: number): type
   return async (input, init = {}) => {
     const controller = new AbortController();
     const timer = setTimeout(
-      () => controller.abort(new DOMException(`no answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`, 'TimeoutError')),
+      () =>
+        controller.abort(new DOMException(`no answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`, 'TimeoutError')),
       timeoutMs,
     );
     const signal = init.signal ? AbortSignal.any([controller.signal, init.signal]) : controller.signal;

@@ -25,10 +25,7 @@ export function boundedFetch(timeoutMs: number, resolveProxy: ProxyResolver): ty
     const url = input instanceof Request ? input.url : input;
     const send = await fetchFor(url, resolveProxy);
     const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new DOMException(`no answer within ${Math.round(timeoutMs / 1000)} s`, 'TimeoutError')),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${Math.round(timeoutMs / 1000)} s`, 'TimeoutError')), timeoutMs);
     const signals = [controller.signal, ...(init.signal ? [init.signal] : [])];
     const signal = AbortSignal.any(signals);
     try {

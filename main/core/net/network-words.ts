@@ -19,7 +19,8 @@ export function codesOf(err: unknown): string[] {
   return codes;
 }
 
-const TLS_CODES = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID)$/;
+const TLS_CODES =
+  /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID)$/;
 
 function hostOf(target: string): string {
   try {
@@ -34,15 +35,25 @@ export function networkWords(err: unknown, target: string, server: string, timeo
   const host = hostOf(target);
   const codes = codesOf(err);
   const has = (re: RegExp) => codes.find((c) => re.test(c));
-  if (has(/^BAD_PORT$/)) return { says: `lakekey cannot connect to port ${new URL(target).port || '?'}: it is a blocked port (like browsers, fetch refuses it).`, fix: `Use the port the ${server} really listens on.` };
+  if (has(/^BAD_PORT$/))
+    return {
+      says: `lakekey cannot connect to port ${new URL(target).port || '?'}: it is a blocked port (like browsers, fetch refuses it).`,
+      fix: `Use the port the ${server} really listens on.`,
+    };
   // Bun before 1.2 named its codes in CamelCase (ConnectionRefused, ConnectionClosed).
-  if (has(/^(ECONNREFUSED|ConnectionRefused)$/)) return { says: `Nothing answers at ${host}: the connection was refused.`, fix: `Check the address and the port, and that the ${server} is running.` };
-  if (has(/^(ENOTFOUND|EAI_AGAIN|EAI_NONAME)$/)) return { says: `The name ${hostOf(target).replace(/:\d+$/, '')} cannot be found (DNS).`, fix: 'Check the spelling of the address; for a company server, connect to the VPN first.' };
+  if (has(/^(ECONNREFUSED|ConnectionRefused)$/))
+    return { says: `Nothing answers at ${host}: the connection was refused.`, fix: `Check the address and the port, and that the ${server} is running.` };
+  if (has(/^(ENOTFOUND|EAI_AGAIN|EAI_NONAME)$/))
+    return {
+      says: `The name ${hostOf(target).replace(/:\d+$/, '')} cannot be found (DNS).`,
+      fix: 'Check the spelling of the address; for a company server, connect to the VPN first.',
+    };
   if (has(/^(TIMEOUT|ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT)$/)) {
     const within = timeoutMs ? ` within ${Math.round(timeoutMs / 1000)} s` : ' in time';
     return { says: `${host} did not answer${within}.`, fix: 'Check your network, VPN and proxy settings; the server may also be down.' };
   }
-  if (has(/^(EHOSTUNREACH|ENETUNREACH)$/)) return { says: `${host} cannot be reached from this network.`, fix: 'Connect to the network or VPN the server is on, then check again.' };
+  if (has(/^(EHOSTUNREACH|ENETUNREACH)$/))
+    return { says: `${host} cannot be reached from this network.`, fix: 'Connect to the network or VPN the server is on, then check again.' };
   const tls = has(TLS_CODES);
   if (tls) {
     return {
@@ -50,7 +61,11 @@ export function networkWords(err: unknown, target: string, server: string, timeo
       fix: 'If your company uses its own certificate authority, set NODE_EXTRA_CA_CERTS to its certificate file and restart lakekey.',
     };
   }
-  if (has(/^(ECONNRESET|UND_ERR_SOCKET|EPIPE|ConnectionClosed)$/)) return { says: `${host} closed the connection before answering.`, fix: 'A proxy or firewall may be in the way, or the server wants https: check the address and the proxy settings.' };
+  if (has(/^(ECONNRESET|UND_ERR_SOCKET|EPIPE|ConnectionClosed)$/))
+    return {
+      says: `${host} closed the connection before answering.`,
+      fix: 'A proxy or firewall may be in the way, or the server wants https: check the address and the proxy settings.',
+    };
   return undefined;
 }
 
@@ -63,7 +78,9 @@ export function networkWords(err: unknown, target: string, server: string, timeo
 export function unreachableWords(err: unknown, target: string, server: string, timeoutMs?: number): { says: string; reason: string; fix: string } | undefined {
   const words =
     networkWords(err, target, server, timeoutMs) ??
-    (isNetworkError(err) ? { says: `The connection to ${hostOf(target)} failed before it answered.`, fix: 'Check the address, your network, VPN and proxy settings, then retry.' } : undefined);
+    (isNetworkError(err)
+      ? { says: `The connection to ${hostOf(target)} failed before it answered.`, fix: 'Check the address, your network, VPN and proxy settings, then retry.' }
+      : undefined);
   return words && { ...words, reason: clause(words.says) };
 }
 

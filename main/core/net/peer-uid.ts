@@ -47,7 +47,7 @@ export function loopbackPeer(clientPort: number, serverPort: number, read: TcpTa
     }
   }
   // For a connection we are serving: it came from outside our network namespace.
-  return { kind: 'unknown', why: 'no such connection in this computer\'s socket table' };
+  return { kind: 'unknown', why: "no such connection in this computer's socket table" };
 }
 
 function hex4(port: number): string {

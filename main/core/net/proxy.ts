@@ -6,7 +6,8 @@ import type { ProxyResolver, SystemProxyResolver } from '../ports.js';
 export function proxyFor(target: string | URL, env: NodeJS.ProcessEnv): string | undefined {
   const url = typeof target === 'string' ? new URL(target) : target;
   const pick = (...names: string[]) => names.map((n) => env[n]).find((v) => v && v.trim() !== '');
-  const proxy = url.protocol === 'https:' ? pick('HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy') : pick('HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy');
+  const proxy =
+    url.protocol === 'https:' ? pick('HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy') : pick('HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy');
   if (!proxy || bypassed(url, pick('NO_PROXY', 'no_proxy') ?? '')) return undefined;
   return /^[a-z]+:\/\//i.test(proxy) ? proxy : `http://${proxy}`;
 }

@@ -69,7 +69,8 @@ export function sockDiagAnswer(buf: Uint8Array, length: number, seq: number): Pe
   const type = v.getUint16(4, true);
   if (type === NLMSG_ERROR) {
     // No such socket: it is not in this network namespace (or already gone entirely).
-    if (length >= NLMSG_HDR + 4 && v.getInt32(NLMSG_HDR, true) === -ENOENT) return { kind: 'unknown', why: 'no such connection in this computer\'s socket table' };
+    if (length >= NLMSG_HDR + 4 && v.getInt32(NLMSG_HDR, true) === -ENOENT)
+      return { kind: 'unknown', why: "no such connection in this computer's socket table" };
     return undefined;
   }
   if (type !== SOCK_DIAG_BY_FAMILY || length < INODE_OFFSET + 4) return undefined;

@@ -132,14 +132,28 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
   for (const e of running) {
     const who = e.owner === 'tray' ? 'the tray' : '`lakekey serve`';
     const what = e.profiles.length ? `serves ${e.profiles.map((n) => `"${outside(n)}"`).join(', ')}` : 'serves no profile now';
-    add({ name: `credentials endpoint (${e.owner})`, status: 'ok', words: `${who}, pid ${e.pid}, on 127.0.0.1:${e.port}: ${what}`, endpoint: { owner: e.owner, port: e.port, pid: e.pid, profiles: [...e.profiles] } });
+    add({
+      name: `credentials endpoint (${e.owner})`,
+      status: 'ok',
+      words: `${who}, pid ${e.pid}, on 127.0.0.1:${e.port}: ${what}`,
+      endpoint: { owner: e.owner, port: e.port, pid: e.pid, profiles: [...e.profiles] },
+    });
   }
-  if (endpointRelevant) await run({ name: 'endpoint clients', run: async () => tokenFileClients(await clients(), running.flatMap((e) => e.profiles)[0] ?? profiles.find(([, p]) => p.s3 && p.endpoint)?.[0] ?? 'NAME') });
+  if (endpointRelevant)
+    await run({
+      name: 'endpoint clients',
+      run: async () => tokenFileClients(await clients(), running.flatMap((e) => e.profiles)[0] ?? profiles.find(([, p]) => p.s3 && p.endpoint)?.[0] ?? 'NAME'),
+    });
   for (const [name, profile] of profiles) {
     // The servers first (the same checks as the settings window's Check), then the rest.
     const findings = await checkServers({ fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? 5000, now: () => deps.now() }, profile, name);
     for (const f of findings) add(fromServer(name, f));
-    add(clockCheck(name, findings.find((f) => f.name === 'Identity provider')));
+    add(
+      clockCheck(
+        name,
+        findings.find((f) => f.name === 'Identity provider'),
+      ),
+    );
     for (const check of profileChecks(deps, name, profile, clients)) await run(check);
     await run({ name: `${name}: credentials endpoint`, profile: name, run: async () => servedBy(name, profile, running) });
   }
@@ -149,7 +163,14 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
     try {
       const found = await check.run();
       if (!found) return;
-      add({ name: check.name, profile: check.profile, status: found.status ?? 'ok', words: found.words, ...(found.fix ? { fix: found.fix } : {}), ...(found.endpoint ? { endpoint: found.endpoint } : {}) });
+      add({
+        name: check.name,
+        profile: check.profile,
+        status: found.status ?? 'ok',
+        words: found.words,
+        ...(found.fix ? { fix: found.fix } : {}),
+        ...(found.endpoint ? { endpoint: found.endpoint } : {}),
+      });
     } catch (err) {
       add(failed(check.name, check.profile, err));
     }
@@ -163,12 +184,18 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
 function clockCheck(name: string, idp: ServerFinding | undefined): CheckResult {
   const base = { name: `${name}: clock`, profile: name };
   if (!idp || idp.status === 'fail') {
-    return { ...base, status: 'skip', words: `not checked: it is compared with the identity provider's clock, and discovery failed (see "${name}: identity provider")` };
+    return {
+      ...base,
+      status: 'skip',
+      words: `not checked: it is compared with the identity provider's clock, and discovery failed (see "${name}: identity provider")`,
+    };
   }
   if (idp.clockAheadMs === undefined) return { ...base, status: 'skip', words: 'not checked: the identity provider sends no Date header' };
   const skew = Math.round(idp.clockAheadMs / 1000);
   if (Math.abs(skew) > 60) {
-    const e = new LakekeyError('CONFIG', `this computer's clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} the IdP's`, { hint: 'Turn on automatic time sync (e.g. `timedatectl set-ntp true`); tokens are refused when clocks disagree.' });
+    const e = new LakekeyError('CONFIG', `this computer's clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} the IdP's`, {
+      hint: 'Turn on automatic time sync (e.g. `timedatectl set-ntp true`); tokens are refused when clocks disagree.',
+    });
     return failed(base.name, name, e);
   }
   return { ...base, status: 'ok', words: `within ${Math.abs(skew)} s of the IdP` };
@@ -208,10 +235,17 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile, clien
         if (!wired.length) {
           const other = readProfileSetting(text, name, 'credential_process');
           if (other !== undefined) {
-            throw configError(`${file} [profile ${name}] has a credential_process that does not run lakekey for "${name}", so AWS tools given --profile ${name} get other credentials`, `Run \`lakekey configure-aws ${name}\` to point it at lakekey (or \`--aws-profile P\` to use another name).`);
+            throw configError(
+              `${file} [profile ${name}] has a credential_process that does not run lakekey for "${name}", so AWS tools given --profile ${name} get other credentials`,
+              `Run \`lakekey configure-aws ${name}\` to point it at lakekey (or \`--aws-profile P\` to use another name).`,
+            );
           }
           // Not a fault: `lakekey env` and `lakekey exec` hand credentials over without it.
-          return { status: 'info', words: `${none}: fine for \`lakekey env\` and \`lakekey exec\`; AWS tools and SDKs given --profile ${name} need one`, fix: `To add [profile ${name}]: \`lakekey configure-aws ${name}\`.` };
+          return {
+            status: 'info',
+            words: `${none}: fine for \`lakekey env\` and \`lakekey exec\`; AWS tools and SDKs given --profile ${name} need one`,
+            fix: `To add [profile ${name}]: \`lakekey configure-aws ${name}\`.`,
+          };
         }
         // Static keys win over credential_process in every SDK's chain: find any that shadow it.
         const credsFile = env.AWS_SHARED_CREDENTIALS_FILE || join(homedir(), '.aws', 'credentials');
@@ -219,11 +253,17 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile, clien
         for (const p of wired) {
           const staticKey = new RegExp(`^\\s*\\[\\s*${p.replace(/[.+]/g, '\\$&')}\\s*\\][^[]*?^\\s*aws_access_key_id\\s*=`, 'm');
           if (staticKey.test(creds)) {
-            throw configError(`${credsFile} has static keys for [${p}], which win over lakekey's credential_process`, `Remove the [${p}] section from ${credsFile}.`);
+            throw configError(
+              `${credsFile} has static keys for [${p}], which win over lakekey's credential_process`,
+              `Remove the [${p}] section from ${credsFile}.`,
+            );
           }
         }
         if (env.AWS_ACCESS_KEY_ID) {
-          throw configError('AWS_ACCESS_KEY_ID is set in this shell, which wins over every profile', 'Unset AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.');
+          throw configError(
+            'AWS_ACCESS_KEY_ID is set in this shell, which wins over every profile',
+            'Unset AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.',
+          );
         }
         return { words: `${file} ${wired.map((p) => `[profile ${p}]`).join(', ')} use${wired.length === 1 ? 's' : ''} lakekey; no static keys shadow it` };
       },
@@ -240,13 +280,20 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile, clien
           for (const p of wired) {
             const written = readProfileSetting(text, p, 'endpoint_url');
             if (written !== endpoint) {
-              throw configError(`${file} [profile ${p}] has ${written ? `endpoint_url = ${outside(written)}` : 'no endpoint_url'}, so AWS tools go to AWS instead of ${endpoint}`, `Run \`lakekey configure-aws ${name}${p === name ? '' : ` --aws-profile ${p}`}\` (or pass --endpoint-url ${endpoint}).`);
+              throw configError(
+                `${file} [profile ${p}] has ${written ? `endpoint_url = ${outside(written)}` : 'no endpoint_url'}, so AWS tools go to AWS instead of ${endpoint}`,
+                `Run \`lakekey configure-aws ${name}${p === name ? '' : ` --aws-profile ${p}`}\` (or pass --endpoint-url ${endpoint}).`,
+              );
             }
           }
           const old = tooOld(await clients(), ENDPOINT_URL);
           const words = `endpoint_url = ${endpoint} (env: AWS_ENDPOINT_URL)`;
           if (!old.length) return { words };
-          return { words: `${words}; but ${old.join(' and ')} ignore${old.length === 1 ? 's' : ''} endpoint_url (needs AWS CLI v2 ≥ 2.13 / botocore ≥ 1.31)`, status: 'warn', fix: `Pass --endpoint-url ${endpoint} to it, or upgrade.` };
+          return {
+            words: `${words}; but ${old.join(' and ')} ignore${old.length === 1 ? 's' : ''} endpoint_url (needs AWS CLI v2 ≥ 2.13 / botocore ≥ 1.31)`,
+            status: 'warn',
+            fix: `Pass --endpoint-url ${endpoint} to it, or upgrade.`,
+          };
         },
       });
     }
@@ -264,14 +311,19 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile, clien
       const changed = changedIdp(profile, record.idp);
       if (changed.length) {
         const where = outside(record.idp?.minted?.issuer ?? profile.issuer);
-        throw new LakekeyError('LOGIN_REQUIRED', `logged in as ${who}, but before ${sayChanged(changed)} changed: that session is not used any more, and renewing needs a login`, {
-          hint: `Run \`lakekey login ${name}\` (it also ends the old session at ${where}, where that identity provider offers revocation).`,
-        });
+        throw new LakekeyError(
+          'LOGIN_REQUIRED',
+          `logged in as ${who}, but before ${sayChanged(changed)} changed: that session is not used any more, and renewing needs a login`,
+          {
+            hint: `Run \`lakekey login ${name}\` (it also ends the old session at ${where}, where that identity provider offers revocation).`,
+          },
+        );
       }
       return { words: `logged in as ${who}${s.canRefresh ? ', renews silently' : ', no refresh token'}` };
     },
   });
-  if (profile.s3) checks.push({ name: `${name}: S3 credentials`, profile: name, run: async () => (record ? staleS3(name, profile, record, deps.now()) : undefined) });
+  if (profile.s3)
+    checks.push({ name: `${name}: S3 credentials`, profile: name, run: async () => (record ? staleS3(name, profile, record, deps.now()) : undefined) });
   if (profile.lakefs) checks.push({ name: `${name}: lakeFS token`, profile: name, run: async () => (record ? staleLakefs(name, profile, record) : undefined) });
   return checks;
 }
@@ -281,15 +333,20 @@ function staleS3(name: string, profile: Profile, record: SecretRecord, now: numb
   const changed = changedS3(profile, record.s3);
   if (!changed.length) return undefined;
   // Where the web identity came from changes with the setting that names it (unless the token source itself changed).
-  const named = changed.flatMap((f) => (!f.includes(' ') ? [f] : changed.includes('s3-token-source') ? [] : [profile.s3?.tokenSource === 'lakefs' ? 'lakefs-endpoint' : 'issuer']));
+  const named = changed.flatMap((f) =>
+    !f.includes(' ') ? [f] : changed.includes('s3-token-source') ? [] : [profile.s3?.tokenSource === 'lakefs' ? 'lakefs-endpoint' : 'issuer'],
+  );
   const stale = `minted before ${sayChanged(named)} changed, so they are no longer handed out`;
   const login = `Run \`lakekey login ${name}\`.`;
-  if (changedIdp(profile, record.idp).length) return { status: 'info', words: `${stale}; new ones are minted after the login the session needs (see "${name}: session")` };
+  if (changedIdp(profile, record.idp).length)
+    return { status: 'info', words: `${stale}; new ones are minted after the login the session needs (see "${name}: session")` };
   if (profile.s3?.tokenSource === 'lakefs') {
-    if (currentLakefs(profile, record.lakefs, now)) return { status: 'info', words: `${stale}; new ones are minted silently from the lakeFS token on next use (no login)` };
+    if (currentLakefs(profile, record.lakefs, now))
+      return { status: 'info', words: `${stale}; new ones are minted silently from the lakeFS token on next use (no login)` };
     return { status: 'warn', words: `${stale}; new ones need a browser login, for a new lakeFS token`, fix: login };
   }
-  if (record.idp?.refreshToken || hasUsableIdToken(record.idp, now)) return { status: 'info', words: `${stale}; new ones are minted silently on next use (no login)` };
+  if (record.idp?.refreshToken || hasUsableIdToken(record.idp, now))
+    return { status: 'info', words: `${stale}; new ones are minted silently on next use (no login)` };
   return { status: 'warn', words: `${stale}; new ones need a login (the session has no refresh token)`, fix: login };
 }
 
@@ -357,7 +414,8 @@ function readOrEmpty(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw configError(`${file} is a folder, not a file`, `Move the folder aside (\`mv ${file} ${file}.old\`); AWS tools need a file there.`);
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR')
+      throw configError(`${file} is a folder, not a file`, `Move the folder aside (\`mv ${file} ${file}.old\`); AWS tools need a file there.`);
     return '';
   }
 }

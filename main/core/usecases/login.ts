@@ -38,7 +38,10 @@ export async function login(ctx: Context, name: string, profile: Profile, opts: 
       );
       return current;
     }
-    if (waited) ctx.notice(`lakekey: the other ${waited.purpose === LOGIN ? 'login' : 'lakekey process'} for profile "${name}" ended without a usable session; starting this login.`);
+    if (waited)
+      ctx.notice(
+        `lakekey: the other ${waited.purpose === LOGIN ? 'login' : 'lakekey process'} for profile "${name}" ended without a usable session; starting this login.`,
+      );
     return loginLocked(ctx, name, profile, opts);
   });
 }
@@ -56,7 +59,9 @@ function waitingFor(name: string, holder: LockHolder): string {
 
 /** Whether `record` holds what a login of `profile` produces, still usable, made under its current settings. */
 function hasSessionFor(profile: Profile, record: SecretRecord, now: number): boolean {
-  const idpOk = !grantsFor(profile).includes('idp') || (changedIdp(profile, record.idp).length === 0 && (Boolean(record.idp?.refreshToken) || hasUsableIdToken(record.idp, now)));
+  const idpOk =
+    !grantsFor(profile).includes('idp') ||
+    (changedIdp(profile, record.idp).length === 0 && (Boolean(record.idp?.refreshToken) || hasUsableIdToken(record.idp, now)));
   const lakefsOk = !profile.lakefs || currentLakefs(profile, record.lakefs, now);
   return idpOk && lakefsOk && Boolean(record.idp || record.lakefs);
 }
@@ -75,7 +80,13 @@ export async function deviceLogin(ctx: Context, name: string, profile: Profile, 
 }
 
 /** The device login, for a caller already holding the profile lock; `say` is where its instructions go. */
-export async function deviceLoginLocked(ctx: Context, name: string, profile: Profile, opts: LoginOptions, say: (text: string) => void = ctx.notice): Promise<SecretRecord> {
+export async function deviceLoginLocked(
+  ctx: Context,
+  name: string,
+  profile: Profile,
+  opts: LoginOptions,
+  say: (text: string) => void = ctx.notice,
+): Promise<SecretRecord> {
   if (profile.lakefs) {
     throw new LakekeyError('CONFIG', 'lakeFS tokens need a browser login: lakeFS redeems an authorization code, which the device login does not produce', {
       hint: `Run \`lakekey login ${name}\` on a machine with a browser.`,
@@ -97,13 +108,27 @@ export async function deviceLoginLocked(ctx: Context, name: string, profile: Pro
 }
 
 /** Saves what a login produced, replacing the previous session, then mints S3 credentials. */
-async function storeLogin(ctx: Context, name: string, profile: Profile, { tokens, lakefsToken }: Redeemed, onReplaced: (text: string) => void = ctx.notice): Promise<SecretRecord> {
+async function storeLogin(
+  ctx: Context,
+  name: string,
+  profile: Profile,
+  { tokens, lakefsToken }: Redeemed,
+  onReplaced: (text: string) => void = ctx.notice,
+): Promise<SecretRecord> {
   const previous = await ctx.vault.read(name);
   // A new login replaces the whole session: credentials of a previous user must not survive.
   let record: SecretRecord = { v: 1, updatedAt: ctx.clock.now() };
   if (tokens) {
-    if (!tokens.claims) throw new LakekeyError('IDP_REFUSED', 'the identity provider returned no ID token', { hint: 'Make sure the profile requests the "openid" scope.' });
-    record.idp = { subject: tokens.claims.sub, email: tokens.claims.email, name: tokens.claims.name, idToken: tokens.idToken, idTokenExpiresAt: tokens.idTokenExpiresAt, minted: idpMint(profile) };
+    if (!tokens.claims)
+      throw new LakekeyError('IDP_REFUSED', 'the identity provider returned no ID token', { hint: 'Make sure the profile requests the "openid" scope.' });
+    record.idp = {
+      subject: tokens.claims.sub,
+      email: tokens.claims.email,
+      name: tokens.claims.name,
+      idToken: tokens.idToken,
+      idTokenExpiresAt: tokens.idTokenExpiresAt,
+      minted: idpMint(profile),
+    };
     if (tokens.refreshToken) record.idp.refreshToken = tokens.refreshToken;
   }
   if (lakefsToken) {
@@ -114,7 +139,12 @@ async function storeLogin(ctx: Context, name: string, profile: Profile, { tokens
   }
   // The same user's S3 credentials, still valid and minted under the current settings, survive a
   // login until new ones are minted: a login whose STS call fails must not throw them away.
-  if (previous.s3 && previous.idp?.subject === record.idp?.subject && changedS3(profile, previous.s3).length === 0 && isServable(previous.s3, ctx.clock.now())) {
+  if (
+    previous.s3 &&
+    previous.idp?.subject === record.idp?.subject &&
+    changedS3(profile, previous.s3).length === 0 &&
+    isServable(previous.s3, ctx.clock.now())
+  ) {
     record.s3 = previous.s3;
   }
   // Another user at the same IdP: the previous user's session is logged out first.
@@ -140,7 +170,14 @@ function anotherUser(profile: Profile, previous: SecretRecord, now: SecretRecord
  * session replaces it in the keychain, and says so: a login as someone else must not leave the
  * first user's session alive at the IdP with nothing here able to end it.
  */
-async function endReplaced(ctx: Context, name: string, profile: Profile, previous: SecretRecord, now: SecretRecord, say: (text: string) => void): Promise<void> {
+async function endReplaced(
+  ctx: Context,
+  name: string,
+  profile: Profile,
+  previous: SecretRecord,
+  now: SecretRecord,
+  say: (text: string) => void,
+): Promise<void> {
   const who = (idp: SecretRecord['idp']) => outside(idp?.email ?? idp?.subject ?? 'unknown user');
   const { revocation, lakectlCache } = await endSession(ctx, name, profile, previous);
   ctx.log.info('login.replaced-user', { profile: name, revocation: revocation.outcome, lakectlCache: Boolean(lakectlCache) });
@@ -154,7 +191,9 @@ async function endReplaced(ctx: Context, name: string, profile: Profile, previou
     case 'no-session':
       return say(`${head}${cache} (it had no refresh token to revoke).`);
     case 'failed':
-      return say(`${head} on this computer${cache}, but revoking it at the identity provider failed: ${revocation.error.message}; it stays valid there until it expires.`);
+      return say(
+        `${head} on this computer${cache}, but revoking it at the identity provider failed: ${revocation.error.message}; it stays valid there until it expires.`,
+      );
   }
 }
 
@@ -170,6 +209,12 @@ async function revokeReplaced(ctx: Context, name: string, profile: Profile, prev
   const where = old.minted?.issuer ?? profile.issuer;
   const r = await revokeSession(ctx, name, profile, old);
   if (r.outcome === 'revoked') ctx.notice(`lakekey: the session made before ${sayChanged(changed)} changed was revoked at ${where}.`);
-  else if (r.outcome === 'not-offered') ctx.notice(`lakekey: the session made before ${sayChanged(changed)} changed stays valid at ${where} until it expires (that identity provider offers no revocation).`);
-  else if (r.outcome === 'failed') ctx.notice(`lakekey: could not revoke the session made before ${sayChanged(changed)} changed at ${where}: ${r.error.message}; it stays valid there until it expires.`);
+  else if (r.outcome === 'not-offered')
+    ctx.notice(
+      `lakekey: the session made before ${sayChanged(changed)} changed stays valid at ${where} until it expires (that identity provider offers no revocation).`,
+    );
+  else if (r.outcome === 'failed')
+    ctx.notice(
+      `lakekey: could not revoke the session made before ${sayChanged(changed)} changed at ${where}: ${r.error.message}; it stays valid there until it expires.`,
+    );
 }

@@ -11,11 +11,7 @@ import { outside } from '../text-gate.js';
 import type { Context } from '../ports.js';
 
 /** What happened to the session at the IdP when it was forgotten here. */
-export type Revocation =
-  | { outcome: 'revoked' }
-  | { outcome: 'not-offered' }
-  | { outcome: 'failed'; error: LakekeyError }
-  | { outcome: 'no-session' };
+export type Revocation = { outcome: 'revoked' } | { outcome: 'not-offered' } | { outcome: 'failed'; error: LakekeyError } | { outcome: 'no-session' };
 
 export interface LogoutResult {
   revocation: Revocation;
@@ -53,7 +49,12 @@ export async function logout(ctx: Context, name: string, profile: Profile): Prom
  * The caller holds the profile lock and replaces or removes the keychain item: a logout, or a
  * login as another user (login.ts).
  */
-export async function endSession(ctx: Context, name: string, profile: Profile, record: SecretRecord): Promise<{ revocation: Revocation; lakectlCache?: string }> {
+export async function endSession(
+  ctx: Context,
+  name: string,
+  profile: Profile,
+  record: SecretRecord,
+): Promise<{ revocation: Revocation; lakectlCache?: string }> {
   const revocation = await revokeSession(ctx, name, profile, record.idp);
   const lakectlCache = await removeLakectlCache(record);
   return { revocation, ...(lakectlCache ? { lakectlCache } : {}) };
@@ -111,8 +112,14 @@ async function removeLakectlCache(record: SecretRecord): Promise<string | undefi
  */
 export function sayLogout(name: string, profile: Profile, { revocation, issuer, removed }: LogoutResult): string {
   // Where the session was revoked, when that is not the IdP the profile names now.
-  const at = issuer && issuer !== profile.issuer ? ` at ${outside(issuer)}, where it was made (the profile now names another identity provider)` : ' at the identity provider';
-  const words = [...(removed.keychain ? ['the session in the keychain'] : []), ...(removed.lakectlCache ? [`lakectl's token cache (${removed.lakectlCache})`] : [])];
+  const at =
+    issuer && issuer !== profile.issuer
+      ? ` at ${outside(issuer)}, where it was made (the profile now names another identity provider)`
+      : ' at the identity provider';
+  const words = [
+    ...(removed.keychain ? ['the session in the keychain'] : []),
+    ...(removed.lakectlCache ? [`lakectl's token cache (${removed.lakectlCache})`] : []),
+  ];
   const also = words.length ? ` Removed ${words.join(' and ')}.` : ' Nothing was stored for it on this computer.';
   switch (revocation.outcome) {
     case 'revoked':
@@ -122,8 +129,12 @@ export function sayLogout(name: string, profile: Profile, { revocation, issuer, 
     case 'no-session':
       return `Logged out of profile "${name}" (there was no session at the identity provider to revoke).${also}`;
     case 'failed':
-      throw new LakekeyError(revocation.error.code, `logged out of profile "${name}" on this computer (removed ${words.join(' and ') || 'nothing'}), but revoking the session${at} failed: ${revocation.error.message}`, {
-        hint: 'The refresh token may stay valid at the identity provider until it expires; sign out there (or ask its admin to end your sessions) if that matters.',
-      });
+      throw new LakekeyError(
+        revocation.error.code,
+        `logged out of profile "${name}" on this computer (removed ${words.join(' and ') || 'nothing'}), but revoking the session${at} failed: ${revocation.error.message}`,
+        {
+          hint: 'The refresh token may stay valid at the identity provider until it expires; sign out there (or ask its admin to end your sessions) if that matters.',
+        },
+      );
   }
 }

@@ -199,7 +199,9 @@ async function refreshIdp(ctx: Context, name: string, profile: Profile, record: 
   faultPoint('after-refresh-stored');
   ctx.log.info('refresh.done', { profile: name, rotated: tokens.refreshToken !== undefined && tokens.refreshToken !== idp.refreshToken });
   if (!tokens.idToken && !hasUsableIdToken(idp, ctx.clock.now())) {
-    throw new LakekeyError('IDP_REFUSED', 'the identity provider refreshed the session but returned no ID token', { hint: 'Make sure the profile requests the "openid" scope.' });
+    throw new LakekeyError('IDP_REFUSED', 'the identity provider refreshed the session but returned no ID token', {
+      hint: 'Make sure the profile requests the "openid" scope.',
+    });
   }
   return updated;
 }
@@ -221,10 +223,11 @@ export async function getLakefsToken(ctx: Context, name: string, profile: Profil
     const changed = changedLakefs(profile, record.lakefs);
     throw loginRequired(
       name,
-      !record.lakefs ? `profile "${name}" has no lakeFS token`
-      : changed.length ? `the lakeFS token was issued before ${sayChanged(changed)} changed`
-      : 'the lakeFS token has expired (lakeFS tokens are renewed only by a browser login)',
+      !record.lakefs
+        ? `profile "${name}" has no lakeFS token`
+        : changed.length
+          ? `the lakeFS token was issued before ${sayChanged(changed)} changed`
+          : 'the lakeFS token has expired (lakeFS tokens are renewed only by a browser login)',
     );
   });
 }
-

@@ -61,13 +61,28 @@ async function checkIdp(deps: ServerCheckDeps, profile: Profile, name?: string):
     const jwks = meta.jwks_uri ? await deps.fetch(meta.jwks_uri).then((r) => (r.ok ? (r.json() as Promise<{ keys?: unknown[] }>) : undefined)) : undefined;
     const keys = jwks?.keys?.length ?? 0;
     if (!keys) {
-      return { ...base, status: 'fail', code: 'IDP_REFUSED', says: `The identity provider publishes no signing keys at ${outside(meta.jwks_uri ?? '(no jwks_uri)')}.`, fix: 'Check the issuer URL: it must be the OpenID issuer, not a login page.' };
+      return {
+        ...base,
+        status: 'fail',
+        code: 'IDP_REFUSED',
+        says: `The identity provider publishes no signing keys at ${outside(meta.jwks_uri ?? '(no jwks_uri)')}.`,
+        fix: 'Check the issuer URL: it must be the OpenID issuer, not a login page.',
+      };
     }
-    const extras = [meta.revocation_endpoint ? 'it can revoke sessions at logout' : '', meta.device_authorization_endpoint ? 'device login is available' : ''].filter(Boolean);
+    const extras = [
+      meta.revocation_endpoint ? 'it can revoke sessions at logout' : '',
+      meta.device_authorization_endpoint ? 'device login is available' : '',
+    ].filter(Boolean);
     const says = `Discovery works: issuer ${outside(meta.issuer)}, ${keys} signing key${keys === 1 ? '' : 's'}${extras.length ? `; ${extras.join(', ')}` : ''}.`;
     const clock = clockAheadMs === undefined ? {} : { clockAheadMs };
     if (meta.code_challenge_methods_supported && !meta.code_challenge_methods_supported.includes('S256')) {
-      return { ...base, ...clock, status: 'warn', says: `${says.slice(0, -1)}, but it does not advertise S256 PKCE.`, fix: 'lakekey always sends PKCE (S256); if logins fail, enable PKCE for this client at the identity provider.' };
+      return {
+        ...base,
+        ...clock,
+        status: 'warn',
+        says: `${says.slice(0, -1)}, but it does not advertise S256 PKCE.`,
+        fix: 'lakekey always sends PKCE (S256); if logins fail, enable PKCE for this client at the identity provider.',
+      };
     }
     return { ...base, ...clock, status: 'ok', says };
   } catch (err) {
@@ -94,9 +109,20 @@ async function checkSts(deps: ServerCheckDeps, profile: Profile & { s3: NonNulla
   try {
     const { endpoint, roleArn } = await stsTarget(profile);
     base = { ...base, target: endpoint };
-    const form = new URLSearchParams({ Action: 'AssumeRoleWithWebIdentity', Version: '2011-06-15', RoleSessionName: 'lakekey-doctor', WebIdentityToken: PROBE_TOKEN, DurationSeconds: String(profile.s3.durationSeconds) });
+    const form = new URLSearchParams({
+      Action: 'AssumeRoleWithWebIdentity',
+      Version: '2011-06-15',
+      RoleSessionName: 'lakekey-doctor',
+      WebIdentityToken: PROBE_TOKEN,
+      DurationSeconds: String(profile.s3.durationSeconds),
+    });
     if (roleArn) form.set('RoleArn', roleArn);
-    const res = await deps.fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body: form.toString(), redirect: 'manual' });
+    const res = await deps.fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body: form.toString(),
+      redirect: 'manual',
+    });
     const body = await readSome(res, PROBE_BODY_LIMIT);
     return { ...base, ...stsAnswer(endpoint, res.status, body, res.headers.get('location')) };
   } catch (err) {
@@ -110,40 +136,85 @@ type Verdict = Pick<ServerFinding, 'status' | 'says' | 'fix' | 'code'>;
 export function stsAnswer(endpoint: string, status: number, body: string, location: string | null): Verdict {
   const host = hostOf(endpoint);
   const sts = stsError(body);
-  const check = 'Check the STS endpoint in this profile (AWS: https://sts.REGION.amazonaws.com; MinIO: the server\'s base URL, with no path) and any proxy between (HTTPS_PROXY, NO_PROXY).';
+  const check =
+    "Check the STS endpoint in this profile (AWS: https://sts.REGION.amazonaws.com; MinIO: the server's base URL, with no path) and any proxy between (HTTPS_PROXY, NO_PROXY).";
   if (sts) {
     const said = `${sts.code}${sts.message ? `: ${sts.message}` : ''}`;
     if (status >= 500) {
-      return { status: 'fail', code: 'STS_REFUSED', says: `The STS service answers, but with an error of its own (HTTP ${status}, ${said}).`, fix: 'This is a problem at the STS service, not in your setup: check again in a few minutes.' };
+      return {
+        status: 'fail',
+        code: 'STS_REFUSED',
+        says: `The STS service answers, but with an error of its own (HTTP ${status}, ${said}).`,
+        fix: 'This is a problem at the STS service, not in your setup: check again in a few minutes.',
+      };
     }
     if (/^InvalidAction$/i.test(sts.code) || /unsupported action|could not find operation/i.test(sts.message)) {
       return { status: 'fail', code: 'STS_REFUSED', says: `An STS service answers, but it does not offer AssumeRoleWithWebIdentity (${said}).`, fix: check };
     }
     if (/\brole\b.*\bdoes not exist\b/i.test(sts.message)) {
-      return { status: 'fail', code: 'STS_REFUSED', says: `The STS service does not know the role lakekey asks for (${said}).`, fix: 'Check --s3-role-arn (MinIO prints its RoleArn at startup), and that the STS service has your identity provider configured.' };
+      return {
+        status: 'fail',
+        code: 'STS_REFUSED',
+        says: `The STS service does not know the role lakekey asks for (${said}).`,
+        fix: 'Check --s3-role-arn (MinIO prints its RoleArn at startup), and that the STS service has your identity provider configured.',
+      };
     }
-    if (status === 400) return { status: 'ok', says: `An STS service answers: it turned down a test request with a made-up token, as it should (${sts.code}).` };
-    return { status: 'warn', says: `An STS service answers, but with HTTP ${status} where a made-up token gets 400 (${said}).`, fix: 'Check the role ARN and the STS endpoint in this profile; a login will show whether credentials come through.' };
+    if (status === 400)
+      return { status: 'ok', says: `An STS service answers: it turned down a test request with a made-up token, as it should (${sts.code}).` };
+    return {
+      status: 'warn',
+      says: `An STS service answers, but with HTTP ${status} where a made-up token gets 400 (${said}).`,
+      fix: 'Check the role ARN and the STS endpoint in this profile; a login will show whether credentials come through.',
+    };
   }
   if (status >= 200 && status < 300 && /<AssumeRoleWithWebIdentityResponse[\s>]/.test(body)) {
-    return { status: 'warn', says: 'The STS service accepted a test request with a made-up token.', fix: 'Check that this is the STS service you mean: a real one refuses such a token.' };
+    return {
+      status: 'warn',
+      says: 'The STS service accepted a test request with a made-up token.',
+      fix: 'Check that this is the STS service you mean: a real one refuses such a token.',
+    };
   }
   // Not an STS's answer: something else is at this address, or in the way.
   if (status >= 300 && status < 400) {
     const to = location ? ` to ${outside(location, 200)}` : '';
-    return { status: 'fail', code: 'STS_REFUSED', says: `${host} redirects${to} (HTTP ${status}) instead of answering as an STS service; lakekey, like the AWS SDK, does not follow it.`, fix: `Use the address it redirects to as --s3-sts-endpoint, if that is the STS service. ${check}` };
+    return {
+      status: 'fail',
+      code: 'STS_REFUSED',
+      says: `${host} redirects${to} (HTTP ${status}) instead of answering as an STS service; lakekey, like the AWS SDK, does not follow it.`,
+      fix: `Use the address it redirects to as --s3-sts-endpoint, if that is the STS service. ${check}`,
+    };
   }
   if (status === 407) {
-    return { status: 'fail', code: 'STS_REFUSED', says: `A proxy between wants a login of its own (HTTP 407) before it lets the request to ${host} through.`, fix: 'Put the proxy\'s user and password in HTTPS_PROXY (http://user:pass@proxy:port), or add the STS host to NO_PROXY.' };
+    return {
+      status: 'fail',
+      code: 'STS_REFUSED',
+      says: `A proxy between wants a login of its own (HTTP 407) before it lets the request to ${host} through.`,
+      fix: "Put the proxy's user and password in HTTPS_PROXY (http://user:pass@proxy:port), or add the STS host to NO_PROXY.",
+    };
   }
   if (status === 401 || status === 403) {
-    return { status: 'fail', code: 'STS_REFUSED', says: `${host} refused the request (HTTP ${status}), and not in an STS service's words: a proxy or firewall may block it, or this address is not the STS endpoint.`, fix: check };
+    return {
+      status: 'fail',
+      code: 'STS_REFUSED',
+      says: `${host} refused the request (HTTP ${status}), and not in an STS service's words: a proxy or firewall may block it, or this address is not the STS endpoint.`,
+      fix: check,
+    };
   }
   if (status === 404 || status === 405) {
-    return { status: 'fail', code: 'STS_REFUSED', says: `${host} answers HTTP ${status}: nothing takes STS requests at this address (a wrong path?).`, fix: check };
+    return {
+      status: 'fail',
+      code: 'STS_REFUSED',
+      says: `${host} answers HTTP ${status}: nothing takes STS requests at this address (a wrong path?).`,
+      fix: check,
+    };
   }
   if (status === 502 || status === 503 || status === 504) {
-    return { status: 'fail', code: 'STS_UNREACHABLE', says: `A gateway or proxy answered HTTP ${status}: the STS service behind it did not.`, fix: 'Check that the STS service is running, and your proxy settings (HTTPS_PROXY, NO_PROXY).' };
+    return {
+      status: 'fail',
+      code: 'STS_UNREACHABLE',
+      says: `A gateway or proxy answered HTTP ${status}: the STS service behind it did not.`,
+      fix: 'Check that the STS service is running, and your proxy settings (HTTPS_PROXY, NO_PROXY).',
+    };
   }
   return { status: 'fail', code: 'STS_REFUSED', says: `${host} answers HTTP ${status}, but not as an STS service does (no STS error document).`, fix: check };
 }
@@ -195,7 +266,13 @@ async function checkLakefs(deps: ServerCheckDeps, endpoint: string): Promise<Ser
     const res = await deps.fetch(base.target, { method: 'GET', redirect: 'manual' });
     await res.body?.cancel();
     if (res.status >= 200 && res.status < 300) return { ...base, status: 'ok', says: 'lakeFS is healthy.' };
-    return { ...base, status: 'fail', code: 'LAKEFS_REFUSED', says: `Something answers, but not as lakeFS does: its health check answered HTTP ${res.status}.`, fix: 'Check that the lakeFS URL is the server\'s base address (without /api/v1).' };
+    return {
+      ...base,
+      status: 'fail',
+      code: 'LAKEFS_REFUSED',
+      says: `Something answers, but not as lakeFS does: its health check answered HTTP ${res.status}.`,
+      fix: "Check that the lakeFS URL is the server's base address (without /api/v1).",
+    };
   } catch (err) {
     return failure(base, err, deps.timeoutMs, 'LAKEFS_UNREACHABLE');
   }
@@ -206,7 +283,13 @@ function failure(base: { name: ServerName; target: string }, err: unknown, timeo
   const words = unreachableWords(err, base.target, SERVER[base.name], timeoutMs);
   if (words) return { ...base, status: 'fail', code: unreachable, says: words.says, fix: words.fix };
   const e = asLakekeyError(err);
-  return { ...base, status: 'fail', code: e.code, says: sentence(outside(e.message, 500)), fix: e.hint ?? `Check the ${SERVER[base.name]}'s address in this profile.` };
+  return {
+    ...base,
+    status: 'fail',
+    code: e.code,
+    says: sentence(outside(e.message, 500)),
+    fix: e.hint ?? `Check the ${SERVER[base.name]}'s address in this profile.`,
+  };
 }
 
 function sentence(text: string): string {

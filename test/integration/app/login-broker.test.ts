@@ -78,7 +78,10 @@ test('a login that fails reaches every waiting client with its code', async () =
   try {
     const [a, b] = await Promise.all([client(dir, 'work'), client(dir, 'work')]);
     assert.deepEqual([a.error, b.error], ['LOGIN_REQUIRED', 'LOGIN_REQUIRED']);
-    await assert.rejects(requestLoginViaTray(dir, 'work', 5000, process.platform), (e: LakekeyError) => e.code === 'LOGIN_REQUIRED' && /lakekey login work/.test(e.hint ?? ''));
+    await assert.rejects(
+      requestLoginViaTray(dir, 'work', 5000, process.platform),
+      (e: LakekeyError) => e.code === 'LOGIN_REQUIRED' && /lakekey login work/.test(e.hint ?? ''),
+    );
   } finally {
     await broker.close();
   }

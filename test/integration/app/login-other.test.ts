@@ -21,7 +21,8 @@ import { DEFAULT_USERS, startIdp } from '../../peers/idp.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
 import { idpHttp } from '../../helpers/net.js';
 
-const openConf = (dir: string) => new Conf({ cwd: dir, configName: 'config', projectName: 'lakekey', configFileMode: 0o600, clearInvalidConfig: false }) as unknown as ConfLike;
+const openConf = (dir: string) =>
+  new Conf({ cwd: dir, configName: 'config', projectName: 'lakekey', configFileMode: 0o600, clearInvalidConfig: false }) as unknown as ConfLike;
 const idp = await startIdp({ users: [...DEFAULT_USERS, { sub: 'bob', login: 'bob@example.com', name: 'Bob Example', policy: 'readwrite' }] });
 after(() => idp.stop());
 
@@ -38,7 +39,14 @@ test('the menu\'s "Log in as someone else" asks the IdP for another account; bob
     s.profiles.work = parseProfile('work', { issuer: idp.issuer, clientId: idp.clientId });
   });
   const vault = new Vault(new MemoryStore());
-  const app = await start(stub.electron, { openStore: openConf, appRoot: REPO, resourcesDir: join(REPO, 'build'), env: { LAKEKEY_CONFIG_DIR: dir }, vault, platform: 'linux' });
+  const app = await start(stub.electron, {
+    openStore: openConf,
+    appRoot: REPO,
+    resourcesDir: join(REPO, 'build'),
+    env: { LAKEKEY_CONFIG_DIR: dir },
+    vault,
+    platform: 'linux',
+  });
   assert.ok(app);
   try {
     /** Runs a menu action whose login opens the (stubbed) browser, and signs in there as `user`. */
@@ -52,7 +60,10 @@ test('the menu\'s "Log in as someone else" asks the IdP for another account; bob
       return idp.authorizationRequests.slice(from);
     };
     const first = await loginAs('login', 'alice@example.com');
-    assert.ok(first.every((r) => r.prompt === 'consent'), 'the plain login asks for no other account');
+    assert.ok(
+      first.every((r) => r.prompt === 'consent'),
+      'the plain login asks for no other account',
+    );
     const alice = (await vault.read('work')).idp;
     assert.equal(alice?.subject, 'alice');
     assert.ok(alice?.refreshToken);
@@ -65,7 +76,10 @@ test('the menu\'s "Log in as someone else" asks the IdP for another account; bob
     assert.equal((await vault.read('work')).idp?.subject, 'bob');
     const note = stub.notifications.find((n) => /previous session/.test(n.body));
     assert.ok(note, JSON.stringify(stub.notifications.map((n) => n.body)));
-    assert.match(note.body, /^Logged in to profile "work" as bob@example\.com; the previous session of alice@example\.com was logged out: revoked at the identity provider\.$/);
+    assert.match(
+      note.body,
+      /^Logged in to profile "work" as bob@example\.com; the previous session of alice@example\.com was logged out: revoked at the identity provider\.$/,
+    );
     await assert.rejects(refresh(await discover({ issuer: idp.issuer, clientId: idp.clientId }, undefined, idpHttp()), alice.refreshToken), /invalid_grant/);
   } finally {
     await app.quit();

@@ -37,7 +37,14 @@ test('fuses are hardened, macOS uses the hardened runtime, every target is there
   assert.deepEqual(c.mac.target, ['dmg', 'zip']);
   assert.deepEqual(c.win.target, ['nsis']);
   assert.deepEqual(c.linux.target, ['AppImage', 'deb']);
-  for (const f of [c.mac.entitlements, c.mac.entitlementsInherit, c.mac.icon, 'build/tray/ok.png', 'build/tray/errorTemplate.png', 'build/tray/okTemplate@2x.png']) {
+  for (const f of [
+    c.mac.entitlements,
+    c.mac.entitlementsInherit,
+    c.mac.icon,
+    'build/tray/ok.png',
+    'build/tray/errorTemplate.png',
+    'build/tray/okTemplate@2x.png',
+  ]) {
     assert.ok(existsSync(join(REPO, f)), f);
   }
   const entitlements = readFileSync(join(REPO, c.mac.entitlements), 'utf8');

@@ -25,12 +25,20 @@ import { electronStub } from '../../helpers/electron-stub.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
 import { shippedArtifacts } from '../../helpers/vite-build.js';
 
-const openConf = (dir: string) => new Conf({ cwd: dir, configName: 'config', projectName: 'lakekey', configFileMode: 0o600, clearInvalidConfig: false }) as unknown as ConfLike;
+const openConf = (dir: string) =>
+  new Conf({ cwd: dir, configName: 'config', projectName: 'lakekey', configFileMode: 0o600, clearInvalidConfig: false }) as unknown as ConfLike;
 
 const labelsOf = (menu: unknown) => (menu as { template: Array<{ label?: string }> }).template.map((i) => i.label?.trim());
 
 function deps(dir: string) {
-  return { openStore: openConf, appRoot: REPO, resourcesDir: join(REPO, 'build'), env: { LAKEKEY_CONFIG_DIR: dir }, vault: new Vault(new MemoryStore()), platform: 'linux' as const };
+  return {
+    openStore: openConf,
+    appRoot: REPO,
+    resourcesDir: join(REPO, 'build'),
+    env: { LAKEKEY_CONFIG_DIR: dir },
+    vault: new Vault(new MemoryStore()),
+    platform: 'linux' as const,
+  };
 }
 
 test('a second instance quits at once and touches nothing', async () => {
@@ -64,7 +72,10 @@ test('first launch: tray, secure settings window, typed IPC behind the sender ch
     assert.equal(win.webContents.tryNavigate('https://evil.example.com'), true, 'guards attached to every webContents');
     assert.equal(win.webContents.permissionCheckHandler?.(null, 'notifications'), false);
     // The renderer is served through the privileged scheme with the CSP header.
-    assert.deepEqual(stub.privilegedSchemes.map((s) => (s as { scheme: string }).scheme), [APP_SCHEME]);
+    assert.deepEqual(
+      stub.privilegedSchemes.map((s) => (s as { scheme: string }).scheme),
+      [APP_SCHEME],
+    );
     const page = await stub.protocolHandlers.get(APP_SCHEME)!(new Request(SETTINGS_URL));
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
@@ -81,7 +92,10 @@ test('first launch: tray, secure settings window, typed IPC behind the sender ch
     assert.equal(refused.ok, false);
     const sub = (await list({ senderFrame: { url: SETTINGS_URL, parent: {} } }, null)) as Outcome<unknown>;
     assert.equal(sub.ok, false);
-    const malformed = (await stub.handlers.get(API_CHANNELS.saveProfile)!({ senderFrame: { url: SETTINGS_URL, parent: null } }, { name: 1 })) as Outcome<unknown>;
+    const malformed = (await stub.handlers.get(API_CHANNELS.saveProfile)!(
+      { senderFrame: { url: SETTINGS_URL, parent: null } },
+      { name: 1 },
+    )) as Outcome<unknown>;
     assert.deepEqual(malformed.ok ? undefined : malformed.error.code, 'USAGE');
     // Saving through IPC writes the CLI's settings file; the menu follows.
     const save = stub.handlers.get(API_CHANNELS.saveProfile)!;
@@ -98,7 +112,10 @@ test('first launch: tray, secure settings window, typed IPC behind the sender ch
     await app.dispatch({ type: 'copy-env', profile: 'work' });
     await app.dispatch({ type: 'copy-credential-process', profile: 'work' });
     assert.equal(stub.clipboard[0], 'eval "$(lakekey env work)"');
-    assert.match(stub.clipboard[1], /^credential_process = node .*lakekey\.js" credential-process work$|^credential_process = node \S+lakekey\.js credential-process work$/);
+    assert.match(
+      stub.clipboard[1],
+      /^credential_process = node .*lakekey\.js" credential-process work$|^credential_process = node \S+lakekey\.js credential-process work$/,
+    );
     // A second launch focuses the settings window instead of starting another tray.
     stub.app.emit('second-instance');
     // The broker answers CLI processes.
@@ -124,7 +141,15 @@ test('LAKEKEY_TEST_HOOK=1: the hook answers the current menu as plain JSON; netw
     assert.deepEqual(first, JSON.parse(JSON.stringify(first)));
     assert.equal(first?.state, 'ok');
     assert.equal(first?.icon, 'ok.png');
-    assert.deepEqual(first?.items.map((i) => [i.label, i.enabled]), [['No profiles yet', false], [undefined, false], ['Settings…', true], ['Quit lakekey', true]]);
+    assert.deepEqual(
+      first?.items.map((i) => [i.label, i.enabled]),
+      [
+        ['No profiles yet', false],
+        [undefined, false],
+        ['Settings…', true],
+        ['Quit lakekey', true],
+      ],
+    );
     // A profile arrives through the window: the hook shows the new state, the icon changes.
     const save = stub.handlers.get(API_CHANNELS.saveProfile)!;
     const draft = { ...defaultDraft(), issuer: 'https://login.example.com', clientId: 'lakekey' };
@@ -134,7 +159,10 @@ test('LAKEKEY_TEST_HOOK=1: the hook answers the current menu as plain JSON; netw
     const now = globalThis.__lakekeyTestHook?.menu();
     assert.equal(now?.state, 'login');
     assert.equal(now?.icon, 'login.png');
-    assert.deepEqual(now?.items.slice(0, 3).map((i) => i.label), ['work — log in needed', 'Not signed in', 'Log in…']);
+    assert.deepEqual(
+      now?.items.slice(0, 3).map((i) => i.label),
+      ['work — log in needed', 'Not signed in', 'Log in…'],
+    );
 
     // The network: the window's `online` event reaches the scheduler, and so does a wake-up.
     const calls: string[] = [];
@@ -164,7 +192,13 @@ test('packaged: the menu offers "Install command-line tool"; it links the bundle
   mkdirSync(join(resourcesDir, 'bin'), { recursive: true });
   writeFileSync(join(resourcesDir, 'bin', 'lakekey'), '#!/bin/sh\necho bundled\n', { mode: 0o755 });
   // /usr/local/bin may be writable here (root): point the system folder at one that does not exist.
-  const app = await start(stub.electron, { ...deps(dir), resourcesDir, home, systemBin: join(root, 'no-usr-local-bin'), env: { LAKEKEY_CONFIG_DIR: dir, PATH: '/usr/bin' } });
+  const app = await start(stub.electron, {
+    ...deps(dir),
+    resourcesDir,
+    home,
+    systemBin: join(root, 'no-usr-local-bin'),
+    env: { LAKEKEY_CONFIG_DIR: dir, PATH: '/usr/bin' },
+  });
   assert.ok(app);
   try {
     assert.ok(labelsOf(stub.trays[0].menu).includes('Install command-line tool…'));
@@ -212,7 +246,12 @@ const S3_PROFILE = { issuer: 'https://login.example.com', clientId: 'lakekey', s
 
 /** A signed-in session with fresh S3 credentials (an hour left, outside the renewal window: no STS is asked). */
 async function signIn(vault: Vault, name: string) {
-  await vault.write(name, { v: 1, updatedAt: Date.now(), idp: { subject: 'alice' }, s3: { ...CREDS, accessKeyId: `${CREDS.accessKeyId}${name.toUpperCase()}`, expiresAt: Date.now() + 3600_000 } });
+  await vault.write(name, {
+    v: 1,
+    updatedAt: Date.now(),
+    idp: { subject: 'alice' },
+    s3: { ...CREDS, accessKeyId: `${CREDS.accessKeyId}${name.toUpperCase()}`, expiresAt: Date.now() + 3600_000 },
+  });
 }
 
 async function until(done: () => boolean): Promise<void> {
@@ -221,7 +260,10 @@ async function until(done: () => boolean): Promise<void> {
   }
 }
 
-const endpointFiles = (dir: string) => readdirSync(dir).filter((n) => n.startsWith('endpoint-')).sort();
+const endpointFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.startsWith('endpoint-'))
+    .sort();
 
 test('the credentials endpoint: started for the first enabled profile, found by `env --server`, follows the settings on one port and token, a logout stops it at once, one notice per cause, gone on quit', async () => {
   const stub = electronStub({ appPath: REPO });
@@ -238,9 +280,14 @@ test('the credentials endpoint: started for the first enabled profile, found by 
   assert.ok(app);
   const frame = { senderFrame: { url: SETTINGS_URL, parent: null } };
   const save = (name: string, endpointEnabled: boolean) =>
-    stub.handlers.get(API_CHANNELS.saveProfile)!(frame, { name, originalName: name, draft: { ...profileToDraft(readSettings(dir).profiles[name]), endpointEnabled } });
+    stub.handlers.get(API_CHANNELS.saveProfile)!(frame, {
+      name,
+      originalName: name,
+      draft: { ...profileToDraft(readSettings(dir).profiles[name]), endpointEnabled },
+    });
   const record = () => runningEndpoints(dir).find((e) => e.owner === 'tray');
-  const ask = (name: string, token = readFileSync(record()!.tokenFile, 'utf8')) => fetch(endpointUri(record()!.port, name), { headers: token ? { Authorization: token } : {} });
+  const ask = (name: string, token = readFileSync(record()!.tokenFile, 'utf8')) =>
+    fetch(endpointUri(record()!.port, name), { headers: token ? { Authorization: token } : {} });
   const notices = (re: RegExp) => stub.notifications.filter((n) => re.test(`${n.title}: ${n.body}`));
   try {
     // No profile enables it: nothing listens, nothing is recorded.
@@ -260,7 +307,12 @@ test('the credentials endpoint: started for the first enabled profile, found by 
     const got = await ask('work');
     assert.equal(got.status, 200);
     const expires = isoSeconds((await vault.read('work')).s3!.expiresAt);
-    assert.deepEqual(await got.json(), { AccessKeyId: 'AKIATRAYENDPOINTWORK', SecretAccessKey: CREDS.secretAccessKey, Token: CREDS.sessionToken, Expiration: expires });
+    assert.deepEqual(await got.json(), {
+      AccessKeyId: 'AKIATRAYENDPOINTWORK',
+      SecretAccessKey: CREDS.secretAccessKey,
+      Token: CREDS.sessionToken,
+      Expiration: expires,
+    });
 
     // `lakekey env work --server` finds it: the URI and the token FILE (never the token).
     const env = await run(process.execPath, [NODE_CLI, 'env', 'work', '--server', '--format', 'json'], { env: { ...process.env, LAKEKEY_CONFIG_DIR: dir } });
@@ -339,7 +391,8 @@ test('a profile enabled at launch is served from the start; a logout through the
     assert.deepEqual([served.owner, served.profiles], ['tray', ['work']]);
     const ask = () => fetch(endpointUri(served.port, 'work'), { headers: { Authorization: readFileSync(served.tokenFile, 'utf8') } });
     assert.equal((await ask()).status, 200);
-    const logout = () => stub.handlers.get(API_CHANNELS.logout)!({ senderFrame: { url: SETTINGS_URL, parent: null } }, { name: 'work' }) as Promise<Outcome<unknown>>;
+    const logout = () =>
+      stub.handlers.get(API_CHANNELS.logout)!({ senderFrame: { url: SETTINGS_URL, parent: null } }, { name: 'work' }) as Promise<Outcome<unknown>>;
     assert.equal((await logout()).ok, true);
     assert.equal((await ask()).status, 503);
     assert.equal((await ask()).status, 503);

@@ -25,7 +25,10 @@ test('buildApi: one frozen method per channel, forwarding the request unchanged'
     const out = await (api as unknown as Record<string, (r: unknown) => Promise<unknown>>)[method]({ name: 'x' });
     assert.deepEqual(out, { ok: true, value: channel });
   }
-  assert.deepEqual(calls.map((c) => c[0]), Object.values(API_CHANNELS));
+  assert.deepEqual(
+    calls.map((c) => c[0]),
+    Object.values(API_CHANNELS),
+  );
   await api.listProfiles(null);
   assert.deepEqual(calls.at(-1), ['profiles:list', null]);
 });
@@ -80,7 +83,10 @@ test('the shipped preload bundle requires only electron and exposes only the typ
   // Events: only the declared channels, and Electron's event object (it holds `sender`) stays behind.
   const calls: unknown[][] = [];
   const stop = (api.onProfilesChanged as (l: (...a: unknown[]) => void) => () => void)((...args) => void calls.push(args));
-  assert.deepEqual(subscribed.map(([c]) => c), [EVENT_CHANNELS.onProfilesChanged]);
+  assert.deepEqual(
+    subscribed.map(([c]) => c),
+    [EVENT_CHANNELS.onProfilesChanged],
+  );
   subscribed[0][1]({ sender: 'the ipcRenderer event' }, 'extra');
   assert.deepEqual(calls, [[]]);
   stop();

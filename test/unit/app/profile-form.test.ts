@@ -7,12 +7,21 @@ import { parseProfile } from '../../../main/core/config/settings.js';
 import type { ProfileDraft } from '../../../main/ipc.js';
 import { checkDraft } from '../../../renderer/src/validate.js';
 
-const good: ProfileDraft = { ...defaultDraft(), issuer: 'https://login.example.com/realms/data/', clientId: 'lakekey', s3Enabled: true, s3StsEndpoint: 'https://minio.example.com' };
+const good: ProfileDraft = {
+  ...defaultDraft(),
+  issuer: 'https://login.example.com/realms/data/',
+  clientId: 'lakekey',
+  s3Enabled: true,
+  s3StsEndpoint: 'https://minio.example.com',
+};
 
 test('a valid draft becomes the profile the CLI would write', () => {
   const r = validateDraft('work', good, { existing: [] });
   assert.ok(r.ok);
-  assert.deepEqual(r.profile, parseProfile('work', { issuer: 'https://login.example.com/realms/data', clientId: 'lakekey', s3: { stsEndpoint: 'https://minio.example.com' } }));
+  assert.deepEqual(
+    r.profile,
+    parseProfile('work', { issuer: 'https://login.example.com/realms/data', clientId: 'lakekey', s3: { stsEndpoint: 'https://minio.example.com' } }),
+  );
   assert.deepEqual(profileToDraft(r.profile).s3StsEndpoint, 'https://minio.example.com');
   const named = validateDraft('work', { ...good, s3SessionName: ' lk-{email} ' }, { existing: [] });
   assert.ok(named.ok);
@@ -32,7 +41,12 @@ test('errors point at their field', () => {
     ['work', { lakefsEnabled: true, lakefsEndpoint: 'http://lakefs.example.com' }, 'lakefsEndpoint', /https/],
     ['work', { lakefsEnabled: true, lakefsEndpoint: 'https://l.example.com', lakefsTtlSeconds: '99999' }, 'lakefsTtlSeconds', /60 to 43200/],
     ['work', { s3SessionName: '{email' }, 's3SessionName', /^"\{email" has an unclosed "\{"/],
-    ['work', { s3SessionName: '{email}', s3TokenSource: 'lakefs', lakefsEnabled: true, lakefsEndpoint: 'https://l.example.com' }, 's3SessionName', /only claim that names the user is \{sub\}/],
+    [
+      'work',
+      { s3SessionName: '{email}', s3TokenSource: 'lakefs', lakefsEnabled: true, lakefsEndpoint: 'https://l.example.com' },
+      's3SessionName',
+      /only claim that names the user is \{sub\}/,
+    ],
     ['../bad', {}, 'name', /letters/],
     ['taken', {}, 'name', /already exists/],
   ];
@@ -46,15 +60,36 @@ test('errors point at their field', () => {
   assert.ok(validateDraft('taken', good, { existing: ['taken'], originalName: 'taken' }).ok, 'editing keeps its own name');
 });
 
-test('the window\'s quick checks agree with the core on accept/reject', () => {
+test("the window's quick checks agree with the core on accept/reject", () => {
   const variants: Array<Partial<ProfileDraft>> = [
-    {}, { issuer: 'http://127.0.0.1:9000' }, { issuer: 'http://localhost:1/x' }, { issuer: 'http://[::1]:1' }, { issuer: 'http://example.com' },
-    { issuer: 'https://a.example.com/?q' }, { issuer: 'https://u:p@a.example.com' }, { issuer: 'nope' }, { clientId: '' },
-    { redirectPort: '70000' }, { redirectPort: '8080' }, { redirectPort: '-1' }, { refreshBeforeSeconds: '59' }, { refreshBeforeSeconds: '43200' },
-    { refreshBeforeSeconds: '1.5' }, { s3DurationSeconds: '899' }, { s3DurationSeconds: '900' }, { s3Enabled: false, s3DurationSeconds: 'x' },
-    { lakefsEnabled: true, lakefsEndpoint: '' }, { lakefsEnabled: true, lakefsEndpoint: 'https://l.example.com', lakefsTtlSeconds: '59' },
-    { s3TokenSource: 'lakefs' }, { s3TokenSource: 'lakefs', lakefsEnabled: true, lakefsEndpoint: 'https://l.example.com' }, { scopes: 'openid "x' },
-    { s3SessionName: '{email}' }, { s3SessionName: 'lk-{preferred_username}' }, { s3SessionName: '{email' }, { s3SessionName: 'everyone' }, { s3SessionName: 'a}' },
+    {},
+    { issuer: 'http://127.0.0.1:9000' },
+    { issuer: 'http://localhost:1/x' },
+    { issuer: 'http://[::1]:1' },
+    { issuer: 'http://example.com' },
+    { issuer: 'https://a.example.com/?q' },
+    { issuer: 'https://u:p@a.example.com' },
+    { issuer: 'nope' },
+    { clientId: '' },
+    { redirectPort: '70000' },
+    { redirectPort: '8080' },
+    { redirectPort: '-1' },
+    { refreshBeforeSeconds: '59' },
+    { refreshBeforeSeconds: '43200' },
+    { refreshBeforeSeconds: '1.5' },
+    { s3DurationSeconds: '899' },
+    { s3DurationSeconds: '900' },
+    { s3Enabled: false, s3DurationSeconds: 'x' },
+    { lakefsEnabled: true, lakefsEndpoint: '' },
+    { lakefsEnabled: true, lakefsEndpoint: 'https://l.example.com', lakefsTtlSeconds: '59' },
+    { s3TokenSource: 'lakefs' },
+    { s3TokenSource: 'lakefs', lakefsEnabled: true, lakefsEndpoint: 'https://l.example.com' },
+    { scopes: 'openid "x' },
+    { s3SessionName: '{email}' },
+    { s3SessionName: 'lk-{preferred_username}' },
+    { s3SessionName: '{email' },
+    { s3SessionName: 'everyone' },
+    { s3SessionName: 'a}' },
   ];
   for (const v of variants) {
     const d = { ...good, ...v };
@@ -69,7 +104,15 @@ test('the credentials endpoint checkbox maps to "endpoint": true, and only with 
   const on = validateDraft('work', { ...good, endpointEnabled: true }, { existing: [] });
   assert.ok(on.ok);
   assert.equal(on.profile.endpoint, true);
-  assert.deepEqual(on.profile, parseProfile('work', { issuer: 'https://login.example.com/realms/data', clientId: 'lakekey', s3: { stsEndpoint: 'https://minio.example.com' }, endpoint: true }));
+  assert.deepEqual(
+    on.profile,
+    parseProfile('work', {
+      issuer: 'https://login.example.com/realms/data',
+      clientId: 'lakekey',
+      s3: { stsEndpoint: 'https://minio.example.com' },
+      endpoint: true,
+    }),
+  );
   assert.equal(profileToDraft(on.profile).endpointEnabled, true);
   const off = validateDraft('work', good, { existing: [] });
   assert.ok(off.ok);

@@ -26,14 +26,27 @@ function world(inputs: ScheduleInput[], opts: { random?: number } = {}) {
     notify: (n) => notices.push(n),
   });
   return {
-    clock, calls, notices, scheduler, state,
+    clock,
+    calls,
+    notices,
+    scheduler,
+    state,
     setPresence: (p: Presence) => (presence = p),
     onRefresh: (fn: (name: string) => Promise<void>) => (refreshImpl = fn),
   };
 }
 
 function s3Profile(clock: FakeClock, expiresInMin: number, extra: Partial<ScheduleInput> = {}): ScheduleInput {
-  return { name: 'work', refreshBeforeSeconds: 1200, signedIn: true, canRefresh: true, wantsS3: true, s3ExpiresAt: clock.now() + expiresInMin * MIN, wantsLakefs: false, ...extra };
+  return {
+    name: 'work',
+    refreshBeforeSeconds: 1200,
+    signedIn: true,
+    canRefresh: true,
+    wantsS3: true,
+    s3ExpiresAt: clock.now() + expiresInMin * MIN,
+    wantsLakefs: false,
+    ...extra,
+  };
 }
 
 test('refreshes once, shortly before refreshBeforeSeconds, with jitter', async () => {
@@ -53,7 +66,10 @@ test('refreshes once, shortly before refreshBeforeSeconds, with jitter', async (
     w.state.inputs = [{ ...input, s3ExpiresAt: w.clock.now() + 60 * MIN }];
   });
   await w.clock.advance(1);
-  assert.deepEqual(w.calls.refresh.map((c) => c.at), [expected]);
+  assert.deepEqual(
+    w.calls.refresh.map((c) => c.at),
+    [expected],
+  );
   assert.equal(w.scheduler.schedule('work')?.next?.at, w.clock.now() + 60 * MIN - 1200_000 - jitter);
   assert.equal(w.clock.timers.size, 1, 'one timer per profile, no polling');
 });
@@ -62,7 +78,15 @@ test('re-planning keeps the jitter drawn for an expiry', async () => {
   const clock = new FakeClock();
   let r = 0.1;
   const input = s3Profile(clock, 60);
-  const s = new Scheduler({ clock, random: () => r, load: async () => [input], refresh: async () => {}, login: async () => {}, presence: () => 'active', notify: () => {} });
+  const s = new Scheduler({
+    clock,
+    random: () => r,
+    load: async () => [input],
+    refresh: async () => {},
+    login: async () => {},
+    presence: () => 'active',
+    notify: () => {},
+  });
   await s.update();
   const first = s.schedule('work')?.next?.at;
   r = 0.9;
@@ -156,7 +180,15 @@ test('no refresh token: notify ahead of expiry, not a silent refresh', async () 
 
 test('lakeFS tokens cannot be refreshed: notice ahead of the token expiry even with a refresh token', async () => {
   const w = world([]);
-  const input: ScheduleInput = { name: 'lake', refreshBeforeSeconds: 600, signedIn: true, canRefresh: true, wantsS3: false, wantsLakefs: true, lakefsExpiresAt: w.clock.now() + 30 * MIN };
+  const input: ScheduleInput = {
+    name: 'lake',
+    refreshBeforeSeconds: 600,
+    signedIn: true,
+    canRefresh: true,
+    wantsS3: false,
+    wantsLakefs: true,
+    lakefsExpiresAt: w.clock.now() + 30 * MIN,
+  };
   w.state.inputs = [input];
   await w.scheduler.update();
   assert.deepEqual(w.scheduler.schedule('lake')?.next, { kind: 'notify', at: input.lakefsExpiresAt! - 600_000 });

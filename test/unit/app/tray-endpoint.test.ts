@@ -83,7 +83,7 @@ test('nothing enabled: nothing starts; the first enabled profile starts it, late
   assert.deepEqual(w.served(), [], 'the last one disabled: it keeps running (same port and token), serving nothing');
   w.enable('work');
   await w.ep.sync();
-  assert.deepEqual(w.starts, [['work']], 'started once for the tray\'s life');
+  assert.deepEqual(w.starts, [['work']], "started once for the tray's life");
   assert.ok(w.ep.serves('work'));
 });
 
@@ -133,7 +133,10 @@ test('a logout withholds its profile from the first moment to the end, then it i
   assert.deepEqual(during, ['other']);
   assert.deepEqual(w.served(), ['other', 'work']);
   // A failed logout ends the withholding too; a profile that was not served says so.
-  await assert.rejects(w.ep.withholding('work', async () => Promise.reject(new Error('keychain locked'))), /keychain locked/);
+  await assert.rejects(
+    w.ep.withholding('work', async () => Promise.reject(new Error('keychain locked'))),
+    /keychain locked/,
+  );
   assert.deepEqual(w.served(), ['other', 'work']);
   assert.equal((await w.ep.withholding('off', async () => 1)).wasServed, false);
 });

@@ -24,7 +24,7 @@ function decodePng(file: string): Image {
   let width = 0;
   let height = 0;
   const idat: Buffer[] = [];
-  for (let o = 8; o < buf.length; ) {
+  for (let o = 8; o < buf.length;) {
     const len = buf.readUInt32BE(o);
     const type = buf.toString('latin1', o + 4, o + 8);
     const data = buf.subarray(o + 8, o + 8 + len);
@@ -84,14 +84,18 @@ function visibleShare(img: Image, panel: number[]): number {
   return drawn ? visible / drawn : 0;
 }
 
-const file = (state: TrayState, platform: NodeJS.Platform, suffix = '') => join(REPO, 'build', 'tray', trayIconFile(state, platform).replace(/\.png$/, `${suffix}.png`));
+const file = (state: TrayState, platform: NodeJS.Platform, suffix = '') =>
+  join(REPO, 'build', 'tray', trayIconFile(state, platform).replace(/\.png$/, `${suffix}.png`));
 
 test('every tray state has an icon that reads on light and on dark panels (Linux, Windows)', () => {
   for (const state of TRAY_STATES) {
     for (const suffix of ['', '@2x']) {
       const img = decodePng(file(state, 'linux', suffix));
       assert.equal(img.width, suffix ? 44 : 22);
-      for (const [name, panel] of [['light', LIGHT], ['dark', DARK]] as const) {
+      for (const [name, panel] of [
+        ['light', LIGHT],
+        ['dark', DARK],
+      ] as const) {
         const share = visibleShare(img, panel);
         // A third of the drawn pixels standing out is a clear outline; the old grey key had 0 % on dark panels.
         assert.ok(share >= 0.35, `${state}${suffix} on a ${name} panel: only ${Math.round(share * 100)} % of its pixels stand out`);
@@ -117,10 +121,15 @@ test('macOS template images: black and alpha only, one per state, shapes differ'
   const masks = TRAY_STATES.map((s) => {
     assert.match(trayIconFile(s, 'darwin'), /Template\.png$/);
     const img = decodePng(file(s, 'darwin'));
-    for (let i = 0; i < img.rgba.length; i += 4) assert.deepEqual([img.rgba[i], img.rgba[i + 1], img.rgba[i + 2]], [0, 0, 0], `${s}: a template image must be black`);
+    for (let i = 0; i < img.rgba.length; i += 4)
+      assert.deepEqual([img.rgba[i], img.rgba[i + 1], img.rgba[i + 2]], [0, 0, 0], `${s}: a template image must be black`);
     return img.rgba.filter((_, i) => i % 4 === 3);
   });
   for (const [i, a] of masks.entries()) {
-    for (const b of masks.slice(i + 1)) assert.ok(a.some((v, k) => Math.abs(v - b[k]) > 100), 'two template states share one shape');
+    for (const b of masks.slice(i + 1))
+      assert.ok(
+        a.some((v, k) => Math.abs(v - b[k]) > 100),
+        'two template states share one shape',
+      );
   }
 });

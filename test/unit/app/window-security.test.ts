@@ -4,7 +4,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { rendererFile } from '../../../main/app/renderer-files.js';
-import { CSP, externalUrlAllowed, hardenContents, isTrustedSender, SETTINGS_URL, settingsWindowOptions, type GuardableContents } from '../../../main/app/window-security.js';
+import {
+  CSP,
+  externalUrlAllowed,
+  hardenContents,
+  isTrustedSender,
+  SETTINGS_URL,
+  settingsWindowOptions,
+  type GuardableContents,
+} from '../../../main/app/window-security.js';
 import { REPO } from '../../helpers/cli.js';
 import { StubWebContents } from '../../helpers/electron-stub.js';
 import { shippedArtifacts, RENDERER_DIST } from '../../helpers/vite-build.js';
@@ -26,7 +34,11 @@ test('window options: context isolation, sandbox, no node, no webview, the bundl
 });
 
 test('CSP: the required directives, in the header and in the built page', async () => {
-  const directives = new Map(CSP.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v.join(' ')]));
+  const directives = new Map(
+    CSP.split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([k, ...v]) => [k, v.join(' ')]),
+  );
   assert.equal(directives.get('default-src'), "'none'");
   assert.equal(directives.get('script-src'), "'self'");
   assert.equal(directives.get('style-src'), "'self'");
@@ -70,7 +82,14 @@ test('navigation, redirects, new windows, webviews and all permissions are denie
 test('IPC senders: only the settings page', () => {
   assert.equal(isTrustedSender(SETTINGS_URL), true);
   assert.equal(isTrustedSender('lakekey://settings/other.html'), true);
-  for (const bad of ['https://evil.example.com/', 'file:///app/renderer/dist/index.html', 'lakekey://other/index.html', 'http://127.0.0.1:5173/', '', undefined]) {
+  for (const bad of [
+    'https://evil.example.com/',
+    'file:///app/renderer/dist/index.html',
+    'lakekey://other/index.html',
+    'http://127.0.0.1:5173/',
+    '',
+    undefined,
+  ]) {
     assert.equal(isTrustedSender(bad), false, String(bad));
   }
 });
@@ -84,10 +103,23 @@ test('openExternal: https or loopback, only on a configured issuer (or the loopb
   const page = `file://${dir}/launch-${'b'.repeat(32)}.html`;
   assert.equal(externalUrlAllowed(page, issuers, dir), true, 'the private launch page');
   assert.equal(externalUrlAllowed(page, issuers), false, 'a launch page only in the settings folder named');
-  for (const bad of [`file://${dir}/config.json`, `file://${dir}/sub/launch-${'b'.repeat(32)}.html`, `file:///tmp/launch-${'b'.repeat(32)}.html`, `file://host${dir}/launch-${'b'.repeat(32)}.html`]) {
+  for (const bad of [
+    `file://${dir}/config.json`,
+    `file://${dir}/sub/launch-${'b'.repeat(32)}.html`,
+    `file:///tmp/launch-${'b'.repeat(32)}.html`,
+    `file://host${dir}/launch-${'b'.repeat(32)}.html`,
+  ]) {
     assert.equal(externalUrlAllowed(bad, issuers, dir), false, bad);
   }
-  for (const bad of ['http://login.example.com/account', 'https://evil.example.com/', 'file:///etc/passwd', 'javascript:alert(1)', 'https://user:pw@login.example.com/', 'http://127.0.0.1:9/x', 'smb://login.example.com/']) {
+  for (const bad of [
+    'http://login.example.com/account',
+    'https://evil.example.com/',
+    'file:///etc/passwd',
+    'javascript:alert(1)',
+    'https://user:pw@login.example.com/',
+    'http://127.0.0.1:9/x',
+    'smb://login.example.com/',
+  ]) {
     assert.equal(externalUrlAllowed(bad, issuers), false, bad);
   }
 });

@@ -33,10 +33,16 @@ test('did you mean: the nearest command or flag, nothing for a word far from all
   assert.equal(closest('stauts', topWords()), 'status');
   assert.equal(closest('confgure-aws', topWords()), 'configure-aws');
   assert.equal(closest('xyzzy', topWords()), undefined);
-  assert.equal(closest('tiemout', spec('login').flags.map((f) => f.name)), 'timeout');
+  assert.equal(
+    closest(
+      'tiemout',
+      spec('login').flags.map((f) => f.name),
+    ),
+    'timeout',
+  );
 });
 
-test('parsing: typed values, and errors that name the flag in lakekey\'s words', () => {
+test("parsing: typed values, and errors that name the flag in lakekey's words", () => {
   const a = parseCommand(spec('login'), ['work', '--timeout', '30']);
   assert.equal(a.positionals[0], 'work');
   assert.equal(a.integer('timeout', 10, 3600), 30);
@@ -47,7 +53,10 @@ test('parsing: typed values, and errors that name the flag in lakekey\'s words',
   assert.throws(() => parseCommand(spec('login'), []), /`lakekey login` needs NAME/);
   assert.throws(() => parseCommand(spec('login'), ['a', 'b']), /unexpected argument "b"/);
   assert.throws(() => parseCommand(spec('env'), ['w', '--format', 'csh']), /--format takes sh, fish, powershell, json, not "csh"/);
-  assert.throws(() => parseCommand(spec('login'), ['w', '--timeout', 'soon']).integer('timeout', 10, 3600), /--timeout takes a whole number from 10 to 3600, not "soon"/);
+  assert.throws(
+    () => parseCommand(spec('login'), ['w', '--timeout', 'soon']).integer('timeout', 10, 3600),
+    /--timeout takes a whole number from 10 to 3600, not "soon"/,
+  );
   // A secret read from stdin is `--client-secret -`: the dash is the value, not a flag.
   assert.equal(parseCommand(spec('profile add'), ['w', '--client-secret', '-']).string('client-secret'), '-');
   const exec = parseCommand(spec('exec'), ['w', '--static', '--', 'aws', '--help']);

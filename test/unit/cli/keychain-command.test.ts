@@ -8,6 +8,12 @@ import { findCommand, KEYCHAIN_WORDS } from '../../../main/cli/spec.js';
 test('the CLI offers (and completes) the keychains the core knows', () => {
   assert.deepEqual([...KEYCHAIN_WORDS], [...KEYCHAINS]);
   assert.deepEqual(findCommand('keychain')?.args, [`[${KEYCHAINS.join('|')}]`]);
-  assert.deepEqual(candidates(2, ['lakekey', 'keychain', ''], () => []), ['os', 'kernel']);
-  assert.deepEqual(candidates(2, ['lakekey', 'keychain', 'k'], () => []), ['kernel']);
+  assert.deepEqual(
+    candidates(2, ['lakekey', 'keychain', ''], () => []),
+    ['os', 'kernel'],
+  );
+  assert.deepEqual(
+    candidates(2, ['lakekey', 'keychain', 'k'], () => []),
+    ['kernel'],
+  );
 });

@@ -15,7 +15,10 @@ test('select_account where listed, login where only that is, select_account (a g
   assert.equal(accountPrompt({}), 'select_account');
   assert.equal(accountPrompt({ prompt_values_supported: ['none', 'consent'] }), undefined);
   assert.deepEqual(accountRequest(config({}), { selectAccount: true }), { prompt: 'select_account', unlisted: true });
-  assert.deepEqual(accountRequest(config({ prompt_values_supported: ['login'] }), { selectAccount: true, loginHint: 'bob' }), { prompt: 'login', loginHint: 'bob' });
+  assert.deepEqual(accountRequest(config({ prompt_values_supported: ['login'] }), { selectAccount: true, loginHint: 'bob' }), {
+    prompt: 'login',
+    loginHint: 'bob',
+  });
   assert.deepEqual(accountRequest(config({}), { loginHint: 'bob' }), { loginHint: 'bob' }, 'a hint alone asks for no prompt');
   assert.deepEqual(accountRequest(config({}), {}), {});
 });
@@ -24,8 +27,11 @@ test('an IdP that supports neither prompt value: exit 2 naming --select-account,
   assert.throws(
     () => accountRequest(config({ prompt_values_supported: ['none', 'consent'] }), { selectAccount: true }),
     (e: unknown) =>
-      e instanceof LakekeyError && e.exitCode === 2 &&
-      /^--select-account: the identity provider at https:\/\/idp\.example\.com supports neither prompt=select_account nor prompt=login \(its discovery document lists: none, consent\)$/.test(e.message) &&
+      e instanceof LakekeyError &&
+      e.exitCode === 2 &&
+      /^--select-account: the identity provider at https:\/\/idp\.example\.com supports neither prompt=select_account nor prompt=login \(its discovery document lists: none, consent\)$/.test(
+        e.message,
+      ) &&
       /--login-hint USER/.test(e.hint ?? ''),
   );
 });
@@ -33,7 +39,11 @@ test('an IdP that supports neither prompt value: exit 2 naming --select-account,
 test('the authorization URL carries the account prompt beside consent, and login_hint; without them only consent', async () => {
   const c = config({});
   const scopes = ['openid', 'offline_access'];
-  const chosen = await authorizationRequest(c, { redirectUri: 'http://127.0.0.1:1/callback', scopes, account: { prompt: 'select_account', loginHint: 'bob@example.com' } });
+  const chosen = await authorizationRequest(c, {
+    redirectUri: 'http://127.0.0.1:1/callback',
+    scopes,
+    account: { prompt: 'select_account', loginHint: 'bob@example.com' },
+  });
   assert.equal(chosen.url.searchParams.get('prompt'), 'select_account consent');
   assert.equal(chosen.url.searchParams.get('login_hint'), 'bob@example.com');
   const plain = await authorizationRequest(c, { redirectUri: 'http://127.0.0.1:1/callback', scopes });

@@ -21,7 +21,18 @@ const redirectUri = 'http://127.0.0.1:5555/callback';
 
 function authorizeUrl(params: Record<string, string>): URL {
   const url = new URL(`${idp.issuer}/auth`);
-  const all = { response_type: 'code', client_id: idp.clientId, redirect_uri: redirectUri, scope: 'openid offline_access', prompt: 'consent', state: 's', nonce: 'n', code_challenge: 'c'.repeat(43), code_challenge_method: 'S256', ...params };
+  const all = {
+    response_type: 'code',
+    client_id: idp.clientId,
+    redirect_uri: redirectUri,
+    scope: 'openid offline_access',
+    prompt: 'consent',
+    state: 's',
+    nonce: 'n',
+    code_challenge: 'c'.repeat(43),
+    code_challenge_method: 'S256',
+    ...params,
+  };
   for (const [k, v] of Object.entries(all)) url.searchParams.set(k, v);
   return url;
 }
@@ -38,7 +49,7 @@ test('oidc-provider: a wrong client id is refused with its words; the right one 
   assert.deepEqual(await probeAuthorization(send, authorizeUrl({}), redirectUri, 3000), { verdict: 'proceed', seen: 'redirect' });
 });
 
-test('oidc-provider: an unregistered redirect URI is refused; prompt=none\'s login_required (no session server-side) goes on', async () => {
+test("oidc-provider: an unregistered redirect URI is refused; prompt=none's login_required (no session server-side) goes on", async () => {
   const other = 'http://127.0.0.1:5555/elsewhere';
   const refused = await probeAuthorization(send, authorizeUrl({ redirect_uri: other }), other, 3000);
   assert.equal(refused.verdict, 'refused');
@@ -55,7 +66,7 @@ test('a probe that cannot ask lets the login go on: a closed port, a server that
     const t0 = Date.now();
     const answer = await probeAuthorization(send, new URL(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/auth`), redirectUri, 500);
     assert.deepEqual(answer, { verdict: 'proceed', seen: 'no-answer' });
-    assert.ok(Date.now() - t0 < 4000, 'the probe\'s own bound, not the HTTP timeout');
+    assert.ok(Date.now() - t0 < 4000, "the probe's own bound, not the HTTP timeout");
   } finally {
     silent.close();
   }
@@ -75,16 +86,33 @@ test('the probe asks with a fresh state, nonce and PKCE challenge, and keeps eve
 
 const requested = new URL('https://idp.example/authorize?client_id=x');
 const answer = (status: number, extra: { location?: string; contentType?: string; body?: string } = {}) =>
-  readAuthorizationAnswer({ status, location: extra.location ?? null, contentType: extra.contentType ?? 'text/html', body: extra.body ?? '' }, redirectUri, requested);
+  readAuthorizationAnswer(
+    { status, location: extra.location ?? null, contentType: extra.contentType ?? 'text/html', body: extra.body ?? '' },
+    redirectUri,
+    requested,
+  );
 
 test('what stops the login: a redirect back with an error, a 4xx naming an OAuth error (JSON or a page)', () => {
-  assert.deepEqual(answer(302, { location: `${redirectUri}?error=unauthorized_client&error_description=not+allowed&state=s` }), { verdict: 'refused', status: 302, error: 'unauthorized_client', description: 'not allowed' });
-  assert.deepEqual(answer(400, { contentType: 'application/json', body: '{"error":"invalid_client","error_description":"unknown client"}' }), { verdict: 'refused', status: 400, error: 'invalid_client', description: 'unknown client' });
+  assert.deepEqual(answer(302, { location: `${redirectUri}?error=unauthorized_client&error_description=not+allowed&state=s` }), {
+    verdict: 'refused',
+    status: 302,
+    error: 'unauthorized_client',
+    description: 'not allowed',
+  });
+  assert.deepEqual(answer(400, { contentType: 'application/json', body: '{"error":"invalid_client","error_description":"unknown client"}' }), {
+    verdict: 'refused',
+    status: 400,
+    error: 'invalid_client',
+    description: 'unknown client',
+  });
   // Keycloak's error page.
   const keycloak = '<html><body><div id="kc-content"><div id="kc-error-message">\n  <p class="instruction">Client not found.</p>\n</div></div></body></html>';
   assert.deepEqual(answer(400, { body: keycloak }), { verdict: 'refused', status: 400, error: '', description: 'Client not found.' });
   // Okta's error page names an error code and a description.
-  assert.deepEqual(oauthErrorIn('text/html', '<h1>Error</h1><p>Error Code: invalid_client</p><p>Description: Invalid value for &#39;client_id&#39; parameter.</p>'), { error: 'invalid_client', description: "Invalid value for 'client_id' parameter." });
+  assert.deepEqual(
+    oauthErrorIn('text/html', '<h1>Error</h1><p>Error Code: invalid_client</p><p>Description: Invalid value for &#39;client_id&#39; parameter.</p>'),
+    { error: 'invalid_client', description: "Invalid value for 'client_id' parameter." },
+  );
 });
 
 test('what lets the login go on: a login page, a redirect to the login UI, a session error, a 4xx or 5xx with no OAuth error', () => {
@@ -101,7 +129,7 @@ test('what lets the login go on: a login page, a redirect to the login UI, a ses
   assert.deepEqual(answer(503, { body: '{"error":"invalid_client"}' }), { verdict: 'proceed', seen: 'no-oauth-error' });
 });
 
-test('refusals in words: a bad client, redirect URI or scope is configuration (exit 2) with the fix; others are the IdP\'s (exit 5)', () => {
+test("refusals in words: a bad client, redirect URI or scope is configuration (exit 2) with the fix; others are the IdP's (exit 5)", () => {
   const site = { name: 'dev', clientId: 'lakekey', during: 'the login request', redirectUri };
   const client = refusalError('', 'Client not found.', site);
   assert.equal(client.exitCode, 2);

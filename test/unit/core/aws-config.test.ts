@@ -3,12 +3,25 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { applyProfileSettings, awsConfigLockPath, configureAwsProfile, credentialProcessCommand, lakekeyAwsProfiles, markerLine, readProfileSetting, removeLakekeyAwsProfiles, removeLakekeyKeys } from '../../../main/core/config/aws-config.js';
+import {
+  applyProfileSettings,
+  awsConfigLockPath,
+  configureAwsProfile,
+  credentialProcessCommand,
+  lakekeyAwsProfiles,
+  markerLine,
+  readProfileSetting,
+  removeLakekeyAwsProfiles,
+  removeLakekeyKeys,
+} from '../../../main/core/config/aws-config.js';
 import { acquireLockFile } from '../../../main/core/lock.js';
 import { exposedPath } from '../../../main/core/config/writable-by-others.js';
 
 const CP = '"/usr/bin/node" "/opt/lakekey.js" credential-process work';
-const ours = [{ key: 'credential_process', value: CP }, { key: 'region', value: 'us-east-1', onlyIfMissing: true }];
+const ours = [
+  { key: 'credential_process', value: CP },
+  { key: 'region', value: 'us-east-1', onlyIfMissing: true },
+];
 const withEndpoint = [...ours, { key: 'endpoint_url', value: 'http://127.0.0.1:9000' }];
 
 test('adds a new profile section and keeps everything else byte for byte', () => {
@@ -20,7 +33,8 @@ test('adds a new profile section and keeps everything else byte for byte', () =>
 });
 
 test('updates only our keys inside an existing section, keeps the user region and comments', () => {
-  const before = '[profile work]\n# keep me\nregion = ap-south-1\ncredential_process = old\ns3 =\n  addressing_style = path\ncredential_process = dup\n\n[profile next]\nregion = x\n';
+  const before =
+    '[profile work]\n# keep me\nregion = ap-south-1\ncredential_process = old\ns3 =\n  addressing_style = path\ncredential_process = dup\n\n[profile next]\nregion = x\n';
   const after = applyProfileSettings(before, 'work', ours);
   assert.equal(
     after,
@@ -36,8 +50,14 @@ test('keeps CRLF line endings and the default profile name', () => {
 });
 
 test('credential_process command quotes paths and refuses characters no splitter agrees on', () => {
-  assert.equal(credentialProcessCommand(['/usr/bin/node', '/home/a b/lakekey.js', 'credential-process', 'work']), '"/usr/bin/node" "/home/a b/lakekey.js" credential-process work');
-  assert.equal(credentialProcessCommand(['C:\\Program Files\\lakekey\\lakekey.exe', 'credential-process', 'w']), '"C:\\Program Files\\lakekey\\lakekey.exe" credential-process w');
+  assert.equal(
+    credentialProcessCommand(['/usr/bin/node', '/home/a b/lakekey.js', 'credential-process', 'work']),
+    '"/usr/bin/node" "/home/a b/lakekey.js" credential-process work',
+  );
+  assert.equal(
+    credentialProcessCommand(['C:\\Program Files\\lakekey\\lakekey.exe', 'credential-process', 'w']),
+    '"C:\\Program Files\\lakekey\\lakekey.exe" credential-process w',
+  );
   assert.throws(() => credentialProcessCommand(['/home/$USER/x']), { code: 'CONFIG' });
 });
 
@@ -77,7 +97,11 @@ test('a symlink planted at the backup name is neither followed nor replaced: the
   assert.equal(readFileSync(r.backup!, 'utf8'), '[default]\nregion = eu-west-1\n');
   assert.equal(statSync(r.backup!).mode & 0o777, 0o600, 'the backup is private even though the config is 0644');
   assert.equal(statSync(file).mode & 0o777, 0o644, 'the config keeps its mode');
-  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temp file left',
+  );
 });
 
 test('the backup is private (0600) and made once', async () => {
@@ -88,7 +112,7 @@ test('the backup is private (0600) and made once', async () => {
   assert.equal(readFileSync(`${file}.lakekey-backup`, 'utf8'), '[default]\nregion = eu-west-1\n');
 });
 
-test('a symlink planted at the temp file\'s old, guessable name (config.lakekey-PID.tmp) is not written through', async () => {
+test("a symlink planted at the temp file's old, guessable name (config.lakekey-PID.tmp) is not written through", async () => {
   const { file, victim } = sharedFolder();
   const guessed = `${file}.lakekey-${process.pid}.tmp`;
   symlinkSync(victim, guessed);
@@ -109,7 +133,7 @@ test('a writer waits for the AWS config lock, then starts from what the holder w
   held.release();
   await waiting;
   const text = readFileSync(file, 'utf8');
-  assert.match(text, /\[profile theirs\]/, 'the holder\'s write was not lost');
+  assert.match(text, /\[profile theirs\]/, "the holder's write was not lost");
   assert.match(text, /\[profile work\]/);
   assert.equal(existsSync(awsConfigLockPath(file)), false, 'the lock is released');
 });
@@ -120,11 +144,14 @@ test('profile remove takes out only the keys lakekey wrote: role_arn, source_pro
   writeFileSync(file, readFileSync(file, 'utf8') + '# my role\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = default\n');
   const r = await removeLakekeyAwsProfiles(file, 'work');
   assert.deepEqual([r.removed, r.trimmed], [[], ['work']]);
-  assert.equal(readFileSync(file, 'utf8'), '[default]\nregion = eu-west-1\n\n[profile work]\n# my role\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = default\n');
+  assert.equal(
+    readFileSync(file, 'utf8'),
+    '[default]\nregion = eu-west-1\n\n[profile work]\n# my role\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = default\n',
+  );
   assert.deepEqual(lakekeyAwsProfiles(readFileSync(file, 'utf8'), 'work'), []);
 });
 
-test('profile remove keeps the user\'s own region in a section configure-aws only added to, and drops a section that was all lakekey\'s', () => {
+test("profile remove keeps the user's own region in a section configure-aws only added to, and drops a section that was all lakekey's", () => {
   const user = '[profile work]\nregion = ap-south-1\noutput = json\n';
   const wired = applyProfileSettings(applyProfileSettings(user, 'work', withEndpoint), 'solo', withEndpoint);
   const r = removeLakekeyKeys(wired, 'work');
@@ -158,7 +185,7 @@ test('credential_process in a folder others can write is exposed; one only the u
   assert.deepEqual(exposedPath(make('world', 0o777), ids), { path: join(root, 'world'), why: 'is writable by every user' });
   assert.deepEqual(exposedPath(make('sticky', 0o1777), ids), { path: join(root, 'sticky'), why: 'is a folder every user can add files to' });
   const group = make('group', 0o775);
-  assert.equal(exposedPath(group, ids)?.path, above, 'a folder of the user\'s own group');
+  assert.equal(exposedPath(group, ids)?.path, above, "a folder of the user's own group");
   assert.deepEqual(exposedPath(group, { ...ids, gid: ids.gid + 1 }), { path: join(root, 'group'), why: `is writable by group ${ids.gid}` });
   // Root's files are trusted, so as root the file is given away; as anyone else, the check looks as another uid.
   const owned = make('owned', 0o755);
@@ -170,7 +197,7 @@ test('credential_process in a folder others can write is exposed; one only the u
   assert.equal(exposedPath(link, ids)?.path, join(root, 'world'), 'the folder of what a symlink resolves to counts too');
 });
 
-test('a dangling symlink planted at the lock\'s name is cleared like a dead lock, not waited on until timeout', async () => {
+test("a dangling symlink planted at the lock's name is cleared like a dead lock, not waited on until timeout", async () => {
   const { file } = sharedFolder();
   symlinkSync(join(dirname(file), 'nowhere'), awsConfigLockPath(file));
   const t0 = Date.now();

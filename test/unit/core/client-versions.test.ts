@@ -23,7 +23,10 @@ test('the token file: AWS CLI v2 from 2.15.0, botocore (and AWS CLI v1 through i
 });
 
 test('endpoint_url keeps its own minimums (AWS CLI v2 2.13, botocore 1.31), read the same way', () => {
-  assert.deepEqual(tooOld({ aws: v2('2.12.7'), botocore: '1.30.9' }, ENDPOINT_URL), ['the AWS CLI on PATH (aws-cli/2.12.7)', "python3's botocore 1.30.9 (boto3, s3fs)"]);
+  assert.deepEqual(tooOld({ aws: v2('2.12.7'), botocore: '1.30.9' }, ENDPOINT_URL), [
+    'the AWS CLI on PATH (aws-cli/2.12.7)',
+    "python3's botocore 1.30.9 (boto3, s3fs)",
+  ]);
   assert.deepEqual(tooOld({ aws: v2('2.13.0'), botocore: '1.31.0' }, ENDPOINT_URL), []);
   assert.deepEqual(tooOld({ aws: v2('2.14.0') }, ENDPOINT_URL), [], 'new enough for endpoint_url, not for the token file');
 });

@@ -22,10 +22,21 @@ test('limits come from the environment once; unset or nonsense values fall back 
   assert.deepEqual(limitsFromEnv({ LAKEKEY_HTTP_TIMEOUT_SECONDS: 'soon', LAKEKEY_KEYCHAIN_TIMEOUT_MS: '-3', LAKEKEY_RENEWAL_COOLDOWN_SECONDS: '0' }), defaults);
   assert.deepEqual(
     limitsFromEnv({
-      LAKEKEY_HTTP_TIMEOUT_SECONDS: '3', LAKEKEY_EARLY_RENEWAL_TIMEOUT_SECONDS: '0.5', LAKEKEY_RENEWAL_COOLDOWN_SECONDS: '5',
-      LAKEKEY_KEYCHAIN_TIMEOUT_MS: '700', LAKEKEY_KEYCHAIN_BUSY_TIMEOUT_MS: '9000', LAKEKEY_KEYCHAIN_MAX_ITEM_BYTES: '2560',
+      LAKEKEY_HTTP_TIMEOUT_SECONDS: '3',
+      LAKEKEY_EARLY_RENEWAL_TIMEOUT_SECONDS: '0.5',
+      LAKEKEY_RENEWAL_COOLDOWN_SECONDS: '5',
+      LAKEKEY_KEYCHAIN_TIMEOUT_MS: '700',
+      LAKEKEY_KEYCHAIN_BUSY_TIMEOUT_MS: '9000',
+      LAKEKEY_KEYCHAIN_MAX_ITEM_BYTES: '2560',
     }),
-    { httpTimeoutMs: 3000, earlyRenewalTimeoutMs: 500, renewalCooldownMs: 5000, keychainTimeoutMs: 700, keychainBusyTimeoutMs: 9000, keychainMaxItemBytes: 2560 },
+    {
+      httpTimeoutMs: 3000,
+      earlyRenewalTimeoutMs: 500,
+      renewalCooldownMs: 5000,
+      keychainTimeoutMs: 700,
+      keychainBusyTimeoutMs: 9000,
+      keychainMaxItemBytes: 2560,
+    },
   );
   // The short timeout is never longer than the full one.
   assert.equal(limitsFromEnv({ LAKEKEY_HTTP_TIMEOUT_SECONDS: '1' }).earlyRenewalTimeoutMs, 1000);
@@ -53,7 +64,10 @@ test("the composed fetch is bounded by the environment's HTTP timeout", async ()
 test("the proxy port asks the OS only when no proxy variable is set, and a variable's choice wins", async () => {
   const system = async () => 'http://pac-proxy.example:3128';
   assert.equal(await composeCore({}, { ...base(), systemProxy: system }).proxy('https://idp.example.com/'), 'http://pac-proxy.example:3128');
-  assert.equal(await composeCore({ HTTPS_PROXY: 'http://env-proxy.example:8080' }, { ...base(), systemProxy: system }).proxy('https://idp.example.com/'), 'http://env-proxy.example:8080');
+  assert.equal(
+    await composeCore({ HTTPS_PROXY: 'http://env-proxy.example:8080' }, { ...base(), systemProxy: system }).proxy('https://idp.example.com/'),
+    'http://env-proxy.example:8080',
+  );
   // NO_PROXY alone is an explicit choice too: the OS is not asked.
   assert.equal(await composeCore({ NO_PROXY: 'idp.example.com' }, { ...base(), systemProxy: system }).proxy('https://idp.example.com/'), undefined);
   assert.equal(await composeCore({}, base()).proxy('https://idp.example.com/'), undefined);

@@ -33,7 +33,15 @@ test('replies from anyone but the peer called are dropped: forged returns and er
     const call = await peer.next(isCall('OpenSession'), 'OpenSession');
     assert.ok(owner.serial < call.serial, 'the owner is asked before the call goes out, in the same flight');
     peer.reply(owner, { signature: 's', body: [':1.7'] });
-    peer.send({ type: MessageType.Error, errorName: 'org.freedesktop.Secret.Error.IsLocked', replySerial: call.serial, destination: ':1.5', sender: ':1.66', signature: 's', body: ['forged error'] });
+    peer.send({
+      type: MessageType.Error,
+      errorName: 'org.freedesktop.Secret.Error.IsLocked',
+      replySerial: call.serial,
+      destination: ':1.5',
+      sender: ':1.66',
+      signature: 's',
+      body: ['forged error'],
+    });
     peer.reply(call, { sender: ':1.66', signature: 's', body: ['forged by another connection'] });
     peer.reply(call, { signature: 's', body: ['a return the daemon never sends for someone else'] });
     peer.send({ type: MessageType.MethodReturn, replySerial: call.serial, destination: ':1.5', signature: 's', body: ['no sender'] });
@@ -84,9 +92,19 @@ test('the owner of a well-known name is asked once per connection, and again onl
       const q = await peer.next(isCall('GetNameOwner'), 'GetNameOwner');
       asked++;
       if (owner) peer.reply(q, { signature: 's', body: [owner] });
-      else peer.send({ type: MessageType.Error, errorName: 'org.freedesktop.DBus.Error.NameHasNoOwner', replySerial: q.serial, destination: ':1.5', sender: 'org.freedesktop.DBus', signature: 's', body: ['no owner'] });
+      else
+        peer.send({
+          type: MessageType.Error,
+          errorName: 'org.freedesktop.DBus.Error.NameHasNoOwner',
+          replySerial: q.serial,
+          destination: ':1.5',
+          sender: 'org.freedesktop.DBus',
+          signature: 's',
+          body: ['no owner'],
+        });
     };
-    const answerFrom = async (sender: string, value: string) => peer.reply(await peer.next(isCall('SearchItems'), 'SearchItems'), { sender, signature: 's', body: [value] });
+    const answerFrom = async (sender: string, value: string) =>
+      peer.reply(await peer.next(isCall('SearchItems'), 'SearchItems'), { sender, signature: 's', body: [value] });
     const search = () => within(bus.call({ ...SECRETS, member: 'SearchItems' }), 10_000, 'SearchItems');
 
     // Nobody owned the name when asked: the call itself started the service (D-Bus activation).
@@ -136,7 +154,10 @@ test(`a message over ${MAX_MESSAGE_BYTES} bytes is refused on its 16-byte header
     header.writeUInt32LE(0, 12);
     const hungUp = new Promise<void>((resolve) => peer.socket.once('close', () => resolve()));
     peer.socket.write(header);
-    await assert.rejects(within(answer, 10_000, 'the call'), /sent a message of 2097168 bytes, more than the 1048576 lakekey accepts; the connection is closed/);
+    await assert.rejects(
+      within(answer, 10_000, 'the call'),
+      /sent a message of 2097168 bytes, more than the 1048576 lakekey accepts; the connection is closed/,
+    );
     assert.equal(bus.broken, true);
     await within(hungUp, 10_000, 'the client hanging up');
   } finally {
@@ -224,7 +245,11 @@ function clientInWorker(address: string): Promise<string> {
         parentPort.postMessage('refused: ' + e.message);
       }
     });`;
-  const worker = new Worker(code, { eval: true, workerData: { address, module: new URL('../../../main/core/keychain/secret-service/dbus.js', import.meta.url).href }, resourceLimits: { maxOldGenerationSizeMb: 96 } });
+  const worker = new Worker(code, {
+    eval: true,
+    workerData: { address, module: new URL('../../../main/core/keychain/secret-service/dbus.js', import.meta.url).href },
+    resourceLimits: { maxOldGenerationSizeMb: 96 },
+  });
   return new Promise<string>((resolve) => {
     const timer = setTimeout(() => resolve('still busy after 20 s'), 20_000);
     const done = (what: string) => (clearTimeout(timer), resolve(what));
@@ -261,7 +286,11 @@ test('a valid 16 MiB message of nested structs is refused on its header, not dec
     const elements = 2 * 1024 * 1024;
     const body = Buffer.alloc(8 + (elements - 1) * 8 + 1);
     body.writeUInt32LE(body.length - 8, 0);
-    peer.sendRaw({ type: MessageType.MethodReturn, replySerial: call.serial, destination: ':1.5', sender: 'org.freedesktop.DBus' }, `a${'('.repeat(31)}y${')'.repeat(31)}`, body);
+    peer.sendRaw(
+      { type: MessageType.MethodReturn, replySerial: call.serial, destination: ':1.5', sender: 'org.freedesktop.DBus' },
+      `a${'('.repeat(31)}y${')'.repeat(31)}`,
+      body,
+    );
     assert.match(await outcome, /^refused: .*more than the 1048576 lakekey accepts/);
   } finally {
     hostile.close();
@@ -279,7 +308,11 @@ test(`a message under the size limit that decodes to more than ${MAX_MESSAGE_VAL
     const body = Buffer.alloc(8 + (elements - 1) * 8 + 1);
     body.writeUInt32LE(body.length - 8, 0);
     const started = Date.now();
-    peer.sendRaw({ type: MessageType.MethodReturn, replySerial: call.serial, destination: ':1.5', sender: 'org.freedesktop.DBus' }, `a${'('.repeat(31)}y${')'.repeat(31)}`, body);
+    peer.sendRaw(
+      { type: MessageType.MethodReturn, replySerial: call.serial, destination: ':1.5', sender: 'org.freedesktop.DBus' },
+      `a${'('.repeat(31)}y${')'.repeat(31)}`,
+      body,
+    );
     assert.match(await outcome, /^refused: .*more than 65536 values/);
     assert.ok(Date.now() - started < 5000, `refused after ${Date.now() - started} ms`);
   } finally {

@@ -5,7 +5,17 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { Bus, decodeMessage, encodeMessage, messageLength, MessageType, Reader, sessionBusPaths, splitSignature, Writer } from '../../../main/core/keychain/secret-service/dbus.js';
+import {
+  Bus,
+  decodeMessage,
+  encodeMessage,
+  messageLength,
+  MessageType,
+  Reader,
+  sessionBusPaths,
+  splitSignature,
+  Writer,
+} from '../../../main/core/keychain/secret-service/dbus.js';
 import { rawConnection } from '../../helpers/raw-dbus.js';
 
 const DBUS = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' };
@@ -42,8 +52,27 @@ test('an empty array still pads to its element alignment, and its length exclude
 
 test('values round-trip through the Secret Service signatures, including non-ASCII text and bytes', () => {
   const secret = ['/org/freedesktop/secrets/session/1', Buffer.alloc(0), Buffer.from('päss ✓', 'utf8'), 'text/plain'];
-  const props = [['org.freedesktop.Secret.Item.Label', { sig: 's', value: 'lakekey/ä' }], ['org.freedesktop.Secret.Item.Attributes', { sig: 'a{ss}', value: [['service', 'lakekey'], ['account', 'ä']] }]];
-  const bytes = encodeMessage({ type: MessageType.MethodCall, serial: 9, path: '/x', member: 'CreateItem', signature: 'a{sv}(oayays)b', body: [props, secret, true] });
+  const props = [
+    ['org.freedesktop.Secret.Item.Label', { sig: 's', value: 'lakekey/ä' }],
+    [
+      'org.freedesktop.Secret.Item.Attributes',
+      {
+        sig: 'a{ss}',
+        value: [
+          ['service', 'lakekey'],
+          ['account', 'ä'],
+        ],
+      },
+    ],
+  ];
+  const bytes = encodeMessage({
+    type: MessageType.MethodCall,
+    serial: 9,
+    path: '/x',
+    member: 'CreateItem',
+    signature: 'a{sv}(oayays)b',
+    body: [props, secret, true],
+  });
   assert.equal(messageLength(bytes), bytes.length);
   assert.equal(messageLength(bytes.subarray(0, bytes.length - 1)), 0, 'one byte short is not a whole message');
   const m = decodeMessage(bytes);
@@ -55,22 +84,45 @@ test('values round-trip through the Secret Service signatures, including non-ASC
 test('property: any value of a generated signature survives encode and decode', () => {
   const leaf = fc.constantFrom('y', 'b', 'n', 'q', 'i', 'u', 'x', 't', 's', 'o', 'g', 'ay');
   const sigArb = fc.letrec<{ sig: string }>((tie) => ({
-    sig: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, fc.tuple(tie('sig')).map(([s]) => `a${s}`), fc.array(tie('sig'), { minLength: 1, maxLength: 3 }).map((a) => `(${a.join('')})`), fc.tuple(leaf.filter((l) => l !== 'ay'), tie('sig')).map(([k, v]) => `a{${k}${v}}`)),
+    sig: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      leaf,
+      fc.tuple(tie('sig')).map(([s]) => `a${s}`),
+      fc.array(tie('sig'), { minLength: 1, maxLength: 3 }).map((a) => `(${a.join('')})`),
+      fc
+        .tuple(
+          leaf.filter((l) => l !== 'ay'),
+          tie('sig'),
+        )
+        .map(([k, v]) => `a{${k}${v}}`),
+    ),
   })).sig;
   const valueOf = (sig: string): fc.Arbitrary<unknown> => {
     switch (sig[0]) {
-      case 'y': return fc.integer({ min: 0, max: 255 });
-      case 'b': return fc.boolean();
-      case 'n': return fc.integer({ min: -32768, max: 32767 });
-      case 'q': return fc.integer({ min: 0, max: 65535 });
-      case 'i': return fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
-      case 'u': return fc.integer({ min: 0, max: 2 ** 32 - 1 });
-      case 'x': return fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
-      case 't': return fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
-      case 's': return fc.string({ unit: 'grapheme', maxLength: 20 });
-      case 'o': return fc.constantFrom('/', '/org/freedesktop/secrets/collection/login/1');
-      case 'g': return fc.constantFrom('', 'a{sv}', '(oayays)');
-      case '(': return fc.tuple(...splitSignature(sig.slice(1, -1)).map(valueOf));
+      case 'y':
+        return fc.integer({ min: 0, max: 255 });
+      case 'b':
+        return fc.boolean();
+      case 'n':
+        return fc.integer({ min: -32768, max: 32767 });
+      case 'q':
+        return fc.integer({ min: 0, max: 65535 });
+      case 'i':
+        return fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
+      case 'u':
+        return fc.integer({ min: 0, max: 2 ** 32 - 1 });
+      case 'x':
+        return fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
+      case 't':
+        return fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
+      case 's':
+        return fc.string({ unit: 'grapheme', maxLength: 20 });
+      case 'o':
+        return fc.constantFrom('/', '/org/freedesktop/secrets/collection/login/1');
+      case 'g':
+        return fc.constantFrom('', 'a{sv}', '(oayays)');
+      case '(':
+        return fc.tuple(...splitSignature(sig.slice(1, -1)).map(valueOf));
       case 'a':
         if (sig === 'ay') return fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b));
         if (sig[1] === '{') {
@@ -78,23 +130,27 @@ test('property: any value of a generated signature survives encode and decode', 
           return fc.array(fc.tuple(valueOf(k), valueOf(v)), { maxLength: 4 });
         }
         return fc.array(valueOf(sig.slice(1)), { maxLength: 4 });
-      default: throw new Error(sig);
+      default:
+        throw new Error(sig);
     }
   };
   fc.assert(
-    fc.property(sigArb.chain((sig) => fc.tuple(fc.constant(sig), fc.integer({ min: 0, max: 7 }), valueOf(sig))), ([sig, offset, value]) => {
-      const w = new Writer();
-      for (let i = 0; i < offset; i++) w.value('y', 0); // start at every alignment
-      w.value(sig, value);
-      const r = new Reader(w.done(), offset, true);
-      assert.deepEqual(r.value(sig), value);
-      assert.equal(r.pos, w.length, 'the reader ends where the writer did');
-    }),
+    fc.property(
+      sigArb.chain((sig) => fc.tuple(fc.constant(sig), fc.integer({ min: 0, max: 7 }), valueOf(sig))),
+      ([sig, offset, value]) => {
+        const w = new Writer();
+        for (let i = 0; i < offset; i++) w.value('y', 0); // start at every alignment
+        w.value(sig, value);
+        const r = new Reader(w.done(), offset, true);
+        assert.deepEqual(r.value(sig), value);
+        assert.equal(r.pos, w.length, 'the reader ends where the writer did');
+      },
+    ),
     { numRuns: 300 },
   );
 });
 
-test('a big-endian message is read as well (the byte order is the sender\'s choice)', () => {
+test("a big-endian message is read as well (the byte order is the sender's choice)", () => {
   // A METHOD_RETURN of signature "u" carrying 0x01020304, written by hand in big-endian order.
   const fields = Buffer.from([5, 1, 0x75, 0, 0, 0, 0, 7, 8, 1, 0x67, 0, 1, 0x75, 0]); // REPLY_SERIAL u 7; SIGNATURE g "u"
   const header = Buffer.concat([Buffer.from([0x42, 2, 0, 1, 0, 0, 0, 4, 0, 0, 0, 3, 0, 0, 0, fields.length]), fields, Buffer.from([0])]); // padded to 8
@@ -105,7 +161,10 @@ test('a big-endian message is read as well (the byte order is the sender\'s choi
 });
 
 test('session bus addresses: path and abstract entries in order, other transports skipped, values unescaped', () => {
-  assert.deepEqual(sessionBusPaths({ DBUS_SESSION_BUS_ADDRESS: 'tcp:host=x,port=1;unix:path=/run/user/1000/bus,guid=ab;unix:abstract=/tmp/dbus-Q%2cz' }), ['/run/user/1000/bus', '\0/tmp/dbus-Q,z']);
+  assert.deepEqual(sessionBusPaths({ DBUS_SESSION_BUS_ADDRESS: 'tcp:host=x,port=1;unix:path=/run/user/1000/bus,guid=ab;unix:abstract=/tmp/dbus-Q%2cz' }), [
+    '/run/user/1000/bus',
+    '\0/tmp/dbus-Q,z',
+  ]);
   assert.deepEqual(sessionBusPaths({ XDG_RUNTIME_DIR: '/run/user/5' }), ['/run/user/5/bus']);
   assert.deepEqual(sessionBusPaths({}), []);
 });
@@ -116,7 +175,10 @@ test('address values: %XX escapes are the bytes of a UTF-8 path, and a stray % i
 });
 
 test('an address naming no unix socket says so, rather than that none is set', async () => {
-  await assert.rejects(Bus.session({ DBUS_SESSION_BUS_ADDRESS: 'tcp:host=localhost,port=1' }), /DBUS_SESSION_BUS_ADDRESS \(tcp:host=localhost,port=1\) names no unix socket/);
+  await assert.rejects(
+    Bus.session({ DBUS_SESSION_BUS_ADDRESS: 'tcp:host=localhost,port=1' }),
+    /DBUS_SESSION_BUS_ADDRESS \(tcp:host=localhost,port=1\) names no unix socket/,
+  );
 });
 
 test('a method call to our connection is answered UnknownMethod at once (we serve nothing), not left to time out', async () => {
@@ -147,7 +209,14 @@ test('a METHOD_RETURN forged by a second connection with our pending serial sett
       const call = await service.next((m) => m.member === 'GetKeys', `the call to ${destination}`);
       assert.equal(call.sender, victim.name);
       attacker.send({ type: MessageType.MethodReturn, replySerial: call.serial, destination: victim.name, signature: 's', body: ['AKIAFORGED:forged-secret'] });
-      attacker.send({ type: MessageType.Error, errorName: 'org.freedesktop.Secret.Error.IsLocked', replySerial: call.serial, destination: victim.name, signature: 's', body: ['forged'] });
+      attacker.send({
+        type: MessageType.Error,
+        errorName: 'org.freedesktop.Secret.Error.IsLocked',
+        replySerial: call.serial,
+        destination: victim.name,
+        signature: 's',
+        body: ['forged'],
+      });
       // One connection's messages to another arrive in order: once our connection has answered
       // the attacker's Ping (UnknownMethod), it has received and judged both forgeries.
       const pong = await attacker.call({ destination: victim.name, path: '/', interface: 'org.freedesktop.DBus.Peer', member: 'Ping' });
@@ -169,14 +238,19 @@ test('the client talks to the real bus: Hello gives a unique name, GetNameOwner 
     const [names] = (await bus.call({ ...DBUS, member: 'ListNames' })) as [string[]];
     assert.ok(names.includes(bus.name), 'the bus lists our own name');
     assert.ok(names.includes('org.freedesktop.secrets'), 'the keyring daemon of this file is on the bus');
-    await assert.rejects(bus.call({ ...DBUS, member: 'GetNameOwner', signature: 's', body: ['org.example.NoSuchName'] }), (e: Error & { dbusName?: string }) => e.dbusName === 'org.freedesktop.DBus.Error.NameHasNoOwner');
+    await assert.rejects(
+      bus.call({ ...DBUS, member: 'GetNameOwner', signature: 's', body: ['org.example.NoSuchName'] }),
+      (e: Error & { dbusName?: string }) => e.dbusName === 'org.freedesktop.DBus.Error.NameHasNoOwner',
+    );
   } finally {
     bus.close();
   }
 });
 
 test('a bus on an abstract socket is reached too (older distributions listen there)', async () => {
-  const daemon = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1', `--address=unix:abstract=/tmp/lakekey-test-${process.pid}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const daemon = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1', `--address=unix:abstract=/tmp/lakekey-test-${process.pid}`], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   try {
     const address = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -196,5 +270,10 @@ test('no bus at the address is an error naming it, not a hang', async () => {
   await assert.rejects(Bus.session({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' }), /ENOENT|nonexistent/);
   await assert.rejects(Bus.session({}), /no D-Bus session bus/);
   // dbus-send agrees there is a session bus here, so the failures above are the addresses'.
-  assert.match(execFileSync('dbus-send', ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.GetId'], { encoding: 'utf8' }), /string "/);
+  assert.match(
+    execFileSync('dbus-send', ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.GetId'], {
+      encoding: 'utf8',
+    }),
+    /string "/,
+  );
 });

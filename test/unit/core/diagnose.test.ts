@@ -45,7 +45,10 @@ test('each check is a result with words and, when it fails, a fix and an exit co
     return fetchWithin(5000)(input, init);
   };
   const streamed: CheckResult[] = [];
-  const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch, env, clients: async () => ({}) }, { onResult: (r) => streamed.push(r) });
+  const results = await diagnose(
+    { platform: process.platform, dir, vault, now: () => Date.now(), fetch, env, clients: async () => ({}) },
+    { onResult: (r) => streamed.push(r) },
+  );
   assert.deepEqual(streamed, results, 'onResult sees every result, in order');
   const by = Object.fromEntries(results.map((r) => [r.name, r]));
   assert.equal(by.settings.status, 'ok');
@@ -56,7 +59,10 @@ test('each check is a result with words and, when it fails, a fix and an exit co
   assert.match(by['w: AWS config'].fix ?? '', /lakekey configure-aws w/);
   assert.deepEqual([by['w: session'].status, by['w: session'].exitCode], ['fail', 3]);
   assert.equal(exitCodeOf(results), 5, 'the first failure decides');
-  assert.ok(asked.some((u) => u.startsWith('http://127.0.0.1:9')) && asked.some((u) => u.startsWith(idp.issuer)), `requests went through the fetch passed: ${asked.join(' ')}`);
+  assert.ok(
+    asked.some((u) => u.startsWith('http://127.0.0.1:9')) && asked.some((u) => u.startsWith(idp.issuer)),
+    `requests went through the fetch passed: ${asked.join(' ')}`,
+  );
   // eslint-disable-next-line no-control-regex -- the escape sequence is what is checked
   for (const r of results) assert.doesNotMatch(r.words, /[\n\r\x1b]/, `${r.name}: one plain line`);
   assert.ok(results.every((r) => r.profile === undefined || r.profile === 'w'));
@@ -71,7 +77,7 @@ test('unreadable settings: one failed result with the fix, and nothing else is c
   assert.match(results[0].fix ?? '', /move it aside/);
 });
 
-test('outside text in a failure is redacted: a token in a server\'s error never reaches the words', async () => {
+test("outside text in a failure is redacted: a token in a server's error never reaches the words", async () => {
   const { dir, env } = world({ w: { issuer: idp.issuer, clientId: idp.clientId, lakefs: { endpoint: 'http://127.0.0.1:9' } } });
   const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlc2lnbmF0dXJl';
   const fetch: typeof globalThis.fetch = async (input, init) => {
@@ -86,7 +92,7 @@ test('outside text in a failure is redacted: a token in a server\'s error never 
   assert.doesNotMatch(lakefs.words, /[\n\x1b]/);
 });
 
-test('the clock is read from the IdP\'s discovery answer: off by minutes fails, and when discovery failed it is not checked (skip, with why)', async () => {
+test("the clock is read from the IdP's discovery answer: off by minutes fails, and when discovery failed it is not checked (skip, with why)", async () => {
   // A real IdP, and this computer's clock five minutes ahead of it.
   const { dir, env } = world({ w: { issuer: idp.issuer, clientId: idp.clientId } });
   const ahead = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now() + 300_000, fetch: fetchWithin(5000), env });
@@ -104,19 +110,23 @@ test('the clock is read from the IdP\'s discovery answer: off by minutes fails, 
       const results = await diagnose({ platform: process.platform, dir: d, vault, now: () => Date.now(), fetch: fetchWithin(5000), env: e });
       const by = Object.fromEntries(results.map((r) => [r.name, r]));
       assert.equal(by['v: identity provider'].status, 'fail', issuer);
-      assert.deepEqual({ status: by['v: clock'].status, words: by['v: clock'].words }, {
-        status: 'skip',
-        words: 'not checked: it is compared with the identity provider\'s clock, and discovery failed (see "v: identity provider")',
-      }, issuer);
+      assert.deepEqual(
+        { status: by['v: clock'].status, words: by['v: clock'].words },
+        {
+          status: 'skip',
+          words: 'not checked: it is compared with the identity provider\'s clock, and discovery failed (see "v: identity provider")',
+        },
+        issuer,
+      );
       assert.equal(by['v: clock'].exitCode, undefined, 'a skipped check decides no exit code');
-      assert.equal(exitCodeOf(results), by['v: identity provider'].exitCode, 'the IdP\'s failure decides');
+      assert.equal(exitCodeOf(results), by['v: identity provider'].exitCode, "the IdP's failure decides");
     }
   } finally {
     notIdp.close();
   }
 });
 
-test('no AWS profile for an S3 profile is information (env and exec need none) with the command to add one; another program\'s [profile] is a failure', async () => {
+test("no AWS profile for an S3 profile is information (env and exec need none) with the command to add one; another program's [profile] is a failure", async () => {
   const sts = `http://127.0.0.1:${await freePort()}`; // nothing listens there
   const { dir, env } = world({ w: { issuer: idp.issuer, clientId: idp.clientId, s3: { stsEndpoint: sts, region: 'us-east-1' } } });
   const check = async () => {
@@ -129,17 +139,29 @@ test('no AWS profile for an S3 profile is information (env and exec need none) w
     const { results, by } = await check();
     const aws = by['w: AWS config'];
     assert.equal(aws.status, 'info');
-    assert.equal(aws.words, `no AWS profile in ${env.AWS_CONFIG_FILE} uses lakekey for "w": fine for \`lakekey env\` and \`lakekey exec\`; AWS tools and SDKs given --profile w need one`);
+    assert.equal(
+      aws.words,
+      `no AWS profile in ${env.AWS_CONFIG_FILE} uses lakekey for "w": fine for \`lakekey env\` and \`lakekey exec\`; AWS tools and SDKs given --profile w need one`,
+    );
     assert.equal(aws.fix, 'To add [profile w]: `lakekey configure-aws w`.');
     assert.equal(aws.exitCode, undefined);
     assert.equal(by['w: S3 endpoint'].status, 'skip', 'the endpoint of no AWS profile is not checked');
     // Only the session (nobody logged in) and the STS (nothing listens) fail.
-    assert.deepEqual(results.filter((r) => r.status === 'fail').map((r) => r.name).sort(), ['w: STS', 'w: session']);
+    assert.deepEqual(
+      results
+        .filter((r) => r.status === 'fail')
+        .map((r) => r.name)
+        .sort(),
+      ['w: STS', 'w: session'],
+    );
   }
   // Wired under another AWS profile name (configure-aws --aws-profile data): found by its credential_process.
   writeFileSync(env.AWS_CONFIG_FILE, `[profile data]\ncredential_process = "/opt/lakekey/lakekey" credential-process w\nendpoint_url = ${sts}\n`);
   const wired = (await check()).by;
-  assert.deepEqual([wired['w: AWS config'].status, wired['w: AWS config'].words], ['ok', `${env.AWS_CONFIG_FILE} [profile data] uses lakekey; no static keys shadow it`]);
+  assert.deepEqual(
+    [wired['w: AWS config'].status, wired['w: AWS config'].words],
+    ['ok', `${env.AWS_CONFIG_FILE} [profile data] uses lakekey; no static keys shadow it`],
+  );
   assert.equal(wired['w: S3 endpoint'].status, 'ok');
   // [profile w] that runs something else: AWS tools given --profile w get other credentials.
   writeFileSync(env.AWS_CONFIG_FILE, '[profile w]\ncredential_process = /usr/local/bin/other-helper w\n');
@@ -152,7 +174,9 @@ test('stale parts of a stored session: a lakeFS token from another endpoint need
   const lakefs = `http://127.0.0.1:${await freePort()}`;
   const sts = `http://127.0.0.1:${await freePort()}`;
   const name = `stale${process.pid}`;
-  const { dir, env } = world({ [name]: { issuer: idp.issuer, clientId: idp.clientId, lakefs: { endpoint: lakefs }, s3: { stsEndpoint: sts, region: 'us-east-1', tokenSource: 'lakefs' } } });
+  const { dir, env } = world({
+    [name]: { issuer: idp.issuer, clientId: idp.clientId, lakefs: { endpoint: lakefs }, s3: { stsEndpoint: sts, region: 'us-east-1', tokenSource: 'lakefs' } },
+  });
   const now = Date.now();
   const old = 'http://127.0.0.1:1/old-lakefs';
   await vault.write(name, {
@@ -160,15 +184,27 @@ test('stale parts of a stored session: a lakeFS token from another endpoint need
     updatedAt: now,
     idp: { subject: 'alice', minted: { issuer: idp.issuer, clientId: idp.clientId, scopes: ['openid', 'email', 'profile', 'offline_access'] } },
     lakefs: { token: 'x.y.z', expiresAt: now + 3_600_000, minted: { endpoint: old } },
-    s3: { accessKeyId: 'AKIA', secretAccessKey: 's', sessionToken: 't', expiresAt: now + 3_600_000, minted: { stsEndpoint: sts, roleArn: null, region: 'us-east-1', durationSeconds: 3600, tokenSource: 'lakefs', source: old } },
+    s3: {
+      accessKeyId: 'AKIA',
+      secretAccessKey: 's',
+      sessionToken: 't',
+      expiresAt: now + 3_600_000,
+      minted: { stsEndpoint: sts, roleArn: null, region: 'us-east-1', durationSeconds: 3600, tokenSource: 'lakefs', source: old },
+    },
   });
   try {
     const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch: fetchWithin(5000), env, clients: async () => ({}) });
     const by = Object.fromEntries(results.map((r) => [r.name, r]));
     assert.equal(by[`${name}: session`].status, 'ok', by[`${name}: session`].words);
-    assert.deepEqual([by[`${name}: lakeFS token`].status, by[`${name}: lakeFS token`].words], ['warn', 'issued before --lakefs-endpoint changed, so it is no longer used; a new one needs a browser login (lakeFS tokens are renewed only that way)']);
+    assert.deepEqual(
+      [by[`${name}: lakeFS token`].status, by[`${name}: lakeFS token`].words],
+      ['warn', 'issued before --lakefs-endpoint changed, so it is no longer used; a new one needs a browser login (lakeFS tokens are renewed only that way)'],
+    );
     assert.match(by[`${name}: lakeFS token`].fix ?? '', new RegExp(`^Run \`lakekey login ${name}\``));
-    assert.deepEqual([by[`${name}: S3 credentials`].status, by[`${name}: S3 credentials`].words], ['warn', 'minted before --lakefs-endpoint changed, so they are no longer handed out; new ones need a browser login, for a new lakeFS token']);
+    assert.deepEqual(
+      [by[`${name}: S3 credentials`].status, by[`${name}: S3 credentials`].words],
+      ['warn', 'minted before --lakefs-endpoint changed, so they are no longer handed out; new ones need a browser login, for a new lakeFS token'],
+    );
   } finally {
     await vault.remove(name).catch(() => undefined);
   }
@@ -202,20 +238,38 @@ describe('the credentials endpoint', () => {
       const { clients: c } = clients(NEW);
       const results = await diagnose({ platform: process.platform, dir, vault, now: () => Date.now(), fetch: fetchWithin(5000), env, clients: c });
       const by = Object.fromEntries(results.map((r) => [r.name, r]));
-      assert.deepEqual(about(results).map((r) => r.name), ['credentials endpoint (tray)', 'endpoint clients', 'w: credentials endpoint', 'v: credentials endpoint'], 'no line for the dead one, none for a profile without S3');
+      assert.deepEqual(
+        about(results).map((r) => r.name),
+        ['credentials endpoint (tray)', 'endpoint clients', 'w: credentials endpoint', 'v: credentials endpoint'],
+        'no line for the dead one, none for a profile without S3',
+      );
       assert.deepEqual(by['credentials endpoint (tray)'], {
-        name: 'credentials endpoint (tray)', status: 'ok', words: `the tray, pid ${process.pid}, on 127.0.0.1:43210: serves "w"`,
+        name: 'credentials endpoint (tray)',
+        status: 'ok',
+        words: `the tray, pid ${process.pid}, on 127.0.0.1:43210: serves "w"`,
         endpoint: { owner: 'tray', port: 43210, pid: process.pid, profiles: ['w'] },
       });
-      assert.ok(!results.some((r) => /43211|serve-/.test(`${r.name} ${r.words} ${r.fix ?? ''}`)), 'the dead process\'s endpoint appears nowhere');
-      assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('endpoint-')).sort(), ['endpoint-tray.json', 'endpoint-tray.token'], 'its files are swept');
-      assert.deepEqual([by['w: credentials endpoint'].status, by['w: credentials endpoint'].words], ['ok', 'served on 127.0.0.1:43210 (the tray); point a shell at it with `eval "$(lakekey env w --server)"`']);
+      assert.ok(!results.some((r) => /43211|serve-/.test(`${r.name} ${r.words} ${r.fix ?? ''}`)), "the dead process's endpoint appears nowhere");
+      assert.deepEqual(
+        readdirSync(dir)
+          .filter((n) => n.startsWith('endpoint-'))
+          .sort(),
+        ['endpoint-tray.json', 'endpoint-tray.token'],
+        'its files are swept',
+      );
+      assert.deepEqual(
+        [by['w: credentials endpoint'].status, by['w: credentials endpoint'].words],
+        ['ok', 'served on 127.0.0.1:43210 (the tray); point a shell at it with `eval "$(lakekey env w --server)"`'],
+      );
       // Another S3 profile while an endpoint runs: not served, which is information with how to serve it.
       const v = by['v: credentials endpoint'];
       assert.deepEqual([v.status, v.words, v.exitCode], ['info', 'no running credentials endpoint serves it', undefined]);
       assert.match(v.fix ?? '', /lakekey profile set v --endpoint.*`lakekey serve v`.*`lakekey exec v --server -- COMMAND`/);
       assert.equal(by['x: credentials endpoint'], undefined);
-      assert.deepEqual([by['endpoint clients'].status, by['endpoint clients'].words], ['ok', "AWS CLI 2.15.0 and python3's botocore 1.34.50 read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]);
+      assert.deepEqual(
+        [by['endpoint clients'].status, by['endpoint clients'].words],
+        ['ok', "AWS CLI 2.15.0 and python3's botocore 1.34.50 read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"],
+      );
     } finally {
       tray.remove();
     }
@@ -232,8 +286,14 @@ describe('the credentials endpoint', () => {
     const old = by['endpoint clients'];
     assert.equal(old.status, 'warn');
     assert.equal(old.exitCode, undefined, 'a warning decides no exit code');
-    assert.equal(old.words, "the AWS CLI on PATH (aws-cli/2.9.19) and python3's botocore 1.29.27 (boto3, s3fs) read only AWS_CONTAINER_AUTHORIZATION_TOKEN, not the AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE that the tray and `lakekey env NAME --server` hand out (needs AWS CLI v2 ≥ 2.15.0 / botocore ≥ 1.32.0)");
-    assert.equal(old.fix, 'Upgrade them, or run the job under `lakekey exec w --server -- COMMAND` (which passes the token itself), or after `eval "$(lakekey env w --server)"` also `export AWS_CONTAINER_AUTHORIZATION_TOKEN="$(cat "$AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")"`.');
+    assert.equal(
+      old.words,
+      "the AWS CLI on PATH (aws-cli/2.9.19) and python3's botocore 1.29.27 (boto3, s3fs) read only AWS_CONTAINER_AUTHORIZATION_TOKEN, not the AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE that the tray and `lakekey env NAME --server` hand out (needs AWS CLI v2 ≥ 2.15.0 / botocore ≥ 1.32.0)",
+    );
+    assert.equal(
+      old.fix,
+      'Upgrade them, or run the job under `lakekey exec w --server -- COMMAND` (which passes the token itself), or after `eval "$(lakekey env w --server)"` also `export AWS_CONTAINER_AUTHORIZATION_TOKEN="$(cat "$AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")"`.',
+    );
     assert.equal(by['w: S3 endpoint'].status, 'warn', 'the same versions decide endpoint_url');
     // The tray is to serve it, and nothing runs: information naming the tray first, then serve.
     const w = by['w: credentials endpoint'];
@@ -252,7 +312,13 @@ describe('the credentials endpoint', () => {
     assert.equal(asked.count, 0);
     // Checking one profile that asks for the tray's endpoint brings the endpoint lines back.
     const { dir: d2, env: e2 } = world({ w: s3(), t: s3({ endpoint: true }) });
-    const one = await diagnose({ platform: process.platform, dir: d2, vault, now: () => Date.now(), fetch: fetchWithin(5000), env: e2, clients: clients(NEW).clients }, { profile: 't' });
-    assert.deepEqual(about(one).map((r) => `${r.name} ${r.status}`), ['endpoint clients ok', 't: credentials endpoint info']);
+    const one = await diagnose(
+      { platform: process.platform, dir: d2, vault, now: () => Date.now(), fetch: fetchWithin(5000), env: e2, clients: clients(NEW).clients },
+      { profile: 't' },
+    );
+    assert.deepEqual(
+      about(one).map((r) => `${r.name} ${r.status}`),
+      ['endpoint clients ok', 't: credentials endpoint info'],
+    );
   });
 });

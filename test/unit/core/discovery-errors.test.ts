@@ -23,11 +23,20 @@ async function serve(answer: (origin: string, path: string) => { status: number;
 }
 
 const http = { fetch: fetchWithin(3000), timeoutMs: 3000 };
-const metadata = (issuer: string) => JSON.stringify({ issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`, response_types_supported: ['code'] });
+const metadata = (issuer: string) =>
+  JSON.stringify({
+    issuer,
+    authorization_endpoint: `${issuer}/auth`,
+    token_endpoint: `${issuer}/token`,
+    jwks_uri: `${issuer}/jwks`,
+    response_types_supported: ['code'],
+  });
 
 test('an IdP that announces its path issuer with a trailing slash is the same issuer: discovery takes its spelling', async () => {
   const { origin, server } = await serve((o, path) =>
-    path === '/realms/data/.well-known/openid-configuration' ? { status: 200, type: 'application/json', body: metadata(`${o}/realms/data/`) } : { status: 404, type: 'text/plain', body: 'Not Found' },
+    path === '/realms/data/.well-known/openid-configuration'
+      ? { status: 200, type: 'application/json', body: metadata(`${o}/realms/data/`) }
+      : { status: 404, type: 'text/plain', body: 'Not Found' },
   );
   try {
     // Settings keep issuers without a trailing slash, so the profile could never say it the IdP's way.
@@ -43,13 +52,25 @@ test('another issuer announced: both named, and the `profile set` only when the 
   const { origin, server } = await serve(() => ({ status: 200, type: 'application/json', body: metadata(announce) }));
   try {
     announce = 'https://login.example.com/realms/data';
-    const e = await discover({ issuer: origin, clientId: 'lakekey' }, undefined, http, 'dev').then(() => assert.fail('discovered'), (err: unknown) => err as { code: string; message: string; hint: string; exitCode: number });
+    const e = await discover({ issuer: origin, clientId: 'lakekey' }, undefined, http, 'dev').then(
+      () => assert.fail('discovered'),
+      (err: unknown) => err as { code: string; message: string; hint: string; exitCode: number },
+    );
     assert.equal(e.exitCode, 2);
-    assert.equal(e.message, `the identity provider at ${origin} announces itself as https://login.example.com/realms/data, so its tokens would not match the profile's issuer`);
+    assert.equal(
+      e.message,
+      `the identity provider at ${origin} announces itself as https://login.example.com/realms/data, so its tokens would not match the profile's issuer`,
+    );
     // Another host may be the IdP's real name or someone else's: the fix, with the caution.
-    assert.match(e.hint, /^If that is your identity provider's real address, set it: `lakekey profile set dev --issuer https:\/\/login\.example\.com\/realms\/data`\. If you do not recognise it, do not/);
+    assert.match(
+      e.hint,
+      /^If that is your identity provider's real address, set it: `lakekey profile set dev --issuer https:\/\/login\.example\.com\/realms\/data`\. If you do not recognise it, do not/,
+    );
     announce = 'http://idp.internal/x\u001b[31m';
-    const odd = await discover({ issuer: origin, clientId: 'lakekey' }, undefined, http, 'dev').then(() => assert.fail('discovered'), (err: unknown) => err as { message: string; hint: string });
+    const odd = await discover({ issuer: origin, clientId: 'lakekey' }, undefined, http, 'dev').then(
+      () => assert.fail('discovered'),
+      (err: unknown) => err as { message: string; hint: string },
+    );
     assert.ok(!odd.message.includes('\u001b'), odd.message);
     assert.doesNotMatch(odd.hint, /profile set/, 'never suggests a command that would be refused');
   } finally {
@@ -60,7 +81,10 @@ test('another issuer announced: both named, and the `profile set` only when the 
 test('a login page where the discovery document should be: the URL tried, and that the issuer is probably wrong', async () => {
   const { origin, server } = await serve(() => ({ status: 200, type: 'text/html', body: '<html>Sign in</html>' }));
   try {
-    const e = await discover({ issuer: `${origin}/login`, clientId: 'lakekey' }, undefined, http, 'dev').then(() => assert.fail('discovered'), (err: unknown) => err as { message: string; hint: string; exitCode: number });
+    const e = await discover({ issuer: `${origin}/login`, clientId: 'lakekey' }, undefined, http, 'dev').then(
+      () => assert.fail('discovered'),
+      (err: unknown) => err as { message: string; hint: string; exitCode: number },
+    );
     assert.equal(e.exitCode, 2);
     assert.equal(e.message, `what answers at ${origin}/login/.well-known/openid-configuration is not an OpenID discovery document (it is not JSON)`);
     assert.match(e.hint, /issuer is probably wrong.*`lakekey profile set dev --issuer URL`/);
@@ -69,9 +93,12 @@ test('a login page where the discovery document should be: the URL tried, and th
   }
 });
 
-test('network failures as Bun and Node report them: lakekey\'s words, never the runtime\'s', () => {
+test("network failures as Bun and Node report them: lakekey's words, never the runtime's", () => {
   const bun = (code: string, message: string) => Object.assign(new TypeError(`${code}: ${message}`), { code });
-  const reset = bun('ECONNRESET', 'The socket connection was closed unexpectedly. For more information, pass `verbose: true` in the second argument to fetch()');
+  const reset = bun(
+    'ECONNRESET',
+    'The socket connection was closed unexpectedly. For more information, pass `verbose: true` in the second argument to fetch()',
+  );
   const refused = bun('ECONNREFUSED', 'Unable to connect. Is the computer able to access the url?');
   const nodeFailed = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) });
   const oddBun = Object.assign(new TypeError('FailedToOpenSocket: Was there a typo in the url or port?'), { code: 'FailedToOpenSocket' });
@@ -81,7 +108,10 @@ test('network failures as Bun and Node report them: lakekey\'s words, never the 
     assert.match(e.message, /^the identity provider is unreachable during the refresh: /);
     assert.doesNotMatch(`${e.message} ${e.hint}`, /verbose|fetch\(\)|fetch failed|Unable to connect|socket connection|FailedToOpenSocket|typo/);
   }
-  assert.equal(unreachableWords(refused, 'https://idp.example/token', 'identity provider')?.reason, 'nothing answers at idp.example: the connection was refused');
+  assert.equal(
+    unreachableWords(refused, 'https://idp.example/token', 'identity provider')?.reason,
+    'nothing answers at idp.example: the connection was refused',
+  );
   assert.equal(unreachableWords(oddBun, 'https://idp.example/token', 'identity provider')?.says, 'The connection to idp.example failed before it answered.');
   assert.equal(unreachableWords(new Error('no'), 'https://idp.example', 'identity provider'), undefined);
   // And should such an error ever reach a message as text, Bun's advice is not part of it.

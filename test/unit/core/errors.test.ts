@@ -37,7 +37,9 @@ test('the readers find a code five causes deep', () => {
   assert.equal(isNetworkError(deep), true);
   assert.deepEqual(codesOf(deep), ['OUTER1', 'OUTER2', 'OUTER3', 'OUTER4', 'ECONNREFUSED']);
   assert.equal(isNetworkError(nested('OUTER1', 'EINVAL')), false);
-  const eacces = Object.assign(new Error('denied', { cause: Object.assign(new Error('EACCES'), { code: 'EACCES', path: '/x/settings.json' }) }), { code: 'WRAPPED' });
+  const eacces = Object.assign(new Error('denied', { cause: Object.assign(new Error('EACCES'), { code: 'EACCES', path: '/x/settings.json' }) }), {
+    code: 'WRAPPED',
+  });
   assert.match(fileProblem(eacces)?.message ?? '', /cannot write \/x\/settings\.json: permission denied/);
 });
 

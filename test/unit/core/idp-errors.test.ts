@@ -18,7 +18,7 @@ test('a missing PKCE parameter is not blamed on the issuer or client id', () => 
   assert.doesNotMatch(e.hint ?? '', /issuer and client id/);
 });
 
-test('other refusals point at the profile\'s issuer and client id', () => {
+test("other refusals point at the profile's issuer and client id", () => {
   const e = idpError({ error: 'unauthorized_client', error_description: 'unknown client' }, 'the code exchange');
   assert.match(e.hint ?? '', /issuer and client id/);
 });

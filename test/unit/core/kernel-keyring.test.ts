@@ -90,7 +90,7 @@ test('maxItemBytes is honest: an item that size is stored whole, one byte more i
   const limit = store.maxItemBytes;
   assert.equal(limit, kernelMaxItemBytes());
   assert.ok(limit <= KERNEL_USER_KEY_MAX_BYTES && limit > 4096, `${limit}`);
-  assert.equal(osKeychainStore({ keychain: 'kernel', maxItemBytes: 1 << 20 }).maxItemBytes, limit, 'an imposed limit never exceeds the kernel\'s');
+  assert.equal(osKeychainStore({ keychain: 'kernel', maxItemBytes: 1 << 20 }).maxItemBytes, limit, "an imposed limit never exceeds the kernel's");
   assert.equal(osKeychainStore({ keychain: 'kernel', maxItemBytes: 2560 }).maxItemBytes, 2560);
   const vault = new Vault(store);
   const name = account('limit');
@@ -123,7 +123,7 @@ test('a chunked record goes through the vault: split, reassembled, replaced, swe
   await vault.write(name, two);
   assert.deepEqual(await vault.read(name), two);
   assert.equal(await small.get(`${name}#${head.gen}.0`), null, 'the previous generation is gone');
-  assert.equal(await small.get(`${name}#deadbeef.0`), null, 'a crashed write\'s chunk is swept');
+  assert.equal(await small.get(`${name}#deadbeef.0`), null, "a crashed write's chunk is swept");
   const now = JSON.parse((await small.get(name))!) as { lakekeyChunks: number };
   assert.equal((await small.list!(`${name}#`))?.length, now.lakekeyChunks);
   await vault.remove(name);
@@ -136,11 +136,14 @@ test('concurrent writers: one item stays one whole value; writers of different i
   const values = Array.from({ length: 12 }, (_, i) => `writer ${i}: ${String(i).repeat(200 * (i + 1))}`);
   await Promise.all(values.map((v) => store.set(a, v)));
   const final = await store.get(a);
-  assert.ok(final !== null && values.includes(final), 'the last writer\'s whole value, never a mix');
+  assert.ok(final !== null && values.includes(final), "the last writer's whole value, never a mix");
   assert.deepEqual(await store.list!(a), [a], 'one item, not one per writer');
   const many = Array.from({ length: 12 }, (_, i) => `${a}-${i}`);
   await Promise.all(many.map((m) => store.set(m, `value of ${m}`)));
-  assert.deepEqual(await Promise.all(many.map((m) => store.get(m))), many.map((m) => `value of ${m}`));
+  assert.deepEqual(
+    await Promise.all(many.map((m) => store.get(m))),
+    many.map((m) => `value of ${m}`),
+  );
   await Promise.all([a, ...many].map((m) => store.delete(m)));
 });
 
@@ -176,8 +179,14 @@ test('secrets cross to keyctl on stdin and stdout only, never in a command line'
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'write.mjs');
   const helper = join(REPO, 'dist', 'test', 'helpers', 'os-keychain.js');
-  writeFileSync(script, `const { osKeychainStore } = await import(${JSON.stringify(helper)}); const s = osKeychainStore({ keychain: 'kernel' }); await s.set(process.argv[2], process.env.SECRET); process.stdout.write(await s.get(process.argv[2]));`);
-  const traced = spawnSync('strace', ['-f', '-qq', '-e', 'trace=execve', '-s', '65536', process.execPath, script, a], { encoding: 'utf8', env: { ...process.env, SECRET: secret } });
+  writeFileSync(
+    script,
+    `const { osKeychainStore } = await import(${JSON.stringify(helper)}); const s = osKeychainStore({ keychain: 'kernel' }); await s.set(process.argv[2], process.env.SECRET); process.stdout.write(await s.get(process.argv[2]));`,
+  );
+  const traced = spawnSync('strace', ['-f', '-qq', '-e', 'trace=execve', '-s', '65536', process.execPath, script, a], {
+    encoding: 'utf8',
+    env: { ...process.env, SECRET: secret },
+  });
   t.after(() => store.delete(a));
   assert.equal(traced.status, 0, traced.stderr);
   assert.equal(traced.stdout, secret, 'written and read back');
@@ -216,7 +225,7 @@ test('a keyctl in the working folder is never run, whatever relative entries PAT
   assert.equal(existsSync(join(dir, 'planted')), false);
 });
 
-test('a kernel that blocks the key calls (a container\'s seccomp profile): exit 4 naming the cause', async (t) => {
+test("a kernel that blocks the key calls (a container's seccomp profile): exit 4 naming the cause", async (t) => {
   // This machine's kernel allows them, so keyctl answers as it does under Docker's default profile.
   const dir = mkdtempSync(join(tmpdir(), 'lakekey-kr-eperm-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -231,7 +240,7 @@ test('a kernel that blocks the key calls (a container\'s seccomp profile): exit 
   });
 });
 
-test('keyctl\'s refusals become exit 4 with the fix: quota, no persistent keyrings, anything else', () => {
+test("keyctl's refusals become exit 4 with the fix: quota, no persistent keyrings, anything else", () => {
   const quota = kernelError('write', 'work', 'keyctl_add: Disk quota exceeded');
   assert.equal(quota.exitCode, 4);
   assert.match(quota.message, /quota is used up/);
@@ -248,5 +257,8 @@ test('keyctl\'s refusals become exit 4 with the fix: quota, no persistent keyrin
 });
 
 test('an item larger than a kernel key is refused with words, not sent', async () => {
-  await assert.rejects(store.set(account('huge'), 'x'.repeat(KERNEL_USER_KEY_MAX_BYTES + 1)), (err: LakekeyError) => err.exitCode === 4 && /cannot hold an item/.test(err.message));
+  await assert.rejects(
+    store.set(account('huge'), 'x'.repeat(KERNEL_USER_KEY_MAX_BYTES + 1)),
+    (err: LakekeyError) => err.exitCode === 4 && /cannot hold an item/.test(err.message),
+  );
 });

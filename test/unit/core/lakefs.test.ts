@@ -23,7 +23,11 @@ after(() => new Promise<void>((r) => server.close(() => r())));
 
 async function refusal(status: number, body: string, type = 'application/json', idpSubject?: string): Promise<LakekeyError> {
   answer = { status, type, body };
-  const err = await stsLogin(endpoint, { code: 'c0de-not-secret-here', state: 's'.repeat(43), redirectUri: 'http://127.0.0.1:1/cb', ttlSeconds: 600, idpSubject }, { fetch: fetchWithin(10_000) }).then(
+  const err = await stsLogin(
+    endpoint,
+    { code: 'c0de-not-secret-here', state: 's'.repeat(43), redirectUri: 'http://127.0.0.1:1/cb', ttlSeconds: 600, idpSubject },
+    { fetch: fetchWithin(10_000) },
+  ).then(
     () => assert.fail('must be refused'),
     (e: unknown) => e,
   );
@@ -40,7 +44,7 @@ test('501 (lakeFS OSS without an external auth service): STS login is not offere
   assert.doesNotMatch(`${err.message} ${err.hint}`, /retry later/i);
 });
 
-test('404 with lakeFS\'s JSON: no lakeFS user for the IdP identity, naming the external id when known', async () => {
+test("404 with lakeFS's JSON: no lakeFS user for the IdP identity, naming the external id when known", async () => {
   const known = await refusal(404, '{"message":"not found"}\n', 'application/json', 'alice');
   assert.match(known.message, /has no user for your IdP identity \(HTTP 404\)/);
   assert.match(known.message, /external id "alice"/);
@@ -50,7 +54,7 @@ test('404 with lakeFS\'s JSON: no lakeFS user for the IdP identity, naming the e
   assert.match(unknown.message, /`sub`/);
 });
 
-test('404 that is not lakeFS\'s JSON: the URL is wrong', async () => {
+test("404 that is not lakeFS's JSON: the URL is wrong", async () => {
   const err = await refusal(404, '<html><body>Not Found</body></html>', 'text/html');
   assert.match(err.message, /has no STS login endpoint at .*\/api\/v1\/sts\/login \(HTTP 404, not a lakeFS answer\)/);
   assert.match(err.hint ?? '', /Check the lakeFS endpoint URL/);

@@ -44,7 +44,16 @@ describe('the cool-down file', () => {
     const d = dir();
     mkdirSync(join(d, 'locks'), { recursive: true, mode: 0o700 });
     const file = cooldownPath(d, 'work');
-    for (const text of ['', '{"at":', 'null', '[]', '{"at":"soon","code":"STS_REFUSED"}', '{"at":1,"code":"NOT_A_CODE"}', '{"at":1e999,"code":"STS_REFUSED"}', `{"at":1,"code":"STS_REFUSED","pad":"${'x'.repeat(400)}"}`]) {
+    for (const text of [
+      '',
+      '{"at":',
+      'null',
+      '[]',
+      '{"at":"soon","code":"STS_REFUSED"}',
+      '{"at":1,"code":"NOT_A_CODE"}',
+      '{"at":1e999,"code":"STS_REFUSED"}',
+      `{"at":1,"code":"STS_REFUSED","pad":"${'x'.repeat(400)}"}`,
+    ]) {
       writeFileSync(file, text);
       assert.equal(readRenewalFailure(d, 'work'), undefined, text.slice(0, 40));
     }
@@ -94,7 +103,9 @@ before(async () => {
       return;
     }
     res.writeHead(500, { 'content-type': 'text/xml' });
-    res.end('<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>STS is down</Message></Error><RequestId>1</RequestId></ErrorResponse>');
+    res.end(
+      '<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>STS is down</Message></Error><RequestId>1</RequestId></ErrorResponse>',
+    );
   });
   await new Promise<void>((r) => sts.listen(0, '127.0.0.1', r));
   stsUrl = `http://127.0.0.1:${(sts.address() as AddressInfo).port}`;
@@ -146,7 +157,10 @@ describe('renewal with the cool-down', () => {
     assert.equal(stsCalls, tried, 'no STS call within the cool-down');
     assert.equal(idp.counts.refreshGrants, grants + 1, 'no IdP call within the cool-down');
     assert.equal(h.notices.length, notices + 1, 'said once per cool-down');
-    assert.match(h.notices.at(-1) ?? '', /could not renew credentials .*; using the current ones, valid \d+ min, until \d\d:\d\d local; lakekey tries again after 1 min\./);
+    assert.match(
+      h.notices.at(-1) ?? '',
+      /could not renew credentials .*; using the current ones, valid \d+ min, until \d\d:\d\d local; lakekey tries again after 1 min\./,
+    );
     assert.equal(readRenewalFailure(h.ctx.dir, NAME)?.code, 'STS_REFUSED');
 
     // Once the cool-down is over (a context whose cool-down is shorter than the time since), it tries again.
@@ -174,7 +188,10 @@ describe('renewal with the cool-down', () => {
     await cache(-10);
     recordRenewalFailure(h.ctx.dir, NAME, { at: h.ctx.clock.now(), code: 'STS_REFUSED' });
     calls = stsCalls;
-    const err = await getS3Credentials(h.ctx, NAME, withS3, { interactive: false }).then(() => assert.fail('nothing valid to serve'), (e: unknown) => e);
+    const err = await getS3Credentials(h.ctx, NAME, withS3, { interactive: false }).then(
+      () => assert.fail('nothing valid to serve'),
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof LakekeyError && err.code === 'STS_REFUSED', String(err));
     assert.ok(stsCalls > calls, 'STS was asked');
   });
@@ -193,12 +210,15 @@ describe('renewal with the cool-down', () => {
     assert.ok(stsCalls > calls, 'STS was asked');
   });
 
-  test('a failure that is ours, not the network\'s (login required), starts no cool-down', async () => {
+  test("a failure that is ours, not the network's (login required), starts no cool-down", async () => {
     await cache(600);
     const record = await h.ctx.vault.read(NAME);
     assert.ok(record.idp);
     // A session from another issuer: the refresh token must not be sent, a login is required (exit 3).
-    await h.ctx.vault.write(NAME, { ...record, idp: { ...record.idp, minted: { issuer: 'http://127.0.0.1:9', clientId: idp.clientId, scopes: DEFAULT_SCOPES } } });
+    await h.ctx.vault.write(NAME, {
+      ...record,
+      idp: { ...record.idp, minted: { issuer: 'http://127.0.0.1:9', clientId: idp.clientId, scopes: DEFAULT_SCOPES } },
+    });
     try {
       await getS3Credentials(h.ctx, NAME, withS3, { interactive: false });
     } catch {
@@ -221,7 +241,10 @@ describe('renewal with the cool-down', () => {
 
     await cache(undefined);
     t0 = Date.now();
-    const err = await getS3Credentials(ctx, NAME, withS3, { interactive: false }).then(() => assert.fail('nothing to serve'), (e: unknown) => e);
+    const err = await getS3Credentials(ctx, NAME, withS3, { interactive: false }).then(
+      () => assert.fail('nothing to serve'),
+      (e: unknown) => e,
+    );
     const full = Date.now() - t0;
     assert.ok(err instanceof LakekeyError && err.code === 'STS_UNREACHABLE', String(err));
     assert.ok(full >= 6_000 - 50, `waited the full timeout with nothing valid cached (took ${full} ms)`);

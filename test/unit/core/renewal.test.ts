@@ -28,7 +28,9 @@ before(async () => {
     stsCalls++;
     req.resume();
     res.writeHead(500, { 'content-type': 'text/xml' });
-    res.end('<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>STS is down</Message></Error><RequestId>1</RequestId></ErrorResponse>');
+    res.end(
+      '<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>STS is down</Message></Error><RequestId>1</RequestId></ErrorResponse>',
+    );
   });
   await new Promise<void>((r) => sts.listen(0, '127.0.0.1', r));
   stsUrl = `http://127.0.0.1:${(sts.address() as AddressInfo).port}`;
@@ -45,7 +47,10 @@ after(async () => {
 });
 
 async function refused(p: Promise<unknown>): Promise<LakekeyError> {
-  const err = await p.then(() => assert.fail('must be refused'), (e: unknown) => e);
+  const err = await p.then(
+    () => assert.fail('must be refused'),
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof LakekeyError, String(err));
   return err;
 }
@@ -65,7 +70,10 @@ test('STS answers 5xx while the cached credentials are still valid: they are ser
   const got = await getS3Credentials(h.ctx, NAME, withS3, { interactive: false });
   assert.deepEqual(got, cached);
   assert.ok(stsCalls > before, 'STS was asked');
-  assert.ok(h.notices.some((n) => /could not renew credentials \(.*HTTP 500.*\); using the current ones, valid \d+ (s|min), until \d\d:\d\d local/.test(n)), JSON.stringify(h.notices));
+  assert.ok(
+    h.notices.some((n) => /could not renew credentials \(.*HTTP 500.*\); using the current ones, valid \d+ (s|min), until \d\d:\d\d local/.test(n)),
+    JSON.stringify(h.notices),
+  );
 });
 
 test('a rotated refresh token is stored before STS is called: STS failing does not lose it', async () => {

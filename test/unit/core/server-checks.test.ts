@@ -12,7 +12,7 @@ import { networkWords } from '../../../main/core/net/network-words.js';
 import { checkServers, stsAnswer, type ServerFinding } from '../../../main/core/usecases/server-checks.js';
 import { parseProfile } from '../../../main/core/config/settings.js';
 import { freePort } from '../../helpers/peer-process.js';
- // bound, then closed: nothing listens there
+// bound, then closed: nothing listens there
 import { startIdp, type Idp } from '../../peers/idp.js';
 import { startLakefs, type Lakefs } from '../../peers/lakefs.js';
 import { startMinio, type Minio } from '../../peers/minio.js';
@@ -22,7 +22,10 @@ const profile = (raw: Record<string, unknown>) => parseProfile('p', { clientId: 
 
 test('a refused connection and a port fetch refuses, for the IdP and STS (real fetch)', async () => {
   const issuer = `http://127.0.0.1:${await freePort()}`;
-  const findings = await checkServers({ fetch: fetchWithin(5000), timeoutMs: 5000 }, profile({ issuer, s3: { stsEndpoint: 'http://127.0.0.1:9', region: 'us-east-1' } }));
+  const findings = await checkServers(
+    { fetch: fetchWithin(5000), timeoutMs: 5000 },
+    profile({ issuer, s3: { stsEndpoint: 'http://127.0.0.1:9', region: 'us-east-1' } }),
+  );
   const [idp, sts] = findings;
   assert.deepEqual(idp, {
     name: 'Identity provider',
@@ -46,11 +49,17 @@ test('a server that accepts and never answers (real timeout), and one that answe
     const sts = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
     const lakefs = `http://127.0.0.1:${(notLakefs.address() as AddressInfo).port}`;
     const issuer = `http://127.0.0.1:${await freePort()}`;
-    const [, s, l] = await checkServers({ fetch: fetchWithin(300), timeoutMs: 3000 }, profile({ issuer, s3: { stsEndpoint: sts, region: 'us-east-1' }, lakefs: { endpoint: lakefs } }));
+    const [, s, l] = await checkServers(
+      { fetch: fetchWithin(300), timeoutMs: 3000 },
+      profile({ issuer, s3: { stsEndpoint: sts, region: 'us-east-1' }, lakefs: { endpoint: lakefs } }),
+    );
     assert.equal(s.status, 'fail');
     assert.match(s.says, /^127\.0\.0\.1:\d+ did not answer within 3 s\.$/);
     assert.match(s.fix ?? '', /network, VPN and proxy/);
-    assert.deepEqual({ status: l.status, code: l.code, says: l.says }, { status: 'fail', code: 'LAKEFS_REFUSED', says: 'Something answers, but not as lakeFS does: its health check answered HTTP 404.' });
+    assert.deepEqual(
+      { status: l.status, code: l.code, says: l.says },
+      { status: 'fail', code: 'LAKEFS_REFUSED', says: 'Something answers, but not as lakeFS does: its health check answered HTTP 404.' },
+    );
   } finally {
     silent.close();
     notLakefs.close();
@@ -59,7 +68,10 @@ test('a server that accepts and never answers (real timeout), and one that answe
 
 test('DNS, TLS and reset failures, as undici reports them, also wrapped by the core', () => {
   const fetchFailed = (code: string) => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(code), { code }) });
-  assert.equal(networkWords(fetchFailed('ENOTFOUND'), 'https://login.example.invalid/realms/x', 'identity provider')?.says, 'The name login.example.invalid cannot be found (DNS).');
+  assert.equal(
+    networkWords(fetchFailed('ENOTFOUND'), 'https://login.example.invalid/realms/x', 'identity provider')?.says,
+    'The name login.example.invalid cannot be found (DNS).',
+  );
   const tls = networkWords(fetchFailed('SELF_SIGNED_CERT_IN_CHAIN'), 'https://sts.corp.example', 'STS service');
   assert.equal(tls?.says, 'The TLS certificate of sts.corp.example is not trusted (SELF_SIGNED_CERT_IN_CHAIN).');
   assert.match(tls?.fix ?? '', /NODE_EXTRA_CA_CERTS/);
@@ -80,7 +92,7 @@ async function httpServer(answer: (req: IncomingMessage, res: ServerResponse) =>
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
-describe('the STS probe: an STS that answers as an STS is ok; a refusal that is not an STS\'s is not', () => {
+describe("the STS probe: an STS that answers as an STS is ok; a refusal that is not an STS's is not", () => {
   let idp: Idp;
   let minio: Minio;
   let lakefs: Lakefs;
@@ -103,7 +115,7 @@ describe('the STS probe: an STS that answers as an STS is ok; a refusal that is 
   test('real MinIO turns the made-up token down with an STS error document: ok', async () => {
     // MinIO answers 503 STSIAMNotInitialized for a moment after it starts: that is a failure (tested below), so wait it out.
     let sts = await stsFinding({ s3: { stsEndpoint: minio.endpoint, region: 'us-east-1' } });
-    for (const deadline = Date.now() + 60_000; /STSIAMNotInitialized/.test(sts.says) && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 60_000; /STSIAMNotInitialized/.test(sts.says) && Date.now() < deadline;) {
       await new Promise((r) => setTimeout(r, 250));
       sts = await stsFinding({ s3: { stsEndpoint: minio.endpoint, region: 'us-east-1' } });
     }
@@ -124,14 +136,21 @@ describe('the STS probe: an STS that answers as an STS is ok; a refusal that is 
     assert.ok(call.params.RoleArn, 'with the role the real call asks for');
   });
 
-  test('a proxy or firewall answering 403 (in MinIO\'s S3 words or none) fails with what to check', async () => {
+  test("a proxy or firewall answering 403 (in MinIO's S3 words or none) fails with what to check", async () => {
     const proxy = await httpServer((_req, res) => res.writeHead(403, { 'content-type': 'text/html' }).end('<h1>Forbidden by policy</h1>'));
-    const s3Words = await httpServer((_req, res) => res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Access Denied.</Message></Error>'));
+    const s3Words = await httpServer((_req, res) =>
+      res
+        .writeHead(403, { 'content-type': 'application/xml' })
+        .end('<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Access Denied.</Message></Error>'),
+    );
     try {
       for (const server of [proxy, s3Words]) {
         const sts = await stsFinding({ s3: { stsEndpoint: server.url, region: 'us-east-1' } });
         assert.deepEqual({ status: sts.status, code: sts.code }, { status: 'fail', code: 'STS_REFUSED' }, sts.says);
-        assert.match(sts.says, /refused the request \(HTTP 403\), and not in an STS service's words: a proxy or firewall may block it, or this address is not the STS endpoint\./);
+        assert.match(
+          sts.says,
+          /refused the request \(HTTP 403\), and not in an STS service's words: a proxy or firewall may block it, or this address is not the STS endpoint\./,
+        );
         assert.match(sts.fix ?? '', /Check the STS endpoint .* and any proxy between \(HTTPS_PROXY, NO_PROXY\)/);
       }
     } finally {
@@ -140,11 +159,14 @@ describe('the STS probe: an STS that answers as an STS is ok; a refusal that is 
     }
   });
 
-  test('a wrong path (404), a redirect, a login page (200) and an STS\'s own 503 are not healthy either', async () => {
+  test("a wrong path (404), a redirect, a login page (200) and an STS's own 503 are not healthy either", async () => {
     const server = await httpServer((req, res) => {
       if (req.url === '/moved') res.writeHead(301, { location: 'https://sts.example.com/' }).end();
       else if (req.url === '/portal') res.writeHead(200, { 'content-type': 'text/html' }).end('<form>Sign in to the proxy</form>');
-      else if (req.url === '/busy') res.writeHead(503, { 'content-type': 'text/xml' }).end('<ErrorResponse><Error><Code>ServiceUnavailable</Code><Message>try later</Message></Error></ErrorResponse>');
+      else if (req.url === '/busy')
+        res
+          .writeHead(503, { 'content-type': 'text/xml' })
+          .end('<ErrorResponse><Error><Code>ServiceUnavailable</Code><Message>try later</Message></Error></ErrorResponse>');
       else res.writeHead(404).end();
     });
     try {
@@ -168,10 +190,15 @@ describe('the STS probe: an STS that answers as an STS is ok; a refusal that is 
 });
 
 test('STS answers in words: the codes that mean an STS without web identity, a role it does not know, or an odd status', () => {
-  const doc = (code: string, message: string) => `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error></ErrorResponse>`;
+  const doc = (code: string, message: string) =>
+    `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error></ErrorResponse>`;
   const e = 'https://sts.eu-west-1.amazonaws.com';
   // What AWS STS answers to the probe.
-  assert.equal(stsAnswer(e, 400, doc('InvalidIdentityToken', 'The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)'), null).status, 'ok');
+  assert.equal(
+    stsAnswer(e, 400, doc('InvalidIdentityToken', 'The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)'), null)
+      .status,
+    'ok',
+  );
   assert.equal(stsAnswer(e, 400, doc('InvalidAction', 'Could not find operation AssumeRoleWithWebIdentity for version 2011-06-15'), null).status, 'fail');
   const role = stsAnswer(e, 400, doc('InvalidParameterValue', 'Role arn:minio:iam:::role/dummy-internal does not exist'), null);
   assert.deepEqual([role.status, role.code], ['fail', 'STS_REFUSED']);

@@ -20,7 +20,7 @@ function fill(template: string, claims: Record<string, unknown>) {
   return renderSessionName(parsed.parts, claims);
 }
 
-test('a template fills claims into literal text, and the result keeps to STS\'s rules', () => {
+test("a template fills claims into literal text, and the result keeps to STS's rules", () => {
   assert.deepEqual(fill('{email}', { email: 'alice@example.com' }), { name: 'alice@example.com' });
   assert.deepEqual(fill('lk-{preferred_username}.{sub}', { preferred_username: 'alice', sub: 'u-1' }), { name: 'lk-alice.u-1' });
   assert.deepEqual(fill('{https://example.com/user}', { 'https://example.com/user': 'bob' }), { name: 'bob' }, 'namespaced claims');
@@ -44,7 +44,7 @@ test('a claim that is absent, empty or not a single value is named, not filled w
   assert.deepEqual(fill('{email}', { email: null }), { claim: 'email', gap: 'absent' });
   assert.deepEqual(fill('{groups}', { groups: ['a', 'b'] }), { claim: 'groups', gap: 'not-text' });
   assert.deepEqual(fill('{email_verified}', { email_verified: true }), { claim: 'email_verified', gap: 'not-text' });
-  assert.deepEqual(fill('{toString}', {}), { claim: 'toString', gap: 'absent' }, 'only the token\'s own claims');
+  assert.deepEqual(fill('{toString}', {}), { claim: 'toString', gap: 'absent' }, "only the token's own claims");
 });
 
 test('a malformed template is refused with what is wrong in it', () => {
@@ -67,7 +67,8 @@ test('a malformed template is refused with what is wrong in it', () => {
 
 test('the settings refuse a bad template naming the field, and a claim the lakeFS token does not carry', () => {
   const base = { issuer: 'https://idp.example.com', clientId: 'c' };
-  const read = (s3: Record<string, unknown>, lakefs?: Record<string, unknown>) => parseSettings({ profiles: { p: { ...base, s3, ...(lakefs ? { lakefs } : {}) } } });
+  const read = (s3: Record<string, unknown>, lakefs?: Record<string, unknown>) =>
+    parseSettings({ profiles: { p: { ...base, s3, ...(lakefs ? { lakefs } : {}) } } });
   const ok = read({ stsEndpoint: 'https://minio.example.com', sessionName: '{email}' });
   assert.equal(ok.profiles.p.s3?.sessionName, '{email}');
   const bad = read({ stsEndpoint: 'https://minio.example.com', sessionName: '{email' }).broken.get('p');
@@ -80,7 +81,14 @@ test('the settings refuse a bad template naming the field, and a claim the lakeF
 });
 
 function profile(s3: Partial<S3Settings> = {}): Profile & { s3: S3Settings } {
-  return { issuer: 'https://idp.example.com', clientId: 'c', scopes: ['openid'], redirectPort: 0, refreshBeforeSeconds: 1200, s3: { region: 'us-east-1', durationSeconds: 3600, tokenSource: 'idp', ...s3 } };
+  return {
+    issuer: 'https://idp.example.com',
+    clientId: 'c',
+    scopes: ['openid'],
+    redirectPort: 0,
+    refreshBeforeSeconds: 1200,
+    s3: { region: 'us-east-1', durationSeconds: 3600, tokenSource: 'idp', ...s3 },
+  };
 }
 const record: SecretRecord = { v: 1, updatedAt: 0, idp: { subject: 'alice-sub', email: 'alice@example.com' } };
 
@@ -107,7 +115,10 @@ test('minting with a template whose claim the token lacks: CONFIG (exit 2) namin
   assert.ok(err instanceof LakekeyError);
   assert.equal(err.code, 'CONFIG');
   assert.equal(err.exitCode, 2);
-  assert.match(err.message, /the ID token has no "preferred_username" claim, and profile "work" names it in its role session name \(--s3-session-name "\{preferred_username\}"\), so no S3 credentials were minted/);
+  assert.match(
+    err.message,
+    /the ID token has no "preferred_username" claim, and profile "work" names it in its role session name \(--s3-session-name "\{preferred_username\}"\), so no S3 credentials were minted/,
+  );
   assert.match(err.hint ?? '', /it has \{sub\}, \{email\}\)/);
   assert.doesNotMatch(err.hint ?? '', /\{iss\}|\{aud\}|\{nonce\}|\{groups\}/, 'only claims that could fill it');
   assert.match(err.hint ?? '', /lakekey profile set work --s3-session-name "\{CLAIM\}"/);

@@ -12,7 +12,14 @@ test('endpoints must be https except on loopback hosts', () => {
   assert.equal(endpointUrl('http://127.0.0.1:8080/realms/a/', 'x'), 'http://127.0.0.1:8080/realms/a');
   assert.equal(endpointUrl('http://localhost:1', 'x'), 'http://localhost:1');
   assert.equal(endpointUrl('http://[::1]:1', 'x'), 'http://[::1]:1');
-  for (const bad of ['http://idp.example.com', 'http://127.0.0.1.evil.com', 'ftp://127.0.0.1', 'https://u:p@idp.example.com', 'not a url', 'https://idp.example.com/?q=1']) {
+  for (const bad of [
+    'http://idp.example.com',
+    'http://127.0.0.1.evil.com',
+    'ftp://127.0.0.1',
+    'https://u:p@idp.example.com',
+    'not a url',
+    'https://idp.example.com/?q=1',
+  ]) {
     assert.throws(() => endpointUrl(bad, 'issuer'), { code: 'CONFIG' }, bad);
   }
 });
@@ -39,10 +46,16 @@ test('settings round-trip through conf, and a corrupt file is a clear configurat
   const onDisk = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   assert.equal(onDisk.profiles.work.clientId, 'abc');
   assert.equal(readSettings(dir).profiles.work.issuer, 'https://idp.example.com');
-  await assert.rejects(updateSettings(dir, (s) => ((s.profiles.work as { clientId: string }).clientId = '')), { code: 'CONFIG' });
+  await assert.rejects(
+    updateSettings(dir, (s) => ((s.profiles.work as { clientId: string }).clientId = '')),
+    { code: 'CONFIG' },
+  );
   assert.equal(readSettings(dir).profiles.work.clientId, 'abc', 'an invalid change writes nothing');
   writeFileSync(join(dir, 'config.json'), '{"profiles": ');
-  assert.throws(() => readSettings(dir), (e: Error & { code?: string; hint?: string }) => e.code === 'CONFIG' && /not valid JSON/.test(e.message) && Boolean(e.hint));
+  assert.throws(
+    () => readSettings(dir),
+    (e: Error & { code?: string; hint?: string }) => e.code === 'CONFIG' && /not valid JSON/.test(e.message) && Boolean(e.hint),
+  );
 });
 
 const good = { issuer: 'https://idp.example.com', clientId: 'abc', s3: { stsEndpoint: 'https://sts.example.com', durationSeconds: 3600 } };
@@ -55,11 +68,17 @@ test('one bad profile breaks only itself: the others are read, the bad one is re
   assert.throws(
     () => getProfile(s, 'bad'),
     (e: Error & { code?: string; hint?: string; exitCode?: number }) =>
-      e.code === 'CONFIG' && e.exitCode === 2 && /profile "bad" cannot be used: s3\.durationSeconds: expected a whole number from 900 to 43200, got 60/.test(e.message) &&
-      /`lakekey profile set bad --s3-duration VALUE`/.test(e.hint ?? '') && /\/x\/config\.json/.test(e.hint ?? ''),
+      e.code === 'CONFIG' &&
+      e.exitCode === 2 &&
+      /profile "bad" cannot be used: s3\.durationSeconds: expected a whole number from 900 to 43200, got 60/.test(e.message) &&
+      /`lakekey profile set bad --s3-duration VALUE`/.test(e.hint ?? '') &&
+      /\/x\/config\.json/.test(e.hint ?? ''),
   );
   assert.match(s.broken.get('odd')!.problem.message, /profile "odd" cannot be used: expected an object/);
-  assert.throws(() => getProfile(s, 'nope'), (e: Error & { hint?: string }) => e.hint === 'Known profiles: good, bad, odd.');
+  assert.throws(
+    () => getProfile(s, 'nope'),
+    (e: Error & { hint?: string }) => e.hint === 'Known profiles: good, bad, odd.',
+  );
 });
 
 test('profile names that differ only by case are both set aside; a file-wide problem still fails the read', () => {
@@ -82,7 +101,10 @@ test('a write keeps a broken profile exactly as it was, and refuses to leave a p
   assert.deepEqual(onDisk.profiles.bad, bad, 'the broken profile is written back untouched');
   assert.ok(Object.hasOwn(onDisk.profiles, '__proto__'), 'a hostile name stays a plain key');
   assert.deepEqual(Object.keys(readSettings(dir).profiles).sort(), ['added', 'good']);
-  await assert.rejects(updateSettings(dir, (s) => ((s.profiles.good as { clientId: string }).clientId = '')), /profile "good": clientId/);
+  await assert.rejects(
+    updateSettings(dir, (s) => ((s.profiles.good as { clientId: string }).clientId = '')),
+    /profile "good": clientId/,
+  );
   // A repair: the broken profile replaced by a valid one is used again.
   await updateSettings(dir, (s) => {
     s.broken.delete('bad');

@@ -60,7 +60,12 @@ test('kinds names what a profile hands out, one wording', () => {
 
 /** A settings document whose one profile has `field` set to `n`. */
 function settingsWith(field: LimitName, n: number): unknown {
-  const profile: Record<string, unknown> = { issuer: 'https://idp.example.com', clientId: 'lakekey', lakefs: { endpoint: 'https://lakefs.example.com' }, s3: { region: 'us-east-1', roleArn: 'arn:aws:iam::123456789012:role/x' } };
+  const profile: Record<string, unknown> = {
+    issuer: 'https://idp.example.com',
+    clientId: 'lakekey',
+    lakefs: { endpoint: 'https://lakefs.example.com' },
+    s3: { region: 'us-east-1', roleArn: 'arn:aws:iam::123456789012:role/x' },
+  };
   if (field === 'redirectPort' || field === 'refreshBeforeSeconds') profile[field] = n;
   if (field === 's3DurationSeconds') (profile.s3 as Record<string, unknown>).durationSeconds = n;
   if (field === 'lakefsTtlSeconds') (profile.lakefs as Record<string, unknown>).ttlSeconds = n;
@@ -110,7 +115,7 @@ test('a value that fails a freshness check is not narrowed away (the false branc
   assert.ok(isServable(stale, NOW), 'and the same value is still servable');
 });
 
-test('https except loopback: one rule, and the settings parser and the window\'s check as you type both follow it', () => {
+test("https except loopback: one rule, and the settings parser and the window's check as you type both follow it", () => {
   const cases: Array<[string, boolean]> = [
     ['https://idp.example.com', true],
     ['https://10.0.0.1:8443/realms/x', true],
@@ -128,7 +133,18 @@ test('https except loopback: one rule, and the settings parser and the window\'s
   for (const [text, secure] of cases) {
     assert.equal(isSecureUrl(new URL(text)), secure, text);
     assert.equal(endpointProblem(text, true) === '', secure, `renderer: ${text}`);
-    assert.equal((() => { try { endpointUrl(text, 'issuer'); return true; } catch { return false; } })(), secure, `settings: ${text}`);
+    assert.equal(
+      (() => {
+        try {
+          endpointUrl(text, 'issuer');
+          return true;
+        } catch {
+          return false;
+        }
+      })(),
+      secure,
+      `settings: ${text}`,
+    );
   }
   assert.equal(isLoopbackUrl(new URL('https://127.0.0.1')), true, 'loopback is about the host, whatever the scheme');
   assert.equal(isLoopbackUrl(new URL('https://example.com')), false);

@@ -11,7 +11,10 @@ import { applyProfileSettings } from '../../../main/core/config/aws-config.js';
 import { unifiedDiff } from '../../../main/core/config/unified-diff.js';
 
 const USER = '# company defaults\n[default]\nregion = eu-west-1\noutput = json\n\n[profile other]\nregion = ap-south-1\n';
-const WIRED = [{ key: 'credential_process', value: '"/opt/lakekey" credential-process dev' }, { key: 'region', value: 'us-east-1' }];
+const WIRED = [
+  { key: 'credential_process', value: '"/opt/lakekey" credential-process dev' },
+  { key: 'region', value: 'us-east-1' },
+];
 
 const CASES: Array<{ name: string; before: string; after: string }> = [
   { name: 'a new profile appended after existing ones', before: USER, after: applyProfileSettings(USER, 'wired', WIRED) },

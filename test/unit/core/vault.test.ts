@@ -80,9 +80,15 @@ test('the head is the commit: every new chunk is written before it, the old gene
   assert.ok(head > 0, store.writes.join('\n'));
   const at = (prefix: string) => store.writes.flatMap((w, i) => (w.startsWith(prefix) ? [i] : []));
   assert.equal(at(`set dev#${now.gen}.`).length, now.lakekeyChunks);
-  assert.ok(at(`set dev#${now.gen}.`).every((i) => i < head), 'new chunks before the head');
+  assert.ok(
+    at(`set dev#${now.gen}.`).every((i) => i < head),
+    'new chunks before the head',
+  );
   assert.equal(at(`delete dev#${old.gen}.`).length, old.lakekeyChunks);
-  assert.ok(at(`delete dev#${old.gen}.`).every((i) => i > head), 'old chunks after the head');
+  assert.ok(
+    at(`delete dev#${old.gen}.`).every((i) => i > head),
+    'old chunks after the head',
+  );
   assert.deepEqual(chunksOf(store, 'dev'), Array.from({ length: now.lakekeyChunks }, (_, i) => `dev#${now.gen}.${i}`).sort());
 });
 
@@ -101,7 +107,11 @@ for (const [step, crashOn] of [
     assert.deepEqual(await new Vault(store).read('dev'), bigRecord('one'), 'the next process reads the old record');
     await new Vault(store).write('dev', bigRecord('three'));
     const now = await manifestOf(store, 'dev');
-    assert.deepEqual(chunksOf(store, 'dev'), Array.from({ length: now.lakekeyChunks }, (_, i) => `dev#${now.gen}.${i}`).sort(), 'only the live generation is left');
+    assert.deepEqual(
+      chunksOf(store, 'dev'),
+      Array.from({ length: now.lakekeyChunks }, (_, i) => `dev#${now.gen}.${i}`).sort(),
+      'only the live generation is left',
+    );
     assert.deepEqual(await new Vault(store).read('dev'), bigRecord('three'));
   });
 }
@@ -170,7 +180,7 @@ test('readers racing a writer always see one whole record', async () => {
   assert.deepEqual(await vault.read('dev'), bigRecord('w30'));
 });
 
-test('concurrent writes to different profiles never touch each other\'s items (a profile named like a prefix of another included)', async () => {
+test("concurrent writes to different profiles never touch each other's items (a profile named like a prefix of another included)", async () => {
   const store = new MemoryStore(WINDOWS_MAX_ITEM_BYTES, { interleave: true });
   const names = ['dev', 'dev.2', 'dev-x', 'prod', 'p'];
   for (let round = 1; round <= 4; round++) await Promise.all(names.map((n) => new Vault(store).write(n, bigRecord(`${n}-${round}`))));
@@ -193,7 +203,10 @@ test('writes to one profile are safe only one at a time: the profile lock the us
   const tags = ['a', 'b', 'c', 'd'];
   await Promise.all(tags.map((tag) => locks.withLock('dev', { waitMs: 10_000, pollMs: 5 }, () => new Vault(store).write('dev', bigRecord(tag)))));
   const record = await new Vault(store).read('dev');
-  assert.ok(tags.some((tag) => JSON.stringify(record) === JSON.stringify(bigRecord(tag))), 'one whole record of those written');
+  assert.ok(
+    tags.some((tag) => JSON.stringify(record) === JSON.stringify(bigRecord(tag))),
+    'one whole record of those written',
+  );
   const m = await manifestOf(store, 'dev');
   assert.equal(chunksOf(store, 'dev').length, m.lakekeyChunks, 'only the live chunks are left');
 });

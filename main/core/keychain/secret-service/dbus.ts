@@ -54,7 +54,7 @@ function elementEnd(sig: string, i: number): number {
 export function splitSignature(sig: string): readonly string[] {
   return remember(parsedTypes, sig, (s) => {
     const types: string[] = [];
-    for (let i = 0; i < s.length; ) {
+    for (let i = 0; i < s.length;) {
       const end = typeEnd(s, i);
       types.push(s.slice(i, end));
       i = end;
@@ -250,7 +250,8 @@ export class Reader {
   /** Reads the inside of a container of `kind`, within the nesting limits. */
   private nested<T>(kind: 'array' | 'struct' | 'variant', read: () => T): T {
     const d = this.depth;
-    if (kind !== 'variant' && ++d[kind] > MAX_NESTING[kind]) throw new Error(`D-Bus message nests more than ${MAX_NESTING[kind]} ${kind}s (the specification's limit)`);
+    if (kind !== 'variant' && ++d[kind] > MAX_NESTING[kind])
+      throw new Error(`D-Bus message nests more than ${MAX_NESTING[kind]} ${kind}s (the specification's limit)`);
     if (++d.total > MAX_NESTING.total) throw new Error(`D-Bus message nests more than ${MAX_NESTING.total} containers (the specification's limit)`);
     try {
       return read();
@@ -282,7 +283,14 @@ export class Reader {
       case 'q': {
         this.align(2);
         this.need(2);
-        const v = c === 'n' ? (L ? this.buf.readInt16LE(this.pos) : this.buf.readInt16BE(this.pos)) : L ? this.buf.readUInt16LE(this.pos) : this.buf.readUInt16BE(this.pos);
+        const v =
+          c === 'n'
+            ? L
+              ? this.buf.readInt16LE(this.pos)
+              : this.buf.readInt16BE(this.pos)
+            : L
+              ? this.buf.readUInt16LE(this.pos)
+              : this.buf.readUInt16BE(this.pos);
         this.pos += 2;
         return v;
       }
@@ -496,7 +504,12 @@ export function sessionBusPaths(env: NodeJS.ProcessEnv): string[] {
   for (const entry of address.split(';')) {
     const [transport, rest = ''] = entry.split(/:(.*)/s);
     if (transport !== 'unix') continue;
-    const kv = Object.fromEntries(rest.split(',').map((p) => p.split(/=(.*)/s)).map(([k, v = '']) => [k, unescapeValue(v)]));
+    const kv = Object.fromEntries(
+      rest
+        .split(',')
+        .map((p) => p.split(/=(.*)/s))
+        .map(([k, v = '']) => [k, unescapeValue(v)]),
+    );
     if (kv.path) paths.push(kv.path);
     else if (kv.abstract) paths.push(`\0${kv.abstract}`);
   }
@@ -546,7 +559,10 @@ interface BunSocket {
   end(): void;
 }
 interface BunRuntime {
-  connect(o: { unix: string; socket: { data(s: BunSocket, d: Uint8Array): void; drain(s: BunSocket): void; close(s: BunSocket): void; error(s: BunSocket, e: Error): void } }): Promise<BunSocket>;
+  connect(o: {
+    unix: string;
+    socket: { data(s: BunSocket, d: Uint8Array): void; drain(s: BunSocket): void; close(s: BunSocket): void; error(s: BunSocket, e: Error): void };
+  }): Promise<BunSocket>;
 }
 
 /**
@@ -678,7 +694,9 @@ export class Bus {
       try {
         wire = await openWire(path).catch((err: unknown) => {
           const { code, message } = err as { code?: unknown; message?: unknown };
-          throw new Error(`cannot connect to the D-Bus session bus at ${path.replace('\0', '@')} (${typeof code === 'string' ? code : String(message)})`, { cause: err });
+          throw new Error(`cannot connect to the D-Bus session bus at ${path.replace('\0', '@')} (${typeof code === 'string' ? code : String(message)})`, {
+            cause: err,
+          });
         });
         await authenticate(wire);
         const bus = new Bus(wire);
@@ -699,7 +717,8 @@ export class Bus {
     // answer comes back no later than the call's, so checking the reply costs no round trip.
     if (isWellKnown(o.destination) && !this.owners.has(o.destination)) void this.askOwner(o.destination); // settles to undefined on failure
     return this.send(o).then((reply) => {
-      if (reply.type === MessageType.Error) throw new DBusError(reply.errorName ?? 'org.freedesktop.DBus.Error.Failed', typeof reply.body[0] === 'string' ? reply.body[0] : '');
+      if (reply.type === MessageType.Error)
+        throw new DBusError(reply.errorName ?? 'org.freedesktop.DBus.Error.Failed', typeof reply.body[0] === 'string' ? reply.body[0] : '');
       return reply.body;
     });
   }
@@ -759,7 +778,7 @@ export class Bus {
   private receive(d: Buffer): void {
     if (this.failure) return; // bytes still arriving on a connection we gave up on
     try {
-      for (let at = 0; at < d.length; ) at = this.take(d, at);
+      for (let at = 0; at < d.length;) at = this.take(d, at);
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
       this.wire.destroy();
@@ -800,7 +819,15 @@ export class Bus {
     if (m.type === MessageType.MethodCall) {
       // We serve nothing; the caller gets an answer rather than waiting out its timeout.
       if (!((m.flags ?? 0) & 1) && m.sender) {
-        const error = encodeMessage({ type: MessageType.Error, serial: this.nextSerial(), errorName: 'org.freedesktop.DBus.Error.UnknownMethod', replySerial: m.serial, destination: m.sender, signature: 's', body: [`lakekey serves no ${m.interface ?? ''}.${m.member ?? ''} here`] });
+        const error = encodeMessage({
+          type: MessageType.Error,
+          serial: this.nextSerial(),
+          errorName: 'org.freedesktop.DBus.Error.UnknownMethod',
+          replySerial: m.serial,
+          destination: m.sender,
+          signature: 's',
+          body: [`lakekey serves no ${m.interface ?? ''}.${m.member ?? ''} here`],
+        });
         this.wire.write(error);
       }
       return;
@@ -882,7 +909,9 @@ function authenticate(wire: Wire): Promise<void> {
       answer += d.toString('latin1');
       const end = answer.indexOf('\r\n');
       if ((end < 0 ? answer.length : end) > MAX_AUTH_LINE) {
-        return refuse(`D-Bus protocol error: the bus sent an authentication line of over ${MAX_AUTH_LINE} bytes; that is not a D-Bus session bus. Check DBUS_SESSION_BUS_ADDRESS.`);
+        return refuse(
+          `D-Bus protocol error: the bus sent an authentication line of over ${MAX_AUTH_LINE} bytes; that is not a D-Bus session bus. Check DBUS_SESSION_BUS_ADDRESS.`,
+        );
       }
       if (end < 0) return;
       if (!answer.startsWith('OK ')) return refuse(`the D-Bus session bus refused authentication: ${answer.slice(0, end)}`);

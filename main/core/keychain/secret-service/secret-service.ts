@@ -75,7 +75,14 @@ export function secretServiceBackend(env: NodeJS.ProcessEnv): KeychainBackend {
         throw markAbsent(err); // no session bus: no Secret Service either
       });
       try {
-        const [, session] = await bus.call({ destination: SECRETS, path: SERVICE_PATH, interface: SERVICE, member: 'OpenSession', signature: 'sv', body: ['plain', { sig: 's', value: '' }] });
+        const [, session] = await bus.call({
+          destination: SECRETS,
+          path: SERVICE_PATH,
+          interface: SERVICE,
+          member: 'OpenSession',
+          signature: 'sv',
+          body: ['plain', { sig: 's', value: '' }],
+        });
         return { bus, session: session as string };
       } catch (err) {
         bus.close(); // a long-lived tray must not keep one socket per failed attempt
@@ -136,7 +143,9 @@ export function secretServiceBackend(env: NodeJS.ProcessEnv): KeychainBackend {
       withSession(async (c) => {
         const [item] = await search(c, attributesOf(svc, account), true);
         if (!item) return null;
-        const [secret] = (await c.bus.call({ destination: SECRETS, path: item, interface: ITEM, member: 'GetSecret', signature: 'o', body: [c.session] })) as [[string, Buffer, Buffer, string]];
+        const [secret] = (await c.bus.call({ destination: SECRETS, path: item, interface: ITEM, member: 'GetSecret', signature: 'o', body: [c.session] })) as [
+          [string, Buffer, Buffer, string],
+        ];
         return secret[2].toString('utf8');
       }),
 
@@ -153,7 +162,15 @@ export function secretServiceBackend(env: NodeJS.ProcessEnv): KeychainBackend {
           [`${ITEM}.Attributes`, { sig: 'a{ss}', value: Object.entries({ 'xdg:schema': GENERIC_SCHEMA, ...attributesOf(svc, account) }) }],
         ];
         const secret = [c.session, Buffer.alloc(0), Buffer.from(password, 'utf8'), 'text/plain'];
-        const create = () => c.bus.call({ destination: SECRETS, path: collection, interface: COLLECTION, member: 'CreateItem', signature: 'a{sv}(oayays)b', body: [properties, secret, true] });
+        const create = () =>
+          c.bus.call({
+            destination: SECRETS,
+            path: collection,
+            interface: COLLECTION,
+            member: 'CreateItem',
+            signature: 'a{sv}(oayays)b',
+            body: [properties, secret, true],
+          });
         let reply: unknown[];
         try {
           reply = await create();
@@ -181,7 +198,14 @@ export function secretServiceBackend(env: NodeJS.ProcessEnv): KeychainBackend {
         const items = await search(c, { service: svc }, false);
         const found: Array<{ account: string }> = [];
         for (const item of items) {
-          const [v] = (await c.bus.call({ destination: SECRETS, path: item, interface: PROPERTIES, member: 'Get', signature: 'ss', body: [ITEM, 'Attributes'] })) as [Variant];
+          const [v] = (await c.bus.call({
+            destination: SECRETS,
+            path: item,
+            interface: PROPERTIES,
+            member: 'Get',
+            signature: 'ss',
+            body: [ITEM, 'Attributes'],
+          })) as [Variant];
           const account = (v.value as Array<[string, string]>).find(([k]) => k === 'account')?.[1];
           if (account !== undefined) found.push({ account });
         }
