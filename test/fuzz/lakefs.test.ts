@@ -163,15 +163,13 @@ const replyArb = (code: string, verifier: string): fc.Arbitrary<Reply & { pristi
     },
     {
       weight: 1,
-      arbitrary: fc
-        .constantFrom<Behaviour>('destroy', 'short-body')
-        .map((behaviour) => ({
-          behaviour,
-          status: 200,
-          contentType: 'application/json',
-          body: JSON.stringify({ token: 'x'.repeat(40), token_expiration: 2e9 }),
-          pristine: false,
-        })),
+      arbitrary: fc.constantFrom<Behaviour>('destroy', 'short-body').map((behaviour) => ({
+        behaviour,
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ token: 'x'.repeat(40), token_expiration: 2e9 }),
+        pristine: false,
+      })),
     },
   );
 
