@@ -5,7 +5,16 @@ import { credentialProcessCommand } from '../core/config/aws-config.js';
 import { asLakekeyError, noS3Settings, LakekeyError } from '../core/errors.js';
 import { checkServers } from '../core/usecases/server-checks.js';
 import { endpointUri } from '../core/endpoint/server.js';
-import { describe, getS3Credentials, logout, sayLogout, type Context, type LogoutResult, type ProfileStatus } from '../core/usecases/session.js';
+import {
+  currentS3Credentials,
+  describe,
+  fromContext,
+  logout,
+  sayLogout,
+  type Context,
+  type LogoutResult,
+  type ProfileStatus,
+} from '../core/usecases/session.js';
 import { getProfile, s3ApiEndpoint, type Profile } from '../core/config/settings.js';
 import { gate } from '../core/text-gate.js';
 import type { CheckResult, IpcHandlers, ProfileView, SaveRequest, Snippets, ValidationResult } from '../ipc.js';
@@ -176,7 +185,7 @@ export function createHandlers(deps: HandlerDeps): IpcHandlers {
       const profile = profileNamed(deps, name);
       if (!profile.s3) throw noS3Settings(name, 'so there is nothing to refresh');
       if (deps.refresh) await deps.refresh(name);
-      else await getS3Credentials(deps.ctx, name, profile, { interactive: false, force: true });
+      else await currentS3Credentials(fromContext(deps.ctx), name, profile, { interactive: false, force: true });
       deps.changed?.();
       return viewOf(deps, name, profile);
     },

@@ -17,7 +17,7 @@ import { createLogger } from '../core/log.js';
 import { gate, gateLine } from '../core/text-gate.js';
 import { startLoginBroker, type LoginBroker } from '../core/login/login-broker.js';
 import { settingsDir } from '../core/config/paths.js';
-import { describe, getS3Credentials, login, logout, sayLogout, type Context, type LoginOptions } from '../core/usecases/session.js';
+import { currentS3Credentials, describe, fromContext, login, logout, sayLogout, type Context, type LoginOptions } from '../core/usecases/session.js';
 import { serveProfiles } from '../core/endpoint/serve.js';
 import { proxyFromPacResult } from '../core/net/proxy.js';
 import { getProfile, type Profile } from '../core/config/settings.js';
@@ -207,7 +207,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
       load: () => this.scheduleInputs(),
       // The scheduler owns the timing (it fires a little before the refresh window, with jitter).
       refresh: async (name) => {
-        await getS3Credentials(this.ctx, name, getProfile(this.settings.read(), name), { interactive: false, force: true });
+        await currentS3Credentials(fromContext(this.ctx), name, getProfile(this.settings.read(), name), { interactive: false, force: true });
       },
       login: (name) => this.login(name),
       presence: () => this.presence(),

@@ -2,7 +2,7 @@
 // presence and every effect are injected, so a test drives it with a fake clock.
 //
 // For each signed-in profile it keeps ONE timer, set for the next thing to do:
-// - `refresh`: a silent renewal (the core's getS3Credentials, interactive:false) shortly before
+// - `refresh`: a silent renewal (the core's currentS3Credentials, forced, interactive:false) shortly before
 //   fewer than refreshBeforeSeconds remain, with a little jitter so that profiles (and machines)
 //   do not all hit the IdP in the same second. Failures back off exponentially.
 // - `notify`: when only a browser round trip can renew (no refresh token, the IdP session ended,

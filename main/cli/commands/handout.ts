@@ -3,12 +3,11 @@ import { spawn } from 'node:child_process';
 import { applyProfileSettings, awsConfigPath, credentialProcessCommand } from '../../core/config/aws-config.js';
 import { asLakekeyError, ExitCode, LakekeyError, loginRequired, usageError } from '../../core/errors.js';
 import { sayClock, sayDuration } from '../../shared/duration.js';
-import { currentS3Credentials } from '../../core/usecases/current-credentials.js';
+import { currentLakefsToken, currentS3Credentials, fromContext } from '../../core/usecases/current-credentials.js';
 import { currentLakefs } from '../../core/keychain/minted-with.js';
 import { lakefsServerUrl } from '../../core/exchange/lakefs.js';
 import { checkedSettingsDir } from '../../core/config/paths.js';
 import { isoSeconds, secondsLeft, type LakefsToken, type S3Credentials } from '../../core/keychain/record.js';
-import { getLakefsToken } from '../../core/usecases/session.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../core/config/settings.js';
 import { outside } from '../../core/text-gate.js';
 import type { Args } from '../args.js';
@@ -49,9 +48,8 @@ async function handout(name: string, choice: Choice): Promise<Handout> {
   const profile = getProfile(readSettings(dir), name, warn);
   const record = await ctx.vault.read(name);
   const out: Handout = { profile };
-  const s3 = () => currentS3Credentials({ vault: ctx.vault, clock: ctx.clock, context: () => ctx }, name, profile, { interactive: true });
-  const lakefs = async (interactive: boolean) =>
-    currentLakefs(profile, record.lakefs, ctx.clock.now()) ? record.lakefs : getLakefsToken(ctx, name, profile, { interactive });
+  const s3 = () => currentS3Credentials(fromContext(ctx), name, profile, { interactive: true });
+  const lakefs = (interactive: boolean) => currentLakefsToken(fromContext(ctx), name, profile, { interactive });
   if (choice.s3 || choice.lakefs || !(profile.s3 && profile.lakefs)) {
     const wantsLakefs = choice.lakefs || (!choice.s3 && Boolean(profile.lakefs));
     const wantsS3 = choice.s3 || (!choice.lakefs && Boolean(profile.s3));
@@ -155,8 +153,8 @@ export async function tokenCommand(a: Args): Promise<number> {
   const ctx = compose(dir);
   const name = a.positionals[0];
   const profile = getProfile(readSettings(dir), name, warn);
-  // getLakefsToken answers a usable stored token from one keychain read, without the lock.
-  const token = await getLakefsToken(ctx, name, profile, { interactive: true });
+  // A usable stored token is answered from one keychain read, without the lock.
+  const token = await currentLakefsToken(fromContext(ctx), name, profile, { interactive: true });
   const left = secondsLeft(token.expiresAt, ctx.clock.now());
   if (left < profile.refreshBeforeSeconds) say(`lakekey: this lakeFS token expires in ${sayDuration(left)}; \`lakekey login ${name}\` renews it.\n`);
   print(token.token);

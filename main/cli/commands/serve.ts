@@ -89,9 +89,9 @@ export async function serveCommand(a: Args): Promise<number> {
 
 /** Warns when a profile cannot be served right now without a login. */
 async function warnIfNotServable(ctx: Context, dir: string, name: string): Promise<void> {
-  const { currentS3Credentials } = await import('../../core/usecases/current-credentials.js');
+  const { currentS3Credentials, fromContext } = await import('../../core/usecases/current-credentials.js');
   try {
-    await currentS3Credentials({ vault: ctx.vault, clock: ctx.clock, context: () => ctx }, name, s3Profile(dir, name), { interactive: false });
+    await currentS3Credentials(fromContext(ctx), name, s3Profile(dir, name), { interactive: false });
   } catch (err) {
     if (err instanceof LakekeyError) say(`lakekey: profile "${name}" cannot be served yet: ${err.message}. ${err.hint ?? ''}\n`);
     else throw err;

@@ -7,6 +7,7 @@ export { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../../shared/limits.js';
 export { MIN_TOKEN_SECONDS } from '../../shared/freshness.js';
 export { deviceLogin, login } from './login.js';
 export { grantsFor } from '../login/login-grants.js';
-export { getLakefsToken, getS3Credentials, type S3Options } from './renewal.js';
+export { type S3Options } from './renewal.js';
+export { currentLakefsToken, currentS3Credentials, fromContext } from './current-credentials.js';
 export { forget, logout, sayLogout, type LogoutResult, type Revocation } from './logout.js';
 export { describe, type ProfileStatus } from './status.js';
