@@ -21,11 +21,10 @@
 // second callback — gets a clear page and leaves the login waiting.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { sayDuration } from '../../shared/duration.js';
 import { LakekeyError } from '../errors.js';
-import { safeEqual } from '../net/loopback-guard.js';
-import { ownUid } from '../net/peer-uid.js';
+import { guardConnections, safeEqual } from '../net/loopback-guard.js';
 import type { CallbackResult, LoopbackOptions, LoopbackReceiver, Page } from '../ports.js';
 
 export const CALLBACK_PATH = '/callback';
@@ -34,13 +33,6 @@ const MAX_URL_LENGTH = 8192;
 export const MAX_CONNECTIONS = 32;
 /** A refused connection that sends nothing is closed after this long. */
 const REFUSED_IDLE_MS = 2000;
-
-interface Connection {
-  /** Why this connection is refused, decided once when it connects; undefined when it is not. */
-  refused?: string;
-  /** A request is being answered on it. */
-  busy: boolean;
-}
 
 interface Launch {
   authorizationUrl: string;
@@ -61,9 +53,6 @@ export async function startLoopback(port: number, opts: LoopbackOptions): Promis
   const launches = new Map<string, Launch>();
   const cookieName = `lakekey-${randomBytes(6).toString('hex')}`;
   const cookieValue = randomBytes(32).toString('base64url');
-  const { peer } = opts;
-  const me = ownUid();
-  const connections = new Map<Socket, Connection>();
   let pending: { state: string; resolve: (r: CallbackResult) => void; reject: (e: Error) => void } | undefined;
   let accepted = false;
   let aborted: LakekeyError | undefined;
@@ -89,13 +78,9 @@ export async function startLoopback(port: number, opts: LoopbackOptions): Promis
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
-  server.on('connection', (socket: Socket) => {
-    const conn: Connection = { refused: refusal(socket), busy: false };
-    connections.set(socket, conn);
-    socket.once('close', () => connections.delete(socket));
-    if (conn.refused) socket.setTimeout(REFUSED_IDLE_MS, () => socket.destroy());
-    if (connections.size > MAX_CONNECTIONS) evict();
-  });
+  let actualPort = 0; // known once listening; no connection arrives before
+  // The uid check and the connection cap (loopback-guard.ts), decided once per connection.
+  const guard = guardConnections(server, { peer: opts.peer, max: MAX_CONNECTIONS, refusedIdleMs: REFUSED_IDLE_MS, port: () => actualPort });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
@@ -107,30 +92,8 @@ export async function startLoopback(port: number, opts: LoopbackOptions): Promis
     );
     server.listen(port, '127.0.0.1', () => resolve());
   });
-  const actualPort = (server.address() as AddressInfo).port;
+  actualPort = (server.address() as AddressInfo).port;
   const origin = `http://127.0.0.1:${actualPort}`;
-
-  /** Why a new connection is refused (another user, or nobody can tell), or undefined. */
-  function refusal(socket: Socket): string | undefined {
-    if (me === undefined) return undefined;
-    const owner = peer(socket.remotePort ?? 0, actualPort);
-    if (owner.kind === 'unsupported') return undefined;
-    if (owner.kind === 'uid') return owner.uid === me ? undefined : `another user of this computer (uid ${owner.uid})`;
-    return `a program lakekey could not identify (${owner.why})`;
-  }
-
-  /** Over the cap: close refused connections first, then idle ones, oldest first, never a busy one. */
-  function evict(): void {
-    for (const pass of [(c: Connection) => Boolean(c.refused), (c: Connection) => !c.busy]) {
-      for (const [socket, conn] of connections) {
-        if (connections.size <= MAX_CONNECTIONS) return;
-        if (pass(conn)) {
-          connections.delete(socket);
-          socket.destroy();
-        }
-      }
-    }
-  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const remote = req.socket.remoteAddress ?? '';
@@ -138,13 +101,12 @@ export async function startLoopback(port: number, opts: LoopbackOptions): Promis
       return sendPage(res, { status: 403, title: 'Refused', message: 'lakekey accepts the login callback only from this computer.' });
     }
     // Another local user's program (or one nobody can name): refused before it can see or end anything.
-    const conn = connections.get(req.socket);
+    const conn = guard.of(req);
     if (!conn || conn.refused) {
       opts.onRefused?.(`refused a request to your login from ${conn?.refused ?? 'a connection already closed'}; your login is still waiting`);
       return sendPage(res, { status: 403, title: 'Refused', message: 'This login belongs to another user of this computer.' });
     }
-    conn.busy = true;
-    res.once('close', () => (conn.busy = false));
+    guard.busy(req, res);
     // A foreign Host header means another origin is driving this request (DNS rebinding).
     if (req.headers.host !== `127.0.0.1:${actualPort}`) {
       return sendPage(res, { status: 400, title: 'Refused', message: 'This address is only valid as 127.0.0.1.' });
