@@ -10,7 +10,12 @@ import { ESLint } from 'eslint';
 import { REPO } from '../helpers/cli.js';
 
 const TYPED = new Set(['@typescript-eslint/no-floating-promises', '@typescript-eslint/no-misused-promises']);
-const eslint = new ESLint({ cwd: REPO });
+// Not typescript-eslint's single-run mode (its default under CI=true), which builds the program
+// from the files on disk once and so would never see a probe's text.
+const eslint = new ESLint({
+  cwd: REPO,
+  overrideConfig: { files: ['**/*.ts'], languageOptions: { parserOptions: { disallowAutomaticSingleRunInference: true } } },
+});
 
 async function typedMessages(file: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: join(REPO, file) });
