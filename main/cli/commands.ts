@@ -25,6 +25,7 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
   login: async () => (await import('./commands/session.js')).loginCommand,
   logout: async () => (await import('./commands/session.js')).logoutCommand,
   status: async () => (await import('./commands/session.js')).statusCommand,
+  'lakectl-login': async () => (await import('./commands/lakectl.js')).lakectlLoginCommand,
   'credential-process': async () => {
     const { credentialProcess } = await import('./credential-process.js');
     return (a) => credentialProcess(a.positionals);

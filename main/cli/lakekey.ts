@@ -1,10 +1,17 @@
 #!/usr/bin/env node
 // The `lakekey` command. credential-process runs on every `aws` command, so it is routed
 // before anything else is loaded (its --help goes the long way, through the command table);
-// all other commands live in commands.ts.
+// all other commands live in commands.ts. Started as `lakectl-login` (invoked-as.ts), it is
+// lakectl's login plugin.
+import { startedAsLakectlLogin } from './invoked-as.js';
 import { exit, printError } from './output.js';
 
 async function main(argv: string[]): Promise<number> {
+  // Linked as lakectl's login plugin: `lakectl login ARGS` runs `lakectl-login ARGS`.
+  if (startedAsLakectlLogin(process.argv0, process.argv[1])) {
+    const { run } = await import('./commands.js');
+    return run(['lakectl-login', ...argv]);
+  }
   if (argv[0] === 'credential-process' && !argv.includes('--help') && !argv.includes('-h')) {
     const { credentialProcess } = await import('./credential-process.js');
     return credentialProcess(argv.slice(1));

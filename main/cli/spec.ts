@@ -227,6 +227,28 @@ export const COMMANDS: readonly CommandSpec[] = [
     example: 'lakekey status --check work || lakekey login work',
   },
   {
+    name: 'lakectl-login',
+    summary: "lakectl's login: log in the lakeFS profile of lakectl's server and leave the token in lakectl's token cache",
+    args: [],
+    min: 0,
+    max: 0,
+    alsoUsage: ['lakectl login [--profile NAME] [--config FILE] [--no-browser] [--timeout SECONDS]'],
+    flags: [
+      { name: 'profile', type: 'string', value: 'NAME', help: "the lakekey profile to log in (default: the one whose lakeFS endpoint is lakectl's server)" },
+      {
+        name: 'config',
+        type: 'string',
+        value: 'FILE',
+        help: "lakectl's configuration file (default: LAKECTL_CONFIG_FILE, else ~/.lakectl.yaml); lakectl does not pass its own --config to a plugin",
+      },
+      { name: 'no-browser', type: 'boolean', help: 'print a local link to open instead of starting a browser' },
+      { name: 'timeout', type: 'string', value: 'SECONDS', help: 'how long to wait for the login, 10 to 3600 (default 300)' },
+    ],
+    details:
+      "Link lakekey onto PATH as `lakectl-login` (lakectl 1.62 or later runs it for `lakectl login`). lakectl's server is LAKECTL_SERVER_ENDPOINT_URL, else server.endpoint_url in its configuration; a profile matches when its --lakefs-endpoint names the same server (with or without /api/v1). The profile must keep lakectl's token cache (--lakectl-cache, a PLAINTEXT file), and lakectl must have no access key of its own: it would use that instead.",
+    example: 'lakectl login --profile work',
+  },
+  {
     name: 'credential-process',
     summary: 'print S3 credentials for the AWS CLI and SDKs (credential_process in ~/.aws/config)',
     args: ['NAME'],

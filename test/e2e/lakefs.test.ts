@@ -3,9 +3,9 @@
 // (test/peers/lakefs.ts) only for what OSS lacks (S3 credentials from lakeFS STS) and for faults OSS cannot be made to
 // answer (429, 500, a body that is not JSON). Every peer is checked against lakeFS's own OpenAPI specs.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CLI, run } from '../helpers/cli.js';
 import { ageLakefs, ageS3, readRecord, sandbox, startPeers, vault, type Peers, type Sandbox } from '../helpers/world.js';
@@ -446,6 +446,76 @@ test("logout leaves a lakectl token cache alone when it holds another login's to
   assert.doesNotMatch(out.stderr, /lakectl/);
   assert.equal(readFileSync(file, 'utf8'), foreign);
   rmSync(file);
+});
+
+test("`lakectl login` through the plugin link runs the login of the profile for lakectl's server; then real lakectl calls the real lakeFS", async () => {
+  const box = await lakefsBox([], { s3: false });
+  const { lakectl } = lakefsBinaries();
+  // lakectl finds its plugin on PATH by name: a link named lakectl-login to the lakekey executable.
+  const root = mkdtempSync(join(tmpdir(), 'lakectl-plugin-'));
+  const [bin, home] = [join(root, 'bin'), join(root, 'home')];
+  mkdirSync(bin);
+  mkdirSync(home);
+  symlinkSync(CLI, join(bin, 'lakectl-login'));
+  // lakectl's own configuration, as `lakectl config` writes it: the server, no access key.
+  writeFileSync(join(home, '.lakectl.yaml'), `credentials:\n  access_key_id: ""\n  secret_access_key: ""\nserver:\n  endpoint_url: ${real.endpoint}/api/v1\n`);
+  const env: NodeJS.ProcessEnv = { ...box.env, HOME: home, PATH: `${bin}${delimiter}${process.env.PATH}` };
+  for (const k of Object.keys(env)) if (k.startsWith('LAKECTL_')) delete env[k];
+  const lakectlRun = (args: string[], extra: NodeJS.ProcessEnv = {}) => run(lakectl, args, { env: { ...env, ...extra } });
+  const cache = join(home, '.lakectl', 'cache', 'lakectl_token_cache.json');
+
+  // The profile keeps no lakectl cache: nothing happens, and lakekey says exactly what to do (with the warning).
+  const logins = auth.counts.logins;
+  const refused = await lakectlRun(['login']);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.ok(refused.stderr.includes(`lakekey profile set ${box.name} --lakectl-cache`), refused.stderr);
+  assert.match(refused.stderr, /PLAINTEXT/);
+  assert.equal(auth.counts.logins, logins, 'no browser login was started');
+  assert.equal(existsSync(cache), false);
+  assert.equal((await box.cli(['profile', 'set', box.name, '--lakectl-cache'])).code, 0);
+  const before = await lakectlRun(['repo', 'list']);
+  assert.notEqual(before.code, 0, `lakectl is not logged in yet: ${before.stdout}`);
+
+  const login = await lakectlRun(['login']);
+  assert.equal(login.code, 0, login.stderr);
+  assert.match(login.stderr, new RegExp(`logging in with profile "${box.name}"`));
+  assert.match(login.stderr, new RegExp(`lakectl can call lakeFS as ${LAKEFS_USER} until \\d\\d:\\d\\d`));
+  assert.equal(JSON.parse(readFileSync(cache, 'utf8')).token, (await readRecord(box.name)).lakefs!.token);
+  const repos = await lakectlRun(['repo', 'list']);
+  assert.equal(repos.code, 0, repos.stderr);
+  assert.match(repos.stdout, new RegExp(REPO));
+  const identity = await lakectlRun(['identity']);
+  assert.equal(identity.code, 0, identity.stderr);
+  assert.match(identity.stdout, new RegExp(LAKEFS_USER));
+
+  // Two profiles for lakectl's server: exit 2 naming both; `--profile` (passed through by lakectl) chooses.
+  const twin = await box.cli([
+    'profile',
+    'add',
+    'twin',
+    '--issuer',
+    peers.idp.issuer,
+    '--client-id',
+    peers.idp.clientId,
+    '--lakefs-endpoint',
+    `${real.endpoint}/`,
+  ]);
+  assert.equal(twin.code, 0, twin.stderr);
+  const several = await lakectlRun(['login']);
+  assert.equal(several.code, 2, several.stderr);
+  assert.match(several.stderr, new RegExp(`2 lakekey profiles log in to lakectl's server .*: ${box.name}, twin`));
+  assert.match(several.stderr, new RegExp(`lakectl login --profile ${box.name}`));
+  const chosen = await lakectlRun(['login', '--profile', box.name]);
+  assert.equal(chosen.code, 0, chosen.stderr);
+  // Another server for lakectl (its variable wins over its file): no profile matches, exit 2 naming it.
+  const elsewhere = await lakectlRun(['login'], { LAKECTL_SERVER_ENDPOINT_URL: stock.endpoint });
+  assert.equal(elsewhere.code, 2, elsewhere.stderr);
+  assert.ok(elsewhere.stderr.includes(`no lakekey profile logs in to lakectl's server ${stock.endpoint} (LAKECTL_SERVER_ENDPOINT_URL)`), elsewhere.stderr);
+  // An access key in lakectl's configuration would win over any login: refused before the browser.
+  const keyed = await lakectlRun(['login', '--profile', box.name], { LAKECTL_CREDENTIALS_ACCESS_KEY_ID: 'AKIAEXAMPLE' });
+  assert.equal(keyed.code, 2, keyed.stderr);
+  assert.match(keyed.stderr, /lakectl is configured with an access key \(LAKECTL_CREDENTIALS_ACCESS_KEY_ID\)/);
+  rmSync(root, { recursive: true, force: true });
 });
 
 describe('the real lakeFS refuses', () => {

@@ -4,6 +4,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { awsConfigPath, removeLakekeyAwsProfiles } from '../../core/config/aws-config.js';
 import { configError, LakekeyError, usageError } from '../../core/errors.js';
 import { checkedSettingsDir } from '../../core/config/paths.js';
+import { lakectlCacheWarning } from '../../core/config/lakectl-config.js';
 import { forget, logout } from '../../core/usecases/session.js';
 import { s3Mint } from '../../core/keychain/minted-with.js';
 import { outside } from '../../core/text-gate.js';
@@ -254,9 +255,7 @@ function sayEndpoint(name: string, profile: Profile, before?: Profile): void {
 
 function warnLakectl(profile: Profile, before?: Profile): void {
   if (profile.lakefs?.lakectlCache && !before?.lakefs?.lakectlCache) {
-    say(
-      'Warning: --lakectl-cache writes the lakeFS token to ~/.lakectl/cache/lakectl_token_cache.json, a PLAINTEXT file any process of yours can read. lakectl reads no session token otherwise.\n',
-    );
+    say(`Warning: ${lakectlCacheWarning()}\n`);
   }
 }
 

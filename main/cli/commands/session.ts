@@ -7,6 +7,7 @@ import { checkedSettingsDir } from '../../core/config/paths.js';
 import { describe, deviceLogin, login, logout, MIN_TOKEN_SECONDS, sayLogout, type Context, type ProfileStatus } from '../../core/usecases/session.js';
 import { getProfile, readSettings, type Profile } from '../../core/config/settings.js';
 import { sayChanged } from '../../core/keychain/minted-with.js';
+import type { SecretRecord } from '../../core/keychain/record.js';
 import { gate, outside } from '../../core/text-gate.js';
 import type { Args } from '../args.js';
 import { compose } from '../compose.js';
@@ -37,6 +38,25 @@ export async function loginCommand(a: Args): Promise<number> {
   const dir = checkedSettingsDir(process.env, process.platform);
   const name = a.positionals[0];
   const profile = getProfile(readSettings(dir), name, warn);
+  const options = {
+    noBrowser: a.flag('no-browser'),
+    timeoutSeconds,
+    selectAccount: a.flag('select-account'),
+    ...(loginHint !== undefined ? { loginHint: loginHint.trim() } : {}),
+  };
+  await loginAndSay(dir, name, profile, options, a.flag('device'));
+  return 0;
+}
+
+/** The login itself, with the live wait on a terminal and the lines that say what it gave (`login`, and `lakectl login`). */
+export async function loginAndSay(
+  dir: string,
+  name: string,
+  profile: Profile,
+  options: { noBrowser: boolean; timeoutSeconds?: number; selectAccount?: boolean; loginHint?: string },
+  device = false,
+): Promise<SecretRecord> {
+  const { timeoutSeconds } = options;
   const wait = liveWait(compose(dir), timeoutSeconds ?? 300);
   // Ctrl-C while waiting for the browser: say so (the lock a killed process leaves is stale at once).
   process.once('SIGINT', () => {
@@ -44,15 +64,9 @@ export async function loginCommand(a: Args): Promise<number> {
     say(`\nlakekey: the login for profile "${name}" was cancelled; nothing was changed.\n`);
     process.exit(130);
   });
-  const options = {
-    noBrowser: a.flag('no-browser'),
-    timeoutSeconds,
-    selectAccount: a.flag('select-account'),
-    ...(loginHint !== undefined ? { loginHint: loginHint.trim() } : {}),
-  };
   let record;
   try {
-    record = a.flag('device') ? await deviceLogin(wait.ctx, name, profile, options) : await login(wait.ctx, name, profile, options);
+    record = device ? await deviceLogin(wait.ctx, name, profile, options) : await login(wait.ctx, name, profile, options);
   } finally {
     wait.stop();
   }
@@ -66,7 +80,7 @@ export async function loginCommand(a: Args): Promise<number> {
   if (!record.idp?.refreshToken && !profile.lakefs) {
     say('Note: the identity provider gave no refresh token, so you will need to log in again when these expire.\n');
   }
-  return 0;
+  return record;
 }
 
 /**
