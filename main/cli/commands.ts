@@ -22,6 +22,7 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
   'profile list': async () => (await import('./commands/profile.js')).list,
   'profile show': async () => (await import('./commands/profile.js')).show,
   'profile remove': async () => (await import('./commands/profile.js')).remove,
+  'profile import': async () => (await import('./commands/profile-import.js')).importProfiles,
   login: async () => (await import('./commands/session.js')).loginCommand,
   logout: async () => (await import('./commands/session.js')).logoutCommand,
   status: async () => (await import('./commands/session.js')).statusCommand,

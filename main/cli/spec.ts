@@ -176,6 +176,20 @@ export const COMMANDS: readonly CommandSpec[] = [
     example: 'lakekey profile remove work',
   },
   {
+    name: 'profile import',
+    summary: "add the profiles of a team's settings file (never secrets)",
+    args: ['FILE'],
+    min: 1,
+    max: 1,
+    flags: [
+      { name: 'dry-run', type: 'boolean', help: 'print what would change and write nothing' },
+      { name: 'force', type: 'boolean', help: 'replace your profiles that differ from the file' },
+    ],
+    details:
+      'FILE has the settings file\'s shape, { "profiles": { "NAME": { "issuer": …, "clientId": …, "s3": {…}, "lakefs": {…} } } }, as JSON (or YAML: .yaml, .yml). Every profile is validated first, and nothing is written unless all are valid; a field that looks like a secret is refused. The plan is printed (+ new, = the same, ~ differs, field by field); new profiles are added, yours that differ are kept unless --force.',
+    example: 'lakekey profile import team-profiles.json --dry-run',
+  },
+  {
     name: 'login',
     summary: 'log in through your identity provider in the browser',
     args: ['NAME'],

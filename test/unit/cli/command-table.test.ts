@@ -70,7 +70,7 @@ test('completion candidates: commands, subcommands, flags, flag values and profi
   const profiles = () => ['work', 'home'];
   const c = (line: string[]) => candidates(line.length, ['lakekey', ...line], profiles);
   assert.deepEqual(c(['lo']), ['login', 'logout']);
-  assert.deepEqual(c(['profile', '']), ['add', 'set', 'list', 'show', 'remove']);
+  assert.deepEqual(c(['profile', '']), ['add', 'set', 'list', 'show', 'remove', 'import']);
   assert.deepEqual(c(['login', '']), ['work', 'home']);
   assert.deepEqual(c(['login', 'w']), ['work']);
   assert.deepEqual(c(['profile', 'set', 'h']), ['home']);
@@ -100,7 +100,7 @@ test("README's command section lists exactly the commands and flags of `lakekey 
   const section = /^## Commands\n+```\n([\s\S]*?)\n```/m.exec(readme)?.[1] ?? assert.fail('README has no ## Commands code block');
   const help = overview();
   const flags = (text: string) => new Set([...text.matchAll(/--[a-z0-9-]+/g)].map((m) => m[0]).filter((f) => f !== '--help'));
-  const commands = (text: string) => new Set([...text.matchAll(/^\s*lakekey ([a-z-]+(?: (?:add|set|list|show|remove))?)/gm)].map((m) => m[1]));
+  const commands = (text: string) => new Set([...text.matchAll(/^\s*lakekey ([a-z-]+(?: (?:add|set|list|show|remove|import))?)/gm)].map((m) => m[1]));
   assert.deepEqual([...flags(section)].sort(), [...flags(help)].sort(), 'flags');
   assert.deepEqual([...commands(section)].sort(), [...commands(help)].sort(), 'commands');
   assert.deepEqual([...commands(help)].sort(), COMMANDS.map((c) => c.name).sort());
