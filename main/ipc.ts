@@ -31,6 +31,8 @@ export interface ProfileDraft {
   lakefsEnabled: boolean;
   lakefsEndpoint: string;
   lakefsTtlSeconds: string;
+  /** The browser this profile's logins open (`--browser`); empty: LAKEKEY_BROWSER, else the system browser. */
+  browser: string;
 }
 
 /** The form fields a validation error can point at. */

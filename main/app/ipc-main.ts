@@ -20,6 +20,7 @@ const DRAFT_STRINGS: Array<keyof ProfileDraft> = [
   's3DurationSeconds',
   'lakefsEndpoint',
   'lakefsTtlSeconds',
+  'browser',
 ];
 const MAX_FIELD = 2048;
 

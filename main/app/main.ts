@@ -122,12 +122,28 @@ function normalise(electron: ElectronModule, deps: StartDeps): Options {
   };
 }
 
+/** What the tray's browser needs of Electron: which pages it may open, and the desktop's default browser. */
+interface TrayShell {
+  allowed(url: string): boolean;
+  openExternal(url: string): Promise<void>;
+}
+
 /** The tray's parts that need no Electron object: settings, the core's context, the login single-flight. */
-function compose(opts: Options, openBrowser: Browser['open'], systemProxy: SystemProxyResolver) {
+function compose(opts: Options, shell: TrayShell, systemProxy: SystemProxyResolver) {
   const dir = settingsDir(opts.env, opts.platform);
   const settings = settingsStore(opts.openStore, dir);
   const log = createLogger({ dir, debug: Boolean(opts.env.LAKEKEY_DEBUG) });
-  const browser: Browser = opts.env.LAKEKEY_BROWSER ? systemBrowser(opts.env, opts.platform) : { available: () => true, open: openBrowser };
+  // The profile's --browser, else LAKEKEY_BROWSER (both run as the CLI runs them), else
+  // Electron's shell (the desktop's default browser); every one only on an allowed page.
+  const system = systemBrowser(opts.env, opts.platform);
+  const custom = Boolean(opts.env.LAKEKEY_BROWSER?.trim());
+  const browser: Browser = {
+    available: (command) => (command || custom ? system.available(command) : true),
+    async open(url, command) {
+      if (!shell.allowed(url)) throw new LakekeyError('INTERNAL', 'refused to open a URL that is not a login page of a configured issuer');
+      await (command || custom ? system.open(url, command) : shell.openExternal(url));
+    },
+  };
   // The core's one composition root; the tray adds its browser, its notices (the log: the menu
   // and notifications say what matters) and the OS proxy settings (PAC included).
   const ctx = composeCore(opts.env, {
@@ -192,11 +208,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     super();
     const parts = compose(
       opts,
-      async (url) => {
-        if (!externalUrlAllowed(url, this.issuers(), this.dir))
-          throw new LakekeyError('INTERNAL', 'refused to open a URL that is not a login page of a configured issuer');
-        await electron.shell.openExternal(url);
-      },
+      { allowed: (url) => externalUrlAllowed(url, this.issuers(), this.dir), openExternal: (url) => electron.shell.openExternal(url) },
       // Asked only at request time, after app.whenReady(), when the session exists.
       async (url) => proxyFromPacResult(await electron.session.defaultSession.resolveProxy(url)),
     );

@@ -5,7 +5,8 @@
 // keychain backend (keychain-backends.ts), the browser, the loopback receiver and its uid check,
 // file locks, the logger, the bounded fetch and the proxy resolver — and hands the rest of the
 // core their settings as values.
-import { systemBrowser } from './login/browser.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { detectWsl, systemBrowser, type WslInfo } from './login/browser.js';
 import { limitsFromEnv } from './config/env-limits.js';
 import { chosenKeychain } from './keychain/keychain-choice.js';
 import { keychainVault } from './keychain/keychain-vault.js';
@@ -46,7 +47,7 @@ export function composeCore(env: NodeJS.ProcessEnv, o: CoreOverrides = {}): Cont
     dir,
     vault,
     log,
-    browser: o.browser ?? systemBrowser(env, platform),
+    browser: o.browser ?? systemBrowser(env, platform, () => wsl(env, platform)),
     notice: o.notice ?? ((text) => log.info('notice', { text })),
     clock,
     limits,
@@ -60,6 +61,24 @@ export function composeCore(env: NodeJS.ProcessEnv, o: CoreOverrides = {}): Cont
   if (o.terminal) ctx.terminal = o.terminal;
   if (o.askTray) ctx.askTray = o.askTray;
   return ctx;
+}
+
+let wslFacts: { info: WslInfo | undefined } | undefined;
+
+/** WSL, read once (only when a browser is about to open, or doctor asks): never on the hot path. */
+export function wsl(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): WslInfo | undefined {
+  if (platform !== 'linux') return undefined;
+  if (!wslFacts) {
+    let procVersion: string | undefined;
+    try {
+      procVersion = readFileSync('/proc/version', 'utf8');
+    } catch {
+      /* not Linux's /proc */
+    }
+    const interop = existsSync('/proc/sys/fs/binfmt_misc/WSLInterop') || existsSync('/proc/sys/fs/binfmt_misc/WSLInterop-late');
+    wslFacts = { info: detectWsl({ env, ...(procVersion === undefined ? {} : { procVersion }), interop }) };
+  }
+  return wslFacts.info;
 }
 
 /** bun:ffi when running under bun (the `lakekey` executable); Node has no such module. */

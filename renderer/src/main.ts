@@ -300,6 +300,12 @@ const IDP_FIELDS: FieldSpec[] = [
   { field: 'scopes', label: 'Scopes', help: 'separated by spaces; offline_access lets lakekey renew without a browser' },
   { field: 'redirectPort', label: 'Redirect port', type: 'number', help: 'empty: any free port (RFC 8252)' },
   { field: 'refreshBeforeSeconds', label: 'Renew before expiry (seconds)', type: 'number', help: '60 to 43200' },
+  {
+    field: 'browser',
+    label: 'Browser',
+    placeholder: 'firefox',
+    help: 'firefox, chromium, chrome, edge or brave, with arguments ("chrome --profile-directory=Work"), or a command with {url}; empty: the system browser',
+  },
 ];
 const S3_FIELDS: FieldSpec[] = [
   { field: 's3StsEndpoint', label: 'STS endpoint', type: 'url', placeholder: 'https://minio.example.com', help: 'empty for AWS STS in the region below' },
@@ -461,6 +467,7 @@ async function openForm(existing?: ProfileView): Promise<void> {
         lakefsEnabled: checked('lakefsEnabled'),
         lakefsEndpoint: value('lakefsEndpoint'),
         lakefsTtlSeconds: value('lakefsTtlSeconds'),
+        browser: value('browser'),
       },
     };
   };
