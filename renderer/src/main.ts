@@ -551,8 +551,29 @@ function finding(f: CheckFinding): HTMLElement {
   );
 }
 
+// "Start lakekey at login": the same setting as the tray menu's toggle (off until turned on).
+const startSwitch = $<HTMLInputElement>('start-at-login');
+async function showStartAtLogin(): Promise<void> {
+  const on = await call(api.startAtLogin(null));
+  if (on !== undefined) startSwitch.checked = on;
+}
+startSwitch.addEventListener('change', () => {
+  startSwitch.disabled = true;
+  void call(api.setStartAtLogin({ enabled: startSwitch.checked }))
+    .then((on) => {
+      if (on === undefined) return showStartAtLogin();
+      startSwitch.checked = on;
+      say(on ? 'lakekey will start when you log in.' : 'lakekey will no longer start when you log in.');
+    })
+    .finally(() => (startSwitch.disabled = false));
+});
+
 $<HTMLButtonElement>('add-profile').addEventListener('click', () => void openForm());
-api.onProfilesChanged(() => void refreshShown());
+api.onProfilesChanged(() => {
+  void refreshShown();
+  void showStartAtLogin();
+});
+void showStartAtLogin();
 // The tray re-plans failing renewals when the network comes back.
 window.addEventListener('online', () => void api.networkOnline(null));
 void reload();
