@@ -12,18 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { configError } from '../errors.js';
 import { parseBrowserCommand, splitCommand, withPage, type KnownBrowser } from '../../shared/browser-command.js';
 import type { Browser } from '../ports.js';
+import type { WslInfo } from './wsl.js';
 
 export { splitCommand };
-
-/** What compose.ts learnt about WSL (wsl.ts). */
-export interface WslInfo {
-  /** 1 or 2: WSL 1 shares Windows' network, WSL 2 is a VM whose loopback Windows reaches by forwarding. */
-  version: 1 | 2;
-  /** WSL_DISTRO_NAME, for \\wsl$\DISTRO paths when wslpath is missing. */
-  distro?: string;
-  /** Windows programs can be started from Linux (binfmt_misc's WSLInterop). */
-  interop: boolean;
-}
+export type { WslInfo };
 
 /** How the adapter finds programs; a test passes its own. */
 export interface BrowserHost {
@@ -184,18 +176,4 @@ function runWslpath(linux: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * Whether this Linux is WSL, from what compose.ts read: WSL_DISTRO_NAME, /proc/version (WSL's
- * kernels say "microsoft"; WSL 2's "microsoft-standard-WSL2" or "WSL2"), and whether
- * /proc/sys/fs/binfmt_misc/WSLInterop exists.
- */
-export function detectWsl(facts: { env: NodeJS.ProcessEnv; procVersion?: string; interop: boolean }): WslInfo | undefined {
-  const version = facts.procVersion ?? '';
-  const microsoft = /microsoft/i.test(version);
-  if (!microsoft && !facts.env.WSL_DISTRO_NAME && !facts.interop) return undefined;
-  // WSL 1's kernel string is "…-Microsoft" (capital M, no WSL2); WSL 2's is "…-microsoft-standard-WSL2".
-  const v: 1 | 2 = /Microsoft/.test(version) && !/WSL2|microsoft-standard/i.test(version) ? 1 : 2;
-  return { version: v, interop: facts.interop, ...(facts.env.WSL_DISTRO_NAME ? { distro: facts.env.WSL_DISTRO_NAME } : {}) };
 }

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseBrowserCommand, withPage } from '../../../main/shared/browser-command.js';
-import { browserArgv, browserFor, detectWsl, wslArgv, type BrowserHost } from '../../../main/core/login/browser.js';
+import { browserArgv, browserFor, wslArgv, type BrowserHost } from '../../../main/core/login/browser.js';
+import { detectWsl } from '../../../main/core/login/wsl.js';
 import { parseProfile } from '../../../main/core/config/settings.js';
 import { LakekeyError } from '../../../main/core/errors.js';
 
