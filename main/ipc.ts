@@ -31,6 +31,8 @@ export interface ProfileDraft {
   lakefsEnabled: boolean;
   lakefsEndpoint: string;
   lakefsTtlSeconds: string;
+  /** The browser this profile's logins open (`--browser`); empty: LAKEKEY_BROWSER, else the system browser. */
+  browser: string;
 }
 
 /** The form fields a validation error can point at. */
@@ -142,6 +144,10 @@ export interface IpcContract {
   'snippets:copy': { request: NameRequest & { kind: keyof Snippets }; response: null };
   /** The window saw the network come back (the browser's `online` event): renewals re-plan. */
   'app:online': { request: null; response: null };
+  /** Whether the tray starts at login (off by default). */
+  'app:start-at-login': { request: null; response: boolean };
+  /** Turns starting at login on or off; answers whether it is on now. */
+  'app:set-start-at-login': { request: { enabled: boolean }; response: boolean };
 }
 
 export type Channel = keyof IpcContract;
@@ -162,6 +168,8 @@ export const API_CHANNELS = {
   snippets: 'snippets:get',
   copySnippet: 'snippets:copy',
   networkOnline: 'app:online',
+  startAtLogin: 'app:start-at-login',
+  setStartAtLogin: 'app:set-start-at-login',
 } as const satisfies Record<string, Channel>;
 
 export type ApiMethod = keyof typeof API_CHANNELS;

@@ -22,6 +22,7 @@ import { defaultDraft, validateDraft } from './profile-form.js';
 import { profileView } from './profile-view.js';
 import type { ProfileSchedule } from './scheduler.js';
 import type { SettingsStore } from './settings-store.js';
+import type { StartAtLogin } from './start-at-login.js';
 
 export interface HandlerDeps {
   settings: SettingsStore;
@@ -48,6 +49,8 @@ export interface HandlerDeps {
   logout?(name: string, profile: Profile): Promise<LogoutResult>;
   /** Where the tray's credentials endpoint listens and its token file is, while it runs. */
   endpoint?(): EndpointPlace | undefined;
+  /** Starting the tray at login (the menu's toggle and the window's switch). */
+  startAtLogin?: StartAtLogin;
 }
 
 /** Where the tray's credentials endpoint is: nothing secret (the token stays in its file). */
@@ -210,6 +213,13 @@ export function createHandlers(deps: HandlerDeps): IpcHandlers {
     'app:online': async () => {
       deps.networkOnline?.();
       return null;
+    },
+    'app:start-at-login': async () => deps.startAtLogin?.enabled() ?? false,
+    'app:set-start-at-login': async ({ enabled }) => {
+      if (!deps.startAtLogin) throw new LakekeyError('USAGE', 'starting at login is offered by the tray app only');
+      const now = deps.startAtLogin.set(enabled);
+      deps.changed?.();
+      return now;
     },
   };
 }

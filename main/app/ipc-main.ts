@@ -20,6 +20,7 @@ const DRAFT_STRINGS: Array<keyof ProfileDraft> = [
   's3DurationSeconds',
   'lakefsEndpoint',
   'lakefsTtlSeconds',
+  'browser',
 ];
 const MAX_FIELD = 2048;
 
@@ -58,6 +59,8 @@ const REQUEST_SHAPES: { [C in Channel]: (v: unknown) => boolean } = {
   'snippets:get': isName,
   'snippets:copy': (v) => isName(v) && isObject(v) && (v.kind === 'awsConfig' || v.kind === 'shell' || v.kind === 'endpoint'),
   'app:online': (v) => v === null || v === undefined,
+  'app:start-at-login': (v) => v === null || v === undefined,
+  'app:set-start-at-login': (v) => isObject(v) && typeof v.enabled === 'boolean' && Object.keys(v).length === 1,
 };
 
 /** Runs one handler and wraps its answer; errors become { code, message, hint }, redacted. */

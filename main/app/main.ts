@@ -35,6 +35,7 @@ import { mayOpenBrowser, Scheduler, type Notice, type Presence } from './schedul
 import { settingsStore, type OpenStore, type SettingsStore } from './settings-store.js';
 import { singleFlight } from '../core/single-flight.js';
 import { renderMenu, trayIconFile } from './tray.js';
+import { startAtLogin, trayCommand, type StartAtLogin } from './start-at-login.js';
 import { endpointProfiles, TRAY_ENDPOINT_OWNER, TrayEndpoint, type RunningEndpoint } from './tray-endpoint.js';
 import {
   APP_SCHEME,
@@ -122,12 +123,28 @@ function normalise(electron: ElectronModule, deps: StartDeps): Options {
   };
 }
 
+/** What the tray's browser needs of Electron: which pages it may open, and the desktop's default browser. */
+interface TrayShell {
+  allowed(url: string): boolean;
+  openExternal(url: string): Promise<void>;
+}
+
 /** The tray's parts that need no Electron object: settings, the core's context, the login single-flight. */
-function compose(opts: Options, openBrowser: Browser['open'], systemProxy: SystemProxyResolver) {
+function compose(opts: Options, shell: TrayShell, systemProxy: SystemProxyResolver) {
   const dir = settingsDir(opts.env, opts.platform);
   const settings = settingsStore(opts.openStore, dir);
   const log = createLogger({ dir, debug: Boolean(opts.env.LAKEKEY_DEBUG) });
-  const browser: Browser = opts.env.LAKEKEY_BROWSER ? systemBrowser(opts.env, opts.platform) : { available: () => true, open: openBrowser };
+  // The profile's --browser, else LAKEKEY_BROWSER (both run as the CLI runs them), else
+  // Electron's shell (the desktop's default browser); every one only on an allowed page.
+  const system = systemBrowser(opts.env, opts.platform);
+  const custom = Boolean(opts.env.LAKEKEY_BROWSER?.trim());
+  const browser: Browser = {
+    available: (command) => (command || custom ? system.available(command) : true),
+    async open(url, command) {
+      if (!shell.allowed(url)) throw new LakekeyError('INTERNAL', 'refused to open a URL that is not a login page of a configured issuer');
+      await (command || custom ? system.open(url, command) : shell.openExternal(url));
+    },
+  };
   // The core's one composition root; the tray adds its browser, its notices (the log: the menu
   // and notifications say what matters) and the OS proxy settings (PAC included).
   const ctx = composeCore(opts.env, {
@@ -167,6 +184,8 @@ export class TrayApp extends EventEmitter<TrayEvents> {
   readonly handlers: ReturnType<typeof createHandlers>;
   /** The credentials endpoint for the profiles that enable it, for the tray's life. */
   readonly endpoint: TrayEndpoint;
+  /** Starting the tray at login: the menu's toggle and the window's switch. */
+  readonly startAtLogin: StartAtLogin;
   private readonly settings: SettingsStore;
   private readonly log: Logger;
   private readonly ctx: Context;
@@ -192,11 +211,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     super();
     const parts = compose(
       opts,
-      async (url) => {
-        if (!externalUrlAllowed(url, this.issuers(), this.dir))
-          throw new LakekeyError('INTERNAL', 'refused to open a URL that is not a login page of a configured issuer');
-        await electron.shell.openExternal(url);
-      },
+      { allowed: (url) => externalUrlAllowed(url, this.issuers(), this.dir), openExternal: (url) => electron.shell.openExternal(url) },
       // Asked only at request time, after app.whenReady(), when the session exists.
       async (url) => proxyFromPacResult(await electron.session.defaultSession.resolveProxy(url)),
     );
@@ -219,7 +234,15 @@ export class TrayApp extends EventEmitter<TrayEvents> {
       start: (names) => this.startEndpoint(names),
       say: (text) => this.notify({ title: 'lakekey credentials endpoint', body: text }),
     });
+    this.startAtLogin = startAtLogin({
+      platform: opts.platform,
+      app: electron.app,
+      env: opts.env,
+      home: opts.home,
+      argv: () => trayCommand(electron.app.isPackaged, process.execPath, opts.appRoot, opts.env),
+    });
     this.handlerDeps = {
+      startAtLogin: this.startAtLogin,
       settings: this.settings,
       ctx: this.ctx,
       login: (name) => this.login(name),
@@ -290,7 +313,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
 
   private renderMenu(views: ProfileView[]): void {
     if (!this.tray || this.quitting) return;
-    const model = buildMenuModel(views, { installCli: this.opts.installable });
+    const model = buildMenuModel(views, { installCli: this.opts.installable, startAtLogin: this.loginItemOn() });
     this.model = model;
     this.tray.setContextMenu(renderMenu(this.electron.Menu, model, (action) => void this.dispatch(action)));
     this.tray.setToolTip(model.tooltip);
@@ -313,6 +336,9 @@ export class TrayApp extends EventEmitter<TrayEvents> {
           return await this.quit();
         case 'install-cli':
           return await this.installCli();
+        case 'start-at-login':
+          this.startAtLogin.set(!this.startAtLogin.enabled());
+          return this.changed();
         case 'login':
           // An explicit click: the user is at the machine.
           await this.login(action.profile);
@@ -394,6 +420,16 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     const running = this.logins.run(name, { ...opts, onReplaced: (text) => this.notify({ title: 'lakekey', body: text.replace(/^lakekey: l/, 'L') }) });
     this.changed();
     return running;
+  }
+
+  /** Whether the tray starts at login, for the menu; a failure to tell leaves the item out rather than the menu. */
+  private loginItemOn(): boolean | undefined {
+    try {
+      return this.startAtLogin.enabled();
+    } catch (err) {
+      this.log.warn('start-at-login.read', { error: asLakekeyError(err).message });
+      return undefined;
+    }
   }
 
   /** Sessions, settings or the scheduler's view changed: the menu and the window follow. */

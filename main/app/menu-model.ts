@@ -6,11 +6,14 @@ import type { ProfileState, ProfileView } from '../ipc.js';
 export type MenuAction =
   | { type: 'login' | 'login-other' | 'refresh' | 'copy-credential-process' | 'copy-env' | 'copy-endpoint-env' | 'logout'; profile: string }
   | { type: 'install-cli' }
+  | { type: 'start-at-login' }
   | { type: 'settings' }
   | { type: 'quit' };
 
 export type MenuItemModel =
-  { kind: 'separator' } | { kind: 'header' | 'info'; label: string } | { kind: 'action'; label: string; enabled: boolean; action: MenuAction };
+  | { kind: 'separator' }
+  | { kind: 'header' | 'info'; label: string }
+  | { kind: 'action'; label: string; enabled: boolean; action: MenuAction; checked?: boolean };
 
 /** The tray icon's states, each with its own icon (build/tray/<state>.png). */
 export const TRAY_STATES = ['ok', 'expiring', 'renewing', 'login', 'error'] as const;
@@ -25,6 +28,8 @@ export interface MenuModel {
 export interface MenuOptions {
   /** Offer "Install command-line tool" (a packaged app, or the bundled executable exists). */
   installCli?: boolean;
+  /** Whether the tray starts at login: the menu shows a checked or unchecked "Start at login" (absent: not offered). */
+  startAtLogin?: boolean;
 }
 
 /** One profile's contribution to the tray icon. */
@@ -89,6 +94,9 @@ export function buildMenuModel(profiles: ProfileView[], opts: MenuOptions = {}):
     items.push({ kind: 'separator' });
   }
   items.push({ kind: 'action', label: 'Settings…', enabled: true, action: { type: 'settings' } });
+  if (opts.startAtLogin !== undefined) {
+    items.push({ kind: 'action', label: 'Start at login', enabled: true, action: { type: 'start-at-login' }, checked: opts.startAtLogin });
+  }
   if (opts.installCli) items.push({ kind: 'action', label: 'Install command-line tool…', enabled: true, action: { type: 'install-cli' } });
   items.push({ kind: 'action', label: 'Quit lakekey', enabled: true, action: { type: 'quit' } });
   return { state: trayState(profiles), tooltip: tooltip(profiles), items };
@@ -106,7 +114,7 @@ export interface MenuSnapshot {
   state: TrayState;
   icon: string;
   tooltip: string;
-  items: Array<{ kind: MenuItemModel['kind']; label?: string; enabled: boolean }>;
+  items: Array<{ kind: MenuItemModel['kind']; label?: string; enabled: boolean; checked?: boolean }>;
 }
 
 export function menuSnapshot(model: MenuModel, icon: string): MenuSnapshot {
@@ -115,7 +123,14 @@ export function menuSnapshot(model: MenuModel, icon: string): MenuSnapshot {
     icon,
     tooltip: model.tooltip,
     items: model.items.map((i) =>
-      i.kind === 'separator' ? { kind: i.kind, enabled: false } : { kind: i.kind, label: i.label, enabled: i.kind === 'action' && i.enabled },
+      i.kind === 'separator'
+        ? { kind: i.kind, enabled: false }
+        : {
+            kind: i.kind,
+            label: i.label,
+            enabled: i.kind === 'action' && i.enabled,
+            ...(i.kind === 'action' && i.checked !== undefined ? { checked: i.checked } : {}),
+          },
     ),
   };
 }

@@ -32,6 +32,7 @@ export function defaultDraft(): ProfileDraft {
     lakefsEnabled: false,
     lakefsEndpoint: '',
     lakefsTtlSeconds: String(DEFAULT_LAKEFS_TTL),
+    browser: '',
   };
 }
 
@@ -42,6 +43,7 @@ export function profileToDraft(p: Profile): ProfileDraft {
   d.scopes = p.scopes.join(' ');
   d.redirectPort = p.redirectPort ? String(p.redirectPort) : '';
   d.refreshBeforeSeconds = String(p.refreshBeforeSeconds);
+  d.browser = p.browser ?? '';
   if (p.s3) {
     d.s3Enabled = true;
     d.s3StsEndpoint = p.s3.stsEndpoint ?? '';
@@ -71,6 +73,7 @@ export function draftToRaw(d: ProfileDraft, keep?: Profile): Record<string, unkn
     scopes: opt(d.scopes)?.split(/\s+/),
     redirectPort: opt(d.redirectPort),
     refreshBeforeSeconds: opt(d.refreshBeforeSeconds),
+    browser: opt(d.browser),
   };
   if (d.s3Enabled) {
     raw.s3 = {
@@ -107,6 +110,7 @@ const FIELD_FOR_PATH: Record<string, DraftField> = {
   'lakefs.endpoint': 'lakefsEndpoint',
   'lakefs.ttlSeconds': 'lakefsTtlSeconds',
   endpoint: 'endpointEnabled',
+  browser: 'browser',
 };
 
 /** Turns the core's configuration error into an error on the form field it is about. */

@@ -12,7 +12,12 @@ export function menuTemplate(model: MenuModel, dispatch: (action: MenuAction) =>
       case 'info':
         return { label: `   ${item.label}`, enabled: false };
       case 'action':
-        return { label: 'profile' in item.action ? `   ${item.label}` : item.label, enabled: item.enabled, click: () => dispatch(item.action) };
+        return {
+          label: 'profile' in item.action ? `   ${item.label}` : item.label,
+          enabled: item.enabled,
+          ...(item.checked === undefined ? {} : { type: 'checkbox' as const, checked: item.checked }),
+          click: () => dispatch(item.action),
+        };
     }
   });
 }

@@ -85,6 +85,12 @@ const profileFields: readonly FlagSpec[] = [
     help: 'the tray serves the S3 credentials from its local credentials endpoint, for `lakekey env NAME --server` (needs S3 settings)',
   },
   {
+    name: 'browser',
+    type: 'string',
+    value: 'CMD',
+    help: 'the browser this profile logs in with: firefox, chromium, chrome, google-chrome, edge or brave, with arguments if you like ("chrome --profile-directory=Work"), or a command with {url} where the page goes ("flatpak run org.mozilla.firefox {url}"); run without a shell. Default: LAKEKEY_BROWSER, else the system browser',
+  },
+  {
     name: 'refresh-before',
     type: 'string',
     value: 'SECONDS',

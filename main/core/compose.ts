@@ -5,7 +5,11 @@
 // keychain backend (keychain-backends.ts), the browser, the loopback receiver and its uid check,
 // file locks, the logger, the bounded fetch and the proxy resolver — and hands the rest of the
 // core their settings as values.
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { systemBrowser } from './login/browser.js';
+import { detectWsl, type WslInfo } from './login/wsl.js';
 import { limitsFromEnv } from './config/env-limits.js';
 import { chosenKeychain } from './keychain/keychain-choice.js';
 import { keychainVault } from './keychain/keychain-vault.js';
@@ -46,7 +50,7 @@ export function composeCore(env: NodeJS.ProcessEnv, o: CoreOverrides = {}): Cont
     dir,
     vault,
     log,
-    browser: o.browser ?? systemBrowser(env, platform),
+    browser: o.browser ?? systemBrowser(env, platform, () => wsl(env, platform)),
     notice: o.notice ?? ((text) => log.info('notice', { text })),
     clock,
     limits,
@@ -60,6 +64,50 @@ export function composeCore(env: NodeJS.ProcessEnv, o: CoreOverrides = {}): Cont
   if (o.terminal) ctx.terminal = o.terminal;
   if (o.askTray) ctx.askTray = o.askTray;
   return ctx;
+}
+
+let wslFacts: { info: WslInfo | undefined } | undefined;
+
+/** WSL, read once (only when a browser is about to open, or doctor asks): never on the hot path. */
+export function wsl(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): WslInfo | undefined {
+  if (platform !== 'linux') return undefined;
+  if (!wslFacts) {
+    let procVersion: string | undefined;
+    try {
+      procVersion = readFileSync('/proc/version', 'utf8');
+    } catch {
+      /* not Linux's /proc */
+    }
+    const interop = existsSync('/proc/sys/fs/binfmt_misc/WSLInterop') || existsSync('/proc/sys/fs/binfmt_misc/WSLInterop-late');
+    wslFacts = { info: detectWsl({ env, ...(procVersion === undefined ? {} : { procVersion }), interop }) };
+  }
+  return wslFacts.info;
+}
+
+/**
+ * For doctor: WSL, and the Windows user's .wslconfig (found through %USERPROFILE%, asked of
+ * Windows with `wslvar`, else `cmd.exe`, bounded to 3 s each, and converted with `wslpath -u`).
+ */
+export async function wslNetwork(
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform,
+): Promise<{ info: WslInfo; wslconfig: { path: string; text?: string; problem?: string } } | undefined> {
+  const info = wsl(env, platform);
+  if (!info) return undefined;
+  const ask = (cmd: string, args: string[]) =>
+    new Promise<string>((resolve) =>
+      execFile(cmd, args, { timeout: 3000, encoding: 'utf8', windowsHide: true }, (err, out) => resolve(err ? '' : out.trim().replace(/\r/g, ''))),
+    );
+  const windowsHome = info.interop ? (await ask('wslvar', ['USERPROFILE'])) || (await ask('cmd.exe', ['/d', '/c', 'echo %USERPROFILE%'])) : '';
+  const home = windowsHome && !windowsHome.includes('%') ? await ask('wslpath', ['-u', windowsHome]) : '';
+  if (!home) return { info, wslconfig: { path: '.wslconfig', problem: "could not find the Windows user's folder to read .wslconfig" } };
+  const path = join(home, '.wslconfig');
+  try {
+    return { info, wslconfig: { path, text: readFileSync(path, 'utf8') } };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { info, wslconfig: code === 'ENOENT' ? { path } : { path, problem: `could not read ${path} (${code ?? 'error'})` } };
+  }
 }
 
 /** bun:ffi when running under bun (the `lakekey` executable); Node has no such module. */

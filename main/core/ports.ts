@@ -22,9 +22,16 @@ export interface Logger {
 }
 
 export interface Browser {
-  /** Whether a browser can be shown to the user at all (a desktop session, or LAKEKEY_BROWSER). */
-  available(): boolean;
-  open(url: string): Promise<void>;
+  /**
+   * Whether a browser can be shown to the user at all (a desktop session, LAKEKEY_BROWSER, WSL's
+   * Windows browser, or `command` when it is a command of the user's own).
+   */
+  available(command?: string): boolean;
+  /**
+   * Opens `url` (lakekey's private launch page, never the authorization URL) with `command` — the
+   * profile's `--browser` (shared/browser-command.ts) — else LAKEKEY_BROWSER, else the system default.
+   */
+  open(url: string, command?: string): Promise<void>;
 }
 
 /** Who holds a lock, as its file says (any field may be missing from a file being written). */

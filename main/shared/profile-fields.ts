@@ -31,6 +31,7 @@ export const PROFILE_FIELDS: readonly ProfileField[] = [
   { flag: 'lakefs-ttl', field: 'lakefs.ttlSeconds' },
   { flag: 'lakectl-cache', field: 'lakefs.lakectlCache', boolean: true },
   { flag: 'endpoint', field: 'endpoint', boolean: true },
+  { flag: 'browser', field: 'browser' },
 ];
 
 /** The whole sections `--unset` also takes: all of a profile's S3 or lakeFS settings. */

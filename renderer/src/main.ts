@@ -300,6 +300,12 @@ const IDP_FIELDS: FieldSpec[] = [
   { field: 'scopes', label: 'Scopes', help: 'separated by spaces; offline_access lets lakekey renew without a browser' },
   { field: 'redirectPort', label: 'Redirect port', type: 'number', help: 'empty: any free port (RFC 8252)' },
   { field: 'refreshBeforeSeconds', label: 'Renew before expiry (seconds)', type: 'number', help: '60 to 43200' },
+  {
+    field: 'browser',
+    label: 'Browser',
+    placeholder: 'firefox',
+    help: 'firefox, chromium, chrome, edge or brave, with arguments ("chrome --profile-directory=Work"), or a command with {url}; empty: the system browser',
+  },
 ];
 const S3_FIELDS: FieldSpec[] = [
   { field: 's3StsEndpoint', label: 'STS endpoint', type: 'url', placeholder: 'https://minio.example.com', help: 'empty for AWS STS in the region below' },
@@ -461,6 +467,7 @@ async function openForm(existing?: ProfileView): Promise<void> {
         lakefsEnabled: checked('lakefsEnabled'),
         lakefsEndpoint: value('lakefsEndpoint'),
         lakefsTtlSeconds: value('lakefsTtlSeconds'),
+        browser: value('browser'),
       },
     };
   };
@@ -544,8 +551,29 @@ function finding(f: CheckFinding): HTMLElement {
   );
 }
 
+// "Start lakekey at login": the same setting as the tray menu's toggle (off until turned on).
+const startSwitch = $<HTMLInputElement>('start-at-login');
+async function showStartAtLogin(): Promise<void> {
+  const on = await call(api.startAtLogin(null));
+  if (on !== undefined) startSwitch.checked = on;
+}
+startSwitch.addEventListener('change', () => {
+  startSwitch.disabled = true;
+  void call(api.setStartAtLogin({ enabled: startSwitch.checked }))
+    .then((on) => {
+      if (on === undefined) return showStartAtLogin();
+      startSwitch.checked = on;
+      say(on ? 'lakekey will start when you log in.' : 'lakekey will no longer start when you log in.');
+    })
+    .finally(() => (startSwitch.disabled = false));
+});
+
 $<HTMLButtonElement>('add-profile').addEventListener('click', () => void openForm());
-api.onProfilesChanged(() => void refreshShown());
+api.onProfilesChanged(() => {
+  void refreshShown();
+  void showStartAtLogin();
+});
+void showStartAtLogin();
 // The tray re-plans failing renewals when the network comes back.
 window.addEventListener('online', () => void api.networkOnline(null));
 void reload();

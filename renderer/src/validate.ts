@@ -6,6 +6,7 @@ import { refreshBeforeProblem } from '../../main/shared/freshness.js';
 import { LIMITS, PROFILE_NAME } from '../../main/shared/limits.js';
 import { isSecureUrl } from '../../main/shared/secure-url.js';
 import { parseSessionNameTemplate } from '../../main/shared/session-name.js';
+import { parseBrowserCommand } from '../../main/shared/browser-command.js';
 
 // The same rules the core's parser enforces (main/shared/limits.ts), for the checks as you type.
 export { LIMITS };
@@ -45,6 +46,13 @@ export function sessionNameProblem(value: string): string {
   return 'problem' in parsed ? `The template ${parsed.problem}.` : '';
 }
 
+/** Empty when fine (or blank: the default), else what is wrong with the browser command. */
+export function browserProblem(value: string): string {
+  if (!value.trim()) return '';
+  const parsed = parseBrowserCommand(value);
+  return 'problem' in parsed ? `The command ${parsed.problem}.` : '';
+}
+
 export function checkDraft(name: string, d: ProfileDraft): FieldError[] {
   const errors: FieldError[] = [];
   const add = (field: FieldError['field'], message: string) => {
@@ -67,6 +75,7 @@ export function checkDraft(name: string, d: ProfileDraft): FieldError[] {
   );
   add('redirectPort', numberProblem(d.redirectPort, LIMITS.redirectPort, false));
   add('refreshBeforeSeconds', numberProblem(d.refreshBeforeSeconds, LIMITS.refreshBeforeSeconds, false));
+  add('browser', browserProblem(d.browser));
   if (d.s3Enabled) {
     add('s3StsEndpoint', endpointProblem(d.s3StsEndpoint, false));
     add('s3Endpoint', endpointProblem(d.s3Endpoint, false));

@@ -39,7 +39,13 @@ export class StubWebContents extends EventEmitter {
 
 export interface ElectronStub {
   electron: ElectronModule;
-  app: EventEmitter & { quitCalled: number; lockAvailable: boolean; dockHidden: boolean };
+  app: EventEmitter & {
+    quitCalled: number;
+    lockAvailable: boolean;
+    dockHidden: boolean;
+    /** What app.setLoginItemSettings was last given (macOS and Windows), as getLoginItemSettings answers it. */
+    loginItem: { openAtLogin: boolean; path?: string; args?: string[] };
+  };
   windows: Array<{ options: Record<string, unknown>; url?: string; shown: boolean; webContents: StubWebContents }>;
   trays: Array<{ image: unknown; menu: unknown; tooltip: string; destroyed: boolean; emitter: EventEmitter }>;
   handlers: Map<string, (event: { senderFrame: StubFrame | null }, request: unknown) => Promise<unknown>>;
@@ -58,7 +64,12 @@ export interface ElectronStub {
 }
 
 export function electronStub(opts: { lockAvailable?: boolean; appPath?: string; packaged?: boolean } = {}): ElectronStub {
-  const app = Object.assign(new EventEmitter(), { quitCalled: 0, lockAvailable: opts.lockAvailable ?? true, dockHidden: false });
+  const app = Object.assign(new EventEmitter(), {
+    quitCalled: 0,
+    lockAvailable: opts.lockAvailable ?? true,
+    dockHidden: false,
+    loginItem: { openAtLogin: false } as ElectronStub['app']['loginItem'],
+  });
   const stub: ElectronStub = {
     electron: undefined as unknown as ElectronModule,
     proxyAnswer: 'DIRECT',
@@ -89,6 +100,8 @@ export function electronStub(opts: { lockAvailable?: boolean; appPath?: string; 
     whenReady: () => Promise.resolve(),
     getAppPath: () => opts.appPath ?? process.cwd(),
     dock: { hide: () => (app.dockHidden = true) },
+    getLoginItemSettings: () => ({ openAtLogin: app.loginItem.openAtLogin }),
+    setLoginItemSettings: (s: { openAtLogin: boolean; path?: string; args?: string[] }) => (app.loginItem = { ...s }),
   });
 
   class BrowserWindow {

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { SecretRecord } from '../../main/core/keychain/record.js';
 import { driveLogin } from '../helpers/browser.js';
+import { sampleCommandLines } from '../helpers/command-lines.js';
 import { CLI, type CliResult } from '../helpers/cli.js';
 import { observeAuthorizeRequests, summary, walkFiles } from '../helpers/reliability-world.js';
 import { ageS3, BROWSER_COMMAND, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
@@ -55,61 +56,6 @@ async function cli(box: Sandbox, args: string[], extraEnv?: NodeJS.ProcessEnv): 
   outputs.push({ what: `lakekey ${args.join(' ')}`, stdout: out.stdout, stderr: out.stderr, scanStdout: !PRINTS_SECRETS.has(args[0]) });
   assert.equal(out.code, 0, `lakekey ${args.join(' ')}: ${out.stderr}`);
   return out;
-}
-
-/**
- * The suite's own process tree: this test process and its descendants, found by following
- * /proc/<pid>/task/<tid>/children down from here. No other process on the machine is read.
- */
-function ownProcessTree(): string[] {
-  const tree: string[] = [];
-  const queue = [String(process.pid)];
-  while (queue.length) {
-    const pid = queue.shift()!;
-    tree.push(pid);
-    let tasks: string[] = [];
-    try {
-      tasks = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue; /* exited */
-    }
-    for (const tid of tasks) {
-      try {
-        queue.push(
-          ...readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
-            .split(' ')
-            .filter((c) => /^\d+$/.test(c)),
-        );
-      } catch {
-        /* exited */
-      }
-    }
-  }
-  return tree;
-}
-
-/** Samples the command lines of the suite's own process tree (from /proc) until stopped. */
-function sampleCommandLines(): { stop(): string[] } {
-  const seen = new Set<string>();
-  const take = () => {
-    for (const pid of ownProcessTree()) {
-      try {
-        const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-        if (line) seen.add(line);
-      } catch {
-        /* exited */
-      }
-    }
-  };
-  take();
-  const timer = setInterval(take, 40);
-  return {
-    stop() {
-      clearInterval(timer);
-      take();
-      return [...seen];
-    },
-  };
 }
 
 /** `lakekey login --no-browser`: read the printed launch URL, look at where it points without following, finish in the browser. */

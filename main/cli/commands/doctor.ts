@@ -3,6 +3,7 @@ import { diagnose, exitCodeOf, type CheckResult } from '../../core/usecases/diag
 import { checkedSettingsDir } from '../../core/config/paths.js';
 import type { Args } from '../args.js';
 import { compose } from '../compose.js';
+import { wslNetwork } from '../../core/compose.js';
 import { print, printJson } from '../render.js';
 
 export async function doctorCommand(a: Args): Promise<number> {
@@ -17,6 +18,7 @@ export async function doctorCommand(a: Args): Promise<number> {
       now: () => ctx.clock.now(),
       env: process.env,
       platform: process.platform,
+      wsl: () => wslNetwork(process.env, process.platform),
       fetch: (url, init) => ctx.fetch(url, { ...init, signal: AbortSignal.timeout(5000) }),
     },
     { profile: a.positionals[0], onResult: json ? undefined : (r) => print(line(r)) },

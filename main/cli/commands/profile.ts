@@ -341,6 +341,7 @@ function renderProfile(name: string, p: Profile): string {
     ['scopes', p.scopes.join(' ')],
     ['redirect port', p.redirectPort || 'any free port'],
     ['refresh before', `${p.refreshBeforeSeconds} s`],
+    ['browser', p.browser ?? 'LAKEKEY_BROWSER, else the system browser'],
   ];
   if (p.s3) {
     rows.push(

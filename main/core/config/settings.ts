@@ -10,6 +10,7 @@ import { fittingRefreshBefore } from '../../shared/freshness.js';
 import { LIMITS, PROFILE_NAME } from '../../shared/limits.js';
 import { fieldAt, PROFILE_SECTIONS } from '../../shared/profile-fields.js';
 import { isSecureUrl } from '../../shared/secure-url.js';
+import { KNOWN_BROWSERS, parseBrowserCommand } from '../../shared/browser-command.js';
 import { LAKEFS_TOKEN_CLAIMS, parseSessionNameTemplate, templateClaims } from '../../shared/session-name.js';
 
 export const SETTINGS_VERSION = 1;
@@ -61,6 +62,11 @@ export interface Profile {
    * `lakekey env NAME --server` and SDKs that ask AWS_CONTAINER_CREDENTIALS_FULL_URI. Needs `s3`.
    */
   endpoint?: true;
+  /**
+   * The browser this profile's logins open (`--browser`): a known name with arguments, or a
+   * command with {url} (shared/browser-command.ts); absent: LAKEKEY_BROWSER, else the default.
+   */
+  browser?: string;
 }
 
 /**
@@ -364,6 +370,7 @@ function checkFields(name: string, raw: unknown, where: string, f: (field: strin
     }
     profile.endpoint = true;
   }
+  if (raw.browser !== undefined) profile.browser = browserCommand(raw.browser, f('browser'));
   const asked = profile.refreshBeforeSeconds;
   if (profile.s3) profile.refreshBeforeSeconds = fittingRefreshBefore(asked, profile.s3.durationSeconds);
   return profile.refreshBeforeSeconds === asked ? { profile } : { profile, refreshBeforeAsked: asked };
@@ -431,6 +438,19 @@ function sessionNameTemplate(value: unknown, tokenSource: S3Settings['tokenSourc
     );
   }
   return text;
+}
+
+/** A profile's browser command, checked as it will be run (split, never given to a shell). */
+function browserCommand(value: unknown, what: string): string {
+  const text = nonEmptyString(value, what);
+  const parsed = parseBrowserCommand(text);
+  if ('problem' in parsed) {
+    throw configError(
+      `${what}: ${JSON.stringify(text)} ${parsed.problem}`,
+      `Use a browser's name (${KNOWN_BROWSERS.join(', ')}), with arguments if you like ("chrome --profile-directory=Work"), or a command with {url} where the page goes ("/usr/bin/qutebrowser {url}").`,
+    );
+  }
+  return text.trim();
 }
 
 function scopes(value: unknown, what: string): string[] {

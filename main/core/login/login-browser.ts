@@ -118,17 +118,21 @@ function refusalSummary(ctx: Context): { add: (text: string) => void; flush: () 
 /** Opens the browser on a private page that forwards to `launchUrl` (or prints the link); returns that page. */
 function announce(ctx: Context, name: string, profile: Profile, launchUrl: string, timeoutMs: number, opts: LoginOptions): LaunchPage | undefined {
   const wait = sayDuration(timeoutMs / 1000);
-  if (!opts.noBrowser && ctx.browser.available()) {
+  if (!opts.noBrowser && ctx.browser.available(profile.browser)) {
     // The browser's command line shows only the page's file name, never the launch path.
     const page = writeLaunchPage(ctx.dir, launchUrl, ctx.clock.now());
-    ctx.browser.open(page.url).then(
+    ctx.browser.open(page.url, profile.browser).then(
       () => {
         ctx.notice(`lakekey: log in for profile "${name}" in the browser window that opened (waiting up to ${wait}; Ctrl-C to stop).`);
         ctx.notice(`lakekey: if no browser opened, visit ${launchUrl} on this computer.`);
       },
       (err: unknown) => {
         ctx.notice(`lakekey: ${asLakekeyError(err).message.replace(/^unexpected error: /, '')}.`);
-        ctx.notice("lakekey: check LAKEKEY_BROWSER, or your desktop's default web browser setting.");
+        ctx.notice(
+          profile.browser
+            ? `lakekey: check the profile's browser (\`lakekey profile set ${name} --browser CMD\`, or \`--unset browser\` for the default).`
+            : "lakekey: check LAKEKEY_BROWSER, or your desktop's default web browser setting.",
+        );
         ctx.notice(`lakekey: meanwhile, open ${launchUrl} in a browser on this computer (waiting up to ${wait}; Ctrl-C to stop).`);
       },
     );

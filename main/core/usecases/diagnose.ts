@@ -2,6 +2,7 @@
 // results (name, ok/warn/fail, what was found in words a person understands, the fix), so each
 // host renders them its own way. Every word from outside (a server's error, a claim) passes
 // outside(): redacted and one line. Network calls go through the one `fetch` the caller passes.
+import { wslCallbackFinding, type WslInfo } from '../login/wsl.js';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +62,8 @@ export interface DiagnoseDeps {
    * token file); by default asks `aws` and `python3`, at most once per run, both at once.
    */
   clients?: () => Promise<InstalledClients>;
+  /** WSL and the Windows user's .wslconfig, when lakekey runs in WSL (compose.ts's wslNetwork); undefined elsewhere. */
+  wsl?: () => Promise<{ info: WslInfo; wslconfig: { path: string; text?: string; problem?: string } } | undefined>;
 }
 
 export interface DiagnoseOptions {
@@ -129,6 +132,17 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
       return { words: 'reachable and unlocked' };
     },
   });
+  // In WSL: whether the Windows browser a login opens reaches the loopback callback.
+  if (deps.wsl) {
+    const wsl = deps.wsl;
+    await run({
+      name: 'WSL',
+      run: async () => {
+        const found = await wsl();
+        return found ? wslCallbackFinding(found.info, found.wslconfig) : undefined;
+      },
+    });
+  }
   for (const e of running) {
     const who = e.owner === 'tray' ? 'the tray' : '`lakekey serve`';
     const what = e.profiles.length ? `serves ${e.profiles.map((n) => `"${outside(n)}"`).join(', ')}` : 'serves no profile now';

@@ -82,7 +82,7 @@ test('first launch: tray, secure settings window, typed IPC behind the sender ch
     // Tray: the "no profiles" menu with Settings and Quit.
     const tray = stub.trays[0];
     assert.match(tray.tooltip, /no profiles/);
-    assert.deepEqual(labelsOf(tray.menu).slice(-2), ['Settings…', 'Quit lakekey']);
+    assert.deepEqual(labelsOf(tray.menu).slice(-3), ['Settings…', 'Start at login', 'Quit lakekey']);
     assert.equal(globalThis.__lakekeyTestHook, undefined, 'no test hook without LAKEKEY_TEST_HOOK=1');
     // Every channel is registered once; a foreign frame or a subframe is refused.
     assert.deepEqual([...stub.handlers.keys()].sort(), channels().sort());
@@ -142,12 +142,13 @@ test('LAKEKEY_TEST_HOOK=1: the hook answers the current menu as plain JSON; netw
     assert.equal(first?.state, 'ok');
     assert.equal(first?.icon, 'ok.png');
     assert.deepEqual(
-      first?.items.map((i) => [i.label, i.enabled]),
+      first?.items.map((i) => [i.label, i.enabled, i.checked]),
       [
-        ['No profiles yet', false],
-        [undefined, false],
-        ['Settings…', true],
-        ['Quit lakekey', true],
+        ['No profiles yet', false, undefined],
+        [undefined, false, undefined],
+        ['Settings…', true, undefined],
+        ['Start at login', true, false],
+        ['Quit lakekey', true, undefined],
       ],
     );
     // A profile arrives through the window: the hook shows the new state, the icon changes.

@@ -28,6 +28,11 @@ test('a valid draft becomes the profile the CLI would write', () => {
   assert.equal(named.profile.s3?.sessionName, 'lk-{email}');
   assert.equal(profileToDraft(named.profile).s3SessionName, 'lk-{email}', 'the form shows the template it saved');
   assert.deepEqual(draftToRaw(profileToDraft(r.profile)), draftToRaw({ ...good, issuer: 'https://login.example.com/realms/data' }));
+  const browser = validateDraft('work', { ...good, browser: ' chrome --profile-directory=Work ' }, { existing: [] });
+  assert.ok(browser.ok);
+  assert.equal(browser.profile.browser, 'chrome --profile-directory=Work');
+  assert.equal(profileToDraft(browser.profile).browser, 'chrome --profile-directory=Work', 'the form shows the browser it saved');
+  assert.equal(r.profile.browser, undefined, 'an empty field: no browser of its own');
 });
 
 test('errors point at their field', () => {
@@ -47,6 +52,7 @@ test('errors point at their field', () => {
       's3SessionName',
       /only claim that names the user is \{sub\}/,
     ],
+    ['work', { browser: 'firefx' }, 'browser', /^"firefx" starts with "firefx", which is not a browser lakekey knows/],
     ['../bad', {}, 'name', /letters/],
     ['taken', {}, 'name', /already exists/],
   ];
@@ -90,6 +96,11 @@ test("the window's quick checks agree with the core on accept/reject", () => {
     { s3SessionName: '{email' },
     { s3SessionName: 'everyone' },
     { s3SessionName: 'a}' },
+    { browser: 'firefox' },
+    { browser: 'firefx' },
+    { browser: 'b {url}' },
+    { browser: '"unclosed' },
+    { browser: 'b {URL}' },
   ];
   for (const v of variants) {
     const d = { ...good, ...v };
