@@ -6,7 +6,8 @@
 //
 //   node scripts/run-tests.mjs [substring...]   files whose path contains a substring (default: all)
 //     --test-name-pattern=RE                    (repeatable) only the tests whose name matches, as with node --test
-//   node scripts/run-tests.mjs --bench          the benchmarks, one after another, output as it comes
+//   node scripts/run-tests.mjs --bench [word]   the benchmarks (whose path contains a word), one after another,
+//                                               each in its own world, output as it comes
 //
 // Each file's report is printed whole when the file ends (so parallel files never interleave),
 // and the run ends with one line: `N passed, N failed, N skipped`.
@@ -76,11 +77,19 @@ function freshHome() {
 }
 
 if (bench) {
-  const home = freshHome();
-  const env = { ...baseEnv, HOME: home, XDG_CONFIG_HOME: join(home, '.config') };
-  const result = spawnSync('dbus-run-session', ['--', 'sh', '-c', inner, process.execPath, ...files], { stdio: 'inherit', env, cwd: root });
-  rmSync(home, { recursive: true, force: true });
-  process.exit(result.status ?? 1);
+  // One after another (a bench shares the machine with nothing of ours), each in its own world:
+  // `node a.js b.js` would run a.js alone.
+  const failed = [];
+  for (const file of files) {
+    const home = freshHome();
+    const env = { ...baseEnv, HOME: home, XDG_CONFIG_HOME: join(home, '.config') };
+    console.log(`# ${relative(join(root, 'dist', 'test'), file)}`);
+    const result = spawnSync('dbus-run-session', ['--', 'sh', '-c', inner, process.execPath, file], { stdio: 'inherit', env, cwd: root });
+    rmSync(home, { recursive: true, force: true });
+    if (result.status !== 0) failed.push(`${relative(join(root, 'dist', 'test'), file)} (${result.status ?? result.signal})`);
+  }
+  if (failed.length) console.error(`failed: ${failed.join(', ')}`);
+  process.exit(failed.length ? 1 : 0);
 }
 
 // Longest files first, from the last run's timings (a fresh machine falls back to file size), so
