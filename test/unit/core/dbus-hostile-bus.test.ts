@@ -319,3 +319,24 @@ test(`a message under the size limit that decodes to more than ${MAX_MESSAGE_VAL
     hostile.close();
   }
 });
+
+test('a peer that never answers fails the call with NoReply at its timeout; a late reply is dropped and the connection still works', async () => {
+  const { bus, peer, close } = await connected();
+  try {
+    const t0 = Date.now();
+    const silent = bus.call({ ...DRIVER, member: 'GetId', timeoutMs: 300 });
+    const call = await peer.next(isCall('GetId'), 'GetId');
+    await assert.rejects(within(silent, 10_000, 'the unanswered call'), (e: Error & { dbusName?: string }) => {
+      assert.equal(e.dbusName, 'org.freedesktop.DBus.Error.NoReply');
+      assert.match(e.message, /did not answer GetId within 0\.3 s/);
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 5_000, 'failed at its timeout, not later');
+    peer.reply(call, { signature: 's', body: ['too late'] }); // settles nothing, breaks nothing
+    const next = bus.call({ ...DRIVER, member: 'GetId' });
+    peer.reply(await peer.next(isCall('GetId'), 'the next GetId'), { signature: 's', body: ['answered'] });
+    assert.deepEqual(await within(next, 10_000, 'the next call'), ['answered']);
+  } finally {
+    close();
+  }
+});

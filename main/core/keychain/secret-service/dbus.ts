@@ -539,7 +539,12 @@ export interface CallOptions {
   member: string;
   signature?: string;
   body?: unknown[];
+  /** How long the reply may take before the call fails with NoReply (default: libdbus's 25 s). */
+  timeoutMs?: number;
 }
+
+/** libdbus's default reply timeout: a peer that never answers fails the call, it does not hang it. */
+export const DEFAULT_REPLY_TIMEOUT_MS = 25_000;
 
 /** A byte stream to the bus; its handlers are set by whoever reads it (authentication, then the Bus). */
 interface Wire {
@@ -724,11 +729,24 @@ export class Bus {
   }
 
   /** Sends a method call; resolves with its reply (a return or an error) from the peer called. */
-  private send(o: CallOptions): Promise<Message> {
+  private send({ timeoutMs = DEFAULT_REPLY_TIMEOUT_MS, ...o }: CallOptions): Promise<Message> {
     const serial = this.nextSerial();
     const bytes = encodeMessage({ type: MessageType.MethodCall, serial, ...o });
     return new Promise<Message>((resolve, reject) => {
-      this.waiting.set(serial, { destination: o.destination, resolve, reject });
+      const waiter: Waiter = {
+        destination: o.destination,
+        resolve: (m) => (clearTimeout(timer), resolve(m)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      };
+      // Unref'd: the waiting call itself holds the process open (holdWhileBusy), not its timer.
+      const timer = setTimeout(() => {
+        if (this.waiting.get(serial) !== waiter) return;
+        this.waiting.delete(serial);
+        this.holdWhileBusy();
+        reject(new DBusError('org.freedesktop.DBus.Error.NoReply', `${o.destination} did not answer ${o.member} within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      timer.unref();
+      this.waiting.set(serial, waiter);
       this.holdWhileBusy();
       this.wire.write(bytes);
     });
