@@ -11,7 +11,7 @@ import { credentialProcessJson } from '../core/keychain/record.js';
 import { getProfile, readSettings } from '../core/config/settings.js';
 import { warn } from './output.js';
 import { currentS3Credentials } from '../core/usecases/current-credentials.js';
-import { systemClock } from '../core/compose.js';
+import { systemClock } from '../core/clock.js';
 import type { Clock } from '../core/ports.js';
 
 export async function credentialProcess(args: string[], env: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock): Promise<number> {

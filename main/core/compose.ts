@@ -14,6 +14,7 @@ import { limitsFromEnv } from './config/env-limits.js';
 import { chosenKeychain } from './keychain/keychain-choice.js';
 import { keychainVault } from './keychain/keychain-vault.js';
 import { boundedFetch } from './net/http.js';
+import { systemClock } from './clock.js';
 import { armFault } from './fault.js';
 import { fileLocks } from './lock.js';
 import { createLogger } from './log.js';
@@ -24,10 +25,7 @@ import { settingsDir } from './config/paths.js';
 import { proxyResolver } from './net/proxy.js';
 import { registerSecret } from './redact.js';
 import { readSettings } from './config/settings.js';
-import type { Clock, Context, Ports, SystemProxyResolver } from './ports.js';
-
-/** The wall clock: the one place the core reads it. */
-export const systemClock: Clock = { now: () => Date.now() };
+import type { Context, Ports, SystemProxyResolver } from './ports.js';
 
 export interface CoreOverrides extends Partial<Omit<Context, keyof Ports>>, Partial<Ports> {
   /** The OS's proxy answer (the tray: Electron's resolveProxy); proxy variables still win. */

@@ -13,6 +13,9 @@ import { NODE_CLI, REPO, run } from '../helpers/cli.js';
 import { vault } from '../helpers/world.js';
 
 const TRACE = join(REPO, 'dist', 'test', 'helpers', 'module-trace.js');
+/** lakekey's modules only a renewal needs: a cache hit loading one has lost its lightness. */
+const RENEWAL_ONLY =
+  /\/main\/(core\/(compose|login\/|net\/|exchange\/|endpoint\/|usecases\/(renewal|login|logout|diagnose|server-checks))|cli\/(commands|compose))[./]/;
 
 test('a cache hit loads no heavy module; a miss does (so the trace is live)', async () => {
   const root = mkdtempSync(join(tmpdir(), 'lakekey-hot-'));
@@ -33,6 +36,17 @@ test('a cache hit loads no heavy module; a miss does (so the trace is live)', as
   assert.equal(hit.code, 0, hit.stderr);
   assert.equal(JSON.parse(hit.stdout).AccessKeyId, 'AKHOTPATHTEST');
   assert.deepEqual(trace(hitTrace), [], 'nothing heavy on a cache hit');
+  // Nor the rooms of a renewal: the composition root, login, the network, the exchanges, the endpoint.
+  const own = trace(`${hitTrace}.own`);
+  assert.ok(
+    own.some((url) => url.endsWith('/cli/credential-process.js')),
+    `the own-module trace is live: ${own.join(', ')}`,
+  );
+  assert.deepEqual(
+    own.filter((url) => RENEWAL_ONLY.test(url)),
+    [],
+    'a cache hit enters no renewal room',
+  );
 
   await vault.write(name, {
     v: 1,
@@ -48,6 +62,10 @@ test('a cache hit loads no heavy module; a miss does (so the trace is live)', as
   assert.ok(
     trace(missTrace).some((url) => url.includes('/openid-client/')),
     'a renewal loads openid-client (the trace works)',
+  );
+  assert.ok(
+    trace(`${missTrace}.own`).some((url) => RENEWAL_ONLY.test(url)),
+    'a renewal enters those rooms (the own-module check works)',
   );
   await vault.remove(name);
 });

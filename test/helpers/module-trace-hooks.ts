@@ -2,6 +2,7 @@
 import { appendFileSync } from 'node:fs';
 
 const HEAVY = /\/node_modules\/(openid-client|oauth4webapi|jose|@aws-sdk|@smithy|undici|conf|ajv|diff)\//;
+const OWN = /\/dist\/main\//;
 
 type Next = (specifier: string, context: unknown) => Promise<{ url: string }>;
 
@@ -9,5 +10,7 @@ export async function resolve(specifier: string, context: unknown, next: Next): 
   const result = await next(specifier, context);
   const file = process.env.LAKEKEY_TRACE_FILE;
   if (file && HEAVY.test(result.url)) appendFileSync(file, result.url + '\n');
+  // lakekey's own modules, for the rooms a cache hit must not enter.
+  if (file && OWN.test(result.url)) appendFileSync(`${file}.own`, result.url + '\n');
   return result;
 }
