@@ -18,12 +18,12 @@
 // figures, when a client cannot read another's items: the item layout is a design requirement.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { secretServiceBackend } from '../../main/core/keychain/secret-service/secret-service.js';
 import { REPO } from '../helpers/cli.js';
+import { bunFloor, compileLikeCli } from '../helpers/bun-compile.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 if (process.platform !== 'linux') throw new Error('the keychain bench measures the Linux Secret Service clients: run it on Linux');
@@ -31,8 +31,6 @@ if (!process.env.DBUS_SESSION_BUS_ADDRESS) throw new Error('no D-Bus session: ru
 
 // The peers, each a failure when missing.
 const requireFromRepo = createRequire(join(REPO, 'package.json'));
-const BUN = join(REPO, 'node_modules', 'bun', 'bin', 'bun.exe');
-if (!existsSync(BUN)) throw new Error(`${BUN} is missing: run \`npm ci\` (bun is a devDependency)`);
 const addonPackage = `@napi-rs/keyring-linux-${process.arch}-gnu`;
 const addonDir = dirname(requireFromRepo.resolve(`${addonPackage}/package.json`)); // throws when the platform package is missing
 const addonFile = readdirSync(addonDir).find((f) => f.endsWith('.node'));
@@ -43,36 +41,13 @@ for (const tool of ['secret-tool', 'keyctl']) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is missing: run \`npm run setup:test\``);
 }
 
-// The three executables, with build:cli's flags (scripts/build-cli.mjs).
-const AUTOLOAD_OFF = ['--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', '--no-compile-autoload-tsconfig', '--no-compile-autoload-package-json'];
-const out = mkdtempSync(join(tmpdir(), 'lakekey-keychain-bench-'));
-process.on('exit', () => rmSync(out, { recursive: true, force: true }));
-function compile(entry: string): string {
-  const exe = join(out, entry);
-  execFileSync(
-    BUN,
-    [
-      'build',
-      join(REPO, 'test', 'bench', 'keychain-read', `${entry}.ts`),
-      '--compile',
-      '--bytecode',
-      '--minify-syntax',
-      ...AUTOLOAD_OFF,
-      '--define',
-      'LAKEKEY_STANDALONE=true',
-      '--external',
-      '@napi-rs/keyring',
-      '--outfile',
-      exe,
-    ],
-    { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  return exe;
-}
+// The executables, with build:cli's flags (test/helpers/bun-compile.ts).
+const compile = (entry: string) => compileLikeCli(join(REPO, 'test', 'bench', 'keychain-read', `${entry}.ts`));
 const own = compile('own-client');
 const napi = compile('napi-keyring');
 const napiLoad = compile('napi-load');
-const hello = compile('hello');
+const hello = bunFloor();
+const out = dirname(napi); // the executables' folder: keyring.node sits beside them, as build:cli puts it
 copyFileSync(join(addonDir, addonFile), join(out, 'keyring.node'));
 
 /** Runs a bench executable; its exit code, output and time. */
