@@ -6,7 +6,6 @@
 // NODE_EXTRA_CA_CERTS. Prints medians and ratios against aws-vault, and the distance to the bun
 // floor. Targets: standalone <= 2.0x aws-vault; within 1.5 ms of the bun floor (issue 23).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { awsVault } from '../helpers/aws-vault.js';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +14,7 @@ import { parseProfile } from '../../main/core/config/settings.js';
 import { Vault } from '../../main/core/keychain/vault.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
 import { bunFloor } from '../helpers/bun-compile.js';
-import { granted, GRANTED_VERSION } from '../helpers/granted.js';
+import { awsVault, granted, GRANTED_VERSION } from '../helpers/go-peer.js';
 import { CLI, NODE_CLI } from '../helpers/cli.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);

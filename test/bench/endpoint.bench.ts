@@ -13,7 +13,7 @@ import { request } from 'node:http';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from '../helpers/cli.js';
-import { awsVault } from '../helpers/aws-vault.js';
+import { awsVault } from '../helpers/go-peer.js';
 import { sandbox, startPeers } from '../helpers/world.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);

@@ -8,9 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CLI, REPO, run } from '../helpers/cli.js';
-import { ageS3, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
+import { ageS3, type Peers, putObject, readRecord, sandbox, type Sandbox, startPeers } from '../helpers/world.js';
 
 const AWS_V2 = '/usr/bin/aws';
 const VENV = join(process.env.LAKEKEY_TEST_CACHE || join(homedir(), '.cache', 'lakekey-test'), 'venv');
@@ -19,17 +18,7 @@ const KEY = 'endpoint/hello.txt';
 let peers: Peers;
 before(async () => {
   peers = await startPeers();
-  const s3 = new S3Client({
-    endpoint: peers.minio.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: peers.minio.rootUser, secretAccessKey: peers.minio.rootPassword },
-  });
-  try {
-    await s3.send(new PutObjectCommand({ Bucket: peers.bucket, Key: KEY, Body: 'hello from the endpoint' }));
-  } finally {
-    s3.destroy();
-  }
+  await putObject(peers, KEY, 'hello from the endpoint');
 });
 after(async () => {
   await peers?.stop();

@@ -5,10 +5,10 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { fromIni } from '@aws-sdk/credential-providers';
 import { CLI, REPO, allOutput, run, walkFiles } from '../helpers/cli.js';
-import { ageS3, parseCredentials, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
+import { ageS3, parseCredentials, type Peers, putObject, readRecord, sandbox, type Sandbox, startPeers } from '../helpers/world.js';
 import { LAUNCH } from '../helpers/launch-url.js';
 import { createBucket, startMinio } from '../peers/minio.js';
 
@@ -16,20 +16,6 @@ const AWS = '/usr/bin/aws';
 // The test venv scripts/setup-test.sh builds: AWS CLI v1, boto3/botocore 1.42, DuckDB (isolated from Debian's packages).
 const VENV = join(process.env.LAKEKEY_TEST_CACHE || join(homedir(), '.cache', 'lakekey-test'), 'venv');
 
-/** Puts an object with MinIO's root credentials. */
-async function putObject(p: Peers, key: string, body: string): Promise<void> {
-  const s3 = new S3Client({
-    endpoint: p.minio.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: p.minio.rootUser, secretAccessKey: p.minio.rootPassword },
-  });
-  try {
-    await s3.send(new PutObjectCommand({ Bucket: p.bucket, Key: key, Body: body }));
-  } finally {
-    s3.destroy();
-  }
-}
 const PYTHON = '/usr/bin/python3';
 
 let peers: Peers;

@@ -10,10 +10,9 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { runS3aSoak, runSdkList } from '../peers/java.js';
 import { CLI, run } from './cli.js';
-import { sandbox, startPeers, type Peers, type Sandbox } from './world.js';
+import { putObject, sandbox, startPeers, type Peers, type Sandbox } from './world.js';
 
 export interface JobsScenario {
   /** How long each set of credentials lives at MinIO, in seconds. */
@@ -50,17 +49,7 @@ export function endpointJobs(sc: JobsScenario): void {
   before(async () => {
     peers = await startPeers(sc.lifetime === 'token' ? { idTokenTtlSeconds: TTL_S } : {});
     peers.sts.setTokenLifetime(sc.lifetime === 'token');
-    const s3 = new S3Client({
-      endpoint: peers.minio.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: peers.minio.rootUser, secretAccessKey: peers.minio.rootPassword },
-    });
-    try {
-      await s3.send(new PutObjectCommand({ Bucket: peers.bucket, Key: KEY, Body: Buffer.alloc(4096, 7) }));
-    } finally {
-      s3.destroy();
-    }
+    await putObject(peers, KEY, Buffer.alloc(4096, 7));
     box = await sandbox(peers, {
       browser: true,
       extraArgs: [

@@ -137,3 +137,19 @@ export interface ProcessCredentials {
 export function parseCredentials(stdout: string): ProcessCredentials {
   return JSON.parse(stdout) as ProcessCredentials;
 }
+
+/** Puts an object into the peers' bucket with MinIO's root credentials (test data, not lakekey's). */
+export async function putObject(p: Peers, key: string, body: string | Uint8Array): Promise<void> {
+  const { PutObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
+  const s3 = new S3Client({
+    endpoint: p.minio.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: p.minio.rootUser, secretAccessKey: p.minio.rootPassword },
+  });
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: p.bucket, Key: key, Body: body }));
+  } finally {
+    s3.destroy();
+  }
+}

@@ -4,9 +4,8 @@
 // harness before the endpoint exists, and a wrong secret proves it cannot pass without reaching S3.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { runS3aSoak, runSdkList } from '../peers/java.js';
-import { startPeers, type Peers } from '../helpers/world.js';
+import { type Peers, putObject, startPeers } from '../helpers/world.js';
 
 const KEY = 'java/soak.bin';
 const BODY = Buffer.alloc(4096, 'lakekey');
@@ -18,17 +17,7 @@ let keys: NodeJS.ProcessEnv;
 before(async () => {
   peers = await startPeers();
   keys = { AWS_ACCESS_KEY_ID: peers.minio.rootUser, AWS_SECRET_ACCESS_KEY: peers.minio.rootPassword };
-  const s3 = new S3Client({
-    endpoint: peers.minio.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: peers.minio.rootUser, secretAccessKey: peers.minio.rootPassword },
-  });
-  try {
-    await s3.send(new PutObjectCommand({ Bucket: peers.bucket, Key: KEY, Body: BODY }));
-  } finally {
-    s3.destroy();
-  }
+  await putObject(peers, KEY, BODY);
 });
 after(async () => {
   await peers?.stop();
