@@ -7,21 +7,25 @@ import { asLakekeyError, LakekeyError } from '../core/errors.js';
 import { gate } from '../core/text-gate.js';
 import { channels, type Channel, type EventChannel, type IpcHandlers, type Outcome, type ProfileDraft, type RequestOf, type ResponseOf } from '../ipc.js';
 
-const DRAFT_STRINGS: Array<keyof ProfileDraft> = [
-  'issuer',
-  'clientId',
-  'scopes',
-  'redirectPort',
-  'refreshBeforeSeconds',
-  's3StsEndpoint',
-  's3Endpoint',
-  's3Region',
-  's3RoleArn',
-  's3DurationSeconds',
-  'lakefsEndpoint',
-  'lakefsTtlSeconds',
-  'browser',
-];
+/** The draft's free-text fields, every one of them: a field added to ProfileDraft and not here fails to compile. */
+type StringField = { [K in keyof ProfileDraft]: ProfileDraft[K] extends string ? (string extends ProfileDraft[K] ? K : never) : never }[keyof ProfileDraft];
+const DRAFT_STRING_FIELDS: Record<StringField, true> = {
+  issuer: true,
+  clientId: true,
+  scopes: true,
+  redirectPort: true,
+  refreshBeforeSeconds: true,
+  s3StsEndpoint: true,
+  s3Endpoint: true,
+  s3Region: true,
+  s3RoleArn: true,
+  s3DurationSeconds: true,
+  s3SessionName: true,
+  lakefsEndpoint: true,
+  lakefsTtlSeconds: true,
+  browser: true,
+};
+const DRAFT_STRINGS = Object.keys(DRAFT_STRING_FIELDS) as StringField[];
 const MAX_FIELD = 2048;
 
 function isObject(v: unknown): v is Record<string, unknown> {
