@@ -7,7 +7,6 @@
 // manifest that names that generation (the head write is the commit), then the previous
 // generation's chunks are deleted. A reader therefore sees either the old or the new record,
 // never a mix, and a crash at any step leaves at worst unreferenced chunks behind.
-import { createHash, randomBytes } from 'node:crypto';
 import { LakekeyError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { registerSecret } from '../redact.js';
@@ -61,13 +60,13 @@ export class Vault {
     if (Buffer.byteLength(text, 'utf8') <= limit) {
       await this.store.set(profile, text);
     } else {
-      const gen = randomBytes(4).toString('hex');
+      const gen = (await nodeCrypto()).randomBytes(4).toString('hex');
       const parts = splitUtf8(text, limit - 64);
       for (let i = 0; i < parts.length; i++) {
         await this.store.set(chunkAccount(profile, gen, i), parts[i]);
         if (i === 0) faultPoint('mid-keychain-write');
       }
-      const manifest: Manifest = { lakekeyChunks: parts.length, gen, sha256: sha256(text) };
+      const manifest: Manifest = { lakekeyChunks: parts.length, gen, sha256: await sha256(text) };
       await this.store.set(profile, JSON.stringify(manifest));
       const accounts = await this.store.list?.(`${profile}#`);
       if (accounts) {
@@ -107,7 +106,7 @@ export class Vault {
       parts.push(part);
     }
     const text = parts.join('');
-    return sha256(text) === manifest.sha256 ? text : undefined;
+    return (await sha256(text)) === manifest.sha256 ? text : undefined;
   }
 
   private async currentGeneration(profile: string): Promise<Manifest | undefined> {
@@ -130,8 +129,14 @@ function parseManifest(head: string): Manifest | undefined {
   }
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+/**
+ * node:crypto, loaded only for a record split over items: under bun its import alone takes
+ * milliseconds, which a credential_process cache hit of a whole item must not pay.
+ */
+const nodeCrypto = () => import('node:crypto');
+
+async function sha256(text: string): Promise<string> {
+  return (await nodeCrypto()).createHash('sha256').update(text).digest('hex');
 }
 
 /** Splits text into pieces of at most `maxBytes` UTF-8 bytes without cutting a character. */
