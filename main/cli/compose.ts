@@ -4,6 +4,7 @@
 import { openSync, writeSync } from 'node:fs';
 import { composeCore } from '../core/compose.js';
 import { gate } from '../core/text-gate.js';
+import { say } from './output.js';
 import type { Vault } from '../core/keychain/vault.js';
 import type { Clock, Context } from '../core/ports.js';
 
@@ -12,7 +13,7 @@ export function compose(dir: string, env: NodeJS.ProcessEnv = process.env, vault
     dir,
     ...(vault ? { vault } : {}),
     ...(clock ? { clock } : {}),
-    notice: (text) => process.stderr.write(gate(text) + '\n'),
+    notice: (text) => say(text + '\n'),
     terminal: controllingTerminal(),
     askTray: async (profile, timeoutMs) => {
       const { requestLoginViaTray } = await import('../core/login/login-broker.js');

@@ -9,7 +9,7 @@ import { keychainVault } from '../core/keychain/keychain-vault.js';
 import { checkedSettingsDir } from '../core/config/paths.js';
 import { credentialProcessJson } from '../core/keychain/record.js';
 import { getProfile, readSettings } from '../core/config/settings.js';
-import { warn } from './output.js';
+import { warn, writeOut } from './output.js';
 import { currentS3Credentials } from '../core/usecases/current-credentials.js';
 import { systemClock } from '../core/clock.js';
 import type { Clock } from '../core/ports.js';
@@ -26,6 +26,6 @@ export async function credentialProcess(args: string[], env: NodeJS.ProcessEnv =
   const vault = keychainVault(limitsFromEnv(env), chosenKeychain(env, settings.keychain, process.platform), { platform: process.platform, env });
   const context = async () => (await import('./compose.js')).compose(dir, env, vault, clock);
   const creds = await currentS3Credentials({ vault, clock, context }, name, profile, { interactive: true });
-  process.stdout.write(credentialProcessJson(creds) + '\n');
+  writeOut(credentialProcessJson(creds) + '\n');
   return 0;
 }

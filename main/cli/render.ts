@@ -1,9 +1,10 @@
 // What the commands print: data on stdout (print), aligned tables, and secrets read from stdin.
 import { stripControls } from '../core/text-gate.js';
+import { streamOut } from './output.js';
 
 /** Standard output: what was asked for (a token, an env file, JSON), with controls replaced and the program's newlines kept. */
 export function print(text: string): void {
-  process.stdout.write(stripControls(text, true) + '\n');
+  streamOut(stripControls(text, true) + '\n');
 }
 
 export function printJson(value: unknown): void {

@@ -12,7 +12,7 @@ import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../../cor
 import { outside } from '../../core/text-gate.js';
 import type { Args } from '../args.js';
 import { compose } from '../compose.js';
-import { say, warn } from '../output.js';
+import { say, stderrIsTerminal, warn } from '../output.js';
 import { print } from '../render.js';
 import { endpointSetting, selfCommand } from './aws.js';
 
@@ -88,7 +88,7 @@ async function handout(name: string, choice: Choice): Promise<Handout> {
 
 /** A person started this run (a terminal on stdin or stderr): a login may be asked of them. */
 function personPresent(): boolean {
-  return Boolean(process.stdin.isTTY || process.stderr.isTTY);
+  return Boolean(process.stdin.isTTY) || stderrIsTerminal();
 }
 
 /** A half that cannot be handed over now (a login needed, a server down); anything else stops the run. */

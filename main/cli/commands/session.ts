@@ -11,7 +11,7 @@ import type { SecretRecord } from '../../core/keychain/record.js';
 import { gate, outside } from '../../core/text-gate.js';
 import type { Args } from '../args.js';
 import { compose } from '../compose.js';
-import { say, warn } from '../output.js';
+import { say, stderrIsTerminal, warn, writeErr } from '../output.js';
 import { print, printJson, table } from '../render.js';
 
 /** How the profile's credentials are renewed, the same words in `login` and `status`. */
@@ -89,19 +89,19 @@ export async function loginAndSay(
  * never reaches a log, a pipe or the AWS CLI's capture of credential_process.
  */
 function liveWait(ctx: Context, timeoutSeconds: number): { ctx: Context; stop(): void } {
-  if (!process.stderr.isTTY) return { ctx, stop() {} };
+  if (!stderrIsTerminal()) return { ctx, stop() {} };
   const frames = ['|', '/', '-', '\\'];
   let timer: NodeJS.Timeout | undefined;
   let deadline = 0;
   let frame = 0;
   let shown = false;
   const clear = () => {
-    if (shown) process.stderr.write('\r\x1b[2K');
+    if (shown) writeErr('\r\x1b[2K');
     shown = false;
   };
   const draw = () => {
     const left = sayDuration(Math.max(0, (deadline - Date.now()) / 1000));
-    process.stderr.write(`\r\x1b[2K${gate(`${frames[frame++ % frames.length]} waiting for the login: ${left} left (Ctrl-C to stop)`)}`);
+    writeErr(`\r\x1b[2K${gate(`${frames[frame++ % frames.length]} waiting for the login: ${left} left (Ctrl-C to stop)`)}`);
     shown = true;
   };
   const notice = (text: string) => {
