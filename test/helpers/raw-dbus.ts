@@ -140,9 +140,9 @@ export async function hostileBus(opts: { onAuth?: (socket: Socket) => void; hell
     const onAuthBytes = (d: Buffer) => {
       text += d.toString('latin1');
       if (!answered && text.includes('\r\n')) {
-        answered = true; // the client's AUTH line
-        if (opts.onAuth) return opts.onAuth(socket);
-        socket.write('OK 0123456789abcdef0123456789abcdef\r\n');
+        answered = true; // the client's AUTH line (BEGIN and Hello may have come with it)
+        if (opts.onAuth) opts.onAuth(socket);
+        else socket.write('OK 0123456789abcdef0123456789abcdef\r\n');
       }
       const begin = text.indexOf('BEGIN\r\n');
       if (begin < 0) return;

@@ -340,3 +340,23 @@ test('a peer that never answers fails the call with NoReply at its timeout; a la
     close();
   }
 });
+
+test('EXTERNAL, BEGIN and Hello go in one flight: a bus that answers only once it has them all is reached in one round trip', async () => {
+  // This bus says OK only after Hello has arrived: a client that waited for OK before BEGIN
+  // (two round trips) would never get an answer.
+  let raw: import('node:net').Socket | undefined;
+  const hostile = await hostileBus({
+    onAuth: (socket) => (raw = socket),
+    hello: (peer, call) => {
+      raw!.write('OK 0123456789abcdef0123456789abcdef\r\n');
+      peer.reply(call, { signature: 's', body: [':1.9'] });
+    },
+  });
+  try {
+    const bus = await within(Bus.session({ DBUS_SESSION_BUS_ADDRESS: hostile.address }), 5_000, 'a session with a pipelined Hello');
+    assert.equal(bus.name, ':1.9');
+    bus.close();
+  } finally {
+    hostile.close();
+  }
+});

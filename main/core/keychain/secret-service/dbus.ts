@@ -679,7 +679,8 @@ export class Bus {
 
   private constructor(private readonly wire: Wire) {
     wire.onData = (d) => this.receive(d);
-    wire.onEnd = (e) => this.fail(e ?? new Error('the D-Bus connection closed'));
+    wire.onEnd = (e) =>
+      this.fail(e ?? new Error(this.auth ? 'the D-Bus session bus closed the connection during authentication' : 'the D-Bus connection closed'));
     wire.unref();
   }
 
@@ -703,9 +704,14 @@ export class Bus {
             cause: err,
           });
         });
-        await authenticate(wire);
+        // EXTERNAL, BEGIN and Hello in one flight (as sd-bus sends them): the bus answers OK and
+        // Hello's reply together, one round trip instead of two. A refusal fails the Hello too.
         const bus = new Bus(wire);
-        bus.name = (await bus.call({ ...DRIVER, member: 'Hello' }))[0] as string;
+        const authenticated = bus.authenticate();
+        const hello = bus.call({ ...DRIVER, member: 'Hello' });
+        hello.catch(() => undefined); // the refusal is reported through `authenticated`
+        await authenticated;
+        bus.name = (await hello)[0] as string;
         return bus;
       } catch (err) {
         wire?.destroy(); // the next address gets a clean start, and no socket is left open
@@ -793,10 +799,47 @@ export class Bus {
     this.wire.destroy();
   }
 
+  /** The authentication line being read, until the bus has answered it. */
+  private auth: { line: string; resolve: () => void } | undefined;
+
+  /** Says EXTERNAL and BEGIN at once; resolves when the bus answers OK (messages may follow at once). */
+  authenticate(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.auth = { line: '', resolve };
+      void this.closed.then(reject); // a refusal or a closed connection fails the connection
+      const uid = Buffer.from(String(process.getuid?.() ?? 0), 'ascii').toString('hex');
+      this.wire.ref(); // held until Hello's reply: then holdWhileBusy decides
+      this.wire.write(`\0AUTH EXTERNAL ${uid}\r\nBEGIN\r\n`);
+    });
+  }
+
+  /** Reads the bus's answer to AUTH from the front of `d`; returns where the messages start, or -1 while it is unfinished. */
+  private readAuth(d: Buffer): number {
+    const auth = this.auth!;
+    const before = auth.line.length;
+    auth.line += d.toString('latin1');
+    const end = auth.line.indexOf('\r\n');
+    if ((end < 0 ? auth.line.length : end) > MAX_AUTH_LINE) {
+      throw new Error(
+        `D-Bus protocol error: the bus sent an authentication line of over ${MAX_AUTH_LINE} bytes; that is not a D-Bus session bus. Check DBUS_SESSION_BUS_ADDRESS.`,
+      );
+    }
+    if (end < 0) return -1;
+    if (!auth.line.startsWith('OK ')) throw new Error(`the D-Bus session bus refused authentication: ${auth.line.slice(0, end)}`);
+    this.auth = undefined;
+    auth.resolve();
+    return end + 2 - before;
+  }
+
   private receive(d: Buffer): void {
     if (this.failure) return; // bytes still arriving on a connection we gave up on
     try {
-      for (let at = 0; at < d.length;) at = this.take(d, at);
+      let at = 0;
+      if (this.auth) {
+        at = this.readAuth(d);
+        if (at < 0) return;
+      }
+      for (; at < d.length;) at = this.take(d, at);
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
       this.wire.destroy();
@@ -910,33 +953,3 @@ export class Bus {
  * or "REJECTED <mechanisms>"; a line that runs on is no D-Bus bus talking.
  */
 const MAX_AUTH_LINE = 512;
-
-/** Runs the SASL EXTERNAL exchange on a fresh wire; resolves once BEGIN is sent. */
-function authenticate(wire: Wire): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let answer = '';
-    wire.onEnd = (e) => reject(e ?? new Error('the D-Bus session bus closed the connection during authentication'));
-    // Rejected before the socket is closed: on Bun closing calls onEnd at once, whose vaguer
-    // "closed during authentication" would otherwise be the reason given.
-    const refuse = (why: string) => {
-      wire.onData = () => undefined;
-      reject(new Error(why));
-      wire.destroy();
-    };
-    wire.onData = (d) => {
-      answer += d.toString('latin1');
-      const end = answer.indexOf('\r\n');
-      if ((end < 0 ? answer.length : end) > MAX_AUTH_LINE) {
-        return refuse(
-          `D-Bus protocol error: the bus sent an authentication line of over ${MAX_AUTH_LINE} bytes; that is not a D-Bus session bus. Check DBUS_SESSION_BUS_ADDRESS.`,
-        );
-      }
-      if (end < 0) return;
-      if (!answer.startsWith('OK ')) return refuse(`the D-Bus session bus refused authentication: ${answer.slice(0, end)}`);
-      wire.write('BEGIN\r\n');
-      resolve();
-    };
-    const uid = Buffer.from(String(process.getuid?.() ?? 0), 'ascii').toString('hex');
-    wire.write(`\0AUTH EXTERNAL ${uid}\r\n`);
-  });
-}
