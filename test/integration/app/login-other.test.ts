@@ -3,26 +3,16 @@
 // by playwright, the core's login. The item asks the IdP for another account, and a login as
 // another user logs the previous one out (revoked at the IdP) and says so in a notification.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
-import Conf from 'conf';
-import { start } from '../../../main/app/main.js';
-import { settingsStore, type ConfLike } from '../../../main/app/settings-store.js';
-import { parseProfile } from '../../../main/core/config/settings.js';
-import { Vault } from '../../../main/core/keychain/vault.js';
 import { discover, refresh } from '../../../main/core/login/oidc.js';
 import { driveLogin } from '../../helpers/browser.js';
 import { REPO } from '../../helpers/cli.js';
 import { electronStub } from '../../helpers/electron-stub.js';
 import { launchUrlOf } from '../../helpers/launch-url.js';
 import { DEFAULT_USERS, startIdp } from '../../peers/idp.js';
-import { MemoryStore } from '../../helpers/memory-store.js';
 import { idpHttp } from '../../helpers/net.js';
+import { startTray } from '../../helpers/tray-app.js';
 
-const openConf = (dir: string) =>
-  new Conf({ cwd: dir, configName: 'config', projectName: 'lakekey', configFileMode: 0o600, clearInvalidConfig: false }) as unknown as ConfLike;
 const idp = await startIdp({ users: [...DEFAULT_USERS, { sub: 'bob', login: 'bob@example.com', name: 'Bob Example', policy: 'readwrite' }] });
 after(() => idp.stop());
 
@@ -34,20 +24,7 @@ async function until(done: () => boolean): Promise<void> {
 
 test('the menu\'s "Log in as someone else" asks the IdP for another account; bob replaces alice, whose session is revoked, and a notification says so', async () => {
   const stub = electronStub({ appPath: REPO });
-  const dir = join(mkdtempSync(join(tmpdir(), 'lk-app-')), 'cfg');
-  settingsStore(openConf, dir).update((s) => {
-    s.profiles.work = parseProfile('work', { issuer: idp.issuer, clientId: idp.clientId });
-  });
-  const vault = new Vault(new MemoryStore());
-  const app = await start(stub.electron, {
-    openStore: openConf,
-    appRoot: REPO,
-    resourcesDir: join(REPO, 'build'),
-    env: { LAKEKEY_CONFIG_DIR: dir },
-    vault,
-    platform: 'linux',
-  });
-  assert.ok(app);
+  const { app, vault } = await startTray(stub.electron, { work: { issuer: idp.issuer, clientId: idp.clientId } });
   try {
     /** Runs a menu action whose login opens the (stubbed) browser, and signs in there as `user`. */
     const loginAs = async (action: 'login' | 'login-other', user: string) => {

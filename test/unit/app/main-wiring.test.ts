@@ -8,10 +8,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import Conf from 'conf';
 import { start } from '../../../main/app/main.js';
 import { defaultDraft, profileToDraft } from '../../../main/app/profile-form.js';
-import { settingsStore, type ConfLike } from '../../../main/app/settings-store.js';
+import { settingsStore } from '../../../main/app/settings-store.js';
 import { APP_SCHEME, SETTINGS_URL } from '../../../main/app/window-security.js';
 import { runningEndpoints } from '../../../main/core/endpoint/registry.js';
 import { endpointUri } from '../../../main/core/endpoint/server.js';
@@ -24,9 +23,7 @@ import { NODE_CLI, REPO, run } from '../../helpers/cli.js';
 import { electronStub } from '../../helpers/electron-stub.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
 import { shippedArtifacts } from '../../helpers/vite-build.js';
-
-const openConf = (dir: string) =>
-  new Conf({ cwd: dir, configName: 'config', projectName: 'lakekey', configFileMode: 0o600, clearInvalidConfig: false }) as unknown as ConfLike;
+import { openConf } from '../../helpers/tray-app.js';
 
 const labelsOf = (menu: unknown) => (menu as { template: Array<{ label?: string }> }).template.map((i) => i.label?.trim());
 

@@ -7,9 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import Conf from 'conf';
 import { start } from '../../../main/app/main.js';
-import type { ConfLike } from '../../../main/app/settings-store.js';
 import { trayCommand } from '../../../main/app/start-at-login.js';
 import { SETTINGS_URL } from '../../../main/app/window-security.js';
 import { Vault } from '../../../main/core/keychain/vault.js';
@@ -17,9 +15,8 @@ import { API_CHANNELS, type Outcome } from '../../../main/ipc.js';
 import { REPO } from '../../helpers/cli.js';
 import { electronStub, type ElectronStub } from '../../helpers/electron-stub.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
+import { openConf } from '../../helpers/tray-app.js';
 
-const openConf = (dir: string) =>
-  new Conf({ cwd: dir, configName: 'config', projectName: 'lakekey', configFileMode: 0o600, clearInvalidConfig: false }) as unknown as ConfLike;
 const trusted = { senderFrame: { url: SETTINGS_URL, parent: null } };
 
 /** The "Start at login" item of the tray's current menu. */
