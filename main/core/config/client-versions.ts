@@ -41,8 +41,8 @@ export function tooOld(clients: InstalledClients, min: Minimums): string[] {
     const v2 = cli[1].startsWith('2.');
     if (v2 ? older(cli[1], min.awsCliV2) : cli[2] !== undefined && older(cli[2], min.botocore)) old.push(`the AWS CLI on PATH (${cli[0].split(' ')[0]})`);
   }
-  const botocore = clients.botocore?.trim();
-  if (botocore && /^\d+\.\d+/.test(botocore) && older(botocore, min.botocore)) old.push(`python3's botocore ${botocore} (boto3, s3fs)`);
+  const botocore = botocoreVersion(clients);
+  if (botocore && older(botocore, min.botocore)) old.push(`python3's botocore ${botocore} (boto3, s3fs)`);
   return old;
 }
 
@@ -52,9 +52,14 @@ export function newEnough(clients: InstalledClients, min: Minimums): string[] {
   const cli = /aws-cli\/(\d+(?:\.\d+)*)/.exec(clients.aws ?? '');
   const old = tooOld(clients, min);
   if (cli && !old.some((o) => o.startsWith('the AWS CLI'))) found.push(`AWS CLI ${cli[1]}`);
-  const botocore = clients.botocore?.trim();
-  if (botocore && /^\d+\.\d+/.test(botocore) && !old.some((o) => o.startsWith("python3's botocore"))) found.push(`python3's botocore ${botocore}`);
+  const botocore = botocoreVersion(clients);
+  if (botocore && !old.some((o) => o.startsWith("python3's botocore"))) found.push(`python3's botocore ${botocore}`);
   return found;
+}
+
+/** The dotted version python3 printed for botocore, and nothing else it printed. */
+function botocoreVersion(clients: InstalledClients): string | undefined {
+  return /^\d+\.\d+(?:\.\d+)*/.exec(clients.botocore?.trim() ?? '')?.[0];
 }
 
 /** Whether dotted version `v` comes before `min` (missing parts count as 0). */
