@@ -56,7 +56,7 @@ export function composeCore(env: NodeJS.ProcessEnv, o: CoreOverrides = {}): Cont
     fetch: o.fetch ?? boundedFetch(limits.httpTimeoutMs, proxy),
     locks: o.locks ?? fileLocks(dir, () => clock.now()),
     loopback: o.loopback ?? startLoopback,
-    peer: o.peer ?? kernelPeer(platform, bunFfi()),
+    peer: o.peer ?? kernelPeer(platform, bunFfi),
     secrets: o.secrets ?? { register: registerSecret },
   };
   if (o.terminal) ctx.terminal = o.terminal;

@@ -60,11 +60,18 @@ export const procTables: TcpTableReader = (family) => readFileSync(family === 4 
 /**
  * Who owns a loopback client socket, as this platform can tell: on Linux the kernel (netlink when
  * `ffi` — bun's, from compose.ts — can make the call, else the socket tables); elsewhere nobody.
+ * libc is opened at the first connection, not when a Context is composed: most commands serve none.
  */
-export function kernelPeer(platform: NodeJS.Platform, ffi?: BunFfi): PeerCheck {
+export function kernelPeer(platform: NodeJS.Platform, ffi?: () => BunFfi | undefined): PeerCheck {
   if (platform !== 'linux' || ownUid() === undefined) return () => ({ kind: 'unsupported' });
-  const ask = ffi ? sockDiagLookup(ffi) : undefined;
-  return (clientPort, serverPort) => loopbackPeer(clientPort, serverPort, procTables, ask);
+  let ask: PeerLookup | undefined | null = null;
+  return (clientPort, serverPort) => {
+    if (ask === null) {
+      const bun = ffi?.();
+      ask = bun ? sockDiagLookup(bun) : undefined;
+    }
+    return loopbackPeer(clientPort, serverPort, procTables, ask);
+  };
 }
 
 /** Our own uid, where the platform has uids. */
