@@ -124,7 +124,7 @@ test('no tray: no secret file, or a stale socket left by a crashed tray → "no-
   const r = await client(dir, 'work');
   assert.equal(r.result, 'no-tray');
   assert.ok(Date.now() - t0 < 10_000);
-  assert.ok(r.ms < 1000, `answered in ${r.ms} ms`);
+  assert.ok(r.ms < 5000, `answered in ${r.ms} ms: it waited for its 10 s limit instead of seeing nobody listens`);
   // A new tray starts over the stale socket.
   let logins = 0;
   const next = await startLoginBroker({ platform: process.platform, dir, login: async () => void (logins += 1) });
