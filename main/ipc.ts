@@ -68,6 +68,8 @@ export interface ProfileView {
   renewing: boolean;
   s3?: TimeLeft;
   lakefs?: TimeLeft;
+  /** The other profiles signed in by the same IdP session (same issuer, client and scopes): one login, one logout. */
+  sharedWith?: string[];
 }
 
 export interface SaveRequest {

@@ -7,11 +7,12 @@ import { checkServers } from '../core/usecases/server-checks.js';
 import { endpointUri } from '../core/endpoint/server.js';
 import {
   currentS3Credentials,
-  describe,
+  statusOf,
   fromContext,
   logout,
   sayLogout,
   type Context,
+  type LogoutOptions,
   type LogoutResult,
   type ProfileStatus,
 } from '../core/usecases/session.js';
@@ -46,7 +47,7 @@ export interface HandlerDeps {
   /** The window saw the network come back. */
   networkOnline?(): void;
   /** The tray's logout: the core's, with the profile not served by the credentials endpoint while it runs. */
-  logout?(name: string, profile: Profile): Promise<LogoutResult>;
+  logout?(name: string, profile: Profile, opts?: LogoutOptions): Promise<LogoutResult>;
   /** Where the tray's credentials endpoint listens and its token file is, while it runs. */
   endpoint?(): EndpointPlace | undefined;
   /** Starting the tray at login (the menu's toggle and the window's switch). */
@@ -63,7 +64,7 @@ export async function viewOf(deps: HandlerDeps, name: string, profile: Profile):
   let status: ProfileStatus | undefined;
   let error: string | undefined;
   try {
-    status = describe(name, await deps.ctx.vault.read(name), deps.ctx.clock.now(), profile);
+    status = await statusOf(deps.ctx, name, profile);
   } catch (err) {
     const e = asLakekeyError(err);
     error = `${e.message}${e.hint ? `. ${e.hint}` : ''}`;
@@ -142,7 +143,8 @@ function profileNamed(deps: HandlerDeps, name: string): Profile {
 }
 
 export function createHandlers(deps: HandlerDeps): IpcHandlers {
-  const logoutOf = (name: string, profile: Profile) => (deps.logout ? deps.logout(name, profile) : logout(deps.ctx, name, profile));
+  const logoutOf = (name: string, profile: Profile, opts: LogoutOptions = {}) =>
+    deps.logout ? deps.logout(name, profile, opts) : logout(deps.ctx, name, profile, opts);
   return {
     'profiles:list': async () => listViews(deps),
     'profiles:defaults': async () => defaultDraft(),
@@ -162,15 +164,16 @@ export function createHandlers(deps: HandlerDeps): IpcHandlers {
       });
       if (renamed && before) {
         // The old name's session ends as `logout` ends it: refresh token revoked at the IdP,
-        // keychain item removed. The renamed profile logs in afresh.
-        await logoutOf(renamed, before).catch(() => deps.ctx.vault.remove(renamed).catch(() => undefined));
+        // keychain item removed; a sign-in shared with other profiles (the renamed one among
+        // them, when its IdP settings are unchanged) stays theirs. Otherwise the renamed profile logs in afresh.
+        await logoutOf(renamed, before, { leaveShared: true }).catch(() => deps.ctx.vault.remove(renamed).catch(() => undefined));
       }
       deps.changed?.();
       return { ok: true };
     },
     'profiles:remove': async ({ name }) => {
       const profile = profileNamed(deps, name);
-      await logoutOf(name, profile);
+      await logoutOf(name, profile, { leaveShared: true });
       deps.settings.update((s) => {
         delete s.profiles[name];
       });

@@ -17,7 +17,17 @@ import { createLogger } from '../core/log.js';
 import { gate, gateLine } from '../core/text-gate.js';
 import { startLoginBroker, type LoginBroker } from '../core/login/login-broker.js';
 import { settingsDir } from '../core/config/paths.js';
-import { currentS3Credentials, describe, fromContext, login, logout, sayLogout, type Context, type LoginOptions } from '../core/usecases/session.js';
+import {
+  currentS3Credentials,
+  statusOf,
+  fromContext,
+  login,
+  logout,
+  sayLogout,
+  type Context,
+  type LoginOptions,
+  type LogoutOptions,
+} from '../core/usecases/session.js';
 import { serveProfiles } from '../core/endpoint/serve.js';
 import { proxyFromPacResult } from '../core/net/proxy.js';
 import { getProfile, type Profile } from '../core/config/settings.js';
@@ -256,7 +266,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
       networkOnline: () => void this.scheduler.networkChanged(),
       clipboard: electron.clipboard,
       cliCommand: () => cliCommand(electron.app.isPackaged, opts, opts.platform),
-      logout: async (name, profile) => (await this.logout(name, profile)).result,
+      logout: async (name, profile, opts) => (await this.logout(name, profile, opts)).result,
       endpoint: () => this.endpoint.place(),
     };
     this.handlers = createHandlers(this.handlerDeps);
@@ -459,8 +469,8 @@ export class TrayApp extends EventEmitter<TrayEvents> {
   }
 
   /** Every logout the tray runs (menu, window, rename, remove): the endpoint withholds the profile meanwhile. */
-  private logout(name: string, profile: Profile) {
-    return this.endpoint.withholding(name, () => logout(this.ctx, name, profile));
+  private logout(name: string, profile: Profile, opts: LogoutOptions = {}) {
+    return this.endpoint.withholding(name, () => logout(this.ctx, name, profile, opts));
   }
 
   /** The core's endpoint, registered as the tray's; the scheduler renews, so it does not renew ahead. */
@@ -523,7 +533,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
     const out = [];
     for (const [name, profile] of Object.entries(this.safeProfiles())) {
       try {
-        out.push(scheduleInput(name, profile, describe(name, await this.ctx.vault.read(name), this.ctx.clock.now(), profile)));
+        out.push(scheduleInput(name, profile, await statusOf(this.ctx, name, profile)));
       } catch {
         out.push(scheduleInput(name, profile, undefined));
       }

@@ -90,7 +90,8 @@ export function buildMenuModel(profiles: ProfileView[], opts: MenuOptions = {}):
     items.push(act('copy-env', 'Copy env exports command', s3));
     // Served by the tray's credentials endpoint: the line that points a shell at it.
     if (s3 && p.draft.endpointEnabled) items.push(act('copy-endpoint-env', 'Copy endpoint env command', true));
-    items.push(act('logout', 'Log out', p.signedIn));
+    // A logout ends the sign-in of every profile sharing it: the label says so before the click.
+    items.push(act('logout', p.sharedWith?.length ? `Log out (also ${p.sharedWith.join(', ')})` : 'Log out', p.signedIn));
     items.push({ kind: 'separator' });
   }
   items.push({ kind: 'action', label: 'Settings…', enabled: true, action: { type: 'settings' } });

@@ -66,7 +66,8 @@ function onlyLakefsNeedsLogin(v: ViewInput): boolean {
 
 export function summary(v: ViewInput, state: ProfileState): string {
   if (!v.status) return v.error ?? 'The keychain could not be read.';
-  const who = v.status.email ?? v.status.subject;
+  const shared = v.status.sharedWith?.length ? ` (sign-in shared with ${v.status.sharedWith.join(', ')})` : '';
+  const who = `${v.status.email ?? v.status.subject}${shared}`;
   switch (state) {
     case 'signed-out':
       return 'Not signed in';
@@ -95,6 +96,7 @@ export function profileView(v: ViewInput): ProfileView {
   if (v.status?.signedIn && who) view.who = who;
   if (v.status?.s3) view.s3 = timeLeft(v.status.s3);
   if (v.status?.lakefs) view.lakefs = timeLeft(v.status.lakefs);
+  if (v.status?.signedIn && v.status.sharedWith?.length) view.sharedWith = v.status.sharedWith;
   return view;
 }
 

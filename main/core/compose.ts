@@ -58,6 +58,7 @@ export function composeCore(env: NodeJS.ProcessEnv, o: CoreOverrides = {}): Cont
     loopback: o.loopback ?? startLoopback,
     peer: o.peer ?? kernelPeer(platform, bunFfi),
     secrets: o.secrets ?? { register: registerSecret },
+    profiles: o.profiles ?? (() => readSettings(dir).profiles),
   };
   if (o.terminal) ctx.terminal = o.terminal;
   if (o.askTray) ctx.askTray = o.askTray;

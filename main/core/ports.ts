@@ -5,6 +5,7 @@
 // the logger, the bounded fetch, the proxy resolver) once per host.
 import type { Limits } from './config/env-limits.js';
 import type { Vault } from './keychain/vault.js';
+import type { Profile } from './config/settings.js';
 
 export interface Clock {
   now(): number;
@@ -172,6 +173,11 @@ export interface Context extends Ports {
    * credential_process helper's stderr): the controlling terminal. Absent when there is none.
    */
   terminal?: (text: string) => void;
+  /**
+   * The profiles of the settings as they are now, to find those sharing an IdP session (a
+   * logout or a new login of one concerns them all). Absent: no other profile is known.
+   */
+  profiles?: () => Record<string, Profile>;
   /** Ask a running tray app to run an interactive login (the CLI's path to the tray). */
   askTray?: (profile: string, timeoutMs: number) => Promise<'done' | 'no-tray'>;
 }

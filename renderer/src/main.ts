@@ -191,6 +191,8 @@ function renderProfile(p: ProfileView): void {
   if (p.draft.s3Enabled) rows.push(['S3 credentials', validity(p, p.s3)]);
   if (p.draft.s3Enabled && p.draft.endpointEnabled) rows.push(['Credentials endpoint', 'served by the tray while it runs']);
   if (p.draft.lakefsEnabled) rows.push(['lakeFS token', validity(p, p.lakefs)]);
+  if (p.sharedWith?.length)
+    rows.push(['Sign-in', `shared with ${p.sharedWith.join(', ')} (the same identity provider, client and scopes): one login and one logout for all`]);
   if (p.signedIn)
     rows.push([
       'Renews',
@@ -214,7 +216,7 @@ function renderProfile(p: ProfileView): void {
         { class: 'actions', role: 'group', 'aria-label': 'Session' },
         actionButton(p.signedIn ? 'Log in again' : 'Log in', 'primary', () => session('login', p.name)),
         actionButton('Refresh now', '', () => session('refresh', p.name), !(p.signedIn && p.canRefresh && p.draft.s3Enabled)),
-        actionButton('Log out', '', () => session('logout', p.name), !p.signedIn),
+        actionButton(p.sharedWith?.length ? `Log out (also ${p.sharedWith.join(', ')})` : 'Log out', '', () => session('logout', p.name), !p.signedIn),
         h('span', { class: 'spacer' }),
         actionButton('Edit', '', () => void openForm(p)),
         actionButton('Remove', 'danger', () => remove(p.name)),

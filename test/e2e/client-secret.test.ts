@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Vault } from '../../main/core/keychain/vault.js';
+import { ProfileVault } from '../helpers/profile-vault.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
 import { securityBox } from '../helpers/security-world.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
@@ -14,7 +14,7 @@ import { startIdp, type Idp } from '../peers/idp.js';
 
 const SECRET = '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789';
 let idp: Idp;
-const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
+const vault = new ProfileVault(osKeychainStore({ timeoutMs: 10_000 }));
 before(async () => {
   idp = await startIdp({ clientSecret: SECRET });
 });

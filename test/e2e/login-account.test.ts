@@ -6,14 +6,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { discover, refresh } from '../../main/core/login/oidc.js';
-import { Vault } from '../../main/core/keychain/vault.js';
+import { ProfileVault } from '../helpers/profile-vault.js';
 import { idpHttp } from '../helpers/net.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
 import { securityBox, type Box } from '../helpers/security-world.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
 import { DEFAULT_USERS, startIdp, type Idp } from '../peers/idp.js';
 
-const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
+const vault = new ProfileVault(osKeychainStore({ timeoutMs: 10_000 }));
 const BOB = { sub: 'bob', login: 'bob@example.com', name: 'Bob Example', policy: 'readwrite' };
 let idp: Idp;
 before(async () => {

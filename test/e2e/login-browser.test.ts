@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Vault } from '../../main/core/keychain/vault.js';
+import { ProfileVault } from '../helpers/profile-vault.js';
 import { sampleCommandLines } from '../helpers/command-lines.js';
 import { LAUNCH, LAUNCH_PAGE } from '../helpers/launch-url.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
@@ -16,7 +16,7 @@ import { securityBox } from '../helpers/security-world.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
 import { startIdp, type Idp } from '../peers/idp.js';
 
-const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
+const vault = new ProfileVault(osKeychainStore({ timeoutMs: 10_000 }));
 let idp: Idp;
 before(async () => {
   idp = await startIdp();

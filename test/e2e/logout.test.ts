@@ -5,14 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { discover, refresh } from '../../main/core/login/oidc.js';
-import { Vault } from '../../main/core/keychain/vault.js';
+import { ProfileVault } from '../helpers/profile-vault.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
 import { securityBox } from '../helpers/security-world.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
 import { startIdp, type Idp } from '../peers/idp.js';
 import { idpHttp } from '../helpers/net.js';
 
-const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
+const vault = new ProfileVault(osKeychainStore({ timeoutMs: 10_000 }));
 const idps: Idp[] = [];
 after(async () => {
   for (const idp of idps) await idp.stop();

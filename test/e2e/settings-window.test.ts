@@ -28,6 +28,7 @@ import { openWindowPage, type WindowPage } from '../helpers/settings-window-page
 import { freePort } from '../helpers/peer-process.js'; // bound, then closed: nothing listens there
 
 const ARTIFACTS = join(REPO, 'test-artifacts', 'settings-window');
+import { ProfileVault } from '../helpers/profile-vault.js';
 
 let idp: Idp;
 let win: WindowPage;
@@ -45,7 +46,7 @@ before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   idp = await startIdp();
   dir = join(mkdtempSync(join(tmpdir(), 'lk-window-')), 'cfg');
-  vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
+  vault = new ProfileVault(osKeychainStore({ timeoutMs: 10_000 }));
   const settings = settingsStore((d) => new Conf({ cwd: d, configName: 'config', projectName: 'lakekey', configFileMode: 0o600 }) as unknown as ConfLike, dir);
   const ctx = composeCore(process.env, {
     dir,

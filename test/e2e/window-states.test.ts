@@ -24,6 +24,7 @@ import { osKeychainStore } from '../helpers/os-keychain.js';
 import { EVENT_CHANNELS } from '../../main/ipc.js';
 import { CLI, REPO } from '../helpers/cli.js';
 import { MIN_WINDOW_SIZE, openWindowPage, WINDOW_SIZE, type WindowPage } from '../helpers/settings-window-page.js';
+import { ProfileVault } from '../helpers/profile-vault.js';
 
 const ARTIFACTS = join(REPO, 'test-artifacts', 'window-states');
 // Stand-ins with the shape of real secrets: they must never reach the page.
@@ -68,7 +69,7 @@ async function open(opts: Parameters<typeof openWindowPage>[1] = {}): Promise<Wi
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const dir = join(mkdtempSync(join(tmpdir(), 'lk-states-')), 'cfg');
-  vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
+  vault = new ProfileVault(osKeychainStore({ timeoutMs: 10_000 }));
   settings = settingsStore((d) => new Conf({ cwd: d, configName: 'config', projectName: 'lakekey', configFileMode: 0o600 }) as unknown as ConfLike, dir);
   const draft = {
     ...defaultDraft(),

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { composeCore, type CoreOverrides } from '../../main/core/compose.js';
 import { silentLogger } from '../../main/core/log.js';
 import { Vault } from '../../main/core/keychain/vault.js';
+import { ProfileVault } from './profile-vault.js';
 import { driveLogin } from './browser.js';
 import type { Context } from '../../main/core/ports.js';
 import { MemoryStore } from './memory-store.js';
@@ -22,6 +23,8 @@ export interface Headless {
   store: MemoryStore;
   /** Every notice the use cases gave the person at the keyboard. */
   notices: string[];
+  /** The same keychain, read as each profile sees its record (profile-vault.ts). */
+  view: ProfileVault;
 }
 
 /** A composed Context in a fresh settings folder; `overrides` replace any port. */
@@ -40,5 +43,5 @@ export function composeHeadless(overrides: CoreOverrides = {}): Headless {
     notice: (text) => void notices.push(text),
     ...overrides,
   });
-  return { ctx, store, notices };
+  return { ctx, store, notices, view: new ProfileVault(store) };
 }

@@ -9,6 +9,7 @@ import { start } from '../../main/app/main.js';
 import { settingsStore, type ConfLike } from '../../main/app/settings-store.js';
 import { parseProfile } from '../../main/core/config/settings.js';
 import { Vault } from '../../main/core/keychain/vault.js';
+import { ProfileVault } from './profile-vault.js';
 import { REPO } from './cli.js';
 import { MemoryStore } from './memory-store.js';
 
@@ -22,15 +23,16 @@ export async function startTray(electron: Parameters<typeof start>[0], profiles:
   settingsStore(openConf, dir).update((s) => {
     for (const [name, raw] of Object.entries(profiles)) s.profiles[name] = parseProfile(name, raw);
   });
-  const vault = new Vault(new MemoryStore());
+  const store = new MemoryStore();
   const app = await start(electron, {
     openStore: openConf,
     appRoot: REPO,
     resourcesDir: join(REPO, 'build'),
     env: { LAKEKEY_CONFIG_DIR: dir },
-    vault,
+    vault: new Vault(store),
     platform: 'linux',
   });
   if (!app) throw new Error('the tray did not start');
-  return { app, dir, vault };
+  // The tests read each profile's record as the profile sees it.
+  return { app, dir, vault: new ProfileVault(store) };
 }

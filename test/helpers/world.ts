@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Vault } from '../../main/core/keychain/vault.js';
+import { ProfileVault } from './profile-vault.js';
 import { osKeychainStore } from './os-keychain.js';
 import type { SecretRecord } from '../../main/core/keychain/record.js';
 import { startIdp, type Idp, type IdpOptions } from '../peers/idp.js';
@@ -102,7 +103,11 @@ export async function sandbox(peers: Peers, opts: { browser?: boolean; extraArgs
   return box;
 }
 
-export const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
+const keychain = osKeychainStore({ timeoutMs: 10_000 });
+/** The test keychain, read as each profile sees its record (profile-vault.ts). */
+export const vault = new ProfileVault(keychain);
+/** The same keychain item by item: a profile's own item, a shared IdP session's. */
+export const items = new Vault(keychain);
 
 export async function readRecord(name: string): Promise<SecretRecord> {
   return vault.read(name);
@@ -110,20 +115,21 @@ export async function readRecord(name: string): Promise<SecretRecord> {
 
 /** Rewrite the stored S3 credentials' expiry (what "aging" a session means in these tests). */
 export async function ageS3(name: string, expiresInSeconds: number): Promise<SecretRecord> {
-  const r = await vault.read(name);
+  // The profile's own item, which holds them: its session stays where it is (shared or its own).
+  const r = await items.read(name);
   if (!r.s3) throw new Error('no S3 credentials to age');
   r.s3.expiresAt = Date.now() + expiresInSeconds * 1000;
-  await vault.write(name, r);
-  return r;
+  await items.write(name, r);
+  return vault.read(name);
 }
 
 /** Rewrite the stored lakeFS token's expiry (negative: expired that long ago), as ageS3 does for S3. */
 export async function ageLakefs(name: string, expiresInSeconds: number): Promise<SecretRecord> {
-  const r = await vault.read(name);
+  const r = await items.read(name);
   if (!r.lakefs) throw new Error('no lakeFS token to age');
   r.lakefs.expiresAt = Date.now() + expiresInSeconds * 1000;
-  await vault.write(name, r);
-  return r;
+  await items.write(name, r);
+  return vault.read(name);
 }
 
 export interface ProcessCredentials {

@@ -63,6 +63,11 @@ export interface Idp {
   authorizationRequests: Array<Record<string, string>>;
   /** While down, every connection is destroyed at once: the IdP looks unreachable. */
   setDown(down: boolean): void;
+  /**
+   * Holds each refresh grant this long before answering it (0: at once), so that callers started
+   * together are all waiting while the first refresh is in flight, however slowly they start.
+   */
+  setRefreshDelay(ms: number): void;
   stop(): Promise<void>;
 }
 
@@ -297,6 +302,7 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
    * Reads the form body, notes every token presented (whatever the answer), applies the device
    * PKCE rule when asked for, and hands an identical request on to oidc-provider.
    */
+  let refreshDelayMs = 0;
   async function formGate(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -310,6 +316,7 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
       res.writeHead(400, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error, error_description: description }));
     };
+    if (refreshDelayMs > 0 && form.get('grant_type') === 'refresh_token') await new Promise((r) => setTimeout(r, refreshDelayMs));
     const authorization = path === '/device/auth';
     if (!opts.devicePkceRequired) {
       // no rule to apply: only noted
@@ -375,6 +382,9 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
     setDown(value: boolean) {
       down = value;
       listening.setDown(value);
+    },
+    setRefreshDelay(ms: number) {
+      refreshDelayMs = ms;
     },
     stop: () => listening.close(),
   };

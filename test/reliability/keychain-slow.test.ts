@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LakekeyError } from '../../main/core/errors.js';
-import { Vault } from '../../main/core/keychain/vault.js';
+import { ProfileVault } from '../helpers/profile-vault.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -50,15 +50,15 @@ async function withStoppedDaemon<T>(resumeAfterMs: number, fn: () => Promise<T>)
 const profile = `slow-${process.pid}`;
 
 test('a keychain slower than the first bound is waited for, not reported locked', async () => {
-  const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
+  const vault = new ProfileVault(osKeychainStore({ timeoutMs: 10_000 }));
   await vault.write(profile, { v: 1, updatedAt: Date.now(), idp: { subject: 'alice' } });
-  const slow = new Vault(osKeychainStore({ timeoutMs: 500, busyTimeoutMs: 60_000 }));
+  const slow = new ProfileVault(osKeychainStore({ timeoutMs: 500, busyTimeoutMs: 60_000 }));
   const record = await withStoppedDaemon(3_000, () => slow.read(profile));
   assert.equal(record.idp?.subject, 'alice', 'the read succeeded once the daemon answered');
 });
 
 test('a keychain that stays silent past the busy bound fails with "busy" (exit 4), not "unlock"', async () => {
-  const slow = new Vault(osKeychainStore({ timeoutMs: 500, busyTimeoutMs: 2_000 }));
+  const slow = new ProfileVault(osKeychainStore({ timeoutMs: 500, busyTimeoutMs: 2_000 }));
   const err = await withStoppedDaemon(6_000, () =>
     slow.read(profile).then(
       () => undefined,

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startLoopback } from '../../main/core/login/loopback.js';
-import { Vault } from '../../main/core/keychain/vault.js';
+import { ProfileVault } from '../helpers/profile-vault.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
 import { driveLogin } from '../helpers/browser.js';
 import {
@@ -25,7 +25,7 @@ import type { LoopbackReceiver } from '../../main/core/ports.js';
 import { hostPeer } from '../helpers/net.js';
 
 let idp: Idp;
-const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
+const vault = new ProfileVault(osKeychainStore({ timeoutMs: 10_000 }));
 
 before(async () => {
   observeServerRequests();

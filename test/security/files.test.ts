@@ -19,7 +19,7 @@ import { silentLogger } from '../../main/core/log.js';
 import { discover, refresh } from '../../main/core/login/oidc.js';
 import { login } from '../../main/core/usecases/session.js';
 import { getProfile } from '../../main/core/config/settings.js';
-import { Vault } from '../../main/core/keychain/vault.js';
+import { ProfileVault } from '../helpers/profile-vault.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
@@ -27,7 +27,7 @@ import { startIdp, type Idp } from '../peers/idp.js';
 import { idpHttp } from '../helpers/net.js';
 
 let idp: Idp;
-const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
+const vault = new ProfileVault(osKeychainStore({ timeoutMs: 10_000 }));
 before(async () => {
   idp = await startIdp();
 });

@@ -8,12 +8,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { SecretRecord } from '../../main/core/keychain/record.js';
-import { Vault } from '../../main/core/keychain/vault.js';
+import { ProfileVault } from '../helpers/profile-vault.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
 import { ID_TOKEN_FAULTS, startFakeSts, startSecurityIdp, type FakeSts, type SecurityIdp, type TokenFault } from '../helpers/security-idp.js';
 import { SECURITY_BROWSER_COMMAND, securityBox, type Box } from '../helpers/security-world.js';
 
-const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
+const vault = new ProfileVault(osKeychainStore({ timeoutMs: 10_000 }));
 let idp: SecurityIdp;
 let sts: FakeSts;
 

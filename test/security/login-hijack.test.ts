@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Vault } from '../../main/core/keychain/vault.js';
+import { ProfileVault } from '../helpers/profile-vault.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
 import { driveLogin } from '../helpers/browser.js';
 import { CLI, REPO, run, type CliResult } from '../helpers/cli.js';
@@ -31,7 +31,7 @@ const GATED = join(REPO, 'dist', 'test', 'helpers', 'gated-browser.js');
 const OTHER_USER = AS_OTHER_USER;
 
 let idp: Idp;
-const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
+const vault = new ProfileVault(osKeychainStore({ timeoutMs: 10_000 }));
 
 before(async () => {
   idp = await startIdp({ users: [...DEFAULT_USERS, { sub: 'mallory', login: 'mallory@example.com', name: 'Mallory', policy: 'readwrite' }] });

@@ -5,7 +5,7 @@ import { awsConfigPath, removeLakekeyAwsProfiles } from '../../core/config/aws-c
 import { configError, LakekeyError, usageError } from '../../core/errors.js';
 import { checkedSettingsDir } from '../../core/config/paths.js';
 import { lakectlCacheWarning } from '../../core/config/lakectl-config.js';
-import { forget, logout } from '../../core/usecases/session.js';
+import { forget, logout, sayProfiles } from '../../core/usecases/session.js';
 import { s3Mint } from '../../core/keychain/minted-with.js';
 import { outside } from '../../core/text-gate.js';
 import {
@@ -308,11 +308,15 @@ export async function remove(a: Args): Promise<number> {
   // A name lakekey never accepted never named a keychain item, a lock or an AWS section: only the file holds it.
   const written = profile !== undefined || PROFILE_NAME.test(name);
   let unrevoked = false;
+  let keptFor: string[] = [];
   if (written) {
     const ctx = compose(dir);
     // A broken profile's issuer is not trusted with the refresh token: its session is forgotten here only.
-    if (profile) await logout(ctx, name, profile);
-    else unrevoked = await forget(ctx, name);
+    // A sign-in shared with other profiles stays theirs.
+    if (profile) {
+      const r = await logout(ctx, name, profile, { leaveShared: true });
+      if (r.revocation.outcome === 'kept') keptFor = r.revocation.by;
+    } else unrevoked = await forget(ctx, name);
     if (!profile || profile.clientSecret) await ctx.vault.writeClientSecret(name, undefined);
   }
   // Before the profile goes: a file problem here leaves it in place, so running remove again finishes the job.
@@ -322,6 +326,7 @@ export async function remove(a: Args): Promise<number> {
     s.broken.delete(name);
   });
   say(`Removed profile "${name}"${written ? ' and its keychain item' : ''}.\n`);
+  if (keptFor.length) say(`Its sign-in at the identity provider stays: ${sayProfiles(keptFor)} share${keptFor.length === 1 ? 's' : ''} it.\n`);
   if (unrevoked) say('Its settings were broken, so its session was not revoked at the identity provider; sign out there if that matters.\n');
   const sections = (profiles: string[]) => profiles.map((p) => (p === 'default' ? '[default]' : `[profile ${p}]`)).join(', ');
   const backup = aws?.backup ? ` (backup: ${aws.backup})` : '';

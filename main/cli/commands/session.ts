@@ -4,7 +4,17 @@ import { sayClock, sayDuration, sayValidity } from '../../shared/duration.js';
 import { readRenewalFailure } from '../../core/usecases/renewal-cooldown.js';
 import { LakekeyError, noLakefsSettings, noS3Settings, usageError } from '../../core/errors.js';
 import { checkedSettingsDir } from '../../core/config/paths.js';
-import { describe, deviceLogin, login, logout, MIN_TOKEN_SECONDS, sayLogout, type Context, type ProfileStatus } from '../../core/usecases/session.js';
+import {
+  deviceLogin,
+  login,
+  logout,
+  MIN_TOKEN_SECONDS,
+  sayLogout,
+  sayProfiles,
+  statusOf,
+  type Context,
+  type ProfileStatus,
+} from '../../core/usecases/session.js';
 import { getProfile, readSettings, type Profile } from '../../core/config/settings.js';
 import { sayChanged } from '../../core/keychain/minted-with.js';
 import type { SecretRecord } from '../../core/keychain/record.js';
@@ -74,6 +84,11 @@ export async function loginAndSay(
   const who = outside(record.idp?.email ?? record.idp?.subject ?? 'unknown user');
   const how = renewal(profile, { signedIn: Boolean(record.idp), canRefresh: Boolean(record.idp?.refreshToken) });
   say(`Logged in to profile "${name}" as ${who}.\n`);
+  const along = (await statusOf(wait.ctx, name, profile)).sharedWith;
+  if (along?.length)
+    say(
+      `${sayProfiles(along)} share${along.length === 1 ? 's' : ''} this sign-in (the same identity provider, client and scopes): no login of ${along.length === 1 ? 'its' : 'their'} own needed.\n`,
+    );
   if (record.s3) say(`S3 credentials: ${sayValidity(record.s3.expiresAt, now)}.\n`);
   if (record.lakefs) say(`lakeFS token: ${sayValidity(record.lakefs.expiresAt, now)}.\n`);
   if (record.s3 || record.lakefs) say(`Renewed: ${how}${how.includes('browser') ? ' (lakeFS tokens are renewed only by a browser login)' : ''}.\n`);
@@ -136,6 +151,7 @@ export async function logoutCommand(a: Args): Promise<number> {
       ...(issuer ? { issuer } : {}),
       removed,
       ...(revocation.outcome === 'failed' ? { error: revocation.error.message } : {}),
+      ...(result.loggedOutToo ? { loggedOutToo: result.loggedOutToo } : {}),
     });
   }
   say(`${sayLogout(name, profile, result)}\n`);
@@ -153,7 +169,7 @@ export async function statusCommand(a: Args): Promise<number> {
   for (const n of names) getProfile(settings, n);
   if (a.flag('check') && broken.length) throw broken[0][1].problem;
   const statuses: ProfileStatus[] = [];
-  for (const n of names) statuses.push(describe(n, await ctx.vault.read(n), ctx.clock.now(), settings.profiles[n], readRenewalFailure(dir, n)));
+  for (const n of names) statuses.push(await statusOf(ctx, n, settings.profiles[n], readRenewalFailure(dir, n)));
   if (a.flag('check')) return check(a, settings.profiles[statuses[0].name], statuses[0]);
   const brokenExit = () => {
     for (const [, b] of broken) say(`lakekey: ${b.problem.message}\n  ${b.problem.hint ?? ''}\n`);
@@ -176,7 +192,9 @@ export async function statusCommand(a: Args): Promise<number> {
   for (const s of statuses) {
     const p = settings.profiles[s.name];
     const who = s.signedIn
-      ? outside(s.email ?? s.subject ?? '') + (s.stale?.idp ? ` (made before ${sayChanged(s.stale.idp)} changed: log in)` : '')
+      ? outside(s.email ?? s.subject ?? '') +
+        (s.stale?.idp ? ` (made before ${sayChanged(s.stale.idp)} changed: log in)` : '') +
+        (s.sharedWith ? ` (sign-in shared with ${s.sharedWith.join(', ')})` : '')
       : 'not logged in';
     const s3 = !p.s3
       ? '—'

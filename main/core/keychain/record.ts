@@ -34,6 +34,12 @@ export interface LakefsToken {
 
 export interface SecretRecord {
   v: 1;
+  /**
+   * A profile's item: the keychain account of the shared IdP session it was last bound to
+   * (usecases/idp-session.ts); its `idp` then lives there. A shared session's item has only `idp`.
+   */
+  session?: string;
+  /** The IdP session: in a profile's item only when it is the profile's own (from before sharing, or lakeFS-only). */
   idp?: IdpSession;
   s3?: S3Credentials;
   lakefs?: LakefsToken;

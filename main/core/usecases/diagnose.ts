@@ -12,6 +12,7 @@ import { howToServe, runningEndpoints, type EndpointRecord } from '../endpoint/r
 import { asLakekeyError, configError, LakekeyError, type ErrorCode } from '../errors.js';
 import { chosenKeychain, kernelKeyringMeaning } from '../keychain/keychain-choice.js';
 import { describe } from './session.js';
+import { readStored } from './idp-session.js';
 import { getProfile, readSettings, s3ApiEndpoint, type Profile } from '../config/settings.js';
 import { checkServers, type CheckStatus, type ServerFinding } from './server-checks.js';
 import { outside } from '../text-gate.js';
@@ -318,7 +319,7 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile, clien
     name: `${name}: session`,
     profile: name,
     run: async () => {
-      record = await deps.vault.read(name);
+      record = (await readStored(deps, name, profile)).record;
       const s = describe(name, record, deps.now(), profile);
       if (!s.signedIn) throw new LakekeyError('LOGIN_REQUIRED', 'not logged in', { hint: `Run \`lakekey login ${name}\`.` });
       const who = outside(s.email ?? s.subject ?? '');

@@ -12,9 +12,10 @@ import type { Profile } from '../config/settings.js';
 import { hasUsableIdToken, isServable } from '../../shared/freshness.js';
 import { endSession, revokeSession } from './logout.js';
 import { outside } from '../text-gate.js';
-import { changedIdp, changedS3, currentLakefs, idpMint, lakefsMint, sayChanged } from '../keychain/minted-with.js';
+import { changedIdp, changedS3, currentLakefs, currentS3, idpMint, lakefsMint, sayChanged } from '../keychain/minted-with.js';
 import type { Context, LockHolder, LoginOptions } from '../ports.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from '../../shared/limits.js';
+import { loginAccount, readSession, readStored, removeSession, sayProfiles, sharers, withSessionLock, writeOwn, writeSession } from './idp-session.js';
 
 /** Interactive login (browser), then fresh S3 credentials if the profile wants them. */
 export async function login(ctx: Context, name: string, profile: Profile, opts: LoginOptions = {}): Promise<SecretRecord> {
@@ -27,10 +28,9 @@ export async function login(ctx: Context, name: string, profile: Profile, opts: 
   return ctx.locks.withLock(name, { ...lockWait(opts.timeoutSeconds), purpose: LOGIN, onWait }, async () => {
     // Another login for this profile finished while we waited for the lock: that session is as
     // fresh as ours would be, so use it rather than send the user through the browser again.
-    const current = await ctx.vault.read(name);
+    const current = (await readStored(ctx, name, profile)).record;
     // Unless this login is for a chosen account: the other login's user may not be the one wanted.
-    const anyAccount = !opts.selectAccount && !opts.loginHint;
-    if (anyAccount && current.updatedAt >= asked && hasSessionFor(profile, current, ctx.clock.now())) {
+    if (anyAccount(opts) && current.updatedAt >= asked && hasSessionFor(profile, current, ctx.clock.now())) {
       ctx.notice(
         waited && waited.purpose !== LOGIN
           ? `lakekey: profile "${name}" was renewed just now by another lakekey process; using that session (no second sign-in).`
@@ -42,8 +42,13 @@ export async function login(ctx: Context, name: string, profile: Profile, opts: 
       ctx.notice(
         `lakekey: the other ${waited.purpose === LOGIN ? 'login' : 'lakekey process'} for profile "${name}" ended without a usable session; starting this login.`,
       );
-    return loginLocked(ctx, name, profile, opts);
+    return loginLocked(ctx, name, profile, opts, asked);
   });
+}
+
+/** A login that takes whichever account the browser's IdP session has (not a chosen one). */
+function anyAccount(opts: LoginOptions): boolean {
+  return !opts.selectAccount && !opts.loginHint;
 }
 
 /** What the profile lock's holder says it does while it logs in: waiters then say they wait for a login. */
@@ -66,11 +71,53 @@ function hasSessionFor(profile: Profile, record: SecretRecord, now: number): boo
   return idpOk && lakefsOk && Boolean(record.idp || record.lakefs);
 }
 
-/** The browser login, for a caller already holding the profile lock. */
-export async function loginLocked(ctx: Context, name: string, profile: Profile, opts: LoginOptions): Promise<SecretRecord> {
+/**
+ * The browser login, for a caller already holding the profile lock. It holds the shared IdP
+ * session's lock too, so that profiles sharing it log in once: one that waited for another's
+ * login (since `asked`) takes the session that login made instead of opening the browser again.
+ */
+export async function loginLocked(ctx: Context, name: string, profile: Profile, opts: LoginOptions, asked = ctx.clock.now()): Promise<SecretRecord> {
   // A renewal that turned into a login says so in the lock, for whoever waits on it.
   ctx.locks.mark(name, LOGIN);
-  return storeLogin(ctx, name, profile, await browserLogin(ctx, name, profile, opts), opts.onReplaced);
+  return underSession(ctx, name, profile, opts, async (account) => {
+    const made = account && anyAccount(opts) ? await madeMeanwhile(ctx, name, profile, account, asked) : undefined;
+    if (made) return made;
+    return storeLogin(ctx, name, profile, await browserLogin(ctx, name, profile, opts), opts.onReplaced);
+  });
+}
+
+/** Runs `fn` holding the lock of the IdP session a login of `profile` makes (none for a lakeFS-only profile). */
+function underSession<T>(ctx: Context, name: string, profile: Profile, opts: LoginOptions, fn: (account: string | undefined) => Promise<T>): Promise<T> {
+  const account = loginAccount(ctx.dir, profile);
+  const onWait = (holder: LockHolder) => {
+    const who = holder.pid ? ` (process ${holder.pid})` : '';
+    ctx.notice(
+      `lakekey: another lakekey process${who} is ${holder.purpose === LOGIN ? 'logging in' : 'renewing the sign-in'} at this identity provider for a profile that shares profile "${name}"'s sign-in; waiting for it.`,
+    );
+  };
+  return withSessionLock(ctx, account, { ...lockWait(opts.timeoutSeconds), purpose: LOGIN, onWait }, () => fn(account));
+}
+
+/**
+ * The shared session another profile's login made since `asked`, taken for this profile when it
+ * is all this profile's login would make (the same settings; no lakeFS token it lacks): the
+ * profile is signed in by it, with S3 credentials minted if it wants them. Undefined otherwise.
+ */
+async function madeMeanwhile(ctx: Context, name: string, profile: Profile, account: string, asked: number): Promise<SecretRecord | undefined> {
+  const shared = await readSession(ctx, account);
+  if (!shared.idp || shared.updatedAt < asked) return undefined;
+  const own = await ctx.vault.read(name);
+  let record: SecretRecord = { ...own, idp: shared.idp, updatedAt: ctx.clock.now() };
+  if (!hasSessionFor(profile, record, ctx.clock.now())) return undefined;
+  const by = sharers(ctx, account, name);
+  ctx.notice(
+    `lakekey: profile "${name}" is signed in by the login just made${by.length ? ` for ${sayProfiles(by)}` : ''}, which it shares (one sign-in per identity provider: no second sign-in).`,
+  );
+  // Credentials of another user (a session from before sharing) must not survive the switch.
+  if (own.idp && own.idp.subject !== shared.idp.subject) record = { ...record, s3: undefined };
+  if (wantsS3(profile) && !currentS3(profile, record.s3, ctx.clock.now())) record = { ...record, s3: await mintS3(ctx, name, profile, record) };
+  await writeOwn(ctx, name, record, account);
+  return record;
 }
 
 /** RFC 8628 device login, for a terminal with no browser: the user finishes it on any device. */
@@ -104,7 +151,8 @@ export async function deviceLoginLocked(
   say(`lakekey: waiting up to ${sayDuration(Math.min(device.expiresIn, timeoutSeconds))} (Ctrl-C to stop)...`);
   ctx.log.info('login.device-waiting', { profile: name });
   const tokens = await device.poll(AbortSignal.timeout(timeoutSeconds * 1000));
-  return storeLogin(ctx, name, profile, { tokens });
+  // The session is stored under its lock (a profile sharing it may be refreshing it).
+  return underSession(ctx, name, profile, opts, () => storeLogin(ctx, name, profile, { tokens }));
 }
 
 /** Saves what a login produced, replacing the previous session, then mints S3 credentials. */
@@ -115,7 +163,8 @@ async function storeLogin(
   { tokens, lakefsToken }: Redeemed,
   onReplaced: (text: string) => void = ctx.notice,
 ): Promise<SecretRecord> {
-  const previous = await ctx.vault.read(name);
+  const before = await readStored(ctx, name, profile);
+  const previous = before.record;
   // A new login replaces the whole session: credentials of a previous user must not survive.
   let record: SecretRecord = { v: 1, updatedAt: ctx.clock.now() };
   if (tokens) {
@@ -148,13 +197,16 @@ async function storeLogin(
     record.s3 = previous.s3;
   }
   // Another user at the same IdP: the previous user's session is logged out first.
+  // The session goes to the item shared by every profile with these IdP settings (idp-session.ts).
+  const account = tokens ? loginAccount(ctx.dir, profile) : undefined;
   if (anotherUser(profile, previous, record)) await endReplaced(ctx, name, profile, previous, record, onReplaced);
-  await ctx.vault.write(name, record);
-  ctx.log.info('login.done', { profile: name, refreshToken: Boolean(tokens?.refreshToken), lakefs: Boolean(lakefsToken) });
-  await revokeReplaced(ctx, name, profile, previous, record);
+  if (account && record.idp) await writeSession(ctx, account, record.idp);
+  await writeOwn(ctx, name, record, account);
+  ctx.log.info('login.done', { profile: name, refreshToken: Boolean(tokens?.refreshToken), lakefs: Boolean(lakefsToken), shared: Boolean(account) });
+  await revokeReplaced(ctx, name, profile, before, record);
   if (wantsS3(profile)) {
     record = { ...record, s3: await mintS3(ctx, name, profile, record), updatedAt: ctx.clock.now() };
-    await ctx.vault.write(name, record);
+    await writeOwn(ctx, name, record, account);
   }
   return record;
 }
@@ -181,7 +233,10 @@ async function endReplaced(
   const who = (idp: SecretRecord['idp']) => outside(idp?.email ?? idp?.subject ?? 'unknown user');
   const { revocation, lakectlCache } = await endSession(ctx, name, profile, previous);
   ctx.log.info('login.replaced-user', { profile: name, revocation: revocation.outcome, lakectlCache: Boolean(lakectlCache) });
-  const head = `lakekey: logged in to profile "${name}" as ${who(now.idp)}; the previous session of ${who(previous.idp)} was logged out`;
+  // Profiles sharing the sign-in move to the new user with it.
+  const along = sharers(ctx, loginAccount(ctx.dir, profile), name);
+  const also = along.length ? ` (and for ${sayProfiles(along)}, which share${along.length === 1 ? 's' : ''} its sign-in)` : '';
+  const head = `lakekey: logged in to profile "${name}"${also} as ${who(now.idp)}; the previous session of ${who(previous.idp)} was logged out`;
   const cache = lakectlCache ? ` (and lakectl's token cache of it, ${lakectlCache}, removed)` : '';
   switch (revocation.outcome) {
     case 'revoked':
@@ -202,11 +257,24 @@ async function endReplaced(
  * is revoked at the IdP it came from, and the user is told how that went: left alone, it would
  * stay valid there with nothing on this computer able to end it.
  */
-async function revokeReplaced(ctx: Context, name: string, profile: Profile, previous: SecretRecord, now: SecretRecord): Promise<void> {
-  const old = previous.idp;
+async function revokeReplaced(
+  ctx: Context,
+  name: string,
+  profile: Profile,
+  before: { record: SecretRecord; account?: string },
+  now: SecretRecord,
+): Promise<void> {
+  const old = before.record.idp;
   const changed = changedIdp(profile, old);
   if (!old?.refreshToken || !changed.length || old.refreshToken === now.idp?.refreshToken) return;
   const where = old.minted?.issuer ?? profile.issuer;
+  // A shared session that other profiles' settings still name stays theirs.
+  const still = sharers(ctx, before.account, name);
+  if (still.length) {
+    ctx.notice(`lakekey: the sign-in made before ${sayChanged(changed)} changed stays: ${sayProfiles(still)} still use${still.length === 1 ? 's' : ''} it.`);
+    return;
+  }
+  if (before.account) await removeSession(ctx, before.account);
   const r = await revokeSession(ctx, name, profile, old);
   if (r.outcome === 'revoked') ctx.notice(`lakekey: the session made before ${sayChanged(changed)} changed was revoked at ${where}.`);
   else if (r.outcome === 'not-offered')

@@ -9,9 +9,16 @@ import type { IdpSession, SecretRecord } from '../keychain/record.js';
 import type { Profile } from '../config/settings.js';
 import { outside } from '../text-gate.js';
 import type { Context } from '../ports.js';
+import { readSession, readStored, removeSession, sayProfiles, sharers, withSessionLock } from './idp-session.js';
 
 /** What happened to the session at the IdP when it was forgotten here. */
-export type Revocation = { outcome: 'revoked' } | { outcome: 'not-offered' } | { outcome: 'failed'; error: LakekeyError } | { outcome: 'no-session' };
+export type Revocation =
+  | { outcome: 'revoked' }
+  | { outcome: 'not-offered' }
+  | { outcome: 'failed'; error: LakekeyError }
+  | { outcome: 'no-session' }
+  /** The sign-in is shared with profiles that stay (`profile remove`, a rename): left to them, not revoked. */
+  | { outcome: 'kept'; by: string[] };
 
 export interface LogoutResult {
   revocation: Revocation;
@@ -19,6 +26,16 @@ export interface LogoutResult {
   issuer?: string;
   /** What was removed from this computer. */
   removed: Removed;
+  /** The other profiles that shared the sign-in this logout ended: they keep their credentials until these expire. */
+  loggedOutToo?: string[];
+}
+
+export interface LogoutOptions {
+  /**
+   * Leave a sign-in shared with other profiles to them (removing a profile, renaming one); by
+   * default a logout ends the sign-in for every profile sharing it, as `aws sso logout` does.
+   */
+  leaveShared?: boolean;
 }
 
 export interface Removed {
@@ -32,14 +49,34 @@ export interface Removed {
  * Forgets the profile's session and says what happened at the IdP and what was removed; callers
  * must not claim a revocation that did not happen.
  */
-export async function logout(ctx: Context, name: string, profile: Profile): Promise<LogoutResult> {
+export async function logout(ctx: Context, name: string, profile: Profile, opts: LogoutOptions = {}): Promise<LogoutResult> {
   return ctx.locks.withLock(name, { waitMs: 30_000 }, async () => {
-    const record = await ctx.vault.read(name);
-    const { revocation, lakectlCache } = await endSession(ctx, name, profile, record);
-    await ctx.vault.remove(name);
-    const removed: Removed = { keychain: Boolean(record.idp || record.s3 || record.lakefs), ...(lakectlCache ? { lakectlCache } : {}) };
-    ctx.log.info('logout.done', { profile: name, revocation: revocation.outcome, lakectlCache: Boolean(lakectlCache) });
-    return { revocation, removed, ...(record.idp?.refreshToken ? { issuer: record.idp.minted?.issuer ?? profile.issuer } : {}) };
+    const { record, account } = await readStored(ctx, name, profile);
+    const along = sharers(ctx, account, name);
+    if (opts.leaveShared && along.length) {
+      const lakectlCache = await removeLakectlCache(record);
+      await ctx.vault.remove(name);
+      ctx.log.info('logout.left-shared', { profile: name, lakectlCache: Boolean(lakectlCache) });
+      return {
+        revocation: { outcome: 'kept', by: along },
+        removed: { keychain: Boolean(record.s3 || record.lakefs), ...(lakectlCache ? { lakectlCache } : {}) },
+      };
+    }
+    // The shared session is read again under its lock: a refresh may have rotated its token meanwhile.
+    return withSessionLock(ctx, account, { waitMs: 30_000 }, async () => {
+      const idp = account ? (await readSession(ctx, account)).idp : record.idp;
+      const { revocation, lakectlCache } = await endSession(ctx, name, profile, { ...record, idp });
+      if (account) await removeSession(ctx, account);
+      await ctx.vault.remove(name);
+      const removed: Removed = { keychain: Boolean(idp || record.s3 || record.lakefs), ...(lakectlCache ? { lakectlCache } : {}) };
+      ctx.log.info('logout.done', { profile: name, revocation: revocation.outcome, lakectlCache: Boolean(lakectlCache), shared: along.length });
+      return {
+        revocation,
+        removed,
+        ...(idp?.refreshToken ? { issuer: idp.minted?.issuer ?? profile.issuer } : {}),
+        ...(idp && along.length ? { loggedOutToo: along } : {}),
+      };
+    });
   });
 }
 
@@ -110,7 +147,7 @@ async function removeLakectlCache(record: SecretRecord): Promise<string | undefi
  * What a logout did, in the words the CLI and the tray both say; a revocation that failed is
  * thrown as the error it is (the session is gone here, but may live on at the IdP).
  */
-export function sayLogout(name: string, profile: Profile, { revocation, issuer, removed }: LogoutResult): string {
+export function sayLogout(name: string, profile: Profile, { revocation, issuer, removed, loggedOutToo }: LogoutResult): string {
   // Where the session was revoked, when that is not the IdP the profile names now.
   const at =
     issuer && issuer !== profile.issuer
@@ -120,7 +157,11 @@ export function sayLogout(name: string, profile: Profile, { revocation, issuer, 
     ...(removed.keychain ? ['the session in the keychain'] : []),
     ...(removed.lakectlCache ? [`lakectl's token cache (${removed.lakectlCache})`] : []),
   ];
-  const also = words.length ? ` Removed ${words.join(' and ')}.` : ' Nothing was stored for it on this computer.';
+  const removedHere = words.length ? ` Removed ${words.join(' and ')}.` : ' Nothing was stored for it on this computer.';
+  const n = loggedOutToo?.length ?? 0;
+  const also = n
+    ? `${removedHere} ${sayProfiles(loggedOutToo!)} shared this sign-in and ${n === 1 ? 'is' : 'are'} logged out too: ${n === 1 ? 'it keeps its' : 'they keep their'} current credentials until they expire, then need a login.`
+    : removedHere;
   switch (revocation.outcome) {
     case 'revoked':
       return `Logged out of profile "${name}": the session was revoked${at}.${also}`;
@@ -128,6 +169,8 @@ export function sayLogout(name: string, profile: Profile, { revocation, issuer, 
       return `Logged out of profile "${name}" on this computer. Your identity provider offers no token revocation, so the refresh token stays valid there until it expires.${also}`;
     case 'no-session':
       return `Logged out of profile "${name}" (there was no session at the identity provider to revoke).${also}`;
+    case 'kept':
+      return `Logged out of profile "${name}"; its sign-in stays for ${sayProfiles(revocation.by)}, which share${revocation.by.length === 1 ? 's' : ''} it.${also}`;
     case 'failed':
       throw new LakekeyError(
         revocation.error.code,

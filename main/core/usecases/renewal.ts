@@ -20,8 +20,9 @@ import type { Profile, S3Settings } from '../config/settings.js';
 import { sayDuration, sayValidity } from '../../shared/duration.js';
 import { hasMoreThan, hasUsableIdToken, isServable, isUsable, SERVE_CACHED_MIN_SECONDS, type Checked } from '../../shared/freshness.js';
 import { changedIdp, changedLakefs, changedS3, currentLakefs, currentS3, sayChanged } from '../keychain/minted-with.js';
-import type { Context } from '../ports.js';
+import type { Context, LockOptions } from '../ports.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from '../../shared/limits.js';
+import { readSession, readStored, withSessionLock, writeOwn, writeSession, type Stored } from './idp-session.js';
 
 export interface S3Options {
   /** Whether a browser login may run when nothing else works. */
@@ -37,13 +38,16 @@ export interface S3Options {
  */
 export async function getS3Credentials(ctx: Context, name: string, profile: Profile, opts: S3Options): Promise<S3Credentials> {
   if (!wantsS3(profile)) throw noS3Settings(name);
+  // When this call began: a shared IdP session refreshed since (by another profile) is used as it is.
+  const asked = ctx.clock.now();
   const wait = lockWait(opts.loginTimeoutSeconds);
   const fresh = (s3: S3Credentials | undefined): s3 is Checked<S3Credentials> => currentS3(profile, s3, ctx.clock.now());
   // In a cool-down, serve without waiting for the lock: a renewal in progress may hold it.
   const cooled = opts.force ? undefined : await servedInCooldown(ctx, name, profile);
   if (cooled) return cooled;
   const silent = await ctx.locks.withLock(name, wait, async (): Promise<S3Credentials | LakekeyError> => {
-    const record = await ctx.vault.read(name);
+    const stored = await readStored(ctx, name, profile);
+    const { record } = stored;
     if (!opts.force && fresh(record.s3)) return record.s3;
     const cached = record.s3;
     const servable = isServable(cached, ctx.clock.now()) && changedS3(profile, cached).length === 0;
@@ -53,7 +57,7 @@ export async function getS3Credentials(ctx: Context, name: string, profile: Prof
       if (cooledNow) return cooledNow;
     }
     try {
-      const s3 = await renewS3Silently(servable && !opts.force ? early(ctx) : ctx, name, profile, record);
+      const s3 = await renewS3Silently(servable && !opts.force ? early(ctx) : ctx, name, profile, stored, { ...wait, asked });
       clearRenewalFailure(ctx.dir, name);
       return s3;
     } catch (err) {
@@ -76,7 +80,7 @@ export async function getS3Credentials(ctx: Context, name: string, profile: Prof
     // The tray, or another process, may have logged in while we were not holding the lock.
     const record = await ctx.vault.read(name);
     if (fresh(record.s3)) return record.s3;
-    const loggedIn = await interactiveLogin(ctx, name, profile, opts);
+    const loggedIn = await interactiveLogin(ctx, name, profile, opts, asked);
     if (loggedIn?.s3) return loggedIn.s3;
     const cached = record.s3;
     if (isServable(cached, ctx.clock.now()) && changedS3(profile, cached).length === 0) {
@@ -133,32 +137,62 @@ async function askTray(ctx: Context, name: string, opts: S3Options): Promise<voi
 }
 
 /** The login a caller may run when silent renewal is impossible: browser first, else device code on a terminal. */
-async function interactiveLogin(ctx: Context, name: string, profile: Profile, opts: S3Options): Promise<SecretRecord | undefined> {
+async function interactiveLogin(ctx: Context, name: string, profile: Profile, opts: S3Options, asked: number): Promise<SecretRecord | undefined> {
   if (!opts.interactive) return undefined;
   const timeoutSeconds = opts.loginTimeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
-  if (ctx.browser.available()) return loginLocked(ctx, name, profile, { timeoutSeconds });
+  // A profile sharing the sign-in may have logged in since this call began: loginLocked uses that login.
+  if (ctx.browser.available()) return loginLocked(ctx, name, profile, { timeoutSeconds }, asked);
   if (ctx.terminal && !profile.lakefs) return deviceLoginLocked(ctx, name, profile, { timeoutSeconds }, ctx.terminal);
   return undefined;
 }
 
-async function renewS3Silently(ctx: Context, name: string, profile: Profile & { s3: S3Settings }, record: SecretRecord): Promise<S3Credentials> {
+/** How the shared IdP session's lock is waited for, and since when a refresh by another profile counts as ours. */
+type SessionWait = LockOptions & { asked: number };
+
+async function renewS3Silently(
+  ctx: Context,
+  name: string,
+  profile: Profile & { s3: S3Settings },
+  { record, account }: Stored,
+  wait: SessionWait,
+): Promise<S3Credentials> {
   if (profile.s3.tokenSource === 'lakefs') {
     const changed = changedLakefs(profile, record.lakefs);
     if (changed.length) throw loginRequired(name, `the lakeFS token was issued before ${sayChanged(changed)} changed`);
     if (!isUsable(record.lakefs, ctx.clock.now())) {
       throw loginRequired(name, 'the lakeFS token has expired (lakeFS tokens are renewed only by a browser login)');
     }
+  } else if (account) {
+    // A shared session: one refresh at a time, and one that another profile made since this call began is used as it is.
+    record = await withSessionLock(ctx, account, wait, async () => {
+      const shared = await readSession(ctx, account);
+      const now = { ...record, ...(shared.idp ? { idp: shared.idp } : {}) };
+      if (shared.idp && shared.updatedAt >= wait.asked && changedIdp(profile, shared.idp).length === 0 && hasUsableIdToken(shared.idp, ctx.clock.now())) {
+        ctx.log.info('refresh.shared', { profile: name });
+        return now;
+      }
+      return refreshIdp(ctx, name, profile, shared.idp ? now : { ...record, idp: undefined }, (idp) => writeSession(ctx, account, idp));
+    });
   } else {
-    record = await refreshIdp(ctx, name, profile, record);
+    record = await refreshIdp(ctx, name, profile, record, (idp) => writeOwn(ctx, name, { ...record, idp, updatedAt: ctx.clock.now() }, undefined));
   }
   const s3 = await mintS3(ctx, name, profile, record);
   faultPoint('after-sts');
-  await ctx.vault.write(name, { ...record, s3, updatedAt: ctx.clock.now() });
+  await writeOwn(ctx, name, { ...record, s3, updatedAt: ctx.clock.now() }, account);
   return s3;
 }
 
-/** Renews the ID token with the refresh token, persisting a rotated refresh token at once. */
-async function refreshIdp(ctx: Context, name: string, profile: Profile, record: SecretRecord): Promise<SecretRecord> {
+/**
+ * Renews the ID token with the refresh token, persisting a rotated refresh token at once through
+ * `store` (the shared session's item, or the profile's own).
+ */
+async function refreshIdp(
+  ctx: Context,
+  name: string,
+  profile: Profile,
+  record: SecretRecord,
+  store: (idp: IdpSession) => Promise<void>,
+): Promise<SecretRecord> {
   const idp = record.idp;
   if (!idp) throw loginRequired(name, `profile "${name}" is not logged in`);
   // Never send a refresh token to an IdP (or as a client) other than the one that issued it.
@@ -177,7 +211,7 @@ async function refreshIdp(ctx: Context, name: string, profile: Profile, record: 
     if (!isInvalidGrant(err)) throw err;
     // The refresh token is dead (expired, revoked or rotated away): forget it.
     const { refreshToken: _dead, ...rest } = idp;
-    await ctx.vault.write(name, { ...record, idp: rest, updatedAt: ctx.clock.now() });
+    await store(rest);
     throw loginRequired(name, 'your session at the identity provider has ended');
   }
   faultPoint('after-idp-grant');
@@ -195,7 +229,7 @@ async function refreshIdp(ctx: Context, name: string, profile: Profile, record: 
   }
   const updated = { ...record, idp: next, updatedAt: ctx.clock.now() };
   // Persist a rotated refresh token before anything else can fail.
-  await ctx.vault.write(name, updated);
+  await store(next);
   faultPoint('after-refresh-stored');
   ctx.log.info('refresh.done', { profile: name, rotated: tokens.refreshToken !== undefined && tokens.refreshToken !== idp.refreshToken });
   if (!tokens.idToken && !hasUsableIdToken(idp, ctx.clock.now())) {

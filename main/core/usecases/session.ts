@@ -9,5 +9,6 @@ export { deviceLogin, login } from './login.js';
 export { grantsFor } from '../login/login-grants.js';
 export { type S3Options } from './renewal.js';
 export { currentLakefsToken, currentS3Credentials, fromContext } from './current-credentials.js';
-export { forget, logout, sayLogout, type LogoutResult, type Revocation } from './logout.js';
-export { describe, type ProfileStatus } from './status.js';
+export { forget, logout, sayLogout, type LogoutOptions, type LogoutResult, type Revocation } from './logout.js';
+export { describe, statusOf, type ProfileStatus } from './status.js';
+export { readStored, sayProfiles, sharers } from './idp-session.js';

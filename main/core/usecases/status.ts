@@ -1,6 +1,8 @@
 // What `status` and the tray show about a profile's session; never a secret.
 import type { SecretRecord } from '../keychain/record.js';
 import type { RenewalFailure } from './renewal-cooldown.js';
+import { readStored, sharers } from './idp-session.js';
+import type { Context } from '../ports.js';
 import type { Profile } from '../config/settings.js';
 import { changedIdp, changedLakefs, changedS3 } from '../keychain/minted-with.js';
 import { secondsLeft } from '../../shared/freshness.js';
@@ -22,9 +24,29 @@ export interface ProfileStatus {
   stale?: { idp?: string[]; s3?: string[]; lakefs?: string[] };
   /** The last renewal failed (outside our control: exit 5) and none has worked since. */
   renewalFailing?: { since: string; code: string };
+  /** The other profiles signed in by the same IdP session (one sign-in per issuer, client and scopes). */
+  sharedWith?: string[];
 }
 
-export function describe(name: string, record: SecretRecord, now: number, profile: Profile, failure?: RenewalFailure): ProfileStatus {
+/** The profile's status as stored now: its item, the IdP session it uses, and the profiles sharing that. */
+export async function statusOf(
+  ctx: Pick<Context, 'dir' | 'vault' | 'clock' | 'profiles'>,
+  name: string,
+  profile: Profile,
+  failure?: RenewalFailure,
+): Promise<ProfileStatus> {
+  const { record, account } = await readStored(ctx, name, profile);
+  return describe(name, record, ctx.clock.now(), profile, failure, record.idp ? sharers(ctx, account, name) : []);
+}
+
+export function describe(
+  name: string,
+  record: SecretRecord,
+  now: number,
+  profile: Profile,
+  failure?: RenewalFailure,
+  sharedWith: string[] = [],
+): ProfileStatus {
   const stale: NonNullable<ProfileStatus['stale']> = {};
   const idp = changedIdp(profile, record.idp);
   const s3 = changedS3(profile, record.s3);
@@ -42,5 +64,6 @@ export function describe(name: string, record: SecretRecord, now: number, profil
   if (record.lakefs) status.lakefs = expiry(record.lakefs.expiresAt);
   if (Object.keys(stale).length) status.stale = stale;
   if (failure) status.renewalFailing = { since: new Date(failure.at).toISOString(), code: failure.code };
+  if (sharedWith.length) status.sharedWith = sharedWith;
   return status;
 }

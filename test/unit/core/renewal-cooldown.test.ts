@@ -213,7 +213,8 @@ describe('renewal with the cool-down', () => {
 
   test("a failure that is ours, not the network's (login required), starts no cool-down", async () => {
     await cache(600);
-    const record = await h.ctx.vault.read(NAME);
+    const own = await h.ctx.vault.read(NAME);
+    const record = await h.view.read(NAME);
     assert.ok(record.idp);
     // A session from another issuer: the refresh token must not be sent, a login is required (exit 3).
     await h.ctx.vault.write(NAME, {
@@ -226,7 +227,7 @@ describe('renewal with the cool-down', () => {
       /* login required, or the cached credentials served with the hint */
     }
     assert.equal(readRenewalFailure(h.ctx.dir, NAME), undefined);
-    await h.ctx.vault.write(NAME, record);
+    await h.ctx.vault.write(NAME, own);
   });
 
   test('while valid credentials are cached a hanging STS costs the short timeout; with nothing valid, the full one', async () => {

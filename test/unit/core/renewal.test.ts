@@ -78,8 +78,9 @@ test('STS answers 5xx while the cached credentials are still valid: they are ser
 });
 
 test('a rotated refresh token is stored before STS is called: STS failing does not lose it', async () => {
+  // The profile's own item (its session is the shared one the login made) and the session as it sees it.
   const record = await h.ctx.vault.read(NAME);
-  const old = record.idp?.refreshToken;
+  const old = (await h.view.read(NAME)).idp?.refreshToken;
   assert.ok(old);
   await h.ctx.vault.write(NAME, { ...record, s3: undefined });
   const grants = idp.counts.refreshGrants;
@@ -87,15 +88,16 @@ test('a rotated refresh token is stored before STS is called: STS failing does n
   assert.equal(err.code, 'STS_REFUSED');
   assert.equal(err.exitCode, 5);
   assert.equal(idp.counts.refreshGrants, grants + 1, 'one refresh at the IdP');
-  const stored = (await h.ctx.vault.read(NAME)).idp;
+  const stored = (await h.view.read(NAME)).idp;
   assert.ok(stored?.refreshToken, 'a refresh token is still stored');
   assert.notEqual(stored.refreshToken, old, 'the rotated one, not the spent one');
 });
 
 test('a refreshed ID token for a different subject is refused and the record is kept as it was', async () => {
-  const record = await h.ctx.vault.read(NAME);
+  const record = await h.view.read(NAME);
   assert.ok(record.idp);
-  // The stored session says someone else is signed in than the IdP's refresh will name.
+  // The stored session says someone else is signed in than the IdP's refresh will name (written
+  // into the profile's own item: a session of its own, as from before sharing, is renewed the same way).
   const tampered = { ...record, idp: { ...record.idp, subject: 'mallory' } };
   await h.ctx.vault.write(NAME, tampered);
   const err = await refused(getS3Credentials(h.ctx, NAME, withS3, { interactive: false }));
@@ -107,13 +109,13 @@ test('a refreshed ID token for a different subject is refused and the record is 
 
 test('invalid_grant (the refresh token was spent): it is dropped, the rest kept, and a login is required', async () => {
   // The mismatch test left the refresh token the IdP rotated away: the IdP now answers invalid_grant.
-  const record = await h.ctx.vault.read(NAME);
+  const record = await h.view.read(NAME);
   assert.ok(record.idp?.refreshToken);
   const err = await refused(getS3Credentials(h.ctx, NAME, withS3, { interactive: false }));
   assert.equal(err.code, 'LOGIN_REQUIRED');
   assert.equal(err.exitCode, 3);
   assert.match(err.message, /session at the identity provider has ended/);
-  const stored = await h.ctx.vault.read(NAME);
+  const stored = await h.view.read(NAME);
   assert.equal(stored.idp?.refreshToken, undefined, 'the dead refresh token is forgotten');
   assert.equal(stored.idp?.subject, 'mallory', 'the rest of the session is kept');
 });
