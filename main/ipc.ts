@@ -140,6 +140,8 @@ export interface IpcContract {
   'profiles:remove': { request: NameRequest; response: null };
   'profiles:check': { request: SaveRequest; response: CheckResult };
   'session:login': { request: NameRequest; response: ProfileView };
+  /** A login that lets the user choose (or sign in as) another account at the IdP (`lakekey login --select-account`). */
+  'session:login-other': { request: NameRequest; response: ProfileView };
   'session:refresh': { request: NameRequest; response: ProfileView };
   'session:logout': { request: NameRequest; response: ProfileView };
   'snippets:get': { request: NameRequest; response: Snippets };
@@ -165,6 +167,7 @@ export const API_CHANNELS = {
   removeProfile: 'profiles:remove',
   checkProfile: 'profiles:check',
   login: 'session:login',
+  loginOther: 'session:login-other',
   refresh: 'session:refresh',
   logout: 'session:logout',
   snippets: 'snippets:get',

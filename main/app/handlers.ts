@@ -29,7 +29,7 @@ export interface HandlerDeps {
   settings: SettingsStore;
   ctx: Context;
   /** The one interactive login per profile (shared with the tray menu and the login broker). */
-  login(name: string): Promise<void>;
+  login(name: string, opts?: { selectAccount?: boolean }): Promise<void>;
   /** Silent renewal now (through the scheduler when there is one). */
   refresh?(name: string): Promise<void>;
   /** The scheduler's view of a profile, for the state shown. */
@@ -184,6 +184,12 @@ export function createHandlers(deps: HandlerDeps): IpcHandlers {
     'session:login': async ({ name }) => {
       profileNamed(deps, name);
       await deps.login(name);
+      deps.changed?.();
+      return viewOf(deps, name, profileNamed(deps, name));
+    },
+    'session:login-other': async ({ name }) => {
+      profileNamed(deps, name);
+      await deps.login(name, { selectAccount: true });
       deps.changed?.();
       return viewOf(deps, name, profileNamed(deps, name));
     },

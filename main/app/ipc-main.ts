@@ -58,6 +58,7 @@ const REQUEST_SHAPES: { [C in Channel]: (v: unknown) => boolean } = {
   'profiles:remove': isName,
   'profiles:check': isSave,
   'session:login': isName,
+  'session:login-other': isName,
   'session:refresh': isName,
   'session:logout': isName,
   'snippets:get': isName,

@@ -255,7 +255,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
       startAtLogin: this.startAtLogin,
       settings: this.settings,
       ctx: this.ctx,
-      login: (name) => this.login(name),
+      login: (name, opts) => this.login(name, opts),
       loggingIn: parts.loggingIn,
       refresh: (name) => this.scheduler.refreshNow(name),
       schedule: (name) => this.scheduler.schedule(name),

@@ -215,6 +215,7 @@ function renderProfile(p: ProfileView): void {
         'div',
         { class: 'actions', role: 'group', 'aria-label': 'Session' },
         actionButton(p.signedIn ? 'Log in again' : 'Log in', 'primary', () => session('login', p.name)),
+        ...(p.signedIn ? [actionButton('Log in as someone else', '', () => session('login-other', p.name))] : []),
         actionButton('Refresh now', '', () => session('refresh', p.name), !(p.signedIn && p.canRefresh && p.draft.s3Enabled)),
         actionButton(p.sharedWith?.length ? `Log out (also ${p.sharedWith.join(', ')})` : 'Log out', '', () => session('logout', p.name), !p.signedIn),
         h('span', { class: 'spacer' }),
@@ -227,11 +228,13 @@ function renderProfile(p: ProfileView): void {
   void renderSnippets(p, snippetsBox);
 }
 
-async function session(op: 'login' | 'refresh' | 'logout', name: string): Promise<void> {
+async function session(op: 'login' | 'login-other' | 'refresh' | 'logout', name: string): Promise<void> {
   if (op === 'login') say(`Log in for "${name}" in the browser window that opens…`);
-  const view = await call(op === 'login' ? api.login({ name }) : op === 'refresh' ? api.refresh({ name }) : api.logout({ name }));
+  if (op === 'login-other') say(`Log in for "${name}" in the browser window that opens: your identity provider lets you choose the account…`);
+  const calls = { login: api.login, 'login-other': api.loginOther, refresh: api.refresh, logout: api.logout };
+  const view = await call(calls[op]({ name }));
   if (!view) return;
-  say(op === 'login' ? `Logged in as ${view.who ?? 'unknown user'}.` : op === 'refresh' ? 'Credentials are current.' : loggedOut(view));
+  say(op === 'login' || op === 'login-other' ? `Logged in as ${view.who ?? 'unknown user'}.` : op === 'refresh' ? 'Credentials are current.' : loggedOut(view));
   await reload(name);
 }
 

@@ -16,12 +16,12 @@ import { CLI, run, runCli } from '../helpers/cli.js';
 import { finishDeviceLogin } from '../helpers/device-login.js';
 import { canActAsOtherUser, OTHER_UID, reachableCli, runAsOtherUser } from '../helpers/other-user.js';
 import { parseCredentials, readRecord, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
-import { Vault } from '../../main/core/keychain/vault.js';
+import { ProfileVault } from '../helpers/profile-vault.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
 
 const AWS = '/usr/bin/aws';
 const kernel = osKeychainStore({ keychain: 'kernel', timeoutMs: 10_000 });
-const kernelVault = new Vault(kernel);
+const kernelVault = new ProfileVault(kernel);
 
 let peers: Peers;
 before(async () => {

@@ -50,7 +50,8 @@ before(async () => {
   const settings = settingsStore((d) => new Conf({ cwd: d, configName: 'config', projectName: 'lakekey', configFileMode: 0o600 }) as unknown as ConfLike, dir);
   const ctx = composeCore(process.env, {
     dir,
-    vault,
+    // lakekey gets the keychain item by item; the test reads it as each profile sees its record.
+    vault: new Vault(osKeychainStore({ timeoutMs: 10_000 })),
     log: silentLogger,
     browser: systemBrowser({ LAKEKEY_BROWSER: BROWSER_COMMAND }, process.platform),
     notice: () => {},
@@ -59,7 +60,9 @@ before(async () => {
   const deps: HandlerDeps = {
     settings,
     ctx,
-    login: (name) => logins.run(name),
+    // "Log in as someone else" asks the IdP to let the user choose (the tray runs it as one login too).
+    login: (name, opts) =>
+      opts?.selectAccount ? login(ctx, name, getProfile(settings.read(), name), { selectAccount: true }).then(() => undefined) : logins.run(name),
     clipboard: { writeText: (t) => void clipboard.push(t) },
     cliCommand: () => [CLI],
     probeTimeoutMs: 2000,
@@ -194,9 +197,25 @@ test('save, see the status, log in through the real IdP, copy snippets, log out'
   await page.locator('#toast', { hasText: 'Copied' }).waitFor();
   assert.equal(clipboard.at(-1), aws);
   await shot('06-s3-profile-snippets');
+  // minio names dev's issuer, client and scopes: dev's login signed it in too (one sign-in per IdP).
+  const minioFacts = (await page.locator('.facts').textContent()) ?? '';
+  assert.match(minioFacts, /Signed in as alice@example\.com \(sign-in shared with dev\)/);
+  assert.match(minioFacts, /Sign-in\s*shared with dev \(the same identity provider, client and scopes\): one login and one logout for all/);
 
+  // Log in as someone else: the IdP is asked to let the user choose (prompt=login here: oidc-provider refuses select_account).
   await page.locator('button[data-profile=dev]').click();
-  await page.getByRole('button', { name: 'Log out' }).click();
+  const asked = idp.authorizationRequests.length;
+  await page.getByRole('button', { name: 'Log in as someone else' }).click();
+  await page.locator('#toast', { hasText: 'choose the account' }).waitFor();
+  await page.locator('#toast', { hasText: 'Logged in as alice@example.com.' }).waitFor({ timeout: 90_000 });
+  assert.ok(
+    idp.authorizationRequests.slice(asked).some((r) => r.prompt === 'login consent'),
+    JSON.stringify(idp.authorizationRequests.slice(asked).map((r) => r.prompt)),
+  );
+
+  await shot('06b-dev-shared');
+  // Logging dev out logs minio out too: the button says so before the click.
+  await page.getByRole('button', { name: 'Log out (also minio)' }).click();
   await page.locator('.facts', { hasText: 'Not signed in' }).waitFor();
   assert.equal((await vault.read('dev')).idp, undefined);
 

@@ -8,7 +8,7 @@ import { startLoginBroker } from '../../main/core/login/login-broker.js';
 import { silentLogger } from '../../main/core/log.js';
 import { login } from '../../main/core/usecases/session.js';
 import { getProfile, readSettings } from '../../main/core/config/settings.js';
-import { BROWSER_COMMAND, readRecord, sandbox, startPeers, vault, type Peers } from '../helpers/world.js';
+import { BROWSER_COMMAND, readRecord, sandbox, startPeers, items, type Peers } from '../helpers/world.js';
 
 let peers: Peers;
 before(async () => {
@@ -24,7 +24,7 @@ test('with a tray listening, 4 credential-process runs get one login through the
   // The tray side, as main/app wires it: the real core login with the tray's own browser.
   const ctx = composeCore(process.env, {
     dir: box.dir,
-    vault,
+    vault: items,
     log: silentLogger,
     browser: systemBrowser({ LAKEKEY_BROWSER: BROWSER_COMMAND }, process.platform),
     notice: () => {},
@@ -50,7 +50,8 @@ test('with a tray listening, 4 credential-process runs get one login through the
   }
   // With the tray gone, the same CLI falls back to its own rules: no browser here, so exit 3.
   const record = await readRecord(box.name);
-  await vault.write(box.name, { v: 1, updatedAt: Date.now() });
+  await items.write(box.name, { v: 1, updatedAt: Date.now() });
+  if (record.session) await items.remove(record.session); // the sign-in it was bound to, which it would use again
   const alone = await box.cli(['credential-process', box.name]);
   assert.equal(alone.code, 3, alone.stderr);
   assert.ok(record.idp);

@@ -102,7 +102,8 @@ before(async () => {
   });
   const ctx = composeCore(process.env, {
     dir,
-    vault,
+    // lakekey gets the keychain item by item; the test reads it as each profile sees its record.
+    vault: new Vault(osKeychainStore({ timeoutMs: 10_000 })),
     log: silentLogger,
     browser: { available: () => false, open: async () => assert.fail('no browser here') },
     notice: () => {},

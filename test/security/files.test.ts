@@ -17,9 +17,10 @@ import { systemBrowser } from '../../main/core/login/browser.js';
 import { brokerEndpoint } from '../../main/core/login/login-broker.js';
 import { silentLogger } from '../../main/core/log.js';
 import { discover, refresh } from '../../main/core/login/oidc.js';
-import { login } from '../../main/core/usecases/session.js';
+import { login, readStored } from '../../main/core/usecases/session.js';
 import { getProfile } from '../../main/core/config/settings.js';
 import { ProfileVault } from '../helpers/profile-vault.js';
+import { Vault } from '../../main/core/keychain/vault.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
@@ -27,6 +28,8 @@ import { startIdp, type Idp } from '../peers/idp.js';
 import { idpHttp } from '../helpers/net.js';
 
 let idp: Idp;
+const items = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
+/** The keychain as each profile sees its record (profile-vault.ts); lakekey itself gets `items`. */
 const vault = new ProfileVault(osKeychainStore({ timeoutMs: 10_000 }));
 before(async () => {
   idp = await startIdp();
@@ -96,13 +99,13 @@ test("the Windows broker pipe is named after the run's secret, not the folder: n
   assert.equal(brokerEndpoint('D:\\elsewhere', 'win32', 'a'.repeat(64)), a, 'the folder does not choose the name');
 });
 
-test('renaming a profile in the settings window revokes the old session at the IdP, as logout does', async () => {
+test('renaming a profile in the settings window: the renamed profile keeps the sign-in; renamed onto other IdP settings, the old session is revoked at the IdP, as logout does', async () => {
   const dir = configDir();
   assert.equal((await cli(dir, ['profile', 'add', 'before', '--issuer', idp.issuer, '--client-id', idp.clientId])).code, 0);
   const settings = settingsStore((d) => new Conf({ cwd: d, configName: 'config', projectName: 'lakekey', configFileMode: 0o600 }) as unknown as ConfLike, dir);
   const ctx = composeCore(process.env, {
     dir,
-    vault,
+    vault: items,
     log: silentLogger,
     browser: systemBrowser({ LAKEKEY_BROWSER: BROWSER_COMMAND }, process.platform),
     notice: () => {},
@@ -119,6 +122,18 @@ test('renaming a profile in the settings window revokes the old session at the I
   });
   assert.deepEqual(saved, { ok: true });
   assert.equal((await vault.read('before')).idp, undefined, 'the old keychain item is gone');
+  // The same issuer, client and scopes under a new name: the same sign-in, still alive (one sign-in per IdP).
+  const after = await handlers['profiles:list'](null);
+  assert.match(after.find((v) => v.name === 'after')?.summary ?? '', /^Signed in as alice@example\.com/);
+  assert.equal((await readStored(ctx, 'after', getProfile(settings.read(), 'after'))).record.idp?.refreshToken, refreshToken, 'the same session');
+  // Renamed again, onto other scopes: nobody uses the old sign-in any more, so it is revoked.
+  const moved = await handlers['profiles:save']({
+    name: 'elsewhere',
+    originalName: 'after',
+    draft: { ...defaultDraft(), issuer: idp.issuer, clientId: idp.clientId, scopes: 'openid email offline_access' },
+  });
+  assert.deepEqual(moved, { ok: true });
+  assert.equal((await vault.read('after')).idp, undefined, 'the old keychain item is gone');
   await assert.rejects(
     refresh(await discover(profile, undefined, idpHttp()), refreshToken),
     /invalid_grant|refresh token|invalid/i,

@@ -198,3 +198,17 @@ test('a minute later the menu says the time again, from the same views', () => {
   assert.equal(later.s3?.says, `valid 49 min, until ${sayClock(Date.parse(S3_END))} local`);
   assert.equal(viewsAt([view], Date.parse(S3_END) + 1000)[0].s3?.says, `expired at ${sayClock(Date.parse(S3_END))} local`);
 });
+
+test('a sign-in shared with other profiles: the summary names them, and Log out says it logs them out too', () => {
+  const status = { name: 'plain', signedIn: true, email: 'alice@example.com', subject: 'alice', canRefresh: true };
+  const shared = profileView({ name: 'plain', profile: loginOnly, status: { ...status, sharedWith: ['etl', 'ml'] } });
+  assert.equal(shared.summary, 'Signed in as alice@example.com (sign-in shared with etl, ml)');
+  assert.deepEqual(shared.sharedWith, ['etl', 'ml']);
+  const labels = buildMenuModel([shared]).items.map((i) => ('label' in i ? i.label : '---'));
+  assert.ok(labels.includes('Log out (also etl, ml)'), labels.join(' | '));
+  // Alone on its sign-in, or signed out: nothing about sharing.
+  const alone = profileView({ name: 'plain', profile: loginOnly, status });
+  assert.equal(alone.summary, 'Signed in as alice@example.com');
+  assert.equal(alone.sharedWith, undefined);
+  assert.ok(buildMenuModel([alone]).items.some((i) => 'label' in i && i.label === 'Log out'));
+});
