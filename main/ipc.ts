@@ -122,6 +122,31 @@ export interface NameRequest {
   name: string;
 }
 
+/** One profile of a team's file, as importing it would treat yours. */
+export interface ImportEntry {
+  name: string;
+  /** New, the same as yours, or differing from yours. */
+  kind: 'new' | 'same' | 'differs';
+  /** In words, as `lakekey profile import` says it: "new", "the same as yours", "differs: s3.region us-east-1 → eu-west-1". */
+  says: string;
+}
+
+/** The plan of the team file picked in main's open-file dialog. */
+export interface ImportPlanView {
+  /** The file's base name, for display (main keeps the path; the window never sends one). */
+  file: string;
+  entries: ImportEntry[];
+}
+
+/** What an import did, by profile name. */
+export interface ImportOutcome {
+  added: string[];
+  /** Differing ones, replaced because the window asked to. */
+  replaced: string[];
+  /** Differing ones left as they were. */
+  kept: string[];
+}
+
 /** The error every channel can answer with: the core's code, message and hint (never a secret). */
 export interface IpcError {
   code: string;
@@ -139,6 +164,10 @@ export interface IpcContract {
   'profiles:save': { request: SaveRequest; response: ValidationResult };
   'profiles:remove': { request: NameRequest; response: null };
   'profiles:check': { request: SaveRequest; response: CheckResult };
+  /** Main opens an open-file dialog (.json, .yaml, .yml), reads and plans the file; null: the dialog was cancelled. */
+  'profiles:import-pick': { request: null; response: ImportPlanView | null };
+  /** Imports the file main picked last (read and planned again): new profiles, and differing ones with `force`. */
+  'profiles:import-apply': { request: { force: boolean }; response: ImportOutcome };
   'session:login': { request: NameRequest; response: ProfileView };
   /** A login that lets the user choose (or sign in as) another account at the IdP (`lakekey login --select-account`). */
   'session:login-other': { request: NameRequest; response: ProfileView };
@@ -166,6 +195,8 @@ export const API_CHANNELS = {
   saveProfile: 'profiles:save',
   removeProfile: 'profiles:remove',
   checkProfile: 'profiles:check',
+  pickImport: 'profiles:import-pick',
+  applyImport: 'profiles:import-apply',
   login: 'session:login',
   loginOther: 'session:login-other',
   refresh: 'session:refresh',
@@ -183,6 +214,8 @@ export type ApiMethod = keyof typeof API_CHANNELS;
 export const EVENT_CHANNELS = {
   /** Sessions, settings or the scheduler's view changed, or a minute passed while the window is open. */
   onProfilesChanged: 'profiles:changed',
+  /** The tray menu's "Import profiles…": the window starts an import (it asks main to pick the file). */
+  onImportRequested: 'profiles:import-requested',
 } as const;
 
 export type EventMethod = keyof typeof EVENT_CHANNELS;

@@ -11,6 +11,7 @@ export type ElectronModule = Pick<
   | 'ipcMain'
   | 'shell'
   | 'clipboard'
+  | 'dialog'
   | 'powerMonitor'
   | 'Notification'
   | 'nativeImage'

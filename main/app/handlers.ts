@@ -1,8 +1,20 @@
 // The settings window's IPC handlers: one function per channel of main/ipc.ts, over the core's
 // use cases. No Electron here (the clipboard is injected), so tests call these very functions.
 // Nothing returned is secret: statuses come from `describe`, snippets are command lines.
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { credentialProcessCommand } from '../core/config/aws-config.js';
-import { asLakekeyError, noS3Settings, LakekeyError } from '../core/errors.js';
+import { asLakekeyError, configError, errorText, noS3Settings, LakekeyError } from '../core/errors.js';
+import {
+  applyImport,
+  describePlan,
+  importResult,
+  importWrites,
+  isYamlFile,
+  parseTeamFile,
+  planImport,
+  type ImportPlan,
+} from '../core/config/profile-import.js';
 import { checkServers } from '../core/usecases/server-checks.js';
 import { endpointUri } from '../core/endpoint/server.js';
 import {
@@ -17,8 +29,8 @@ import {
   type ProfileStatus,
 } from '../core/usecases/session.js';
 import { getProfile, s3ApiEndpoint, type Profile } from '../core/config/settings.js';
-import { gate } from '../core/text-gate.js';
-import type { CheckResult, IpcHandlers, ProfileView, SaveRequest, Snippets, ValidationResult } from '../ipc.js';
+import { gate, outside } from '../core/text-gate.js';
+import type { CheckResult, ImportOutcome, ImportPlanView, IpcHandlers, ProfileView, SaveRequest, Snippets, ValidationResult } from '../ipc.js';
 import { defaultDraft, validateDraft } from './profile-form.js';
 import { profileView } from './profile-view.js';
 import type { ProfileSchedule } from './scheduler.js';
@@ -52,6 +64,8 @@ export interface HandlerDeps {
   endpoint?(): EndpointPlace | undefined;
   /** Starting the tray at login (the menu's toggle and the window's switch). */
   startAtLogin?: StartAtLogin;
+  /** Asks for a team's settings file to import (Electron's open-file dialog): its path, or undefined when cancelled. */
+  pickImportFile?(): Promise<string | undefined>;
 }
 
 /** Where the tray's credentials endpoint is: nothing secret (the token stays in its file). */
@@ -138,6 +152,24 @@ export async function checkProfile(deps: HandlerDeps, req: SaveRequest): Promise
   return { checks };
 }
 
+/**
+ * The team file at `file` read and planned against the current settings, as `lakekey profile
+ * import` plans it (errors name the file by its base name: that is what the window shows).
+ */
+async function planFile(deps: HandlerDeps, file: string): Promise<ImportPlan[]> {
+  const name = basename(file);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw configError(
+      `cannot read ${outside(name)} (${outside(errorText(err), 200)})`,
+      'Check that the file is still there and that you may read it, then pick it again.',
+    );
+  }
+  return planImport(name, await parseTeamFile(name, text, isYamlFile(file)), deps.settings.read());
+}
+
 function profileNamed(deps: HandlerDeps, name: string): Profile {
   return getProfile(deps.settings.read(), name);
 }
@@ -145,6 +177,8 @@ function profileNamed(deps: HandlerDeps, name: string): Profile {
 export function createHandlers(deps: HandlerDeps): IpcHandlers {
   const logoutOf = (name: string, profile: Profile, opts: LogoutOptions = {}) =>
     deps.logout ? deps.logout(name, profile, opts) : logout(deps.ctx, name, profile, opts);
+  /** The team file the user picked last and whose plan the window shows: main's to keep, never the window's to name. */
+  let importFile: string | undefined;
   return {
     'profiles:list': async () => listViews(deps),
     'profiles:defaults': async () => defaultDraft(),
@@ -181,6 +215,29 @@ export function createHandlers(deps: HandlerDeps): IpcHandlers {
       return null;
     },
     'profiles:check': async (req) => checkProfile(deps, req),
+    'profiles:import-pick': async (): Promise<ImportPlanView | null> => {
+      if (!deps.pickImportFile) throw new LakekeyError('USAGE', 'picking a file to import is offered by the tray app only');
+      const file = await deps.pickImportFile();
+      if (!file) return null; // cancelled: the plan the window shows, if any, still stands
+      // A file that cannot be imported leaves nothing to apply, not the plan before it.
+      importFile = undefined;
+      const plans = await planFile(deps, file);
+      importFile = file;
+      return { file: basename(file), entries: plans.map((p) => ({ name: p.name, kind: p.kind, says: describePlan(p) })) };
+    },
+    'profiles:import-apply': async ({ force }): Promise<ImportOutcome> => {
+      if (!importFile) {
+        throw new LakekeyError('USAGE', 'no file to import: pick one first', { hint: 'Choose "Import profiles…" and pick a team\'s settings file.' });
+      }
+      // Read and planned again: the file or your settings may have changed since the plan was shown.
+      const plans = await planFile(deps, importFile);
+      const result = importResult(plans, force);
+      if (importWrites(result)) {
+        deps.settings.update((s) => void applyImport(s, plans, force));
+        deps.changed?.();
+      }
+      return result;
+    },
     'session:login': async ({ name }) => {
       profileNamed(deps, name);
       await deps.login(name);

@@ -57,6 +57,9 @@ const REQUEST_SHAPES: { [C in Channel]: (v: unknown) => boolean } = {
   'profiles:save': isSave,
   'profiles:remove': isName,
   'profiles:check': isSave,
+  'profiles:import-pick': (v) => v === null || v === undefined,
+  // Only the choice: the file is the one main picked, never a path from the window.
+  'profiles:import-apply': (v) => isObject(v) && typeof v.force === 'boolean' && Object.keys(v).length === 1,
   'session:login': isName,
   'session:login-other': isName,
   'session:refresh': isName,

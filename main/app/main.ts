@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserWindow as BrowserWindowType, Tray as TrayType } from 'electron';
+import type { BrowserWindow as BrowserWindowType, OpenDialogOptions, Tray as TrayType } from 'electron';
 import { systemBrowser } from '../core/login/browser.js';
 import { asLakekeyError, LakekeyError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
@@ -268,6 +268,7 @@ export class TrayApp extends EventEmitter<TrayEvents> {
       cliCommand: () => cliCommand(electron.app.isPackaged, opts, opts.platform),
       logout: async (name, profile, opts) => (await this.logout(name, profile, opts)).result,
       endpoint: () => this.endpoint.place(),
+      pickImportFile: () => this.pickImportFile(),
     };
     this.handlers = createHandlers(this.handlerDeps);
   }
@@ -342,6 +343,10 @@ export class TrayApp extends EventEmitter<TrayEvents> {
       switch (action.type) {
         case 'settings':
           return await this.showSettings();
+        case 'import':
+          // The window asks main to pick the file (profiles:import-pick) and shows the plan.
+          await this.showSettings();
+          return sendEvent(this.window?.webContents, EVENT_CHANNELS.onImportRequested);
         case 'quit':
           return await this.quit();
         case 'install-cli':
@@ -459,6 +464,19 @@ export class TrayApp extends EventEmitter<TrayEvents> {
       60_000 - (Date.now() % 60_000),
     );
     this.minuteTimer.unref();
+  }
+
+  /** "Import profiles…": the desktop's open-file dialog for a team's settings file, over the settings window when it is open. */
+  private async pickImportFile(): Promise<string | undefined> {
+    const options: OpenDialogOptions = {
+      title: 'Import profiles',
+      buttonLabel: 'Import',
+      properties: ['openFile'],
+      filters: [{ name: 'lakekey settings (JSON or YAML)', extensions: ['json', 'yaml', 'yml'] }],
+    };
+    const parent = this.window && !this.window.isDestroyed() ? this.window : undefined;
+    const picked = await (parent ? this.electron.dialog.showOpenDialog(parent, options) : this.electron.dialog.showOpenDialog(options));
+    return picked.canceled ? undefined : picked.filePaths[0];
   }
 
   private async installCli(): Promise<void> {

@@ -8,6 +8,7 @@ export type MenuAction =
   | { type: 'install-cli' }
   | { type: 'start-at-login' }
   | { type: 'settings' }
+  | { type: 'import' }
   | { type: 'quit' };
 
 export type MenuItemModel =
@@ -95,6 +96,8 @@ export function buildMenuModel(profiles: ProfileView[], opts: MenuOptions = {}):
     items.push({ kind: 'separator' });
   }
   items.push({ kind: 'action', label: 'Settings…', enabled: true, action: { type: 'settings' } });
+  // A team's settings file: the settings window opens and asks which, then shows the plan.
+  items.push({ kind: 'action', label: 'Import profiles…', enabled: true, action: { type: 'import' } });
   if (opts.startAtLogin !== undefined) {
     items.push({ kind: 'action', label: 'Start at login', enabled: true, action: { type: 'start-at-login' }, checked: opts.startAtLogin });
   }

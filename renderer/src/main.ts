@@ -13,6 +13,9 @@ import {
   type CheckResult,
   type DraftField,
   type FieldError,
+  type ImportEntry,
+  type ImportOutcome,
+  type ImportPlanView,
   type IpcError,
   type Outcome,
   type ProfileDraft,
@@ -48,7 +51,7 @@ const toast = $<HTMLDivElement>('toast');
 
 let profiles: ProfileView[] = [];
 let selected: string | undefined;
-/** The form is open: an update refreshes the list only, never the user's unsaved edits. */
+/** The form or an import's plan is open: an update refreshes the list only, never what the user is in the middle of. */
 let editing = false;
 
 async function call<T>(p: Promise<Outcome<T>>): Promise<T | undefined> {
@@ -158,7 +161,12 @@ function renderEmpty(): void {
       { class: 'empty' },
       h('h2', {}, 'No profiles yet'),
       h('p', {}, 'A profile connects lakekey to your identity provider and tells it where to get S3 and lakeFS credentials.'),
-      actionButton('Add your first profile', 'primary', () => void openForm()),
+      h(
+        'div',
+        { class: 'actions' },
+        actionButton('Add your first profile', 'primary', () => void openForm()),
+        actionButton("Import a team's profiles…", '', () => startImport()),
+      ),
     ),
   );
 }
@@ -281,6 +289,97 @@ async function renderSnippets(p: ProfileView, box: HTMLElement): Promise<void> {
       )
     : null;
   box.replaceChildren(h('h3', {}, 'Use it'), ...blocks, ...(doctor ? [doctor] : []));
+}
+
+// ---- import ---------------------------------------------------------------------------------
+
+// `lakekey profile import FILE` in the window: main opens the open-file dialog, reads and plans
+// the file, and keeps it; the window shows the plan and says how to apply it (never a path).
+const importButton = $<HTMLButtonElement>('import-profiles');
+const IMPORT_MARK: Record<ImportEntry['kind'], string> = { new: '+', same: '=', differs: '~' };
+
+async function startImport(): Promise<void> {
+  if (importButton.disabled) return; // a dialog is open already
+  importButton.disabled = true;
+  try {
+    const plan = await call(api.pickImport(null));
+    // A file that cannot be imported: the error is said, and a plan shown before it no longer stands.
+    if (plan === undefined && detail.querySelector('.import')) return reload();
+    if (plan) renderImport(plan);
+  } finally {
+    importButton.disabled = false;
+  }
+}
+
+function renderImport(plan: ImportPlanView): void {
+  navigation++;
+  editing = true;
+  renderList();
+  const has = (kind: ImportEntry['kind']) => plan.entries.some((e) => e.kind === kind);
+  const result = h('p', { class: 'import-result', id: 'import-result', role: 'status' });
+  const actions = h('div', { class: 'actions' });
+  const apply = async (force: boolean) => {
+    const done = await call(api.applyImport({ force }));
+    if (!done) return;
+    result.textContent = importSays(done);
+    await refreshShown();
+    // Still offered while some of yours differ from the file; Done shows the list.
+    actions.replaceChildren(
+      ...(done.kept.length ? [actionButton('Import and replace differing', 'danger', () => apply(true))] : []),
+      h('span', { class: 'spacer' }),
+      actionButton('Done', 'primary', () => reload(done.added[0] ?? done.replaced[0])),
+    );
+  };
+  actions.append(
+    actionButton('Import new profiles', 'primary', () => apply(false), !has('new')),
+    ...(has('differs') ? [actionButton('Import and replace differing', 'danger', () => apply(true))] : []),
+    h('span', { class: 'spacer' }),
+    actionButton('Cancel', '', () => reload()),
+  );
+  const count = `${plan.entries.length} profile${plan.entries.length === 1 ? '' : 's'}`;
+  detail.replaceChildren(
+    h(
+      'section',
+      { class: 'import', 'aria-labelledby': 'import-title' },
+      h('h2', { id: 'import-title' }, `Import profiles from ${plan.file}`),
+      h(
+        'p',
+        { class: 'help' },
+        `${count} in the file. New ones are added; yours that differ stay as they are unless you replace them. Secrets are never imported: a client secret stays each person's own.`,
+      ),
+      h(
+        'ul',
+        { class: 'import-plan' },
+        ...plan.entries.map((e) =>
+          h(
+            'li',
+            { class: `import-entry ${e.kind}`, 'data-import': e.name, 'data-kind': e.kind },
+            h('span', { class: 'import-mark', 'aria-hidden': 'true' }, IMPORT_MARK[e.kind]),
+            h('span', { class: 'import-name' }, e.name),
+            h('span', { class: 'import-says' }, e.says),
+          ),
+        ),
+      ),
+      has('new') || has('differs') ? null : h('p', { class: 'muted' }, 'Nothing to change: every profile in the file is the same as yours.'),
+      result,
+      actions,
+    ),
+  );
+}
+
+/** What an import did, in one line: "Added "a", "b". Kept "c", which differs: …". */
+function importSays(r: ImportOutcome): string {
+  const names = (list: string[]) => list.map((n) => `"${n}"`).join(', ');
+  const parts: string[] = [];
+  if (r.added.length) parts.push(`Added ${names(r.added)}. Next: log in.`);
+  if (r.replaced.length) parts.push(`Replaced ${names(r.replaced)}: what was made with the old settings is renewed on next use.`);
+  if (r.kept.length) {
+    const one = r.kept.length === 1;
+    parts.push(
+      `Kept ${names(r.kept)}, which differ${one ? 's' : ''} from the file: choose “Import and replace differing” to overwrite ${one ? 'it' : 'them'}.`,
+    );
+  }
+  return parts.join(' ') || 'Nothing to change: every profile in the file is the same as yours.';
 }
 
 // ---- the form -------------------------------------------------------------------------------
@@ -574,6 +673,9 @@ startSwitch.addEventListener('change', () => {
 });
 
 $<HTMLButtonElement>('add-profile').addEventListener('click', () => void openForm());
+importButton.addEventListener('click', () => void startImport());
+// The tray menu's "Import profiles…" opened this window: start the import here.
+api.onImportRequested(() => void startImport());
 api.onProfilesChanged(() => {
   void refreshShown();
   void showStartAtLogin();

@@ -5,7 +5,7 @@
 // (gnome-keyring), a real browser login.
 import assert from 'node:assert/strict';
 import { composeCore } from '../../main/core/compose.js';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -20,7 +20,7 @@ import { login } from '../../main/core/usecases/session.js';
 import { getProfile, readSettings } from '../../main/core/config/settings.js';
 import { Vault } from '../../main/core/keychain/vault.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
-import type { LakekeyApi } from '../../main/ipc.js';
+import { EVENT_CHANNELS, type LakekeyApi } from '../../main/ipc.js';
 import { CLI, REPO } from '../helpers/cli.js';
 import { BROWSER_COMMAND } from '../helpers/world.js';
 import { startIdp, type Idp } from '../peers/idp.js';
@@ -36,6 +36,8 @@ let page: Page;
 let dir: string;
 let vault: Vault;
 const clipboard: string[] = [];
+/** What the next open-file dialog answers ("Import profiles…"): a path, or undefined when cancelled. */
+let importFile: string | undefined;
 
 async function shot(name: string): Promise<void> {
   // The window's own size: the page does not scroll, its content area does.
@@ -68,6 +70,8 @@ before(async () => {
     probeTimeoutMs: 2000,
     // Where the tray's credentials endpoint would be (this window has no tray behind it).
     endpoint: () => ({ port: 43210, tokenFile: join(dir, 'endpoint-tray.token') }),
+    // The tray's open-file dialog: the file the test put there.
+    pickImportFile: async () => importFile,
   };
   win = await openWindowPage(createHandlers(deps));
   page = win.page;
@@ -285,4 +289,76 @@ test('the credentials endpoint checkbox: saved as "endpoint": true, shown ticked
   await page.getByRole('button', { name: 'Edit' }).click();
   assert.equal(await page.getByLabel("Serve from the tray's credentials endpoint").isChecked(), false);
   await page.getByRole('button', { name: 'Cancel' }).click();
+});
+
+test("Import profiles…: main's dialog picks a team's file, the window shows the plan, imports the new, then replaces the differing on request", async () => {
+  const teamDir = mkdtempSync(join(tmpdir(), 'lk-window-team-'));
+  const mine = readSettings(dir).profiles;
+  const team = (name: string, profiles: Record<string, unknown>) => {
+    const file = join(teamDir, name);
+    writeFileSync(file, JSON.stringify({ profiles }));
+    return file;
+  };
+  const file = team('team.json', {
+    dev: mine.dev, // the same as yours
+    spark: { ...mine.spark, s3: { ...mine.spark.s3, region: 'eu-west-1' } },
+    lake: { issuer: idp.issuer, clientId: idp.clientId, lakefs: { endpoint: 'https://lakefs.example.com' } },
+  });
+  await page.getByRole('heading', { name: 'spark', exact: true }).waitFor();
+
+  // Cancelled: nothing changes.
+  importFile = undefined;
+  await page.getByRole('button', { name: 'Import profiles…' }).click();
+  await page.getByRole('button', { name: 'Import profiles…' }).and(page.locator(':enabled')).waitFor();
+  assert.equal(await page.locator('.import').count(), 0);
+  await page.getByRole('heading', { name: 'spark', exact: true }).waitFor();
+
+  // A file with a secret: refused in words, no plan.
+  importFile = team('secret.json', { s: { issuer: idp.issuer, clientId: 'c', clientSecret: 'super-secret-value-123' } });
+  await page.getByRole('button', { name: 'Import profiles…' }).click();
+  await page.locator('#toast.error', { hasText: 'secret.json holds what looks like a secret (s.clientSecret); lakekey never imports secrets' }).waitFor();
+  assert.equal(await page.locator('.import').count(), 0);
+
+  // The team's file: one row per profile with its mark and words.
+  importFile = file;
+  await page.getByRole('button', { name: 'Import profiles…' }).click();
+  await page.getByRole('heading', { name: 'Import profiles from team.json' }).waitFor();
+  const row = (name: string) => page.locator(`li[data-import="${name}"]`);
+  assert.deepEqual(await page.locator('li[data-import]').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-kind'), r.textContent])), [
+    ['same', '=devthe same as yours'],
+    ['differs', '~sparkdiffers: s3.region us-east-1 → eu-west-1'],
+    ['new', '+lakenew'],
+  ]);
+  assert.equal(await row('spark').locator('.import-says').textContent(), 'differs: s3.region us-east-1 → eu-west-1');
+  await shot('10-import-plan');
+
+  await page.getByRole('button', { name: 'Import new profiles' }).click();
+  const result = page.locator('#import-result');
+  await result.filter({ hasText: 'Added' }).waitFor();
+  assert.equal(
+    await result.textContent(),
+    'Added "lake". Next: log in. Kept "spark", which differs from the file: choose “Import and replace differing” to overwrite it.',
+  );
+  await page.locator('button[data-profile=lake]').waitFor();
+  assert.equal(readSettings(dir).profiles.lake.lakefs?.endpoint, 'https://lakefs.example.com');
+  assert.equal(readSettings(dir).profiles.spark.s3?.region, 'us-east-1', 'yours kept');
+  await shot('11-import-added');
+
+  await page.getByRole('button', { name: 'Import and replace differing' }).click();
+  await result.filter({ hasText: 'Replaced' }).waitFor();
+  assert.equal(await result.textContent(), 'Replaced "spark": what was made with the old settings is renewed on next use.');
+  assert.equal(readSettings(dir).profiles.spark.s3?.region, 'eu-west-1');
+  await page.getByRole('button', { name: 'Done' }).click();
+  await page.getByRole('heading', { name: 'spark', exact: true }).waitFor();
+
+  // The tray menu's item: the window is told, and starts the import itself.
+  await win.emit(EVENT_CHANNELS.onImportRequested);
+  await page.getByRole('heading', { name: 'Import profiles from team.json' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Import new profiles' }).isDisabled(), true, 'nothing new any more');
+  assert.equal(await page.getByRole('button', { name: 'Import and replace differing' }).count(), 0, 'nothing differs any more');
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('heading', { name: 'spark', exact: true }).waitFor();
+
+  // The window never saw where the file is, nor the secret.
+  assert.ok(!win.answers.some((a) => a.includes(teamDir) || a.includes('super-secret-value-123')));
 });

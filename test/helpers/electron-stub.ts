@@ -59,6 +59,10 @@ export interface ElectronStub {
   nativeTheme: { shouldUseDarkColors: boolean };
   /** What session.resolveProxy answers (Chromium's PAC-style result). */
   proxyAnswer: string;
+  /** The file the next open-file dialog answers (dialog.showOpenDialog); undefined: the user cancels. */
+  openDialogAnswer: string | undefined;
+  /** Every open-file dialog shown: its options, and whether it was attached to a window. */
+  openDialogs: Array<{ options: Record<string, unknown>; parented: boolean }>;
   /** Fires web-contents-created for a new contents (as Electron does for every window). */
   createContents(): StubWebContents;
 }
@@ -73,6 +77,8 @@ export function electronStub(opts: { lockAvailable?: boolean; appPath?: string; 
   const stub: ElectronStub = {
     electron: undefined as unknown as ElectronModule,
     proxyAnswer: 'DIRECT',
+    openDialogAnswer: undefined,
+    openDialogs: [],
     nativeTheme: { shouldUseDarkColors: false },
     app,
     windows: [],
@@ -195,6 +201,15 @@ export function electronStub(opts: { lockAvailable?: boolean; appPath?: string; 
     },
     shell: { openExternal: async (url: string) => void stub.opened.push(url) },
     clipboard: { writeText: (text: string) => void stub.clipboard.push(text) },
+    dialog: {
+      // Electron's two forms: (options) and (window, options).
+      showOpenDialog: async (...args: unknown[]) => {
+        const options = args.at(-1) as Record<string, unknown>;
+        stub.openDialogs.push({ options, parented: args.length === 2 });
+        const file = stub.openDialogAnswer;
+        return file === undefined ? { canceled: true, filePaths: [] } : { canceled: false, filePaths: [file] };
+      },
+    },
     powerMonitor,
     Notification,
     nativeTheme: stub.nativeTheme,

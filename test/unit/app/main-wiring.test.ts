@@ -79,7 +79,7 @@ test('first launch: tray, secure settings window, typed IPC behind the sender ch
     // Tray: the "no profiles" menu with Settings and Quit.
     const tray = stub.trays[0];
     assert.match(tray.tooltip, /no profiles/);
-    assert.deepEqual(labelsOf(tray.menu).slice(-3), ['Settings…', 'Start at login', 'Quit lakekey']);
+    assert.deepEqual(labelsOf(tray.menu).slice(-4), ['Settings…', 'Import profiles…', 'Start at login', 'Quit lakekey']);
     assert.equal(globalThis.__lakekeyTestHook, undefined, 'no test hook without LAKEKEY_TEST_HOOK=1');
     // Every channel is registered once; a foreign frame or a subframe is refused.
     assert.deepEqual([...stub.handlers.keys()].sort(), channels().sort());
@@ -144,6 +144,7 @@ test('LAKEKEY_TEST_HOOK=1: the hook answers the current menu as plain JSON; netw
         ['No profiles yet', false, undefined],
         [undefined, false, undefined],
         ['Settings…', true, undefined],
+        ['Import profiles…', true, undefined],
         ['Start at login', true, false],
         ['Quit lakekey', true, undefined],
       ],

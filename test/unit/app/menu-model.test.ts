@@ -48,6 +48,7 @@ test('a section per profile with state, time said as "valid …, until HH:MM loc
     'Log out',
     '---',
     'Settings…',
+    'Import profiles…',
     'Quit lakekey',
   ]);
   const actions = model.items.filter((i) => i.kind === 'action');
@@ -61,6 +62,7 @@ test('a section per profile with state, time said as "valid …, until HH:MM loc
       { type: 'copy-env', profile: 'work' },
       { type: 'logout', profile: 'work' },
       { type: 'settings' },
+      { type: 'import' },
       { type: 'quit' },
     ],
   );
@@ -84,8 +86,17 @@ test("a profile the tray's credentials endpoint serves offers the line that poin
 
 test('"Install command-line tool" only when the app can install it', () => {
   const labels = (installCli: boolean) => buildMenuModel([], { installCli }).items.map((i) => ('label' in i ? i.label : '---'));
-  assert.deepEqual(labels(true).slice(-3), ['Settings…', 'Install command-line tool…', 'Quit lakekey']);
+  assert.deepEqual(labels(true).slice(-4), ['Settings…', 'Import profiles…', 'Install command-line tool…', 'Quit lakekey']);
   assert.ok(!labels(false).includes('Install command-line tool…'));
+});
+
+test('"Import profiles…" is always offered, with or without profiles, right after Settings', () => {
+  for (const views of [[], [profileView({ name: 'work', profile, status: { name: 'work', signedIn: false, canRefresh: false } })]]) {
+    const items = buildMenuModel(views).items;
+    const at = items.findIndex((i) => i.kind === 'action' && i.action.type === 'import');
+    assert.deepEqual(items[at], { kind: 'action', label: 'Import profiles…', enabled: true, action: { type: 'import' } });
+    assert.deepEqual(items[at - 1], { kind: 'action', label: 'Settings…', enabled: true, action: { type: 'settings' } });
+  }
 });
 
 test('each profile state maps to one tray state; the icon shows the most urgent profile', () => {
