@@ -219,7 +219,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'logout',
-    summary: "forget the profile's secrets; revoke the refresh token where the IdP offers it, and say which",
+    summary: "forget the profile's secrets and end its sign-in (for every profile sharing it); revoke the refresh token where the IdP offers it, and say which",
     args: ['NAME'],
     min: 1,
     max: 1,
@@ -229,7 +229,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'status',
-    summary: 'who is logged in, and how long each credential stays valid',
+    summary: 'who is logged in (and which profiles share a sign-in), and how long each credential stays valid',
     args: ['[NAME]'],
     min: 0,
     max: 1,

@@ -116,7 +116,7 @@ describe('shell completion', () => {
     };
     assert.deepEqual(await complete('lakekey lo'), [
       'login\tlog in through your identity provider in the browser',
-      "logout\tforget the profile's secrets; revoke the refresh token where the IdP offers it, and say which",
+      "logout\tforget the profile's secrets and end its sign-in (for every profile sharing it); revoke the refresh token where the IdP offers it, and say which",
     ]);
     assert.deepEqual((await complete('lakekey status ')).map((l) => l.split('\t')[0]).sort(), ['home', 'work']);
     assert.deepEqual((await complete('lakekey doctor --')).map((l) => l.split('\t')[0]).sort(), ['--help', '--json']);
