@@ -113,6 +113,6 @@ test('a file that is not a settings file: a clear error', async () => {
     assert.match(r.stderr, words);
   }
   const missing = await lakekey('profile', 'import', join(dir, 'nope.json'));
-  assert.notEqual(missing.code, 0);
-  assert.match(missing.stderr, /nope\.json/);
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /there is no file .*nope\.json/);
 });

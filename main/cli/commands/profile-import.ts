@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { readSettings } from '../../core/config/settings.js';
 import { updateSettings } from '../../core/config/settings-write.js';
 import { applyImport, describePlan, importResult, importWrites, isYamlFile, parseTeamFile, planImport, PLAN_MARK } from '../../core/config/profile-import.js';
+import { configError } from '../../core/errors.js';
 import { outside } from '../../core/text-gate.js';
 import type { Args } from '../args.js';
 import { fileProblem } from '../file-problem.js';
@@ -50,6 +51,9 @@ async function readTeamFile(file: string): Promise<unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw configError(`there is no file ${outside(file)}`, "Give the path of the team's settings file (JSON, or YAML as .yaml or .yml).");
+    }
     throw fileProblem(err) ?? err;
   }
   return parseTeamFile(file, text, isYamlFile(file));
