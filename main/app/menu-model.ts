@@ -1,6 +1,7 @@
 // The tray menu as data (DESIGN §6; menubar keeps this kind of logic pure). Built from the
 // profiles' views; tray.ts renders it to an Electron Menu in one small function, and the test
 // hook (LAKEKEY_TEST_HOOK) hands the same model to the Electron smoke test as plain JSON.
+import { logOutLabel } from '../shared/say-list.js';
 import type { ProfileState, ProfileView } from '../ipc.js';
 
 export type MenuAction =
@@ -92,7 +93,7 @@ export function buildMenuModel(profiles: ProfileView[], opts: MenuOptions = {}):
     // Served by the tray's credentials endpoint: the line that points a shell at it.
     if (s3 && p.draft.endpointEnabled) items.push(act('copy-endpoint-env', 'Copy endpoint env command', true));
     // A logout ends the sign-in of every profile sharing it: the label says so before the click.
-    items.push(act('logout', p.sharedWith?.length ? `Log out (also ${p.sharedWith.join(', ')})` : 'Log out', p.signedIn));
+    items.push(act('logout', logOutLabel(p.sharedWith), p.signedIn));
     items.push({ kind: 'separator' });
   }
   items.push({ kind: 'action', label: 'Settings…', enabled: true, action: { type: 'settings' } });

@@ -23,6 +23,7 @@ import {
   type Snippets,
   type TimeLeft,
 } from '../../main/ipc.js';
+import { logOutLabel } from '../../main/shared/say-list.js';
 import { checkDraft } from './validate.js';
 
 const api = window.lakekey;
@@ -225,7 +226,7 @@ function renderProfile(p: ProfileView): void {
         actionButton(p.signedIn ? 'Log in again' : 'Log in', 'primary', () => session('login', p.name)),
         ...(p.signedIn ? [actionButton('Log in as someone else', '', () => session('login-other', p.name))] : []),
         actionButton('Refresh now', '', () => session('refresh', p.name), !(p.signedIn && p.canRefresh && p.draft.s3Enabled)),
-        actionButton(p.sharedWith?.length ? `Log out (also ${p.sharedWith.join(', ')})` : 'Log out', '', () => session('logout', p.name), !p.signedIn),
+        actionButton(logOutLabel(p.sharedWith), '', () => session('logout', p.name), !p.signedIn),
         h('span', { class: 'spacer' }),
         actionButton('Edit', '', () => void openForm(p)),
         actionButton('Remove', 'danger', () => remove(p.name)),

@@ -93,7 +93,7 @@ describe('one sign-in for the profiles of one identity provider', () => {
     const mints = stsMints();
     // The refresh is held at the IdP so that every process has asked before it is answered, however slowly they start.
     // (Each process waits for the IdP longer than it is held: this is about who asks, not about a slow IdP.)
-    peers.idp.setRefreshDelay(2000);
+    peers.idp.setRefreshDelay(5000);
     const patient = { LAKEKEY_HTTP_TIMEOUT_SECONDS: '30', LAKEKEY_EARLY_RENEWAL_TIMEOUT_SECONDS: '30' };
     let results;
     try {

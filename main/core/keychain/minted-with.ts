@@ -15,6 +15,7 @@
 import type { IdpSession, LakefsToken, S3Credentials } from './record.js';
 import type { Profile } from '../config/settings.js';
 import { isFresh, isUsable, type Checked } from '../../shared/freshness.js';
+import { sayAnd } from '../../shared/say-list.js';
 
 export interface IdpMint {
   issuer: string;
@@ -108,5 +109,5 @@ export function currentLakefs(p: Profile, token: LakefsToken | undefined, now: n
 /** Says which settings changed, for a message: `--issuer and --client-id`. */
 export function sayChanged(fields: string[]): string {
   const f = fields.map((x) => (x.includes(' ') ? x : `--${x}`));
-  return f.length <= 1 ? (f[0] ?? '') : `${f.slice(0, -1).join(', ')} and ${f.at(-1)}`;
+  return sayAnd(f);
 }

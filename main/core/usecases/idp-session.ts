@@ -23,6 +23,7 @@ import { resolve } from 'node:path';
 import type { IdpSession, SecretRecord } from '../keychain/record.js';
 import type { Profile } from '../config/settings.js';
 import { grantsFor } from '../login/login-grants.js';
+import { sayAnd } from '../../shared/say-list.js';
 import type { Context, LockOptions } from '../ports.js';
 
 const ACCOUNT_PREFIX = '@idp/';
@@ -62,7 +63,11 @@ export function loginAccount(dir: string, profile: Profile): string | undefined 
 
 /** The profile's item and the IdP session it uses (see the top of this file). */
 export async function readStored(ctx: { dir: string; vault: Pick<Context['vault'], 'read'> }, name: string, profile: Profile): Promise<Stored> {
-  const record = await ctx.vault.read(name);
+  return withSession(ctx, profile, await ctx.vault.read(name));
+}
+
+/** The profile's item `record` (already read) with the IdP session it uses. */
+export async function withSession(ctx: { dir: string; vault: Pick<Context['vault'], 'read'> }, profile: Profile, record: SecretRecord): Promise<Stored> {
   if (record.idp || !sharesIdp(profile)) return { record };
   const own = sessionAccount(ctx.dir, profile);
   for (const account of new Set([record.session, own])) {
@@ -118,6 +123,5 @@ export function sharers(ctx: Pick<Context, 'dir' | 'profiles'>, account: string 
 
 /** `B`, `B and C`, `B, C and D`. */
 export function sayProfiles(names: string[]): string {
-  const q = names.map((n) => `"${n}"`);
-  return q.length <= 1 ? (q[0] ?? '') : `${q.slice(0, -1).join(', ')} and ${q.at(-1)}`;
+  return sayAnd(names.map((n) => `"${n}"`));
 }

@@ -22,7 +22,7 @@ import { hasMoreThan, hasUsableIdToken, isServable, isUsable, SERVE_CACHED_MIN_S
 import { changedIdp, changedLakefs, changedS3, currentLakefs, currentS3, sayChanged } from '../keychain/minted-with.js';
 import type { Context, LockOptions } from '../ports.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from '../../shared/limits.js';
-import { readSession, readStored, withSessionLock, writeOwn, writeSession, type Stored } from './idp-session.js';
+import { readSession, withSession, withSessionLock, writeOwn, writeSession, type Stored } from './idp-session.js';
 
 export interface S3Options {
   /** Whether a browser login may run when nothing else works. */
@@ -46,9 +46,11 @@ export async function getS3Credentials(ctx: Context, name: string, profile: Prof
   const cooled = opts.force ? undefined : await servedInCooldown(ctx, name, profile);
   if (cooled) return cooled;
   const silent = await ctx.locks.withLock(name, wait, async (): Promise<S3Credentials | LakekeyError> => {
-    const stored = await readStored(ctx, name, profile);
+    const own = await ctx.vault.read(name);
+    if (!opts.force && fresh(own.s3)) return own.s3;
+    // Only a renewal needs the IdP session (from the profile's item, or the shared one).
+    const stored = await withSession(ctx, profile, own);
     const { record } = stored;
-    if (!opts.force && fresh(record.s3)) return record.s3;
     const cached = record.s3;
     const servable = isServable(cached, ctx.clock.now()) && changedS3(profile, cached).length === 0;
     if (!opts.force) {

@@ -5,23 +5,11 @@
 // (main/core/keychain/keyring-module.ts).
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { printItem } from './print-item.js';
 
 interface Binding {
   AsyncEntry: new (service: string, account: string, options: { linux: { store: 'secret-service' } }) => { getPassword(): Promise<string | null> };
 }
 const keyring = createRequire(import.meta.url)(join(dirname(process.execPath), 'keyring.node')) as Binding;
 
-// bun's --bytecode compiles CommonJS: no top-level await.
-async function main(service: string, account: string): Promise<void> {
-  const value = await new keyring.AsyncEntry(service, account, { linux: { store: 'secret-service' } }).getPassword();
-  if (value === null) {
-    process.stderr.write(`no item with service=${service} username=${account}\n`);
-    process.exit(3);
-  }
-  process.stdout.write(value);
-  process.exit(0);
-}
-main(process.argv[2], process.argv[3]).catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+printItem((service, account) => new keyring.AsyncEntry(service, account, { linux: { store: 'secret-service' } }).getPassword());
