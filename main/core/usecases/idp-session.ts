@@ -52,7 +52,7 @@ export interface Stored {
 }
 
 /** Whether `profile` signs in at its IdP itself (a lakeFS-only profile's identity is its lakeFS token's, its own). */
-export function sharesIdp(profile: Profile): boolean {
+function sharesIdp(profile: Profile): boolean {
   return grantsFor(profile).includes('idp');
 }
 

@@ -11,4 +11,4 @@ export { type S3Options } from './renewal.js';
 export { currentLakefsToken, currentS3Credentials, fromContext } from './current-credentials.js';
 export { forget, logout, sayLogout, type LogoutOptions, type LogoutResult, type Revocation } from './logout.js';
 export { describe, statusOf, type ProfileStatus } from './status.js';
-export { readStored, sayProfiles, sharers } from './idp-session.js';
+export { readStored, sayProfiles } from './idp-session.js';
