@@ -5,6 +5,7 @@
 // by the tests' transport.
 import { asLakekeyError, LakekeyError } from '../core/errors.js';
 import { gate } from '../core/text-gate.js';
+import { isObject } from '../shared/is-object.js';
 import { channels, type Channel, type EventChannel, type IpcHandlers, type Outcome, type ProfileDraft, type RequestOf, type ResponseOf } from '../ipc.js';
 
 /** The draft's free-text fields, every one of them: a field added to ProfileDraft and not here fails to compile. */
@@ -27,10 +28,6 @@ const DRAFT_STRING_FIELDS: Record<StringField, true> = {
 };
 const DRAFT_STRINGS = Object.keys(DRAFT_STRING_FIELDS) as StringField[];
 const MAX_FIELD = 2048;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function shortString(v: unknown): v is string {
   return typeof v === 'string' && v.length <= MAX_FIELD;

@@ -1,10 +1,9 @@
 // `lakekey env`, `exec` and `token`: the profile's credentials handed to tools.
 import { spawn } from 'node:child_process';
 import { applyProfileSettings, awsConfigPath, credentialProcessCommand } from '../../core/config/aws-config.js';
-import { asLakekeyError, ExitCode, LakekeyError, loginRequired, usageError } from '../../core/errors.js';
-import { sayClock, sayDuration } from '../../shared/duration.js';
+import { asLakekeyError, ExitCode, LakekeyError, usageError } from '../../core/errors.js';
+import { sayDuration } from '../../shared/duration.js';
 import { currentLakefsToken, currentS3Credentials, fromContext } from '../../core/usecases/current-credentials.js';
-import { currentLakefs } from '../../core/keychain/minted-with.js';
 import { lakefsServerUrl } from '../../core/exchange/lakefs.js';
 import { checkedSettingsDir } from '../../core/config/paths.js';
 import { isoSeconds, secondsLeft, type LakefsToken, type S3Credentials } from '../../core/keychain/record.js';
@@ -46,10 +45,9 @@ async function handout(name: string, choice: Choice): Promise<Handout> {
   const dir = checkedSettingsDir(process.env, process.platform);
   const ctx = compose(dir);
   const profile = getProfile(readSettings(dir), name, warn);
-  const record = await ctx.vault.read(name);
   const out: Handout = { profile };
   const s3 = () => currentS3Credentials(fromContext(ctx), name, profile, { interactive: true });
-  const lakefs = (interactive: boolean) => currentLakefsToken(fromContext(ctx), name, profile, { interactive });
+  const lakefs = (interactive: boolean, renew = true) => currentLakefsToken(fromContext(ctx), name, profile, { interactive, renew });
   if (choice.s3 || choice.lakefs || !(profile.s3 && profile.lakefs)) {
     const wantsLakefs = choice.lakefs || (!choice.s3 && Boolean(profile.lakefs));
     const wantsS3 = choice.s3 || (!choice.lakefs && Boolean(profile.s3));
@@ -63,8 +61,7 @@ async function handout(name: string, choice: Choice): Promise<Handout> {
   try {
     // Only a person can renew a lakeFS token (a browser round trip): ask for one only when a
     // person started this run. A job from cron, CI or a script gets what is valid, at once.
-    out.lakefs = personPresent() ? await lakefs(true) : currentLakefs(profile, record.lakefs, ctx.clock.now()) ? record.lakefs : undefined;
-    if (!out.lakefs) throw loginRequired(name, lakefsGone(record.lakefs, ctx.clock.now()));
+    out.lakefs = personPresent() ? await lakefs(true) : await lakefs(false, false);
   } catch (err) {
     lakefsMissing = leftOut(err);
   }
@@ -96,12 +93,6 @@ function leftOut(err: unknown): LakekeyError {
   const e = asLakekeyError(err);
   if (e.exitCode === ExitCode.loginRequired || e.exitCode === ExitCode.remote) return e;
   throw e;
-}
-
-function lakefsGone(token: LakefsToken | undefined, now: number): string {
-  if (!token) return 'there is no lakeFS token yet (only a browser login gets one)';
-  const when = token.expiresAt > now ? `expires at ${sayClock(token.expiresAt)} local` : `expired at ${sayClock(token.expiresAt)} local`;
-  return `the lakeFS token ${when} (only a browser login renews it)`;
 }
 
 /** What to do next for a half left out, without the closing period (the caller may add to it). */

@@ -21,6 +21,7 @@ import {
 import { updateSettings } from '../../core/config/settings-write.js';
 import { fieldAt, fieldOfFlag, PROFILE_FIELDS } from '../../shared/profile-fields.js';
 import { kinds } from '../../shared/profile-kinds.js';
+import { isObject } from '../../shared/is-object.js';
 import { closest, type Args } from '../args.js';
 import { fileProblem } from '../file-problem.js';
 import { compose } from '../compose.js';
@@ -32,10 +33,6 @@ function flagFor(field: string): string {
   const hit = fieldAt(field);
   if (hit) return `--${hit.flag}`;
   return field === 's3' ? 'the --s3-* flags' : field === 'lakefs' ? 'the --lakefs-* flags' : field;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**

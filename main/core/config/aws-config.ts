@@ -23,6 +23,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { configError, LakekeyError } from '../errors.js';
 import { acquireLockFile } from '../lock.js';
+import { shellSplit } from './shlex.js';
 
 export function awsConfigPath(env: NodeJS.ProcessEnv): string {
   return env.AWS_CONFIG_FILE || join(homedir(), '.aws', 'config');
@@ -105,45 +106,6 @@ export function profileOfHeader(header: string): string | undefined {
   if (!header.startsWith('profile')) return undefined;
   const parts = shellSplit(header);
   return parts?.length === 2 ? parts[1] : undefined;
-}
-
-/** Python's shlex.split (POSIX mode, no comments); undefined where it would raise. */
-function shellSplit(text: string): string[] | undefined {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === "'" || c === '"') {
-      const close = c === "'" ? text.indexOf("'", i + 1) : findDoubleQuoteEnd(text, i + 1);
-      if (close === -1) return undefined;
-      const inner = text.slice(i + 1, close);
-      word += c === '"' ? inner.replace(/\\(["\\$`])/g, '$1') : inner;
-      inWord = true;
-      i = close;
-    } else if (c === '\\') {
-      if (i + 1 >= text.length) return undefined;
-      word += text[++i];
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-    } else {
-      word += c;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(word);
-  return words;
-}
-
-function findDoubleQuoteEnd(text: string, from: number): number {
-  for (let i = from; i < text.length; i++) {
-    if (text[i] === '\\') i++;
-    else if (text[i] === '"') return i;
-  }
-  return -1;
 }
 
 function headerFor(awsProfile: string): string {

@@ -9,6 +9,7 @@
 import { extname } from 'node:path';
 import { configError, LakekeyError, usageError } from '../errors.js';
 import { outside } from '../text-gate.js';
+import { isObject } from '../../shared/is-object.js';
 import { checkProfile, PROFILE_NAME, type Profile, type Settings } from './settings.js';
 
 /**
@@ -158,8 +159,4 @@ function secretFields(v: unknown, path = ''): string[] {
     const here = path ? `${path}.${k}` : k;
     return [...(SECRET_FIELD.test(k) ? [here] : []), ...secretFields(x, here)];
   });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

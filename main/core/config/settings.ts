@@ -10,6 +10,7 @@ import { fittingRefreshBefore } from '../../shared/freshness.js';
 import { LIMITS, PROFILE_NAME } from '../../shared/limits.js';
 import { fieldAt, PROFILE_SECTIONS } from '../../shared/profile-fields.js';
 import { isSecureUrl } from '../../shared/secure-url.js';
+import { isObject } from '../../shared/is-object.js';
 import { KNOWN_BROWSERS, parseBrowserCommand } from '../../shared/browser-command.js';
 import { LAKEFS_TOKEN_CLAIMS, parseSessionNameTemplate, templateClaims } from '../../shared/session-name.js';
 
@@ -484,8 +485,4 @@ function integer(value: unknown, min: number, max: number, what: string): number
     throw configError(`${what}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
   }
   return n;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

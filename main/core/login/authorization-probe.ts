@@ -17,6 +17,7 @@
 // request. The probe sends no cookies and follows no redirect, so it never reaches our loopback
 // receiver and never touches the user's IdP session.
 import { randomBytes } from 'node:crypto';
+import { readSome } from '../net/read-some.js';
 
 export type ProbeAnswer =
   | { verdict: 'proceed'; seen: 'login-page' | 'redirect' | 'session-needed' | 'no-oauth-error' | 'no-answer' }
@@ -154,22 +155,4 @@ function pageText(html: string): string {
     .map((line) => line.replace(/\s+/g, ' ').trim())
     .filter(Boolean)
     .join('\n');
-}
-
-async function readSome(res: Response, max: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, max));
 }

@@ -24,7 +24,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { sayDuration } from '../../shared/duration.js';
 import { LakekeyError } from '../errors.js';
-import { guardConnections, safeEqual } from '../net/loopback-guard.js';
+import { fromLoopback, guardConnections, safeEqual } from '../net/loopback-guard.js';
 import type { CallbackResult, LoopbackOptions, LoopbackReceiver, Page } from '../ports.js';
 
 export const CALLBACK_PATH = '/callback';
@@ -96,8 +96,7 @@ export async function startLoopback(port: number, opts: LoopbackOptions): Promis
   const origin = `http://127.0.0.1:${actualPort}`;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const remote = req.socket.remoteAddress ?? '';
-    if (!(remote === '127.0.0.1' || remote === '::ffff:127.0.0.1' || remote === '::1')) {
+    if (!fromLoopback(req)) {
       return sendPage(res, { status: 403, title: 'Refused', message: 'lakekey accepts the login callback only from this computer.' });
     }
     // Another local user's program (or one nobody can name): refused before it can see or end anything.

@@ -22,7 +22,8 @@ export function codesOf(err: unknown): string[] {
 const TLS_CODES =
   /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID)$/;
 
-function hostOf(target: string): string {
+/** The host (and port) of a URL, or the text itself when it is not one. */
+export function hostOf(target: string): string {
   try {
     return new URL(target).host;
   } catch {

@@ -7,6 +7,8 @@
 // another process may already have renewed (renewal.ts). The hit path loads nothing else.
 import { currentLakefs, currentS3 } from '../keychain/minted-with.js';
 import type { LakefsToken, S3Credentials } from '../keychain/record.js';
+import { loginRequired } from '../errors.js';
+import { sayClock } from '../../shared/duration.js';
 import type { S3Options } from './renewal.js';
 import type { Profile } from '../config/settings.js';
 import type { Vault } from '../keychain/vault.js';
@@ -34,12 +36,23 @@ export async function currentS3Credentials(deps: CurrentDeps, name: string, prof
   return getS3Credentials(await deps.context(), name, profile, opts);
 }
 
-/** A lakeFS token current for the profile's settings, or a new one (only a browser login makes one). */
-export async function currentLakefsToken(deps: CurrentDeps, name: string, profile: Profile, opts: S3Options): Promise<LakefsToken> {
+/**
+ * A lakeFS token current for the profile's settings, or a new one (only a browser login makes one).
+ * `renew: false` (a run no person started): the stored token when current, else LOGIN_REQUIRED
+ * saying why, never a login and never the tray.
+ */
+export async function currentLakefsToken(deps: CurrentDeps, name: string, profile: Profile, opts: S3Options & { renew?: boolean }): Promise<LakefsToken> {
   if (!opts.force) {
     const cached = (await deps.vault.read(name)).lakefs;
     if (currentLakefs(profile, cached, deps.clock.now())) return cached;
+    if (opts.renew === false) throw loginRequired(name, lakefsGone(cached, deps.clock.now()));
   }
   const { getLakefsToken } = await import('./renewal.js');
   return getLakefsToken(await deps.context(), name, profile, opts);
+}
+
+function lakefsGone(token: LakefsToken | undefined, now: number): string {
+  if (!token) return 'there is no lakeFS token yet (only a browser login gets one)';
+  const when = token.expiresAt > now ? `expires at ${sayClock(token.expiresAt)} local` : `expired at ${sayClock(token.expiresAt)} local`;
+  return `the lakeFS token ${when} (only a browser login renews it)`;
 }

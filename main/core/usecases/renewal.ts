@@ -246,12 +246,12 @@ async function refreshIdp(
 export async function getLakefsToken(ctx: Context, name: string, profile: Profile, opts: S3Options): Promise<LakefsToken> {
   if (!profile.lakefs) throw noLakefsSettings(name);
   const usable = (t: LakefsToken | undefined): t is Checked<LakefsToken> => currentLakefs(profile, t, ctx.clock.now());
-  const current = await ctx.vault.read(name);
-  if (!opts.force && usable(current.lakefs)) return current.lakefs;
+  // Called on a miss (current-credentials.ts); under force, the token it must not hand back again.
+  const current = opts.force ? await ctx.vault.read(name) : undefined;
   await askTray(ctx, name, opts);
   return ctx.locks.withLock(name, lockWait(opts.loginTimeoutSeconds), async () => {
     const record = await ctx.vault.read(name);
-    if (usable(record.lakefs) && (!opts.force || record.lakefs.token !== current.lakefs?.token)) return record.lakefs;
+    if (usable(record.lakefs) && (!opts.force || record.lakefs.token !== current?.lakefs?.token)) return record.lakefs;
     if (opts.interactive && ctx.browser.available()) {
       const fresh = await loginLocked(ctx, name, profile, { timeoutSeconds: opts.loginTimeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS });
       if (fresh.lakefs) return fresh.lakefs;

@@ -4,7 +4,8 @@
 // profile not saved yet). Every request goes through the fetch the caller passes (the
 // Context's: bounded and proxy-aware); every word from a server passes outside().
 import { asLakekeyError, type ErrorCode } from '../errors.js';
-import { unreachableWords } from '../net/network-words.js';
+import { hostOf, unreachableWords } from '../net/network-words.js';
+import { readSome } from '../net/read-some.js';
 import type { Profile } from '../config/settings.js';
 import { outside } from '../text-gate.js';
 
@@ -230,33 +231,6 @@ function stsError(body: string): { code: string; message: string } | undefined {
 
 function unescapeXml(text: string): string {
   return text.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e] ?? '');
-}
-
-function hostOf(target: string): string {
-  try {
-    return new URL(target).host;
-  } catch {
-    return target;
-  }
-}
-
-/** The start of a response's body as text (at most `limit` bytes); the rest is not read. */
-async function readSome(res: Response, limit: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, limit));
 }
 
 async function checkLakefs(deps: ServerCheckDeps, endpoint: string): Promise<ServerFinding> {

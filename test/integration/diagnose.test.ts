@@ -9,14 +9,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { InstalledClients } from '../../../main/core/config/client-versions.js';
-import { diagnose, exitCodeOf, type CheckResult } from '../../../main/core/usecases/diagnose.js';
-import { registerEndpoint } from '../../../main/core/endpoint/registry.js';
-import { Vault } from '../../../main/core/keychain/vault.js';
-import { osKeychainStore } from '../../helpers/os-keychain.js';
-import { freePort } from '../../helpers/peer-process.js';
-import { startIdp, type Idp } from '../../peers/idp.js';
-import { fetchWithin } from '../../helpers/net.js';
+import type { InstalledClients } from '../../main/core/config/client-versions.js';
+import { diagnose, exitCodeOf, type CheckResult } from '../../main/core/usecases/diagnose.js';
+import { registerEndpoint } from '../../main/core/endpoint/registry.js';
+import { Vault } from '../../main/core/keychain/vault.js';
+import { osKeychainStore } from '../helpers/os-keychain.js';
+import { freePort } from '../helpers/peer-process.js';
+import { startIdp, type Idp } from '../peers/idp.js';
+import { fetchWithin } from '../helpers/net.js';
 
 let idp: Idp;
 before(async () => {

@@ -10,13 +10,13 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { LakekeyError } from '../../../main/core/errors.js';
-import { KERNEL_USER_KEY_MAX_BYTES, kernelMaxItemBytes } from '../../../main/core/keychain/keychain-choice.js';
-import { kernelError, kernelKeyringBackend } from '../../../main/core/keychain/kernel-keyring.js';
-import type { SecretRecord } from '../../../main/core/keychain/record.js';
-import { KEYCHAIN_SERVICE, Vault } from '../../../main/core/keychain/vault.js';
-import { osKeychainStore } from '../../helpers/os-keychain.js';
-import { REPO } from '../../helpers/cli.js';
+import { LakekeyError } from '../../main/core/errors.js';
+import { KERNEL_USER_KEY_MAX_BYTES, kernelMaxItemBytes } from '../../main/core/keychain/keychain-choice.js';
+import { kernelError, kernelKeyringBackend } from '../../main/core/keychain/kernel-keyring.js';
+import type { SecretRecord } from '../../main/core/keychain/record.js';
+import { KEYCHAIN_SERVICE, Vault } from '../../main/core/keychain/vault.js';
+import { osKeychainStore } from '../helpers/os-keychain.js';
+import { REPO } from '../helpers/cli.js';
 
 const PREFIX = `kt${process.pid}-${randomBytes(3).toString('hex')}`;
 let n = 0;
