@@ -55,10 +55,17 @@ const COMPOSE = 'main/core/compose.ts';
 const KEYCHAIN_ADAPTER = 'main/core/keychain/keychain-backends.ts';
 const LINUX_CLIENT_FILES = 'main/core/keychain/secret-service/**/*.ts';
 const USE_CASES = 'main/core/usecases/**/*.ts';
-const ENVIRONMENT = {
-  selector: "MemberExpression[object.name='process'][property.name=/^(env|platform|versions)$/]",
-  message: 'Only main/core/compose.ts reads the environment or the platform: take them as an argument (compose.ts, or the host, hands them over).',
-};
+const ENVIRONMENT_MESSAGE =
+  'Only main/core/compose.ts reads the environment or the platform: take them as an argument (compose.ts, or the host, hands them over).';
+const ENVIRONMENT_NAMES = '/^(env|platform|versions)$/';
+// Every spelling: process.env, process['env'], globalThis.process.env, const { env } = process,
+// and (in core()'s import rules) import { env } from 'node:process'.
+const ENVIRONMENT = [
+  `MemberExpression[object.name='process'][property.name=${ENVIRONMENT_NAMES}]`,
+  `MemberExpression[object.name='process'][property.value=${ENVIRONMENT_NAMES}]`,
+  `MemberExpression[object.property.name='process'][property.name=${ENVIRONMENT_NAMES}]`,
+  `VariableDeclarator[init.name='process'] > ObjectPattern > Property[key.name=${ENVIRONMENT_NAMES}]`,
+].map((selector) => ({ selector, message: ENVIRONMENT_MESSAGE }));
 const LINUX_CLIENT = {
   group: ['**/secret-service/*', 'secret-service/*', './secret-service/*'],
   message: 'Only the keychain adapter (main/core/keychain/keychain-backends.ts) imports the Linux Secret Service client (keychain/secret-service/).',
@@ -94,11 +101,12 @@ const ADAPTER_LOADED = {
   message: ADAPTERS_MESSAGE,
 };
 /** The core's import rules: never electron, a host or the UI; per folder, the Linux client and the adapters. */
-function core({ linuxClient = false, adapters = false }) {
+function core({ linuxClient = false, adapters = false, environment = false }) {
   return {
     paths: [
       { name: 'electron', message: 'main/core is plain Node: it never imports electron (DESIGN §7).' },
       { name: 'electron-store', message: 'main/core reads settings through conf-compatible files, not electron-store.' },
+      ...(environment ? ['node:process', 'process'].map((name) => ({ name, importNames: ['env', 'platform', 'versions'], message: ENVIRONMENT_MESSAGE })) : []),
     ],
     patterns: [
       { group: ['**/app/**', '**/cli/**', '**/preload/**', '**/renderer/**'], message: HOSTS },
@@ -142,13 +150,13 @@ export default tseslint.config(
   // and the platform; only the keychain adapter (keychain-backends.ts) imports the Linux client;
   // the use cases import ports and pure functions, never an adapter. Each file matches exactly
   // one of these blocks, which carries the whole core rule set for it.
-  layer(['main/core/**/*.ts'], core({ linuxClient: true }), {
+  layer(['main/core/**/*.ts'], core({ linuxClient: true, environment: true }), {
     ignores: [COMPOSE, KEYCHAIN_ADAPTER, LINUX_CLIENT_FILES, USE_CASES],
-    syntax: [ENVIRONMENT, LINUX_CLIENT_LOADED],
+    syntax: [...ENVIRONMENT, LINUX_CLIENT_LOADED],
   }),
   layer([COMPOSE], core({ linuxClient: true }), { syntax: [LINUX_CLIENT_LOADED] }),
-  layer([KEYCHAIN_ADAPTER, LINUX_CLIENT_FILES], core({}), { syntax: [ENVIRONMENT] }),
-  layer([USE_CASES], core({ linuxClient: true, adapters: true }), { syntax: [ENVIRONMENT, LINUX_CLIENT_LOADED, ADAPTER_LOADED] }),
+  layer([KEYCHAIN_ADAPTER, LINUX_CLIENT_FILES], core({ environment: true }), { syntax: [...ENVIRONMENT] }),
+  layer([USE_CASES], core({ linuxClient: true, adapters: true, environment: true }), { syntax: [...ENVIRONMENT, LINUX_CLIENT_LOADED, ADAPTER_LOADED] }),
   layer(
     ['main/app/**/*.ts'],
     {

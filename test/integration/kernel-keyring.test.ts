@@ -14,7 +14,8 @@ import { LakekeyError } from '../../main/core/errors.js';
 import { KERNEL_USER_KEY_MAX_BYTES, kernelMaxItemBytes } from '../../main/core/keychain/keychain-choice.js';
 import { kernelError, kernelKeyringBackend } from '../../main/core/keychain/kernel-keyring.js';
 import type { SecretRecord } from '../../main/core/keychain/record.js';
-import { KEYCHAIN_SERVICE, Vault } from '../../main/core/keychain/vault.js';
+import { KEYCHAIN_SERVICE } from '../../main/core/keychain/keychain-store.js';
+import { Vault } from '../../main/core/keychain/vault.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
 import { REPO } from '../helpers/cli.js';
 

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, test } from 'node:test';
-import { KEYCHAIN_SERVICE, Vault } from '../../main/core/keychain/vault.js';
+import { KEYCHAIN_SERVICE } from '../../main/core/keychain/keychain-store.js';
+import { Vault } from '../../main/core/keychain/vault.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
 import { secretServiceBackend } from '../../main/core/keychain/secret-service/secret-service.js';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { SecretRecord } from '../../main/core/keychain/record.js';
-import { KEYCHAIN_SERVICE } from '../../main/core/keychain/vault.js';
+import { KEYCHAIN_SERVICE } from '../../main/core/keychain/keychain-store.js';
 import { BROWSER_COMMAND, parseCredentials, readRecord, startPeers, ageS3, type Peers, type Sandbox } from '../helpers/world.js';
 import { hintLine, lockFileOf, loggedIn, rounds, summary } from '../helpers/reliability-world.js';
 import { runCli, type CliResult } from '../helpers/cli.js';

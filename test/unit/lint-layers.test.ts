@@ -101,6 +101,19 @@ const VIOLATIONS: Case[] = [
     code: `export function probe() {\n  const { env } = process;\n  return process.env ?? env;\n}\n`,
     because: /Only main\/core\/compose\.ts reads the environment/,
   },
+  { file: 'main/core/config/probe.ts', code: `export const probe = process['env'];\n`, because: /Only main\/core\/compose\.ts reads the environment/ },
+  {
+    file: 'main/core/login/probe.ts',
+    code: `export const probe = globalThis.process.platform;\n`,
+    because: /Only main\/core\/compose\.ts reads the environment/,
+  },
+  {
+    file: 'main/core/exchange/probe.ts',
+    code: `export function probe() {\n  const { env } = process;\n  return env;\n}\n`,
+    because: /Only main\/core\/compose\.ts reads the environment/,
+  },
+  { file: 'main/core/net/probe.ts', code: importing('node:process', 'env'), because: /Only main\/core\/compose\.ts reads the environment/ },
+  { file: 'main/core/usecases/probe.ts', code: importing('process', 'platform'), because: /Only main\/core\/compose\.ts reads the environment/ },
   {
     file: 'main/core/keychain/keychain-backends.ts',
     code: `export const probe = process.platform;\n`,
@@ -196,6 +209,16 @@ for (const c of ALLOWED) {
     assert.deepEqual(await layerMessages(c.file, c.code), []);
   });
 }
+
+test('lint refuses a default export anywhere (named exports only)', async () => {
+  for (const file of ['main/core/probe.ts', 'main/cli/probe.ts', 'renderer/src/probe.ts']) {
+    const [result] = await eslint.lintText(`export default 1;\n`, { filePath: join(REPO, file) });
+    assert.ok(
+      result.messages.some((m) => m.ruleId === 'no-restricted-syntax' && /Use named exports/.test(m.message)),
+      `${file}: ${JSON.stringify(result.messages)}`,
+    );
+  }
+});
 
 test('the real tree breaks no layer rule', async () => {
   const results = await eslint.lintFiles(['main/**/*.ts', 'renderer/src/**/*.ts']);

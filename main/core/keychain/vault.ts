@@ -13,8 +13,6 @@ import { registerSecret } from '../redact.js';
 import { emptyRecord, parseRecord, type SecretRecord } from './record.js';
 import type { SecretStore } from '../ports.js';
 
-export { KEYCHAIN_SERVICE } from './keychain-store.js';
-
 interface Manifest {
   lakekeyChunks: number;
   gen: string;

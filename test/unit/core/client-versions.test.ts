@@ -1,4 +1,4 @@
-// core/client-versions.ts: which installed AWS clients are too old for endpoint_url and for the
+// core/config/client-versions.ts: which installed AWS clients are too old for endpoint_url and for the
 // credentials endpoint's token file, read from what `aws --version` and botocore print.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
