@@ -178,10 +178,11 @@ export function renderEnv(vars: Record<string, string>, format: string): string 
 export async function execCommand(a: Args): Promise<number> {
   const name = a.positionals[0];
   const [cmd, ...cmdArgs] = a.rest;
+  // Usage first: a wrong command line never opens a login.
+  if (a.flag('server') && a.flag('static')) throw usageError('--server and --static are two ways to hand over S3 credentials: pass one', a.hint());
   const h = await handout(name, choiceOf(a));
   const env: NodeJS.ProcessEnv = { ...process.env };
   let cleanup = () => {};
-  if (a.flag('server') && a.flag('static')) throw usageError('--server and --static are two ways to hand over S3 credentials: pass one', a.hint());
   if (a.flag('server')) {
     if (!h.s3) throw usageError(`--server serves S3 credentials, and profile "${name}" hands over none here`, a.hint());
     // The job asks a local endpoint that lives as long as it does; nothing that would win over
