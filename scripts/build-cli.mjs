@@ -17,6 +17,7 @@ import { homedir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { BUN_COMPILE_FLAGS } from './bun-flags.mjs';
 
 const TARGETS = ['linux-x64', 'linux-arm64', 'darwin-arm64', 'darwin-x64', 'windows-x64'];
 const host = `${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
@@ -70,9 +71,6 @@ function keyringAddon(target) {
   return join(cache, 'package', file);
 }
 
-/** Every configuration file a compiled bun executable can load at run time, turned off. */
-const AUTOLOAD_OFF = ['--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', '--no-compile-autoload-tsconfig', '--no-compile-autoload-package-json'];
-
 const out = join(repo, 'dist', 'cli');
 for (const target of wanted) {
   // The host build stays at dist/cli/lakekey, where the tests, the bench and electron-builder look.
@@ -85,25 +83,10 @@ for (const target of wanted) {
     [
       'build',
       'main/cli/lakekey.ts',
-      '--compile',
-      '--bytecode',
-      // ES modules with code splitting: what only a renewal, a login or another command needs sits
-      // in chunks a credential_process cache hit never evaluates (about 0.9 ms of its start here).
-      '--format=esm',
-      '--splitting',
-      '--minify-syntax',
+      ...BUN_COMPILE_FLAGS,
       ...(target === host ? [] : [`--target=bun-${target}`]), // the host build is this bun itself
-      // A compiled bun executable would otherwise read .env, bunfig.toml (whose `preload` runs
-      // code), tsconfig.json and package.json from the folder it is started in: credential_process
-      // runs in whatever folder `aws` runs in, so that would be code execution from any cloned
-      // repository. lakekey reads only its documented variables (security round 3).
-      ...AUTOLOAD_OFF,
-      '--define',
-      'LAKEKEY_STANDALONE=true',
       '--define',
       `LAKEKEY_VERSION=${JSON.stringify(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version)}`,
-      '--external',
-      '@napi-rs/keyring',
       '--outfile',
       exe,
     ],

@@ -81,7 +81,7 @@ interface Row {
   times: number[];
 }
 const rows: Row[] = [];
-const floor = bunFloor();
+const floor = await bunFloor();
 for (const ca of [false, true]) {
   const extra = ca ? { NODE_EXTRA_CA_CERTS: CA } : {};
   const base: NodeJS.ProcessEnv = { ...process.env, LAKEKEY_CONFIG_DIR: dir };
@@ -103,7 +103,9 @@ function time(r: Row): number {
   if (p.status !== 0) throw new Error(`${r.label} failed (exit ${p.status}): ${p.stderr}`);
   return ms;
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The value at fraction q of the sorted times (0.5: the median). */
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
+const median = (xs: number[]) => quantile(xs, 0.5);
 
 for (const r of rows) for (let i = 0; i < 3; i++) time(r); // warm the page cache and the keyring daemon
 for (let i = 0; i < RUNS; i++) {
@@ -113,12 +115,13 @@ for (let i = 0; i < RUNS; i++) {
 await vault.remove(name);
 spawnSync(av, ['remove', '--force', name], { env: avEnv });
 
-console.log(`credential_process cache hit, median of ${RUNS} alternating runs:`);
+console.log(`credential_process cache hit, ${RUNS} alternating runs: median, its ratio to aws-vault's, and the spread (p10-p90):`);
 for (const ca of ['', ' +NODE_EXTRA_CA_CERTS']) {
   const ref = median(rows.find((r) => r.label === `aws-vault 7.2.0${ca}`)!.times);
   for (const r of rows.filter((x) => x.label.endsWith(ca) && (ca || !x.label.includes('+')))) {
     const m = median(r.times);
-    console.log(`  ${r.label.padEnd(40)} ${m.toFixed(1).padStart(7)} ms  ${(m / ref).toFixed(2)}x aws-vault`);
+    const spread = `p10-p90 ${quantile(r.times, 0.1).toFixed(1)}-${quantile(r.times, 0.9).toFixed(1)} ms`;
+    console.log(`  ${r.label.padEnd(40)} ${m.toFixed(1).padStart(7)} ms  ${(m / ref).toFixed(2)}x aws-vault  ${spread}`);
   }
 }
 const s = median(rows[0].times) / median(rows.find((r) => r.label === 'aws-vault 7.2.0')!.times);

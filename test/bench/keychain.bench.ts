@@ -43,10 +43,10 @@ for (const tool of ['secret-tool', 'keyctl']) {
 
 // The executables, with build:cli's flags (test/helpers/bun-compile.ts).
 const compile = (entry: string) => compileLikeCli(join(REPO, 'test', 'bench', 'keychain-read', `${entry}.ts`));
-const own = compile('own-client');
-const napi = compile('napi-keyring');
-const napiLoad = compile('napi-load');
-const hello = bunFloor();
+const own = await compile('own-client');
+const napi = await compile('napi-keyring');
+const napiLoad = await compile('napi-load');
+const hello = await bunFloor();
 const out = dirname(napi); // the executables' folder: keyring.node sits beside them, as build:cli puts it
 copyFileSync(join(addonDir, addonFile), join(out, 'keyring.node'));
 
