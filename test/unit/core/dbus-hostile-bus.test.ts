@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { Bus, MAX_MESSAGE_BYTES, MAX_MESSAGE_VALUES, MessageType, type Message } from '../../../main/core/keychain/secret-service/dbus.js';
+import { Bus, encodeMessage, MAX_MESSAGE_BYTES, MAX_MESSAGE_VALUES, MessageType, type Message } from '../../../main/core/keychain/secret-service/dbus.js';
 import { hostileBus, within, type HostilePeer } from '../../helpers/raw-dbus.js';
 
 const DRIVER = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' };
@@ -173,6 +173,62 @@ test('a message just under the limit is accepted (a large secret still fits)', a
     peer.reply(await peer.next(isCall('GetId'), 'GetId'), { signature: 'ay', body: [big] });
     const [bytes] = (await within(answer, 10_000, 'the call')) as [Buffer];
     assert.equal(bytes.length, big.length);
+  } finally {
+    close();
+  }
+});
+
+test('a large message that arrives in small pieces is copied once, not re-copied at every piece (no quadratic growth)', async () => {
+  const { bus, peer, close } = await connected();
+  try {
+    const answer = bus.call({ ...DRIVER, member: 'GetId' });
+    const call = await peer.next(isCall('GetId'), 'GetId');
+    const big = Buffer.alloc(MAX_MESSAGE_BYTES - 256, 0x62);
+    const bytes = encodeMessage({
+      type: MessageType.MethodReturn,
+      serial: 4242,
+      replySerial: call.serial,
+      destination: ':1.5',
+      sender: 'org.freedesktop.DBus',
+      signature: 'ay',
+      body: [big],
+    });
+    // Count every byte the client copies while the message trickles in, 512 bytes per write with
+    // a turn of the event loop between writes (so the client reads small pieces). Copied once,
+    // that is about the message's size; re-assembled per piece, it is about size² / (2 × 512).
+    let copied = 0;
+    const { concat } = Buffer;
+    const { copy } = Buffer.prototype;
+    const { set } = Uint8Array.prototype;
+    Buffer.concat = ((list: readonly Uint8Array[], total?: number) => {
+      const out = concat(list, total);
+      copied += out.length;
+      return out;
+    }) as typeof Buffer.concat;
+    Buffer.prototype.copy = function (this: Buffer, ...args: Parameters<Buffer['copy']>) {
+      const n = copy.apply(this, args);
+      copied += n;
+      return n;
+    };
+    Uint8Array.prototype.set = function (this: Uint8Array, ...args: Parameters<Uint8Array['set']>) {
+      copied += (args[0] as ArrayLike<number>).length;
+      return set.apply(this, args);
+    };
+    let pieces = 0;
+    try {
+      for (let at = 0; at < bytes.length; at += 512, pieces++) {
+        peer.socket.write(bytes.subarray(at, at + 512));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const [got] = (await within(answer, 60_000, 'the call')) as [Buffer];
+      assert.equal(got.length, big.length);
+    } finally {
+      Buffer.concat = concat;
+      Buffer.prototype.copy = copy;
+      Uint8Array.prototype.set = set;
+    }
+    assert.ok(pieces > 2000, `${pieces} pieces`);
+    assert.ok(copied < 4 * bytes.length, `the client copied ${copied} bytes for a message of ${bytes.length}`);
   } finally {
     close();
   }
