@@ -15,7 +15,7 @@ export async function doctorCommand(a: Args): Promise<number> {
     {
       dir,
       vault: ctx.vault,
-      now: () => ctx.clock.now(),
+      clock: ctx.clock,
       env: process.env,
       platform: process.platform,
       wsl: () => wslNetwork(process.env, process.platform),

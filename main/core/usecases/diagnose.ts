@@ -2,6 +2,7 @@
 // results (name, ok/warn/fail, what was found in words a person understands, the fix), so each
 // host renders them its own way. Every word from outside (a server's error, a claim) passes
 // outside(): redacted and one line. Network calls go through the one `fetch` the caller passes.
+import type { Clock } from '../ports.js';
 import { wslCallbackFinding, type WslInfo } from '../login/wsl.js';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -50,7 +51,7 @@ export interface DiagnoseDeps {
   /** The settings folder. */
   dir: string;
   vault: { read(name: string): Promise<SecretRecord> };
-  now(): number;
+  clock: Clock;
   /** Every request of the checks goes through this (a bounded, proxy-aware fetch). */
   fetch: typeof fetch;
   /** The bound that fetch applies, for the words of a timeout (default 5000). */
@@ -161,7 +162,7 @@ export async function diagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): 
     });
   for (const [name, profile] of profiles) {
     // The servers first (the same checks as the settings window's Check), then the rest.
-    const findings = await checkServers({ fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? 5000, now: () => deps.now() }, profile, name);
+    const findings = await checkServers({ fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? 5000, clock: deps.clock }, profile, name);
     for (const f of findings) add(fromServer(name, f));
     add(
       clockCheck(
@@ -320,7 +321,7 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile, clien
     profile: name,
     run: async () => {
       record = (await readStored(deps, name, profile)).record;
-      const s = describe(name, record, deps.now(), profile);
+      const s = describe(name, record, deps.clock.now(), profile);
       if (!s.signedIn) throw new LakekeyError('LOGIN_REQUIRED', 'not logged in', { hint: `Run \`lakekey login ${name}\`.` });
       const who = outside(s.email ?? s.subject ?? '');
       const changed = changedIdp(profile, record.idp);
@@ -338,7 +339,7 @@ function profileChecks(deps: DiagnoseDeps, name: string, profile: Profile, clien
     },
   });
   if (profile.s3)
-    checks.push({ name: `${name}: S3 credentials`, profile: name, run: async () => (record ? staleS3(name, profile, record, deps.now()) : undefined) });
+    checks.push({ name: `${name}: S3 credentials`, profile: name, run: async () => (record ? staleS3(name, profile, record, deps.clock.now()) : undefined) });
   if (profile.lakefs) checks.push({ name: `${name}: lakeFS token`, profile: name, run: async () => (record ? staleLakefs(name, profile, record) : undefined) });
   return checks;
 }

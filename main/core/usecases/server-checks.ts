@@ -3,6 +3,8 @@
 // `lakekey doctor` (diagnose.ts) and the settings window's Check (main/app/handlers.ts, on a
 // profile not saved yet). Every request goes through the fetch the caller passes (the
 // Context's: bounded and proxy-aware); every word from a server passes outside().
+import type { Clock } from '../ports.js';
+import { systemClock } from '../clock.js';
 import { asLakekeyError, type ErrorCode } from '../errors.js';
 import { hostOf, unreachableWords } from '../net/network-words.js';
 import { readSome } from '../net/read-some.js';
@@ -33,7 +35,7 @@ export interface ServerCheckDeps {
   /** The bound the caller's fetch applies, for the words of a timeout ("within 5 s"). */
   timeoutMs: number;
   /** This computer's clock, compared with the IdP's Date header (default: the wall clock). */
-  now?: () => number;
+  clock?: Clock;
 }
 
 const SERVER: Record<ServerName, string> = { 'Identity provider': 'identity provider', STS: 'STS service', lakeFS: 'lakeFS server' };
@@ -53,7 +55,7 @@ async function checkIdp(deps: ServerCheckDeps, profile: Profile, name?: string):
   const fetch: typeof deps.fetch = async (input, init) => {
     const res = await deps.fetch(input, init);
     const date = Date.parse(res.headers.get('date') ?? '');
-    if (clockAheadMs === undefined && Number.isFinite(date)) clockAheadMs = (deps.now ?? Date.now)() - date;
+    if (clockAheadMs === undefined && Number.isFinite(date)) clockAheadMs = (deps.clock ?? systemClock).now() - date;
     return res;
   };
   try {

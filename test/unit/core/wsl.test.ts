@@ -50,7 +50,7 @@ test('doctor explains when the Windows browser cannot reach the callback, and wh
 
 test('diagnose reports the WSL line (a warning leaves the exit code 0), and nothing outside WSL', async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'lk-wsl-')), 'cfg');
-  const base = { dir, vault: new Vault(new MemoryStore()), now: () => Date.now(), fetch, env: {}, platform: 'linux' as const };
+  const base = { dir, vault: new Vault(new MemoryStore()), clock: { now: () => Date.now() }, fetch, env: {}, platform: 'linux' as const };
   const inWsl = await diagnose({ ...base, wsl: async () => ({ info: WSL2, wslconfig: { path: CONFIG, text: '[wsl2]\nlocalhostForwarding=false\n' } }) });
   const line = inWsl.find((r) => r.name === 'WSL');
   assert.equal(line?.status, 'warn', JSON.stringify(inWsl));
