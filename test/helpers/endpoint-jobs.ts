@@ -5,13 +5,14 @@
 // its own default provider list, and boto3 — read a real MinIO bucket through `lakekey serve`
 // while the credentials under them really expire, again and again. No clock is faked.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runS3aSoak, runSdkList } from '../peers/java.js';
-import { CLI, run } from './cli.js';
+import { run } from './cli.js';
+import { startServe } from './serve-process.js';
 import { putObject, sandbox, startPeers, type Peers, type Sandbox } from './world.js';
 
 export interface JobsScenario {
@@ -60,17 +61,9 @@ export function endpointJobs(sc: JobsScenario): void {
     const login = await box.cli(['login', box.name]);
     assert.equal(login.code, 0, login.stderr);
     delete box.env.LAKEKEY_BROWSER; // unattended from here on
-    server = spawn(CLI, ['serve', box.name, '--format', 'json'], { env: box.env });
-    let out = '';
-    let said = '';
-
-    server.stdout.on('data', (d) => (out += d));
-    server.stderr.on('data', (d) => (said += d));
-    await new Promise<void>((resolve, reject) => {
-      const poll = setInterval(() => /serving credentials/.test(said) && (clearInterval(poll), resolve()), 50);
-      server.once('exit', (code) => (clearInterval(poll), reject(new Error(`serve exited ${code}: ${said}`))));
-    });
-    vars = JSON.parse(out) as Record<string, string>;
+    const serving = await startServe(box, ['--format', 'json']);
+    server = serving.child;
+    vars = JSON.parse(serving.stdout()) as Record<string, string>;
   });
   after(async () => {
     server?.kill('SIGTERM');
