@@ -3,12 +3,13 @@
 // and the S3 endpoint), no keys, no AWS profile, no AWS config. `exec --server` for one job, and
 // `serve` + `env --server` for a shell, a notebook or a Spark job.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CLI, REPO, run } from '../helpers/cli.js';
+import { REPO, run } from '../helpers/cli.js';
+import { startServe } from '../helpers/serve-process.js';
 import { ageS3, type Peers, putObject, readRecord, sandbox, type Sandbox, startPeers } from '../helpers/world.js';
 
 const AWS_V2 = '/usr/bin/aws';
@@ -111,25 +112,12 @@ describe('exec --server: the job asks the endpoint, and real clients read the bu
 describe('serve + env --server', () => {
   let box: Sandbox;
   let server: ChildProcessWithoutNullStreams;
-  let printed = '';
+  let printed: () => string;
   before(async () => {
     box = await loggedIn();
-    server = spawn(CLI, ['serve', box.name], { env: box.env });
-    server.stdout.on('data', (d) => (printed += d));
-    let said = '';
-    server.stderr.on('data', (d) => (said += d));
-    await new Promise<void>((resolve, reject) => {
-      const check = setInterval(() => {
-        if (/serving credentials for/.test(said)) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 50);
-      server.once('exit', (code) => {
-        clearInterval(check);
-        reject(new Error(`serve exited (${code}): ${said}`));
-      });
-    });
+    const serving = await startServe(box);
+    server = serving.child;
+    printed = serving.stdout;
   });
   after(() => {
     if (server.exitCode === null) server.kill('SIGKILL');
@@ -147,10 +135,10 @@ describe('serve + env --server', () => {
     assert.match(v.AWS_CONTAINER_CREDENTIALS_FULL_URI, /^http:\/\/127\.0\.0\.1:\d+\/v1\/credentials\//);
     assert.ok(v.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE);
     assert.equal(v.AWS_CONTAINER_AUTHORIZATION_TOKEN, undefined);
-    assert.ok(printed.includes(v.AWS_CONTAINER_CREDENTIALS_FULL_URI));
+    assert.ok(printed().includes(v.AWS_CONTAINER_CREDENTIALS_FULL_URI));
     const { statSync, readFileSync } = await import('node:fs');
     assert.equal(statSync(v.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE).mode & 0o777, 0o600);
-    assert.ok(!printed.includes(readFileSync(v.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, 'utf8')), 'the token is not printed');
+    assert.ok(!printed().includes(readFileSync(v.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, 'utf8')), 'the token is not printed');
   });
 
   test('doctor names the running endpoint, its port, pid and profile, and the installed AWS CLI it asked', async () => {

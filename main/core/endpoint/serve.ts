@@ -47,6 +47,8 @@ export async function serveProfiles(ctx: Context, names: readonly string[], opts
     },
     log: ctx.log,
     changes: () => `${stamp(join(opts.dir, SETTINGS_FILE))}/${stamp(join(opts.dir, 'locks'))}`,
+    // A renewal that could only serve the current credentials is tried again once its cool-down is over.
+    retryMs: ctx.limits.renewalCooldownMs,
     ...(opts.renewAhead === undefined ? {} : { renewAhead: opts.renewAhead }),
   });
   const said = new Set<string>();

@@ -51,8 +51,8 @@ function anyAccount(opts: LoginOptions): boolean {
   return !opts.selectAccount && !opts.loginHint;
 }
 
-/** What the profile lock's holder says it does while it logs in: waiters then say they wait for a login. */
-const LOGIN = 'login';
+/** What the profile lock's holder says it does while it logs in: waiters then say they wait for a login (or, the credentials endpoint, do not wait). */
+export const LOGIN = 'login';
 
 /** The line said at once when a login must wait for the profile lock: whom it waits for. */
 function waitingFor(name: string, holder: LockHolder): string {

@@ -12,7 +12,7 @@ import { asLakekeyError, ExitCode, LakekeyError, loginRequired, noLakefsSettings
 import { faultPoint } from '../fault.js';
 import { withShorterTimeout } from '../net/fetch-deadline.js';
 import { idpConfig } from '../login/idp-config.js';
-import { deviceLoginLocked, loginLocked } from './login.js';
+import { deviceLoginLocked, LOGIN, loginLocked } from './login.js';
 import { mintS3, wantsS3 } from '../exchange/mint-s3.js';
 import type { IdpSession, LakefsToken, S3Credentials, SecretRecord } from '../keychain/record.js';
 import { clearRenewalFailure, inCooldown, readRenewalFailure, recordRenewalFailure } from './renewal-cooldown.js';
@@ -20,7 +20,7 @@ import type { Profile, S3Settings } from '../config/settings.js';
 import { sayDuration, sayValidity } from '../../shared/duration.js';
 import { hasMoreThan, hasUsableIdToken, isServable, isUsable, SERVE_CACHED_MIN_SECONDS, type Checked } from '../../shared/freshness.js';
 import { changedIdp, changedLakefs, changedS3, currentLakefs, currentS3, sayChanged } from '../keychain/minted-with.js';
-import type { Context, LockOptions } from '../ports.js';
+import type { Context, LockHolder, LockOptions } from '../ports.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, lockWait } from '../../shared/limits.js';
 import { readSession, withSession, withSessionLock, writeOwn, writeSession, type Stored } from './idp-session.js';
 
@@ -30,6 +30,13 @@ export interface S3Options {
   loginTimeoutSeconds?: number;
   /** Renew even if the current credentials are fresh ("Refresh now"). */
   force?: boolean;
+  /**
+   * false (the credentials endpoint, whose SDK clients must never hang on a person): a login
+   * holding the profile's lock, in this process or another, is not waited for — the current
+   * credentials are served while still valid, else LOGIN_REQUIRED says at once that a login is in
+   * progress. Anyone else holding it (a renewal, a logout) is waited for as usual.
+   */
+  waitForLogin?: boolean;
 }
 
 /**
@@ -45,7 +52,7 @@ export async function getS3Credentials(ctx: Context, name: string, profile: Prof
   // In a cool-down, serve without waiting for the lock: a renewal in progress may hold it.
   const cooled = opts.force ? undefined : await servedInCooldown(ctx, name, profile);
   if (cooled) return cooled;
-  const silent = await ctx.locks.withLock(name, wait, async (): Promise<S3Credentials | LakekeyError> => {
+  const silent = await profileLock(ctx, name, profile, opts, wait, async (): Promise<S3Credentials | LakekeyError> => {
     const own = await ctx.vault.read(name);
     if (!opts.force && fresh(own.s3)) return own.s3;
     // Only a renewal needs the IdP session (from the profile's item, or the shared one).
@@ -78,7 +85,7 @@ export async function getS3Credentials(ctx: Context, name: string, profile: Prof
   });
   if (!(silent instanceof LakekeyError)) return silent;
   await askTray(ctx, name, opts);
-  return ctx.locks.withLock(name, wait, async () => {
+  return profileLock(ctx, name, profile, opts, wait, async () => {
     // The tray, or another process, may have logged in while we were not holding the lock.
     const record = await ctx.vault.read(name);
     if (fresh(record.s3)) return record.s3;
@@ -91,6 +98,51 @@ export async function getS3Credentials(ctx: Context, name: string, profile: Prof
     }
     throw silent;
   });
+}
+
+/** How often a caller that does not wait for a login looks again at what the lock's holder is doing. */
+const HOLDER_CHECK_MS = 250;
+
+/**
+ * Runs `fn` holding the profile's lock, waiting for it as `wait` says. A caller that does not wait
+ * for a login (opts.waitForLogin false) waits in short rounds, reading between them what the
+ * holder says it does (a renewal that turns into a login says so in the lock file): once that is
+ * a login, it stops waiting — the current credentials when still valid, else LOGIN_REQUIRED.
+ */
+async function profileLock<T>(
+  ctx: Context,
+  name: string,
+  profile: Profile,
+  opts: S3Options,
+  wait: LockOptions,
+  fn: () => Promise<T>,
+): Promise<T | S3Credentials> {
+  if (opts.waitForLogin !== false) return ctx.locks.withLock(name, wait, fn);
+  const deadline = ctx.clock.now() + wait.waitMs;
+  for (;;) {
+    let holder: LockHolder | undefined;
+    let held = false;
+    const round = Math.max(0, Math.min(HOLDER_CHECK_MS, deadline - ctx.clock.now()));
+    try {
+      return await ctx.locks.withLock(name, { ...wait, waitMs: round, onWait: (h) => (holder = h) }, () => {
+        held = true;
+        return fn();
+      });
+    } catch (err) {
+      // Only this round's wait for the profile's lock ends here: fn's own errors (and its own locks') go on.
+      if (held || !(err instanceof LakekeyError && err.code === 'LOCK_TIMEOUT') || ctx.clock.now() >= deadline) throw err;
+    }
+    if (holder?.purpose !== LOGIN) continue;
+    const cached = (await ctx.vault.read(name)).s3;
+    if (isServable(cached, ctx.clock.now()) && changedS3(profile, cached).length === 0) {
+      ctx.log.info('s3.serve-cached', { profile: name, reason: 'LOGIN_IN_PROGRESS' });
+      return cached;
+    }
+    const who = holder.pid ? ` (process ${holder.pid})` : '';
+    throw new LakekeyError('LOGIN_REQUIRED', `a login for profile "${name}" is in progress${who}`, {
+      hint: 'Finish it in the browser (or on the device) it opened; the credentials are served as soon as it ends.',
+    });
+  }
 }
 
 /**
