@@ -90,6 +90,7 @@ const ADAPTER_MODULES = [
   'net/sock-diag',
   'lock',
   'log',
+  'renewal-failures',
 ];
 const ADAPTERS_MESSAGE = 'A use case imports ports (main/core/ports.ts) and pure functions, never an adapter: it gets the adapter from the Context.';
 const ADAPTERS = { group: ADAPTER_MODULES.map((m) => (m.includes('/') ? `**/${m}.js` : `../${m}.js`)), message: ADAPTERS_MESSAGE };

@@ -17,6 +17,7 @@ import { boundedFetch } from './net/http.js';
 import { systemClock } from './clock.js';
 import { armFault } from './fault.js';
 import { fileLocks } from './lock.js';
+import { fileRenewalFailures } from './renewal-failures.js';
 import { createLogger } from './log.js';
 import { startLoopback } from './login/loopback.js';
 import { kernelPeer } from './net/peer-uid.js';
@@ -55,6 +56,7 @@ export function composeCore(env: NodeJS.ProcessEnv, o: CoreOverrides = {}): Cont
     proxy,
     fetch: o.fetch ?? boundedFetch(limits.httpTimeoutMs, proxy),
     locks: o.locks ?? fileLocks(dir, () => clock.now()),
+    failures: o.failures ?? fileRenewalFailures(dir),
     loopback: o.loopback ?? startLoopback,
     peer: o.peer ?? kernelPeer(platform, bunFfi),
     secrets: o.secrets ?? { register: registerSecret },

@@ -6,6 +6,7 @@
 import type { Limits } from './config/env-limits.js';
 import type { Vault } from './keychain/vault.js';
 import type { Profile } from './config/settings.js';
+import type { ErrorCode } from './errors.js';
 
 export interface Clock {
   now(): number;
@@ -146,12 +147,31 @@ export interface SecretStore {
   list?(prefix: string): Promise<string[] | undefined>;
 }
 
+/** A renewal that failed for a reason outside our control (exit 5), recorded for the shared cool-down. */
+export interface RenewalFailure {
+  /** When it failed, epoch ms on the clock of whoever wrote it. */
+  at: number;
+  code: ErrorCode;
+}
+
+/** The last renewal failure per profile, shared by every lakekey process of one settings folder. */
+export interface RenewalFailures {
+  /** The last recorded failure; undefined when none (or unreadable, or not ours). Never throws. */
+  read(profile: string): RenewalFailure | undefined;
+  /** Records a failure; throws the file system's error (callers treat it as best effort). */
+  record(profile: string, failure: RenewalFailure): void;
+  /** Forgets it (a renewal succeeded). Never throws. */
+  clear(profile: string): void;
+}
+
 /** The ports composeCore always fills in. */
 export interface Ports {
   clock: Clock;
   /** The bounded, proxy-aware fetch every HTTP call of ours goes through. */
   fetch: typeof fetch;
   locks: Locks;
+  /** The shared record behind the cool-down after a failed renewal. */
+  failures: RenewalFailures;
   loopback: StartLoopback;
   /** Who owns the other end of a loopback connection (the loopback servers' uid check). */
   peer: PeerCheck;

@@ -136,6 +136,7 @@ const VIOLATIONS: Case[] = [
   // The use cases import ports and pure functions, never an adapter (statically or not).
   { file: 'main/core/usecases/probe.ts', code: importing('../lock.js', 'fileLocks'), because: /never an adapter/ },
   { file: 'main/core/usecases/probe.ts', code: importing('../log.js', 'createLogger'), because: /never an adapter/ },
+  { file: 'main/core/usecases/probe.ts', code: importing('../renewal-failures.js', 'readRenewalFailure'), because: /never an adapter/ },
   { file: 'main/core/usecases/probe.ts', code: importing('../compose.js', 'composeCore'), because: /never an adapter/ },
   { file: 'main/core/usecases/probe.ts', code: importing('../login/loopback.js', 'startLoopback'), because: /never an adapter/ },
   { file: 'main/core/usecases/probe.ts', code: importing('../net/http.js', 'boundedFetch'), because: /never an adapter/ },

@@ -1,7 +1,6 @@
 // `lakekey login`, `logout` and `status`: the session with the identity provider, and how long
 // what it gave stays valid — said one way everywhere (duration.ts: "valid 59 min, until 21:10 local").
 import { sayClock, sayDuration, sayValidity } from '../../shared/duration.js';
-import { readRenewalFailure } from '../../core/usecases/renewal-cooldown.js';
 import { LakekeyError, noLakefsSettings, noS3Settings, usageError } from '../../core/errors.js';
 import { checkedSettingsDir } from '../../core/config/paths.js';
 import {
@@ -169,7 +168,7 @@ export async function statusCommand(a: Args): Promise<number> {
   for (const n of names) getProfile(settings, n);
   if (a.flag('check') && broken.length) throw broken[0][1].problem;
   const statuses: ProfileStatus[] = [];
-  for (const n of names) statuses.push(await statusOf(ctx, n, settings.profiles[n], readRenewalFailure(dir, n)));
+  for (const n of names) statuses.push(await statusOf(ctx, n, settings.profiles[n], ctx.failures.read(n)));
   if (a.flag('check')) return check(a, settings.profiles[statuses[0].name], statuses[0]);
   const brokenExit = () => {
     for (const [, b] of broken) say(`lakekey: ${b.problem.message}\n  ${b.problem.hint ?? ''}\n`);

@@ -5,7 +5,7 @@
 // While the cached S3 credentials could still be served, a renewal costs a command little when
 // the network is bad: its requests are bounded by the short earlyRenewalTimeoutMs instead of the
 // full HTTP timeout, and after it fails outside our control (exit 5) the failure is recorded for
-// every process (renewal-cooldown.ts) and, for renewalCooldownMs, callers serve the cached
+// every process (the Context's failures port: renewal-failures.ts) and, for renewalCooldownMs, callers serve the cached
 // credentials at once without trying again. Neither applies to a forced renewal ("Refresh now",
 // the tray's scheduler), nor once the cached credentials expire within the cool-down.
 import { asLakekeyError, ExitCode, LakekeyError, loginRequired, noLakefsSettings, noS3Settings } from '../errors.js';
@@ -15,7 +15,7 @@ import { idpConfig } from '../login/idp-config.js';
 import { deviceLoginLocked, LOGIN, loginLocked } from './login.js';
 import { mintS3, wantsS3 } from '../exchange/mint-s3.js';
 import type { IdpSession, LakefsToken, S3Credentials, SecretRecord } from '../keychain/record.js';
-import { clearRenewalFailure, inCooldown, readRenewalFailure, recordRenewalFailure } from './renewal-cooldown.js';
+import { inCooldown } from './renewal-cooldown.js';
 import type { Profile, S3Settings } from '../config/settings.js';
 import { sayDuration, sayValidity } from '../../shared/duration.js';
 import { hasMoreThan, hasUsableIdToken, isServable, isUsable, SERVE_CACHED_MIN_SECONDS, type Checked } from '../../shared/freshness.js';
@@ -67,7 +67,7 @@ export async function getS3Credentials(ctx: Context, name: string, profile: Prof
     }
     try {
       const s3 = await renewS3Silently(servable && !opts.force ? early(ctx) : ctx, name, profile, stored, { ...wait, asked });
-      clearRenewalFailure(ctx.dir, name);
+      ctx.failures.clear(name);
       return s3;
     } catch (err) {
       const e = asLakekeyError(err);
@@ -151,7 +151,7 @@ async function profileLock<T>(
  * caller renews. Said once, by the renewal that failed; serving them here is only logged.
  */
 async function servedInCooldown(ctx: Context, name: string, profile: Profile, record?: SecretRecord): Promise<S3Credentials | undefined> {
-  const failure = readRenewalFailure(ctx.dir, name);
+  const failure = ctx.failures.read(name);
   if (!inCooldown(failure, ctx.clock.now(), ctx.limits.renewalCooldownMs)) return undefined;
   const cached = (record ?? (await ctx.vault.read(name))).s3;
   if (!outlastsCooldown(ctx, cached, ctx.clock.now()) || changedS3(profile, cached).length) return undefined;
@@ -167,7 +167,7 @@ function outlastsCooldown(ctx: Context, s3: S3Credentials | undefined, now: numb
 /** Records a renewal that failed outside our control, for the cool-down; a file that cannot be written only costs the cool-down. */
 function noteFailure(ctx: Context, name: string, e: LakekeyError): void {
   try {
-    recordRenewalFailure(ctx.dir, name, { at: ctx.clock.now(), code: e.code });
+    ctx.failures.record(name, { at: ctx.clock.now(), code: e.code });
   } catch (err) {
     ctx.log.warn('renewal.cooldown-unrecorded', { profile: name, error: (err as NodeJS.ErrnoException).code ?? 'error' });
   }

@@ -1,6 +1,6 @@
 // What `status` and the tray show about a profile's session; never a secret.
 import type { SecretRecord } from '../keychain/record.js';
-import type { RenewalFailure } from './renewal-cooldown.js';
+import type { RenewalFailure } from '../ports.js';
 import { readStored, sharers } from './idp-session.js';
 import type { Context } from '../ports.js';
 import type { Profile } from '../config/settings.js';

@@ -21,7 +21,7 @@ import { endpointSource, type CredentialSource } from '../../../main/core/endpoi
 import { serveProfiles, type ServedEndpoint } from '../../../main/core/endpoint/serve.js';
 import { fileLocks } from '../../../main/core/lock.js';
 import { idpMint, s3Mint } from '../../../main/core/keychain/minted-with.js';
-import { clearRenewalFailure, readRenewalFailure } from '../../../main/core/usecases/renewal-cooldown.js';
+import { clearRenewalFailure, readRenewalFailure } from '../../../main/core/renewal-failures.js';
 import { DEFAULT_SCOPES, type Profile } from '../../../main/core/config/settings.js';
 import type { S3Credentials } from '../../../main/core/keychain/record.js';
 import type { Logger } from '../../../main/core/ports.js';
