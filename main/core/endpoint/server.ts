@@ -22,6 +22,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { asLakekeyError, LakekeyError } from '../errors.js';
 import { fromLoopback, guardConnections, safeEqual } from '../net/loopback-guard.js';
 import { isoSeconds, type S3Credentials } from '../keychain/record.js';
+import { registerSecret } from '../redact.js';
 import type { PeerCheck } from '../ports.js';
 
 /** Where a profile's credentials are served: `/v1/credentials/<profile>`. */
@@ -78,6 +79,8 @@ export interface CredentialsEndpoint {
 
 export async function startEndpoint(opts: EndpointOptions): Promise<CredentialsEndpoint> {
   const token = opts.token ?? randomBytes(32).toString('base64url');
+  // Never printed or logged; and masked by the output gate should any text ever carry it.
+  registerSecret(token);
   const served = new Set(opts.profiles);
   let port = 0;
   const headDeadlines = new Map<Socket, NodeJS.Timeout>();
