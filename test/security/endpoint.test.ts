@@ -40,8 +40,7 @@ before(async () => {
 });
 after(() => ep.close());
 
-const get = (path: string, headers: Record<string, string> = {}, method = 'GET', opts: { keepOpen?: boolean } = {}): Promise<Raw> =>
-  ask(ep, path, headers, method, opts);
+const get = (path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Raw> => ask(ep, path, headers, method);
 const assertNothingSecret = (r: Raw) => check(r, SECRETS);
 
 test('the right request gets the container-credentials JSON, no-store, and no CORS header', async () => {
@@ -126,7 +125,7 @@ test('oversized requests are refused by their size, with nothing secret, and nev
   // A GET announcing a body (100 MB, or chunks) that never comes: refused at once and closed,
   // with the right Host and token, without waiting for the body.
   for (const body of [{ 'Content-Length': '100000000' }, { 'Transfer-Encoding': 'chunked' }] as Array<Record<string, string>>) {
-    const r = await get(`${ENDPOINT_PATH}work`, { ...body, Connection: '' }, 'GET', { keepOpen: true });
+    const r = await get(`${ENDPOINT_PATH}work`, { ...body, Connection: '' });
     assert.equal(r.status, 413, `${JSON.stringify(body)}: ${r.status} ${r.body}`);
     assertNothingSecret(r);
     assert.ok(r.closedByServer, `${JSON.stringify(body)}: the server kept the connection open for a body`);
