@@ -13,6 +13,7 @@ import type { S3Credentials } from '../../main/core/keychain/record.js';
 import { REPO } from '../helpers/cli.js';
 import { canActAsOtherUser, reachableCopy, reachableNode, runAsOtherUser } from '../helpers/other-user.js';
 import { hostPeer } from '../helpers/net.js';
+import { ask, assertNothingSecret as check, type Raw, trickle } from '../helpers/endpoint-raw.js';
 
 const CREDS: S3Credentials = {
   accessKeyId: 'AKIATESTENDPOINT',
@@ -39,39 +40,8 @@ before(async () => {
 });
 after(() => ep.close());
 
-interface Raw {
-  status: number;
-  headers: string;
-  body: string;
-}
-
-/** One raw HTTP/1.1 request, written exactly as given. */
-function raw(request: string): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(ep.port, '127.0.0.1');
-    let data = '';
-    socket.on('data', (d) => (data += d.toString('latin1')));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const [head = '', body = ''] = data.split('\r\n\r\n');
-      resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0), headers: head, body });
-    });
-    socket.end(request);
-  });
-}
-
-function get(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Raw> {
-  const all = { Host: `127.0.0.1:${ep.port}`, Authorization: ep.token, Connection: 'close', ...headers };
-  const lines = Object.entries(all)
-    .filter(([, v]) => v !== '')
-    .map(([k, v]) => `${k}: ${v}`);
-  return raw(`${method} ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`);
-}
-
-function assertNothingSecret(r: Raw): void {
-  for (const s of SECRETS) assert.ok(!r.body.includes(s) && !r.headers.includes(s), `no credential in a refusal (${r.status})`);
-  assert.doesNotMatch(r.headers, /access-control-/i, 'no CORS header');
-}
+const get = (path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Raw> => ask(ep, path, headers, method);
+const assertNothingSecret = (r: Raw) => check(r, SECRETS);
 
 test('the right request gets the container-credentials JSON, no-store, and no CORS header', async () => {
   const r = await get(`${ENDPOINT_PATH}work`);
@@ -89,7 +59,9 @@ test('the right request gets the container-credentials JSON, no-store, and no CO
 test('the token: 256 random bits, and a missing, wrong or nearly right one gets 401 with nothing secret', async () => {
   assert.ok(Buffer.from(ep.token, 'base64url').length >= 32);
   const before = asked;
-  for (const auth of ['', 'wrong', ep.token.slice(0, -1), `${ep.token}x`, `Bearer ${ep.token}`]) {
+  // Shorter, longer, and the same length with one character changed (first, last): none is equal.
+  const flip = (t: string, i: number) => t.slice(0, i) + (t[i] === 'A' ? 'B' : 'A') + t.slice(i + 1);
+  for (const auth of ['', 'wrong', ep.token.slice(0, -1), `${ep.token}x`, `Bearer ${ep.token}`, flip(ep.token, 0), flip(ep.token, ep.token.length - 1)]) {
     const r = await get(`${ENDPOINT_PATH}work`, { Authorization: auth });
     assert.equal(r.status, 401, `Authorization "${auth.slice(0, 8)}…"`);
     assertNothingSecret(r);
@@ -100,7 +72,8 @@ test('the token: 256 random bits, and a missing, wrong or nearly right one gets 
 test('another Host name (DNS rebinding) is refused, even with the token', async () => {
   for (const host of ['localhost:' + ep.port, `evil.example:${ep.port}`, '127.0.0.1', `127.0.0.1:${ep.port + 1}`, '']) {
     const r = await get(`${ENDPOINT_PATH}work`, { Host: host });
-    assert.ok(r.status === 403 || r.status === 400, `Host "${host}": ${r.status}`);
+    // None at all: the HTTP parser's own 400; any other: ours, 403.
+    assert.equal(r.status, host === '' ? 400 : 403, `Host "${host}"`);
     assertNothingSecret(r);
   }
 });
@@ -136,8 +109,30 @@ test('a path names the profile: only the profiles it serves, never another, neve
     assert.ok([400, 404].includes(r.status), `${path}: ${r.status}`);
     assertNothingSecret(r);
   }
+});
+
+test('oversized requests are refused by their size, with nothing secret, and never hold the server', async () => {
+  // A path past MAX_TARGET_LENGTH: 400 Malformed, not the 404 a long unknown profile would get.
   const long = await get(`${ENDPOINT_PATH}${'a'.repeat(5000)}`);
-  assert.ok(long.status >= 400 && long.status < 500);
+  assert.equal(long.status, 400, long.body);
+  assert.equal(JSON.parse(long.body).code, 'BadRequest');
+  assertNothingSecret(long);
+  // Heads past MAX_HEADER_BYTES (8 KiB): 12 KiB is under the runtimes' own defaults, 20 KiB over.
+  for (const kib of [12, 20]) {
+    const big = await get(`${ENDPOINT_PATH}work`, { 'X-Padding': 'a'.repeat(kib * 1024) });
+    assert.equal(big.status, 431, `${kib} KiB header: ${big.status}`);
+    assertNothingSecret(big);
+  }
+  // A GET announcing a body (100 MB, or chunks) that never comes: refused at once and closed,
+  // with the right Host and token, without waiting for the body.
+  for (const body of [{ 'Content-Length': '100000000' }, { 'Transfer-Encoding': 'chunked' }] as Array<Record<string, string>>) {
+    const r = await get(`${ENDPOINT_PATH}work`, { ...body, Connection: '' });
+    assert.equal(r.status, 413, `${JSON.stringify(body)}: ${r.status} ${r.body}`);
+    assertNothingSecret(r);
+    assert.ok(r.closedByServer, `${JSON.stringify(body)}: the server kept the connection open for a body`);
+  }
+  // And the server still answers.
+  assert.equal((await get(`${ENDPOINT_PATH}work`)).status, 200);
 });
 
 test('a profile that needs a login: an error the SDKs surface, at once, naming the login', async () => {
@@ -177,6 +172,17 @@ test('slow clients never hold it: connections that trickle headers are cut, and 
   clearTimeout(bound);
   for (const s of trickling) s.destroy();
   assert.ok(cut, 'connections trickling headers were never closed by the server');
+});
+
+test('slowloris: a head trickled a byte every 1.5 s (never idle) is cut long before it could finish', async () => {
+  const head = `GET ${ENDPOINT_PATH}work HTTP/1.1\r\nHost: 127.0.0.1:${ep.port}\r\nAuthorization: ${ep.token}\r\n\r\n`;
+  const slow = trickle(ep.port, head, 1500, 60_000);
+  assert.equal((await get(`${ENDPOINT_PATH}work`)).status, 200, 'answered meanwhile');
+  const t = await slow;
+  // The head deadline is 5 s; 30 s is only the bound past which the defence is missing.
+  assert.ok(t.closedAfterMs !== undefined && t.closedAfterMs < 30_000, `the server held a trickling client ${t.closedAfterMs ?? 'for all of 60 s'} ms`);
+  assert.ok(t.sent < head.length, 'the head was never complete');
+  for (const s of SECRETS) assert.ok(!t.data.includes(s));
 });
 
 test('a flood of idle connections beyond the cap never blocks a real client', async () => {

@@ -7,17 +7,22 @@
 // Whoever asks must prove it may (SECURITY.md "The credentials endpoint"): the server listens on
 // 127.0.0.1 only; a connection from another local user, or one whose user cannot be told, is
 // refused (loopback-guard.ts); a request must be a GET whose Host is exactly 127.0.0.1:<port>
-// (DNS rebinding), that carries no Origin (a web page), and whose Authorization equals the
-// server's random 256-bit token (compared in constant time) — in that order, so nothing about the
-// profiles is learned before the token. The path names the profile, and a server answers only for
-// the profiles it was started for. No answer carries a CORS header. Slow or idle clients are cut
-// off by a timer of our own, and at most MAX_CONNECTIONS are kept.
+// (DNS rebinding), that carries no Origin (a web page) and no body, and whose Authorization equals
+// the server's random 256-bit token (compared in constant time) — in that order, so nothing about
+// the profiles is learned before the token. The path names the profile, and a server answers only
+// for the profiles it was started for. No answer carries a CORS header, and a refused connection
+// is closed after its answer. Oversized requests are refused (a head past MAX_HEADER_BYTES by the
+// HTTP parser, a target past MAX_TARGET_LENGTH here). Slow clients are cut off by timers of our
+// own, whatever the runtime's http server enforces (bun and Node differ): one for silence, and one
+// absolute deadline for the request's head, so a client trickling a byte at a time is cut too. At
+// most MAX_CONNECTIONS are kept.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { asLakekeyError, LakekeyError } from '../errors.js';
 import { fromLoopback, guardConnections, safeEqual } from '../net/loopback-guard.js';
 import { isoSeconds, type S3Credentials } from '../keychain/record.js';
+import { registerSecret } from '../redact.js';
 import type { PeerCheck } from '../ports.js';
 
 /** Where a profile's credentials are served: `/v1/credentials/<profile>`. */
@@ -30,8 +35,15 @@ export function endpointUri(port: number, profile: string): string {
 }
 /** A connection that sends nothing for this long is closed (slowloris; SDKs ask and go). */
 const IDLE_MS = 5000;
+/**
+ * A request's head must be complete this long after its connection opened, or after the last
+ * answer on it (keep-alive), however steadily it trickles in: an SDK writes it at once.
+ */
+const HEAD_MS = 5000;
 const REFUSED_IDLE_MS = 2000;
 const MAX_TARGET_LENGTH = 1024;
+/** A request's head larger than this is refused (431) by the HTTP parser: an SDK's is well under 1 KiB. */
+const MAX_HEADER_BYTES = 8192;
 
 export interface EndpointOptions {
   /** The profiles this server answers for; any other path is "not found". */
@@ -67,9 +79,14 @@ export interface CredentialsEndpoint {
 
 export async function startEndpoint(opts: EndpointOptions): Promise<CredentialsEndpoint> {
   const token = opts.token ?? randomBytes(32).toString('base64url');
+  // Never printed or logged; and masked by the output gate should any text ever carry it.
+  registerSecret(token);
   const served = new Set(opts.profiles);
   let port = 0;
-  const server = createServer((req, res) => {
+  const headDeadlines = new Map<Socket, NodeJS.Timeout>();
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+    headIn(req.socket);
+    res.once('close', () => awaitHead(req.socket));
     handle(req, res).catch((err: unknown) => answer(res, 500, 'InternalError', `lakekey hit an internal error: ${asLakekeyError(err).message}`));
   });
   server.headersTimeout = IDLE_MS;
@@ -78,7 +95,11 @@ export async function startEndpoint(opts: EndpointOptions): Promise<CredentialsE
   const guard = guardConnections(server, { peer: opts.peer, max: MAX_CONNECTIONS, refusedIdleMs: REFUSED_IDLE_MS, port: () => port });
   // Our own idle cut-off, whatever the runtime's http server enforces: a client that stops
   // talking (mid-headers or between requests) is closed.
-  server.on('connection', (socket) => socket.setTimeout(IDLE_MS, () => socket.destroy()));
+  server.on('connection', (socket: Socket) => {
+    socket.setTimeout(IDLE_MS, () => socket.destroy());
+    awaitHead(socket);
+    socket.once('close', () => headIn(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
@@ -96,9 +117,24 @@ export async function startEndpoint(opts: EndpointOptions): Promise<CredentialsE
   port = (server.address() as AddressInfo).port;
   const host = `127.0.0.1:${port}`;
 
+  /** Starts the connection's deadline for a complete request head (the idle timer alone never fires on a trickle). */
+  function awaitHead(socket: Socket): void {
+    if (socket.destroyed || headDeadlines.has(socket)) return;
+    const timer = setTimeout(() => socket.destroy(), HEAD_MS);
+    timer.unref();
+    headDeadlines.set(socket, timer);
+  }
+  /** The head is in (or the connection is gone): no deadline until the answer is sent. */
+  function headIn(socket: Socket): void {
+    clearTimeout(headDeadlines.get(socket));
+    headDeadlines.delete(socket);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const refuse = (status: number, code: string, message: string, why: string) => {
       opts.onRefused?.(why);
+      // Nothing more is read on a refused connection (not a body it announced, not another request).
+      res.setHeader('Connection', 'close');
       answer(res, status, code, message);
     };
     if (!fromLoopback(req)) return refuse(403, 'Forbidden', 'Only this computer may ask.', 'a request from outside this computer');
@@ -118,6 +154,7 @@ export async function startEndpoint(opts: EndpointOptions): Promise<CredentialsE
       res.setHeader('Allow', 'GET');
       return refuse(405, 'MethodNotAllowed', 'Only GET is served.', `a ${String(req.method).slice(0, 16)} request`);
     }
+    if (hasBody(req)) return refuse(413, 'PayloadTooLarge', 'A request for credentials carries no body.', 'a request with a body');
     const target = req.url ?? '';
     if (target.length > MAX_TARGET_LENGTH || !target.startsWith('/') || target.startsWith('//')) {
       return refuse(400, 'BadRequest', 'Malformed request target.', 'a malformed request');
@@ -167,6 +204,12 @@ export async function startEndpoint(opts: EndpointOptions): Promise<CredentialsE
         server.closeAllConnections();
       }),
   };
+}
+
+/** The request announces a body (any length but 0, or chunks): a GET for credentials has none. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /**
