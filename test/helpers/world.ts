@@ -54,6 +54,23 @@ export interface Sandbox {
 let counter = 0;
 
 /** A fresh settings folder and AWS config with one profile `name` pointed at the peers. */
+/** `profile add NAME …`'s settings for an S3 profile on the peers: their IdP, STS and MinIO. */
+export function s3ProfileArgs(peers: Peers): string[] {
+  return [
+    '--issuer',
+    peers.idp.issuer,
+    '--client-id',
+    peers.idp.clientId,
+    '--s3-sts-endpoint',
+    peers.sts.url,
+    // STS goes through the counting proxy; S3 goes to MinIO itself.
+    '--s3-endpoint',
+    peers.minio.endpoint,
+    '--s3-region',
+    'us-east-1',
+  ];
+}
+
 export async function sandbox(peers: Peers, opts: { browser?: boolean; extraArgs?: string[] } = {}): Promise<Sandbox> {
   const name = `t${process.pid}-${++counter}`;
   const root = mkdtempSync(join(tmpdir(), 'lakekey-sandbox-'));
@@ -82,23 +99,7 @@ export async function sandbox(peers: Peers, opts: { browser?: boolean; extraArgs
     env,
     cli: (args, extraEnv) => runCli(args, { env: { ...env, ...extraEnv } }),
   };
-  const add = await box.cli([
-    'profile',
-    'add',
-    name,
-    '--issuer',
-    peers.idp.issuer,
-    '--client-id',
-    peers.idp.clientId,
-    '--s3-sts-endpoint',
-    peers.sts.url,
-    // STS goes through the counting proxy; S3 goes to MinIO itself.
-    '--s3-endpoint',
-    peers.minio.endpoint,
-    '--s3-region',
-    'us-east-1',
-    ...(opts.extraArgs ?? []),
-  ]);
+  const add = await box.cli(['profile', 'add', name, ...s3ProfileArgs(peers), ...(opts.extraArgs ?? [])]);
   if (add.code !== 0) throw new Error(`profile add failed: ${add.stderr}`);
   return box;
 }

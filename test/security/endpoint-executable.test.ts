@@ -13,7 +13,7 @@ import { ENDPOINT_PATH } from '../../main/core/endpoint/server.js';
 import { CLI, walkFiles } from '../helpers/cli.js';
 import { ask, assertNothingSecret as check, type Raw, trickle } from '../helpers/endpoint-raw.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
-import { sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
+import { s3ProfileArgs, sandbox, startPeers, type Peers, type Sandbox } from '../helpers/world.js';
 
 let peers: Peers;
 let box: Sandbox;
@@ -98,21 +98,7 @@ describe('`lakekey serve` (the bun executable) under attack', () => {
   test('only the profile it was started for: another profile (sharing the sign-in), an unknown path, a traversal', async () => {
     // A second profile on the same IdP: it shares the sign-in, so it could be served — but not here.
     const other = `${box.name}-other`;
-    const add = await box.cli([
-      'profile',
-      'add',
-      other,
-      '--issuer',
-      peers.idp.issuer,
-      '--client-id',
-      peers.idp.clientId,
-      '--s3-sts-endpoint',
-      peers.sts.url,
-      '--s3-endpoint',
-      peers.minio.endpoint,
-      '--s3-region',
-      'us-east-1',
-    ]);
+    const add = await box.cli(['profile', 'add', other, ...s3ProfileArgs(peers)]);
     assert.equal(add.code, 0, add.stderr);
     const expected: Array<[string, number]> = [
       [`${ENDPOINT_PATH}${other}`, 404],
