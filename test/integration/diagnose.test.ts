@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { InstalledClients } from '../../main/core/config/client-versions.js';
-import { diagnose, exitCodeOf, type CheckResult } from '../../main/core/usecases/diagnose.js';
+import { diagnose, exitCodeOf, type CheckResult, type DiagnoseDeps } from '../../main/core/usecases/diagnose.js';
 import { registerEndpoint } from '../../main/core/endpoint/registry.js';
 import { Vault } from '../../main/core/keychain/vault.js';
 import { osKeychainStore } from '../helpers/os-keychain.js';
@@ -27,6 +27,11 @@ after(async () => {
 });
 
 const vault = new Vault(osKeychainStore({ timeoutMs: 10_000 }));
+
+/** diagnose over this file's keychain, the wall clock and a 5 s fetch, for a settings folder and environment. */
+function diagnoseIn(dir: string, env: NodeJS.ProcessEnv, more: Partial<DiagnoseDeps> = {}): Promise<CheckResult[]> {
+  return diagnose({ platform: process.platform, dir, vault, clock: { now: () => Date.now() }, fetch: fetchWithin(5000), env, ...more });
+}
 
 function world(profiles: Record<string, unknown>) {
   const root = mkdtempSync(join(tmpdir(), 'lakekey-diagnose-'));
@@ -71,7 +76,7 @@ test('each check is a result with words and, when it fails, a fix and an exit co
 test('unreadable settings: one failed result with the fix, and nothing else is checked', async () => {
   const { dir, env } = world({});
   writeFileSync(join(dir, 'config.json'), '{ not json');
-  const results = await diagnose({ platform: process.platform, dir, vault, clock: { now: () => Date.now() }, fetch: fetchWithin(5000), env });
+  const results = await diagnoseIn(dir, env);
   assert.equal(results.length, 1);
   assert.deepEqual([results[0].name, results[0].status, results[0].exitCode], ['settings', 'fail', 2]);
   assert.match(results[0].fix ?? '', /move it aside/);
@@ -84,7 +89,7 @@ test("outside text in a failure is redacted: a token in a server's error never r
     if (String(input).startsWith('http://127.0.0.1:9')) throw new TypeError(`refused, token=${jwt}\n\x1b[31mred`);
     return fetchWithin(5000)(input, init);
   };
-  const results = await diagnose({ platform: process.platform, dir, vault, clock: { now: () => Date.now() }, fetch, env });
+  const results = await diagnoseIn(dir, env, { fetch });
   const lakefs = results.find((r) => r.name === 'w: lakeFS')!;
   assert.equal(lakefs.status, 'fail');
   assert.ok(!lakefs.words.includes(jwt), lakefs.words);
@@ -95,7 +100,7 @@ test("outside text in a failure is redacted: a token in a server's error never r
 test("the clock is read from the IdP's discovery answer: off by minutes fails, and when discovery failed it is not checked (skip, with why)", async () => {
   // A real IdP, and this computer's clock five minutes ahead of it.
   const { dir, env } = world({ w: { issuer: idp.issuer, clientId: idp.clientId } });
-  const ahead = await diagnose({ platform: process.platform, dir, vault, clock: { now: () => Date.now() + 300_000 }, fetch: fetchWithin(5000), env });
+  const ahead = await diagnoseIn(dir, env, { clock: { now: () => Date.now() + 300_000 } });
   const skewed = ahead.find((r) => r.name === 'w: clock')!;
   assert.deepEqual([skewed.status, skewed.exitCode], ['fail', 2]);
   assert.match(skewed.words, /^this computer's clock is 30\d s ahead of the IdP's$/);
@@ -107,7 +112,7 @@ test("the clock is read from the IdP's discovery answer: off by minutes fails, a
     const issuers = [`http://127.0.0.1:${(notIdp.address() as AddressInfo).port}/realms/x`, `http://127.0.0.1:${await freePort()}`];
     for (const issuer of issuers) {
       const { dir: d, env: e } = world({ v: { issuer, clientId: 'lakekey' } });
-      const results = await diagnose({ platform: process.platform, dir: d, vault, clock: { now: () => Date.now() }, fetch: fetchWithin(5000), env: e });
+      const results = await diagnoseIn(d, e);
       const by = Object.fromEntries(results.map((r) => [r.name, r]));
       assert.equal(by['v: identity provider'].status, 'fail', issuer);
       assert.deepEqual(
@@ -130,15 +135,7 @@ test("no AWS profile for an S3 profile is information (env and exec need none) w
   const sts = `http://127.0.0.1:${await freePort()}`; // nothing listens there
   const { dir, env } = world({ w: { issuer: idp.issuer, clientId: idp.clientId, s3: { stsEndpoint: sts, region: 'us-east-1' } } });
   const check = async () => {
-    const results = await diagnose({
-      platform: process.platform,
-      dir,
-      vault,
-      clock: { now: () => Date.now() },
-      fetch: fetchWithin(5000),
-      env,
-      clients: async () => ({}),
-    });
+    const results = await diagnoseIn(dir, env, { clients: async () => ({}) });
     return { results, by: Object.fromEntries(results.map((r) => [r.name, r])) };
   };
   // No AWS config file at all, then one with only the user's other profiles.
@@ -201,15 +198,7 @@ test('stale parts of a stored session: a lakeFS token from another endpoint need
     },
   });
   try {
-    const results = await diagnose({
-      platform: process.platform,
-      dir,
-      vault,
-      clock: { now: () => Date.now() },
-      fetch: fetchWithin(5000),
-      env,
-      clients: async () => ({}),
-    });
+    const results = await diagnoseIn(dir, env, { clients: async () => ({}) });
     const by = Object.fromEntries(results.map((r) => [r.name, r]));
     assert.equal(by[`${name}: session`].status, 'ok', by[`${name}: session`].words);
     assert.deepEqual(
@@ -252,7 +241,7 @@ describe('the credentials endpoint', () => {
     registerEndpoint(dir, `serve-${dead}`, { port: 43211, profiles: ['v'], token: 'dead-token', pid: dead });
     try {
       const { clients: c } = clients(NEW);
-      const results = await diagnose({ platform: process.platform, dir, vault, clock: { now: () => Date.now() }, fetch: fetchWithin(5000), env, clients: c });
+      const results = await diagnoseIn(dir, env, { clients: c });
       const by = Object.fromEntries(results.map((r) => [r.name, r]));
       assert.deepEqual(
         about(results).map((r) => r.name),
@@ -296,7 +285,7 @@ describe('the credentials endpoint', () => {
     // A wired AWS profile, so the endpoint_url check wants the versions as well.
     writeFileSync(env.AWS_CONFIG_FILE, '[profile w]\ncredential_process = lakekey credential-process w\nendpoint_url = http://127.0.0.1:9\n');
     const { asked, clients: c } = clients(DEBIAN);
-    const results = await diagnose({ platform: process.platform, dir, vault, clock: { now: () => Date.now() }, fetch: fetchWithin(5000), env, clients: c });
+    const results = await diagnoseIn(dir, env, { clients: c });
     assert.equal(asked.count, 1);
     const by = Object.fromEntries(results.map((r) => [r.name, r]));
     const old = by['endpoint clients'];
@@ -323,7 +312,7 @@ describe('the credentials endpoint', () => {
     const dead = deadPid();
     registerEndpoint(dir, `serve-${dead}`, { port: 43212, profiles: ['w'], token: 'dead-token', pid: dead });
     const { asked, clients: c } = clients(DEBIAN);
-    const results = await diagnose({ platform: process.platform, dir, vault, clock: { now: () => Date.now() }, fetch: fetchWithin(5000), env, clients: c });
+    const results = await diagnoseIn(dir, env, { clients: c });
     assert.deepEqual(about(results), []);
     assert.equal(asked.count, 0);
     // Checking one profile that asks for the tray's endpoint brings the endpoint lines back.
